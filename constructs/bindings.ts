@@ -1,0 +1,166 @@
+/**
+ * CDKTF bindings for the calico provider, derived from providers/schema.ts.
+ *
+ * Nothing here lists attributes by hand: the config types are computed from the schema
+ * (snake_case attribute names become camelCase properties, computed-only facts are left out),
+ * and synthesis walks the schema to emit Terraform's names. A resource added to the schema is
+ * usable from CDKTF without touching this file.
+ */
+import { Construct } from 'constructs';
+import { TerraformProvider, TerraformResource, TerraformMetaArguments } from 'cdktf';
+import {
+  AttributeSchema,
+  BlockSchema,
+  CtyType,
+  PROVIDER_LOCAL_NAME,
+  PROVIDER_SHORT_SOURCE,
+  PROVIDER_VERSION,
+  ResourceTypeName,
+  providerConfigSchema,
+  resourceSchemas,
+} from '../providers/schema';
+
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
+
+type TsType<T extends CtyType> = T extends 'string'
+  ? string
+  : T extends 'number'
+    ? number
+    : T extends 'bool'
+      ? boolean
+      : T extends readonly ['map', infer E extends CtyType]
+        ? Record<string, TsType<E>>
+        : T extends readonly [string, infer E extends CtyType]
+          ? TsType<E>[]
+          : never;
+
+type Attrs<B extends BlockSchema> = B['attributes'];
+type RequiredKeys<B extends BlockSchema> = {
+  [K in keyof Attrs<B>]: Attrs<B>[K] extends { required: true } ? K : never;
+}[keyof Attrs<B>];
+type OptionalKeys<B extends BlockSchema> = {
+  [K in keyof Attrs<B>]: Attrs<B>[K] extends { optional: true } ? K : never;
+}[keyof Attrs<B>];
+type Blocks<B extends BlockSchema> = B['blocks'] extends object ? B['blocks'] : {};
+type NestedConfig<N> = N extends { block: infer Inner extends BlockSchema } ? BlockConfig<Inner> : never;
+
+/** The properties a block accepts in CDKTF, computed from its schema. */
+export type BlockConfig<B extends BlockSchema> = {
+  [K in RequiredKeys<B> & string as CamelCase<K>]: TsType<Attrs<B>[K]['type']>;
+} & {
+  [K in OptionalKeys<B> & string as CamelCase<K>]?: TsType<Attrs<B>[K]['type']>;
+} & {
+  [K in keyof Blocks<B> & string as CamelCase<K>]: NestedConfig<Blocks<B>[K]>;
+};
+
+type SchemaOf<T extends ResourceTypeName> = (typeof resourceSchemas)[T]['block'];
+export type ResourceConfig<T extends ResourceTypeName> = BlockConfig<SchemaOf<T>>;
+export type ProviderConfig = BlockConfig<(typeof providerConfigSchema)['block']>;
+
+export function camelCase(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Turns camelCase construct properties into Terraform's attribute names for one block.
+ * Unknown properties are an error: a typo must not silently drop a setting.
+ */
+export function synthesizeBlock(
+  schema: BlockSchema,
+  props: Record<string, unknown>,
+  where: string,
+): Record<string, unknown> {
+  const known = new Map<string, string>();
+  for (const name of Object.keys(schema.attributes)) known.set(camelCase(name), name);
+  for (const name of Object.keys(schema.blocks ?? {})) known.set(camelCase(name), name);
+  for (const key of Object.keys(props)) {
+    if (!known.has(key)) throw new Error(`${where}: unknown property "${key}"`);
+  }
+
+  const out: Record<string, unknown> = {};
+  for (const [name, attr] of Object.entries(schema.attributes) as [string, AttributeSchema][]) {
+    const value = props[camelCase(name)];
+    if (attr.computed && !attr.optional && !attr.required) {
+      if (value !== undefined) throw new Error(`${where}: "${camelCase(name)}" is read-only`);
+      continue;
+    }
+    if (value === undefined) {
+      if (attr.required) throw new Error(`${where}: "${camelCase(name)}" is required`);
+      continue;
+    }
+    out[name] = value;
+  }
+  for (const [name, nested] of Object.entries(schema.blocks ?? {})) {
+    const value = props[camelCase(name)];
+    if (value === undefined) {
+      if (nested.required) throw new Error(`${where}: block "${camelCase(name)}" is required`);
+      continue;
+    }
+    out[name] = synthesizeBlock(
+      nested.block,
+      value as Record<string, unknown>,
+      `${where}.${camelCase(name)}`,
+    );
+  }
+  return out;
+}
+
+export class CalicoProvider extends TerraformProvider {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly config: ProviderConfig & { alias?: string } = {},
+  ) {
+    super(scope, id, {
+      terraformResourceType: PROVIDER_LOCAL_NAME,
+      terraformGeneratorMetadata: { providerName: PROVIDER_LOCAL_NAME },
+      terraformProviderSource: PROVIDER_SHORT_SOURCE,
+    });
+    this.alias = config.alias;
+  }
+
+  protected synthesizeAttributes(): { [name: string]: unknown } {
+    const { alias: _alias, ...rest } = this.config;
+    return synthesizeBlock(providerConfigSchema.block, rest, 'calico provider');
+  }
+
+  /** The version constraint cdktf writes into required_providers. */
+  public static readonly version = PROVIDER_VERSION;
+}
+
+/** A resource of the calico provider; T selects the schema. */
+export class CalicoResource<T extends ResourceTypeName> extends TerraformResource {
+  constructor(
+    scope: Construct,
+    id: string,
+    public readonly typeName: T,
+    private readonly config: ResourceConfig<T>,
+    meta: TerraformMetaArguments = {},
+  ) {
+    super(scope, id, {
+      terraformResourceType: typeName,
+      terraformGeneratorMetadata: {
+        providerName: PROVIDER_LOCAL_NAME,
+        providerVersionConstraint: PROVIDER_VERSION,
+      },
+      ...meta,
+    });
+    // Fail at construction, with the construct path, rather than at synth.
+    synthesizeBlock(resourceSchemas[typeName].block, this.config as Record<string, unknown>, this.node.path);
+  }
+
+  protected synthesizeAttributes(): { [name: string]: unknown } {
+    return synthesizeBlock(
+      resourceSchemas[this.typeName].block,
+      this.config as Record<string, unknown>,
+      this.node.path,
+    );
+  }
+
+  /** A Terraform reference to one of this resource's attributes (snake_case name). */
+  public attr(name: keyof SchemaOf<T>['attributes'] & string): string {
+    return this.getStringAttribute(name);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The contract between the plugin-protocol runtime (providers/runtime) and the resources that
+ * provider authors write (providers/calico, test fixtures). The runtime decodes Terraform's
+ * msgpack values into the plain JS values below, calls these handlers, and encodes the answers.
+ */
+import { ResourceSchema } from '../schema';
+
+/** A value Terraform does not know yet (plan time). Encoded as msgpack extension 0. */
+export const Unknown: unique symbol = Symbol('unknown');
+export type UnknownValue = typeof Unknown;
+
+/**
+ * A cty value as handlers see it: attributes and nested single blocks are objects keyed by their
+ * snake_case schema names; every schema key is present (null when unset).
+ */
+export type Value =
+  | null
+  | string
+  | number
+  | boolean
+  | UnknownValue
+  | Value[]
+  | { [name: string]: Value };
+export type ObjectValue = { [name: string]: Value };
+
+/** Path to an attribute: names for attributes and blocks, numbers for list elements. */
+export type AttributePath = (string | number)[];
+
+export interface Diagnostic {
+  severity: 'error' | 'warning';
+  summary: string;
+  detail?: string;
+  attribute?: AttributePath;
+}
+
+/** Thrown by handlers; the runtime turns it into a Terraform diagnostic (with its path). */
+export class ProviderError extends Error {
+  constructor(
+    public readonly summary: string,
+    public readonly options: { detail?: string; attribute?: AttributePath } = {},
+  ) {
+    super(options.detail ? `${summary}: ${options.detail}` : summary);
+  }
+}
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface ResourceContext<P = unknown> {
+  /** Aborted on SIGINT / StopProvider: long work should stop and report. */
+  signal: AbortSignal;
+  /** Whatever the provider's configure() returned. */
+  provider: P;
+  log: Logger;
+}
+
+export interface PlanRequest {
+  /** null on create. */
+  prior: ObjectValue | null;
+  /**
+   * Terraform's proposed new state, after the runtime's defaults: computed-only attributes are
+   * Unknown on create and carry the prior value on update.
+   */
+  proposed: ObjectValue;
+  config: ObjectValue;
+}
+
+export interface PlanResult {
+  planned: ObjectValue;
+  /** Added to the paths the runtime derives from `forceNew` attributes that changed. */
+  requiresReplace?: AttributePath[];
+}
+
+export interface ResourceHandler<P = unknown> {
+  readonly typeName: string;
+  readonly schema: ResourceSchema;
+  /** Static checks of a configuration (values may be Unknown). */
+  validate?(config: ObjectValue): Diagnostic[];
+  /** Adjust the planned state (e.g. set facts to the values apply will establish). */
+  plan?(req: PlanRequest, ctx: ResourceContext<P>): Promise<PlanResult> | PlanResult;
+  create(planned: ObjectValue, ctx: ResourceContext<P>): Promise<ObjectValue>;
+  /** null = the object is gone. Never return null because the host is unreachable: throw. */
+  read(state: ObjectValue, ctx: ResourceContext<P>): Promise<ObjectValue | null>;
+  update(prior: ObjectValue, planned: ObjectValue, ctx: ResourceContext<P>): Promise<ObjectValue>;
+  delete(prior: ObjectValue, ctx: ResourceContext<P>): Promise<void>;
+  /** Build the state for `terraform import <addr> <id>`; ReadResource follows. */
+  import(id: string, ctx: ResourceContext<P>): Promise<ObjectValue>;
+}
+
+export interface ProviderDefinition<P = unknown> {
+  /** Type name prefix, e.g. "calico". */
+  readonly name: string;
+  readonly configSchema: ResourceSchema;
+  readonly resources: ResourceHandler<P>[];
+  /** Called on ConfigureProvider; the result is handed to every handler as ctx.provider. */
+  configure(config: ObjectValue, ctx: { signal: AbortSignal; log: Logger }): Promise<P> | P;
+  /** Called once before the process exits (Shutdown): close connections. */
+  close?(provider: P | undefined): Promise<void> | void;
+}

@@ -1,0 +1,268 @@
+/**
+ * The one definition of the calico provider's schemas.
+ *
+ * The provider server serves exactly these schemas to Terraform (GetProviderSchema), and the
+ * CDKTF construct bindings in constructs/bindings.ts derive their config types and their
+ * synthesized attribute names from them. Change a resource here and both sides follow.
+ *
+ * Attribute conventions:
+ * - Inputs (required/optional) are what the operator declares.
+ * - Facts are computed-only attributes that ReadResource fills from the host. On plan, the
+ *   provider sets each fact to the value apply will establish, so a drifted fact shows up in
+ *   `terraform plan` as `fact = "<actual>" -> "<desired>"` and in `plan -refresh-only` as drift.
+ */
+
+/** cty type in Terraform's JSON notation. */
+export type CtyType =
+  | 'string'
+  | 'number'
+  | 'bool'
+  | readonly ['list', CtyType]
+  | readonly ['set', CtyType]
+  | readonly ['map', CtyType];
+
+export interface AttributeSchema {
+  readonly type: CtyType;
+  readonly description: string;
+  readonly required?: boolean;
+  readonly optional?: boolean;
+  readonly computed?: boolean;
+  readonly sensitive?: boolean;
+  /** A change to this attribute replaces the resource instead of updating it in place. */
+  readonly forceNew?: boolean;
+}
+
+export interface NestedBlockSchema {
+  readonly nesting: 'single';
+  readonly block: BlockSchema;
+  /** A single block that must be present. */
+  readonly required?: boolean;
+}
+
+export interface BlockSchema {
+  readonly attributes: { readonly [name: string]: AttributeSchema };
+  readonly blocks?: { readonly [name: string]: NestedBlockSchema };
+}
+
+export interface ResourceSchema {
+  readonly version: number;
+  readonly description: string;
+  readonly block: BlockSchema;
+}
+
+export const PROVIDER_SOURCE = 'registry.terraform.io/cdktf-calico/calico';
+export const PROVIDER_SHORT_SOURCE = 'cdktf-calico/calico';
+export const PROVIDER_LOCAL_NAME = 'calico';
+export const PROVIDER_VERSION = '0.1.0';
+
+/**
+ * How the provider reaches a host. Shared by every resource that lives on a node. (Named `ssh`:
+ * `connection` is reserved in Terraform resource blocks for provisioners.)
+ */
+const sshBlock = {
+  nesting: 'single',
+  required: true,
+  block: {
+    attributes: {
+      host: {
+        type: 'string',
+        required: true,
+        forceNew: true,
+        description: 'Address or name the provider connects to over SSH.',
+      },
+      port: { type: 'number', optional: true, description: 'SSH port (default 22).' },
+      user: { type: 'string', optional: true, description: 'SSH user (default root).' },
+      private_key_path: {
+        type: 'string',
+        optional: true,
+        description:
+          'Path of the private key file on the machine running Terraform. Without it the ' +
+          'provider uses ssh-agent (SSH_AUTH_SOCK). The key itself never enters state.',
+      },
+      passphrase_env: {
+        type: 'string',
+        optional: true,
+        description: 'Name of the environment variable holding the private key passphrase.',
+      },
+      known_hosts_path: {
+        type: 'string',
+        optional: true,
+        description:
+          'known_hosts file used to verify the host key (default ~/.ssh/known_hosts). An ' +
+          'unknown or changed host key is refused.',
+      },
+      sudo: {
+        type: 'bool',
+        optional: true,
+        description: 'Run remote commands through `sudo -n` (for non-root users).',
+      },
+    },
+  },
+} as const satisfies NestedBlockSchema;
+
+export const providerConfigSchema = {
+  version: 0,
+  description: 'Calico-style BGP pod networking applied to hosts over SSH.',
+  block: {
+    attributes: {
+      connect_timeout: {
+        type: 'number',
+        optional: true,
+        description: 'Seconds to wait for an SSH connection before failing (default 15).',
+      },
+      connect_retries: {
+        type: 'number',
+        optional: true,
+        description: 'Extra attempts after a failed SSH connection (default 2).',
+      },
+    },
+  },
+} as const satisfies ResourceSchema;
+
+export const resourceSchemas = {
+  calico_node: {
+    version: 0,
+    description:
+      'Node-level settings: IPv4 forwarding, the blackhole route for the node pod block, and ' +
+      'a check that the host routes 169.254.1.1 (needed for proxy ARP).',
+    block: {
+      attributes: {
+        id: { type: 'string', computed: true, description: 'Node name.' },
+        name: { type: 'string', required: true, forceNew: true, description: 'Node name.' },
+        address: {
+          type: 'string',
+          required: true,
+          description: 'Host IPv4 address (router id, BGP source).',
+        },
+        pod_cidr: {
+          type: 'string',
+          required: true,
+          forceNew: true,
+          description: 'Pod block owned by this node; a blackhole route is installed for it.',
+        },
+        ip_forward: {
+          type: 'string',
+          computed: true,
+          description: 'Fact: net.ipv4.ip_forward on the host (desired "1").',
+        },
+        blackhole_route: {
+          type: 'bool',
+          computed: true,
+          description: 'Fact: the blackhole route for pod_cidr is in the main table.',
+        },
+        gateway_route: {
+          type: 'bool',
+          computed: true,
+          description:
+            'Fact: the host has a route to 169.254.1.1 (without one proxy ARP stays silent).',
+        },
+        original_ip_forward: {
+          type: 'string',
+          computed: true,
+          description: 'ip_forward before the first apply; restored on destroy.',
+        },
+      },
+      blocks: { ssh: sshBlock },
+    },
+  },
+
+  calico_bird_config: {
+    version: 0,
+    description:
+      'The BIRD 2 configuration of a node: written atomically after a `bird -p` parse check, ' +
+      'then loaded with `birdc configure`. The original file is kept on the host and restored ' +
+      'on destroy.',
+    block: {
+      attributes: {
+        id: { type: 'string', computed: true, description: 'Node name and config path.' },
+        node_name: { type: 'string', required: true, forceNew: true, description: 'Node name.' },
+        config_path: {
+          type: 'string',
+          optional: true,
+          forceNew: true,
+          description: 'BIRD config file on the host (default /etc/bird/bird.conf).',
+        },
+        socket_path: {
+          type: 'string',
+          optional: true,
+          description: 'BIRD control socket on the host (default /run/bird/bird.ctl).',
+        },
+        content: {
+          type: 'string',
+          required: true,
+          description: 'Rendered bird.conf. Refresh reads the file on the host back into it.',
+        },
+        backup_path: {
+          type: 'string',
+          computed: true,
+          description: 'Where the file that was there before the first apply is kept.',
+        },
+      },
+      blocks: { ssh: sshBlock },
+    },
+  },
+
+  calico_workload: {
+    version: 0,
+    description:
+      'A workload: network namespace, veth pair, pod IP, link-local gateway, proxy ARP and ' +
+      'the host /32 route.',
+    block: {
+      attributes: {
+        id: { type: 'string', computed: true, description: 'Node name and workload name.' },
+        node_name: { type: 'string', required: true, forceNew: true, description: 'Node name.' },
+        name: {
+          type: 'string',
+          required: true,
+          forceNew: true,
+          description: 'Workload name; also the name of its network namespace.',
+        },
+        ip: { type: 'string', required: true, forceNew: true, description: 'Pod IPv4 address.' },
+        mtu: {
+          type: 'number',
+          optional: true,
+          description: 'MTU of the veth pair (default: the host default of 1500).',
+        },
+        host_interface: {
+          type: 'string',
+          computed: true,
+          description: 'Host-side veth: "cali" + 11 hex characters of a SHA-1 of node/workload.',
+        },
+        netns_present: {
+          type: 'bool',
+          computed: true,
+          description: 'Fact: the network namespace exists.',
+        },
+        pod_interface: {
+          type: 'bool',
+          computed: true,
+          description: 'Fact: eth0 in the namespace is up and holds the pod IP as /32.',
+        },
+        pod_routes: {
+          type: 'bool',
+          computed: true,
+          description:
+            'Fact: in the namespace, 169.254.1.1 dev eth0 scope link and default via 169.254.1.1.',
+        },
+        proxy_arp: {
+          type: 'string',
+          computed: true,
+          description: 'Fact: proxy_arp on the host-side veth (desired "1").',
+        },
+        proxy_delay: {
+          type: 'string',
+          computed: true,
+          description: 'Fact: neigh proxy_delay on the host-side veth (desired "0").',
+        },
+        host_route: {
+          type: 'bool',
+          computed: true,
+          description: 'Fact: the host routes <ip>/32 to the host-side veth.',
+        },
+      },
+      blocks: { ssh: sshBlock },
+    },
+  },
+} as const satisfies { readonly [typeName: string]: ResourceSchema };
+
+export type ResourceTypeName = keyof typeof resourceSchemas;

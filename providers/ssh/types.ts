@@ -1,0 +1,40 @@
+/**
+ * The contract between the SSH layer (providers/ssh) and its users (the Calico resources, the
+ * status/verify commands). Implementations: the ssh2 pool; in tests, anything that runs a bash
+ * script on a real host (e.g. inside a lab node's namespaces).
+ */
+
+export interface SshTarget {
+  /** Address or name to connect to. */
+  host: string;
+  port: number;
+  user: string;
+  /** Private key file; when absent, ssh-agent via SSH_AUTH_SOCK. */
+  privateKeyPath?: string;
+  /** Name of the environment variable holding the key's passphrase. */
+  passphraseEnv?: string;
+  /** known_hosts used for strict host key checking. */
+  knownHostsPath: string;
+  /** Wrap every script in `sudo -n` (non-root users). */
+  sudo: boolean;
+}
+
+export interface RemoteResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Written to the script's standard input (the script itself travels separately). */
+  stdin?: string;
+  signal?: AbortSignal;
+}
+
+/** A host we can run scripts on. One script = one round trip. */
+export interface RemoteHost {
+  /** Human name for messages, e.g. "node1 (198.18.0.1)". */
+  readonly label: string;
+  /** Runs a bash script (as root: through sudo when configured). Never rejects on a non-zero exit. */
+  run(script: string, options?: RunOptions): Promise<RemoteResult>;
+}
