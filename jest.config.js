@@ -4,6 +4,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  globalSetup: '<rootDir>/test/global-setup.ts',
   // End-to-end tests drive real terraform, sshd and bird; they are slow by nature.
   testTimeout: 600000,
 };
