@@ -89,6 +89,12 @@ export interface ResourceHandler<P = unknown> {
   delete(prior: ObjectValue, ctx: ResourceContext<P>): Promise<void>;
   /** Build the state for `terraform import <addr> <id>`; ReadResource follows. */
   import(id: string, ctx: ResourceContext<P>): Promise<ObjectValue>;
+  /**
+   * Optional: convert state stored under an older schema version (raw JSON as Terraform stored
+   * it) to the current schema. Without it, the runtime maps the JSON onto the current schema by
+   * attribute name (unknown keys dropped, missing ones null).
+   */
+  upgradeState?(rawState: { [name: string]: unknown }, fromVersion: number): Promise<ObjectValue> | ObjectValue;
 }
 
 export interface ProviderDefinition<P = unknown> {

@@ -1,0 +1,62 @@
+/**
+ * `terraform import` hands us one string. Formats (the part after the first "@" says how to
+ * reach the host; user defaults to root, port to 22, known_hosts to ~/.ssh/known_hosts — set
+ * private_key_path etc. in the configuration, the next apply records them):
+ *
+ *   calico_node         <node>@[user@]host[:port]                   node1@198.18.0.1
+ *   calico_bird_config  <node>:<config path>@[user@]host[:port]     node1:/etc/bird/bird.conf@root@198.18.0.1:22
+ *   calico_workload     <node>/<workload>@[user@]host[:port]        node1/web@198.18.0.1
+ *
+ * An IPv6 host is written in brackets: node1@[2001:db8::1]:22.
+ */
+import { ObjectValue, ProviderError } from '../runtime/resource';
+import { isHostName, isUserName } from './validate';
+
+export interface ImportTarget {
+  /** The resource part before the first "@". */
+  subject: string;
+  /** An `ssh` block value with only what the id says; everything else null. */
+  ssh: ObjectValue;
+}
+
+export function parseImportId(id: string, format: string): ImportTarget {
+  const at = id.indexOf('@');
+  const bad = (why: string): never => {
+    throw new ProviderError(`Invalid import id "${id}"`, { detail: `${why}; expected ${format}` });
+  };
+  if (at <= 0) bad('missing "@host"');
+  const subject = id.slice(0, at);
+  let rest = id.slice(at + 1);
+  let user: string | null = null;
+  const userAt = rest.indexOf('@');
+  if (userAt >= 0) {
+    user = rest.slice(0, userAt);
+    rest = rest.slice(userAt + 1);
+    if (isUserName(user)) bad(`"${user}" is not a user name`);
+  }
+  let host = rest;
+  let port: number | null = null;
+  const bracketed = /^\[([0-9A-Fa-f:.]+)\](?::([0-9]+))?$/.exec(rest);
+  const hostPort = /^([^:]+)(?::([0-9]+))?$/.exec(rest);
+  if (bracketed) {
+    host = bracketed[1];
+    if (bracketed[2]) port = Number(bracketed[2]);
+  } else if (hostPort) {
+    host = hostPort[1];
+    if (hostPort[2]) port = Number(hostPort[2]);
+  }
+  if (!host || isHostName(host)) bad(`"${host}" is not a host name or address`);
+  if (port !== null && (port < 1 || port > 65535)) bad(`port ${port} is out of range`);
+  return {
+    subject,
+    ssh: {
+      host,
+      port,
+      user,
+      private_key_path: null,
+      passphrase_env: null,
+      known_hosts_path: null,
+      sudo: null,
+    },
+  };
+}

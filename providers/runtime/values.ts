@@ -1,0 +1,109 @@
+/**
+ * Schema-aware comparisons of handler values: equality (sets ignore order), knownness, and
+ * walks over attributes including nested single blocks.
+ */
+import type { AttributeSchema, BlockSchema, CtyType } from '../schema';
+import { AttributePath, ObjectValue, Unknown, Value } from './resource';
+
+export function isWhollyKnown(v: Value): boolean {
+  if (v === Unknown) return false;
+  if (Array.isArray(v)) return v.every(isWhollyKnown);
+  if (v !== null && typeof v === 'object') return Object.values(v).every(isWhollyKnown);
+  return true;
+}
+
+/** Paths of every unknown inside v (the empty path when v itself is unknown). */
+export function unknownPaths(v: Value, path: AttributePath = []): AttributePath[] {
+  if (v === Unknown) return [path];
+  if (Array.isArray(v)) return v.flatMap((item, i) => unknownPaths(item, [...path, i]));
+  if (v !== null && typeof v === 'object') {
+    return Object.entries(v).flatMap(([k, item]) => unknownPaths(item, [...path, k]));
+  }
+  return [];
+}
+
+function canonical(v: Value): string {
+  if (v === Unknown) return '<unknown>';
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Equality as Terraform sees it: sets compare regardless of order; Unknown equals only Unknown. */
+export function valuesEqual(type: CtyType, a: Value, b: Value): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || a === Unknown || b === Unknown) return false;
+  if (typeof type === 'string') return false;
+  const [kind, element] = type;
+  if (kind === 'set') {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    const left = a.map(canonical).sort();
+    const right = b.map(canonical).sort();
+    return left.every((x, i) => x === right[i]);
+  }
+  if (kind === 'list') {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((x, i) => valuesEqual(element, x, b[i]));
+  }
+  if (typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) || Array.isArray(b)) return false;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of keys) if (!valuesEqual(element, a[k] ?? null, b[k] ?? null)) return false;
+  return true;
+}
+
+export interface AttributeVisit {
+  path: AttributePath;
+  schema: AttributeSchema;
+}
+
+/**
+ * Calls fn for every attribute of block, descending into nested single blocks. `objects` are
+ * values of that block (missing/null/unknown nested blocks are visited with all-null objects so
+ * callers see every attribute).
+ */
+export function forEachAttribute(
+  block: BlockSchema,
+  objects: (ObjectValue | null)[],
+  fn: (visit: AttributeVisit, values: Value[]) => void,
+  path: AttributePath = [],
+): void {
+  for (const [name, schema] of Object.entries(block.attributes)) {
+    fn({ path: [...path, name], schema }, objects.map((o) => (o ? (o[name] ?? null) : null)));
+  }
+  for (const [name, nested] of Object.entries(block.blocks ?? {})) {
+    const children = objects.map((o) => {
+      const child = o ? o[name] : null;
+      return child && typeof child === 'object' && !Array.isArray(child) ? (child as ObjectValue) : null;
+    });
+    forEachAttribute(nested.block, children, fn, [...path, name]);
+  }
+}
+
+/** Sets a value at path inside obj, creating nested objects as needed (mutates obj). */
+export function setPath(obj: ObjectValue, path: AttributePath, value: Value): void {
+  let cur: any = obj;
+  for (const step of path.slice(0, -1)) {
+    if (cur[step] === null || cur[step] === undefined || cur[step] === Unknown || typeof cur[step] !== 'object') cur[step] = {};
+    cur = cur[step];
+  }
+  cur[path[path.length - 1]] = value;
+}
+
+export function deepClone<T extends Value>(v: T): T {
+  if (Array.isArray(v)) return v.map(deepClone) as T;
+  if (v !== null && v !== Unknown && typeof v === 'object') {
+    const out: ObjectValue = {};
+    for (const [k, item] of Object.entries(v)) out[k] = deepClone(item);
+    return out as T;
+  }
+  return v;
+}
+
+export function formatPath(path: AttributePath): string {
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}

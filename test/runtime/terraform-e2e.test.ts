@@ -1,0 +1,169 @@
+/**
+ * Real terraform 1.11 driving the runtime through the rtfixture provider (compiled fixture in
+ * test/runtime/fixture, installed as a shim in the working dir's implied mirror, offline).
+ */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { compileFixture, fileResource, fixtureConfig, TerraformDir } from './terraform-harness';
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+let fixture: ReturnType<typeof compileFixture>;
+beforeAll(() => (fixture = compileFixture()));
+afterAll(() => fixture.cleanup());
+
+describe('lifecycle against real terraform', () => {
+  const t = new TerraformDir();
+  const dir = t.dir;
+  const file = (n: string) => path.join(dir, n);
+  const config = (...resources: string[]) => t.write('main.tf', fixtureConfig(resources.join('\n')));
+  const a = (o: Partial<Parameters<typeof fileResource>[1]> = {}) =>
+    fileResource('a', { dir, file: 'a.txt', content: 'hello', lines: ['l1'], ...o });
+  const resourceA = () => t.state().values?.root_module?.resources?.find((r: any) => r.address === 'rtfixture_file.a');
+
+  beforeAll(() => {
+    t.installFixture();
+    config(a());
+  });
+  afterAll(() => {
+    t.tf('destroy', '-auto-approve');
+    t.cleanup();
+  });
+
+  test('init installs the provider offline from ./terraform.d/plugins', () => {
+    const r = t.expectTf(0, 'init');
+    expect(r.output).toMatch(/Installing cdktf-calico\/rtfixture v0\.1\.0/);
+    expect(fs.readFileSync(t.path('.terraform.lock.hcl'), 'utf8')).toMatch(/provider "registry.terraform.io\/cdktf-calico\/rtfixture"[\s\S]*h1:/);
+  });
+
+  test('validate passes, and a validate() diagnostic names the nested attribute', () => {
+    t.expectTf(0, 'validate');
+    config(a({ file: 'sub/a.txt' }));
+    const bad = t.expectTf(1, 'validate');
+    expect(bad.output).toMatch(/name must not contain "\/"/);
+    expect(bad.output).toMatch(/name = "sub\/a.txt"/);
+    config(a());
+  });
+
+  test('plan shows the create with the fact the plan hook predicts', () => {
+    const r = t.expectTf(2, 'plan', '-detailed-exitcode');
+    expect(r.stdout).toMatch(/rtfixture_file\.a will be created/);
+    expect(r.stdout).toMatch(/id\s+= \(known after apply\)/);
+    expect(r.stdout).toContain(sha('hello\nl1'));
+    expect(r.stdout).toMatch(/1 to add, 0 to change, 0 to destroy/);
+  });
+
+  test('apply creates the file; state holds computed values', () => {
+    t.expectTf(0, 'apply', '-auto-approve');
+    expect(fs.readFileSync(file('a.txt'), 'utf8')).toBe('hello\nl1');
+    const v = resourceA().values;
+    expect(v).toMatchObject({ id: file('a.txt'), content: 'hello', lines: ['l1'], sha256: sha('hello\nl1'), location: { dir, name: 'a.txt' } });
+  });
+
+  test('a second plan is empty (read returns exactly the state)', () => {
+    t.expectTf(0, 'plan', '-detailed-exitcode');
+  });
+
+  test('an out-of-band edit is drift: refresh-only reports it, plan proposes the repair, apply repairs', () => {
+    fs.writeFileSync(file('a.txt'), 'tampered\nl1');
+    const refresh = t.expectTf(2, 'plan', '-refresh-only', '-detailed-exitcode');
+    expect(refresh.stdout).toMatch(/changed outside of Terraform/);
+    expect(refresh.stdout).toMatch(/content\s+= "hello" -> "tampered"/);
+
+    const plan = t.expectTf(2, 'plan', '-detailed-exitcode');
+    expect(plan.stdout).toMatch(/content\s+= "tampered" -> "hello"/);
+    expect(plan.stdout).toMatch(/0 to add, 1 to change, 0 to destroy/);
+
+    t.expectTf(0, 'apply', '-auto-approve');
+    expect(fs.readFileSync(file('a.txt'), 'utf8')).toBe('hello\nl1');
+    t.expectTf(0, 'plan', '-detailed-exitcode');
+  });
+
+  test('a deleted file is re-created (read → null)', () => {
+    fs.rmSync(file('a.txt'));
+    const plan = t.expectTf(2, 'plan', '-detailed-exitcode');
+    expect(plan.stdout).toMatch(/rtfixture_file\.a will be created/);
+    t.expectTf(0, 'apply', '-auto-approve');
+    expect(fs.existsSync(file('a.txt'))).toBe(true);
+  });
+
+  test('changing a nested forceNew attribute replaces the resource', () => {
+    config(a({ file: 'b.txt' }));
+    const plan = t.expectTf(2, 'plan', '-detailed-exitcode');
+    expect(plan.stdout).toMatch(/rtfixture_file\.a must be replaced/);
+    expect(plan.stdout).toMatch(/name = "a\.txt" -> "b\.txt" # forces replacement/);
+    expect(plan.stdout).toMatch(/1 to add, 0 to change, 1 to destroy/);
+    t.expectTf(0, 'apply', '-auto-approve');
+    expect(fs.existsSync(file('a.txt'))).toBe(false);
+    expect(fs.readFileSync(file('b.txt'), 'utf8')).toBe('hello\nl1');
+  });
+
+  test('updating a list attribute in place', () => {
+    config(a({ file: 'b.txt', lines: ['l1', 'l2'] }));
+    const plan = t.expectTf(2, 'plan', '-detailed-exitcode');
+    expect(plan.stdout).toMatch(/0 to add, 1 to change, 0 to destroy/);
+    t.expectTf(0, 'apply', '-auto-approve');
+    expect(fs.readFileSync(file('b.txt'), 'utf8')).toBe('hello\nl1\nl2');
+    config(a({ file: 'b.txt', lines: undefined }));
+    t.expectTf(0, 'apply', '-auto-approve');
+    t.expectTf(0, 'plan', '-detailed-exitcode');
+  });
+
+  test('import adopts an existing file (ImportResourceState, then ReadResource)', () => {
+    t.expectTf(0, 'state', 'rm', 'rtfixture_file.a');
+    expect(fs.existsSync(file('b.txt'))).toBe(true);
+    const r = t.expectTf(0, 'import', 'rtfixture_file.a', file('b.txt'));
+    expect(r.stdout).toMatch(/Import successful/);
+    expect(resourceA().values).toMatchObject({ id: file('b.txt'), content: 'hello', sha256: sha('hello') });
+    t.expectTf(0, 'plan', '-detailed-exitcode');
+  });
+
+  test('a provider error surfaces as a terraform error naming the attribute', () => {
+    config(a({ file: 'b.txt', lines: undefined }), fileResource('bad', { dir, file: 'bad.txt', content: 'FORBIDDEN' }));
+    const r = t.expectTf(1, 'apply', '-auto-approve');
+    expect(r.stderr).toMatch(/Error: content rejected/);
+    expect(r.stderr).toMatch(/The fixture refuses content containing the word FORBIDDEN/);
+    expect(r.stderr).toMatch(/with rtfixture_file\.bad/);
+    expect(r.stderr).toMatch(/content = "FORBIDDEN"/); // the source line of the attribute
+    expect(fs.existsSync(file('bad.txt'))).toBe(false);
+    expect(t.expectTf(0, 'state', 'list').stdout).not.toMatch(/rtfixture_file\.bad/);
+  });
+
+  test('a handler that breaks its own plan gets the runtime diagnostic, not "inconsistent result"', () => {
+    config(a({ file: 'b.txt', lines: undefined }), fileResource('buggy', { dir, file: 'buggy.txt', content: 'BUGGY' }));
+    const r = t.expectTf(1, 'apply', '-auto-approve');
+    expect(r.stderr).toMatch(/Provider produced a result that differs from its plan: content/);
+    expect(r.stderr).toMatch(/content was planned as "BUGGY" but apply produced "BUGGY\s+\(reformatted\)"/);
+    expect(r.stderr).not.toMatch(/inconsistent result/);
+    expect(r.stderr).toMatch(/with rtfixture_file\.buggy/);
+    config(a({ file: 'b.txt', lines: undefined }));
+    t.expectTf(0, 'apply', '-auto-approve');
+    expect(fs.existsSync(file('buggy.txt'))).toBe(false);
+  });
+
+  test('values unknown at plan time (refined unknowns from a template) flow through plan and apply', () => {
+    const c = fileResource('c', { dir, file: 'c.txt', content: 'first' });
+    const d = `resource "rtfixture_file" "d" {
+  content = "from-\${rtfixture_file.c.id}"
+  location {
+    dir  = ${JSON.stringify(dir)}
+    name = "d.txt"
+  }
+}
+`;
+    config(a({ file: 'b.txt', lines: undefined }), c, d);
+    const plan = t.expectTf(2, 'plan', '-detailed-exitcode');
+    expect(plan.stdout).toMatch(/content\s+= \(known after apply\)/);
+    expect(plan.stdout).toMatch(/2 to add, 0 to change, 0 to destroy/);
+    t.expectTf(0, 'apply', '-auto-approve');
+    expect(fs.readFileSync(file('d.txt'), 'utf8')).toBe(`from-${file('c.txt')}`);
+    t.expectTf(0, 'plan', '-detailed-exitcode');
+  });
+
+  test('destroy removes everything', () => {
+    t.expectTf(0, 'destroy', '-auto-approve');
+    for (const f of ['b.txt', 'c.txt', 'd.txt']) expect(fs.existsSync(file(f))).toBe(false);
+    expect(t.expectTf(0, 'state', 'list').stdout.trim()).toBe('');
+  });
+});
