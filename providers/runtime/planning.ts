@@ -33,6 +33,19 @@ function parentExists(obj: ObjectValue, path: AttributePath): boolean {
   return cur !== null && cur !== Unknown && typeof cur === 'object';
 }
 
+/**
+ * After a refresh that could not reach the host, the prior facts are unverified: plan them as
+ * unknown (top-level computed-only attributes, except `id`), so Terraform plans an update and
+ * apply retries the host instead of trusting stale state.
+ */
+export function planUnverifiedFacts(block: BlockSchema, planned: ObjectValue): ObjectValue {
+  const out = { ...planned };
+  for (const [name, attr] of Object.entries(block.attributes)) {
+    if (attr.computed && !attr.optional && !attr.required && name !== 'id') out[name] = Unknown;
+  }
+  return out;
+}
+
 /** Paths of forceNew attributes whose planned value differs from the prior one. */
 export function forceNewChanges(block: BlockSchema, prior: ObjectValue | null, planned: ObjectValue | null): AttributePath[] {
   if (prior === null || planned === null) return [];

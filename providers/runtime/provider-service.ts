@@ -5,9 +5,9 @@
 import type { BlockSchema } from '../schema';
 import { decodeJsonState, decodeMsgpack, encodeMsgpack } from './codec';
 import { diagnosticFromError, errorDiagnostic, toWire, wirePath, WireDiagnostic } from './diagnostics';
-import { checkApplyResult, forceNewChanges, planDefaults } from './planning';
+import { checkApplyResult, forceNewChanges, planDefaults, planUnverifiedFacts } from './planning';
 import type { ProviderRpc } from './grpc-services';
-import { AttributePath, Logger, ObjectValue, ProviderDefinition, ResourceContext, ResourceHandler } from './resource';
+import { AttributePath, HostUnreachableError, Logger, ObjectValue, ProviderDefinition, ResourceContext, ResourceHandler } from './resource';
 import { schemaToWire } from './schema-wire';
 import { formatPath, unknownPaths } from './values';
 
@@ -15,6 +15,14 @@ type Req = any;
 type Res = Record<string, unknown>;
 
 const dynamic = (block: BlockSchema, v: ObjectValue | null) => ({ msgpack: encodeMsgpack(block, v) });
+
+/**
+ * Private state is the runtime's own (handlers never see it). It carries one fact from a refresh
+ * to the plans after it: the host was unreachable, so the state's facts are unverified. A
+ * successful apply clears it.
+ */
+const UNVERIFIED_PRIVATE = Buffer.from('{"unverified":true}');
+const isUnverified = (priv: Buffer | undefined) => !!priv && priv.equals(UNVERIFIED_PRIVATE);
 
 export class ProviderService<P> {
   private configured: P | undefined;
@@ -133,12 +141,29 @@ export class ProviderService<P> {
       const current = decodeMsgpack(block, req.current_state?.msgpack);
       const privateBytes = req.private ?? Buffer.alloc(0);
       if (!current) return { new_state: dynamic(block, null), private: privateBytes, diagnostics: [] };
-      const state = await h.read(current, this.ctx());
+      let state: ObjectValue | null;
+      try {
+        state = await h.read(current, this.ctx());
+      } catch (err) {
+        if (!(err instanceof HostUnreachableError)) throw err;
+        return {
+          new_state: req.current_state,
+          private: UNVERIFIED_PRIVATE,
+          diagnostics: [
+            toWire({
+              severity: 'warning',
+              summary: `${err.summary}: state not refreshed`,
+              detail: `${err.options.detail ?? ''}\nThe last known state is kept; a change is planned so apply retries this object.`.trim(),
+            }),
+          ],
+        };
+      }
       const unknown = state ? unknownPaths(state) : [];
       if (unknown.length) {
         return { new_state: req.current_state, private: privateBytes, diagnostics: unknown.map((p) => errorDiagnostic(`Provider bug: ${req.type_name} read returned an unknown value for ${formatPath(p)}`, 'Read must return wholly known values.', p)) };
       }
-      return { new_state: dynamic(block, state), private: privateBytes, diagnostics: [] };
+      // A read that reached the host verifies the facts again.
+      return { new_state: dynamic(block, state), private: isUnverified(privateBytes) ? Buffer.alloc(0) : privateBytes, diagnostics: [] };
     },
 
     PlanResourceChange: async (req) => {
@@ -161,6 +186,7 @@ export class ProviderService<P> {
         for (const p of forceNewChanges(block, prior, planned)) addPath(replace, p);
         for (const p of result.requiresReplace ?? []) addPath(replace, p);
       }
+      if (prior && isUnverified(req.prior_private)) planned = planUnverifiedFacts(block, planned);
       return {
         planned_state: dynamic(block, planned),
         requires_replace: prior ? replace.map(wirePath) : [],
@@ -197,7 +223,8 @@ export class ProviderService<P> {
           ),
         };
       }
-      return { new_state: dynamic(block, result), private: privateBytes, diagnostics: [] };
+      // Applied on the host just now: whatever the last refresh could not verify is verified.
+      return { new_state: dynamic(block, result), private: isUnverified(privateBytes) ? Buffer.alloc(0) : privateBytes, diagnostics: [] };
     },
 
     ImportResourceState: async (req) => {

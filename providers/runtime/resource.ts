@@ -43,6 +43,15 @@ export class ProviderError extends Error {
   }
 }
 
+/**
+ * Thrown by read() when the object's host cannot be reached, as opposed to reached and found
+ * wanting (a changed host key, a refused login: those are plain ProviderErrors). Unreachable is
+ * not absent: the runtime keeps the prior state, reports a warning, and marks the object so the
+ * next plan shows its computed facts as unknown (an update) instead of trusting stale ones. That
+ * lets one dead host fail its own resources at apply while the rest of the cluster is applied.
+ */
+export class HostUnreachableError extends ProviderError {}
+
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;

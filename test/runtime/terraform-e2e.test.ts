@@ -80,6 +80,25 @@ describe('lifecycle against real terraform', () => {
     t.expectTf(0, 'plan', '-detailed-exitcode');
   });
 
+  test('an unreachable host is not absent: the state is kept, a retry is planned and fails at apply', () => {
+    fs.writeFileSync(file('UNREACHABLE'), '');
+    try {
+      const plan = t.expectTf(2, 'plan', '-detailed-exitcode');
+      expect(plan.stdout + plan.stderr).toMatch(/Warning: Cannot reach .*: state not refreshed/);
+      expect(plan.stdout).toMatch(/rtfixture_file\.a will be updated in-place/);
+      expect(plan.stdout).toMatch(/sha256\s+= "[0-9a-f]{64}" -> \(known after apply\)/);
+      expect(plan.stdout).not.toMatch(/will be (created|destroyed)/);
+      const apply = t.tf('apply', '-auto-approve');
+      expect(apply.code).not.toBe(0);
+      expect(apply.stdout + apply.stderr).toMatch(/Cannot reach/);
+    } finally {
+      fs.rmSync(file('UNREACHABLE'));
+    }
+    // Reachable again: the first apply verifies it and the plan after is empty.
+    t.expectTf(0, 'apply', '-auto-approve');
+    t.expectTf(0, 'plan', '-detailed-exitcode');
+  });
+
   test('a deleted file is re-created (read → null)', () => {
     fs.rmSync(file('a.txt'));
     const plan = t.expectTf(2, 'plan', '-detailed-exitcode');
