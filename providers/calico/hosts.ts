@@ -4,8 +4,8 @@
  */
 import * as os from 'os';
 import * as path from 'path';
-import { ObjectValue, ProviderError, Unknown, Value } from '../runtime/resource';
-import { RemoteHost, RemoteResult, SshTarget } from '../ssh/types';
+import { HostUnreachableError, ObjectValue, ProviderError, Unknown, Value } from '../runtime/resource';
+import { RemoteHost, RemoteResult, SshConnectionError, SshTarget } from '../ssh/types';
 
 export interface HostResolver {
   /** The host described by a resource's `ssh` block; nodeName is for labels and messages. */
@@ -46,7 +46,9 @@ export function sshBlockOf(obj: ObjectValue): ObjectValue {
 
 /**
  * Runs one script on a node. A transport failure (the promise rejecting) becomes an error naming
- * the node: unreachable is never "absent".
+ * the node: unreachable is never "absent". A host that could not be reached at all raises
+ * HostUnreachableError (on refresh the runtime keeps the last state and plans a retry); a host
+ * that answered but was refused (host key, login) is a plain error that stops the plan.
  */
 export async function runOn(
   host: RemoteHost,
@@ -57,9 +59,11 @@ export async function runOn(
   try {
     return await host.run(script, { stdin: opts.stdin, signal: opts.signal });
   } catch (err) {
-    throw new ProviderError(`Cannot reach node ${nodeName} (${host.label}) to ${opts.doing}`, {
-      detail: err instanceof Error ? err.message : String(err),
-    });
+    const detail = err instanceof Error ? err.message : String(err);
+    if (err instanceof SshConnectionError && err.kind !== 'unreachable') {
+      throw new ProviderError(`Refused to work on node ${nodeName} (${host.label})`, { detail });
+    }
+    throw new HostUnreachableError(`Cannot reach node ${nodeName} (${host.label}) to ${opts.doing}`, { detail });
   }
 }
 

@@ -38,3 +38,20 @@ export interface RemoteHost {
   /** Runs a bash script (as root: through sudo when configured). Never rejects on a non-zero exit. */
   run(script: string, options?: RunOptions): Promise<RemoteResult>;
 }
+
+/**
+ * Why a connection failed. `unreachable` (refused, timed out, reset, no route) may be transient
+ * and means "state unknown"; `host-key` and `auth` mean the host answered and we must not
+ * proceed: those are never retried and never treated as unreachable.
+ */
+export type SshFailureKind = 'unreachable' | 'host-key' | 'auth';
+
+export class SshConnectionError extends Error {
+  constructor(
+    message: string,
+    public readonly kind: SshFailureKind,
+  ) {
+    super(message);
+    this.name = 'SshConnectionError';
+  }
+}
