@@ -1,11 +1,7 @@
-/**
- * POSIX shell quoting for values that end up in remote bash scripts. Local copy until
- * providers/ssh/quote.ts lands; same contract: the result is one single-quoted word.
- */
-export function shQuote(value: string): string {
-  if (value.includes('\0')) throw new Error('a NUL byte cannot be passed to a shell');
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+/** Script building for the Calico resources: values travel as quoted shell variables. */
+import { shQuote } from '../ssh/quote';
+
+export { shQuote };
 
 /**
  * Builds a script whose first lines assign the given shell variables (each value quoted), so

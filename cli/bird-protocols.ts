@@ -1,0 +1,61 @@
+/**
+ * Parses `birdc show protocols` (BIRD 2) into the rows `calicoctl node status` shows.
+ *
+ * BIRD 2 prints a capitalised header (`Name Proto Table State Since Info`); Calico's own parser
+ * expects BIRD 1.6's lower-case one, so the header is matched case-insensitively. The Since
+ * column is one token (`03:37:43.439`) or two (`2026-11-25 03:37:43`) depending on age and
+ * BIRD's timeformat setting.
+ */
+
+// Node_ sessions are only made for route reflectors here, so they are labelled as such.
+export type PeerType = 'node-to-node mesh' | 'route reflector' | 'global';
+
+export interface BgpSessionRow {
+  /** BIRD protocol name, e.g. Mesh_198_18_0_2. */
+  protocol: string;
+  peerAddress: string;
+  peerType: PeerType;
+  /** BIRD's protocol state: up, start, down, … */
+  state: string;
+  since: string;
+  /** BGP state and any error, e.g. "Established" or "Active Socket: Connection refused". */
+  info: string;
+  established: boolean;
+}
+
+const PEER_TYPES: Record<string, PeerType> = {
+  Mesh: 'node-to-node mesh',
+  Node: 'route reflector',
+  Global: 'global',
+};
+
+const PROTOCOL_NAME = /^(Mesh|Node|Global)_(\d+)_(\d+)_(\d+)_(\d+)$/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export function parseBirdProtocols(output: string): BgpSessionRow[] {
+  const lines = output.split('\n');
+  const header = lines.findIndex((l) => /^name\s+proto\s+table\s+state\s+since\s+info/i.test(l));
+  if (header < 0) throw new Error(`unexpected birdc output (no protocol table):\n${output}`);
+
+  const rows: BgpSessionRow[] = [];
+  for (const line of lines.slice(header + 1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 5) continue;
+    const [protocol, proto, , state, ...rest] = fields;
+    const name = PROTOCOL_NAME.exec(protocol);
+    if (proto !== 'BGP' || !name) continue;
+    const sinceParts = DATE.test(rest[0]) && rest.length > 1 ? 2 : 1;
+    const since = rest.slice(0, sinceParts).join(' ');
+    const info = rest.slice(sinceParts).join(' ');
+    rows.push({
+      protocol,
+      peerAddress: name.slice(2, 6).join('.'),
+      peerType: PEER_TYPES[name[1]],
+      state,
+      since,
+      info,
+      established: state === 'up' && /^Established\b/.test(info),
+    });
+  }
+  return rows;
+}

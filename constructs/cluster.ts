@@ -1,0 +1,157 @@
+/**
+ * The constructs operators use: CalicoCluster > CalicoNode > Workload, and BgpPeer. Each node
+ * emits a calico_node and a calico_bird_config resource, each workload a calico_workload. The
+ * BIRD config depends on every node and peer, so it is rendered lazily at synth, after the
+ * cluster is complete and validated.
+ */
+import { Construct } from 'constructs';
+import { Lazy, TerraformStack } from 'cdktf';
+import { CalicoProvider, CalicoResource, ResourceConfig } from './bindings';
+import { renderBirdConfig } from './bird-config';
+import { ClusterSpec, NodeSpec, PeerSpec, SshSettings, Topology, WorkloadSpec } from './model';
+import { clusterProblems } from './validation';
+
+export interface CalicoClusterProps {
+  name: string;
+  /** The IP pool; every node's block lies inside it. */
+  podCidr: string;
+  /** Default 64512. */
+  asNumber?: number;
+  topology?: Topology;
+  /** SSH defaults for every node. */
+  ssh?: SshSettings;
+}
+
+export class CalicoCluster extends Construct {
+  readonly provider: CalicoProvider;
+  private readonly nodes: CalicoNode[] = [];
+  private readonly peers: PeerSpec[] = [];
+
+  constructor(
+    scope: TerraformStack,
+    id: string,
+    private readonly props: CalicoClusterProps,
+  ) {
+    super(scope, id);
+    this.provider = new CalicoProvider(scope, `${id}-provider`);
+    // Runs before cdktf writes the stack: a bad cluster synthesizes nothing.
+    this.node.addValidation({ validate: () => clusterProblems(this.spec()) });
+  }
+
+  /** The whole cluster as data (for rendering, validation and tools). */
+  spec(): ClusterSpec {
+    return {
+      name: this.props.name,
+      podCidr: this.props.podCidr,
+      asNumber: this.props.asNumber,
+      topology: this.props.topology,
+      ssh: this.props.ssh,
+      nodes: this.nodes.map((n) => n.spec()),
+      peers: [...this.peers],
+    };
+  }
+
+  get sshDefaults(): SshSettings | undefined {
+    return this.props.ssh;
+  }
+
+  /** @internal */
+  registerNode(node: CalicoNode): void {
+    this.nodes.push(node);
+  }
+
+  /** @internal */
+  registerPeer(peer: PeerSpec): void {
+    this.peers.push(peer);
+  }
+}
+
+export type CalicoNodeProps = Omit<NodeSpec, 'workloads'>;
+
+export class CalicoNode extends Construct {
+  readonly nodeResource: CalicoResource<'calico_node'>;
+  readonly birdConfig: CalicoResource<'calico_bird_config'>;
+  private readonly workloads: WorkloadSpec[] = [];
+
+  constructor(
+    readonly cluster: CalicoCluster,
+    id: string,
+    readonly props: CalicoNodeProps,
+  ) {
+    super(cluster, id);
+    cluster.registerNode(this);
+    const ssh = this.sshBlock();
+
+    this.nodeResource = new CalicoResource(this, 'node', 'calico_node', {
+      name: props.name,
+      address: props.address,
+      podCidr: props.podCidr,
+      ssh,
+    });
+    this.birdConfig = new CalicoResource(
+      this,
+      'bird',
+      'calico_bird_config',
+      {
+        nodeName: props.name,
+        configPath: props.birdConfigPath,
+        socketPath: props.birdSocketPath,
+        content: Lazy.stringValue({ produce: () => renderBirdConfig(cluster.spec(), props.name) }),
+        ssh,
+      },
+      // ip_forward and the blackhole are in place before BIRD starts announcing the block.
+      { dependsOn: [this.nodeResource] },
+    );
+  }
+
+  spec(): NodeSpec {
+    return { ...this.props, workloads: [...this.workloads] };
+  }
+
+  /** The resources' ssh block: node settings over cluster defaults. */
+  sshBlock(): ResourceConfig<'calico_node'>['ssh'] {
+    const s: SshSettings = { ...this.cluster.sshDefaults, ...this.props.ssh };
+    return {
+      host: this.props.sshHost ?? this.props.address,
+      port: s.port,
+      user: s.user,
+      privateKeyPath: s.privateKeyPath,
+      passphraseEnv: s.passphraseEnv,
+      knownHostsPath: s.knownHostsPath,
+      sudo: s.sudo,
+    };
+  }
+
+  /** @internal */
+  registerWorkload(workload: WorkloadSpec): void {
+    this.workloads.push(workload);
+  }
+}
+
+export type WorkloadProps = WorkloadSpec;
+
+export class Workload extends Construct {
+  readonly resource: CalicoResource<'calico_workload'>;
+
+  constructor(node: CalicoNode, id: string, props: WorkloadProps) {
+    super(node, id);
+    node.registerWorkload({ ...props });
+    this.resource = new CalicoResource(
+      this,
+      'workload',
+      'calico_workload',
+      { nodeName: node.props.name, name: props.name, ip: props.ip, mtu: props.mtu, ssh: node.sshBlock() },
+      { dependsOn: [node.nodeResource] },
+    );
+  }
+}
+
+export type BgpPeerProps = PeerSpec;
+
+/** An external BGP peer: every node's BIRD config gets a Global_<ip> session to it. */
+export class BgpPeer extends Construct {
+  constructor(cluster: CalicoCluster, id: string, props: BgpPeerProps) {
+    super(cluster, id);
+    cluster.registerPeer({ ...props });
+  }
+}

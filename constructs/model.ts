@@ -1,0 +1,63 @@
+/**
+ * The cluster as data: what the constructs collect and the inventory loader produces. Rendering
+ * (bird.conf), validation and the status command's expectations all work on this one model.
+ */
+
+export type Topology = 'full-mesh' | 'route-reflector';
+
+export interface SshSettings {
+  user?: string;
+  port?: number;
+  privateKeyPath?: string;
+  passphraseEnv?: string;
+  knownHostsPath?: string;
+  sudo?: boolean;
+}
+
+export interface WorkloadSpec {
+  name: string;
+  ip: string;
+  mtu?: number;
+}
+
+export interface NodeSpec {
+  name: string;
+  /** Host IPv4 address: router id, BGP source, SSH target unless sshHost is given. */
+  address: string;
+  sshHost?: string;
+  /** Defaults to the cluster's AS; a per-node AS makes the sessions eBGP (the seed). */
+  asNumber?: number;
+  podCidr: string;
+  routeReflector?: boolean;
+  birdConfigPath?: string;
+  birdSocketPath?: string;
+  ssh?: SshSettings;
+  workloads: WorkloadSpec[];
+}
+
+export interface PeerSpec {
+  address: string;
+  asNumber: number;
+  password?: string;
+}
+
+export interface ClusterSpec {
+  name: string;
+  /** The IP pool every node block lies in. */
+  podCidr: string;
+  asNumber?: number;
+  topology?: Topology;
+  ssh?: SshSettings;
+  nodes: NodeSpec[];
+  peers: PeerSpec[];
+}
+
+export const DEFAULT_AS_NUMBER = 64512;
+
+export function clusterAs(cluster: ClusterSpec): number {
+  return cluster.asNumber ?? DEFAULT_AS_NUMBER;
+}
+
+export function nodeAs(cluster: ClusterSpec, node: NodeSpec): number {
+  return node.asNumber ?? clusterAs(cluster);
+}

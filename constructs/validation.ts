@@ -1,0 +1,210 @@
+/**
+ * Addressing and topology checks on a whole cluster, run before anything is synthesized: by the
+ * inventory loader and by CalicoCluster (a construct validation, which cdktf runs before it
+ * writes a stack). Each problem is one line naming the node, workload or field.
+ *
+ * Names: node and workload names must be safe as a network namespace name and in messages and
+ * import ids: letters, digits, "_", ".", "-", starting with a letter or digit, at most 63
+ * characters (the provider checks the same rule). AS numbers: 1..4294967295 except 23456
+ * (AS_TRANS, a placeholder that must never be configured as a real AS).
+ */
+import {
+  isIpv4,
+  isIpv4Cidr,
+  isNodeName,
+  isPodIp,
+  isWorkloadName,
+  isAbsolutePath,
+  isHostName,
+  isUserName,
+  isEnvVarName,
+} from '../providers/calico/validate';
+import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, ipv4ToInt, parseCidr } from './ipv4';
+import { clusterAs, ClusterSpec, nodeAs, SshSettings } from './model';
+
+export class ClusterValidationError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join('\n  ')}`);
+    this.name = 'ClusterValidationError';
+  }
+}
+
+const AS_TRANS = 23456;
+
+export function asNumberProblem(value: number): string | null {
+  if (!Number.isInteger(value) || value < 1 || value > 4294967295) {
+    return `${value} is not an AS number (1..4294967295)`;
+  }
+  if (value === AS_TRANS) return '23456 is AS_TRANS, reserved for 4-byte AS translation';
+  return null;
+}
+
+/** A BGP password goes inside a quoted string in bird.conf: keep it from breaking out. */
+export function passwordProblem(value: string): string | null {
+  if (value.length === 0 || value.length > 80) return 'must be 1..80 characters (TCP-MD5 key)';
+  if (!/^[\x21-\x7e]+$/.test(value) || /["\\]/.test(value)) {
+    return 'may use printable ASCII except spaces, double quotes and backslashes';
+  }
+  return null;
+}
+
+function sshProblems(ssh: SshSettings | undefined, where: string, out: string[]): void {
+  if (!ssh) return;
+  if (ssh.port !== undefined && (!Number.isInteger(ssh.port) || ssh.port < 1 || ssh.port > 65535)) {
+    out.push(`${where}.port: ${ssh.port} is not a port number (1..65535)`);
+  }
+  const check = (field: keyof SshSettings, fn: (v: string) => string | null) => {
+    const v = ssh[field];
+    if (typeof v === 'string') {
+      const p = fn(v);
+      if (p) out.push(`${where}.${field}: ${p}`);
+    }
+  };
+  check('user', isUserName);
+  check('passphraseEnv', isEnvVarName);
+  check('privateKeyPath', isAbsolutePath);
+  check('knownHostsPath', isAbsolutePath);
+}
+
+/** Every problem of the cluster, in a stable order; empty when it is fine. */
+export function clusterProblems(cluster: ClusterSpec): string[] {
+  const out: string[] = [];
+  const nodeLabel = (i: number) => `nodes[${i}] "${cluster.nodes[i].name}"`;
+
+  const clusterName = isNodeName(cluster.name);
+  if (clusterName) out.push(`cluster.name: ${clusterName}`);
+  const poolProblem = isIpv4Cidr(cluster.podCidr);
+  if (poolProblem) out.push(`cluster.podCidr: ${poolProblem}`);
+  const pool = poolProblem ? null : parseCidr(cluster.podCidr);
+  if (cluster.asNumber !== undefined) {
+    const p = asNumberProblem(cluster.asNumber);
+    if (p) out.push(`cluster.asNumber: ${p}`);
+  }
+  sshProblems(cluster.ssh, 'ssh', out);
+  if (cluster.nodes.length === 0) out.push('nodes: a cluster needs at least one node');
+
+  const names = new Map<string, number>();
+  const addresses = new Map<string, number>();
+  const blocks: { i: number; cidr: ReturnType<typeof parseCidr> }[] = [];
+
+  cluster.nodes.forEach((node, i) => {
+    const label = nodeLabel(i);
+    const nameProblem = isNodeName(node.name);
+    if (nameProblem) out.push(`nodes[${i}].name: ${nameProblem}`);
+    if (names.has(node.name)) out.push(`${label}: duplicate node name (also nodes[${names.get(node.name)}])`);
+    else names.set(node.name, i);
+
+    const addrProblem = isIpv4(node.address);
+    if (addrProblem) out.push(`${label}.address: ${addrProblem}`);
+    else {
+      if (addresses.has(node.address)) {
+        const j = addresses.get(node.address)!;
+        out.push(`${label}.address: ${node.address} is already the address of node "${cluster.nodes[j].name}"`);
+      } else addresses.set(node.address, i);
+      if (pool && cidrContainsIp(pool, node.address)) {
+        out.push(`${label}.address: ${node.address} lies inside the pod pool ${cluster.podCidr}`);
+      }
+    }
+    if (node.sshHost !== undefined && isHostName(node.sshHost)) out.push(`${label}.sshHost: ${isHostName(node.sshHost)}`);
+    if (node.asNumber !== undefined) {
+      const p = asNumberProblem(node.asNumber);
+      if (p) out.push(`${label}.asNumber: ${p}`);
+    }
+    for (const field of ['birdConfigPath', 'birdSocketPath'] as const) {
+      const v = node[field];
+      if (v !== undefined && isAbsolutePath(v)) out.push(`${label}.${field}: ${isAbsolutePath(v)}`);
+    }
+    sshProblems(node.ssh, `${label}.ssh`, out);
+
+    const blockProblem = isIpv4Cidr(node.podCidr);
+    if (blockProblem) {
+      out.push(`${label}.podCidr: ${blockProblem}`);
+      return;
+    }
+    const block = parseCidr(node.podCidr);
+    if (block.length > 30) {
+      out.push(`${label}.podCidr: ${node.podCidr} is too small to hold a workload (at most /30)`);
+    }
+    if (pool && !cidrContainsCidr(pool, block)) {
+      out.push(`${label}.podCidr: ${node.podCidr} is outside the pod pool ${cluster.podCidr}`);
+    }
+    for (const other of blocks) {
+      if (cidrsOverlap(other.cidr, block)) {
+        out.push(`${label}.podCidr: ${node.podCidr} overlaps node "${cluster.nodes[other.i].name}" (${other.cidr.text})`);
+      }
+    }
+    blocks.push({ i, cidr: block });
+
+    const workloadNames = new Map<string, number>();
+    const workloadIps = new Map<string, number>();
+    node.workloads.forEach((w, k) => {
+      const wLabel = `${label}.workloads[${k}] "${w.name}"`;
+      const wName = isWorkloadName(w.name);
+      if (wName) out.push(`${label}.workloads[${k}].name: ${wName}`);
+      if (workloadNames.has(w.name)) out.push(`${wLabel}: duplicate workload name on node "${node.name}"`);
+      else workloadNames.set(w.name, k);
+      if (w.mtu !== undefined && (!Number.isInteger(w.mtu) || w.mtu < 576 || w.mtu > 9000)) {
+        out.push(`${wLabel}.mtu: ${w.mtu} is not an MTU in 576..9000`);
+      }
+      const ipProblem = isPodIp(w.ip);
+      if (ipProblem) {
+        out.push(`${wLabel}.ip: ${ipProblem}`);
+        return;
+      }
+      if (workloadIps.has(w.ip)) {
+        const first = node.workloads[workloadIps.get(w.ip)!].name;
+        out.push(`${wLabel}.ip: ${w.ip} is already the IP of workload "${first}"`);
+      } else workloadIps.set(w.ip, k);
+      if (!cidrContainsIp(block, w.ip)) {
+        out.push(`${wLabel}.ip: ${w.ip} is outside node "${node.name}"'s block ${node.podCidr}`);
+      } else if (ipv4ToInt(w.ip) === block.network) {
+        out.push(`${wLabel}.ip: ${w.ip} is the network address of ${node.podCidr}`);
+      } else if (ipv4ToInt(w.ip) === block.last) {
+        out.push(`${wLabel}.ip: ${w.ip} is the broadcast address of ${node.podCidr}`);
+      }
+    });
+  });
+
+  cluster.peers.forEach((peer, i) => {
+    const label = `peers[${i}] ${peer.address}`;
+    const addrProblem = isIpv4(peer.address);
+    if (addrProblem) out.push(`peers[${i}].address: ${addrProblem}`);
+    else if (addresses.has(peer.address)) {
+      out.push(`${label}: is the address of node "${cluster.nodes[addresses.get(peer.address)!].name}"; external peers are other routers`);
+    }
+    const asProblem = asNumberProblem(peer.asNumber);
+    if (asProblem) out.push(`${label}.asNumber: ${asProblem}`);
+    if (peer.password !== undefined) {
+      const p = passwordProblem(peer.password);
+      if (p) out.push(`${label}.password: ${p}`);
+    }
+  });
+
+  if ((cluster.topology ?? 'full-mesh') === 'route-reflector') {
+    const rrs = cluster.nodes.filter((n) => n.routeReflector);
+    if (rrs.length === 0) {
+      out.push('cluster.topology: route-reflector needs at least one node with routeReflector: true');
+    }
+    // Route reflection is an iBGP mechanism: every RR session must stay inside one AS.
+    const as = clusterAs(cluster);
+    cluster.nodes.forEach((node, i) => {
+      if (rrs.length > 0 && nodeAs(cluster, node) !== as) {
+        out.push(
+          `${nodeLabel(i)}.asNumber: ${nodeAs(cluster, node)} differs from the cluster AS ${as}; route-reflector sessions must be iBGP`,
+        );
+      }
+    });
+  } else {
+    cluster.nodes.forEach((node, i) => {
+      if (node.routeReflector) {
+        out.push(`${nodeLabel(i)}.routeReflector: set, but cluster.topology is full-mesh (use topology: route-reflector)`);
+      }
+    });
+  }
+  return out;
+}
+
+export function validateCluster(cluster: ClusterSpec): void {
+  const problems = clusterProblems(cluster);
+  if (problems.length > 0) throw new ClusterValidationError(problems);
+}

@@ -1,0 +1,215 @@
+/**
+ * The inventory file (YAML or JSON) → the cluster model, and the model → a CDKTF stack.
+ *
+ * The loader is strict: unknown keys (with the closest known one suggested), wrong types and
+ * missing fields are reported with their path (`nodes[0].workloads[1]: unknown key "ipp"`),
+ * then the cluster-wide checks of constructs/validation run. Relative paths resolve against the
+ * inventory's directory and `~` expands, so the same file works from any working directory.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, TerraformStack } from 'cdktf';
+import { parse as parseYaml } from 'yaml';
+import { BgpPeer, CalicoCluster, CalicoNode, Workload } from '../constructs/cluster';
+import { ClusterSpec, SshSettings } from '../constructs/model';
+import { clusterProblems, ClusterValidationError } from '../constructs/validation';
+
+type FieldType = 'string' | 'number' | 'boolean' | { object: Shape } | { list: Shape };
+interface Field {
+  type: FieldType;
+  required?: boolean;
+  oneOf?: string[];
+}
+type Shape = Record<string, Field>;
+
+const sshShape: Shape = {
+  user: { type: 'string' },
+  port: { type: 'number' },
+  privateKeyPath: { type: 'string' },
+  passphraseEnv: { type: 'string' },
+  knownHostsPath: { type: 'string' },
+  sudo: { type: 'boolean' },
+};
+
+const inventoryShape: Shape = {
+  cluster: {
+    required: true,
+    type: {
+      object: {
+        name: { type: 'string', required: true },
+        podCidr: { type: 'string', required: true },
+        asNumber: { type: 'number' },
+        topology: { type: 'string', oneOf: ['full-mesh', 'route-reflector'] },
+      },
+    },
+  },
+  ssh: { type: { object: sshShape } },
+  nodes: {
+    required: true,
+    type: {
+      list: {
+        name: { type: 'string', required: true },
+        address: { type: 'string', required: true },
+        sshHost: { type: 'string' },
+        asNumber: { type: 'number' },
+        podCidr: { type: 'string', required: true },
+        routeReflector: { type: 'boolean' },
+        birdConfigPath: { type: 'string' },
+        birdSocketPath: { type: 'string' },
+        ssh: { type: { object: sshShape } },
+        workloads: {
+          type: {
+            list: {
+              name: { type: 'string', required: true },
+              ip: { type: 'string', required: true },
+              mtu: { type: 'number' },
+            },
+          },
+        },
+      },
+    },
+  },
+  peers: {
+    type: {
+      list: {
+        address: { type: 'string', required: true },
+        asNumber: { type: 'number', required: true },
+        password: { type: 'string' },
+      },
+    },
+  },
+};
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diag + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+      diag = up;
+    }
+  }
+  return row[b.length];
+}
+
+function suggestion(key: string, known: string[]): string {
+  const best = known
+    .map((k) => ({ k, d: editDistance(key, k) }))
+    .sort((x, y) => x.d - y.d)[0];
+  return best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean "${best.k}"?)` : '';
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'a mapping' : `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** Checks keys and types against the shape; reports every problem with its path. */
+function checkShape(value: unknown, shape: Shape, where: string, problems: string[]): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    problems.push(`${where || 'inventory'}: expected a mapping, found ${describe(value)}`);
+    return;
+  }
+  const obj = value as Record<string, unknown>;
+  const at = (key: string) => (where ? `${where}.${key}` : key);
+  for (const key of Object.keys(obj)) {
+    if (!(key in shape)) problems.push(`${where || 'inventory'}: unknown key "${key}"${suggestion(key, Object.keys(shape))}`);
+  }
+  for (const [key, field] of Object.entries(shape)) {
+    const v = obj[key];
+    if (v === undefined || v === null) {
+      if (field.required) problems.push(`${at(key)}: required`);
+      continue;
+    }
+    const t = field.type;
+    if (typeof t === 'string') {
+      if (typeof v !== t) problems.push(`${at(key)}: expected ${t === 'boolean' ? 'true or false' : `a ${t}`}, found ${describe(v)}`);
+      else if (field.oneOf && !field.oneOf.includes(v as string)) {
+        problems.push(`${at(key)}: must be one of ${field.oneOf.join(', ')}, not "${v}"`);
+      }
+    } else if ('object' in t) {
+      checkShape(v, t.object, at(key), problems);
+    } else if (!Array.isArray(v)) {
+      problems.push(`${at(key)}: expected a list, found ${describe(v)}`);
+    } else {
+      v.forEach((item, i) => checkShape(item, t.list, `${at(key)}[${i}]`, problems));
+    }
+  }
+}
+
+function resolvePath(p: string | undefined, baseDir: string): string | undefined {
+  if (p === undefined) return undefined;
+  if (p === '~' || p.startsWith('~/')) return path.join(os.homedir(), p.slice(1));
+  return path.resolve(baseDir, p);
+}
+
+function resolveSsh(ssh: SshSettings | undefined, baseDir: string): SshSettings | undefined {
+  if (!ssh) return undefined;
+  return {
+    ...ssh,
+    privateKeyPath: resolvePath(ssh.privateKeyPath, baseDir),
+    knownHostsPath: resolvePath(ssh.knownHostsPath, baseDir),
+  };
+}
+
+/** Parses and validates an inventory; throws ClusterValidationError listing every problem. */
+export function parseInventory(text: string, file: string): ClusterSpec {
+  let raw: unknown;
+  try {
+    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ClusterValidationError([`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`]);
+  }
+  const shapeProblems: string[] = [];
+  checkShape(raw, inventoryShape, '', shapeProblems);
+  if (shapeProblems.length) throw new ClusterValidationError(shapeProblems);
+
+  const inv = raw as any;
+  const baseDir = path.dirname(path.resolve(file));
+  const defaults: SshSettings = { user: 'root', port: 22, knownHostsPath: '~/.ssh/known_hosts', ...inv.ssh };
+  const cluster: ClusterSpec = {
+    name: inv.cluster.name,
+    podCidr: inv.cluster.podCidr,
+    asNumber: inv.cluster.asNumber,
+    topology: inv.cluster.topology,
+    ssh: resolveSsh(defaults, baseDir),
+    nodes: inv.nodes.map((n: any) => ({ ...n, ssh: resolveSsh(n.ssh, baseDir), workloads: n.workloads ?? [] })),
+    peers: inv.peers ?? [],
+  };
+  const problems = clusterProblems(cluster);
+  if (problems.length) throw new ClusterValidationError(problems);
+  return cluster;
+}
+
+export function loadInventory(file: string): ClusterSpec {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ClusterValidationError([`cannot read inventory ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (set CALICO_INVENTORY to its path)`]);
+  }
+  return parseInventory(text, file);
+}
+
+/** One stack named after the cluster, with its nodes, workloads and external peers. */
+export function buildClusterStack(app: App, cluster: ClusterSpec): TerraformStack {
+  const stack = new TerraformStack(app, cluster.name);
+  const calico = new CalicoCluster(stack, 'cluster', {
+    name: cluster.name,
+    podCidr: cluster.podCidr,
+    asNumber: cluster.asNumber,
+    topology: cluster.topology,
+    ssh: cluster.ssh,
+  });
+  for (const spec of cluster.nodes) {
+    const { workloads, ...props } = spec;
+    const node = new CalicoNode(calico, spec.name, props);
+    for (const w of workloads) new Workload(node, w.name, w);
+  }
+  cluster.peers.forEach((peer) => new BgpPeer(calico, `peer-${peer.address}`, peer));
+  return stack;
+}

@@ -1,0 +1,27 @@
+/**
+ * The default app: one stack from the inventory named by CALICO_INVENTORY (default
+ * ./cluster.yaml). A bad inventory exits 1 with its problems and synthesizes nothing.
+ */
+import * as path from 'path';
+import { App } from 'cdktf';
+import { ClusterValidationError } from '../constructs/validation';
+import { buildClusterStack, loadInventory } from './inventory';
+
+function main(): number {
+  const file = path.resolve(process.env.CALICO_INVENTORY ?? 'cluster.yaml');
+  try {
+    const cluster = loadInventory(file);
+    const app = new App();
+    buildClusterStack(app, cluster);
+    app.synth();
+    return 0;
+  } catch (err) {
+    if (err instanceof ClusterValidationError) {
+      process.stderr.write(`invalid inventory ${file}:\n  ${err.problems.join('\n  ')}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = main();

@@ -1,0 +1,86 @@
+/**
+ * The constructs used directly from a TypeScript app (no inventory): attribute names come from
+ * the provider schema, the BIRD config is rendered once the cluster is complete, and a bad
+ * cluster fails synth before any stack is written.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, TerraformStack } from 'cdktf';
+import { BgpPeer, CalicoCluster, CalicoNode, Workload } from '../../constructs';
+import { resourceSchemas } from '../../providers/schema';
+
+function newApp() {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-constructs-'));
+  return { app: new App({ outdir }), outdir };
+}
+
+function readStack(outdir: string, name: string): any {
+  return JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', name, 'cdk.tf.json'), 'utf8'));
+}
+
+test('a user app synthesizes resources with the schema attribute names', () => {
+  const { app, outdir } = newApp();
+  const stack = new TerraformStack(app, 'mine');
+  const cluster = new CalicoCluster(stack, 'net', {
+    name: 'mine',
+    podCidr: '198.19.0.0/16',
+    ssh: { knownHostsPath: '/etc/calico/known_hosts', privateKeyPath: '/etc/calico/key' },
+  });
+  const n1 = new CalicoNode(cluster, 'n1', { name: 'n1', address: '198.18.5.1', podCidr: '198.19.5.0/24', ssh: { user: 'ops', sudo: true } });
+  new Workload(n1, 'api', { name: 'api', ip: '198.19.5.10', mtu: 1400 });
+  // Added after n1: n1's rendered config must still peer with it (rendered lazily at synth).
+  new CalicoNode(cluster, 'n2', { name: 'n2', address: '198.18.5.2', podCidr: '198.19.6.0/24', sshHost: 'n2.example.test' });
+  new BgpPeer(cluster, 'tor', { address: '198.18.5.254', asNumber: 65100 });
+  app.synth();
+
+  const json = readStack(outdir, 'mine');
+  const nodes = Object.values<any>(json.resource.calico_node);
+  const workloads = Object.values<any>(json.resource.calico_workload);
+  const birds = Object.values<any>(json.resource.calico_bird_config);
+  expect(nodes).toHaveLength(2);
+  expect(workloads).toHaveLength(1);
+
+  // Every synthesized key is an input attribute or block of the schema (no hand-listed names).
+  const inputs = (t: keyof typeof resourceSchemas) => {
+    const b = resourceSchemas[t].block;
+    return [...Object.entries(b.attributes).filter(([, a]) => !('computed' in a && !('optional' in a) && !('required' in a))).map(([k]) => k), ...Object.keys(b.blocks ?? {})];
+  };
+  for (const r of workloads) for (const k of Object.keys(r).filter((k) => k !== '//' && k !== 'depends_on')) expect(inputs('calico_workload')).toContain(k);
+
+  expect(workloads[0]).toMatchObject({ node_name: 'n1', name: 'api', ip: '198.19.5.10', mtu: 1400 });
+  expect(workloads[0].ssh).toEqual({
+    host: '198.18.5.1',
+    user: 'ops',
+    sudo: true,
+    known_hosts_path: '/etc/calico/known_hosts',
+    private_key_path: '/etc/calico/key',
+  });
+  expect(nodes.find((n) => n.name === 'n2').ssh.host).toBe('n2.example.test');
+  const n1conf = birds.find((b) => b.node_name === 'n1').content;
+  expect(n1conf).toMatch(/protocol bgp Mesh_198_18_5_2 from bgp_template/);
+  expect(n1conf).toMatch(/protocol bgp Global_198_18_5_254 from bgp_template \{\s+neighbor 198\.18\.5\.254 as 65100;/);
+  expect(birds.every((b) => b.depends_on?.length === 1)).toBe(true);
+});
+
+test('a bad cluster fails synth naming the problem, and writes no stack', () => {
+  const { app, outdir } = newApp();
+  const stack = new TerraformStack(app, 'bad');
+  const cluster = new CalicoCluster(stack, 'net', { name: 'bad', podCidr: '198.19.0.0/16' });
+  new CalicoNode(cluster, 'a', { name: 'a', address: '198.18.5.1', podCidr: '198.19.5.0/24' });
+  new CalicoNode(cluster, 'b', { name: 'b', address: '198.18.5.2', podCidr: '198.19.5.0/25' });
+  expect(() => app.synth()).toThrow(/nodes\[1\] "b"\.podCidr: 198\.19\.5\.0\/25 overlaps node "a" \(198\.19\.5\.0\/24\)/);
+  expect(fs.existsSync(path.join(outdir, 'stacks', 'bad'))).toBe(false);
+});
+
+test('a misspelt property is refused at construction with the construct path', () => {
+  const { app } = newApp();
+  const stack = new TerraformStack(app, 's');
+  const cluster = new CalicoCluster(stack, 'net', { name: 's', podCidr: '198.19.0.0/16' });
+  new CalicoNode(cluster, 'a', { name: 'a', address: '198.18.5.1', podCidr: '198.19.5.0/24' });
+  // TypeScript catches typos in typed code; the generic bindings also catch them in untyped code.
+  const { CalicoResource } = require('../../constructs');
+  expect(() => new CalicoResource(stack, 'x', 'calico_workload', { nodeName: 'a', name: 'x', ip: '198.19.5.3', ssh: { host: 'h' }, ipp: 1 })).toThrow(
+    /s\/x: unknown property "ipp"/,
+  );
+});
