@@ -32,7 +32,12 @@ export function cdktfBinary(): string {
 
 /** Environment for cdktf/terraform runs: no telemetry, no update checks, no prompts. */
 export function automationEnv(inventoryPath: string): NodeJS.ProcessEnv {
+  // A CLI config file that does not exist means "no settings", but terraform warns about it on
+  // every call (and cdktf repeats each warning): say the same thing quietly with an empty file.
+  const cliConfig = process.env.TF_CLI_CONFIG_FILE;
+  const quietCliConfig = cliConfig && !fs.existsSync(cliConfig) ? { TF_CLI_CONFIG_FILE: '/dev/null' } : {};
   return {
+    ...quietCliConfig,
     CALICO_INVENTORY: inventoryPath,
     CHECKPOINT_DISABLE: '1',
     CDKTF_DISABLE_PLUGIN_CACHE_ENV: '1',

@@ -115,7 +115,7 @@ export class CalicoProvider extends TerraformProvider {
   ) {
     super(scope, id, {
       terraformResourceType: PROVIDER_LOCAL_NAME,
-      terraformGeneratorMetadata: { providerName: PROVIDER_LOCAL_NAME },
+      terraformGeneratorMetadata: { providerName: PROVIDER_LOCAL_NAME, providerVersionConstraint: PROVIDER_VERSION },
       terraformProviderSource: PROVIDER_SHORT_SOURCE,
     });
     this.alias = config.alias;

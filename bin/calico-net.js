@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Thin launcher: the CLI is written in TypeScript and compiled to dist/ by `npm run build`
+// (run automatically by `npm ci` / `npm install` through the package's prepare script).
+'use strict';
+const path = require('path');
+let main;
+try {
+  main = require(path.join(__dirname, '..', 'dist', 'cli', 'main.js')).main;
+} catch (err) {
+  if (err && err.code === 'MODULE_NOT_FOUND') {
+    process.stderr.write('calico-net is not built yet: run `npm run build` in ' + path.join(__dirname, '..') + '\n');
+    process.exit(1);
+  }
+  throw err;
+}
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`calico-net: ${err && err.message ? err.message : err}\n`);
+    process.exit(1);
+  },
+);

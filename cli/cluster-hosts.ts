@@ -1,0 +1,56 @@
+/**
+ * From an inventory to the hosts the CLI talks to: one ssh2 pool for the command, one
+ * RemoteHost per node, with the same defaults the provider applies.
+ */
+import * as os from 'os';
+import * as path from 'path';
+import { ClusterSpec, NodeSpec } from '../constructs/model';
+import { loadInventory } from '../stacks/inventory';
+import { SshPool } from '../providers/ssh/pool';
+import { RemoteHost } from '../providers/ssh/types';
+
+export function inventoryPathFrom(argv: string[]): string {
+  const i = argv.indexOf('--inventory');
+  return path.resolve(i >= 0 && argv[i + 1] ? argv[i + 1] : process.env.CALICO_INVENTORY ?? 'cluster.yaml');
+}
+
+export function optionValue(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+export interface ClusterHosts {
+  cluster: ClusterSpec;
+  hostOf(node: NodeSpec): RemoteHost;
+  close(): Promise<void>;
+}
+
+export function clusterHosts(inventoryPath: string): ClusterHosts {
+  const cluster = loadInventory(inventoryPath);
+  const pool = new SshPool();
+  const hosts = new Map<string, RemoteHost>();
+  return {
+    cluster,
+    hostOf(node) {
+      let host = hosts.get(node.name);
+      if (!host) {
+        const ssh = { ...cluster.ssh, ...node.ssh };
+        host = pool.host(
+          {
+            host: node.sshHost ?? node.address,
+            port: ssh.port ?? 22,
+            user: ssh.user ?? 'root',
+            privateKeyPath: ssh.privateKeyPath,
+            passphraseEnv: ssh.passphraseEnv,
+            knownHostsPath: ssh.knownHostsPath ?? path.join(os.homedir(), '.ssh', 'known_hosts'),
+            sudo: ssh.sudo ?? false,
+          },
+          `${node.name} (${node.sshHost ?? node.address})`,
+        );
+        hosts.set(node.name, host);
+      }
+      return host;
+    },
+    close: () => pool.close(),
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * calico-net: the operator's command line. Subcommands load lazily so `calico-net lab down`
+ * does not pay for the SSH stack, and vice versa.
+ */
+const USAGE = `usage: calico-net <command> [options]
+
+  status [--inventory FILE] [--format table|json] [--wait SECONDS]
+        BGP sessions of every node, as calicoctl node status shows them; exit 1 if any
+        expected session is not Established.
+  verify [--inventory FILE] [--format table|json]
+        ping every workload from every other workload; exit 1 on any failure.
+  drift  [--stack S] [--format md|json] [--out FILE] [--dir PROJECT] [--skip-synth]
+        refresh-only plan: what changed on the hosts since the last apply. Exit 0 = none,
+        2 = drift, 1 = error.
+  lab up [--nodes N] [--id K] [--dir D] [--ebgp] [--route-reflectors R] [--workloads W]
+  lab down [--dir D]
+        a local test cluster out of network namespaces (root only).
+
+The inventory defaults to $CALICO_INVENTORY, else ./cluster.yaml.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'status':
+      return (await import('./status-command')).statusCommand(rest);
+    case 'verify':
+      return (await import('./verify-command')).verifyCommand(rest);
+    case 'drift':
+      return (await import('./drift')).driftCommand(rest);
+    case 'lab':
+      return (await import('../lab/cli')).labCli(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 1 : 0;
+    default:
+      process.stderr.write(`calico-net: unknown command "${command}"\n\n${USAGE}\n`);
+      return 1;
+  }
+}

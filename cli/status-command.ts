@@ -1,0 +1,44 @@
+/** `calico-net status [--inventory FILE] [--format table|json] [--wait SECONDS]` */
+import { bgpSessionsOf } from '../constructs/bgp-sessions';
+import { ClusterValidationError } from '../constructs/validation';
+import { DEFAULT_BIRD_SOCKET_PATH } from '../providers/calico/names';
+import { clusterHosts, inventoryPathFrom, optionValue } from './cluster-hosts';
+import { collectStatus, NodeStatus, renderStatusTable, statusIsHealthy } from './status';
+
+export async function statusCommand(argv: string[]): Promise<number> {
+  const format = optionValue(argv, '--format') ?? 'table';
+  if (format !== 'table' && format !== 'json') throw new Error(`--format must be table or json, not "${format}"`);
+  const waitSeconds = Number(optionValue(argv, '--wait') ?? 0);
+  let hosts;
+  try {
+    hosts = clusterHosts(inventoryPathFrom(argv));
+  } catch (err) {
+    if (err instanceof ClusterValidationError) {
+      process.stderr.write(`calico-net status: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  try {
+    const targets = hosts.cluster.nodes.map((node) => ({
+      name: node.name,
+      host: hosts.hostOf(node),
+      socketPath: node.birdSocketPath ?? DEFAULT_BIRD_SOCKET_PATH,
+      expectedProtocols: bgpSessionsOf(hosts.cluster, node.name).map((s) => s.protocol),
+    }));
+    // --wait: sessions take a few seconds after a deploy; poll instead of sleeping blindly.
+    const deadline = Date.now() + waitSeconds * 1000;
+    let statuses: NodeStatus[];
+    for (;;) {
+      statuses = await collectStatus(targets);
+      if (statusIsHealthy(statuses) || Date.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    process.stdout.write(
+      format === 'json' ? JSON.stringify({ healthy: statusIsHealthy(statuses), nodes: statuses }, null, 2) + '\n' : renderStatusTable(statuses) + '\n',
+    );
+    return statusIsHealthy(statuses) ? 0 : 1;
+  } finally {
+    await hosts.close();
+  }
+}

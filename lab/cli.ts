@@ -1,0 +1,51 @@
+/** `calico-net lab up|down`: a local test cluster out of network namespaces (root only). */
+import * as path from 'path';
+import { labDown, labUp } from './lab';
+
+function option(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+function intOption(argv: string[], name: string, dflt: number): number {
+  const v = option(argv, name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} needs a whole number, not "${v}"`);
+  return n;
+}
+
+export async function labCli(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const dir = path.resolve(option(rest, '--dir') ?? '.lab');
+  if (sub === 'down') {
+    await labDown(dir);
+    process.stdout.write(`lab in ${dir} is down\n`);
+    return 0;
+  }
+  if (sub !== 'up') {
+    process.stderr.write('usage: calico-net lab up [--nodes N] [--id K] [--dir D] [--ebgp] [--route-reflectors R] [--workloads W] | lab down [--dir D]\n');
+    return 1;
+  }
+  const lab = await labUp({
+    dir,
+    nodes: intOption(rest, '--nodes', 3),
+    id: intOption(rest, '--id', 0),
+    asMode: rest.includes('--ebgp') ? 'ebgp' : 'ibgp',
+    routeReflectors: intOption(rest, '--route-reflectors', 0),
+    workloadsPerNode: intOption(rest, '--workloads', 1),
+    log: (line) => process.stdout.write(`lab: ${line}\n`),
+  });
+  const op = `ip netns exec ${lab.operator.netns}`;
+  process.stdout.write(
+    [
+      '',
+      `inventory:      ${lab.inventoryPath}`,
+      `ssh to a node:  ${op} ssh -i ${lab.clientKeyPath} -o UserKnownHostsFile=${lab.knownHostsPath} root@${lab.nodes[0].address}`,
+      `deploy:         (in a cdktf project) CALICO_INVENTORY=${lab.inventoryPath} ${op} npx cdktf deploy`,
+      `tear down:      calico-net lab down --dir ${lab.dir}`,
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}

@@ -1,0 +1,13 @@
+export {
+  labUp,
+  labDown,
+  loadLab,
+  nodeExec,
+  operatorExec,
+  startSshd,
+  stopSshd,
+  startBird,
+  stopBird,
+  replaceHostKey,
+} from './lab';
+export type { LabInfo, LabNode, LabOptions } from './lab';

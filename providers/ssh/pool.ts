@@ -1,0 +1,228 @@
+/**
+ * The ssh2 connection pool: one connection per user@host:port per process, shared by every
+ * resource on that host, with a cap on concurrent channels (sshd's MaxSessions defaults to 10),
+ * strict host key checking, bounded connect retries, and transparent reconnects.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
+import { verifyHostKey } from './known-hosts';
+import { shQuote } from './quote';
+import { RemoteHost, RemoteResult, RunOptions, SshConnectionError, SshTarget } from './types';
+
+export interface SshPoolOptions {
+  connectTimeoutMs?: number;
+  connectRetries?: number;
+  maxChannelsPerHost?: number;
+  log?: (message: string) => void;
+}
+
+interface Connection {
+  client: Client;
+  closed: boolean;
+  active: number;
+  waiting: (() => void)[];
+}
+
+function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
+}
+
+export class SshPool {
+  private readonly connections = new Map<string, Promise<Connection>>();
+  private readonly opened = new Map<string, number>();
+  private readonly connectTimeoutMs: number;
+  private readonly connectRetries: number;
+  private readonly maxChannels: number;
+  private readonly log: (message: string) => void;
+
+  constructor(options: SshPoolOptions = {}) {
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
+    this.connectRetries = options.connectRetries ?? 2;
+    this.maxChannels = options.maxChannelsPerHost ?? 8;
+    this.log = options.log ?? (() => undefined);
+  }
+
+  host(target: SshTarget, label: string): RemoteHost {
+    return { label, run: (script, options) => this.run(target, label, script, options) };
+  }
+
+  /** Connections opened so far, per user@host:port. */
+  stats(): Record<string, number> {
+    return Object.fromEntries(this.opened);
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.connections.values()];
+    this.connections.clear();
+    await Promise.all(all.map((p) => p.then((c) => c.client.end(), () => undefined)));
+  }
+
+  private key(t: SshTarget): string {
+    return `${t.user}@${t.host}:${t.port}`;
+  }
+
+  private connection(target: SshTarget, label: string): Promise<Connection> {
+    const key = this.key(target);
+    const existing = this.connections.get(key);
+    if (existing) {
+      return existing.then((c) => {
+        if (!c.closed) return c;
+        if (this.connections.get(key) === existing) this.connections.delete(key);
+        return this.connection(target, label);
+      });
+    }
+    const attempt = this.connectWithRetries(target, label);
+    this.connections.set(key, attempt);
+    attempt.catch(() => {
+      if (this.connections.get(key) === attempt) this.connections.delete(key);
+    });
+    return attempt;
+  }
+
+  private async connectWithRetries(target: SshTarget, label: string): Promise<Connection> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.connectOnce(target, label);
+      } catch (err) {
+        const retryable = err instanceof SshConnectionError && err.kind === 'unreachable';
+        if (!retryable || attempt >= this.connectRetries) throw err;
+        const delay = 500 * 2 ** attempt;
+        this.log(`ssh ${label}: ${(err as Error).message}; retrying in ${delay} ms`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private authConfig(target: SshTarget, label: string): Partial<ConnectConfig> {
+    if (target.privateKeyPath) {
+      const file = expandHome(target.privateKeyPath);
+      let privateKey: Buffer;
+      try {
+        privateKey = fs.readFileSync(file);
+      } catch (err) {
+        throw new SshConnectionError(`${label}: cannot read private key ${file}: ${(err as NodeJS.ErrnoException).code}`, 'auth');
+      }
+      let passphrase: string | undefined;
+      if (target.passphraseEnv) {
+        passphrase = process.env[target.passphraseEnv];
+        if (passphrase === undefined) {
+          throw new SshConnectionError(
+            `${label}: the private key passphrase variable ${target.passphraseEnv} is not set`,
+            'auth',
+          );
+        }
+      }
+      return { privateKey, passphrase };
+    }
+    if (process.env.SSH_AUTH_SOCK) return { agent: process.env.SSH_AUTH_SOCK };
+    throw new SshConnectionError(`${label}: no private_key_path given and no ssh-agent (SSH_AUTH_SOCK unset)`, 'auth');
+  }
+
+  private connectOnce(target: SshTarget, label: string): Promise<Connection> {
+    const auth = this.authConfig(target, label);
+    // Loaded on first use: Terraform starts the provider often, most starts never connect.
+    const { Client } = require('ssh2') as typeof import('ssh2');
+    return new Promise((resolve, reject) => {
+      const client = new Client();
+      let hostKeyProblem: string | undefined;
+      let settled = false;
+      const where = `${label} (${target.user}@${target.host}:${target.port})`;
+      client.on('ready', () => {
+        settled = true;
+        const key = this.key(target);
+        this.opened.set(key, (this.opened.get(key) ?? 0) + 1);
+        this.log(`ssh ${where}: connected`);
+        const conn: Connection = { client, closed: false, active: 0, waiting: [] };
+        client.on('close', () => {
+          conn.closed = true;
+          this.log(`ssh ${where}: connection closed`);
+        });
+        resolve(conn);
+      });
+      client.on('error', (err: Error & { level?: string; code?: string }) => {
+        if (settled) return;
+        settled = true;
+        if (hostKeyProblem) reject(new SshConnectionError(`${where}: refused: ${hostKeyProblem}`, 'host-key'));
+        else if (err.level === 'client-authentication') {
+          reject(new SshConnectionError(`${where}: authentication failed (the key was not accepted)`, 'auth'));
+        } else {
+          reject(new SshConnectionError(`${where}: cannot connect: ${err.code ?? err.message}`, 'unreachable'));
+        }
+      });
+      client.on('close', () => {
+        if (settled) return;
+        settled = true;
+        reject(new SshConnectionError(`${where}: connection closed during the handshake`, 'unreachable'));
+      });
+      client.connect({
+        host: target.host,
+        port: target.port,
+        username: target.user,
+        readyTimeout: this.connectTimeoutMs,
+        keepaliveInterval: 15_000,
+        hostVerifier: (key: Buffer) => {
+          const verdict = verifyHostKey(expandHome(target.knownHostsPath), target.host, target.port, key);
+          if (!verdict.ok) hostKeyProblem = verdict.reason;
+          return verdict.ok;
+        },
+        ...auth,
+      });
+    });
+  }
+
+  private async acquire(conn: Connection): Promise<void> {
+    if (conn.active < this.maxChannels) {
+      conn.active++;
+      return;
+    }
+    await new Promise<void>((r) => conn.waiting.push(r));
+  }
+
+  private release(conn: Connection): void {
+    const next = conn.waiting.shift();
+    if (next) next();
+    else conn.active--;
+  }
+
+  private async run(target: SshTarget, label: string, script: string, options: RunOptions = {}): Promise<RemoteResult> {
+    const conn = await this.connection(target, label);
+    await this.acquire(conn);
+    try {
+      const command = `${target.sudo ? 'sudo -n ' : ''}bash -c ${shQuote(script)}`;
+      return await new Promise<RemoteResult>((resolve, reject) => {
+        conn.client.exec(command, (err: Error | undefined, stream: ClientChannel) => {
+          if (err) {
+            reject(new SshConnectionError(`${label}: cannot open a channel: ${err.message}`, 'unreachable'));
+            return;
+          }
+          let stdout = '';
+          let stderr = '';
+          const onAbort = () => {
+            stream.close();
+            reject(new Error(`${label}: interrupted`));
+          };
+          options.signal?.addEventListener('abort', onAbort, { once: true });
+          stream.setEncoding('utf8');
+          stream.on('data', (d: string) => (stdout += d));
+          stream.stderr.setEncoding('utf8');
+          stream.stderr.on('data', (d: string) => (stderr += d));
+          let code: number | null = null;
+          stream.on('exit', (exitCode: number | null, signal?: string) => {
+            code = exitCode ?? (signal ? 128 : null);
+          });
+          stream.on('close', () => {
+            options.signal?.removeEventListener('abort', onAbort);
+            if (code === null) {
+              reject(new SshConnectionError(`${label}: the connection dropped while running a command`, 'unreachable'));
+            } else resolve({ code, stdout, stderr });
+          });
+          stream.end(options.stdin ?? '');
+        });
+      });
+    } finally {
+      this.release(conn);
+    }
+  }
+}
