@@ -1,0 +1,80 @@
+/**
+ * A 3-node iBGP cluster (one AS, full mesh), then the faults a user meets: a node whose sshd is
+ * down (the others are applied, the failure names the node, a re-run converges) and a node that
+ * presents a different host key (refused before any command runs there).
+ */
+import { describeCommand, E2eCluster, hostInterfaceOf } from './cluster';
+import { startSshd, stopSshd, replaceHostKey } from '../../lab';
+
+let cluster: E2eCluster;
+
+beforeAll(async () => {
+  cluster = await E2eCluster.up({ id: 11, nodes: 3, asMode: 'ibgp' });
+});
+
+afterAll(async () => {
+  await cluster?.down();
+});
+
+async function expectConverged(): Promise<void> {
+  const sessions = await cluster.waitForSessions(() => 2);
+  for (const node of cluster.nodeNames) {
+    expect(sessions.get(node)!.filter((s) => s.established)).toHaveLength(2);
+    const others = cluster.nodeNames.filter((n) => n !== node);
+    const wanted = others.map(
+      (n) => new RegExp(`^${cluster.podCidr(n).replace(/\./g, '\\.')} via ${cluster.address(n).replace(/\./g, '\\.')} .*proto bird`),
+    );
+    wanted.push(new RegExp(`^blackhole ${cluster.podCidr(node).replace(/\./g, '\\.')} `));
+    const routes = await cluster.waitForRoutes(node, wanted);
+    for (const re of wanted) expect(routes.some((r) => re.test(r))).toBe(true);
+  }
+  const pings = await cluster.pingAll();
+  expect(pings.filter((p) => !p.ok)).toEqual([]);
+  expect(pings).toHaveLength(6);
+}
+
+test('iBGP full mesh: deploy converges, and a second plan is empty', async () => {
+  const deploy = await cluster.deploy();
+  if (deploy.code !== 0) throw new Error(describeCommand(deploy));
+  await expectConverged();
+  expect((await cluster.plan()).code).toBe(0);
+});
+
+test('sshd down on one node: deploy fails naming it, the others are applied, a re-run converges', async () => {
+  // Drift on every node, so each needs a real apply.
+  for (const node of cluster.nodeNames) {
+    expect((await cluster.exec(node, ['sysctl', '-w', 'net.ipv4.ip_forward=0'])).code).toBe(0);
+  }
+  await stopSshd(cluster.lab, 'node2');
+  try {
+    const failed = await cluster.deploy();
+    expect(failed.code).not.toBe(0);
+    expect(failed.stdout + failed.stderr).toMatch(/node2/);
+    for (const node of ['node1', 'node3']) {
+      expect((await cluster.exec(node, ['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim()).toBe('1');
+    }
+    expect((await cluster.exec('node2', ['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim()).toBe('0');
+  } finally {
+    await startSshd(cluster.lab, 'node2');
+  }
+  const rerun = await cluster.deploy();
+  if (rerun.code !== 0) throw new Error(describeCommand(rerun));
+  expect((await cluster.plan()).code).toBe(0);
+  await expectConverged();
+});
+
+test('a node presenting a different host key is refused before any command runs on it', async () => {
+  const [w] = cluster.workloads().filter((x) => x.node === 'node3');
+  const veth = await hostInterfaceOf(cluster, w.name);
+  // Drift the deploy would repair if it ran anything on node3.
+  expect((await cluster.exec('node3', ['sysctl', '-w', `net.ipv4.conf.${veth}.proxy_arp=0`])).code).toBe(0);
+  await replaceHostKey(cluster.lab, 'node3');
+
+  const refused = await cluster.deploy();
+  expect(refused.code).not.toBe(0);
+  const out = refused.stdout + refused.stderr;
+  expect(out).toMatch(/node3/);
+  expect(out).toMatch(/host key/i);
+  expect(out).toMatch(/SHA256:[A-Za-z0-9+/]{43}/);
+  expect((await cluster.exec('node3', ['sysctl', '-n', `net.ipv4.conf.${veth}.proxy_arp`])).stdout.trim()).toBe('0');
+});
