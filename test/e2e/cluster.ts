@@ -51,9 +51,21 @@ export class E2eCluster {
     workloadsPerNode?: number;
   }): Promise<E2eCluster> {
     assertE2ePrerequisites();
-    // The provider must be installed where terraform looks for it (npm ci does this; make sure).
-    installProviderShim({ entry: path.join(packageRoot(), 'dist', 'providers', 'main.js') });
     const root = fs.mkdtempSync(path.join(os.tmpdir(), `calico-e2e-${opts.id}-`));
+    // A private plugin mirror and CLI config (the provider_installation block README documents),
+    // so this checkout's provider is tested whatever another checkout put in ~/.terraform.d.
+    const plugins = path.join(root, 'plugins');
+    installProviderShim({ entry: path.join(packageRoot(), 'dist', 'providers', 'main.js'), pluginsDir: plugins });
+    fs.writeFileSync(
+      path.join(root, 'terraformrc'),
+      [
+        'provider_installation {',
+        `  filesystem_mirror {\n    path    = ${JSON.stringify(plugins)}\n    include = ["registry.terraform.io/cdktf-calico/*"]\n  }`,
+        '  direct {\n    exclude = ["registry.terraform.io/cdktf-calico/*"]\n  }',
+        '}',
+        '',
+      ].join('\n'),
+    );
     const labDir = path.join(root, 'lab');
     await labDown(labDir).catch(() => undefined);
     const lab = await labUp({ dir: labDir, ...opts });
@@ -89,6 +101,11 @@ export class E2eCluster {
     return parseYaml(fs.readFileSync(this.lab.inventoryPath, 'utf8')).cluster.name;
   }
 
+  /** Environment of every terraform/cdktf run: the inventory and the private CLI config. */
+  get env(): NodeJS.ProcessEnv {
+    return { ...automationEnv(this.lab.inventoryPath), TF_CLI_CONFIG_FILE: path.join(this.root, 'terraformrc') };
+  }
+
   get stackDir(): string {
     return path.join(this.projectDir, 'cdktf.out', 'stacks', this.stackName);
   }
@@ -97,7 +114,7 @@ export class E2eCluster {
   cdktf(args: string[]): Promise<CommandResult> {
     return operatorExec(this.lab, [cdktfBinary(), ...args], {
       cwd: this.projectDir,
-      env: automationEnv(this.lab.inventoryPath),
+      env: this.env,
     });
   }
 
@@ -114,7 +131,7 @@ export class E2eCluster {
     return operatorExec(
       this.lab,
       ['terraform', 'plan', '-detailed-exitcode', '-input=false', '-no-color', ...extra],
-      { cwd: this.stackDir, env: automationEnv(this.lab.inventoryPath) },
+      { cwd: this.stackDir, env: this.env },
     );
   }
 
@@ -195,7 +212,7 @@ export class E2eCluster {
 
 /** The host-side veth of a workload, as the provider names it (read from state, not recomputed). */
 export async function hostInterfaceOf(cluster: E2eCluster, workload: string): Promise<string> {
-  const r = await operatorExec(cluster.lab, ['terraform', 'show', '-json', '-no-color'], { cwd: cluster.stackDir });
+  const r = await operatorExec(cluster.lab, ['terraform', 'show', '-json', '-no-color'], { cwd: cluster.stackDir, env: cluster.env });
   const state = JSON.parse(r.stdout);
   const resources: { type: string; values: Record<string, unknown> }[] = state.values?.root_module?.resources ?? [];
   const found = resources.find((x) => x.type === 'calico_workload' && x.values.name === workload);
