@@ -2,6 +2,7 @@
  * The calico provider's executable entry: Terraform runs it through the shim that npm install
  * puts in ~/.terraform.d/plugins. Hosts are reached through one ssh2 pool per process.
  */
+import * as fs from 'fs';
 import { serveProvider } from './runtime';
 import { createCalicoProvider, sshTargetFromBlock } from './calico';
 import { SshPool } from './ssh/pool';
@@ -14,8 +15,22 @@ const provider = createCalicoProvider((settings) => {
   });
   return {
     hostFor: (ssh, nodeName) => pool.host(sshTargetFromBlock(ssh), `${nodeName} (${String(ssh.host)})`),
-    close: () => pool.close(),
+    close: () => {
+      recordStats(pool.stats());
+      return pool.close();
+    },
   };
 });
 
 void serveProvider(provider);
+
+/**
+ * For the benchmark: with CALICO_PROVIDER_STATS set, each provider process appends one JSON
+ * line (connections opened per host, peak memory) to that file when Terraform closes it.
+ */
+function recordStats(connections: Record<string, number>): void {
+  const file = process.env.CALICO_PROVIDER_STATS;
+  if (!file) return;
+  const line = { pid: process.pid, connections, maxRssKb: process.resourceUsage().maxRSS };
+  fs.appendFileSync(file, JSON.stringify(line) + '\n');
+}
