@@ -41,6 +41,15 @@ export interface PeerSpec {
   password?: string;
 }
 
+/**
+ * Where Terraform keeps the state. `pg`: Terraform's PostgreSQL backend, which also locks, so two
+ * pipelines never apply at once. Its connection string comes from `connStr`, or, better, from
+ * the PG_CONN_STR environment variable so it never sits in a file.
+ */
+export type StateSpec =
+  | { backend: 'local'; path?: string }
+  | { backend: 'pg'; connStr?: string; schemaName?: string };
+
 export interface ClusterSpec {
   name: string;
   /** The IP pool every node block lies in. */
@@ -50,6 +59,7 @@ export interface ClusterSpec {
   ssh?: SshSettings;
   nodes: NodeSpec[];
   peers: PeerSpec[];
+  state?: StateSpec;
 }
 
 export const DEFAULT_AS_NUMBER = 64512;

@@ -9,10 +9,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, TerraformStack } from 'cdktf';
+import { App, LocalBackend, PgBackend, TerraformStack } from 'cdktf';
 import { parse as parseYaml } from 'yaml';
 import { BgpPeer, CalicoCluster, CalicoNode, Workload } from '../constructs/cluster';
-import { ClusterSpec, SshSettings } from '../constructs/model';
+import { ClusterSpec, SshSettings, StateSpec } from '../constructs/model';
 import { clusterProblems, ClusterValidationError } from '../constructs/validation';
 
 type FieldType = 'string' | 'number' | 'boolean' | { object: Shape } | { list: Shape };
@@ -67,6 +67,16 @@ const inventoryShape: Shape = {
             },
           },
         },
+      },
+    },
+  },
+  state: {
+    type: {
+      object: {
+        backend: { type: 'string', required: true, oneOf: ['local', 'pg'] },
+        path: { type: 'string' },
+        connStr: { type: 'string' },
+        schemaName: { type: 'string' },
       },
     },
   },
@@ -156,6 +166,19 @@ function resolveSsh(ssh: SshSettings | undefined, baseDir: string): SshSettings 
   };
 }
 
+function stateSpec(state: any, baseDir: string, problems: string[]): StateSpec | undefined {
+  if (!state) return undefined;
+  if (state.backend === 'local') {
+    for (const k of ['connStr', 'schemaName']) if (k in state) problems.push(`state.${k}: only for backend pg`);
+    return { backend: 'local', path: resolvePath(state.path, baseDir) };
+  }
+  if ('path' in state) problems.push('state.path: only for backend local');
+  if (state.schemaName !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(state.schemaName)) {
+    problems.push(`state.schemaName: "${state.schemaName}" is not a PostgreSQL schema name (a-z, 0-9, _)`);
+  }
+  return { backend: 'pg', connStr: state.connStr, schemaName: state.schemaName };
+}
+
 /** Parses and validates an inventory; throws ClusterValidationError listing every problem. */
 export function parseInventory(text: string, file: string): ClusterSpec {
   let raw: unknown;
@@ -179,8 +202,9 @@ export function parseInventory(text: string, file: string): ClusterSpec {
     ssh: resolveSsh(defaults, baseDir),
     nodes: inv.nodes.map((n: any) => ({ ...n, ssh: resolveSsh(n.ssh, baseDir), workloads: n.workloads ?? [] })),
     peers: inv.peers ?? [],
+    state: stateSpec(inv.state, baseDir, shapeProblems),
   };
-  const problems = clusterProblems(cluster);
+  const problems = [...shapeProblems, ...clusterProblems(cluster)];
   if (problems.length) throw new ClusterValidationError(problems);
   return cluster;
 }
@@ -198,6 +222,13 @@ export function loadInventory(file: string): ClusterSpec {
 /** One stack named after the cluster, with its nodes, workloads and external peers. */
 export function buildClusterStack(app: App, cluster: ClusterSpec): TerraformStack {
   const stack = new TerraformStack(app, cluster.name);
+  if (cluster.state?.backend === 'pg') {
+    // Without connStr (cdktf types it as required; undefined is left out of the JSON), Terraform
+    // reads PG_CONN_STR: the secret stays out of files and plans.
+    new PgBackend(stack, { connStr: cluster.state.connStr as string, schemaName: cluster.state.schemaName });
+  } else if (cluster.state?.backend === 'local' && cluster.state.path) {
+    new LocalBackend(stack, { path: cluster.state.path });
+  }
   const calico = new CalicoCluster(stack, 'cluster', {
     name: cluster.name,
     podCidr: cluster.podCidr,

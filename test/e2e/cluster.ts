@@ -101,9 +101,17 @@ export class E2eCluster {
     return parseYaml(fs.readFileSync(this.lab.inventoryPath, 'utf8')).cluster.name;
   }
 
+  /** Added to every terraform/cdktf run (e.g. PG_CONN_STR). */
+  extraEnv: NodeJS.ProcessEnv = {};
+
   /** Environment of every terraform/cdktf run: the inventory and the private CLI config. */
   get env(): NodeJS.ProcessEnv {
-    return { ...automationEnv(this.lab.inventoryPath), TF_CLI_CONFIG_FILE: path.join(this.root, 'terraformrc') };
+    return { ...automationEnv(this.lab.inventoryPath), TF_CLI_CONFIG_FILE: path.join(this.root, 'terraformrc'), ...this.extraEnv };
+  }
+
+  /** terraform in the synthesized stack, from the operator namespace. */
+  terraform(args: string[]): Promise<CommandResult> {
+    return operatorExec(this.lab, ['terraform', ...args], { cwd: this.stackDir, env: this.env });
   }
 
   get stackDir(): string {

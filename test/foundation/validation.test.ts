@@ -51,6 +51,8 @@ const cases: [string, string, RegExp][] = [
   ['unknown topology', inventory({ cluster: 'cluster: { name: lab, podCidr: 198.19.0.0/16, topology: star }' }), /cluster\.topology: must be one of full-mesh, route-reflector, not "star"/],
   ['external peer on a node address', inventory({ extra: 'peers:\n  - { address: 198.18.0.2, asNumber: 65000 }' }), /peers\[0\] 198\.18\.0\.2: is the address of node "node2"/],
   ['peer password that would break out of bird.conf', inventory({ extra: 'peers:\n  - { address: 198.18.0.100, asNumber: 65000, password: \'a"; }\' }' }), /peers\[0\] 198\.18\.0\.100\.password: may use printable ASCII except spaces, double quotes and backslashes/],
+  ['unknown state backend', inventory({ extra: 'state: { backend: s3 }' }), /state\.backend: must be one of local, pg, not "s3"/],
+  ['pg-only state option on a local backend', inventory({ extra: 'state: { backend: local, schemaName: x }' }), /state\.schemaName: only for backend pg/],
   ['not YAML', 'cluster: [unclosed\n', /not valid YAML/],
 ];
 
