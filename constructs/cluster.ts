@@ -5,7 +5,9 @@
  * cluster is complete and validated.
  */
 import { Construct } from 'constructs';
-import { Lazy, TerraformStack } from 'cdktf';
+import { Fn, Lazy, TerraformStack } from 'cdktf';
+import { NullProvider } from '@cdktf/provider-null/lib/provider';
+import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
 import { CalicoProvider, CalicoResource, ResourceConfig } from './bindings';
 import { renderBirdConfig } from './bird-config';
 import { ClusterSpec, NodeSpec, PeerSpec, SshSettings, Topology, WorkloadSpec } from './model';
@@ -20,6 +22,13 @@ export interface CalicoClusterProps {
   topology?: Topology;
   /** SSH defaults for every node. */
   ssh?: SshSettings;
+  /**
+   * Off by default. When set, a null_resource runs `command` (default `npx calico-net verify`)
+   * on the machine running Terraform after every deploy that changed a node's BIRD config or a
+   * workload. Needs the hashicorp/null provider, which comes from the public registry (or your
+   * own mirror): machines without registry access cannot use it.
+   */
+  postDeployVerify?: { command?: string };
 }
 
 export class CalicoCluster extends Construct {
@@ -36,6 +45,25 @@ export class CalicoCluster extends Construct {
     this.provider = new CalicoProvider(scope, `${id}-provider`);
     // Runs before cdktf writes the stack: a bad cluster synthesizes nothing.
     this.node.addValidation({ validate: () => clusterProblems(this.spec()) });
+    if (props.postDeployVerify) this.addPostDeployVerify(scope, id, props.postDeployVerify.command ?? 'npx calico-net verify');
+  }
+
+  private addPostDeployVerify(scope: TerraformStack, id: string, command: string): void {
+    new NullProvider(scope, `${id}-null-provider`);
+    new NullResource(this, 'post-deploy-verify', {
+      // References to every node's config and every workload: a change to any of them replaces
+      // this resource (re-running the check), and the check runs after all of them.
+      triggers: Lazy.anyValue({
+        produce: () =>
+          Object.fromEntries(
+            this.nodes.flatMap((n) => [
+              [n.props.name, Fn.sha256(n.birdConfig.getStringAttribute('content'))],
+              ...n.workloadResources.map((w) => [`${n.props.name}/${w.name}`, w.resource.getStringAttribute('id')]),
+            ]),
+          ),
+      }) as unknown as Record<string, string>,
+      provisioners: [{ type: 'local-exec', command }],
+    });
   }
 
   /** The whole cluster as data (for rendering, validation and tools). */
@@ -72,6 +100,8 @@ export class CalicoNode extends Construct {
   readonly nodeResource: CalicoResource<'calico_node'>;
   readonly birdConfig: CalicoResource<'calico_bird_config'>;
   private readonly workloads: WorkloadSpec[] = [];
+  /** @internal */
+  readonly workloadResources: { name: string; resource: CalicoResource<'calico_workload'> }[] = [];
 
   constructor(
     readonly cluster: CalicoCluster,
@@ -123,8 +153,9 @@ export class CalicoNode extends Construct {
   }
 
   /** @internal */
-  registerWorkload(workload: WorkloadSpec): void {
+  registerWorkload(workload: WorkloadSpec, resource: CalicoResource<'calico_workload'>): void {
     this.workloads.push(workload);
+    this.workloadResources.push({ name: workload.name, resource });
   }
 }
 
@@ -135,7 +166,6 @@ export class Workload extends Construct {
 
   constructor(node: CalicoNode, id: string, props: WorkloadProps) {
     super(node, id);
-    node.registerWorkload({ ...props });
     this.resource = new CalicoResource(
       this,
       'workload',
@@ -143,6 +173,7 @@ export class Workload extends Construct {
       { nodeName: node.props.name, name: props.name, ip: props.ip, mtu: props.mtu, ssh: node.sshBlock() },
       { dependsOn: [node.nodeResource] },
     );
+    node.registerWorkload({ ...props }, this.resource);
   }
 }
 

@@ -84,3 +84,38 @@ test('a misspelt property is refused at construction with the construct path', (
     /s\/x: unknown property "ipp"/,
   );
 });
+
+test('post-deploy verify is off by default; when on, a null_resource re-runs it on any node change', () => {
+  const off = newApp();
+  const offStack = new TerraformStack(off.app, 'off');
+  const offCluster = new CalicoCluster(offStack, 'net', { name: 'off', podCidr: '198.19.0.0/16' });
+  new CalicoNode(offCluster, 'a', { name: 'a', address: '198.18.5.1', podCidr: '198.19.5.0/24' });
+  off.app.synth();
+  const offJson = readStack(off.outdir, 'off');
+  expect(offJson.resource.null_resource).toBeUndefined();
+  expect(offJson.terraform.required_providers.null).toBeUndefined();
+
+  const on = newApp();
+  const stack = new TerraformStack(on.app, 'on');
+  const cluster = new CalicoCluster(stack, 'net', {
+    name: 'on',
+    podCidr: '198.19.0.0/16',
+    postDeployVerify: { command: 'calico-net verify --inventory /etc/calico/cluster.yaml' },
+  });
+  const a = new CalicoNode(cluster, 'a', { name: 'a', address: '198.18.5.1', podCidr: '198.19.5.0/24' });
+  new Workload(a, 'web', { name: 'web', ip: '198.19.5.2' });
+  new CalicoNode(cluster, 'b', { name: 'b', address: '198.18.5.2', podCidr: '198.19.6.0/24' });
+  on.app.synth();
+  const json = readStack(on.outdir, 'on');
+  const [hook] = Object.values<any>(json.resource.null_resource);
+  expect(hook.provisioner).toEqual([{ 'local-exec': { command: 'calico-net verify --inventory /etc/calico/cluster.yaml' } }]);
+  const bird = (n: string) => Object.keys(json.resource.calico_bird_config).find((k) => json.resource.calico_bird_config[k].node_name === n);
+  const workload = Object.keys(json.resource.calico_workload)[0];
+  expect(hook.triggers).toEqual({
+    a: `\${sha256(calico_bird_config.${bird('a')}.content)}`,
+    'a/web': `\${calico_workload.${workload}.id}`,
+    b: `\${sha256(calico_bird_config.${bird('b')}.content)}`,
+  });
+  // cdktf writes the registry short form; Terraform reads "null" as hashicorp/null.
+  expect(json.terraform.required_providers.null.source).toMatch(/^(hashicorp\/)?null$/);
+});
