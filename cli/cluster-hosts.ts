@@ -5,6 +5,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import { ClusterSpec, NodeSpec } from '../constructs/model';
+import { ClusterValidationError } from '../constructs/validation';
 import { loadInventory } from '../stacks/inventory';
 import { SshPool } from '../providers/ssh/pool';
 import { RemoteHost } from '../providers/ssh/types';
@@ -53,4 +54,22 @@ export function clusterHosts(inventoryPath: string): ClusterHosts {
     },
     close: () => pool.close(),
   };
+}
+
+/** `--format` of the report commands: table (default) or json. */
+export function formatOption(argv: string[]): 'table' | 'json' {
+  const format = optionValue(argv, '--format') ?? 'table';
+  if (format !== 'table' && format !== 'json') throw new Error(`--format must be table or json, not "${format}"`);
+  return format;
+}
+
+/** The inventory's hosts for a command, or null after printing why the inventory is unusable. */
+export function openClusterHosts(argv: string[], command: string): ClusterHosts | null {
+  try {
+    return clusterHosts(inventoryPathFrom(argv));
+  } catch (err) {
+    if (!(err instanceof ClusterValidationError)) throw err;
+    process.stderr.write(`calico-net ${command}: ${err.message}\n`);
+    return null;
+  }
 }

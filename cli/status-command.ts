@@ -1,24 +1,14 @@
 /** `calico-net status [--inventory FILE] [--format table|json] [--wait SECONDS]` */
 import { bgpSessionsOf } from '../constructs/bgp-sessions';
-import { ClusterValidationError } from '../constructs/validation';
 import { DEFAULT_BIRD_SOCKET_PATH } from '../providers/calico/names';
-import { clusterHosts, inventoryPathFrom, optionValue } from './cluster-hosts';
+import { formatOption, openClusterHosts, optionValue } from './cluster-hosts';
 import { collectStatus, NodeStatus, renderStatusTable, statusIsHealthy } from './status';
 
 export async function statusCommand(argv: string[]): Promise<number> {
-  const format = optionValue(argv, '--format') ?? 'table';
-  if (format !== 'table' && format !== 'json') throw new Error(`--format must be table or json, not "${format}"`);
+  const format = formatOption(argv);
   const waitSeconds = Number(optionValue(argv, '--wait') ?? 0);
-  let hosts;
-  try {
-    hosts = clusterHosts(inventoryPathFrom(argv));
-  } catch (err) {
-    if (err instanceof ClusterValidationError) {
-      process.stderr.write(`calico-net status: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const hosts = openClusterHosts(argv, 'status');
+  if (!hosts) return 1;
   try {
     const targets = hosts.cluster.nodes.map((node) => ({
       name: node.name,

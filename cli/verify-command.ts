@@ -1,21 +1,11 @@
 /** `calico-net verify [--inventory FILE] [--format table|json]` */
-import { ClusterValidationError } from '../constructs/validation';
-import { clusterHosts, inventoryPathFrom, optionValue } from './cluster-hosts';
+import { formatOption, openClusterHosts } from './cluster-hosts';
 import { pingMatrix, renderPingMatrix, WorkloadTarget } from './verify';
 
 export async function verifyCommand(argv: string[]): Promise<number> {
-  const format = optionValue(argv, '--format') ?? 'table';
-  if (format !== 'table' && format !== 'json') throw new Error(`--format must be table or json, not "${format}"`);
-  let hosts;
-  try {
-    hosts = clusterHosts(inventoryPathFrom(argv));
-  } catch (err) {
-    if (err instanceof ClusterValidationError) {
-      process.stderr.write(`calico-net verify: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const format = formatOption(argv);
+  const hosts = openClusterHosts(argv, 'verify');
+  if (!hosts) return 1;
   try {
     const targets: WorkloadTarget[] = hosts.cluster.nodes.flatMap((node) =>
       node.workloads.map((w) => ({ node: node.name, name: w.name, ip: w.ip, host: hosts.hostOf(node) })),

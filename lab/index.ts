@@ -1,5 +1,6 @@
 export {
   labUp,
+  missingPrerequisites,
   labDown,
   loadLab,
   nodeExec,

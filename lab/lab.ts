@@ -57,12 +57,18 @@ const REQUIRED: [string, string][] = [
   ['unshare', 'apt-get install -y util-linux'],
 ];
 
-async function checkPrerequisites(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('the lab creates network namespaces: run it as root');
+/** What the lab (plus `extra` tools) needs and this machine lacks, each with how to get it. */
+export async function missingPrerequisites(extra: [string, string][] = []): Promise<string[]> {
   const missing: string[] = [];
-  for (const [tool, hint] of REQUIRED) {
+  if (process.getuid?.() !== 0) missing.push('root (the lab creates network namespaces)');
+  for (const [tool, hint] of [...REQUIRED, ...extra]) {
     if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) missing.push(`${tool} (${hint})`);
   }
+  return missing;
+}
+
+async function checkPrerequisites(): Promise<void> {
+  const missing = await missingPrerequisites();
   if (missing.length) throw new Error(`missing: ${missing.join(', ')}`);
 }
 

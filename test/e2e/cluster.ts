@@ -50,7 +50,7 @@ export class E2eCluster {
     routeReflectors?: number;
     workloadsPerNode?: number;
   }): Promise<E2eCluster> {
-    assertE2ePrerequisites();
+    await assertE2ePrerequisites();
     const root = fs.mkdtempSync(path.join(os.tmpdir(), `calico-e2e-${opts.id}-`));
     // A private plugin mirror and CLI config (the provider_installation block README documents),
     // so this checkout's provider is tested whatever another checkout put in ~/.terraform.d.

@@ -14,7 +14,7 @@ let lab: LabInfo;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-labtest-'));
 
 beforeAll(async () => {
-  assertE2ePrerequisites();
+  await assertE2ePrerequisites();
   lab = await labUp({ dir, nodes: 2, id: 201 });
 });
 
