@@ -5,7 +5,8 @@
  * - synth of a 1000-node × 10-workload inventory (no lab);
  * - for N nodes × 4 workloads, full mesh and route reflectors: synth, first deploy, no-op plan,
  *   plan after one drifted fact, repair deploy, destroy; SSH connections opened per host per
- *   provider process; provider peak memory.
+ *   terraform command (plan, deploy) and per provider process; provider peak memory. Terraform
+ *   runs a deploy in two provider processes (plan walk, apply walk), each with its own pool.
  *
  * Prints one table and writes bench-results.json. BENCH_SIZES=4,16 picks the lab sizes
  * (default 4,16,32).
@@ -30,9 +31,28 @@ interface Row {
   driftPlanS: number;
   repairS: number;
   destroyS: number;
+  /** SSH connections opened per host during one terraform command (max over hosts): plan, apply. */
+  connPerHostPlan: number;
+  connPerHostDeploy: number;
   maxConnPerHostPerProcess: number;
   providerProcesses: number;
   peakRssMb: number;
+}
+
+interface StatsLine {
+  connections: Record<string, number>;
+  maxRssKb: number;
+}
+
+function readStats(file: string): StatsLine[] {
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+}
+
+/** Connections per host summed over all provider processes of one command; the worst host. */
+function connectionsPerHost(lines: StatsLine[]): number {
+  const perHost = new Map<string, number>();
+  for (const l of lines) for (const [h, n] of Object.entries(l.connections)) perHost.set(h, (perHost.get(h) ?? 0) + n);
+  return Math.max(0, ...perHost.values());
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
@@ -66,29 +86,32 @@ function synthLarge(): number {
 
 async function runLab(n: number, routeReflectors: number, id: number): Promise<Row> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `calico-bench-${n}-`));
-  const stats = path.join(root, 'provider-stats.jsonl');
+  // One stats file per command, so connections can be counted per terraform command.
+  const statsFor = (step: string) => path.join(root, `stats-${step}.jsonl`);
   let lab: LabInfo | undefined;
   try {
     lab = await labUp({ dir: path.join(root, 'lab'), nodes: n, id, workloadsPerNode: 4, routeReflectors });
     const project = writeOperatorProject(path.join(root, 'project'));
-    const env = { ...automationEnv(lab.inventoryPath), CALICO_PROVIDER_STATS: stats };
     const stackDir = path.join(project, 'cdktf.out', 'stacks', `lab${id}`);
-    const op = (argv: string[], cwd = project) => operatorExec(lab!, argv, { cwd, env });
-    const must = async (argv: string[], cwd?: string, codes = [0]) => {
-      const r = await op(argv, cwd);
+    const op = (step: string, argv: string[], cwd = project) =>
+      operatorExec(lab!, argv, { cwd, env: { ...automationEnv(lab!.inventoryPath), CALICO_PROVIDER_STATS: statsFor(step) } });
+    const must = async (step: string, argv: string[], cwd?: string, codes = [0]) => {
+      const r = await op(step, argv, cwd);
       if (!codes.includes(r.code)) throw new Error(`${argv.join(' ')} exited ${r.code}:\n${(r.stdout + r.stderr).slice(-3000)}`);
       return r;
     };
-    const [synthS] = await timed(() => must([cdktfBinary(), 'synth']));
-    const [deployS] = await timed(() => must([cdktfBinary(), 'deploy', '--auto-approve', '--skip-provider-lock']));
-    const [noopPlanS] = await timed(() => must(['terraform', 'plan', '-detailed-exitcode', '-input=false', '-no-color'], stackDir, [0]));
+    const [synthS] = await timed(() => must('synth', [cdktfBinary(), 'synth']));
+    const [deployS] = await timed(() => must('deploy', [cdktfBinary(), 'deploy', '--auto-approve', '--skip-provider-lock']));
+    const plan = ['terraform', 'plan', '-detailed-exitcode', '-input=false', '-no-color'];
+    const [noopPlanS] = await timed(() => must('noop-plan', plan, stackDir, [0]));
     const last = lab.nodes[n - 1].name;
     await nodeExec(lab, last, ['sysctl', '-w', 'net.ipv4.ip_forward=0']);
-    const [driftPlanS] = await timed(() => must(['terraform', 'plan', '-detailed-exitcode', '-input=false', '-no-color'], stackDir, [2]));
-    const [repairS] = await timed(() => must([cdktfBinary(), 'deploy', '--auto-approve', '--skip-provider-lock']));
-    const [destroyS] = await timed(() => must([cdktfBinary(), 'destroy', '--auto-approve', '--skip-provider-lock']));
+    const [driftPlanS] = await timed(() => must('drift-plan', plan, stackDir, [2]));
+    const [repairS] = await timed(() => must('repair', [cdktfBinary(), 'deploy', '--auto-approve', '--skip-provider-lock']));
+    const [destroyS] = await timed(() => must('destroy', [cdktfBinary(), 'destroy', '--auto-approve', '--skip-provider-lock']));
 
-    const lines = fs.readFileSync(stats, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const steps = ['deploy', 'noop-plan', 'drift-plan', 'repair', 'destroy'];
+    const lines = steps.flatMap((s) => readStats(statsFor(s)));
     const perHost = lines.flatMap((l) => Object.values<number>(l.connections));
     return {
       nodes: n,
@@ -99,6 +122,8 @@ async function runLab(n: number, routeReflectors: number, id: number): Promise<R
       driftPlanS,
       repairS,
       destroyS,
+      connPerHostPlan: connectionsPerHost(readStats(statsFor('noop-plan'))),
+      connPerHostDeploy: connectionsPerHost(readStats(statsFor('repair'))),
       maxConnPerHostPerProcess: Math.max(0, ...perHost),
       providerProcesses: lines.length,
       peakRssMb: Math.max(...lines.map((l) => l.maxRssKb)) / 1024,
@@ -125,10 +150,10 @@ async function main(): Promise<void> {
       rows.push(await runLab(n, rr, id++));
     }
   }
-  const header = ['nodes', 'topology', 'synth s', 'deploy s', 'no-op plan s', 'drift plan s', 'repair s', 'destroy s', 'ssh conn/host/process', 'provider procs', 'peak RSS MB'];
+  const header = ['nodes', 'topology', 'synth s', 'deploy s', 'no-op plan s', 'drift plan s', 'repair s', 'destroy s', 'ssh/host plan', 'ssh/host deploy', 'ssh/host/process', 'provider procs', 'peak RSS MB'];
   const cells = rows.map((r) => [
     String(r.nodes), r.topology, r.synthS.toFixed(1), r.deployS.toFixed(1), r.noopPlanS.toFixed(1), r.driftPlanS.toFixed(1),
-    r.repairS.toFixed(1), r.destroyS.toFixed(1), String(r.maxConnPerHostPerProcess), String(r.providerProcesses), r.peakRssMb.toFixed(0),
+    r.repairS.toFixed(1), r.destroyS.toFixed(1), String(r.connPerHostPlan), String(r.connPerHostDeploy), String(r.maxConnPerHostPerProcess), String(r.providerProcesses), r.peakRssMb.toFixed(0),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const fmt = (c: string[]) => c.map((x, i) => x.padStart(widths[i])).join('  ');
