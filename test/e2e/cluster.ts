@@ -195,6 +195,24 @@ export class E2eCluster {
     }
   }
 
+  /** `node`'s block as another node's kernel holds it once learned over BGP. */
+  learnedRoute(node: string): RegExp {
+    return new RegExp(`^${escapeDots(this.podCidr(node))} via ${escapeDots(this.address(node))} .*proto bird`);
+  }
+
+  blackholeRoute(node: string): RegExp {
+    return new RegExp(`^blackhole ${escapeDots(this.podCidr(node))} `);
+  }
+
+  /** Each node holds its own blackhole and a learned route for every other node's block. */
+  async expectRoutesConverged(): Promise<void> {
+    for (const node of this.nodeNames) {
+      const wanted = [this.blackholeRoute(node), ...this.nodeNames.filter((n) => n !== node).map((n) => this.learnedRoute(n))];
+      const routes = await this.waitForRoutes(node, wanted);
+      for (const re of wanted) expect(routes.some((r) => re.test(r))).toBe(true);
+    }
+  }
+
   async pingAll(): Promise<PingResult[]> {
     const targets: WorkloadTarget[] = this.workloads().map((w) => ({ ...w, host: this.hostOf(w.node) }));
     return pingMatrix(targets);
@@ -226,6 +244,10 @@ export async function hostInterfaceOf(cluster: E2eCluster, workload: string): Pr
   const found = resources.find((x) => x.type === 'calico_workload' && x.values.name === workload);
   if (!found) throw new Error(`workload ${workload} not in state`);
   return found.values.host_interface as string;
+}
+
+function escapeDots(text: string): string {
+  return text.replace(/\./g, '\\.');
 }
 
 export function describeCommand(r: CommandResult): string {

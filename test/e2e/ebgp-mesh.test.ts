@@ -27,16 +27,7 @@ async function expectConverged(): Promise<void> {
     expect(rows.filter((r) => r.established).map((r) => r.peerAddress).sort()).toEqual(others.sort());
     expect(rows.every((r) => r.peerType === 'node-to-node mesh')).toBe(true);
   }
-  for (const node of cluster.nodeNames) {
-    const wanted = [
-      new RegExp(`^blackhole ${cluster.podCidr(node).replace(/\./g, '\\.')} `),
-      ...cluster.nodeNames
-        .filter((n) => n !== node)
-        .map((n) => new RegExp(`^${cluster.podCidr(n).replace(/\./g, '\\.')} via ${cluster.address(n).replace(/\./g, '\\.')} .*proto bird`)),
-    ];
-    const routes = await cluster.waitForRoutes(node, wanted);
-    for (const re of wanted) expect(routes.some((r) => re.test(r))).toBe(true);
-  }
+  await cluster.expectRoutesConverged();
   const pings = await cluster.pingAll();
   expect(pings.length).toBe(6);
   expect(pings.filter((p) => !p.ok)).toEqual([]);
