@@ -4,6 +4,7 @@
  */
 import { RemoteHost } from '../providers/ssh/types';
 import { shQuote } from '../providers/ssh/quote';
+import { isIpv4, isWorkloadName } from '../providers/calico/validate';
 import { table } from './status';
 
 export interface WorkloadTarget {
@@ -20,15 +21,13 @@ export interface PingResult {
   ok: boolean;
 }
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-const NETNS_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-
 const label = (w: WorkloadTarget) => `${w.node}/${w.name}`;
 
 export async function pingMatrix(workloads: WorkloadTarget[], attempts = 3): Promise<PingResult[]> {
   for (const w of workloads) {
-    if (!IPV4.test(w.ip)) throw new Error(`workload ${label(w)}: "${w.ip}" is not an IPv4 address`);
-    if (!NETNS_NAME.test(w.name)) throw new Error(`workload ${label(w)}: unsafe namespace name`);
+    // The same checks the provider applies before these values reach a shell.
+    const problem = isIpv4(w.ip) ?? isWorkloadName(w.name);
+    if (problem) throw new Error(`workload ${label(w)}: ${problem}`);
   }
   const byNode = new Map<string, WorkloadTarget[]>();
   for (const w of workloads) byNode.set(w.node, [...(byNode.get(w.node) ?? []), w]);

@@ -90,10 +90,15 @@ async function must(cmd: string, args: string[], what: string): Promise<RunResul
 
 const nodeDir = (lab: LabInfo, node: string) => path.join(lab.dir, node);
 
-/** Runs a command inside a node (its network and mount namespaces). */
-export function nodeExec(lab: LabInfo, nodeName: string, argv: string[], opts: { input?: string } = {}): Promise<RunResult> {
+function nodeOf(lab: LabInfo, nodeName: string): LabNode {
   const node = lab.nodes.find((n) => n.name === nodeName);
   if (!node) throw new Error(`no node ${nodeName} in lab ${lab.id}`);
+  return node;
+}
+
+/** Runs a command inside a node (its network and mount namespaces). */
+export function nodeExec(lab: LabInfo, nodeName: string, argv: string[], opts: { input?: string } = {}): Promise<RunResult> {
+  const node = nodeOf(lab, nodeName);
   return run('nsenter', ['-t', String(node.holderPid), '-n', '-m', ...argv], { input: opts.input });
 }
 
@@ -164,7 +169,7 @@ function sshdConfig(lab: LabInfo, node: LabNode): string {
 }
 
 export async function startSshd(lab: LabInfo, nodeName: string): Promise<void> {
-  const node = lab.nodes.find((n) => n.name === nodeName)!;
+  const node = nodeOf(lab, nodeName);
   fs.mkdirSync('/run/sshd', { recursive: true }); // privilege-separation dir sshd insists on
   const config = path.join(nodeDir(lab, node.name), 'sshd_config');
   fs.writeFileSync(config, sshdConfig(lab, node));
@@ -178,14 +183,14 @@ export async function startSshd(lab: LabInfo, nodeName: string): Promise<void> {
 }
 
 export async function stopSshd(lab: LabInfo, nodeName: string): Promise<void> {
-  const node = lab.nodes.find((n) => n.name === nodeName)!;
+  const node = nodeOf(lab, nodeName);
   await stopPid(node.sshdPid);
   node.sshdPid = 0;
   saveLab(lab);
 }
 
 export async function startBird(lab: LabInfo, nodeName: string): Promise<void> {
-  const node = lab.nodes.find((n) => n.name === nodeName)!;
+  const node = nodeOf(lab, nodeName);
   node.birdPid = startInNode(
     lab,
     node,
@@ -201,7 +206,7 @@ export async function startBird(lab: LabInfo, nodeName: string): Promise<void> {
 }
 
 export async function stopBird(lab: LabInfo, nodeName: string): Promise<void> {
-  const node = lab.nodes.find((n) => n.name === nodeName)!;
+  const node = nodeOf(lab, nodeName);
   await stopPid(node.birdPid);
   node.birdPid = 0;
   saveLab(lab);
