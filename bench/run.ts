@@ -4,9 +4,10 @@
  * - provider start-up (process start → handshake line), median of 9;
  * - synth of a 1000-node × 10-workload inventory (no lab);
  * - for N nodes × 4 workloads, full mesh and route reflectors: synth, first deploy, no-op plan,
- *   plan after one drifted fact, repair deploy, destroy; SSH connections opened per host per
- *   terraform command (plan, deploy) and per provider process; provider peak memory. Terraform
- *   runs a deploy in two provider processes (plan walk, apply walk), each with its own pool.
+ *   plan after one drifted fact, repair deploy, the CI-gate flow (plan -out, then apply the
+ *   saved plan), destroy; SSH connections opened per host per terraform command and per provider
+ *   process; provider peak memory. A one-shot `cdktf deploy` runs Terraform's plan walk and apply
+ *   walk in two provider processes, each with its own pool; applying a saved plan runs one.
  *
  * Prints one table and writes bench-results.json. BENCH_SIZES=4,16 picks the lab sizes
  * (default 4,16,32).
@@ -34,6 +35,9 @@ interface Row {
   /** SSH connections opened per host during one terraform command (max over hosts): plan, apply. */
   connPerHostPlan: number;
   connPerHostDeploy: number;
+  /** The CI-gate flow: `terraform apply <saved plan>` after a drift (no plan walk inside). */
+  gateApplyS: number;
+  connPerHostGateApply: number;
   maxConnPerHostPerProcess: number;
   providerProcesses: number;
   peakRssMb: number;
@@ -108,9 +112,13 @@ async function runLab(n: number, routeReflectors: number, id: number): Promise<R
     await nodeExec(lab, last, ['sysctl', '-w', 'net.ipv4.ip_forward=0']);
     const [driftPlanS] = await timed(() => must('drift-plan', plan, stackDir, [2]));
     const [repairS] = await timed(() => must('repair', [cdktfBinary(), 'deploy', '--auto-approve', '--skip-provider-lock']));
+    // The gate flow: plan -out in one command, apply the reviewed plan in another.
+    await nodeExec(lab, last, ['sysctl', '-w', 'net.ipv4.ip_forward=0']);
+    await must('gate-plan', [...plan, '-out=gate.tfplan'], stackDir, [2]);
+    const [gateApplyS] = await timed(() => must('gate-apply', ['terraform', 'apply', '-input=false', '-no-color', 'gate.tfplan'], stackDir));
     const [destroyS] = await timed(() => must('destroy', [cdktfBinary(), 'destroy', '--auto-approve', '--skip-provider-lock']));
 
-    const steps = ['deploy', 'noop-plan', 'drift-plan', 'repair', 'destroy'];
+    const steps = ['deploy', 'noop-plan', 'drift-plan', 'repair', 'gate-plan', 'gate-apply', 'destroy'];
     const lines = steps.flatMap((s) => readStats(statsFor(s)));
     const perHost = lines.flatMap((l) => Object.values<number>(l.connections));
     return {
@@ -124,6 +132,8 @@ async function runLab(n: number, routeReflectors: number, id: number): Promise<R
       destroyS,
       connPerHostPlan: connectionsPerHost(readStats(statsFor('noop-plan'))),
       connPerHostDeploy: connectionsPerHost(readStats(statsFor('repair'))),
+      gateApplyS,
+      connPerHostGateApply: connectionsPerHost(readStats(statsFor('gate-apply'))),
       maxConnPerHostPerProcess: Math.max(0, ...perHost),
       providerProcesses: lines.length,
       peakRssMb: Math.max(...lines.map((l) => l.maxRssKb)) / 1024,
@@ -150,10 +160,10 @@ async function main(): Promise<void> {
       rows.push(await runLab(n, rr, id++));
     }
   }
-  const header = ['nodes', 'topology', 'synth s', 'deploy s', 'no-op plan s', 'drift plan s', 'repair s', 'destroy s', 'ssh/host plan', 'ssh/host deploy', 'ssh/host/process', 'provider procs', 'peak RSS MB'];
+  const header = ['nodes', 'topology', 'synth s', 'deploy s', 'no-op plan s', 'drift plan s', 'repair s', 'destroy s', 'ssh/host plan', 'ssh/host deploy', 'saved-plan apply s', 'ssh/host saved-plan apply', 'ssh/host/process', 'provider procs', 'peak RSS MB'];
   const cells = rows.map((r) => [
     String(r.nodes), r.topology, r.synthS.toFixed(1), r.deployS.toFixed(1), r.noopPlanS.toFixed(1), r.driftPlanS.toFixed(1),
-    r.repairS.toFixed(1), r.destroyS.toFixed(1), String(r.connPerHostPlan), String(r.connPerHostDeploy), String(r.maxConnPerHostPerProcess), String(r.providerProcesses), r.peakRssMb.toFixed(0),
+    r.repairS.toFixed(1), r.destroyS.toFixed(1), String(r.connPerHostPlan), String(r.connPerHostDeploy), r.gateApplyS.toFixed(1), String(r.connPerHostGateApply), String(r.maxConnPerHostPerProcess), String(r.providerProcesses), r.peakRssMb.toFixed(0),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const fmt = (c: string[]) => c.map((x, i) => x.padStart(widths[i])).join('  ');

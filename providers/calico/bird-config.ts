@@ -112,7 +112,10 @@ async function writeConfig(obj: ObjectValue, keepOriginal: boolean, ctx: Ctx): P
 
 async function readContent(obj: ObjectValue, ctx: Ctx): Promise<string> {
   const { node, cfg } = pathsOf(obj);
-  const host = ctx.provider.hosts.hostFor(sshBlockOf(obj), node);
+  // The usual path comes with the host's snapshot; another path costs a read of its own.
+  const snapshots = ctx.provider.snapshots;
+  if (cfg === DEFAULT_BIRD_CONFIG_PATH) return (await snapshots.of(sshBlockOf(obj), node, ctx.signal)).birdConfig ?? '';
+  const host = snapshots.readOnlyHost(sshBlockOf(obj), node);
   const out = await runChecked(host, node, scriptWithVars({ cfg }, READ_BODY), { signal: ctx.signal, doing: 'read bird.conf' });
   const nl = out.indexOf('\n');
   const header = nl < 0 ? out : out.slice(0, nl);

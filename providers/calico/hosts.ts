@@ -6,6 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { HostUnreachableError, ObjectValue, ProviderError, Unknown, Value } from '../runtime/resource';
 import { RemoteHost, RemoteResult, SshConnectionError, SshTarget } from '../ssh/types';
+import type { HostSnapshots } from './host-snapshot';
 
 export interface HostResolver {
   /** The host described by a resource's `ssh` block; nodeName is for labels and messages. */
@@ -14,7 +15,10 @@ export interface HostResolver {
 
 /** What configure() returns and every handler receives as ctx.provider. */
 export interface CalicoProviderState {
+  /** For scripts that change a host; each drops that host's snapshot (see calicoState). */
   hosts: HostResolver;
+  /** What reads use: one snapshot per host per provider process. */
+  snapshots: HostSnapshots;
   /** Releases connections (the ssh2 pool); called from the provider's close(). */
   close?(): Promise<void> | void;
 }

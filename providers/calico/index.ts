@@ -8,6 +8,7 @@
 import { Logger, ObjectValue, ProviderDefinition } from '../runtime/resource';
 import { providerConfigSchema } from '../schema';
 import { CalicoProviderState, HostResolver } from './hosts';
+import { HostSnapshots } from './host-snapshot';
 import { birdConfigHandler } from './bird-config';
 import { nodeHandler } from './node';
 import { workloadHandler } from './workload';
@@ -50,17 +51,38 @@ function settingsFrom(config: ObjectValue, log: Logger): ConnectionSettings {
   };
 }
 
+/**
+ * The provider state over a resolver. Snapshots read through the resolver as it is; every other
+ * script may change the host, so it drops that host's snapshot before and after it runs.
+ */
+export function calicoState(resolver: HostResolver & { close?(): Promise<void> | void }): CalicoProviderState {
+  const snapshots = new HostSnapshots(resolver);
+  const hosts: HostResolver = {
+    hostFor(ssh, nodeName) {
+      const host = resolver.hostFor(ssh, nodeName);
+      return {
+        label: host.label,
+        async run(script, options) {
+          snapshots.invalidate(ssh);
+          try {
+            return await host.run(script, options);
+          } finally {
+            snapshots.invalidate(ssh);
+          }
+        },
+      };
+    },
+  };
+  return { hosts, snapshots, close: () => resolver.close?.() };
+}
+
 export function createCalicoProvider(factory?: HostResolverFactory): ProviderDefinition<CalicoProviderState> {
   return {
     name: 'calico',
     configSchema: providerConfigSchema,
     resources: [nodeHandler, birdConfigHandler, workloadHandler],
     configure(config, ctx) {
-      const resolver = (factory ?? sshResolverFactory)(settingsFrom(config, ctx.log));
-      return {
-        hosts: resolver,
-        close: () => resolver.close?.(),
-      };
+      return calicoState((factory ?? sshResolverFactory)(settingsFrom(config, ctx.log)));
     },
     async close(state) {
       await state?.close?.();

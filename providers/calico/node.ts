@@ -10,6 +10,8 @@
 import { ObjectValue, PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown } from '../runtime/resource';
 import { resourceSchemas } from '../schema';
 import { CalicoProviderState, parseFacts, runChecked, runOn, sshBlockOf } from './hosts';
+import { HostSnapshot, routesFor } from './host-snapshot';
+import { Route } from './ip-output';
 import { FOREIGN_ROUTES_FN, OUR_ROUTE_PROTO, POD_GATEWAY } from './names';
 import { parseImportId } from './import-id';
 import { scriptWithVars } from './quote';
@@ -27,20 +29,6 @@ if out=$(ip -4 -o route get ${POD_GATEWAY} 2>/dev/null); then
   dev=$(printf '%s\\n' "$out" | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p' | head -n1)
   case "$dev" in ''|cali*|lo) gw=false ;; *) gw=true ;; esac
 fi`;
-
-const READ_BODY = `${GATEWAY_PROBE}
-echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
-if [ -n "$cidr" ] && [ -n "$(ip -4 route show table main exact "$cidr" type blackhole proto ${OUR_ROUTE_PROTO})" ]; then
-  echo blackhole_route=true
-else
-  echo blackhole_route=false
-fi
-# For import: our blackhole (there is one per node) and the address the host owns.
-echo "our_blackhole=$(ip -4 route show table main type blackhole proto ${OUR_ROUTE_PROTO} | awk '{print ($1=="blackhole") ? $2 : $1; exit}')"
-if [ -n "$addr" ] && ip -4 -o addr show | grep -qF " inet $addr/"; then echo address_local=true; else echo address_local=false; fi
-echo "gateway_src=$(ip -4 -o route get ${POD_GATEWAY} 2>/dev/null | sed -n 's/.* src \\([^ ]*\\).*/\\1/p' | head -n1)"
-echo gateway_route=$gw
-echo end=ok`;
 
 const APPLY_BODY = `${GATEWAY_PROBE}
 if [ "$gw" != true ]; then
@@ -110,13 +98,7 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
   async read(state, ctx) {
     const name = requireString(state, 'name', isNodeName);
     const cidr = requireString(state, 'pod_cidr', isIpv4Cidr);
-    const facts = await readFacts(state, name, cidr, '', ctx);
-    return {
-      ...state,
-      ip_forward: facts.get('ip_forward') ?? null,
-      blackhole_route: facts.get('blackhole_route') === 'true',
-      gateway_route: facts.get('gateway_route') === 'true',
-    };
+    return { ...state, ...nodeFacts(await snapshotOf(state, name, ctx), cidr) };
   },
 
   async delete(prior, ctx) {
@@ -133,34 +115,46 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
     if (problem) throw new ProviderError(`Invalid node name in import id "${id}"`, { detail: problem });
     const shell: ObjectValue = { name, ssh };
     const sshHost = ssh.host as string;
-    const facts = await readFacts(shell, name, '', isIpv4(sshHost) === null ? sshHost : '', ctx);
-    const podCidr = facts.get('our_blackhole');
+    const snapshot = await snapshotOf(shell, name, ctx);
+    const podCidr = snapshot.routes.find(isOurBlackhole)?.prefix;
     if (!podCidr) {
       throw new ProviderError(`Cannot import calico_node ${name}`, {
         detail: `node ${name} has no blackhole route created by this provider (proto ${OUR_ROUTE_PROTO}), so its pod_cidr is unknown`,
       });
     }
     // The node's address: the one we connect to if the host owns it, else its uplink source.
-    const address = facts.get('address_local') === 'true' ? sshHost : facts.get('gateway_src') || null;
+    const local = snapshot.addresses.some((a) => a.address === sshHost);
+    const address = local ? sshHost : snapshot.gatewayRoute?.src || null;
+    const facts = nodeFacts(snapshot, podCidr);
     return {
       id: name,
       name,
       address,
       pod_cidr: podCidr,
-      ip_forward: facts.get('ip_forward') ?? null,
-      blackhole_route: true,
-      gateway_route: facts.get('gateway_route') === 'true',
+      ...facts,
       // Unknown after the fact; the current value is the best guess of what to restore.
-      original_ip_forward: facts.get('ip_forward') ?? null,
+      original_ip_forward: facts.ip_forward,
       ssh,
     };
   },
 };
 
-async function readFacts(obj: ObjectValue, name: string, cidr: string, addr: string, ctx: Ctx): Promise<Map<string, string>> {
-  const host = ctx.provider.hosts.hostFor(sshBlockOf(obj), name);
-  const out = await runChecked(host, name, scriptWithVars({ cidr, addr }, READ_BODY), { signal: ctx.signal, doing: 'read the node settings' });
-  return parseFacts(out, name);
+function snapshotOf(obj: ObjectValue, name: string, ctx: Ctx): Promise<HostSnapshot> {
+  return ctx.provider.snapshots.of(sshBlockOf(obj), name, ctx.signal);
+}
+
+function isOurBlackhole(r: Route): boolean {
+  return r.type === 'blackhole' && r.proto === OUR_ROUTE_PROTO;
+}
+
+/** What read reports, from the host's snapshot; the same probe as GATEWAY_PROBE in apply. */
+export function nodeFacts(s: HostSnapshot, cidr: string): { ip_forward: string | null; blackhole_route: boolean; gateway_route: boolean } {
+  const dev = s.gatewayRoute?.dev ?? '';
+  return {
+    ip_forward: s.ipForward || null,
+    blackhole_route: routesFor(s.routes, cidr).some(isOurBlackhole),
+    gateway_route: dev !== '' && dev !== 'lo' && !dev.startsWith('cali'),
+  };
 }
 
 /** Applies the node settings; returns ip_forward as it was before. */

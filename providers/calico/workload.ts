@@ -9,6 +9,7 @@
 import { ObjectValue, PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown } from '../runtime/resource';
 import { resourceSchemas } from '../schema';
 import { CalicoProviderState, parseFacts, runChecked, sshBlockOf } from './hosts';
+import { HostSnapshot, routesFor } from './host-snapshot';
 import { parseImportId } from './import-id';
 import { DEFAULT_MTU, FOREIGN_ROUTES_FN, HOST_VETH_MAC, hostInterfaceName, OUR_ROUTE_PROTO, POD_GATEWAY, tempPeerName } from './names';
 import { scriptWithVars } from './quote';
@@ -20,8 +21,8 @@ type Ctx = ResourceContext<CalicoProviderState>;
 const checkMtu = inRange(68, 65535);
 
 /**
- * Shell helpers shared by apply and read. `peer_ok` holds when the host veth exists and its peer
- * is eth0 inside our netns (the host side's "@ifN" names the peer's ifindex).
+ * Shell helpers for apply. `peer_ok` holds when the host veth exists and its peer is eth0
+ * inside our netns (the host side's "@ifN" names the peer's ifindex).
  */
 const HELPERS = `
 netns_ok() { [ -e "/run/netns/$ns" ]; }
@@ -32,19 +33,6 @@ peer_ok() {
   peer_index=$(ip -o link show dev "$hif" | sed -n 's/^[0-9]*: [^@]*@if\\([0-9]*\\):.*/\\1/p')
   eth0_index=$(ip -n "$ns" -o link show dev eth0 2>/dev/null | cut -d: -f1)
   [ -n "$peer_index" ] && [ "$peer_index" = "$eth0_index" ]
-}
-pod_interface_ok() {
-  netns_ok || return 1
-  ip -n "$ns" -o link show dev eth0 2>/dev/null | grep -q '[<,]UP[,>]' &&
-    ip -n "$ns" -o -4 addr show dev eth0 2>/dev/null | grep -qF " inet $ip/32 "
-}
-pod_routes_ok() {
-  netns_ok || return 1
-  ip -n "$ns" -4 route show ${POD_GATEWAY} 2>/dev/null | grep -q 'dev eth0 .*scope link' &&
-    ip -n "$ns" -4 route show default 2>/dev/null | grep -q 'via ${POD_GATEWAY} dev eth0'
-}
-host_route_ok() {
-  hif_ok && [ -n "$(ip -4 route show table main exact "$ip/32" dev "$hif" scope link proto ${OUR_ROUTE_PROTO} 2>/dev/null)" ]
 }`;
 
 const APPLY_BODY = `${HELPERS}
@@ -81,22 +69,6 @@ ip -n "$ns" link set dev eth0 up
 ip -n "$ns" route replace ${POD_GATEWAY} dev eth0 scope link
 ip -n "$ns" route replace default via ${POD_GATEWAY} dev eth0
 ip route replace "$ip/32" dev "$hif" scope link table main proto ${OUR_ROUTE_PROTO}
-echo end=ok`;
-
-const READ_BODY = `${HELPERS}
-bool() { if "$@"; then echo true; else echo false; fi; }
-echo "netns_present=$(bool netns_ok)"
-echo "pod_interface=$(bool pod_interface_ok)"
-echo "pod_routes=$(bool pod_routes_ok)"
-echo "host_route=$(bool host_route_ok)"
-if hif_ok; then
-  echo "proxy_arp=$(cat "/proc/sys/net/ipv4/conf/$hif/proxy_arp")"
-  echo "proxy_delay=$(cat "/proc/sys/net/ipv4/neigh/$hif/proxy_delay")"
-fi
-# For import: the pod IP is the /32 on eth0.
-if netns_ok; then
-  echo "pod_ip=$(ip -n "$ns" -o -4 addr show dev eth0 2>/dev/null | sed -n 's/.* inet \\([0-9.]*\\)\\/32 .*/\\1/p' | head -n1)"
-fi
 echo end=ok`;
 
 const DELETE_BODY = `
@@ -146,23 +118,38 @@ async function applyWorkload(planned: ObjectValue, ctx: Ctx): Promise<ObjectValu
   return { ...planned, id: `${w.node}/${w.ns}`, host_interface: w.hif, ...DESIRED_FACTS };
 }
 
-async function readFacts(obj: ObjectValue, ctx: Ctx): Promise<Map<string, string>> {
-  const w = workloadOf(obj);
-  const host = ctx.provider.hosts.hostFor(sshBlockOf(obj), w.node);
-  const vars = { ns: w.ns, ip: w.ip, hif: w.hif };
-  const out = await runChecked(host, w.node, scriptWithVars(vars, READ_BODY), { signal: ctx.signal, doing: `read workload ${w.ns}` });
-  return parseFacts(out, w.node);
+function snapshotOf(obj: ObjectValue, w: Workload, ctx: Ctx): Promise<HostSnapshot> {
+  return ctx.provider.snapshots.of(sshBlockOf(obj), w.node, ctx.signal);
 }
 
-function factsToState(facts: Map<string, string>): ObjectValue {
+/**
+ * What read reports, from the host's snapshot: the same checks apply makes before it repairs
+ * (a missing netns is drift, not absence).
+ */
+export function workloadFacts(s: HostSnapshot, w: Pick<Workload, 'ns' | 'ip' | 'hif'>): ObjectValue {
+  const ns = s.namespaces.get(w.ns);
+  const hostVeth = s.links.some((l) => l.name === w.hif);
+  const eth0Up = ns?.links.some((l) => l.name === 'eth0' && l.flags.includes('UP')) ?? false;
+  const podAddress = ns?.addresses.some((a) => a.dev === 'eth0' && a.address === w.ip && a.prefixLength === 32) ?? false;
+  const nsRoutes = ns?.routes ?? [];
+  const gatewayRoute = routesFor(nsRoutes, POD_GATEWAY).some((r) => r.dev === 'eth0' && r.scope === 'link');
+  const defaultRoute = routesFor(nsRoutes, 'default').some((r) => r.via === POD_GATEWAY && r.dev === 'eth0');
+  const hostRoute =
+    hostVeth && routesFor(s.routes, `${w.ip}/32`).some((r) => r.type === 'unicast' && r.dev === w.hif && r.scope === 'link' && r.proto === OUR_ROUTE_PROTO);
+  const sysctls = hostVeth ? s.proxySysctls.get(w.hif) : undefined;
   return {
-    netns_present: facts.get('netns_present') === 'true',
-    pod_interface: facts.get('pod_interface') === 'true',
-    pod_routes: facts.get('pod_routes') === 'true',
-    host_route: facts.get('host_route') === 'true',
-    proxy_arp: facts.get('proxy_arp') ?? null,
-    proxy_delay: facts.get('proxy_delay') ?? null,
+    netns_present: ns !== undefined,
+    pod_interface: eth0Up && podAddress,
+    pod_routes: gatewayRoute && defaultRoute,
+    host_route: hostRoute,
+    proxy_arp: sysctls?.proxyArp || null,
+    proxy_delay: sysctls?.proxyDelay || null,
   };
+}
+
+/** For import: the /32 on the namespace's eth0. */
+function podIpIn(s: HostSnapshot, ns: string): string | undefined {
+  return s.namespaces.get(ns)?.addresses.find((a) => a.dev === 'eth0' && a.prefixLength === 32)?.address;
 }
 
 export const workloadHandler: ResourceHandler<CalicoProviderState> = {
@@ -194,7 +181,7 @@ export const workloadHandler: ResourceHandler<CalicoProviderState> = {
   async read(state, ctx) {
     // A missing netns is drift, not absence: the facts say what is gone and apply rebuilds it.
     const w = workloadOf(state);
-    return { ...state, host_interface: w.hif, ...factsToState(await readFacts(state, ctx)) };
+    return { ...state, host_interface: w.hif, ...workloadFacts(await snapshotOf(state, w, ctx), w) };
   },
 
   async delete(prior, ctx) {
@@ -213,15 +200,15 @@ export const workloadHandler: ResourceHandler<CalicoProviderState> = {
     const bad = slash < 0 ? 'missing "/<workload>"' : (isNodeName(node) ?? isWorkloadName(name));
     if (bad) throw new ProviderError(`Invalid import id "${id}"`, { detail: `${bad}; expected ${format}` });
     const shell: ObjectValue = { node_name: node, name, ip: null, ssh };
-    const facts = await readFacts(shell, ctx);
-    const ip = facts.get('pod_ip');
-    if (facts.get('netns_present') !== 'true' || !ip) {
+    const snapshot = await snapshotOf(shell, workloadOf(shell), ctx);
+    const ip = podIpIn(snapshot, name);
+    if (!ip) {
       throw new ProviderError(`Cannot import workload ${name} on node ${node}`, {
         detail: `no network namespace ${name} with a /32 pod IP on eth0 was found on ${node}`,
       });
     }
-    // Read again with the IP known so the route fact is real.
-    const state: ObjectValue = { id: `${node}/${name}`, node_name: node, name, ip, mtu: null, host_interface: hostInterfaceName(node, name), ssh };
-    return { ...state, ...factsToState(await readFacts(state, ctx)) };
+    const hif = hostInterfaceName(node, name);
+    const state: ObjectValue = { id: `${node}/${name}`, node_name: node, name, ip, mtu: null, host_interface: hif, ssh };
+    return { ...state, ...workloadFacts(snapshot, { ns: name, ip, hif }) };
   },
 };

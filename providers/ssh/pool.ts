@@ -190,7 +190,9 @@ export class SshPool {
     const conn = await this.connection(target, label);
     await this.acquire(conn);
     try {
-      const command = `${target.sudo ? 'sudo -n ' : ''}bash -c ${shQuote(script)}`;
+      // sshd runs this through the login shell; the inner bash skips the startup files (bash
+      // started by sshd would source ~/.bashrc again: slow on many hosts, and it may print).
+      const command = `${target.sudo ? 'sudo -n ' : ''}bash --norc --noprofile -c ${shQuote(script)}`;
       return await new Promise<RemoteResult>((resolve, reject) => {
         conn.client.exec(command, (err: Error | undefined, stream: ClientChannel) => {
           if (err) {

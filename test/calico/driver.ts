@@ -3,13 +3,17 @@
  * attributes Unknown on create, prior values on update), calls plan, then create/update.
  */
 import { ObjectValue, ResourceContext, ResourceHandler, Unknown } from '../../providers/runtime/resource';
-import { CalicoProviderState, HostResolver } from '../../providers/calico';
+import { calicoState, CalicoProviderState, HostResolver } from '../../providers/calico';
 import { RemoteHost } from '../../providers/ssh/types';
 
 export const silentLog = { debug() {}, info() {}, warn() {}, error() {} };
 
+/**
+ * A context like one provider process gets: its own host snapshots. A test that changes a host
+ * behind the provider's back and then reads plays a new Terraform command: use a new context.
+ */
 export function contextFor(resolver: HostResolver): ResourceContext<CalicoProviderState> {
-  return { signal: new AbortController().signal, provider: { hosts: resolver }, log: silentLog };
+  return { signal: new AbortController().signal, provider: calicoState(resolver), log: silentLog };
 }
 
 /** Resolves hosts by the ssh block's address, like the pool would connect to it. */

@@ -94,14 +94,16 @@ async function routeViaPeer(s: Site, peerBlock: string, peerAddress: string): Pr
 
 /** What plan announces now (facts = desired), compared with what read finds. */
 async function driftOf(handler: typeof nodeHandler, entry: { config: ObjectValue; state: ObjectValue | null }): Promise<{ read: ObjectValue; changed: string[] }> {
-  const read = (await handler.read(entry.state!, ctx))!;
-  const planned = await planOf(handler, entry.config, read, ctx);
+  const plan = contextFor(resolverFor(hosts)); // a new plan: a new provider process
+  const read = (await handler.read(entry.state!, plan))!;
+  const planned = await planOf(handler, entry.config, read, plan);
   return { read, changed: changedAttributes(read, planned) };
 }
 
 async function repair(handler: typeof nodeHandler, entry: { config: ObjectValue; state: ObjectValue | null }): Promise<void> {
-  const read = (await handler.read(entry.state!, ctx))!;
-  entry.state = await apply(handler, entry.config, read, ctx);
+  const deploy = contextFor(resolverFor(hosts));
+  const read = (await handler.read(entry.state!, deploy))!;
+  entry.state = await apply(handler, entry.config, read, deploy);
   const after = await driftOf(handler, entry);
   expect(after.changed).toEqual([]);
 }
@@ -147,6 +149,29 @@ test('read right after create reports the desired facts (no diff)', async () => 
   }
   const read = (await workloadHandler.read(a.wl.state!, ctx))!;
   expect(read).toMatchObject({ netns_present: true, pod_interface: true, pod_routes: true, proxy_arp: '1', proxy_delay: '0', host_route: true });
+});
+
+test('one provider process reads a host once for all its resources; a change through the provider drops that read', async () => {
+  const runs: string[] = [];
+  const counting = new Map<string, RemoteHost>();
+  for (const [address, host] of hosts) {
+    counting.set(address, { label: host.label, run: (script, options) => (runs.push(address), host.run(script, options)) });
+  }
+  const plan = contextFor(resolverFor(counting));
+  const [node, bird, wl] = await Promise.all([
+    nodeHandler.read(a.node.state!, plan),
+    birdConfigHandler.read(a.bird.state!, plan),
+    workloadHandler.read(a.wl.state!, plan),
+  ]);
+  expect(node).toMatchObject({ ip_forward: '1', blackhole_route: true, gateway_route: true });
+  expect(bird!.content).toBe(a.bird.config.content);
+  expect(wl).toMatchObject({ netns_present: true, pod_interface: true, host_route: true });
+  await nodeHandler.read(a.node.state!, plan);
+  expect(runs).toEqual([a.lab.address]);
+
+  await apply(nodeHandler, a.node.config, a.node.state, plan);
+  await nodeHandler.read(a.node.state!, plan);
+  expect(runs).toEqual([a.lab.address, a.lab.address, a.lab.address]); // read, apply, read again
 });
 
 test('drift: proxy_arp turned off is reported and repaired', async () => {
@@ -238,6 +263,7 @@ test('an unreachable node is an error naming the node, never a missing resource'
 });
 
 test('import rebuilds inputs from the host', async () => {
+  const ctx = contextFor(resolverFor(hosts)); // earlier tests changed the hosts behind the shared context
   const wl = await workloadHandler.import(`t4-n1/w1@root@${a.lab.address}:22`, ctx);
   expect(wl).toMatchObject({ id: 't4-n1/w1', node_name: 't4-n1', name: 'w1', ip: a.podIp, host_interface: a.wl.state!.host_interface, host_route: true, proxy_arp: '1' });
   expect(wl.ssh).toMatchObject({ host: a.lab.address, user: 'root', port: 22 });
