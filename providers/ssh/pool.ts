@@ -114,6 +114,17 @@ export class SshPool {
           );
         }
       }
+      // Opened here so a bad passphrase is a login problem with our wording (ssh2 would throw
+      // from connect() with its own); the message never carries the passphrase itself.
+      const { utils } = require('ssh2') as typeof import('ssh2');
+      const parsed = utils.parseKey(privateKey, passphrase);
+      if (parsed instanceof Error) {
+        const encrypted = /encrypted|passphrase/i.test(parsed.message);
+        let why = `cannot use private key ${file}: ${parsed.message}`;
+        if (encrypted && !target.passphraseEnv) why = `private key ${file} is encrypted: set ssh.passphrase_env to the name of a variable holding its passphrase`;
+        else if (encrypted) why = `cannot decrypt private key ${file} with the passphrase in ${target.passphraseEnv}`;
+        throw new SshConnectionError(`${label}: ${why}`, 'auth');
+      }
       return { privateKey, passphrase };
     }
     if (process.env.SSH_AUTH_SOCK) return { agent: process.env.SSH_AUTH_SOCK };
