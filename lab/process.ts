@@ -1,4 +1,7 @@
-/** Small child-process helpers for the lab: run to completion, and wait for a condition. */
+/**
+ * Small child-process helpers (the lab, the CLI's terraform runs): run to completion with output
+ * captured, and wait for a condition.
+ */
 import { spawn } from 'child_process';
 
 export interface RunResult {
@@ -10,7 +13,14 @@ export interface RunResult {
 export function run(
   cmd: string,
   args: string[],
-  opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv; onOutput?: (chunk: string) => void } = {},
+  opts: {
+    input?: string;
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    /** Both streams as they arrive (progress); onStderr gets standard error only. */
+    onOutput?: (chunk: string) => void;
+    onStderr?: (chunk: string) => void;
+  } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -23,6 +33,7 @@ export function run(
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
       opts.onOutput?.(d);
+      opts.onStderr?.(d);
     });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
