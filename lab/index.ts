@@ -4,6 +4,7 @@ export {
   labDown,
   loadLab,
   nodeExec,
+  nodeHost,
   operatorExec,
   startSshd,
   stopSshd,

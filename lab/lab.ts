@@ -9,6 +9,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { stringify as toYaml } from 'yaml';
+import type { RemoteHost } from '../providers/ssh/types';
 import { run, RunResult, waitFor } from './process';
 
 export interface LabNode {
@@ -100,6 +101,22 @@ function nodeOf(lab: LabInfo, nodeName: string): LabNode {
 export function nodeExec(lab: LabInfo, nodeName: string, argv: string[], opts: { input?: string } = {}): Promise<RunResult> {
   const node = nodeOf(lab, nodeName);
   return run('nsenter', ['-t', String(node.holderPid), '-n', '-m', ...argv], { input: opts.input });
+}
+
+/**
+ * The node as a host the provider's handlers can run scripts on, entered with nsenter instead
+ * of SSH. Failing to enter the node is the transport failing (like a refused connection).
+ */
+export function nodeHost(lab: LabInfo, nodeName: string): RemoteHost {
+  const node = nodeOf(lab, nodeName);
+  return {
+    label: `${node.name} (${node.address})`,
+    async run(script, options = {}) {
+      const r = await run('nsenter', ['-t', String(node.holderPid), '-n', '-m', 'bash', '--norc', '-c', script], { input: options.stdin });
+      if (r.code !== 0 && /^nsenter: /.test(r.stderr)) throw new Error(`${node.name}: ${r.stderr.trim()}`);
+      return r;
+    },
+  };
 }
 
 /** Runs a command in the operator namespace, from where the nodes are reachable. */

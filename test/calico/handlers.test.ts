@@ -1,16 +1,20 @@
 /**
- * The Calico handlers against a real kernel and real BIRD: two lab nodes (network + mount
- * namespaces) on a bridge, BGP between them, a workload on each, drift injected by hand.
+ * The Calico handlers against a real kernel and real BIRD: lab nodes (network + mount
+ * namespaces, see lab/) entered with nsenter, BGP between two of them, a workload on each,
+ * drift injected by hand. The third node has no default route.
  */
 import { ObjectValue, ProviderError } from '../../providers/runtime/resource';
 import { birdConfigHandler, hostInterfaceName, nodeHandler, workloadHandler } from '../../providers/calico';
 import { RemoteHost } from '../../providers/ssh/types';
 import { apply, changedAttributes, contextFor, fullConfig, planOf, resolverFor } from './driver';
-import { Lab, LabNode, NsenterHost } from './lab';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { labDown, labUp, LabInfo, nodeHost } from '../../lab';
+import { assertE2ePrerequisites } from '../e2e/prerequisites';
 
 jest.setTimeout(120000);
 
-const ORIGINAL_BIRD = (id: string) => `# original config of the lab node\nrouter id ${id};\nprotocol device { }\n`;
 
 /** What an operator would render for a node: iBGP to the other node, kernel export of BGP routes. */
 function managedBird(self: string, peer: string, block: string): string {
@@ -48,7 +52,17 @@ interface Site {
   wl: { config: ObjectValue; state: ObjectValue | null };
 }
 
-const lab = new Lab();
+/** A lab node under the name the resources give it (t4-n1, …), with a checked exec. */
+interface LabNode {
+  name: string;
+  address: string;
+  /** The bird.conf the lab started with: what destroy must bring back. */
+  originalBird: string;
+  exec(script: string, allowFail?: boolean): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-handlers-'));
+let lab: LabInfo;
 const hosts = new Map<string, RemoteHost>();
 const ctx = contextFor(resolverFor(hosts));
 let a: Site;
@@ -108,17 +122,34 @@ async function repair(handler: typeof nodeHandler, entry: { config: ObjectValue;
   expect(after.changed).toEqual([]);
 }
 
+async function labNode(index: number, name: string): Promise<LabNode> {
+  const { name: labName, address } = lab.nodes[index];
+  const host = nodeHost(lab, labName);
+  hosts.set(address, host);
+  const exec = async (script: string, allowFail = false) => {
+    const r = await host.run(script);
+    if (r.code !== 0 && !allowFail) throw new Error(`${name}: ${script} failed (${r.code}): ${r.stderr}`);
+    return r;
+  };
+  // A fresh namespace may inherit ip_forward=1; the tests check that destroy restores a 0.
+  await exec('echo 0 > /proc/sys/net/ipv4/ip_forward');
+  return { name, address, exec, originalBird: (await exec('cat /etc/bird/bird.conf')).stdout };
+}
+
 beforeAll(async () => {
-  const n1 = await lab.addNode('t4-n1', 1, { defaultRoute: true, birdConfig: ORIGINAL_BIRD('198.18.210.1') });
-  const n2 = await lab.addNode('t4-n2', 2, { defaultRoute: true, birdConfig: ORIGINAL_BIRD('198.18.210.2') });
-  n3 = await lab.addNode('t4-n3', 3, { defaultRoute: false });
-  for (const n of [n1, n2, n3]) hosts.set(n.address, n.host);
+  await assertE2ePrerequisites();
+  lab = await labUp({ dir, nodes: 3, id: 210 });
+  const n1 = await labNode(0, 't4-n1');
+  const n2 = await labNode(1, 't4-n2');
+  n3 = await labNode(2, 't4-n3');
+  await n3.exec('ip route del default');
   a = site(n1, n2.address, '198.19.210.0/26', '198.19.210.1', 'w1');
   b = site(n2, n1.address, '198.19.210.64/26', '198.19.210.65', 'w2');
 });
 
 afterAll(async () => {
-  await lab.teardown();
+  if (lab) await labDown(lab.dir);
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('create: node, bird config and workload on both nodes give BGP, routes and pod-to-pod ping', async () => {
@@ -255,8 +286,8 @@ test('a node without a default route fails with an actionable message and change
 });
 
 test('an unreachable node is an error naming the node, never a missing resource', async () => {
-  const dead = new NsenterHost('t4-gone (198.18.210.9)', 2 ** 22 + 12345);
-  const deadCtx = contextFor(resolverFor(new Map([[a.lab.address, dead as RemoteHost]])));
+  const dead: RemoteHost = { label: 't4-gone (198.18.210.9)', run: () => Promise.reject(new Error('connect ECONNREFUSED 198.18.210.9:22')) };
+  const deadCtx = contextFor(resolverFor(new Map([[a.lab.address, dead]])));
   await expect(workloadHandler.read(a.wl.state!, deadCtx)).rejects.toThrow(/Cannot reach node t4-n1/);
   await expect(nodeHandler.read(a.node.state!, deadCtx)).rejects.toThrow(/Cannot reach node t4-n1/);
   await expect(birdConfigHandler.read(a.bird.state!, deadCtx)).rejects.toThrow(/Cannot reach node t4-n1/);
@@ -300,7 +331,7 @@ test('delete leaves each node as it was before', async () => {
       'ip netns list; echo --; ip -o link show | grep -c " cali" || true; echo --; ip -4 route show root 198.19.0.0/16; echo --; ip -4 route show proto bird; echo --; cat /proc/sys/net/ipv4/ip_forward; echo --; ls /etc/bird',
     );
     expect(r.stdout).toBe('--\n0\n--\n--\n--\n0\n--\nbird.conf\n');
-    expect((await s.lab.exec('cat /etc/bird/bird.conf')).stdout).toBe(ORIGINAL_BIRD(s.lab.address));
+    expect((await s.lab.exec('cat /etc/bird/bird.conf')).stdout).toBe(s.lab.originalBird);
     // BIRD runs the original config again.
     const protocols = (await s.lab.exec('birdc -s /run/bird/bird.ctl show protocols')).stdout;
     expect(protocols).toContain('device1');
