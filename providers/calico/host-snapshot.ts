@@ -3,13 +3,14 @@
  * links, every network namespace's interfaces and routes, and the default bird.conf.
  *
  * Why: every SSH exec starts the user's login shell on the host, and bash run by sshd sources
- * ~/.bashrc (Debian builds it that way), which on real hosts often costs ~100 ms of CPU. Reading
+ * ~/.bashrc (Debian builds it that way): that can cost anything (~100 ms of CPU with a pyenv
+ * init, as on our own machines), and no option of ours avoids it for the login shell. Reading
  * each resource with its own script made a host with 4 workloads cost 6 such sessions per plan;
  * with a snapshot per host per provider process (one Terraform walk) it costs one, and every
  * resource's facts are derived from it locally.
  *
  * Freshness: a snapshot lives as long as the provider process (Terraform starts one per walk);
- * any script that changes a host drops that host's snapshot (see HostSnapshots.invalidate).
+ * any script that may change a host drops that host's snapshot (calicoState in ./index.ts).
  */
 import { HostUnreachableError, ObjectValue, ProviderError } from '../runtime/resource';
 import { RemoteHost } from '../ssh/types';
@@ -172,7 +173,7 @@ export class HostSnapshots {
     return this.hosts.hostFor(ssh, nodeName);
   }
 
-  /** Called before and after any script that may change the host (see writeInvalidating). */
+  /** Called before and after any script that may change the host (calicoState wraps them). */
   invalidate(ssh: ObjectValue): void {
     this.cache.delete(hostKey(ssh));
   }
