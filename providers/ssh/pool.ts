@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
+import type { Client, ClientChannel, ConnectConfig, ParsedKey, PublicKeyAuthMethod } from 'ssh2';
 import { verifyHostKey } from './known-hosts';
 import { shQuote } from './quote';
 import { RemoteHost, RemoteResult, RunOptions, SshConnectionError, SshTarget } from './types';
@@ -32,6 +32,8 @@ function expandHome(p: string): string {
 export class SshPool {
   private readonly connections = new Map<string, Promise<Connection>>();
   private readonly opened = new Map<string, number>();
+  /** Opened private keys by file and passphrase variable. */
+  private readonly keys = new Map<string, ParsedKey>();
   private readonly connectTimeoutMs: number;
   private readonly connectRetries: number;
   private readonly maxChannels: number;
@@ -97,38 +99,51 @@ export class SshPool {
 
   private authConfig(target: SshTarget, label: string): Partial<ConnectConfig> {
     if (target.privateKeyPath) {
-      const file = expandHome(target.privateKeyPath);
-      let privateKey: Buffer;
-      try {
-        privateKey = fs.readFileSync(file);
-      } catch (err) {
-        throw new SshConnectionError(`${label}: cannot read private key ${file}: ${(err as NodeJS.ErrnoException).code}`, 'auth');
-      }
-      let passphrase: string | undefined;
-      if (target.passphraseEnv) {
-        passphrase = process.env[target.passphraseEnv];
-        if (passphrase === undefined) {
-          throw new SshConnectionError(
-            `${label}: the private key passphrase variable ${target.passphraseEnv} is not set`,
-            'auth',
-          );
-        }
-      }
-      // Opened here so a bad passphrase is a login problem with our wording (ssh2 would throw
-      // from connect() with its own); the message never carries the passphrase itself.
-      const { utils } = require('ssh2') as typeof import('ssh2');
-      const parsed = utils.parseKey(privateKey, passphrase);
-      if (parsed instanceof Error) {
-        const encrypted = /encrypted|passphrase/i.test(parsed.message);
-        let why = `cannot use private key ${file}: ${parsed.message}`;
-        if (encrypted && !target.passphraseEnv) why = `private key ${file} is encrypted: set ssh.passphrase_env to the name of a variable holding its passphrase`;
-        else if (encrypted) why = `cannot decrypt private key ${file} with the passphrase in ${target.passphraseEnv}`;
-        throw new SshConnectionError(`${label}: ${why}`, 'auth');
-      }
-      return { privateKey, passphrase };
+      // An auth list (rather than `privateKey`, which takes only bytes) lets ssh2 use the opened key.
+      const method: PublicKeyAuthMethod = { type: 'publickey', username: target.user, key: this.openKey(target, label) };
+      return { authHandler: [method] };
     }
     if (process.env.SSH_AUTH_SOCK) return { agent: process.env.SSH_AUTH_SOCK };
     throw new SshConnectionError(`${label}: no private_key_path given and no ssh-agent (SSH_AUTH_SOCK unset)`, 'auth');
+  }
+
+  /**
+   * Reads and opens (decrypts) a private key once per process: decrypting an OpenSSH key costs
+   * ~200 ms of CPU (bcrypt), which ssh2 would otherwise pay again for every host. Opened here also
+   * so a bad passphrase is a login problem in our words; no message carries the passphrase.
+   */
+  private openKey(target: SshTarget, label: string): ParsedKey {
+    const file = expandHome(target.privateKeyPath!);
+    const cacheKey = `${file}\0${target.passphraseEnv ?? ''}`;
+    const cached = this.keys.get(cacheKey);
+    if (cached) return cached;
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch (err) {
+      throw new SshConnectionError(`${label}: cannot read private key ${file}: ${(err as NodeJS.ErrnoException).code}`, 'auth');
+    }
+    let passphrase: string | undefined;
+    if (target.passphraseEnv) {
+      passphrase = process.env[target.passphraseEnv];
+      if (passphrase === undefined) {
+        throw new SshConnectionError(`${label}: the private key passphrase variable ${target.passphraseEnv} is not set`, 'auth');
+      }
+    }
+    const { utils } = require('ssh2') as typeof import('ssh2');
+    const parsed = utils.parseKey(bytes, passphrase);
+    if (parsed instanceof Error) {
+      const encrypted = /encrypted|passphrase/i.test(parsed.message);
+      let why = `cannot use private key ${file}: ${parsed.message}`;
+      if (encrypted && !target.passphraseEnv) why = `private key ${file} is encrypted: set ssh.passphrase_env to the name of a variable holding its passphrase`;
+      else if (encrypted) why = `cannot decrypt private key ${file} with the passphrase in ${target.passphraseEnv}`;
+      throw new SshConnectionError(`${label}: ${why}`, 'auth');
+    }
+    // The OpenSSH format holds one key (ssh2 returns it in an array).
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    this.keys.set(cacheKey, key);
+    this.log(`opened private key ${file}`);
+    return key;
   }
 
   private connectOnce(target: SshTarget, label: string): Promise<Connection> {

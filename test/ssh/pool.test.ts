@@ -35,20 +35,33 @@ interface ProbeAnswer {
   log: string[];
 }
 
-/** Runs one script through a fresh SshPool from the operator namespace. */
-async function probe(target: Record<string, unknown>, script: string, env: NodeJS.ProcessEnv = {}): Promise<ProbeAnswer> {
+/**
+ * Runs one script on each target, in turn, through one fresh SshPool (one provider process) in
+ * the operator namespace; every answer carries everything the pool logged.
+ */
+async function probeAll(targets: Record<string, unknown>[], script: string, env: NodeJS.ProcessEnv = {}): Promise<ProbeAnswer[]> {
+  const base = { host: node.address, port: 22, knownHostsPath: lab.knownHostsPath, sudo: false };
   const program = `
     const { SshPool } = require(${JSON.stringify(path.join(packageRoot(), 'dist', 'providers', 'ssh', 'pool.js'))});
     const log = [];
     const pool = new SshPool({ connectRetries: 0, connectTimeoutMs: 5000, log: (m) => log.push(m) });
-    const target = ${JSON.stringify({ host: node.address, port: 22, knownHostsPath: lab.knownHostsPath, sudo: false, ...target })};
-    pool.host(target, 'probe').run(${JSON.stringify(script)})
-      .then((r) => ({ ok: true, ...r }), (e) => ({ ok: false, kind: e.kind, message: e.message }))
-      .then((answer) => { process.stdout.write(JSON.stringify({ ...answer, log })); return pool.close(); });`;
+    (async () => {
+      const answers = [];
+      for (const target of ${JSON.stringify(targets.map((t) => ({ ...base, ...t })))}) {
+        answers.push(await pool.host(target, 'probe').run(${JSON.stringify(script)})
+          .then((r) => ({ ok: true, ...r }), (e) => ({ ok: false, kind: e.kind, message: e.message })));
+      }
+      process.stdout.write(JSON.stringify(answers.map((a) => ({ ...a, log }))));
+      await pool.close();
+    })();`;
   const clean = { ...process.env, SSH_AUTH_SOCK: '' };
   const r = await operatorExec(lab, [process.execPath, '-e', program], { env: { ...clean, ...env } });
   if (r.code !== 0) throw new Error(`probe failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as ProbeAnswer;
+  return JSON.parse(r.stdout) as ProbeAnswer[];
+}
+
+async function probe(target: Record<string, unknown>, script: string, env: NodeJS.ProcessEnv = {}): Promise<ProbeAnswer> {
+  return (await probeAll([target], script, env))[0];
 }
 
 async function must(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<void> {
@@ -108,6 +121,15 @@ test('a passphrase-protected key opens with the passphrase from the named variab
   });
   expect(r).toMatchObject({ ok: true, code: 0, stdout: '0\n' });
   expect(JSON.stringify(r)).not.toContain(PASSPHRASE);
+});
+
+test('one process decrypts a key once, however many hosts and users it logs in as', async () => {
+  const key = { privateKeyPath: encryptedKey, passphraseEnv: 'CALICO_TEST_PASSPHRASE' };
+  const answers = await probeAll([{ ...key, user: 'root' }, { ...key, user: USER }], 'id -un', { CALICO_TEST_PASSPHRASE: PASSPHRASE });
+  expect(answers.map((a) => a.stdout)).toEqual(['root\n', `${USER}\n`]);
+  const log = answers[0].log;
+  expect(log.filter((l) => l.includes(': connected')).length).toBe(2);
+  expect(log.filter((l) => l.startsWith(`opened private key ${encryptedKey}`)).length).toBe(1);
 });
 
 test('a wrong or missing passphrase is a login problem naming the key and variable, never echoing a secret', async () => {
