@@ -15,6 +15,7 @@ import { ObjectValue } from '../../providers/runtime/resource';
 import { fileSchema } from './fixture/file-resource';
 import { call, connect } from './provider-process';
 import { compileFixture } from './terraform-harness';
+import { waitFor } from '../../lab/process';
 
 let fixture: ReturnType<typeof compileFixture>;
 let tmp: string;
@@ -35,7 +36,10 @@ function slowPlan(name: string): ObjectValue {
   return { id: null, content: 'SLOW', sha256: 'x', tag: null, lines: null, location: { dir: tmp, name } };
 }
 
+let slowRuns = 0;
+
 async function startSlowApply(interrupt: (p: LaunchedProvider, c: ReturnType<typeof connect>) => Promise<void>) {
+  const name = `slow-${++slowRuns}.txt`;
   const p = await launchProvider(fixture.entry, { tls: true });
   launched.push(p);
   const c = connect(p);
@@ -44,10 +48,11 @@ async function startSlowApply(interrupt: (p: LaunchedProvider, c: ReturnType<typ
   const apply = call(c.provider, 'ApplyResourceChange', {
     type_name: 'rtfixture_file',
     prior_state: { msgpack: encodeMsgpack(block, null) },
-    planned_state: { msgpack: encodeMsgpack(block, slowPlan('slow.txt')) },
-    config: { msgpack: encodeMsgpack(block, slowPlan('slow.txt')) },
+    planned_state: { msgpack: encodeMsgpack(block, slowPlan(name)) },
+    config: { msgpack: encodeMsgpack(block, slowPlan(name)) },
   }, 15000);
-  await new Promise((r) => setTimeout(r, 300));
+  const started = path.join(tmp, `${name}.started`);
+  if (!(await waitFor(async () => fs.existsSync(started), 15_000))) throw new Error('the slow apply never started');
   await interrupt(p, c);
   const res = await apply;
   return { p, c, res, newState: decodeMsgpack(block, res.new_state?.msgpack) };
