@@ -3,18 +3,17 @@
  * namespaces, see lab/) entered with nsenter, BGP between two of them, a workload on each,
  * drift injected by hand. The third node has no default route.
  */
-import { ObjectValue, ProviderError } from '../../providers/runtime/resource';
-import { birdConfigHandler, hostInterfaceName, nodeHandler, workloadHandler } from '../../providers/calico';
-import { RemoteHost } from '../../providers/ssh/types';
-import { apply, changedAttributes, contextFor, fullConfig, planOf, resolverFor } from './driver';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { labDown, labUp, LabInfo, nodeHost } from '../../lab';
+import { ObjectValue, ProviderError } from '../../providers/runtime/resource';
+import { birdConfigHandler, hostInterfaceName, nodeHandler, workloadHandler } from '../../providers/calico';
+import { RemoteHost } from '../../providers/ssh/types';
 import { assertE2ePrerequisites } from '../e2e/prerequisites';
+import { apply, changedAttributes, contextFor, fullConfig, planOf, resolverFor } from './driver';
 
 jest.setTimeout(120000);
-
 
 /** What an operator would render for a node: iBGP to the other node, kernel export of BGP routes. */
 function managedBird(self: string, peer: string, block: string): string {
