@@ -112,7 +112,7 @@ export function nodeHost(lab: LabInfo, nodeName: string): RemoteHost {
   return {
     label: `${node.name} (${node.address})`,
     async run(script, options = {}) {
-      const r = await run('nsenter', ['-t', String(node.holderPid), '-n', '-m', 'bash', '--norc', '-c', script], { input: options.stdin });
+      const r = await nodeExec(lab, node.name, ['bash', '--norc', '-c', script], { input: options.stdin });
       if (r.code !== 0 && /^nsenter: /.test(r.stderr)) throw new Error(`${node.name}: ${r.stderr.trim()}`);
       return r;
     },

@@ -15,6 +15,7 @@
 import { ObjectValue, PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown } from '../runtime/resource';
 import { resourceSchemas } from '../schema';
 import { CalicoProviderState, parseFacts, runChecked, runOn, sshBlockOf } from './hosts';
+import { snapshotOf } from './host-snapshot';
 import { parseImportId } from './import-id';
 import { backupPathFor, DEFAULT_BIRD_CONFIG_PATH, DEFAULT_BIRD_SOCKET_PATH } from './names';
 import { scriptWithVars } from './quote';
@@ -113,9 +114,8 @@ async function writeConfig(obj: ObjectValue, keepOriginal: boolean, ctx: Ctx): P
 async function readContent(obj: ObjectValue, ctx: Ctx): Promise<string> {
   const { node, cfg } = pathsOf(obj);
   // The usual path comes with the host's snapshot; another path costs a read of its own.
-  const snapshots = ctx.provider.snapshots;
-  if (cfg === DEFAULT_BIRD_CONFIG_PATH) return (await snapshots.of(sshBlockOf(obj), node, ctx.signal)).birdConfig ?? '';
-  const host = snapshots.readOnlyHost(sshBlockOf(obj), node);
+  if (cfg === DEFAULT_BIRD_CONFIG_PATH) return (await snapshotOf(obj, node, ctx)).birdConfig ?? '';
+  const host = ctx.provider.snapshots.readOnlyHost(sshBlockOf(obj), node);
   const out = await runChecked(host, node, scriptWithVars({ cfg }, READ_BODY), { signal: ctx.signal, doing: 'read bird.conf' });
   const nl = out.indexOf('\n');
   const header = nl < 0 ? out : out.slice(0, nl);

@@ -12,9 +12,9 @@
  * Freshness: a snapshot lives as long as the provider process (Terraform starts one per walk);
  * any script that may change a host drops that host's snapshot (calicoState in ./index.ts).
  */
-import { HostUnreachableError, ObjectValue, ProviderError } from '../runtime/resource';
+import { HostUnreachableError, ObjectValue, ProviderError, ResourceContext } from '../runtime/resource';
 import { RemoteHost } from '../ssh/types';
-import { HostResolver, runChecked, sshTargetFromBlock } from './hosts';
+import { CalicoProviderState, HostResolver, runChecked, sshBlockOf, sshTargetFromBlock } from './hosts';
 import { Address, canonicalPrefix, Link, parseAddresses, parseLinks, parseRoutes, Route } from './ip-output';
 import { DEFAULT_BIRD_CONFIG_PATH, POD_GATEWAY } from './names';
 import { scriptWithVars } from './quote';
@@ -142,6 +142,11 @@ export function routesFor(routes: Route[], prefix: string): Route[] {
 export function hostKey(ssh: ObjectValue): string {
   const t = sshTargetFromBlock(ssh);
   return `${t.user}@${t.host}:${t.port}${t.sudo ? ' sudo' : ''}`;
+}
+
+/** The snapshot of the host a resource's `ssh` block names; what every read uses. */
+export function snapshotOf(obj: ObjectValue, nodeName: string, ctx: ResourceContext<CalicoProviderState>): Promise<HostSnapshot> {
+  return ctx.provider.snapshots.of(sshBlockOf(obj), nodeName, ctx.signal);
 }
 
 /** Snapshots per host for one provider process; concurrent readers share one fetch. */

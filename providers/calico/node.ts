@@ -10,7 +10,7 @@
 import { ObjectValue, PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown } from '../runtime/resource';
 import { resourceSchemas } from '../schema';
 import { CalicoProviderState, parseFacts, runChecked, runOn, sshBlockOf } from './hosts';
-import { HostSnapshot, routesFor } from './host-snapshot';
+import { HostSnapshot, routesFor, snapshotOf } from './host-snapshot';
 import { Route } from './ip-output';
 import { FOREIGN_ROUTES_FN, OUR_ROUTE_PROTO, POD_GATEWAY } from './names';
 import { parseImportId } from './import-id';
@@ -138,10 +138,6 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
     };
   },
 };
-
-function snapshotOf(obj: ObjectValue, name: string, ctx: Ctx): Promise<HostSnapshot> {
-  return ctx.provider.snapshots.of(sshBlockOf(obj), name, ctx.signal);
-}
 
 function isOurBlackhole(r: Route): boolean {
   return r.type === 'blackhole' && r.proto === OUR_ROUTE_PROTO;

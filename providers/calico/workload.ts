@@ -9,7 +9,7 @@
 import { ObjectValue, PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown } from '../runtime/resource';
 import { resourceSchemas } from '../schema';
 import { CalicoProviderState, parseFacts, runChecked, sshBlockOf } from './hosts';
-import { HostSnapshot, routesFor } from './host-snapshot';
+import { HostSnapshot, routesFor, snapshotOf } from './host-snapshot';
 import { parseImportId } from './import-id';
 import { DEFAULT_MTU, FOREIGN_ROUTES_FN, HOST_VETH_MAC, hostInterfaceName, OUR_ROUTE_PROTO, POD_GATEWAY, tempPeerName } from './names';
 import { scriptWithVars } from './quote';
@@ -118,10 +118,6 @@ async function applyWorkload(planned: ObjectValue, ctx: Ctx): Promise<ObjectValu
   return { ...planned, id: `${w.node}/${w.ns}`, host_interface: w.hif, ...DESIRED_FACTS };
 }
 
-function snapshotOf(obj: ObjectValue, w: Workload, ctx: Ctx): Promise<HostSnapshot> {
-  return ctx.provider.snapshots.of(sshBlockOf(obj), w.node, ctx.signal);
-}
-
 /**
  * What read reports, from the host's snapshot: the same checks apply makes before it repairs
  * (a missing netns is drift, not absence).
@@ -181,7 +177,7 @@ export const workloadHandler: ResourceHandler<CalicoProviderState> = {
   async read(state, ctx) {
     // A missing netns is drift, not absence: the facts say what is gone and apply rebuilds it.
     const w = workloadOf(state);
-    return { ...state, host_interface: w.hif, ...workloadFacts(await snapshotOf(state, w, ctx), w) };
+    return { ...state, host_interface: w.hif, ...workloadFacts(await snapshotOf(state, w.node, ctx), w) };
   },
 
   async delete(prior, ctx) {
@@ -200,7 +196,7 @@ export const workloadHandler: ResourceHandler<CalicoProviderState> = {
     const bad = slash < 0 ? 'missing "/<workload>"' : (isNodeName(node) ?? isWorkloadName(name));
     if (bad) throw new ProviderError(`Invalid import id "${id}"`, { detail: `${bad}; expected ${format}` });
     const shell: ObjectValue = { node_name: node, name, ip: null, ssh };
-    const snapshot = await snapshotOf(shell, workloadOf(shell), ctx);
+    const snapshot = await snapshotOf(shell, node, ctx);
     const ip = podIpIn(snapshot, name);
     if (!ip) {
       throw new ProviderError(`Cannot import workload ${name} on node ${node}`, {
