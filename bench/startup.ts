@@ -9,11 +9,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { launchProvider } from './launch-provider';
+import { launchProvider } from '../test/support/launch-provider';
 
 export function defaultEntry(): string {
   const calico = path.resolve(__dirname, '..', 'providers', 'main.js');
-  return fs.existsSync(calico) ? calico : path.resolve(__dirname, 'minimal-provider.js');
+  return fs.existsSync(calico) ? calico : path.resolve(__dirname, '..', 'test', 'support', 'minimal-provider.js');
 }
 
 function median(xs: number[]): number {

@@ -1,5 +1,5 @@
 /**
- * CDKTF bindings for the calico provider, derived from providers/schema.ts.
+ * CDKTF bindings for the calico provider, derived from providers/calico/schema.ts.
  *
  * Nothing here lists attributes by hand: the config types are computed from the schema
  * (snake_case attribute names become camelCase properties, computed-only facts are left out),
@@ -8,17 +8,15 @@
  */
 import { Construct } from 'constructs';
 import { TerraformProvider, TerraformResource, TerraformMetaArguments } from 'cdktf';
+import type { AttributeSchema, BlockSchema, CtyType } from '../providers/runtime/schema';
 import {
-  AttributeSchema,
-  BlockSchema,
-  CtyType,
   PROVIDER_LOCAL_NAME,
   PROVIDER_SHORT_SOURCE,
   PROVIDER_VERSION,
   ResourceTypeName,
   providerConfigSchema,
   resourceSchemas,
-} from '../providers/schema';
+} from '../providers/calico/schema';
 
 type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
   ? `${Head}${Capitalize<CamelCase<Tail>>}`

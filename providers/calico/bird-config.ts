@@ -13,7 +13,7 @@
  * routes to the kernel, BIRD reinstalls them on its next kernel scan.
  */
 import { ObjectValue, PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown } from '../runtime/resource';
-import { resourceSchemas } from '../schema';
+import { resourceSchemas } from './schema';
 import { CalicoProviderState, parseFacts, runChecked, runOn, sshBlockOf } from './hosts';
 import { snapshotOf } from './host-snapshot';
 import { parseImportId } from './import-id';

@@ -12,7 +12,7 @@
  * Freshness: a snapshot lives as long as the provider process (Terraform starts one per walk);
  * any script that may change a host drops that host's snapshot (calicoState in ./index.ts).
  */
-import { HostUnreachableError, ObjectValue, ProviderError, ResourceContext } from '../runtime/resource';
+import { UnreachableError, ObjectValue, ProviderError, ResourceContext } from '../runtime/resource';
 import { RemoteHost } from '../ssh/types';
 import { CalicoProviderState, HostResolver, runChecked, sshBlockOf, sshTargetFromBlock } from './hosts';
 import { Address, canonicalPrefix, Link, parseAddresses, parseLinks, parseRoutes, Route } from './ip-output';
@@ -167,7 +167,7 @@ export class HostSnapshots {
       // of each waiting out the connect timeout again. Other failures are not kept.
       const settled = snapshot;
       settled.catch((err: unknown) => {
-        if (!(err instanceof HostUnreachableError) && this.cache.get(key) === settled) this.cache.delete(key);
+        if (!(err instanceof UnreachableError) && this.cache.get(key) === settled) this.cache.delete(key);
       });
     }
     return snapshot;

@@ -4,7 +4,7 @@
  */
 import * as os from 'os';
 import * as path from 'path';
-import { HostUnreachableError, ObjectValue, ProviderError, Unknown, Value } from '../runtime/resource';
+import { UnreachableError, ObjectValue, ProviderError, Unknown, Value } from '../runtime/resource';
 import { RemoteHost, RemoteResult, SshConnectionError, SshTarget } from '../ssh/types';
 import type { HostSnapshots } from './host-snapshot';
 
@@ -51,7 +51,7 @@ export function sshBlockOf(obj: ObjectValue): ObjectValue {
 /**
  * Runs one script on a node. A transport failure (the promise rejecting) becomes an error naming
  * the node: unreachable is never "absent". A host that could not be reached at all raises
- * HostUnreachableError (on refresh the runtime keeps the last state and plans a retry); a host
+ * UnreachableError (on refresh the runtime keeps the last state and plans a retry); a host
  * that answered but was refused (host key, login) is a plain error that stops the plan.
  */
 export async function runOn(
@@ -67,7 +67,7 @@ export async function runOn(
     if (err instanceof SshConnectionError && err.kind !== 'unreachable') {
       throw new ProviderError(`Refused to work on node ${nodeName} (${host.label})`, { detail });
     }
-    throw new HostUnreachableError(`Cannot reach node ${nodeName} (${host.label}) to ${opts.doing}`, { detail });
+    throw new UnreachableError(`Cannot reach node ${nodeName} (${host.label}) to ${opts.doing}`, { detail });
   }
 }
 

@@ -6,7 +6,7 @@
  * `createCalicoProvider(() => theirResolver)`.
  */
 import { Logger, ObjectValue, ProviderDefinition } from '../runtime/resource';
-import { providerConfigSchema } from '../schema';
+import { providerConfigSchema } from './schema';
 import { CalicoProviderState, HostResolver } from './hosts';
 import { HostSnapshots } from './host-snapshot';
 import { birdConfigHandler } from './bird-config';

@@ -8,7 +8,7 @@
  * nodes' blocks are removed by calico_bird_config's destroy, which owns BIRD.
  */
 import { ObjectValue, PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown } from '../runtime/resource';
-import { resourceSchemas } from '../schema';
+import { resourceSchemas } from './schema';
 import { CalicoProviderState, parseFacts, runChecked, runOn, sshBlockOf } from './hosts';
 import { HostSnapshot, routesFor, snapshotOf } from './host-snapshot';
 import { Route } from './ip-output';

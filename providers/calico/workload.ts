@@ -7,7 +7,7 @@
  * so any partial drift (netns deleted, sysctl flipped, route removed) is repaired in place.
  */
 import { ObjectValue, PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown } from '../runtime/resource';
-import { resourceSchemas } from '../schema';
+import { resourceSchemas } from './schema';
 import { CalicoProviderState, parseFacts, runChecked, sshBlockOf } from './hosts';
 import { HostSnapshot, routesFor, snapshotOf } from './host-snapshot';
 import { parseImportId } from './import-id';

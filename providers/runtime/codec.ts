@@ -6,7 +6,7 @@
  * unknown is msgpack extension 0; refined unknowns (extension 12) decode as plain Unknown.
  */
 import type { ExtensionCodec as ExtensionCodecType } from '@msgpack/msgpack';
-import type { BlockSchema, CtyType } from '../schema';
+import type { BlockSchema, CtyType } from './schema';
 import { Unknown, Value, ObjectValue } from './resource';
 
 /** msgpack extension type of an unknown value. */

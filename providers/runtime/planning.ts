@@ -5,7 +5,7 @@
  * - requires_replace from `forceNew` attributes whose value changes (nested ones included);
  * - apply invariants: the result is wholly known and equals every known planned value.
  */
-import type { BlockSchema } from '../schema';
+import type { BlockSchema } from './schema';
 import { AttributePath, ObjectValue, Unknown, Value } from './resource';
 import { deepClone, forEachAttribute, formatPath, isWhollyKnown, setPath, valuesEqual } from './values';
 

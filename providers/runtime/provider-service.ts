@@ -2,12 +2,12 @@
  * tfplugin6.Provider: one method per RPC, taking and returning plain protobuf objects. Problems
  * become diagnostics (never gRPC errors), so Terraform shows them with the attribute they name.
  */
-import type { BlockSchema } from '../schema';
+import type { BlockSchema } from './schema';
 import { decodeJsonState, decodeMsgpack, encodeMsgpack } from './codec';
 import { diagnosticFromError, errorDiagnostic, toWire, wirePath, WireDiagnostic } from './diagnostics';
 import { checkApplyResult, forceNewChanges, planDefaults, planUnverifiedFacts } from './planning';
 import type { ProviderRpc } from './grpc-services';
-import { AttributePath, HostUnreachableError, Logger, ObjectValue, ProviderDefinition, ResourceContext, ResourceHandler } from './resource';
+import { AttributePath, UnreachableError, Logger, ObjectValue, ProviderDefinition, ResourceContext, ResourceHandler } from './resource';
 import { schemaToWire } from './schema-wire';
 import { formatPath, unknownPaths } from './values';
 
@@ -145,7 +145,7 @@ export class ProviderService<P> {
       try {
         state = await h.read(current, this.ctx());
       } catch (err) {
-        if (!(err instanceof HostUnreachableError)) throw err;
+        if (!(err instanceof UnreachableError)) throw err;
         return {
           new_state: req.current_state,
           private: UNVERIFIED_PRIVATE,

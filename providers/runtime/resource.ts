@@ -3,7 +3,7 @@
  * provider authors write (providers/calico, test fixtures). The runtime decodes Terraform's
  * msgpack values into the plain JS values below, calls these handlers, and encodes the answers.
  */
-import { ResourceSchema } from '../schema';
+import { ResourceSchema } from './schema';
 
 /** A value Terraform does not know yet (plan time). Encoded as msgpack extension 0. */
 export const Unknown: unique symbol = Symbol('unknown');
@@ -44,13 +44,13 @@ export class ProviderError extends Error {
 }
 
 /**
- * Thrown by read() when the object's host cannot be reached, as opposed to reached and found
- * wanting (a changed host key, a refused login: those are plain ProviderErrors). Unreachable is
- * not absent: the runtime keeps the prior state, reports a warning, and marks the object so the
- * next plan shows its computed facts as unknown (an update) instead of trusting stale ones. That
- * lets one dead host fail its own resources at apply while the rest of the cluster is applied.
+ * Thrown by read() when the system that holds the object cannot be reached, as opposed to
+ * reached and found wanting (refused credentials: a plain ProviderError). Unreachable is not
+ * absent: the runtime keeps the prior state, reports a warning, and marks the object so the next
+ * plan shows its computed attributes as unknown (an update) instead of trusting stale ones. That
+ * lets one unreachable system fail its own resources at apply while the rest is applied.
  */
-export class HostUnreachableError extends ProviderError {}
+export class UnreachableError extends ProviderError {}
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;

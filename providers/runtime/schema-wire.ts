@@ -1,5 +1,5 @@
-/** providers/schema.ts shapes → tfplugin6.Schema objects (plain objects for protobufjs). */
-import type { BlockSchema, ResourceSchema } from '../schema';
+/** Schema shapes (./schema.ts) → tfplugin6.Schema objects (plain objects for protobufjs). */
+import type { BlockSchema, ResourceSchema } from './schema';
 import { typeJson } from './codec';
 
 const NESTING_SINGLE = 1;

@@ -2,7 +2,7 @@
  * Schema-aware comparisons of handler values: equality (sets ignore order), knownness, and
  * walks over attributes including nested single blocks.
  */
-import type { AttributeSchema, BlockSchema, CtyType } from '../schema';
+import type { AttributeSchema, BlockSchema, CtyType } from './schema';
 import { AttributePath, ObjectValue, Unknown, Value } from './resource';
 
 export function isWhollyKnown(v: Value): boolean {

@@ -1,10 +1,10 @@
 /**
- * The calico schemas from providers/schema.ts, served by the runtime, as real terraform sees them:
+ * The calico schemas from providers/calico/schema.ts, served by the runtime, as real terraform sees them:
  * `providers schema -json` matches the source, and `validate`/`plan` check configs against it.
  */
 import * as path from 'path';
 import { installProviderShim } from '../../providers/install';
-import { providerConfigSchema, resourceSchemas } from '../../providers/schema';
+import { providerConfigSchema, resourceSchemas } from '../../providers/calico/schema';
 import { compileFixture, TerraformDir } from './terraform-harness';
 
 let fixture: ReturnType<typeof compileFixture>;
@@ -37,7 +37,7 @@ provider "calico" {
 }
 `;
 
-test('terraform loads the schemas and they match providers/schema.ts', () => {
+test('terraform loads the schemas and they match providers/calico/schema.ts', () => {
   t.write('main.tf', header);
   t.expectTf(0, 'init');
   const schemas = JSON.parse(t.expectTf(0, 'providers', 'schema', '-json').stdout);

@@ -2,8 +2,8 @@
 import { encode, ExtData } from '@msgpack/msgpack';
 import { blockTypeJson, decodeJsonState, decodeMsgpack, decodeMsgpackRaw, encodeMsgpack, typeJson, ValueError } from '../../providers/runtime/codec';
 import { ObjectValue, Unknown } from '../../providers/runtime/resource';
-import type { BlockSchema } from '../../providers/schema';
-import { resourceSchemas } from '../../providers/schema';
+import type { BlockSchema } from '../../providers/runtime/schema';
+import { resourceSchemas } from '../../providers/calico/schema';
 
 const block = {
   attributes: {

@@ -1,7 +1,7 @@
 /** Plan defaults, forceNew → requires_replace, apply invariants. */
 import { checkApplyResult, forceNewChanges, planDefaults } from '../../providers/runtime/planning';
 import { ObjectValue, Unknown } from '../../providers/runtime/resource';
-import { resourceSchemas } from '../../providers/schema';
+import { resourceSchemas } from '../../providers/calico/schema';
 
 const node = resourceSchemas.calico_node.block;
 const ssh = { host: 'h1', port: null, user: null, private_key_path: null, passphrase_env: null, known_hosts_path: null, sudo: null };

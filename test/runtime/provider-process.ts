@@ -1,13 +1,13 @@
 /** Test helpers: gRPC clients that talk to a launched provider like Terraform does. */
 import * as grpc from '@grpc/grpc-js';
 import * as path from 'path';
-import type { LaunchedProvider } from '../../bench/launch-provider';
+import type { LaunchedProvider } from '../support/launch-provider';
 import { toPem, SelfSignedCertificate } from '../../providers/runtime/certificate';
 import { controllerService, healthService, providerService } from '../../providers/runtime/grpc-services';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 /** Built by test/global-setup.ts (the main tsc build). */
-export const MINIMAL_PROVIDER = path.join(REPO, 'dist', 'bench', 'minimal-provider.js');
+export const MINIMAL_PROVIDER = path.join(REPO, 'dist', 'test', 'support', 'minimal-provider.js');
 
 const ProviderClient = grpc.makeGenericClientConstructor(providerService, 'Provider');
 const ControllerClient = grpc.makeGenericClientConstructor(controllerService, 'GRPCController');

@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { launchProvider, LaunchedProvider } from '../../bench/launch-provider';
+import { launchProvider, LaunchedProvider } from '../support/launch-provider';
 import { decodeMsgpack, encodeMsgpack } from '../../providers/runtime/codec';
 import { ObjectValue } from '../../providers/runtime/resource';
 import { fileSchema } from './fixture/file-resource';

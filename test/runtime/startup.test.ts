@@ -8,7 +8,7 @@ import { measureStartup } from '../../bench/startup';
 import { REPO } from './provider-process';
 
 test('the runtime starts and prints its handshake line on every run', async () => {
-  const { medianMs, runsMs } = await measureStartup(3, path.join(REPO, 'dist', 'bench', 'minimal-provider.js'));
+  const { medianMs, runsMs } = await measureStartup(3, path.join(REPO, 'dist', 'test', 'support', 'minimal-provider.js'));
   expect(runsMs).toHaveLength(3);
   for (const ms of runsMs) expect(ms).toBeGreaterThan(0);
   expect(medianMs).toBe([...runsMs].sort((a, b) => a - b)[1]);

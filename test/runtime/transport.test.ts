@@ -6,7 +6,7 @@
 import { spawnSync } from 'child_process';
 import { X509Certificate } from 'crypto';
 import * as fs from 'fs';
-import { launchProvider, LaunchedProvider } from '../../bench/launch-provider';
+import { launchProvider, LaunchedProvider } from '../support/launch-provider';
 import { generateSelfSignedCertificate, toPem } from '../../providers/runtime/certificate';
 import { call, connect, MINIMAL_PROVIDER } from './provider-process';
 

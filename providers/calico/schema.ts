@@ -12,43 +12,7 @@
  *   `terraform plan` as `fact = "<actual>" -> "<desired>"` and in `plan -refresh-only` as drift.
  */
 
-/** cty type in Terraform's JSON notation. */
-export type CtyType =
-  | 'string'
-  | 'number'
-  | 'bool'
-  | readonly ['list', CtyType]
-  | readonly ['set', CtyType]
-  | readonly ['map', CtyType];
-
-export interface AttributeSchema {
-  readonly type: CtyType;
-  readonly description: string;
-  readonly required?: boolean;
-  readonly optional?: boolean;
-  readonly computed?: boolean;
-  readonly sensitive?: boolean;
-  /** A change to this attribute replaces the resource instead of updating it in place. */
-  readonly forceNew?: boolean;
-}
-
-export interface NestedBlockSchema {
-  readonly nesting: 'single';
-  readonly block: BlockSchema;
-  /** A single block that must be present. */
-  readonly required?: boolean;
-}
-
-export interface BlockSchema {
-  readonly attributes: { readonly [name: string]: AttributeSchema };
-  readonly blocks?: { readonly [name: string]: NestedBlockSchema };
-}
-
-export interface ResourceSchema {
-  readonly version: number;
-  readonly description: string;
-  readonly block: BlockSchema;
-}
+import type { NestedBlockSchema, ResourceSchema } from '../runtime/schema';
 
 export const PROVIDER_SOURCE = 'registry.terraform.io/cdktf-calico/calico';
 export const PROVIDER_SHORT_SOURCE = 'cdktf-calico/calico';

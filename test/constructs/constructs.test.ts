@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, TerraformStack } from 'cdktf';
 import { BgpPeer, CalicoCluster, CalicoNode, Workload } from '../../constructs';
-import { resourceSchemas } from '../../providers/schema';
+import { resourceSchemas } from '../../providers/calico/schema';
 
 function newApp() {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-constructs-'));

@@ -4,8 +4,8 @@
  * fresh client certificate. Resolves once the handshake line arrives.
  */
 import { ChildProcess, spawn } from 'child_process';
-import { generateSelfSignedCertificate, SelfSignedCertificate } from '../providers/runtime/certificate';
-import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from '../providers/runtime/serve';
+import { generateSelfSignedCertificate, SelfSignedCertificate } from '../../providers/runtime/certificate';
+import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from '../../providers/runtime/serve';
 
 export interface Handshake {
   coreVersion: number;

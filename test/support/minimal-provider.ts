@@ -2,8 +2,8 @@
  * A provider with one do-nothing resource: what the start-up benchmark launches when the calico
  * entry (dist/providers/main.js) does not exist yet, so it measures the runtime's own cost.
  */
-import { serveProvider } from '../providers/runtime';
-import type { ProviderDefinition } from '../providers/runtime/resource';
+import { serveProvider } from '../../providers/runtime';
+import type { ProviderDefinition } from '../../providers/runtime/resource';
 
 export const minimalProvider: ProviderDefinition<null> = {
   name: 'minimal',
