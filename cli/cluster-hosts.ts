@@ -2,13 +2,13 @@
  * From an inventory to the hosts the CLI talks to: one ssh2 pool for the command, one
  * RemoteHost per node, with the same defaults the provider applies.
  */
-import * as os from 'os';
 import * as path from 'path';
 import { ClusterSpec, NodeSpec } from '../constructs/model';
 import { ClusterValidationError } from '../constructs/validation';
 import { loadInventory } from '../stacks/inventory';
 import { SshPool } from '../providers/ssh/pool';
 import { RemoteHost } from '../providers/ssh/types';
+import { mergeSsh, sshHostOf, sshTarget } from '../rules/ssh';
 
 export function inventoryPathFrom(argv: string[]): string {
   const i = argv.indexOf('--inventory');
@@ -35,19 +35,8 @@ export function clusterHosts(inventoryPath: string): ClusterHosts {
     hostOf(node) {
       let host = hosts.get(node.name);
       if (!host) {
-        const ssh = { ...cluster.ssh, ...node.ssh };
-        host = pool.host(
-          {
-            host: node.sshHost ?? node.address,
-            port: ssh.port ?? 22,
-            user: ssh.user ?? 'root',
-            privateKeyPath: ssh.privateKeyPath,
-            passphraseEnv: ssh.passphraseEnv,
-            knownHostsPath: ssh.knownHostsPath ?? path.join(os.homedir(), '.ssh', 'known_hosts'),
-            sudo: ssh.sudo ?? false,
-          },
-          `${node.name} (${node.sshHost ?? node.address})`,
-        );
+        const address = sshHostOf(node);
+        host = pool.host(sshTarget(address, mergeSsh(cluster.ssh, node.ssh)), `${node.name} (${address})`);
         hosts.set(node.name, host);
       }
       return host;

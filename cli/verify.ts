@@ -4,7 +4,7 @@
  */
 import { RemoteHost } from '../providers/ssh/types';
 import { shQuote } from '../providers/ssh/quote';
-import { isIpv4, isWorkloadName } from '../providers/calico/validate';
+import { isIpv4, isWorkloadName } from '../rules/checks';
 import { table } from './status';
 
 export interface WorkloadTarget {

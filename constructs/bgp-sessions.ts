@@ -3,7 +3,7 @@
  * these, and `calico-net status` expects exactly these to be Established.
  */
 import { ClusterSpec, nodeAs } from './model';
-import { ipv4ToInt } from './ipv4';
+import { ipv4ToInt } from '../rules/ipv4';
 
 export type SessionKind = 'mesh' | 'route-reflector' | 'global';
 

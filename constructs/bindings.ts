@@ -8,7 +8,8 @@
  */
 import { Construct } from 'constructs';
 import { TerraformProvider, TerraformResource, TerraformMetaArguments } from 'cdktf';
-import type { AttributeSchema, BlockSchema, CtyType } from '../providers/runtime/schema';
+import type { AttributeSchema, BlockSchema } from '../providers/runtime/schema';
+import type { Attrs, Blocks, OptionalKeys, RequiredKeys, TsType } from '../providers/runtime/typed';
 import {
   PROVIDER_LOCAL_NAME,
   PROVIDER_SHORT_SOURCE,
@@ -22,26 +23,6 @@ type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
   ? `${Head}${Capitalize<CamelCase<Tail>>}`
   : S;
 
-type TsType<T extends CtyType> = T extends 'string'
-  ? string
-  : T extends 'number'
-    ? number
-    : T extends 'bool'
-      ? boolean
-      : T extends readonly ['map', infer E extends CtyType]
-        ? Record<string, TsType<E>>
-        : T extends readonly [string, infer E extends CtyType]
-          ? TsType<E>[]
-          : never;
-
-type Attrs<B extends BlockSchema> = B['attributes'];
-type RequiredKeys<B extends BlockSchema> = {
-  [K in keyof Attrs<B>]: Attrs<B>[K] extends { required: true } ? K : never;
-}[keyof Attrs<B>];
-type OptionalKeys<B extends BlockSchema> = {
-  [K in keyof Attrs<B>]: Attrs<B>[K] extends { optional: true } ? K : never;
-}[keyof Attrs<B>];
-type Blocks<B extends BlockSchema> = B['blocks'] extends object ? B['blocks'] : {};
 type NestedConfig<N> = N extends { block: infer Inner extends BlockSchema } ? BlockConfig<Inner> : never;
 
 /** The properties a block accepts in CDKTF, computed from its schema. */

@@ -11,7 +11,8 @@ import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
 import { CalicoProvider, CalicoResource, ResourceConfig } from './bindings';
 import { renderBirdConfig } from './bird-config';
 import { ClusterSpec, NodeSpec, PeerSpec, SshSettings, Topology, WorkloadSpec } from './model';
-import { clusterProblems } from './validation';
+import { clusterProblems, wasAccepted } from './validation';
+import { mergeSsh, sshHostOf } from '../rules/ssh';
 
 export interface CalicoClusterProps {
   name: string;
@@ -35,6 +36,33 @@ export class CalicoCluster extends Construct {
   readonly provider: CalicoProvider;
   private readonly nodes: CalicoNode[] = [];
   private readonly peers: PeerSpec[] = [];
+  /** Bumped by every node, workload and peer added: what the cached spec and the trust are of. */
+  private revision = 0;
+  /** The revision at which the cluster equalled a spec validation already accepted. */
+  private trustedRevision = -1;
+  private cachedSpec?: { revision: number; spec: ClusterSpec };
+
+  /**
+   * The constructs of a whole cluster spec (the inventory loader's). A spec that
+   * validateCluster accepted is not validated again at synth, unless more is added to the
+   * cluster afterwards.
+   */
+  static fromSpec(scope: TerraformStack, id: string, spec: ClusterSpec): CalicoCluster {
+    const cluster = new CalicoCluster(scope, id, {
+      name: spec.name,
+      podCidr: spec.podCidr,
+      asNumber: spec.asNumber,
+      topology: spec.topology,
+      ssh: spec.ssh,
+    });
+    for (const { workloads, ...props } of spec.nodes) {
+      const node = new CalicoNode(cluster, props.name, props);
+      for (const w of workloads) new Workload(node, w.name, w);
+    }
+    spec.peers.forEach((peer) => new BgpPeer(cluster, `peer-${peer.address}`, peer));
+    if (wasAccepted(spec)) cluster.trustedRevision = cluster.revision;
+    return cluster;
+  }
 
   constructor(
     scope: TerraformStack,
@@ -44,7 +72,7 @@ export class CalicoCluster extends Construct {
     super(scope, id);
     this.provider = new CalicoProvider(scope, `${id}-provider`);
     // Runs before cdktf writes the stack: a bad cluster synthesizes nothing.
-    this.node.addValidation({ validate: () => clusterProblems(this.spec()) });
+    this.node.addValidation({ validate: () => (this.revision === this.trustedRevision ? [] : clusterProblems(this.spec())) });
     if (props.postDeployVerify) this.addPostDeployVerify(scope, id, props.postDeployVerify.command ?? 'npx calico-net verify');
   }
 
@@ -66,8 +94,13 @@ export class CalicoCluster extends Construct {
     });
   }
 
-  /** The whole cluster as data (for rendering, validation and tools). */
+  /** The whole cluster as data (for rendering, validation and tools); one copy per revision. */
   spec(): ClusterSpec {
+    if (this.cachedSpec?.revision !== this.revision) this.cachedSpec = { revision: this.revision, spec: this.buildSpec() };
+    return this.cachedSpec.spec;
+  }
+
+  private buildSpec(): ClusterSpec {
     return {
       name: this.props.name,
       podCidr: this.props.podCidr,
@@ -86,11 +119,18 @@ export class CalicoCluster extends Construct {
   /** @internal */
   registerNode(node: CalicoNode): void {
     this.nodes.push(node);
+    this.changed();
   }
 
   /** @internal */
   registerPeer(peer: PeerSpec): void {
     this.peers.push(peer);
+    this.changed();
+  }
+
+  /** @internal A node, workload or peer was added. */
+  changed(): void {
+    this.revision++;
   }
 }
 
@@ -140,9 +180,9 @@ export class CalicoNode extends Construct {
 
   /** The resources' ssh block: node settings over cluster defaults. */
   sshBlock(): ResourceConfig<'calico_node'>['ssh'] {
-    const s: SshSettings = { ...this.cluster.sshDefaults, ...this.props.ssh };
+    const s = mergeSsh(this.cluster.sshDefaults, this.props.ssh);
     return {
-      host: this.props.sshHost ?? this.props.address,
+      host: sshHostOf(this.props),
       port: s.port,
       user: s.user,
       privateKeyPath: s.privateKeyPath,
@@ -156,6 +196,7 @@ export class CalicoNode extends Construct {
   registerWorkload(workload: WorkloadSpec, resource: CalicoResource<'calico_workload'>): void {
     this.workloads.push(workload);
     this.workloadResources.push({ name: workload.name, resource });
+    this.cluster.changed();
   }
 }
 

@@ -1,3 +1,9 @@
+/**
+ * The constructs operators write (CalicoCluster > CalicoNode > Workload, BgpPeer), the cluster
+ * model they collect (model.ts), its validation (validation.ts) and the BIRD config rendering
+ * (bird-config.ts + templates/). The resources they emit are typed by bindings.ts, derived from
+ * the provider's schema (providers/calico/schema.ts): the two cannot drift apart.
+ */
 export { CalicoCluster, CalicoNode, Workload, BgpPeer } from './cluster';
 export type { CalicoClusterProps, CalicoNodeProps, WorkloadProps, BgpPeerProps } from './cluster';
 export { CalicoProvider, CalicoResource } from './bindings';

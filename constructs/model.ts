@@ -2,17 +2,11 @@
  * The cluster as data: what the constructs collect and the inventory loader produces. Rendering
  * (bird.conf), validation and the status command's expectations all work on this one model.
  */
+import type { SshSettings } from '../rules/ssh';
+
+export type { SshSettings };
 
 export type Topology = 'full-mesh' | 'route-reflector';
-
-export interface SshSettings {
-  user?: string;
-  port?: number;
-  privateKeyPath?: string;
-  passphraseEnv?: string;
-  knownHostsPath?: string;
-  sudo?: boolean;
-}
 
 export interface WorkloadSpec {
   name: string;

@@ -9,18 +9,21 @@
  * (AS_TRANS, a placeholder that must never be configured as a real AS).
  */
 import {
+  isAbsolutePath,
+  isEnvVarName,
+  isHostName,
   isIpv4,
   isIpv4Cidr,
+  isMtu,
   isNodeName,
   isPodIp,
-  isWorkloadName,
-  isAbsolutePath,
-  isHostName,
+  isPort,
   isUserName,
-  isEnvVarName,
-} from '../providers/calico/validate';
-import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, ipv4ToInt, parseCidr } from './ipv4';
-import { clusterAs, ClusterSpec, nodeAs, SshSettings } from './model';
+  isWorkloadName,
+} from '../rules/checks';
+import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, ipv4ToInt, parseCidr } from '../rules/ipv4';
+import { SshSettings } from '../rules/ssh';
+import { clusterAs, ClusterSpec, nodeAs } from './model';
 
 export class ClusterValidationError extends Error {
   constructor(public readonly problems: string[]) {
@@ -50,8 +53,9 @@ export function passwordProblem(value: string): string | null {
 
 function sshProblems(ssh: SshSettings | undefined, where: string, out: string[]): void {
   if (!ssh) return;
-  if (ssh.port !== undefined && (!Number.isInteger(ssh.port) || ssh.port < 1 || ssh.port > 65535)) {
-    out.push(`${where}.port: ${ssh.port} is not a port number (1..65535)`);
+  if (ssh.port !== undefined) {
+    const p = isPort(ssh.port);
+    if (p) out.push(`${where}.port: ${p}`);
   }
   const check = (field: keyof SshSettings, fn: (v: string) => string | null) => {
     const v = ssh[field];
@@ -143,9 +147,8 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
       if (wName) out.push(`${label}.workloads[${k}].name: ${wName}`);
       if (workloadNames.has(w.name)) out.push(`${wLabel}: duplicate workload name on node "${node.name}"`);
       else workloadNames.set(w.name, k);
-      if (w.mtu !== undefined && (!Number.isInteger(w.mtu) || w.mtu < 576 || w.mtu > 9000)) {
-        out.push(`${wLabel}.mtu: ${w.mtu} is not an MTU in 576..9000`);
-      }
+      const mtuProblem = w.mtu === undefined ? null : isMtu(w.mtu);
+      if (mtuProblem) out.push(`${wLabel}.mtu: ${mtuProblem}`);
       const ipProblem = isPodIp(w.ip);
       if (ipProblem) {
         out.push(`${wLabel}.ip: ${ipProblem}`);
@@ -204,7 +207,17 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
   return out;
 }
 
+/** Specs that validateCluster accepted, so a cluster built from one is not checked again. */
+const accepted = new WeakSet<ClusterSpec>();
+
+/** Throws ClusterValidationError listing every problem; remembers the spec when there is none. */
 export function validateCluster(cluster: ClusterSpec): void {
   const problems = clusterProblems(cluster);
   if (problems.length > 0) throw new ClusterValidationError(problems);
+  accepted.add(cluster);
+}
+
+/** Whether validateCluster accepted this very object (the caller must not have changed it since). */
+export function wasAccepted(cluster: ClusterSpec): boolean {
+  return accepted.has(cluster);
 }

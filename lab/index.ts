@@ -1,3 +1,7 @@
+/**
+ * The namespace lab: a test cluster of network namespaces on this machine, with a real sshd and
+ * bird per node (lab.ts), used by `calico-net lab`, the demo, the benchmark and the tests.
+ */
 export {
   labUp,
   missingPrerequisites,

@@ -1,7 +1,6 @@
 /**
- * A test cluster made of network namespaces on this machine (see shared LAB.md): one "switch"
- * namespace holding a bridge, one namespace per node and one for the operator, joined by veth
- * pairs. Each node also gets a private mount namespace (its own /run/netns, /etc/bird and
+ * A test cluster made of network namespaces on this machine: one "switch" namespace holding a
+ * bridge, one namespace per node and one for the operator, joined by veth pairs. Each node also gets a private mount namespace (its own /run/netns, /etc/bird and
  * /run/bird), a real sshd and a real bird, so commands arriving over SSH behave as on a host.
  * Nothing in the root network namespace changes. Lab K uses 198.18.K.0/24 and names "cnK-…".
  */
@@ -9,6 +8,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { stringify as toYaml } from 'yaml';
+import { shQuote } from '../providers/ssh/quote';
 import type { RemoteHost } from '../providers/ssh/types';
 import { run, RunResult, waitFor } from './process';
 
@@ -23,8 +23,6 @@ export interface LabNode {
   holderPid: number;
   sshdPid: number;
   birdPid: number;
-  /** net.ipv4.ip_forward when the lab was built. */
-  ipForward: string;
 }
 
 export interface LabInfo {
@@ -283,7 +281,6 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
       holderPid: 0,
       sshdPid: 0,
       birdPid: 0,
-      ipForward: '',
     })),
     clientKeyPath: path.join(dir, 'id_ed25519'),
     knownHostsPath: path.join(dir, 'known_hosts'),
@@ -349,13 +346,12 @@ async function startNode(lab: LabInfo, node: LabNode): Promise<void> {
 
   const ready = path.join(d, 'ready');
   fs.rmSync(ready, { force: true });
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const setup = [
     'set -e',
     'mount -t tmpfs tmpfs /run/netns',
-    `mount --bind ${q(path.join(d, 'etc-bird'))} /etc/bird`,
-    `mount --bind ${q(path.join(d, 'run-bird'))} /run/bird`,
-    `touch ${q(ready)}`,
+    `mount --bind ${shQuote(path.join(d, 'etc-bird'))} /etc/bird`,
+    `mount --bind ${shQuote(path.join(d, 'run-bird'))} /run/bird`,
+    `touch ${shQuote(ready)}`,
     'exec sleep infinity',
   ].join('; ');
   fs.mkdirSync('/run/netns', { recursive: true });
@@ -371,7 +367,6 @@ async function startNode(lab: LabInfo, node: LabNode): Promise<void> {
   if (!(await waitFor(async () => fs.existsSync(ready), 10_000))) {
     throw new Error(`${node.name}: the mount namespace holder did not come up`);
   }
-  node.ipForward = (await nodeExec(lab, node.name, ['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim();
   await startSshd(lab, node.name);
   await startBird(lab, node.name);
 }

@@ -1,6 +1,6 @@
 /**
- * The calico provider's executable entry: Terraform runs it through the shim that npm install
- * puts in ~/.terraform.d/plugins. Hosts are reached through one ssh2 pool per process.
+ * The calico provider's executable entry: Terraform runs it through the launcher shim in a
+ * plugin mirror (providers/install). Hosts are reached through one ssh2 pool per process.
  */
 import * as fs from 'fs';
 import { serveProvider } from './runtime';
@@ -14,7 +14,8 @@ const provider = createCalicoProvider((settings) => {
     log: (message) => settings.log.debug(message),
   });
   return {
-    hostFor: (ssh, nodeName) => pool.host(sshTargetFromBlock(ssh), `${nodeName} (${String(ssh.host)})`),
+    // The label is the address alone: messages already name the node ("node n1 (198.18.0.1)").
+    hostFor: (ssh) => pool.host(sshTargetFromBlock(ssh), ssh.host),
     close: () => {
       recordStats(pool.stats());
       return pool.close();

@@ -7,23 +7,51 @@
  * inventory's directory and `~` expands, so the same file works from any working directory.
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { App, LocalBackend, PgBackend, TerraformStack } from 'cdktf';
 import { parse as parseYaml } from 'yaml';
-import { BgpPeer, CalicoCluster, CalicoNode, Workload } from '../constructs/cluster';
-import { ClusterSpec, SshSettings, StateSpec } from '../constructs/model';
-import { clusterProblems, ClusterValidationError } from '../constructs/validation';
+import { CalicoCluster } from '../constructs/cluster';
+import { ClusterSpec, NodeSpec, PeerSpec, StateSpec, Topology, WorkloadSpec } from '../constructs/model';
+import { expandHome, mergeSsh, SSH_DEFAULTS, SshSettings } from '../rules/ssh';
+import { clusterProblems, ClusterValidationError, validateCluster } from '../constructs/validation';
+
+/**
+ * The inventory file as written: paths not yet resolved, defaults not applied. The shape below
+ * is typed against it, so a field added here and not there (or with another type) does not
+ * compile, and a file that passes the shape check is this type.
+ */
+interface InventoryFile {
+  cluster: { name: string; podCidr: string; asNumber?: number; topology?: Topology };
+  ssh?: SshSettings;
+  nodes: (Omit<NodeSpec, 'workloads'> & { workloads?: WorkloadSpec[] })[];
+  peers?: PeerSpec[];
+  state?: { backend: 'local' | 'pg'; path?: string; connStr?: string; schemaName?: string };
+}
 
 type FieldType = 'string' | 'number' | 'boolean' | { object: Shape } | { list: Shape };
 interface Field {
   type: FieldType;
   required?: boolean;
-  oneOf?: string[];
+  oneOf?: readonly string[];
 }
 type Shape = Record<string, Field>;
 
-const sshShape: Shape = {
+/** The shape a value of type V must have. */
+type FieldOf<V> = [V] extends [string]
+  ? { type: 'string'; oneOf?: readonly V[] }
+  : [V] extends [number]
+    ? { type: 'number' }
+    : [V] extends [boolean]
+      ? { type: 'boolean' }
+      : [V] extends [readonly (infer E)[]]
+        ? { type: { list: ShapeOf<E> } }
+        : { type: { object: ShapeOf<V> } };
+/** Every key of T, required exactly where T requires it. */
+type ShapeOf<T> = {
+  [K in keyof T]-?: FieldOf<NonNullable<T[K]>> & ({} extends Pick<T, K> ? { required?: false } : { required: true });
+};
+
+const sshShape: ShapeOf<SshSettings> = {
   user: { type: 'string' },
   port: { type: 'number' },
   privateKeyPath: { type: 'string' },
@@ -32,7 +60,7 @@ const sshShape: Shape = {
   sudo: { type: 'boolean' },
 };
 
-const inventoryShape: Shape = {
+const inventoryShape: ShapeOf<InventoryFile> = {
   cluster: {
     required: true,
     type: {
@@ -152,9 +180,7 @@ function checkShape(value: unknown, shape: Shape, where: string, problems: strin
 }
 
 function resolvePath(p: string | undefined, baseDir: string): string | undefined {
-  if (p === undefined) return undefined;
-  if (p === '~' || p.startsWith('~/')) return path.join(os.homedir(), p.slice(1));
-  return path.resolve(baseDir, p);
+  return p === undefined ? undefined : path.resolve(baseDir, expandHome(p));
 }
 
 function resolveSsh(ssh: SshSettings | undefined, baseDir: string): SshSettings | undefined {
@@ -166,7 +192,7 @@ function resolveSsh(ssh: SshSettings | undefined, baseDir: string): SshSettings 
   };
 }
 
-function stateSpec(state: any, baseDir: string, problems: string[]): StateSpec | undefined {
+function stateSpec(state: InventoryFile['state'], baseDir: string, problems: string[]): StateSpec | undefined {
   if (!state) return undefined;
   if (state.backend === 'local') {
     for (const k of ['connStr', 'schemaName']) if (k in state) problems.push(`state.${k}: only for backend pg`);
@@ -191,21 +217,22 @@ export function parseInventory(text: string, file: string): ClusterSpec {
   checkShape(raw, inventoryShape, '', shapeProblems);
   if (shapeProblems.length) throw new ClusterValidationError(shapeProblems);
 
-  const inv = raw as any;
+  const inv = raw as InventoryFile; // what checkShape just proved
   const baseDir = path.dirname(path.resolve(file));
-  const defaults: SshSettings = { user: 'root', port: 22, knownHostsPath: '~/.ssh/known_hosts', ...inv.ssh };
+  // The defaults are written into the stack, so a plan shows what each node is reached with.
+  const { user, port, knownHostsPath } = SSH_DEFAULTS;
   const cluster: ClusterSpec = {
     name: inv.cluster.name,
     podCidr: inv.cluster.podCidr,
     asNumber: inv.cluster.asNumber,
     topology: inv.cluster.topology,
-    ssh: resolveSsh(defaults, baseDir),
-    nodes: inv.nodes.map((n: any) => ({ ...n, ssh: resolveSsh(n.ssh, baseDir), workloads: n.workloads ?? [] })),
+    ssh: resolveSsh(mergeSsh({ user, port, knownHostsPath }, inv.ssh), baseDir),
+    nodes: inv.nodes.map((n) => ({ ...n, ssh: resolveSsh(n.ssh, baseDir), workloads: n.workloads ?? [] })),
     peers: inv.peers ?? [],
     state: stateSpec(inv.state, baseDir, shapeProblems),
   };
-  const problems = [...shapeProblems, ...clusterProblems(cluster)];
-  if (problems.length) throw new ClusterValidationError(problems);
+  if (shapeProblems.length) throw new ClusterValidationError([...shapeProblems, ...clusterProblems(cluster)]);
+  validateCluster(cluster);
   return cluster;
 }
 
@@ -229,18 +256,6 @@ export function buildClusterStack(app: App, cluster: ClusterSpec): TerraformStac
   } else if (cluster.state?.backend === 'local' && cluster.state.path) {
     new LocalBackend(stack, { path: cluster.state.path });
   }
-  const calico = new CalicoCluster(stack, 'cluster', {
-    name: cluster.name,
-    podCidr: cluster.podCidr,
-    asNumber: cluster.asNumber,
-    topology: cluster.topology,
-    ssh: cluster.ssh,
-  });
-  for (const spec of cluster.nodes) {
-    const { workloads, ...props } = spec;
-    const node = new CalicoNode(calico, spec.name, props);
-    for (const w of workloads) new Workload(node, w.name, w);
-  }
-  cluster.peers.forEach((peer) => new BgpPeer(calico, `peer-${peer.address}`, peer));
+  CalicoCluster.fromSpec(stack, 'cluster', cluster);
   return stack;
 }

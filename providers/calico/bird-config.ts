@@ -12,17 +12,21 @@
  * owns BIRD, so no other tool's routes carry that protocol; if the restored config still exports
  * routes to the kernel, BIRD reinstalls them on its next kernel scan.
  */
-import { ObjectValue, PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown } from '../runtime/resource';
-import { resourceSchemas } from './schema';
-import { CalicoProviderState, parseFacts, runChecked, runOn, sshBlockOf } from './hosts';
-import { snapshotOf } from './host-snapshot';
+import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown, Value } from '../runtime/resource';
+import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
+import { isAbsolutePath, isNodeName } from '../../rules/checks';
+import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
+import { SnapshotSection, snapshotOf } from './host-snapshot';
 import { parseImportId } from './import-id';
 import { backupPathFor, DEFAULT_BIRD_CONFIG_PATH, DEFAULT_BIRD_SOCKET_PATH } from './names';
-import { scriptWithVars } from './quote';
-import { checkSshBlock, DiagnosticCollector, isAbsolutePath, isNodeName } from './validate';
-import { optionalString, requireString } from './values';
+import { resourceSchemas } from './schema';
+import { REMOVE_BIRD_ROUTES_FN, scriptWithVars } from './script';
+import { checkSshBlock, DiagnosticCollector, requireValid } from './validate';
 
 type Ctx = ResourceContext<CalicoProviderState>;
+const schema = resourceSchemas.calico_bird_config;
+type BirdState = BlockValues<typeof schema.block>;
+type BirdInputs = InputValues<typeof schema.block>;
 
 const PARSE_EXIT = 43;
 
@@ -61,23 +65,33 @@ reload_bird
 echo end=ok`;
 
 const DELETE_BODY = `${RELOAD}
+${REMOVE_BIRD_ROUTES_FN}
 if [ -e "$backup" ]; then
   mv -f "$backup" "$cfg"
 elif [ "$had_original" = 0 ]; then
   rm -f "$cfg"
 else
-  echo "warning: no backup at $backup on $node; leaving $cfg as it is" >&2
+  echo "kept_foreign=1"
 fi
 if [ -S "$sock" ] && [ -e "$cfg" ]; then reload_bird; fi
-ip -4 route show table main proto bird | awk '/^[^ \\t]/{print ($1 ~ /^(unicast|blackhole|unreachable|prohibit|throw)$/) ? $2 : $1}' | sort -u |
-  while read -r prefix; do
-    while ip route del "$prefix" table main proto bird 2>/dev/null; do :; done
-  done
+remove_bird_routes
 echo end=ok`;
 
 /** The file content follows the header line verbatim (so a hand edit reads back exactly). */
 const READ_BODY = `
 if [ -f "$cfg" ]; then echo present; cat "$cfg"; else echo missing; fi`;
+
+/** The default config file travels with the host snapshot: base64, so its bytes come back exact. */
+export const birdConfigSection: SnapshotSection<string | null> = {
+  name: 'bird_config',
+  script: `if [ -f ${DEFAULT_BIRD_CONFIG_PATH} ]; then echo present; base64 -w0 < ${DEFAULT_BIRD_CONFIG_PATH}; echo; else echo missing; fi`,
+  parse(body, nodeName) {
+    const [header, encoded = ''] = body.split('\n');
+    if (header === 'missing') return null;
+    if (header !== 'present') throw new ProviderError(`Unexpected answer from node ${nodeName} reading ${DEFAULT_BIRD_CONFIG_PATH}`, { detail: header });
+    return Buffer.from(encoded.trim(), 'base64').toString('utf8');
+  },
+};
 
 interface Paths {
   node: string;
@@ -85,20 +99,24 @@ interface Paths {
   sock: string;
 }
 
-function pathsOf(obj: ObjectValue): Paths {
+function pathsOf(obj: BirdInputs): Paths {
   return {
-    node: requireString(obj, 'node_name', isNodeName),
-    cfg: optionalString(obj, 'config_path', isAbsolutePath) ?? DEFAULT_BIRD_CONFIG_PATH,
-    sock: optionalString(obj, 'socket_path', isAbsolutePath) ?? DEFAULT_BIRD_SOCKET_PATH,
+    node: requireValid(obj.node_name, 'node_name', isNodeName),
+    cfg: requireValid(obj.config_path ?? DEFAULT_BIRD_CONFIG_PATH, 'config_path', isAbsolutePath),
+    sock: requireValid(obj.socket_path ?? DEFAULT_BIRD_SOCKET_PATH, 'socket_path', isAbsolutePath),
   };
 }
 
-async function writeConfig(obj: ObjectValue, keepOriginal: boolean, ctx: Ctx): Promise<'kept' | 'none'> {
+/** The id: one place, for plan, apply and import. */
+function birdConfigId(node: string, cfg: string): string {
+  return `${node}:${cfg}`;
+}
+
+async function writeConfig(obj: BirdInputs, keepOriginal: boolean, ctx: Ctx): Promise<'kept' | 'none'> {
   const { node, cfg, sock } = pathsOf(obj);
-  const content = requireString(obj, 'content');
-  const host = ctx.provider.hosts.hostFor(sshBlockOf(obj), node);
+  const host = ctx.provider.hosts.hostFor(obj.ssh, node);
   const vars = { node, cfg, sock, backup: backupPathFor(cfg), keep_original: keepOriginal ? '1' : '0' };
-  const result = await runOn(host, node, scriptWithVars(vars, WRITE_BODY), { stdin: content, signal: ctx.signal, doing: 'write bird.conf' });
+  const result = await runOn(host, node, scriptWithVars(vars, WRITE_BODY), { stdin: obj.content, signal: ctx.signal, doing: 'write bird.conf' });
   if (result.code === PARSE_EXIT) {
     throw new ProviderError(`BIRD rejected the new configuration for node ${node}; ${cfg} was left untouched`, {
       detail: result.stderr.trim(),
@@ -111,11 +129,12 @@ async function writeConfig(obj: ObjectValue, keepOriginal: boolean, ctx: Ctx): P
   return parseFacts(result.stdout, node).get('original') === 'kept' ? 'kept' : 'none';
 }
 
-async function readContent(obj: ObjectValue, ctx: Ctx): Promise<string> {
+/** The file as it is on the host; a missing file reads as "" (the plan then shows what to write). */
+async function readContent(obj: BirdInputs, ctx: Ctx): Promise<string> {
   const { node, cfg } = pathsOf(obj);
   // The usual path comes with the host's snapshot; another path costs a read of its own.
-  if (cfg === DEFAULT_BIRD_CONFIG_PATH) return (await snapshotOf(obj, node, ctx)).birdConfig ?? '';
-  const host = ctx.provider.snapshots.readOnlyHost(sshBlockOf(obj), node);
+  if (cfg === DEFAULT_BIRD_CONFIG_PATH) return (await snapshotOf(obj.ssh, node, ctx)).get(birdConfigSection) ?? '';
+  const host = ctx.provider.readOnlyHosts.hostFor(obj.ssh, node);
   const out = await runChecked(host, node, scriptWithVars({ cfg }, READ_BODY), { signal: ctx.signal, doing: 'read bird.conf' });
   const nl = out.indexOf('\n');
   const header = nl < 0 ? out : out.slice(0, nl);
@@ -126,7 +145,7 @@ async function readContent(obj: ObjectValue, ctx: Ctx): Promise<string> {
 
 export const birdConfigHandler: ResourceHandler<CalicoProviderState> = {
   typeName: 'calico_bird_config',
-  schema: resourceSchemas.calico_bird_config,
+  schema,
 
   validate(config) {
     const c = new DiagnosticCollector();
@@ -138,37 +157,53 @@ export const birdConfigHandler: ResourceHandler<CalicoProviderState> = {
   },
 
   plan(req: PlanRequest): PlanResult {
-    const p = { ...req.proposed };
-    const node = req.config.node_name;
-    const cfg = req.config.config_path ?? DEFAULT_BIRD_CONFIG_PATH;
-    p.id = typeof node === 'string' && typeof cfg === 'string' ? `${node}:${cfg}` : Unknown;
-    // On create it depends on whether a file is there; afterwards it never changes.
-    p.backup_path = req.prior ? req.prior.backup_path : Unknown;
-    return { planned: p };
+    const node: Value = req.config.node_name;
+    const cfg: Value = req.config.config_path ?? DEFAULT_BIRD_CONFIG_PATH;
+    return {
+      planned: {
+        ...req.proposed,
+        id: typeof node === 'string' && typeof cfg === 'string' ? birdConfigId(node, cfg) : Unknown,
+        // On create it depends on whether a file is there; afterwards it never changes.
+        backup_path: req.prior ? req.prior.backup_path : Unknown,
+      },
+    };
   },
 
-  async create(planned, ctx) {
+  async create(plannedValue, ctx) {
+    const planned = knownInputs(schema.block, plannedValue);
     const { node, cfg } = pathsOf(planned);
     const original = await writeConfig(planned, true, ctx);
-    return { ...planned, id: `${node}:${cfg}`, backup_path: original === 'kept' ? backupPathFor(cfg) : null };
+    const state: BirdState = { ...planned, id: birdConfigId(node, cfg), backup_path: original === 'kept' ? backupPathFor(cfg) : null };
+    return asObjectValue(state);
   },
 
-  async update(prior, planned, ctx) {
+  async update(priorValue, plannedValue, ctx) {
+    const prior = knownValues(schema.block, priorValue);
+    const planned = knownInputs(schema.block, plannedValue);
     const { node, cfg } = pathsOf(planned);
     await writeConfig(planned, false, ctx);
-    return { ...planned, id: `${node}:${cfg}`, backup_path: prior.backup_path ?? null };
+    const state: BirdState = { ...planned, id: birdConfigId(node, cfg), backup_path: prior.backup_path };
+    return asObjectValue(state);
   },
 
-  async read(state, ctx) {
-    // A missing file reads as "" so the plan shows the content to write, not a recreate.
-    return { ...state, content: await readContent(state, ctx) };
+  async read(stateValue, ctx) {
+    const state = knownValues(schema.block, stateValue);
+    const refreshed: BirdState = { ...state, content: await readContent(state, ctx) };
+    return asObjectValue(refreshed);
   },
 
-  async delete(prior, ctx) {
+  async delete(priorValue, ctx) {
+    const prior = knownValues(schema.block, priorValue);
     const { node, cfg, sock } = pathsOf(prior);
-    const host = ctx.provider.hosts.hostFor(sshBlockOf(prior), node);
-    const vars = { node, cfg, sock, backup: backupPathFor(cfg), had_original: prior.backup_path ? '1' : '0' };
-    await runChecked(host, node, scriptWithVars(vars, DELETE_BODY), { signal: ctx.signal, doing: 'restore the original bird.conf' });
+    const host = ctx.provider.hosts.hostFor(prior.ssh, node);
+    const backup = backupPathFor(cfg);
+    const vars = { node, cfg, sock, backup, had_original: prior.backup_path ? '1' : '0' };
+    const out = await runChecked(host, node, scriptWithVars(vars, DELETE_BODY), { signal: ctx.signal, doing: 'restore the original bird.conf' });
+    if (parseFacts(out, node).get('kept_foreign') === '1') {
+      ctx.warn(`Left ${cfg} on node ${node} as it is`, {
+        detail: `There was a file before calico-net managed it (e.g. an imported resource), but no copy of it at ${backup}, so destroy neither restored nor deleted it.`,
+      });
+    }
   },
 
   async import(id, ctx) {
@@ -179,16 +214,8 @@ export const birdConfigHandler: ResourceHandler<CalicoProviderState> = {
     const cfg = colon < 0 ? DEFAULT_BIRD_CONFIG_PATH : subject.slice(colon + 1);
     const bad = isNodeName(node) ?? isAbsolutePath(cfg);
     if (bad) throw new ProviderError(`Invalid import id "${id}"`, { detail: `${bad}; expected ${format}` });
-    const state: ObjectValue = {
-      id: `${node}:${cfg}`,
-      node_name: node,
-      config_path: cfg === DEFAULT_BIRD_CONFIG_PATH ? null : cfg,
-      socket_path: null,
-      content: '',
-      backup_path: backupPathFor(cfg),
-      ssh,
-    };
-    state.content = await readContent(state, ctx);
-    return state;
+    const inputs: BirdInputs = { node_name: node, config_path: cfg === DEFAULT_BIRD_CONFIG_PATH ? null : cfg, socket_path: null, content: '', ssh };
+    const state: BirdState = { ...inputs, id: birdConfigId(node, cfg), backup_path: backupPathFor(cfg), content: await readContent(inputs, ctx) };
+    return asObjectValue(state);
   },
 };

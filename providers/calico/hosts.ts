@@ -2,64 +2,55 @@
  * How handlers reach a node. The provider state carries a HostResolver; in production it wraps
  * the ssh2 pool, in tests anything that runs scripts inside a node's namespaces.
  */
-import * as os from 'os';
-import * as path from 'path';
-import { UnreachableError, ObjectValue, ProviderError, Unknown, Value } from '../runtime/resource';
+import { ProviderError, UnreachableError } from '../runtime/resource';
 import { RemoteHost, RemoteResult, SshConnectionError, SshTarget } from '../ssh/types';
+import { sshTarget } from '../../rules/ssh';
 import type { HostSnapshots } from './host-snapshot';
+import type { SshBlock } from './schema';
 
 export interface HostResolver {
   /** The host described by a resource's `ssh` block; nodeName is for labels and messages. */
-  hostFor(ssh: ObjectValue, nodeName: string): RemoteHost;
+  hostFor(ssh: SshBlock, nodeName: string): RemoteHost;
 }
 
 /** What configure() returns and every handler receives as ctx.provider. */
 export interface CalicoProviderState {
   /** For scripts that change a host; each drops that host's snapshot (see calicoState). */
   hosts: HostResolver;
+  /** For scripts that only read (the snapshot does not cover them): they keep the snapshot. */
+  readOnlyHosts: HostResolver;
   /** What reads use: one snapshot per host per provider process. */
   snapshots: HostSnapshots;
   /** Releases connections (the ssh2 pool); called from the provider's close(). */
   close?(): Promise<void> | void;
 }
 
-/** The `ssh` block with the schema's documented defaults applied. */
-export function sshTargetFromBlock(ssh: ObjectValue): SshTarget {
-  const str = (v: Value | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
-  const host = str(ssh.host);
-  if (!host) throw new ProviderError('ssh.host is not known', { attribute: ['ssh', 'host'] });
-  return {
-    host,
-    port: typeof ssh.port === 'number' ? ssh.port : 22,
-    user: str(ssh.user) ?? 'root',
-    privateKeyPath: str(ssh.private_key_path),
-    passphraseEnv: str(ssh.passphrase_env),
-    knownHostsPath: str(ssh.known_hosts_path) ?? path.join(os.homedir(), '.ssh', 'known_hosts'),
-    sudo: ssh.sudo === true,
-  };
+/** The `ssh` block with the documented defaults applied (rules/ssh.ts owns them). */
+export function sshTargetFromBlock(ssh: SshBlock): SshTarget {
+  return sshTarget(ssh.host, {
+    port: ssh.port ?? undefined,
+    user: ssh.user ?? undefined,
+    privateKeyPath: ssh.private_key_path ?? undefined,
+    passphraseEnv: ssh.passphrase_env ?? undefined,
+    knownHostsPath: ssh.known_hosts_path ?? undefined,
+    sudo: ssh.sudo ?? undefined,
+  });
 }
 
-/** The resource's ssh block; missing or unknown is a programming error by then. */
-export function sshBlockOf(obj: ObjectValue): ObjectValue {
-  const ssh = obj.ssh;
-  if (!ssh || ssh === Unknown || typeof ssh !== 'object' || Array.isArray(ssh)) {
-    throw new ProviderError('The ssh block is missing', { attribute: ['ssh'] });
-  }
-  return ssh as ObjectValue;
+interface RunOptions {
+  stdin?: string;
+  signal?: AbortSignal;
+  /** What the script does, for messages: "Cannot reach node n1 (198.18.0.1) to <doing>". */
+  doing: string;
 }
 
 /**
  * Runs one script on a node. A transport failure (the promise rejecting) becomes an error naming
  * the node: unreachable is never "absent". A host that could not be reached at all raises
- * UnreachableError (on refresh the runtime keeps the last state and plans a retry); a host
- * that answered but was refused (host key, login) is a plain error that stops the plan.
+ * UnreachableError (on refresh the runtime keeps the last state and plans a retry); a host that
+ * answered but was refused (host key, login) is a plain error that stops the plan.
  */
-export async function runOn(
-  host: RemoteHost,
-  nodeName: string,
-  script: string,
-  opts: { stdin?: string; signal?: AbortSignal; doing: string },
-): Promise<RemoteResult> {
+export async function runOn(host: RemoteHost, nodeName: string, script: string, opts: RunOptions): Promise<RemoteResult> {
   try {
     return await host.run(script, { stdin: opts.stdin, signal: opts.signal });
   } catch (err) {
@@ -72,12 +63,7 @@ export async function runOn(
 }
 
 /** Runs a script that must succeed; a non-zero exit becomes an error carrying its stderr. */
-export async function runChecked(
-  host: RemoteHost,
-  nodeName: string,
-  script: string,
-  opts: { stdin?: string; signal?: AbortSignal; doing: string },
-): Promise<string> {
+export async function runChecked(host: RemoteHost, nodeName: string, script: string, opts: RunOptions): Promise<string> {
   const result = await runOn(host, nodeName, script, opts);
   if (result.code !== 0) {
     const detail = (result.stderr.trim() || result.stdout.trim() || `exit code ${result.code}`).slice(0, 4000);
@@ -87,8 +73,8 @@ export async function runChecked(
 }
 
 /**
- * Parses the `key=value` lines our read scripts print. The last line must be `end=ok`, so a
- * script cut short (or a login banner on stdout) cannot pass for a host without our objects.
+ * Parses the `key=value` lines our apply scripts print. The last line must be `end=ok`, so a
+ * script cut short (or a login banner on stdout) cannot pass for a finished one.
  */
 export function parseFacts(stdout: string, nodeName: string): Map<string, string> {
   const facts = new Map<string, string>();

@@ -9,14 +9,15 @@
  *
  * An IPv6 host is written in brackets: node1@[2001:db8::1]:22.
  */
-import { ObjectValue, ProviderError } from '../runtime/resource';
-import { isHostName, isUserName } from './validate';
+import { ProviderError } from '../runtime/resource';
+import { isHostName, isUserName } from '../../rules/checks';
+import type { SshBlock } from './schema';
 
 export interface ImportTarget {
   /** The resource part before the first "@". */
   subject: string;
   /** An `ssh` block value with only what the id says; everything else null. */
-  ssh: ObjectValue;
+  ssh: SshBlock;
 }
 
 export function parseImportId(id: string, format: string): ImportTarget {

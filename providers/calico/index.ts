@@ -1,22 +1,29 @@
 /**
- * The calico provider: its resources and how it reaches hosts.
+ * The calico provider: its resources, the host snapshot sections they read, and how it reaches
+ * hosts. providers/main.ts builds it over the ssh2 pool; tests build it over any HostResolver
+ * (e.g. one that enters a lab node's namespaces).
  *
- * configure() builds a HostResolver over SSH. The ssh2 pool (providers/ssh) is plugged in
- * through `setSshResolverFactory` until that module lands; tests build the provider with
- * `createCalicoProvider(() => theirResolver)`.
+ * A resource type is: its schema (./schema.ts), its handler module (apply/delete/import scripts,
+ * its snapshot section and the facts derived from it), its entry below, its construct
+ * (constructs/), and its tests.
  */
 import { Logger, ObjectValue, ProviderDefinition } from '../runtime/resource';
-import { providerConfigSchema } from './schema';
 import { CalicoProviderState, HostResolver } from './hosts';
-import { HostSnapshots } from './host-snapshot';
-import { birdConfigHandler } from './bird-config';
-import { nodeHandler } from './node';
-import { workloadHandler } from './workload';
+import { HostSnapshots, SnapshotSection } from './host-snapshot';
+import { birdConfigHandler, birdConfigSection } from './bird-config';
+import { nodeHandler, nodeSections } from './node';
+import { providerConfigSchema } from './schema';
+import { workloadHandler, workloadSections } from './workload';
 
 export type { CalicoProviderState, HostResolver } from './hosts';
 export { sshTargetFromBlock } from './hosts';
 export { hostInterfaceName, OUR_ROUTE_PROTO } from './names';
 export { nodeHandler, birdConfigHandler, workloadHandler };
+
+/** Every section a read may ask for, each once: the one script a host snapshot runs. */
+export const SNAPSHOT_SECTIONS: readonly SnapshotSection<unknown>[] = [
+  ...new Set<SnapshotSection<unknown>>([...nodeSections, ...workloadSections, birdConfigSection]),
+];
 
 export interface ConnectionSettings {
   /** Seconds before an SSH connection attempt fails (provider attribute connect_timeout, default 15). */
@@ -29,19 +36,6 @@ export interface ConnectionSettings {
 /** Builds the resolver and, optionally, a close() for its connections. */
 export type HostResolverFactory = (settings: ConnectionSettings) => HostResolver & { close?(): Promise<void> | void };
 
-let sshResolverFactory: HostResolverFactory = () => {
-  throw new Error('calico provider: no SSH transport wired (call setSshResolverFactory with the ssh2 pool)');
-};
-
-/**
- * Integration point for the ssh2 pool, e.g.
- *   setSshResolverFactory((s) => { const pool = new SshPool(s); return {
- *     hostFor: (ssh, node) => pool.host(sshTargetFromBlock(ssh), node), close: () => pool.close() }; });
- */
-export function setSshResolverFactory(factory: HostResolverFactory): void {
-  sshResolverFactory = factory;
-}
-
 function settingsFrom(config: ObjectValue, log: Logger): ConnectionSettings {
   const num = (v: unknown, dflt: number) => (typeof v === 'number' ? v : dflt);
   return {
@@ -52,11 +46,11 @@ function settingsFrom(config: ObjectValue, log: Logger): ConnectionSettings {
 }
 
 /**
- * The provider state over a resolver. Snapshots read through the resolver as it is; every other
- * script may change the host, so it drops that host's snapshot before and after it runs.
+ * The provider state over a resolver. Snapshots and read-only scripts use the resolver as it is;
+ * every other script may change the host, so it drops that host's snapshot before and after.
  */
 export function calicoState(resolver: HostResolver & { close?(): Promise<void> | void }): CalicoProviderState {
-  const snapshots = new HostSnapshots(resolver);
+  const snapshots = new HostSnapshots(resolver, SNAPSHOT_SECTIONS);
   const hosts: HostResolver = {
     hostFor(ssh, nodeName) {
       const host = resolver.hostFor(ssh, nodeName);
@@ -73,21 +67,19 @@ export function calicoState(resolver: HostResolver & { close?(): Promise<void> |
       };
     },
   };
-  return { hosts, snapshots, close: () => resolver.close?.() };
+  return { hosts, readOnlyHosts: resolver, snapshots, close: () => resolver.close?.() };
 }
 
-export function createCalicoProvider(factory?: HostResolverFactory): ProviderDefinition<CalicoProviderState> {
+export function createCalicoProvider(factory: HostResolverFactory): ProviderDefinition<CalicoProviderState> {
   return {
     name: 'calico',
     configSchema: providerConfigSchema,
     resources: [nodeHandler, birdConfigHandler, workloadHandler],
     configure(config, ctx) {
-      return calicoState((factory ?? sshResolverFactory)(settingsFrom(config, ctx.log)));
+      return calicoState(factory(settingsFrom(config, ctx.log)));
     },
     async close(state) {
       await state?.close?.();
     },
   };
 }
-
-export const calicoProvider = createCalicoProvider();

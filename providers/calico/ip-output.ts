@@ -2,12 +2,15 @@
  * Parsers for iproute2's one-line output (`ip -o link`, `ip -o -4 addr`, `ip -4 route`), so a
  * host's state can be fetched once and every resource's facts derived from it locally.
  */
+import type { SnapshotSection } from './host-snapshot';
 
 export interface Link {
   index: number;
   name: string;
   /** For a veth: the ifindex of its peer ("name@ifN"), which may live in another namespace. */
   peerIndex?: number;
+  /** For a link whose peer lives in a named namespace: that namespace ("link-netns NAME"). */
+  peerNetns?: string;
   flags: string[];
 }
 
@@ -44,7 +47,10 @@ export function parseLinks(text: string): Link[] {
     const m = /^(\d+): ([^:@\s]+)(?:@([^:\s]+))?: <([^>]*)>/.exec(line);
     if (!m) continue;
     const peer = m[3] ? /^if(\d+)$/.exec(m[3]) : null;
-    links.push({ index: Number(m[1]), name: m[2], peerIndex: peer ? Number(peer[1]) : undefined, flags: m[4].split(',').filter(Boolean) });
+    const netns = / link-netns (\S+)/.exec(line);
+    const link: Link = { index: Number(m[1]), name: m[2], peerIndex: peer ? Number(peer[1]) : undefined, flags: m[4].split(',').filter(Boolean) };
+    if (netns) link.peerNetns = netns[1];
+    links.push(link);
   }
   return links;
 }
@@ -77,4 +83,33 @@ export function parseRoutes(text: string): Route[] {
     routes.push(route);
   }
   return routes;
+}
+
+/**
+ * Host-wide reads more than one resource derives facts from (each declares what it uses, see
+ * host-snapshot.ts). The whole main table: `ip route show` leaves out any field it was asked to
+ * filter on (proto, scope), so filtering there would hide what the facts compare.
+ */
+export const mainRoutesSection: SnapshotSection<Route[]> = {
+  name: 'main_routes',
+  script: 'ip -4 route show table main',
+  parse: (body) => parseRoutes(body),
+};
+
+export const hostLinksSection: SnapshotSection<Link[]> = {
+  name: 'links',
+  script: 'ip -o link show',
+  parse: (body) => parseLinks(body),
+};
+
+export const hostAddressesSection: SnapshotSection<Address[]> = {
+  name: 'addresses',
+  script: 'ip -4 -o addr show',
+  parse: (body) => parseAddresses(body),
+};
+
+/** Routes in a table for exactly this prefix ("a.b.c.d" and "a.b.c.d/32" are the same prefix). */
+export function routesFor(routes: Route[], prefix: string): Route[] {
+  const want = canonicalPrefix(prefix);
+  return routes.filter((r) => r.prefix === want);
 }

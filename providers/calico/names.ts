@@ -1,3 +1,4 @@
+/** Names and marks of what the Calico resources create on a host. */
 import { createHash } from 'crypto';
 
 /**
@@ -12,10 +13,8 @@ export const DEFAULT_BIRD_SOCKET_PATH = '/run/bird/bird.ctl';
 /** Suffix of the copy of the file that was there before our first apply. */
 export const BACKUP_SUFFIX = '.calico-net.orig';
 
-/** The link-local gateway every pod routes through (answered by proxy ARP on the host veth). */
-export const POD_GATEWAY = '169.254.1.1';
+/** Calico's host-side veth MAC: pods see the same gateway MAC on every node. */
 export const HOST_VETH_MAC = 'ee:ee:ee:ee:ee:ee';
-export const DEFAULT_MTU = 1500;
 
 function identityHash(nodeName: string, workloadName: string): string {
   return createHash('sha1').update(`${nodeName}/${workloadName}`).digest('hex').slice(0, 11);
@@ -37,13 +36,3 @@ export function tempPeerName(nodeName: string, workloadName: string): string {
 export function backupPathFor(configPath: string): string {
   return `${configPath}${BACKUP_SUFFIX}`;
 }
-
-/**
- * Shell function: prints routes in the main table for exactly "$1" (a prefix) that would collide
- * with ours (same default metric) but were not created by us. `ip route replace` would otherwise
- * silently take such a route over, and our teardown would then delete it.
- */
-export const FOREIGN_ROUTES_FN = `
-foreign_routes() {
-  ip -4 route show table main exact "$1" | awk '!/ proto ${OUR_ROUTE_PROTO}( |$)/ && !/ metric [1-9]/'
-}`;

@@ -1,28 +1,43 @@
 /**
- * calico_node: IPv4 forwarding, the blackhole route for the node's pod block, and the check that
- * the host routes 169.254.1.1 (proxy ARP answers for the pods' gateway only then).
+ * calico_node: IPv4 forwarding, the blackhole route for the node's pod block, and the checks
+ * that the host holds the node's address and routes 169.254.1.1 (proxy ARP answers for the
+ * pods' gateway only then).
  *
  * Teardown rule: destroy removes our blackhole (matched by OUR_ROUTE_PROTO, so a blackhole
  * someone else added survives), restores ip_forward, and removes `proto bird` leftovers that lie
  * inside this node's own pod block (only this node can own those). BIRD leftovers for other
  * nodes' blocks are removed by calico_bird_config's destroy, which owns BIRD.
  */
-import { ObjectValue, PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown } from '../runtime/resource';
-import { resourceSchemas } from './schema';
-import { CalicoProviderState, parseFacts, runChecked, runOn, sshBlockOf } from './hosts';
-import { HostSnapshot, routesFor, snapshotOf } from './host-snapshot';
-import { Route } from './ip-output';
-import { FOREIGN_ROUTES_FN, OUR_ROUTE_PROTO, POD_GATEWAY } from './names';
+import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown } from '../runtime/resource';
+import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
+import { isIpv4, isIpv4Cidr, isNodeName } from '../../rules/checks';
+import { POD_GATEWAY } from '../../rules/constants';
+import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
+import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
+import { hostAddressesSection, mainRoutesSection, parseRoutes, Route, routesFor } from './ip-output';
 import { parseImportId } from './import-id';
-import { scriptWithVars } from './quote';
-import { checkSshBlock, DiagnosticCollector, isIpv4, isIpv4Cidr, isNodeName } from './validate';
-import { requireString } from './values';
+import { OUR_ROUTE_PROTO } from './names';
+import { resourceSchemas } from './schema';
+import { FOREIGN_ROUTES_FN, REMOVE_BIRD_ROUTES_FN, scriptWithVars } from './script';
+import { checkSshBlock, DiagnosticCollector, requireValid } from './validate';
 
 type Ctx = ResourceContext<CalicoProviderState>;
+const schema = resourceSchemas.calico_node;
+type NodeState = BlockValues<typeof schema.block>;
+type NodeInputs = InputValues<typeof schema.block>;
 
 const GATEWAY_EXIT = 42;
+const ADDRESS_EXIT = 44;
 
-/** Prints gateway_route=true|false: a route to 169.254.1.1 through a non-workload interface. */
+/** The facts apply establishes, which plan announces. */
+const DESIRED_FACTS = { ip_forward: '1', blackhole_route: true, gateway_route: true, address_assigned: true } as const;
+
+/** A route to 169.254.1.1 counts only through an uplink: not lo, not a workload's veth. */
+function isUplink(dev: string | undefined): boolean {
+  return dev !== undefined && dev !== '' && dev !== 'lo' && !dev.startsWith('cali');
+}
+
+/** Sets $gw to true when the host routes 169.254.1.1 through an uplink (isUplink in shell). */
 const GATEWAY_PROBE = `
 gw=false
 if out=$(ip -4 -o route get ${POD_GATEWAY} 2>/dev/null); then
@@ -31,6 +46,10 @@ if out=$(ip -4 -o route get ${POD_GATEWAY} 2>/dev/null); then
 fi`;
 
 const APPLY_BODY = `${GATEWAY_PROBE}
+if [ -z "$(ip -4 -o addr show to "$address/32")" ]; then
+  echo "$node does not hold its address $address on any interface: is the inventory pointing this node at the right host?" >&2
+  exit ${ADDRESS_EXIT}
+fi
 if [ "$gw" != true ]; then
   echo "$node has no route to ${POD_GATEWAY}; proxy ARP will not answer for pods' gateway: add a default route on $node (e.g. ip route add default via <router on the node's network>) or a route to ${POD_GATEWAY} through the uplink, then apply again" >&2
   exit ${GATEWAY_EXIT}
@@ -46,19 +65,72 @@ echo 1 > /proc/sys/net/ipv4/ip_forward
 ip route replace blackhole "$cidr" table main proto ${OUR_ROUTE_PROTO}
 echo end=ok`;
 
-const DELETE_BODY = `
+const DELETE_BODY = `${REMOVE_BIRD_ROUTES_FN}
 if [ -n "$(ip -4 route show table main exact "$cidr" type blackhole proto ${OUR_ROUTE_PROTO})" ]; then
   ip route del blackhole "$cidr" table main proto ${OUR_ROUTE_PROTO}
 fi
-# BIRD (kernel protocol with persist) leftovers inside our own block.
-ip -4 route show table main root "$cidr" proto bird | awk '/^[^ \\t]/{print ($1 ~ /^(unicast|blackhole|unreachable|prohibit|throw)$/) ? $2 : $1}' | sort -u |
-  while read -r prefix; do
-    while ip route del "$prefix" table main proto bird 2>/dev/null; do :; done
-  done
+remove_bird_routes root "$cidr"
 if [ -n "$orig" ]; then echo "$orig" > /proc/sys/net/ipv4/ip_forward; fi
 echo end=ok`;
 
-const schema = resourceSchemas.calico_node;
+interface NodeView {
+  ipForward: string;
+  /** `ip route get 169.254.1.1` as a route; undefined when the host has no route to it. */
+  gatewayRoute?: Route;
+}
+
+/** What the node's read needs beyond the host-wide routes and addresses. */
+export const nodeSection: SnapshotSection<NodeView> = {
+  name: 'node',
+  script: `part ip_forward; cat /proc/sys/net/ipv4/ip_forward
+part gateway; ip -4 -o route get ${POD_GATEWAY} 2>/dev/null || true`,
+  parse(body) {
+    const parts = splitParts(body);
+    return { ipForward: (parts.get('ip_forward') ?? '').trim(), gatewayRoute: parseRoutes(parts.get('gateway') ?? '')[0] };
+  },
+};
+
+export const nodeSections = [nodeSection, mainRoutesSection, hostAddressesSection] as const;
+
+function isOurBlackhole(r: Route): boolean {
+  return r.type === 'blackhole' && r.proto === OUR_ROUTE_PROTO;
+}
+
+type NodeFacts = Pick<NodeState, keyof typeof DESIRED_FACTS>;
+
+/** What read reports: the same checks apply makes (GATEWAY_PROBE, the address test). */
+export function nodeFacts(s: HostSnapshot, cidr: string, address: string): NodeFacts {
+  const node = s.get(nodeSection);
+  return {
+    ip_forward: node.ipForward || null,
+    blackhole_route: routesFor(s.get(mainRoutesSection), cidr).some(isOurBlackhole),
+    gateway_route: isUplink(node.gatewayRoute?.dev),
+    address_assigned: s.get(hostAddressesSection).some((a) => a.address === address),
+  };
+}
+
+/** The inputs apply needs, checked again (states and import ids bypass validate()). */
+function checkedInputs(obj: NodeInputs): { name: string; address: string; cidr: string } {
+  return {
+    name: requireValid(obj.name, 'name', isNodeName),
+    address: requireValid(obj.address, 'address', isIpv4),
+    cidr: requireValid(obj.pod_cidr, 'pod_cidr', isIpv4Cidr),
+  };
+}
+
+/** Applies the node settings; returns ip_forward as it was before. */
+async function applyNode(planned: NodeInputs, ctx: Ctx): Promise<string | null> {
+  const { name, address, cidr } = checkedInputs(planned);
+  const host = ctx.provider.hosts.hostFor(planned.ssh, name);
+  const doing = 'apply the node settings';
+  const result = await runOn(host, name, scriptWithVars({ cidr, address, node: name }, APPLY_BODY), { signal: ctx.signal, doing });
+  if (result.code === GATEWAY_EXIT) throw new ProviderError(result.stderr.trim(), { attribute: ['name'] });
+  if (result.code === ADDRESS_EXIT) throw new ProviderError(result.stderr.trim(), { attribute: ['address'] });
+  if (result.code !== 0) {
+    throw new ProviderError(`Failed to ${doing} on node ${name}`, { detail: result.stderr.trim() || `exit code ${result.code}` });
+  }
+  return parseFacts(result.stdout, name).get('before_ip_forward') ?? null;
+}
 
 export const nodeHandler: ResourceHandler<CalicoProviderState> = {
   typeName: 'calico_node',
@@ -74,38 +146,44 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
   },
 
   plan(req: PlanRequest): PlanResult {
-    const p = { ...req.proposed };
-    p.id = req.config.name ?? Unknown;
-    p.ip_forward = '1';
-    p.blackhole_route = true;
-    p.gateway_route = true;
-    p.original_ip_forward = req.prior ? req.prior.original_ip_forward : Unknown;
-    return { planned: p };
+    return {
+      planned: {
+        ...req.proposed,
+        ...DESIRED_FACTS,
+        id: req.config.name ?? Unknown,
+        original_ip_forward: req.prior ? req.prior.original_ip_forward : Unknown,
+      },
+    };
   },
 
-  async create(planned, ctx) {
-    const before = await apply(planned, ctx);
-    return { ...planned, id: planned.name, ip_forward: '1', blackhole_route: true, gateway_route: true, original_ip_forward: before };
+  async create(plannedValue, ctx) {
+    const planned = knownInputs(schema.block, plannedValue);
+    const before = await applyNode(planned, ctx);
+    const state: NodeState = { ...planned, ...DESIRED_FACTS, id: planned.name, original_ip_forward: before };
+    return asObjectValue(state);
   },
 
-  async update(prior, planned, ctx) {
-    await apply(planned, ctx);
+  async update(priorValue, plannedValue, ctx) {
+    const prior = knownValues(schema.block, priorValue);
+    const planned = knownInputs(schema.block, plannedValue);
+    await applyNode(planned, ctx);
     // The value before the FIRST apply stays the one destroy restores.
-    const original = prior.original_ip_forward ?? null;
-    return { ...planned, id: planned.name, ip_forward: '1', blackhole_route: true, gateway_route: true, original_ip_forward: original };
+    const state: NodeState = { ...planned, ...DESIRED_FACTS, id: planned.name, original_ip_forward: prior.original_ip_forward };
+    return asObjectValue(state);
   },
 
-  async read(state, ctx) {
-    const name = requireString(state, 'name', isNodeName);
-    const cidr = requireString(state, 'pod_cidr', isIpv4Cidr);
-    return { ...state, ...nodeFacts(await snapshotOf(state, name, ctx), cidr) };
+  async read(stateValue, ctx) {
+    const state = knownValues(schema.block, stateValue);
+    const { name, address, cidr } = checkedInputs(state);
+    const refreshed: NodeState = { ...state, ...nodeFacts(await snapshotOf(state.ssh, name, ctx), cidr, address) };
+    return asObjectValue(refreshed);
   },
 
-  async delete(prior, ctx) {
-    const name = requireString(prior, 'name', isNodeName);
-    const cidr = requireString(prior, 'pod_cidr', isIpv4Cidr);
-    const orig = typeof prior.original_ip_forward === 'string' && /^[01]$/.test(prior.original_ip_forward) ? prior.original_ip_forward : '';
-    const host = ctx.provider.hosts.hostFor(sshBlockOf(prior), name);
+  async delete(priorValue, ctx) {
+    const prior = knownValues(schema.block, priorValue);
+    const { name, cidr } = checkedInputs(prior);
+    const orig = prior.original_ip_forward !== null && /^[01]$/.test(prior.original_ip_forward) ? prior.original_ip_forward : '';
+    const host = ctx.provider.hosts.hostFor(prior.ssh, name);
     await runChecked(host, name, scriptWithVars({ cidr, orig }, DELETE_BODY), { signal: ctx.signal, doing: 'remove the node settings' });
   },
 
@@ -113,20 +191,21 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
     const { subject: name, ssh } = parseImportId(id, '<node>@[user@]host[:port]');
     const problem = isNodeName(name);
     if (problem) throw new ProviderError(`Invalid node name in import id "${id}"`, { detail: problem });
-    const shell: ObjectValue = { name, ssh };
-    const sshHost = ssh.host as string;
-    const snapshot = await snapshotOf(shell, name, ctx);
-    const podCidr = snapshot.routes.find(isOurBlackhole)?.prefix;
+    const snapshot = await snapshotOf(ssh, name, ctx);
+    const podCidr = snapshot.get(mainRoutesSection).find(isOurBlackhole)?.prefix;
     if (!podCidr) {
       throw new ProviderError(`Cannot import calico_node ${name}`, {
         detail: `node ${name} has no blackhole route created by this provider (proto ${OUR_ROUTE_PROTO}), so its pod_cidr is unknown`,
       });
     }
     // The node's address: the one we connect to if the host owns it, else its uplink source.
-    const local = snapshot.addresses.some((a) => a.address === sshHost);
-    const address = local ? sshHost : snapshot.gatewayRoute?.src || null;
-    const facts = nodeFacts(snapshot, podCidr);
-    return {
+    const local = snapshot.get(hostAddressesSection).some((a) => a.address === ssh.host);
+    const address = local ? ssh.host : snapshot.get(nodeSection).gatewayRoute?.src;
+    if (!address) {
+      throw new ProviderError(`Cannot import calico_node ${name}`, { detail: `cannot tell node ${name}'s address: it holds neither ${ssh.host} nor a route to ${POD_GATEWAY}` });
+    }
+    const facts = nodeFacts(snapshot, podCidr, address);
+    const state: NodeState = {
       id: name,
       name,
       address,
@@ -136,36 +215,6 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
       original_ip_forward: facts.ip_forward,
       ssh,
     };
+    return asObjectValue(state);
   },
 };
-
-function isOurBlackhole(r: Route): boolean {
-  return r.type === 'blackhole' && r.proto === OUR_ROUTE_PROTO;
-}
-
-/** What read reports, from the host's snapshot; the same probe as GATEWAY_PROBE in apply. */
-export function nodeFacts(s: HostSnapshot, cidr: string): { ip_forward: string | null; blackhole_route: boolean; gateway_route: boolean } {
-  const dev = s.gatewayRoute?.dev ?? '';
-  return {
-    ip_forward: s.ipForward || null,
-    blackhole_route: routesFor(s.routes, cidr).some(isOurBlackhole),
-    gateway_route: dev !== '' && dev !== 'lo' && !dev.startsWith('cali'),
-  };
-}
-
-/** Applies the node settings; returns ip_forward as it was before. */
-async function apply(planned: ObjectValue, ctx: Ctx): Promise<string | null> {
-  const name = requireString(planned, 'name', isNodeName);
-  requireString(planned, 'address', isIpv4);
-  const cidr = requireString(planned, 'pod_cidr', isIpv4Cidr);
-  const host = ctx.provider.hosts.hostFor(sshBlockOf(planned), name);
-  const doing = 'apply the node settings';
-  const result = await runOn(host, name, scriptWithVars({ cidr, node: name }, APPLY_BODY), { signal: ctx.signal, doing });
-  if (result.code === GATEWAY_EXIT) {
-    throw new ProviderError(result.stderr.trim(), { attribute: ['name'] });
-  }
-  if (result.code !== 0) {
-    throw new ProviderError(`Failed to ${doing} on node ${name}`, { detail: result.stderr.trim() || `exit code ${result.code}` });
-  }
-  return parseFacts(result.stdout, name).get('before_ip_forward') ?? null;
-}

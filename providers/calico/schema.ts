@@ -13,17 +13,20 @@
  */
 
 import type { NestedBlockSchema, ResourceSchema } from '../runtime/schema';
+import type { BlockValues } from '../runtime/typed';
+import { packageVersion } from '../package-root';
 
 export const PROVIDER_SOURCE = 'registry.terraform.io/cdktf-calico/calico';
 export const PROVIDER_SHORT_SOURCE = 'cdktf-calico/calico';
 export const PROVIDER_LOCAL_NAME = 'calico';
-export const PROVIDER_VERSION = '0.1.0';
+/** The npm package's version: one package, one provider version. */
+export const PROVIDER_VERSION = packageVersion();
 
 /**
  * How the provider reaches a host. Shared by every resource that lives on a node. (Named `ssh`:
  * `connection` is reserved in Terraform resource blocks for provisioners.)
  */
-const sshBlock = {
+export const sshBlock = {
   nesting: 'single',
   required: true,
   block: {
@@ -64,6 +67,9 @@ const sshBlock = {
   },
 } as const satisfies NestedBlockSchema;
 
+/** A resource's `ssh` block as handlers see it. */
+export type SshBlock = BlockValues<typeof sshBlock.block>;
+
 export const providerConfigSchema = {
   version: 0,
   description: 'Calico-style BGP pod networking applied to hosts over SSH.',
@@ -96,7 +102,9 @@ export const resourceSchemas = {
         address: {
           type: 'string',
           required: true,
-          description: 'Host IPv4 address (router id, BGP source).',
+          description:
+            'Host IPv4 address: the router id and BGP source. Apply refuses a host that does not ' +
+            'hold it, so an inventory that points a node at the wrong host is caught.',
         },
         pod_cidr: {
           type: 'string',
@@ -119,6 +127,11 @@ export const resourceSchemas = {
           computed: true,
           description:
             'Fact: the host has a route to 169.254.1.1 (without one proxy ARP stays silent).',
+        },
+        address_assigned: {
+          type: 'bool',
+          computed: true,
+          description: 'Fact: an interface of the host holds `address`.',
         },
         original_ip_forward: {
           type: 'string',

@@ -1,98 +1,10 @@
 /**
- * Input checks. Every value that reaches a remote shell passes one of these first (and is then
- * quoted anyway); validate() reports failures as diagnostics on the offending attribute, and the
- * handlers re-check at apply time because import ids and states bypass validate().
+ * validate() for the Calico resources: the shared checks (rules/checks.ts) reported as
+ * diagnostics on the offending attribute. Unknown and null values are skipped here; the handlers
+ * check again at apply, because import ids and states bypass validate().
  */
 import { AttributePath, Diagnostic, ObjectValue, ProviderError, Unknown, Value } from '../runtime/resource';
-
-/** Returns a description of what is wrong, or null when the value is fine. */
-export type Check = (value: string) => string | null;
-
-const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
-const IPV4 = new RegExp(`^${OCTET}(\\.${OCTET}){3}$`);
-
-export function ipv4ToInt(ip: string): number {
-  return ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
-}
-
-export const isIpv4: Check = (v) => (IPV4.test(v) ? null : `"${v}" is not an IPv4 address`);
-
-export const isPodIp: Check = (v) => {
-  const bad = isIpv4(v);
-  if (bad) return bad;
-  if (v === '169.254.1.1') return '169.254.1.1 is the pods\' gateway and cannot be a pod IP';
-  if (v === '0.0.0.0' || v === '255.255.255.255') return `"${v}" cannot be a pod IP`;
-  return null;
-};
-
-export const isIpv4Cidr: Check = (v) => {
-  const m = /^([^/]+)\/([0-9]{1,2})$/.exec(v);
-  if (!m || isIpv4(m[1]) || Number(m[2]) > 32) return `"${v}" is not an IPv4 CIDR (a.b.c.d/len)`;
-  const len = Number(m[2]);
-  const hostBits = len === 32 ? 0 : ipv4ToInt(m[1]) % 2 ** (32 - len);
-  if (hostBits !== 0) return `"${v}" has host bits set; the network address is required`;
-  return null;
-};
-
-/** Node names appear in import ids (split on "/", ":" and "@") and in messages. */
-export const isNodeName: Check = (v) =>
-  /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(v)
-    ? null
-    : `"${v}" is not a valid node name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63)`;
-
-/** Workload names become network namespace names (a file under /run/netns). */
-export const isWorkloadName: Check = (v) =>
-  /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(v)
-    ? null
-    : `"${v}" is not a valid workload name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63)`;
-
-export const isAbsolutePath: Check = (v) => {
-  if (!v.startsWith('/')) return `"${v}" is not an absolute path`;
-  if (/[\0\n\r]/.test(v)) return 'the path contains a control character';
-  if (v.split('/').some((seg) => seg === '..' || seg === '.')) return `"${v}" contains "." or ".." segments`;
-  if (v.endsWith('/')) return `"${v}" names a directory`;
-  return null;
-};
-
-export const isHostName: Check = (v) =>
-  /^[A-Za-z0-9]([A-Za-z0-9.:_-]{0,252})$/.test(v) ? null : `"${v}" is not a host name or address`;
-
-export const isUserName: Check = (v) =>
-  /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/.test(v) ? null : `"${v}" is not a valid user name`;
-
-export const isEnvVarName: Check = (v) =>
-  /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? null : `"${v}" is not an environment variable name`;
-
-export const isNonEmpty: Check = (v) => (v.length > 0 && !v.includes('\0') ? null : 'must not be empty');
-
-export function inRange(min: number, max: number): (v: number) => string | null {
-  return (v) => (Number.isInteger(v) && v >= min && v <= max ? null : `${v} is not an integer in ${min}..${max}`);
-}
-
-/** Collects diagnostics for one object; Unknown and null values are skipped (checked at apply). */
-export class DiagnosticCollector {
-  readonly diagnostics: Diagnostic[] = [];
-
-  string(obj: ObjectValue | null, path: AttributePath, check: Check): void {
-    const value = lookup(obj, path);
-    if (value === null || value === Unknown || value === undefined) return;
-    const problem = typeof value === 'string' ? check(value) : 'must be a string';
-    if (problem) this.diagnostics.push({ severity: 'error', summary: `Invalid ${path.join('.')}`, detail: problem, attribute: path });
-  }
-
-  number(obj: ObjectValue | null, path: AttributePath, check: (v: number) => string | null): void {
-    const value = lookup(obj, path);
-    if (value === null || value === Unknown || value === undefined) return;
-    const problem = typeof value === 'number' ? check(value) : 'must be a number';
-    if (problem) this.diagnostics.push({ severity: 'error', summary: `Invalid ${path.join('.')}`, detail: problem, attribute: path });
-  }
-
-  /** Throws the first problem (apply-time guard). */
-  throwIfAny(): void {
-    const first = this.diagnostics[0];
-    if (first) throw new ProviderError(first.summary, { detail: first.detail, attribute: first.attribute });
-  }
-}
+import { Check, isEnvVarName, isHostName, isNonEmpty, isPort, isUserName } from '../../rules/checks';
 
 function lookup(obj: ObjectValue | null, path: AttributePath): Value | undefined {
   let cur: Value | undefined = obj;
@@ -103,12 +15,40 @@ function lookup(obj: ObjectValue | null, path: AttributePath): Value | undefined
   return cur;
 }
 
+/** Collects diagnostics for one object. */
+export class DiagnosticCollector {
+  readonly diagnostics: Diagnostic[] = [];
+
+  string(obj: ObjectValue | null, path: AttributePath, check: Check): void {
+    const value = lookup(obj, path);
+    if (value === null || value === Unknown || value === undefined) return;
+    this.report(path, typeof value === 'string' ? check(value) : 'must be a string');
+  }
+
+  number(obj: ObjectValue | null, path: AttributePath, check: (v: number) => string | null): void {
+    const value = lookup(obj, path);
+    if (value === null || value === Unknown || value === undefined) return;
+    this.report(path, typeof value === 'number' ? check(value) : 'must be a number');
+  }
+
+  private report(path: AttributePath, problem: string | null): void {
+    if (problem) this.diagnostics.push({ severity: 'error', summary: `Invalid ${path.join('.')}`, detail: problem, attribute: path });
+  }
+}
+
 /** Checks of the shared `ssh` block. */
 export function checkSshBlock(c: DiagnosticCollector, obj: ObjectValue | null): void {
   c.string(obj, ['ssh', 'host'], isHostName);
-  c.number(obj, ['ssh', 'port'], inRange(1, 65535));
+  c.number(obj, ['ssh', 'port'], isPort);
   c.string(obj, ['ssh', 'user'], isUserName);
   c.string(obj, ['ssh', 'private_key_path'], isNonEmpty);
   c.string(obj, ['ssh', 'passphrase_env'], isEnvVarName);
   c.string(obj, ['ssh', 'known_hosts_path'], isNonEmpty);
+}
+
+/** An apply-time check of a value validate() may not have seen; throws on the attribute. */
+export function requireValid<T extends string | number>(value: T, attribute: string, check: (v: T) => string | null): T {
+  const problem = check(value);
+  if (problem) throw new ProviderError(`Invalid ${attribute}`, { detail: problem, attribute: attribute.split('.') });
+  return value;
 }

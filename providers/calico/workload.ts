@@ -6,19 +6,23 @@
  * Apply is one idempotent script that checks each piece and (re)creates only what is missing,
  * so any partial drift (netns deleted, sysctl flipped, route removed) is repaired in place.
  */
-import { ObjectValue, PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown } from '../runtime/resource';
-import { resourceSchemas } from './schema';
-import { CalicoProviderState, parseFacts, runChecked, sshBlockOf } from './hosts';
-import { HostSnapshot, routesFor, snapshotOf } from './host-snapshot';
+import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown, Value } from '../runtime/resource';
+import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
+import { isMtu, isNodeName, isPodIp, isWorkloadName } from '../../rules/checks';
+import { POD_GATEWAY, WORKLOAD_MTU } from '../../rules/constants';
+import { CalicoProviderState, parseFacts, runChecked } from './hosts';
+import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
 import { parseImportId } from './import-id';
-import { DEFAULT_MTU, FOREIGN_ROUTES_FN, HOST_VETH_MAC, hostInterfaceName, OUR_ROUTE_PROTO, POD_GATEWAY, tempPeerName } from './names';
-import { scriptWithVars } from './quote';
-import { checkSshBlock, DiagnosticCollector, inRange, isNodeName, isPodIp, isWorkloadName } from './validate';
-import { optionalNumber, requireString } from './values';
+import { Address, hostLinksSection, Link, mainRoutesSection, parseAddresses, parseLinks, parseRoutes, Route, routesFor } from './ip-output';
+import { HOST_VETH_MAC, hostInterfaceName, OUR_ROUTE_PROTO, tempPeerName } from './names';
+import { resourceSchemas } from './schema';
+import { FOREIGN_ROUTES_FN, scriptWithVars } from './script';
+import { checkSshBlock, DiagnosticCollector, requireValid } from './validate';
 
 type Ctx = ResourceContext<CalicoProviderState>;
-
-const checkMtu = inRange(68, 65535);
+const schema = resourceSchemas.calico_workload;
+type WorkloadState = BlockValues<typeof schema.block>;
+type WorkloadInputs = InputValues<typeof schema.block>;
 
 /**
  * Shell helpers for apply. `peer_ok` holds when the host veth exists and its peer is eth0
@@ -89,11 +93,17 @@ interface Workload {
   tmp: string;
 }
 
-function workloadOf(obj: ObjectValue): Workload {
-  const node = requireString(obj, 'node_name', isNodeName);
-  const ns = requireString(obj, 'name', isWorkloadName);
-  const ip = typeof obj.ip === 'string' ? requireString(obj, 'ip', isPodIp) : '';
+/** The workload's names on the host, from its inputs (checked again: states bypass validate()). */
+function workloadOf(obj: WorkloadInputs): Workload {
+  const node = requireValid(obj.node_name, 'node_name', isNodeName);
+  const ns = requireValid(obj.name, 'name', isWorkloadName);
+  const ip = requireValid(obj.ip, 'ip', isPodIp);
   return { node, ns, ip, hif: hostInterfaceName(node, ns), tmp: tempPeerName(node, ns) };
+}
+
+/** The id: one place, for plan, apply and import. */
+function workloadId(node: string, name: string): string {
+  return `${node}/${name}`;
 }
 
 /** The desired facts: what apply establishes and what plan announces. */
@@ -106,36 +116,104 @@ const DESIRED_FACTS = {
   host_route: true,
 } as const;
 
-async function applyWorkload(planned: ObjectValue, ctx: Ctx): Promise<ObjectValue> {
+interface NamespaceView {
+  links: Link[];
+  addresses: Address[];
+  routes: Route[];
+}
+
+interface WorkloadsView {
+  /** proxy_arp and proxy_delay of every cali* interface ("" when unreadable). */
+  proxySysctls: Map<string, { proxyArp: string; proxyDelay: string }>;
+  /** Every namespace under /run/netns whose name could be a workload's, by name. */
+  namespaces: Map<string, NamespaceView>;
+}
+
+/**
+ * Host-side sysctls of every workload veth and the inside of every namespace. A namespace that
+ * vanishes mid-read reads as empty (its workload then shows as drifted). Names that no workload
+ * can have are skipped: a foreign namespace name must not be able to forge our answer's framing.
+ */
+export const workloadsSection: SnapshotSection<WorkloadsView> = {
+  name: 'workloads',
+  script: `part sysctls
+for d in /proc/sys/net/ipv4/conf/cali*; do
+  [ -d "$d" ] || continue
+  i=\${d##*/}
+  printf '%s %s %s\\n' "$i" "$(cat "$d/proxy_arp" 2>/dev/null || true)" "$(cat "/proc/sys/net/ipv4/neigh/$i/proxy_delay" 2>/dev/null || true)"
+done
+for f in /run/netns/*; do
+  [ -e "$f" ] || continue
+  ns=\${f##*/}
+  case "$ns" in *[!A-Za-z0-9_.-]*) continue ;; esac
+  part "links $ns"; ip -n "$ns" -o link show 2>/dev/null || true
+  part "addresses $ns"; ip -n "$ns" -4 -o addr show 2>/dev/null || true
+  part "routes $ns"; ip -n "$ns" -4 route show 2>/dev/null || true
+done`,
+  parse(body) {
+    const proxySysctls = new Map<string, { proxyArp: string; proxyDelay: string }>();
+    const namespaces = new Map<string, NamespaceView>();
+    for (const [label, text] of splitParts(body)) {
+      if (label === 'sysctls') {
+        for (const line of text.split('\n')) {
+          const [dev, proxyArp = '', proxyDelay = ''] = line.split(' ');
+          if (dev) proxySysctls.set(dev, { proxyArp, proxyDelay });
+        }
+        continue;
+      }
+      const m = /^(links|addresses|routes) (.+)$/.exec(label);
+      if (!m) continue;
+      const view = namespaces.get(m[2]) ?? { links: [], addresses: [], routes: [] };
+      if (m[1] === 'links') view.links = parseLinks(text);
+      else if (m[1] === 'addresses') view.addresses = parseAddresses(text);
+      else view.routes = parseRoutes(text);
+      namespaces.set(m[2], view);
+    }
+    return { proxySysctls, namespaces };
+  },
+};
+
+export const workloadSections = [workloadsSection, mainRoutesSection, hostLinksSection] as const;
+
+async function applyWorkload(planned: WorkloadInputs, ctx: Ctx): Promise<WorkloadState> {
   const w = workloadOf(planned);
-  const mtu = optionalNumber(planned, 'mtu') ?? DEFAULT_MTU;
-  const bad = checkMtu(mtu);
-  if (bad) throw new ProviderError('Invalid mtu', { detail: bad, attribute: ['mtu'] });
-  const host = ctx.provider.hosts.hostFor(sshBlockOf(planned), w.node);
+  const mtu = requireValid(planned.mtu ?? WORKLOAD_MTU.default, 'mtu', isMtu);
+  const host = ctx.provider.hosts.hostFor(planned.ssh, w.node);
   const vars = { node: w.node, ns: w.ns, ip: w.ip, hif: w.hif, tmp: w.tmp, mtu: String(mtu) };
   const out = await runChecked(host, w.node, scriptWithVars(vars, APPLY_BODY), { signal: ctx.signal, doing: `set up workload ${w.ns}` });
   parseFacts(out, w.node);
-  return { ...planned, id: `${w.node}/${w.ns}`, host_interface: w.hif, ...DESIRED_FACTS };
+  return { ...planned, id: workloadId(w.node, w.ns), host_interface: w.hif, ...DESIRED_FACTS };
 }
 
 /**
  * What read reports, from the host's snapshot: the same checks apply makes before it repairs
- * (a missing netns is drift, not absence).
+ * (a missing netns is drift, not absence; a host veth whose peer is not our eth0 is rebuilt).
  */
-export function workloadFacts(s: HostSnapshot, w: Pick<Workload, 'ns' | 'ip' | 'hif'>): ObjectValue {
-  const ns = s.namespaces.get(w.ns);
-  const hostVeth = s.links.some((l) => l.name === w.hif);
-  const eth0Up = ns?.links.some((l) => l.name === 'eth0' && l.flags.includes('UP')) ?? false;
+export function workloadFacts(s: HostSnapshot, w: Pick<Workload, 'ns' | 'ip' | 'hif'>): Pick<WorkloadState, keyof typeof DESIRED_FACTS> {
+  const { namespaces, proxySysctls } = s.get(workloadsSection);
+  const ns = namespaces.get(w.ns);
+  const hostVeth = s.get(hostLinksSection).find((l) => l.name === w.hif);
+  const eth0 = ns?.links.find((l) => l.name === 'eth0');
+  // peer_ok in APPLY_BODY: each end of the pair names the other's ifindex, and the host end
+  // names our namespace when iproute2 shows it.
+  const pairedWithHostVeth =
+    hostVeth !== undefined &&
+    eth0 !== undefined &&
+    hostVeth.peerIndex === eth0.index &&
+    eth0.peerIndex === hostVeth.index &&
+    (hostVeth.peerNetns === undefined || hostVeth.peerNetns === w.ns);
+  const eth0Up = eth0?.flags.includes('UP') ?? false;
   const podAddress = ns?.addresses.some((a) => a.dev === 'eth0' && a.address === w.ip && a.prefixLength === 32) ?? false;
   const nsRoutes = ns?.routes ?? [];
   const gatewayRoute = routesFor(nsRoutes, POD_GATEWAY).some((r) => r.dev === 'eth0' && r.scope === 'link');
   const defaultRoute = routesFor(nsRoutes, 'default').some((r) => r.via === POD_GATEWAY && r.dev === 'eth0');
   const hostRoute =
-    hostVeth && routesFor(s.routes, `${w.ip}/32`).some((r) => r.type === 'unicast' && r.dev === w.hif && r.scope === 'link' && r.proto === OUR_ROUTE_PROTO);
-  const sysctls = hostVeth ? s.proxySysctls.get(w.hif) : undefined;
+    hostVeth !== undefined &&
+    routesFor(s.get(mainRoutesSection), `${w.ip}/32`).some((r) => r.type === 'unicast' && r.dev === w.hif && r.scope === 'link' && r.proto === OUR_ROUTE_PROTO);
+  const sysctls = hostVeth ? proxySysctls.get(w.hif) : undefined;
   return {
     netns_present: ns !== undefined,
-    pod_interface: eth0Up && podAddress,
+    pod_interface: pairedWithHostVeth && eth0Up && podAddress,
     pod_routes: gatewayRoute && defaultRoute,
     host_route: hostRoute,
     proxy_arp: sysctls?.proxyArp || null,
@@ -145,44 +223,53 @@ export function workloadFacts(s: HostSnapshot, w: Pick<Workload, 'ns' | 'ip' | '
 
 /** For import: the /32 on the namespace's eth0. */
 function podIpIn(s: HostSnapshot, ns: string): string | undefined {
-  return s.namespaces.get(ns)?.addresses.find((a) => a.dev === 'eth0' && a.prefixLength === 32)?.address;
+  return s.get(workloadsSection).namespaces.get(ns)?.addresses.find((a) => a.dev === 'eth0' && a.prefixLength === 32)?.address;
 }
 
 export const workloadHandler: ResourceHandler<CalicoProviderState> = {
   typeName: 'calico_workload',
-  schema: resourceSchemas.calico_workload,
+  schema,
 
   validate(config) {
     const c = new DiagnosticCollector();
     c.string(config, ['node_name'], isNodeName);
     c.string(config, ['name'], isWorkloadName);
     c.string(config, ['ip'], isPodIp);
-    c.number(config, ['mtu'], checkMtu);
+    c.number(config, ['mtu'], isMtu);
     checkSshBlock(c, config);
     return c.diagnostics;
   },
 
   plan(req: PlanRequest): PlanResult {
-    const p: ObjectValue = { ...req.proposed, ...DESIRED_FACTS };
-    const { node_name: node, name } = req.config;
+    const node: Value = req.config.node_name;
+    const name: Value = req.config.name;
     const known = typeof node === 'string' && typeof name === 'string';
-    p.id = known ? `${node}/${name}` : Unknown;
-    p.host_interface = known ? hostInterfaceName(node, name) : Unknown;
-    return { planned: p };
+    return {
+      planned: {
+        ...req.proposed,
+        ...DESIRED_FACTS,
+        id: known ? workloadId(node, name) : Unknown,
+        host_interface: known ? hostInterfaceName(node, name) : Unknown,
+      },
+    };
   },
 
-  create: (planned, ctx) => applyWorkload(planned, ctx),
-  update: (_prior, planned, ctx) => applyWorkload(planned, ctx),
+  create: async (planned, ctx) => asObjectValue(await applyWorkload(knownInputs(schema.block, planned), ctx)),
+  update: async (_prior, planned, ctx) => asObjectValue(await applyWorkload(knownInputs(schema.block, planned), ctx)),
 
-  async read(state, ctx) {
+  async read(stateValue, ctx) {
     // A missing netns is drift, not absence: the facts say what is gone and apply rebuilds it.
+    const state = knownValues(schema.block, stateValue);
     const w = workloadOf(state);
-    return { ...state, host_interface: w.hif, ...workloadFacts(await snapshotOf(state, w.node, ctx), w) };
+    const snapshot = await snapshotOf(state.ssh, w.node, ctx);
+    const refreshed: WorkloadState = { ...state, host_interface: w.hif, ...workloadFacts(snapshot, w) };
+    return asObjectValue(refreshed);
   },
 
-  async delete(prior, ctx) {
+  async delete(priorValue, ctx) {
+    const prior = knownValues(schema.block, priorValue);
     const w = workloadOf(prior);
-    const host = ctx.provider.hosts.hostFor(sshBlockOf(prior), w.node);
+    const host = ctx.provider.hosts.hostFor(prior.ssh, w.node);
     const vars = { ns: w.ns, ip: w.ip, hif: w.hif, tmp: w.tmp };
     await runChecked(host, w.node, scriptWithVars(vars, DELETE_BODY), { signal: ctx.signal, doing: `remove workload ${w.ns}` });
   },
@@ -195,8 +282,7 @@ export const workloadHandler: ResourceHandler<CalicoProviderState> = {
     const name = subject.slice(slash + 1);
     const bad = slash < 0 ? 'missing "/<workload>"' : (isNodeName(node) ?? isWorkloadName(name));
     if (bad) throw new ProviderError(`Invalid import id "${id}"`, { detail: `${bad}; expected ${format}` });
-    const shell: ObjectValue = { node_name: node, name, ip: null, ssh };
-    const snapshot = await snapshotOf(shell, node, ctx);
+    const snapshot = await snapshotOf(ssh, node, ctx);
     const ip = podIpIn(snapshot, name);
     if (!ip) {
       throw new ProviderError(`Cannot import workload ${name} on node ${node}`, {
@@ -204,7 +290,16 @@ export const workloadHandler: ResourceHandler<CalicoProviderState> = {
       });
     }
     const hif = hostInterfaceName(node, name);
-    const state: ObjectValue = { id: `${node}/${name}`, node_name: node, name, ip, mtu: null, host_interface: hif, ssh };
-    return { ...state, ...workloadFacts(snapshot, { ns: name, ip, hif }) };
+    const state: WorkloadState = {
+      id: workloadId(node, name),
+      node_name: node,
+      name,
+      ip,
+      mtu: null,
+      host_interface: hif,
+      ssh,
+      ...workloadFacts(snapshot, { ns: name, ip, hif }),
+    };
+    return asObjectValue(state);
   },
 };

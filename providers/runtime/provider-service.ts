@@ -47,7 +47,7 @@ export class ProviderService<P> {
   }
 
   private ctx(): ResourceContext<P> {
-    return { signal: this.stop.signal, provider: this.configured as P, log: this.log };
+    return { signal: this.stop.signal, provider: this.configured as P, log: this.log, warn: (summary, o) => this.log.warn(summary, { detail: o?.detail }) };
   }
 
   /** Every RPC, keyed by name, for the gRPC server. */

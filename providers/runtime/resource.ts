@@ -65,6 +65,8 @@ export interface ResourceContext<P = unknown> {
   /** Whatever the provider's configure() returned. */
   provider: P;
   log: Logger;
+  /** A warning for the user: Terraform shows it with the result of this call. */
+  warn(summary: string, options?: { detail?: string; attribute?: AttributePath }): void;
 }
 
 export interface PlanRequest {

@@ -284,6 +284,22 @@ test('a node without a default route fails with an actionable message and change
   expect(read).toMatchObject({ gateway_route: false, blackhole_route: false, ip_forward: '0' });
 });
 
+test('a node declared with an address its host does not hold is refused on that attribute and changes nothing', async () => {
+  // n1's address is right; the inventory says the node is 198.18.210.77, which no interface holds.
+  const wrong = fullConfig(nodeHandler, { name: 't4-n1', address: '198.18.210.77', pod_cidr: a.block }, { host: a.lab.address });
+  const blackholesBefore = (await a.lab.exec('ip -4 route show type blackhole')).stdout;
+  const attempt = apply(nodeHandler, wrong, a.node.state, ctx);
+  const err = (await attempt.catch((e) => e)) as ProviderError;
+  expect(err).toBeInstanceOf(ProviderError);
+  expect(err.message).toMatch(/t4-n1 does not hold its address 198\.18\.210\.77 on any interface/);
+  expect(err.options.attribute).toEqual(['address']);
+  expect((await a.lab.exec('ip -4 route show type blackhole')).stdout).toBe(blackholesBefore);
+  // A read with that address shows the fact false, so a plan shows the update it needs.
+  const read = await nodeHandler.read({ ...a.node.state!, address: '198.18.210.77' }, contextFor(resolverFor(hosts)));
+  expect(read).toMatchObject({ address_assigned: false, blackhole_route: true });
+  expect((await nodeHandler.read(a.node.state!, contextFor(resolverFor(hosts))))!.address_assigned).toBe(true);
+});
+
 test('an unreachable node is an error naming the node, never a missing resource', async () => {
   const dead: RemoteHost = { label: 't4-gone (198.18.210.9)', run: () => Promise.reject(new Error('connect ECONNREFUSED 198.18.210.9:22')) };
   const deadCtx = contextFor(resolverFor(new Map([[a.lab.address, dead]])));

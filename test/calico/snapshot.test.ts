@@ -2,17 +2,30 @@
  * The host snapshot's parsing and the facts derived from it, on iproute2 output as it prints it
  * (the lab-backed handler tests check the same facts against real hosts).
  */
-import { hostInterfaceName } from '../../providers/calico';
-import { parseSnapshot, routesFor } from '../../providers/calico/host-snapshot';
-import { parseLinks, parseRoutes } from '../../providers/calico/ip-output';
-import { nodeFacts } from '../../providers/calico/node';
+import { hostInterfaceName, SNAPSHOT_SECTIONS } from '../../providers/calico';
+import { birdConfigSection } from '../../providers/calico/bird-config';
+import { parseSnapshot, snapshotScript } from '../../providers/calico/host-snapshot';
+import { mainRoutesSection, parseLinks, parseRoutes, routesFor } from '../../providers/calico/ip-output';
+import { nodeFacts, nodeSection } from '../../providers/calico/node';
 import { workloadFacts } from '../../providers/calico/workload';
 
 const hif = hostInterfaceName('n1', 'w1');
 const birdConf = 'router id 198.18.0.1;\n# ünïcode and a trailing blank line\n\n';
 
-function answer(over: Partial<Record<string, string>> = {}): string {
-  const sections: Record<string, string> = {
+/** The answer's pieces, as sections ("==> name") holding parts ("--> label"). */
+interface Pieces {
+  ip_forward?: string;
+  gateway?: string;
+  routes?: string;
+  addresses?: string;
+  links?: string;
+  sysctls?: string;
+  netns?: Record<string, { links: string; addresses: string; routes: string }>;
+  bird_config?: string;
+}
+
+function answer(over: Pieces = {}): string {
+  const p: Required<Pieces> = {
     ip_forward: '1',
     gateway: '169.254.1.1 via 198.18.0.254 dev eth0 src 198.18.0.1 uid 0 \\    cache ',
     routes: [
@@ -31,19 +44,39 @@ function answer(over: Partial<Record<string, string>> = {}): string {
       `7: ${hif}@if2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether ee:ee:ee:ee:ee:ee brd ff:ff:ff:ff:ff:ff link-netns w1`,
     ].join('\n'),
     sysctls: `${hif} 1 0`,
-    'netns-links w1': '2: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 5a:1b:00:00:00:01 brd ff:ff:ff:ff:ff:ff link-netnsid 0',
-    'netns-addresses w1': '2: eth0    inet 198.19.1.2/32 scope global eth0\\       valid_lft forever preferred_lft forever',
-    'netns-routes w1': 'default via 169.254.1.1 dev eth0 \n169.254.1.1 dev eth0 scope link ',
+    netns: {
+      w1: {
+        links: '2: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 5a:1b:00:00:00:01 brd ff:ff:ff:ff:ff:ff link-netnsid 0',
+        addresses: '2: eth0    inet 198.19.1.2/32 scope global eth0\\       valid_lft forever preferred_lft forever',
+        routes: 'default via 169.254.1.1 dev eth0 \n169.254.1.1 dev eth0 scope link ',
+      },
+    },
     bird_config: `present\n${Buffer.from(birdConf).toString('base64')}`,
     ...over,
-  };
-  const body = Object.entries(sections)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `==> ${k}\n${v}`)
-    .join('\n');
+  } as Required<Pieces>;
+  const netns = Object.entries(p.netns).flatMap(([ns, v]) => [`--> links ${ns}`, v.links, `--> addresses ${ns}`, v.addresses, `--> routes ${ns}`, v.routes]);
+  const lines = [
+    '==> node', '--> ip_forward', p.ip_forward, '--> gateway', p.gateway,
+    '==> main_routes', p.routes,
+    '==> addresses', p.addresses,
+    '==> workloads', '--> sysctls', p.sysctls, ...netns,
+    '==> links', p.links,
+    '==> bird_config', p.bird_config,
+    '==> end',
+  ];
   // A chatty ~/.bashrc on the host prints before our first section.
-  return `Welcome! pyenv says hi\n${body}\n==> end\n`;
+  return `Welcome! pyenv says hi\n${lines.join('\n')}\n`;
 }
+
+const parse = (text: string) => parseSnapshot(text, SNAPSHOT_SECTIONS, 'n1');
+const w1 = { ns: 'w1', ip: '198.19.1.2', hif };
+
+test('the snapshot script holds every section once, in the order they are declared, and ends with "end"', () => {
+  const script = snapshotScript(SNAPSHOT_SECTIONS);
+  const sections = [...script.matchAll(/^section (\S+)$/gm)].map((m) => m[1]);
+  expect(sections).toEqual([...SNAPSHOT_SECTIONS.map((s) => s.name), 'end']);
+  expect(new Set(sections).size).toBe(sections.length);
+});
 
 test('iproute2 lines parse into routes, links and prefixes as the kernel means them', () => {
   const routes = parseRoutes('198.19.1.2 dev cali0 proto 211 scope link \ndefault via 169.254.1.1 dev eth0 \nunreachable 10.0.0.0/8 proto bird \n');
@@ -61,10 +94,11 @@ test('iproute2 lines parse into routes, links and prefixes as the kernel means t
 });
 
 test('a snapshot yields the node and workload facts, and the exact bird.conf bytes', () => {
-  const s = parseSnapshot(answer(), 'n1');
-  expect(nodeFacts(s, '198.19.1.0/24')).toEqual({ ip_forward: '1', blackhole_route: true, gateway_route: true });
-  expect(nodeFacts(s, '198.19.9.0/24').blackhole_route).toBe(false);
-  expect(workloadFacts(s, { ns: 'w1', ip: '198.19.1.2', hif })).toEqual({
+  const s = parse(answer());
+  expect(nodeFacts(s, '198.19.1.0/24', '198.18.0.1')).toEqual({ ip_forward: '1', blackhole_route: true, gateway_route: true, address_assigned: true });
+  expect(nodeFacts(s, '198.19.9.0/24', '198.18.0.1').blackhole_route).toBe(false);
+  expect(nodeFacts(s, '198.19.1.0/24', '198.18.0.9').address_assigned).toBe(false);
+  expect(workloadFacts(s, w1)).toEqual({
     netns_present: true,
     pod_interface: true,
     pod_routes: true,
@@ -72,40 +106,58 @@ test('a snapshot yields the node and workload facts, and the exact bird.conf byt
     proxy_arp: '1',
     proxy_delay: '0',
   });
-  expect(s.birdConfig).toBe(birdConf);
+  expect(s.get(birdConfigSection)).toBe(birdConf);
   // The multipath route is one route; its nexthop lines are not routes of their own.
-  expect(s.routes.filter((r) => r.proto === 'bird').map((r) => r.prefix)).toEqual(['198.19.2.0/24', '198.19.3.0/24']);
+  expect(s.get(mainRoutesSection).filter((r) => r.proto === 'bird').map((r) => r.prefix)).toEqual(['198.19.2.0/24', '198.19.3.0/24']);
 });
 
 test('each kind of workload drift shows in its own fact', () => {
-  const noNetns = parseSnapshot(answer({ 'netns-links w1': undefined, 'netns-addresses w1': undefined, 'netns-routes w1': undefined }), 'n1');
-  expect(workloadFacts(noNetns, { ns: 'w1', ip: '198.19.1.2', hif })).toMatchObject({ netns_present: false, pod_interface: false, pod_routes: false });
+  const noNetns = parse(answer({ netns: {} }));
+  expect(workloadFacts(noNetns, w1)).toMatchObject({ netns_present: false, pod_interface: false, pod_routes: false });
 
-  const eth0Down = parseSnapshot(answer({ 'netns-links w1': '2: eth0@if7: <BROADCAST,MULTICAST> mtu 1500 state DOWN' }), 'n1');
-  expect(workloadFacts(eth0Down, { ns: 'w1', ip: '198.19.1.2', hif })).toMatchObject({ netns_present: true, pod_interface: false, pod_routes: true });
+  const ns = (over: Partial<{ links: string; addresses: string; routes: string }>) => ({
+    netns: {
+      w1: {
+        links: '2: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP',
+        addresses: '2: eth0    inet 198.19.1.2/32 scope global eth0',
+        routes: 'default via 169.254.1.1 dev eth0 \n169.254.1.1 dev eth0 scope link ',
+        ...over,
+      },
+    },
+  });
+  expect(workloadFacts(parse(answer(ns({}))), w1)).toMatchObject({ pod_interface: true, pod_routes: true });
 
-  const noDefault = parseSnapshot(answer({ 'netns-routes w1': '169.254.1.1 dev eth0 scope link ' }), 'n1');
-  expect(workloadFacts(noDefault, { ns: 'w1', ip: '198.19.1.2', hif }).pod_routes).toBe(false);
+  const eth0Down = parse(answer(ns({ links: '2: eth0@if7: <BROADCAST,MULTICAST> mtu 1500 state DOWN' })));
+  expect(workloadFacts(eth0Down, w1)).toMatchObject({ netns_present: true, pod_interface: false, pod_routes: true });
+
+  // eth0 is up with the pod IP, but it is the end of some other veth, not of our host veth.
+  const otherPeer = parse(answer(ns({ links: '3: eth0@if9: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP' })));
+  expect(workloadFacts(otherPeer, w1)).toMatchObject({ netns_present: true, pod_interface: false });
+
+  const noDefault = parse(answer(ns({ routes: '169.254.1.1 dev eth0 scope link ' })));
+  expect(workloadFacts(noDefault, w1).pod_routes).toBe(false);
 
   // A /32 to the pod that someone else added (no proto 211) is not our host route.
-  const foreignRoute = parseSnapshot(answer({ routes: `198.19.1.2 dev ${hif} scope link ` }), 'n1');
-  expect(workloadFacts(foreignRoute, { ns: 'w1', ip: '198.19.1.2', hif }).host_route).toBe(false);
+  const foreignRoute = parse(answer({ routes: `198.19.1.2 dev ${hif} scope link ` }));
+  expect(workloadFacts(foreignRoute, w1).host_route).toBe(false);
 
-  const noVeth = parseSnapshot(answer({ links: '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536', sysctls: '' }), 'n1');
-  expect(workloadFacts(noVeth, { ns: 'w1', ip: '198.19.1.2', hif })).toMatchObject({ host_route: false, proxy_arp: null, proxy_delay: null });
+  const noVeth = parse(answer({ links: '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536', sysctls: '' }));
+  expect(workloadFacts(noVeth, w1)).toMatchObject({ host_route: false, pod_interface: false, proxy_arp: null, proxy_delay: null });
 });
 
 test('node facts: no route to the pod gateway, or only through a workload veth, is not a gateway route', () => {
-  const none = parseSnapshot(answer({ gateway: '' }), 'n1');
-  expect(nodeFacts(none, '198.19.1.0/24').gateway_route).toBe(false);
-  const viaPod = parseSnapshot(answer({ gateway: `169.254.1.1 dev ${hif} src 198.18.0.1 uid 0 \\    cache ` }), 'n1');
-  expect(nodeFacts(viaPod, '198.19.1.0/24').gateway_route).toBe(false);
-  expect(parseSnapshot(answer({ ip_forward: '0' }), 'n1').ipForward).toBe('0');
+  const none = parse(answer({ gateway: '' }));
+  expect(nodeFacts(none, '198.19.1.0/24', '198.18.0.1').gateway_route).toBe(false);
+  const viaPod = parse(answer({ gateway: `169.254.1.1 dev ${hif} src 198.18.0.1 uid 0 \\    cache ` }));
+  expect(nodeFacts(viaPod, '198.19.1.0/24', '198.18.0.1').gateway_route).toBe(false);
+  const viaLo = parse(answer({ gateway: 'local 169.254.1.1 dev lo src 169.254.1.1 uid 0 \\    cache <local> ' }));
+  expect(nodeFacts(viaLo, '198.19.1.0/24', '198.18.0.1').gateway_route).toBe(false);
+  expect(parse(answer({ ip_forward: '0' })).get(nodeSection).ipForward).toBe('0');
 });
 
 test('a missing bird.conf reads as null; a cut-short or garbled answer is an error naming the node', () => {
-  expect(parseSnapshot(answer({ bird_config: 'missing' }), 'n1').birdConfig).toBeNull();
+  expect(parse(answer({ bird_config: 'missing' })).get(birdConfigSection)).toBeNull();
   const cut = answer().replace('==> end\n', '');
-  expect(() => parseSnapshot(cut, 'n1')).toThrow(/Incomplete answer from node n1/);
-  expect(() => parseSnapshot(answer({ bird_config: 'huh' }), 'n1')).toThrow(/Unexpected answer from node n1/);
+  expect(() => parse(cut)).toThrow(/Incomplete answer from node n1/);
+  expect(() => parse(answer({ bird_config: 'huh' }))).toThrow(/Unexpected answer from node n1/);
 });

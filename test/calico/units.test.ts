@@ -2,7 +2,8 @@
 import { ObjectValue, Unknown } from '../../providers/runtime/resource';
 import { birdConfigHandler, createCalicoProvider, hostInterfaceName, nodeHandler, workloadHandler } from '../../providers/calico';
 import { parseImportId } from '../../providers/calico/import-id';
-import { scriptWithVars, shQuote } from '../../providers/calico/quote';
+import { scriptWithVars } from '../../providers/calico/script';
+import { shQuote } from '../../providers/ssh/quote';
 import { spawnSync } from 'child_process';
 import { contextFor, fullConfig, planOf, silentLog } from './driver';
 

@@ -7,7 +7,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, TerraformStack } from 'cdktf';
-import { BgpPeer, CalicoCluster, CalicoNode, Workload } from '../../constructs';
+import { BgpPeer, CalicoCluster, CalicoNode, validateCluster, Workload } from '../../constructs';
+import * as validation from '../../constructs/validation';
 import { resourceSchemas } from '../../providers/calico/schema';
 
 function newApp() {
@@ -71,6 +72,29 @@ test('a bad cluster fails synth naming the problem, and writes no stack', () => 
   new CalicoNode(cluster, 'b', { name: 'b', address: '198.18.5.2', podCidr: '198.19.5.0/25' });
   expect(() => app.synth()).toThrow(/nodes\[1\] "b"\.podCidr: 198\.19\.5\.0\/25 overlaps node "a" \(198\.19\.5\.0\/24\)/);
   expect(fs.existsSync(path.join(outdir, 'stacks', 'bad'))).toBe(false);
+});
+
+test('a cluster built from an accepted spec is not validated again, but anything added afterwards is', () => {
+  const spec = {
+    name: 'fromspec',
+    podCidr: '198.19.0.0/16',
+    nodes: [{ name: 'a', address: '198.18.5.1', podCidr: '198.19.5.0/24', workloads: [{ name: 'w', ip: '198.19.5.2' }] }],
+    peers: [],
+  };
+  validateCluster(spec);
+  const clean = newApp();
+  const validations = jest.spyOn(validation, 'clusterProblems');
+  CalicoCluster.fromSpec(new TerraformStack(clean.app, 'fromspec'), 'net', spec);
+  clean.app.synth();
+  expect(validations).not.toHaveBeenCalled();
+  expect(readStack(clean.outdir, 'fromspec').resource.calico_workload).toBeDefined();
+
+  const grown = newApp();
+  const cluster = CalicoCluster.fromSpec(new TerraformStack(grown.app, 'fromspec'), 'net', spec);
+  new CalicoNode(cluster, 'b', { name: 'b', address: '198.18.5.1', podCidr: '198.19.6.0/24' });
+  expect(() => grown.app.synth()).toThrow(/nodes\[1\] "b"\.address: 198\.18\.5\.1 is already the address of node "a"/);
+  expect(validations).toHaveBeenCalledTimes(1);
+  validations.mockRestore();
 });
 
 test('a misspelt property is refused at construction with the construct path', () => {

@@ -9,7 +9,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { labDown, labUp, missingPrerequisites, nodeExec, operatorExec, LabInfo } from '../../lab';
 import { run, waitFor } from '../../lab/process';
+import { SNAPSHOT_SECTIONS } from '../../providers/calico';
+import { birdConfigSection } from '../../providers/calico/bird-config';
 import { parseSnapshot, snapshotScript } from '../../providers/calico/host-snapshot';
+import { hostAddressesSection } from '../../providers/calico/ip-output';
+import { nodeSection } from '../../providers/calico/node';
 import { packageRoot } from '../../providers/package-root';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-pooltest-'));
@@ -164,12 +168,12 @@ test('a non-root login runs scripts as root through sudo -n, and as itself witho
   const elevated = await probe({ ...key, sudo: true }, 'id -u; ip link add calico-sudo type veth peer name calico-sudo2 && ip link del calico-sudo && echo changed');
   expect(elevated).toMatchObject({ ok: true, code: 0, stdout: '0\nchanged\n' });
   // The provider's own read goes through sudo the same way.
-  const read = await probe({ ...key, sudo: true }, snapshotScript());
+  const read = await probe({ ...key, sudo: true }, snapshotScript(SNAPSHOT_SECTIONS));
   expect(read).toMatchObject({ ok: true, code: 0 });
-  const snapshot = parseSnapshot(read.stdout!, node.name);
-  expect(snapshot.ipForward).toMatch(/^[01]$/);
-  expect(snapshot.birdConfig).toContain(`router id ${node.address};`);
-  expect(snapshot.addresses).toContainEqual({ dev: 'eth0', address: node.address, prefixLength: 24 });
+  const snapshot = parseSnapshot(read.stdout!, SNAPSHOT_SECTIONS, node.name);
+  expect(snapshot.get(nodeSection).ipForward).toMatch(/^[01]$/);
+  expect(snapshot.get(birdConfigSection)).toContain(`router id ${node.address};`);
+  expect(snapshot.get(hostAddressesSection)).toContainEqual({ dev: 'eth0', address: node.address, prefixLength: 24 });
   // Without sudo the same change is refused by the kernel, and the script's failure comes back.
   const plain = await probe(key, 'ip link add calico-sudo type veth peer name calico-sudo2');
   expect(plain).toMatchObject({ ok: true });

@@ -1,5 +1,9 @@
-/** IPv4 arithmetic for validation and rendering (checks themselves live with the provider's). */
-import { ipv4ToInt } from '../providers/calico/validate';
+/** IPv4 arithmetic for the checks, the cluster validation and rendering. */
+
+/** "a.b.c.d" → its 32-bit value (the address must already have passed isIpv4). */
+export function ipv4ToInt(ip: string): number {
+  return ip.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+}
 
 export interface Cidr {
   text: string;
@@ -29,4 +33,3 @@ export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
   return a.network <= b.last && b.network <= a.last;
 }
 
-export { ipv4ToInt };

@@ -1,0 +1,75 @@
+/**
+ * The checks every input passes, wherever it enters: the constructs and the inventory loader at
+ * synth, the provider's validate() and its handlers at apply (import ids and states bypass
+ * validate()). Every value that reaches a remote shell passes one of these first, and is then
+ * quoted anyway. Each check returns what is wrong, or null.
+ */
+import { ipv4ToInt } from './ipv4';
+import { POD_GATEWAY, WORKLOAD_MTU } from './constants';
+
+/** Returns a description of what is wrong, or null when the value is fine. */
+export type Check = (value: string) => string | null;
+
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const IPV4 = new RegExp(`^${OCTET}(\\.${OCTET}){3}$`);
+
+export const isIpv4: Check = (v) => (IPV4.test(v) ? null : `"${v}" is not an IPv4 address`);
+
+export const isPodIp: Check = (v) => {
+  const bad = isIpv4(v);
+  if (bad) return bad;
+  if (v === POD_GATEWAY) return `${POD_GATEWAY} is the pods' gateway and cannot be a pod IP`;
+  if (v === '0.0.0.0' || v === '255.255.255.255') return `"${v}" cannot be a pod IP`;
+  return null;
+};
+
+export const isIpv4Cidr: Check = (v) => {
+  const m = /^([^/]+)\/([0-9]{1,2})$/.exec(v);
+  if (!m || isIpv4(m[1]) || Number(m[2]) > 32) return `"${v}" is not an IPv4 CIDR (a.b.c.d/len)`;
+  const len = Number(m[2]);
+  const hostBits = len === 32 ? 0 : ipv4ToInt(m[1]) % 2 ** (32 - len);
+  if (hostBits !== 0) return `"${v}" has host bits set; the network address is required`;
+  return null;
+};
+
+/** Node names appear in import ids (split on "/", ":" and "@") and in messages. */
+export const isNodeName: Check = (v) =>
+  /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(v)
+    ? null
+    : `"${v}" is not a valid node name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63)`;
+
+/** Workload names become network namespace names (a file under /run/netns). */
+export const isWorkloadName: Check = (v) =>
+  /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(v)
+    ? null
+    : `"${v}" is not a valid workload name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63)`;
+
+export const isAbsolutePath: Check = (v) => {
+  if (!v.startsWith('/')) return `"${v}" is not an absolute path`;
+  if (/[\0\n\r]/.test(v)) return 'the path contains a control character';
+  if (v.split('/').some((seg) => seg === '..' || seg === '.')) return `"${v}" contains "." or ".." segments`;
+  if (v.endsWith('/')) return `"${v}" names a directory`;
+  return null;
+};
+
+export const isHostName: Check = (v) =>
+  /^[A-Za-z0-9]([A-Za-z0-9.:_-]{0,252})$/.test(v) ? null : `"${v}" is not a host name or address`;
+
+export const isUserName: Check = (v) =>
+  /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/.test(v) ? null : `"${v}" is not a valid user name`;
+
+export const isEnvVarName: Check = (v) =>
+  /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? null : `"${v}" is not an environment variable name`;
+
+export const isNonEmpty: Check = (v) => (v.length > 0 && !v.includes('\0') ? null : 'must not be empty');
+
+export function inRange(min: number, max: number): (v: number) => string | null {
+  return (v) => (Number.isInteger(v) && v >= min && v <= max ? null : `${v} is not an integer in ${min}..${max}`);
+}
+
+export function isMtu(v: number): string | null {
+  return Number.isInteger(v) && v >= WORKLOAD_MTU.min && v <= WORKLOAD_MTU.max ? null : `${v} is not an MTU in ${WORKLOAD_MTU.min}..${WORKLOAD_MTU.max}`;
+}
+
+/** A TCP port. */
+export const isPort = inRange(1, 65535);

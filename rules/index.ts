@@ -1,0 +1,10 @@
+/**
+ * Rules that the constructs, the inventory loader, the provider and the calico-net commands must
+ * agree on, each with one owner here: the input checks (checks.ts), IPv4 arithmetic (ipv4.ts),
+ * shared constants (constants.ts) and how a node is reached over SSH (ssh.ts). This folder
+ * imports nothing of the project but the SSH layer's SshTarget type.
+ */
+export * from './checks';
+export * from './constants';
+export * from './ipv4';
+export * from './ssh';
