@@ -10,7 +10,7 @@ import { NullProvider } from '@cdktf/provider-null/lib/provider';
 import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
 import { CalicoProvider, CalicoResource, ResourceConfig } from './bindings';
 import { renderBirdConfig } from './bird-config';
-import { ClusterSpec, NodeSpec, PeerSpec, SshSettings, Topology, WorkloadSpec } from './model';
+import { BirdReloadSettings, ClusterSpec, NodeSpec, PeerSpec, SshSettings, Topology, WorkloadSpec } from './model';
 import { clusterProblems, wasAccepted } from './validation';
 import { mergeSsh, sshHostOf } from '../rules/ssh';
 
@@ -23,6 +23,8 @@ export interface CalicoClusterProps {
   topology?: Topology;
   /** SSH defaults for every node. */
   ssh?: SshSettings;
+  /** How each node's new bird.conf is loaded and, when BGP does not come back, rolled back. */
+  birdReload?: BirdReloadSettings;
   /**
    * Off by default. When set, a null_resource runs `command` (default `npx calico-net verify`)
    * on the machine running Terraform after every deploy that changed a node's BIRD config or a
@@ -54,6 +56,7 @@ export class CalicoCluster extends Construct {
       asNumber: spec.asNumber,
       topology: spec.topology,
       ssh: spec.ssh,
+      birdReload: spec.birdReload,
     });
     for (const { workloads, ...props } of spec.nodes) {
       const node = new CalicoNode(cluster, props.name, props);
@@ -107,6 +110,7 @@ export class CalicoCluster extends Construct {
       asNumber: this.props.asNumber,
       topology: this.props.topology,
       ssh: this.props.ssh,
+      birdReload: this.props.birdReload,
       nodes: this.nodes.map((n) => n.spec()),
       peers: [...this.peers],
     };
@@ -114,6 +118,10 @@ export class CalicoCluster extends Construct {
 
   get sshDefaults(): SshSettings | undefined {
     return this.props.ssh;
+  }
+
+  get birdReload(): BirdReloadSettings | undefined {
+    return this.props.birdReload;
   }
 
   /** @internal */
@@ -167,6 +175,8 @@ export class CalicoNode extends Construct {
         configPath: props.birdConfigPath,
         socketPath: props.birdSocketPath,
         content: Lazy.stringValue({ produce: () => renderBirdConfig(cluster.spec(), props.name) }),
+        sessionWait: cluster.birdReload?.sessionWait,
+        revertAfter: cluster.birdReload?.revertAfter,
         ssh,
       },
       // ip_forward and the blackhole are in place before BIRD starts announcing the block.

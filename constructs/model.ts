@@ -44,6 +44,18 @@ export type StateSpec =
   | { backend: 'local'; path?: string }
   | { backend: 'pg'; connStr?: string; schemaName?: string };
 
+/** How a new bird.conf is loaded (see calico_bird_config's session_wait and revert_after). */
+export interface BirdReloadSettings {
+  /**
+   * Seconds to wait for every BGP session that was Established before a new config to be
+   * Established again; otherwise BIRD goes back to the previous config and the deploy fails.
+   * 0 switches the check off. @default 30
+   */
+  readonly sessionWait?: number;
+  /** Seconds after which BIRD reverts an unconfirmed config by itself. @default sessionWait + 90 */
+  readonly revertAfter?: number;
+}
+
 export interface ClusterSpec {
   name: string;
   /** The IP pool every node block lies in. */
@@ -51,6 +63,7 @@ export interface ClusterSpec {
   asNumber?: number;
   topology?: Topology;
   ssh?: SshSettings;
+  birdReload?: BirdReloadSettings;
   nodes: NodeSpec[];
   peers: PeerSpec[];
   state?: StateSpec;

@@ -9,6 +9,7 @@
  * (AS_TRANS, a placeholder that must never be configured as a real AS).
  */
 import {
+  inRange,
   isAbsolutePath,
   isEnvVarName,
   isHostName,
@@ -21,6 +22,7 @@ import {
   isUserName,
   isWorkloadName,
 } from '../rules/checks';
+import { BIRD_RELOAD } from '../rules/constants';
 import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, ipv4ToInt, parseCidr } from '../rules/ipv4';
 import { SshSettings } from '../rules/ssh';
 import { clusterAs, ClusterSpec, nodeAs } from './model';
@@ -70,6 +72,16 @@ function sshProblems(ssh: SshSettings | undefined, where: string, out: string[])
   check('knownHostsPath', isAbsolutePath);
 }
 
+function birdReloadProblems(cluster: ClusterSpec, out: string[]): void {
+  const { sessionWait, revertAfter } = cluster.birdReload ?? {};
+  const wait = sessionWait ?? BIRD_RELOAD.sessionWait;
+  const waitProblem = sessionWait === undefined ? null : inRange(0, BIRD_RELOAD.maxSessionWait)(sessionWait);
+  if (waitProblem) out.push(`cluster.birdReload.sessionWait: ${waitProblem}`);
+  if (revertAfter !== undefined && (inRange(1, BIRD_RELOAD.maxRevertAfter)(revertAfter) || revertAfter <= wait)) {
+    out.push(`cluster.birdReload.revertAfter: ${revertAfter} must be whole seconds above sessionWait (${wait}), at most ${BIRD_RELOAD.maxRevertAfter}`);
+  }
+}
+
 /** Every problem of the cluster, in a stable order; empty when it is fine. */
 export function clusterProblems(cluster: ClusterSpec): string[] {
   const out: string[] = [];
@@ -85,6 +97,7 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
     if (p) out.push(`cluster.asNumber: ${p}`);
   }
   sshProblems(cluster.ssh, 'ssh', out);
+  birdReloadProblems(cluster, out);
   if (cluster.nodes.length === 0) out.push('nodes: a cluster needs at least one node');
 
   const names = new Map<string, number>();

@@ -1,7 +1,8 @@
 /**
  * A test cluster made of network namespaces on this machine: one "switch" namespace holding a
- * bridge, one namespace per node and one for the operator, joined by veth pairs. Each node also gets a private mount namespace (its own /run/netns, /etc/bird and
- * /run/bird), a real sshd and a real bird, so commands arriving over SSH behave as on a host.
+ * bridge, one namespace per node and one for the operator, joined by veth pairs. Each node also
+ * gets a private mount namespace (its own /run/netns, /etc/bird, /run/bird and /run/calico-net),
+ * a real sshd and a real bird, so commands arriving over SSH behave as on a host.
  * Nothing in the root network namespace changes. Lab K uses 198.18.K.0/24 and names "cnK-…".
  */
 import { spawn } from 'child_process';
@@ -339,7 +340,7 @@ async function buildNetwork(lab: LabInfo, log: (l: string) => void): Promise<voi
 
 async function startNode(lab: LabInfo, node: LabNode): Promise<void> {
   const d = nodeDir(lab, node.name);
-  for (const sub of ['etc-bird', 'run-bird']) fs.mkdirSync(path.join(d, sub), { recursive: true });
+  for (const sub of ['etc-bird', 'run-bird', 'run-calico-net']) fs.mkdirSync(path.join(d, sub), { recursive: true });
   // The "original" bird.conf that destroy must bring back.
   fs.writeFileSync(path.join(d, 'etc-bird', 'bird.conf'), `router id ${node.address};\nprotocol device {\n}\n`);
   await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', node.name, '-f', path.join(d, 'ssh_host_ed25519_key')], 'host key');
@@ -351,11 +352,14 @@ async function startNode(lab: LabInfo, node: LabNode): Promise<void> {
     'mount -t tmpfs tmpfs /run/netns',
     `mount --bind ${shQuote(path.join(d, 'etc-bird'))} /etc/bird`,
     `mount --bind ${shQuote(path.join(d, 'run-bird'))} /run/bird`,
+    // Where calico_node keeps its per-host record (providers/calico/names.ts NODE_RECORD).
+    `mount --bind ${shQuote(path.join(d, 'run-calico-net'))} /run/calico-net`,
     `touch ${shQuote(ready)}`,
     'exec sleep infinity',
   ].join('; ');
   fs.mkdirSync('/run/netns', { recursive: true });
   fs.mkdirSync('/run/bird', { recursive: true });
+  fs.mkdirSync('/run/calico-net', { recursive: true });
   const holder = spawn('ip', ['netns', 'exec', node.netns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', setup], {
     detached: true,
     stdio: 'ignore',

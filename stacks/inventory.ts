@@ -11,7 +11,7 @@ import * as path from 'path';
 import { App, LocalBackend, PgBackend, TerraformStack } from 'cdktf';
 import { parse as parseYaml } from 'yaml';
 import { CalicoCluster } from '../constructs/cluster';
-import { ClusterSpec, NodeSpec, PeerSpec, StateSpec, Topology, WorkloadSpec } from '../constructs/model';
+import { BirdReloadSettings, ClusterSpec, NodeSpec, PeerSpec, StateSpec, Topology, WorkloadSpec } from '../constructs/model';
 import { expandHome, mergeSsh, SSH_DEFAULTS, SshSettings } from '../rules/ssh';
 import { clusterProblems, ClusterValidationError, validateCluster } from '../constructs/validation';
 
@@ -21,7 +21,7 @@ import { clusterProblems, ClusterValidationError, validateCluster } from '../con
  * compile, and a file that passes the shape check is this type.
  */
 interface InventoryFile {
-  cluster: { name: string; podCidr: string; asNumber?: number; topology?: Topology };
+  cluster: { name: string; podCidr: string; asNumber?: number; topology?: Topology; birdReload?: BirdReloadSettings };
   ssh?: SshSettings;
   nodes: (Omit<NodeSpec, 'workloads'> & { workloads?: WorkloadSpec[] })[];
   peers?: PeerSpec[];
@@ -69,6 +69,7 @@ const inventoryShape: ShapeOf<InventoryFile> = {
         podCidr: { type: 'string', required: true },
         asNumber: { type: 'number' },
         topology: { type: 'string', oneOf: ['full-mesh', 'route-reflector'] },
+        birdReload: { type: { object: { sessionWait: { type: 'number' }, revertAfter: { type: 'number' } } } },
       },
     },
   },
@@ -226,6 +227,7 @@ export function parseInventory(text: string, file: string): ClusterSpec {
     podCidr: inv.cluster.podCidr,
     asNumber: inv.cluster.asNumber,
     topology: inv.cluster.topology,
+    birdReload: inv.cluster.birdReload,
     ssh: resolveSsh(mergeSsh({ user, port, knownHostsPath }, inv.ssh), baseDir),
     nodes: inv.nodes.map((n) => ({ ...n, ssh: resolveSsh(n.ssh, baseDir), workloads: n.workloads ?? [] })),
     peers: inv.peers ?? [],

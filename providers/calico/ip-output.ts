@@ -11,6 +11,8 @@ export interface Link {
   peerIndex?: number;
   /** For a link whose peer lives in a named namespace: that namespace ("link-netns NAME"). */
   peerNetns?: string;
+  /** The interface alias (`ip link set … alias`), when it has one. */
+  alias?: string;
   flags: string[];
 }
 
@@ -50,6 +52,8 @@ export function parseLinks(text: string): Link[] {
     const netns = / link-netns (\S+)/.exec(line);
     const link: Link = { index: Number(m[1]), name: m[2], peerIndex: peer ? Number(peer[1]) : undefined, flags: m[4].split(',').filter(Boolean) };
     if (netns) link.peerNetns = netns[1];
+    const alias = /\\\s+alias (.*?)\s*$/.exec(line);
+    if (alias) link.alias = alias[1];
     links.push(link);
   }
   return links;

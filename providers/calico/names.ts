@@ -8,10 +8,23 @@ import { createHash } from 'crypto';
  */
 export const OUR_ROUTE_PROTO = '211';
 
+/**
+ * calico_node's record on the host: which node resource owns the host's node settings, its pod
+ * block, and ip_forward as it was before any calico_node touched the host. Under /run, so it
+ * goes with a reboot, as ip_forward and the blackhole do. One owner at a time: a node renamed
+ * in place (a new resource, the same host) takes the record over, whichever of create and
+ * delete Terraform runs first.
+ */
+export const NODE_RECORD = '/run/calico-net/node';
+
 export const DEFAULT_BIRD_CONFIG_PATH = '/etc/bird/bird.conf';
 export const DEFAULT_BIRD_SOCKET_PATH = '/run/bird/bird.ctl';
 /** Suffix of the copy of the file that was there before our first apply. */
 export const BACKUP_SUFFIX = '.calico-net.orig';
+/** Suffix of the file naming the node whose config is in place (see calico_bird_config). */
+export const OWNER_SUFFIX = '.calico-net.owner';
+/** Suffix of the config that ran before the one being loaded, kept until BGP came back. */
+export const PREVIOUS_SUFFIX = '.calico-net.prev';
 
 /** Calico's host-side veth MAC: pods see the same gateway MAC on every node. */
 export const HOST_VETH_MAC = 'ee:ee:ee:ee:ee:ee';
@@ -36,3 +49,9 @@ export function tempPeerName(nodeName: string, workloadName: string): string {
 export function backupPathFor(configPath: string): string {
   return `${configPath}${BACKUP_SUFFIX}`;
 }
+
+/**
+ * The alias our workload namespaces' `lo` carries: a namespace without it was not created by
+ * calico-net, so it is never adopted by apply nor deleted by destroy (import takes one over).
+ */
+export const NETNS_MARK = 'calico-net';

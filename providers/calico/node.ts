@@ -16,7 +16,7 @@ import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
 import { hostAddressesSection, mainRoutesSection, parseRoutes, Route, routesFor } from './ip-output';
 import { parseImportId } from './import-id';
-import { OUR_ROUTE_PROTO } from './names';
+import { NODE_RECORD, OUR_ROUTE_PROTO } from './names';
 import { resourceSchemas } from './schema';
 import { FOREIGN_ROUTES_FN, REMOVE_BIRD_ROUTES_FN, scriptWithVars } from './script';
 import { checkSshBlock, DiagnosticCollector, requireValid } from './validate';
@@ -60,17 +60,39 @@ if [ -n "$other" ]; then
   echo "$node already has a route for $cidr that calico-net did not create ($other); remove it or choose another pod_cidr" >&2
   exit 3
 fi
-echo "before_ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
+# The value before any calico_node touched this host: from the record when there is one.
+orig=""
+if [ -f "$rec" ]; then orig=$(sed -n 's/^original_ip_forward=//p' "$rec"); fi
+[ -n "$orig" ] || orig=$(cat /proc/sys/net/ipv4/ip_forward)
+mkdir -p "$(dirname "$rec")"
+printf 'name=%s\npod_cidr=%s\noriginal_ip_forward=%s\n' "$node" "$cidr" "$orig" > "$rec.tmp"
+mv -f "$rec.tmp" "$rec"
+echo "before_ip_forward=$orig"
 echo 1 > /proc/sys/net/ipv4/ip_forward
 ip route replace blackhole "$cidr" table main proto ${OUR_ROUTE_PROTO}
 echo end=ok`;
 
 const DELETE_BODY = `${REMOVE_BIRD_ROUTES_FN}
+owner=""
+owner_cidr=""
+if [ -f "$rec" ]; then
+  owner=$(sed -n 's/^name=//p' "$rec")
+  owner_cidr=$(sed -n 's/^pod_cidr=//p' "$rec")
+  recorded=$(sed -n 's/^original_ip_forward=//p' "$rec")
+  [ -z "$recorded" ] || orig=$recorded
+fi
+if [ -n "$owner" ] && [ "$owner" != "$node" ]; then
+  # Another calico_node took this host over (the node was renamed): what it owns stays.
+  echo "handed_over=$owner"
+  if [ "$owner_cidr" = "$cidr" ]; then echo end=ok; exit 0; fi
+  orig=""
+fi
 if [ -n "$(ip -4 route show table main exact "$cidr" type blackhole proto ${OUR_ROUTE_PROTO})" ]; then
   ip route del blackhole "$cidr" table main proto ${OUR_ROUTE_PROTO}
 fi
 remove_bird_routes root "$cidr"
 if [ -n "$orig" ]; then echo "$orig" > /proc/sys/net/ipv4/ip_forward; fi
+if [ "$owner" = "$node" ]; then rm -f "$rec"; fi
 echo end=ok`;
 
 interface NodeView {
@@ -123,7 +145,7 @@ async function applyNode(planned: NodeInputs, ctx: Ctx): Promise<string | null> 
   const { name, address, cidr } = checkedInputs(planned);
   const host = ctx.provider.hosts.hostFor(planned.ssh, name);
   const doing = 'apply the node settings';
-  const result = await runOn(host, name, scriptWithVars({ cidr, address, node: name }, APPLY_BODY), { signal: ctx.signal, doing });
+  const result = await runOn(host, name, scriptWithVars({ cidr, address, node: name, rec: NODE_RECORD }, APPLY_BODY), { signal: ctx.signal, doing });
   if (result.code === GATEWAY_EXIT) throw new ProviderError(result.stderr.trim(), { attribute: ['name'] });
   if (result.code === ADDRESS_EXIT) throw new ProviderError(result.stderr.trim(), { attribute: ['address'] });
   if (result.code !== 0) {
@@ -184,7 +206,12 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
     const { name, cidr } = checkedInputs(prior);
     const orig = prior.original_ip_forward !== null && /^[01]$/.test(prior.original_ip_forward) ? prior.original_ip_forward : '';
     const host = ctx.provider.hosts.hostFor(prior.ssh, name);
-    await runChecked(host, name, scriptWithVars({ cidr, orig }, DELETE_BODY), { signal: ctx.signal, doing: 'remove the node settings' });
+    const out = await runChecked(host, name, scriptWithVars({ cidr, orig, node: name, rec: NODE_RECORD }, DELETE_BODY), {
+      signal: ctx.signal,
+      doing: 'remove the node settings',
+    });
+    const heir = parseFacts(out, name).get('handed_over');
+    if (heir) ctx.log.info(`node ${name}: host settings now belong to node ${heir}; left them in place`);
   },
 
   async import(id, ctx) {

@@ -169,10 +169,34 @@ export const resourceSchemas = {
           required: true,
           description: 'Rendered bird.conf. Refresh reads the file on the host back into it.',
         },
+        session_wait: {
+          type: 'number',
+          optional: true,
+          description:
+            'Seconds to wait, after loading a new config, for every BGP session that was ' +
+            'Established before (and is still configured) to be Established again; otherwise ' +
+            'BIRD goes back to the previous config and the apply fails naming the sessions. ' +
+            '0 switches the check off (a plain `birdc configure`). Default 30.',
+        },
+        revert_after: {
+          type: 'number',
+          optional: true,
+          description:
+            'Seconds after which BIRD itself reverts a new config that was never confirmed ' +
+            '(`birdc configure timeout`), should the provider lose the host mid-check. Must ' +
+            'exceed session_wait. Default session_wait + 90.',
+        },
         backup_path: {
           type: 'string',
           computed: true,
           description: 'Where the file that was there before the first apply is kept.',
+        },
+        loaded: {
+          type: 'bool',
+          computed: true,
+          description:
+            'Fact: BIRD runs and has loaded the file as it is now (its last reconfiguration is ' +
+            'not older than the file). False after a failed reload, so the next plan retries it.',
         },
       },
       blocks: { ssh: sshBlock },
@@ -208,7 +232,10 @@ export const resourceSchemas = {
         netns_present: {
           type: 'bool',
           computed: true,
-          description: 'Fact: the network namespace exists.',
+          description:
+            'Fact: the network namespace exists and carries calico-net\'s mark. A namespace of ' +
+            'that name that calico-net did not create is never adopted or deleted; ' +
+            '`terraform import` takes one over.',
         },
         pod_interface: {
           type: 'bool',

@@ -14,7 +14,7 @@ import { CalicoProviderState, parseFacts, runChecked } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
 import { parseImportId } from './import-id';
 import { Address, hostLinksSection, Link, mainRoutesSection, parseAddresses, parseLinks, parseRoutes, Route, routesFor } from './ip-output';
-import { HOST_VETH_MAC, hostInterfaceName, OUR_ROUTE_PROTO, tempPeerName } from './names';
+import { HOST_VETH_MAC, hostInterfaceName, NETNS_MARK, OUR_ROUTE_PROTO, tempPeerName } from './names';
 import { resourceSchemas } from './schema';
 import { FOREIGN_ROUTES_FN, scriptWithVars } from './script';
 import { checkSshBlock, DiagnosticCollector, requireValid } from './validate';
@@ -30,6 +30,7 @@ type WorkloadInputs = InputValues<typeof schema.block>;
  */
 const HELPERS = `
 netns_ok() { [ -e "/run/netns/$ns" ]; }
+netns_ours() { ip -n "$ns" -o link show dev lo 2>/dev/null | grep -q ' alias ${NETNS_MARK}$'; }
 hif_ok() { ip link show dev "$hif" >/dev/null 2>&1; }
 peer_ok() {
   netns_ok && hif_ok || return 1
@@ -46,7 +47,13 @@ if [ -n "$other" ]; then
   echo "$node already routes $ip/32 elsewhere ($other), not created by calico-net; remove that route or pick another pod IP" >&2
   exit 3
 fi
-netns_ok || ip netns add "$ns"
+if ! netns_ok; then
+  ip netns add "$ns"
+  ip -n "$ns" link set dev lo alias ${NETNS_MARK}
+elif ! netns_ours; then
+  echo "network namespace $ns on $node exists but was not created by calico-net (its lo carries no \"${NETNS_MARK}\" alias), so it is not adopted: remove it, or take it over with terraform import (id $node/$ns@<host>)" >&2
+  exit 3
+fi
 # A host veth whose peer is not our eth0 (e.g. the netns was deleted and recreated) is rebuilt.
 if hif_ok && ! peer_ok; then ip link del "$hif"; fi
 if ! hif_ok; then
@@ -75,15 +82,21 @@ ip -n "$ns" route replace default via ${POD_GATEWAY} dev eth0
 ip route replace "$ip/32" dev "$hif" scope link table main proto ${OUR_ROUTE_PROTO}
 echo end=ok`;
 
-const DELETE_BODY = `
-# Only ours: the route carries our proto and points at our veth; the veth and netns carry our names.
+const DELETE_BODY = `${HELPERS}
+# Only ours: the route carries our proto and points at our veth; the veth carries our name; the
+# namespace our mark (a foreign one keeps everything but the end of our veth pair).
 if [ -n "$(ip -4 route show table main exact "$ip/32" dev "$hif" proto ${OUR_ROUTE_PROTO} 2>/dev/null)" ]; then
   ip route del "$ip/32" dev "$hif" table main proto ${OUR_ROUTE_PROTO}
 fi
 if ip link show dev "$hif" >/dev/null 2>&1; then ip link del "$hif"; fi
 ip link del "$tmp" 2>/dev/null || true
-if [ -e "/run/netns/$ns" ]; then ip netns del "$ns"; fi
+if netns_ok && netns_ours; then ip netns del "$ns"; fi
 echo end=ok`;
+
+/** import: taking a namespace over is what import is for, so it gets our mark. */
+const MARK_BODY = `
+[ -e "/run/netns/$ns" ] || { echo "no network namespace $ns on $node" >&2; exit 3; }
+ip -n "$ns" link set dev lo alias ${NETNS_MARK}`;
 
 interface Workload {
   node: string;
@@ -191,7 +204,8 @@ async function applyWorkload(planned: WorkloadInputs, ctx: Ctx): Promise<Workloa
  */
 export function workloadFacts(s: HostSnapshot, w: Pick<Workload, 'ns' | 'ip' | 'hif'>): Pick<WorkloadState, keyof typeof DESIRED_FACTS> {
   const { namespaces, proxySysctls } = s.get(workloadsSection);
-  const ns = namespaces.get(w.ns);
+  const found = namespaces.get(w.ns);
+  const ns = found?.links.some((l) => l.name === 'lo' && l.alias === NETNS_MARK) ? found : undefined;
   const hostVeth = s.get(hostLinksSection).find((l) => l.name === w.hif);
   const eth0 = ns?.links.find((l) => l.name === 'eth0');
   // peer_ok in APPLY_BODY: each end of the pair names the other's ifindex, and the host end
@@ -284,12 +298,14 @@ export const workloadHandler: ResourceHandler<CalicoProviderState> = {
     if (bad) throw new ProviderError(`Invalid import id "${id}"`, { detail: `${bad}; expected ${format}` });
     const snapshot = await snapshotOf(ssh, node, ctx);
     const ip = podIpIn(snapshot, name);
+    if (ip) await runChecked(ctx.provider.hosts.hostFor(ssh, node), node, scriptWithVars({ ns: name, node }, MARK_BODY), { signal: ctx.signal, doing: `take over namespace ${name}` });
     if (!ip) {
       throw new ProviderError(`Cannot import workload ${name} on node ${node}`, {
         detail: `no network namespace ${name} with a /32 pod IP on eth0 was found on ${node}`,
       });
     }
     const hif = hostInterfaceName(node, name);
+    const marked = await snapshotOf(ssh, node, ctx);
     const state: WorkloadState = {
       id: workloadId(node, name),
       node_name: node,
@@ -298,7 +314,7 @@ export const workloadHandler: ResourceHandler<CalicoProviderState> = {
       mtu: null,
       host_interface: hif,
       ssh,
-      ...workloadFacts(snapshot, { ns: name, ip, hif }),
+      ...workloadFacts(marked, { ns: name, ip, hif }),
     };
     return asObjectValue(state);
   },

@@ -10,6 +10,8 @@ import { nodeFacts, nodeSection } from '../../providers/calico/node';
 import { workloadFacts } from '../../providers/calico/workload';
 
 const hif = hostInterfaceName('n1', 'w1');
+/** `ip -o link show dev lo` in a namespace calico-net created (its mark is lo's alias). */
+const markedLo = '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\\    alias calico-net';
 const birdConf = 'router id 198.18.0.1;\n# ünïcode and a trailing blank line\n\n';
 
 /** The answer's pieces, as sections ("==> name") holding parts ("--> label"). */
@@ -46,12 +48,12 @@ function answer(over: Pieces = {}): string {
     sysctls: `${hif} 1 0`,
     netns: {
       w1: {
-        links: '2: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 5a:1b:00:00:00:01 brd ff:ff:ff:ff:ff:ff link-netnsid 0',
+        links: `${markedLo}\n2: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 5a:1b:00:00:00:01 brd ff:ff:ff:ff:ff:ff link-netnsid 0`,
         addresses: '2: eth0    inet 198.19.1.2/32 scope global eth0\\       valid_lft forever preferred_lft forever',
         routes: 'default via 169.254.1.1 dev eth0 \n169.254.1.1 dev eth0 scope link ',
       },
     },
-    bird_config: `present\n${Buffer.from(birdConf).toString('base64')}`,
+    bird_config: `present\n${Buffer.from(birdConf).toString('base64')}\nmtime=1700000000\nreconfigured=1700000005`,
     ...over,
   } as Required<Pieces>;
   const netns = Object.entries(p.netns).flatMap(([ns, v]) => [`--> links ${ns}`, v.links, `--> addresses ${ns}`, v.addresses, `--> routes ${ns}`, v.routes]);
@@ -106,7 +108,7 @@ test('a snapshot yields the node and workload facts, and the exact bird.conf byt
     proxy_arp: '1',
     proxy_delay: '0',
   });
-  expect(s.get(birdConfigSection)).toBe(birdConf);
+  expect(s.get(birdConfigSection)).toEqual({ content: birdConf, loaded: true });
   // The multipath route is one route; its nexthop lines are not routes of their own.
   expect(s.get(mainRoutesSection).filter((r) => r.proto === 'bird').map((r) => r.prefix)).toEqual(['198.19.2.0/24', '198.19.3.0/24']);
 });
@@ -118,7 +120,7 @@ test('each kind of workload drift shows in its own fact', () => {
   const ns = (over: Partial<{ links: string; addresses: string; routes: string }>) => ({
     netns: {
       w1: {
-        links: '2: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP',
+        links: `${markedLo}\n2: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP`,
         addresses: '2: eth0    inet 198.19.1.2/32 scope global eth0',
         routes: 'default via 169.254.1.1 dev eth0 \n169.254.1.1 dev eth0 scope link ',
         ...over,
@@ -127,11 +129,15 @@ test('each kind of workload drift shows in its own fact', () => {
   });
   expect(workloadFacts(parse(answer(ns({}))), w1)).toMatchObject({ pod_interface: true, pod_routes: true });
 
-  const eth0Down = parse(answer(ns({ links: '2: eth0@if7: <BROADCAST,MULTICAST> mtu 1500 state DOWN' })));
+  // A namespace of that name that calico-net did not create (no mark on its lo) is not ours.
+  const foreign = parse(answer(ns({ links: '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536\n2: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP' })));
+  expect(workloadFacts(foreign, w1)).toMatchObject({ netns_present: false, pod_interface: false, pod_routes: false });
+
+  const eth0Down = parse(answer(ns({ links: `${markedLo}\n2: eth0@if7: <BROADCAST,MULTICAST> mtu 1500 state DOWN` })));
   expect(workloadFacts(eth0Down, w1)).toMatchObject({ netns_present: true, pod_interface: false, pod_routes: true });
 
   // eth0 is up with the pod IP, but it is the end of some other veth, not of our host veth.
-  const otherPeer = parse(answer(ns({ links: '3: eth0@if9: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP' })));
+  const otherPeer = parse(answer(ns({ links: `${markedLo}\n3: eth0@if9: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP` })));
   expect(workloadFacts(otherPeer, w1)).toMatchObject({ netns_present: true, pod_interface: false });
 
   const noDefault = parse(answer(ns({ routes: '169.254.1.1 dev eth0 scope link ' })));
@@ -155,8 +161,16 @@ test('node facts: no route to the pod gateway, or only through a workload veth, 
   expect(parse(answer({ ip_forward: '0' })).get(nodeSection).ipForward).toBe('0');
 });
 
+test('bird.conf: loaded only when BIRD runs and reconfigured since the file was written', () => {
+  const file = (state: string) => parse(answer({ bird_config: `present\n${Buffer.from(birdConf).toString('base64')}\n${state}` })).get(birdConfigSection);
+  expect(file('mtime=1700000000\nreconfigured=1700000000').loaded).toBe(true);
+  expect(file('mtime=1700000009\nreconfigured=1700000005').loaded).toBe(false);
+  // No control socket, or no answer from it: BIRD does not run what is on disk.
+  expect(file('mtime=1700000000\nreconfigured=')).toEqual({ content: birdConf, loaded: false });
+});
+
 test('a missing bird.conf reads as null; a cut-short or garbled answer is an error naming the node', () => {
-  expect(parse(answer({ bird_config: 'missing' })).get(birdConfigSection)).toBeNull();
+  expect(parse(answer({ bird_config: 'missing\n\nmtime=\nreconfigured=1700000005' })).get(birdConfigSection)).toEqual({ content: null, loaded: false });
   const cut = answer().replace('==> end\n', '');
   expect(() => parse(cut)).toThrow(/Incomplete answer from node n1/);
   expect(() => parse(answer({ bird_config: 'huh' }))).toThrow(/Unexpected answer from node n1/);
