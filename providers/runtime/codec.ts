@@ -212,7 +212,7 @@ export function blockTypeJson(block: BlockSchema): unknown {
 }
 
 /** Raw msgpack decode without a schema (tests, debugging): unknowns come back as Unknown. */
-export function decodeMsgpackRaw(bytes: Uint8Array): unknown {
+export function decodeMsgpackRaw(bytes: Uint8Array, options: { useBigInt64?: boolean } = {}): unknown {
   const { m, ext } = lib();
-  return m.decode(bytes, { extensionCodec: ext });
+  return m.decode(bytes, { extensionCodec: ext, useBigInt64: options.useBigInt64 ?? false });
 }
