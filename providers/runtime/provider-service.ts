@@ -4,7 +4,7 @@
  * attribute they name; warnings handlers raise through ctx.warn travel in the same answer.
  */
 import type { BlockSchema } from './schema';
-import { decodeMsgpack, decodeRawState, encodeMsgpack, parseJsonState } from './codec';
+import { decodeMsgpack, decodeRawState, encodeMsgpack, parseJsonState, ValueError } from './codec';
 import { diagnosticFromError, errorDiagnostic, toWire, wirePath, WireDiagnostic } from './diagnostics';
 import { unflattenState } from './flatmap';
 import { checkApplyResult, forceNewChanges, planDefaults, planUnverifiedFacts } from './planning';
@@ -141,7 +141,8 @@ export class ProviderService<P> {
       if (version > h.schema.version) {
         return { diagnostics: [errorDiagnostic('State from a newer provider', `${req.type_name} state has schema version ${version}; this provider knows up to ${h.schema.version}. Use a newer provider.`)] };
       }
-      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { upgraded_state: dynamic(block, null), diagnostics: [] };
+      if (raw === null) return { upgraded_state: dynamic(block, null), diagnostics: [] };
+      if (typeof raw !== 'object' || Array.isArray(raw)) throw new ValueError([], `stored state is ${Array.isArray(raw) ? 'an array' : typeof raw}, not an object`);
       let state: ObjectValue | null;
       if (version < h.schema.version && h.upgradeState) {
         state = await h.upgradeState(raw as Record<string, unknown>, version, this.upgradeCtx(warnings));

@@ -165,6 +165,8 @@ describe('UpgradeResourceState (the fixture is at schema version 1; version 0 ha
   test('broken flatmap and newer versions are refused with an error diagnostic', async () => {
     const broken = await upgrade(1, { flatmap: { id: 'i', content: 'c', 'lines.#': 'many' } });
     expect(broken.diagnostics).toEqual([expect.objectContaining({ severity: 1, summary: expect.stringMatching(/state upgrade failed: invalid count "many" for lines/) })]);
+    const notAnObject = await call(c.provider, 'UpgradeResourceState', { type_name: 'rtfixture_file', version: 1, raw_state: { json: Buffer.from('["x"]') } });
+    expect(notAnObject.diagnostics).toEqual([expect.objectContaining({ severity: 1, detail: 'stored state is an array, not an object' })]);
     const newer = await upgrade(3, { json: {} });
     expect(newer.diagnostics[0]).toMatchObject({ severity: 1, summary: 'State from a newer provider' });
   });
