@@ -7,6 +7,7 @@
  */
 import type { ExtensionCodec as ExtensionCodecType } from '@msgpack/msgpack';
 import type { BlockSchema, CtyType } from './schema';
+import { exactFloat64, exactNumber, isDecimalText, parseJsonExact } from './exact-numbers';
 import { Unknown, Value, ObjectValue } from './resource';
 
 /** msgpack extension type of an unknown value. */
@@ -49,6 +50,8 @@ export class ValueError extends Error {
   }
 }
 
+const BOOL_TEXT: Record<string, boolean> = { true: true, false: false, '1': true, '0': false };
+
 // ---------------------------------------------------------------------------------------------
 // Conversion of plain decoded data (msgpack or JSON) into typed handler values, and back.
 
@@ -64,13 +67,14 @@ function convert(type: CtyType, raw: unknown, path: (string | number)[], strict:
         if (typeof raw === 'boolean') return raw;
         break;
       case 'number':
-        if (typeof raw === 'number') return raw;
-        if (typeof raw === 'bigint') return Number(raw);
-        // cty sends numbers that do not fit an int64/float64 as decimal strings.
-        if (typeof raw === 'string' && raw.trim() !== '' && !Number.isNaN(Number(raw))) return Number(raw);
+        // int64 past 2^53 arrives as a bigint; numbers no int64/float64 holds as decimal text.
+        if (typeof raw === 'number' || typeof raw === 'bigint') return exactNumber(raw);
+        if (typeof raw === 'string' && isDecimalText(raw.trim())) return exactNumber(raw);
         break;
     }
+    // Stored state may hold scalars as text (flatmap holds nothing else): convert as cty would.
     if (!strict && type === 'string' && (typeof raw === 'number' || typeof raw === 'boolean')) return String(raw);
+    if (!strict && type === 'bool' && typeof raw === 'string' && raw in BOOL_TEXT) return BOOL_TEXT[raw];
     throw new ValueError(path, `expected ${type}, got ${typeof raw}`);
   }
   const [kind, element] = type;
@@ -123,6 +127,11 @@ function prepare(type: CtyType, v: Value | undefined, path: (string | number)[])
       if (!Number.isFinite(v)) throw new ValueError(path, `number ${v} cannot be represented`);
       return v;
     }
+    if (type === 'number' && typeof v === 'string') {
+      // Exact decimal text: go-cty parses a msgpack string in a number position at full precision.
+      if (!isDecimalText(v)) throw new ValueError(path, `expected number, got string ${JSON.stringify(v.slice(0, 40))}`);
+      return exactFloat64(v) ?? v;
+    }
     throw new ValueError(path, `expected ${type}, got ${Array.isArray(v) ? 'array' : typeof v}`);
   }
   const [kind, element] = type;
@@ -155,7 +164,8 @@ function prepareBlock(block: BlockSchema, v: Value | undefined, path: (string | 
 export function decodeMsgpack(block: BlockSchema, bytes: Uint8Array | undefined | null): ObjectValue | null {
   if (!bytes || bytes.length === 0) return null;
   const { m, ext } = lib();
-  const raw = m.decode(bytes, { extensionCodec: ext, useBigInt64: false });
+  // 64-bit integers as bigint: a float64 would round those past 2^53.
+  const raw = m.decode(bytes, { extensionCodec: ext, useBigInt64: true });
   if (raw === null) return null;
   return convertBlock(block, raw, [], true);
 }
@@ -168,11 +178,24 @@ export function encodeMsgpack(block: BlockSchema, value: ObjectValue | null): Bu
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** JSON state (UpgradeResourceState raw_state.json) → plain data, numbers kept exact. */
+export function parseJsonState(json: Uint8Array | string): unknown {
+  return parseJsonExact(typeof json === 'string' ? json : Buffer.from(json).toString('utf8'));
+}
+
+/**
+ * Raw stored state (parsed JSON, or unflattened flatmap) → object of the current schema: keys the
+ * schema lacks are dropped, missing ones are null, and scalars stored as text (flatmap) are
+ * converted to the attribute's type.
+ */
+export function decodeRawState(block: BlockSchema, raw: unknown): ObjectValue | null {
+  if (raw === null || raw === undefined) return null;
+  return convertBlock(block, raw, [], false);
+}
+
 /** JSON state (UpgradeResourceState raw_state.json) → object; keys the schema lacks are dropped. */
 export function decodeJsonState(block: BlockSchema, json: Uint8Array | string): ObjectValue | null {
-  const raw = JSON.parse(typeof json === 'string' ? json : Buffer.from(json).toString('utf8'));
-  if (raw === null) return null;
-  return convertBlock(block, raw, [], false);
+  return decodeRawState(block, parseJsonState(json));
 }
 
 /** cty type JSON, as Schema.Attribute.type wants it (`"string"`, `["list","string"]`). */
@@ -189,7 +212,7 @@ export function blockTypeJson(block: BlockSchema): unknown {
 }
 
 /** Raw msgpack decode without a schema (tests, debugging): unknowns come back as Unknown. */
-export function decodeMsgpackRaw(bytes: Uint8Array): unknown {
+export function decodeMsgpackRaw(bytes: Uint8Array, options: { useBigInt64?: boolean } = {}): unknown {
   const { m, ext } = lib();
-  return m.decode(bytes, { extensionCodec: ext });
+  return m.decode(bytes, { extensionCodec: ext, useBigInt64: options.useBigInt64 ?? false });
 }

@@ -1,15 +1,11 @@
 /** Handler outcomes → tfplugin6.Diagnostic objects (plain objects for protobufjs.fromObject). */
 import { ValueError } from './codec';
+import type { WireAttributePath, WireDiagnostic } from './protocol';
 import { AttributePath, Diagnostic, ProviderError } from './resource';
 
-export interface WireDiagnostic {
-  severity: number; // 1 ERROR, 2 WARNING
-  summary: string;
-  detail: string;
-  attribute?: { steps: ({ attribute_name: string } | { element_key_int: number } | { element_key_string: string })[] };
-}
+export type { WireDiagnostic } from './protocol';
 
-export function wirePath(path: AttributePath): WireDiagnostic['attribute'] {
+export function wirePath(path: AttributePath): WireAttributePath {
   return {
     steps: path.map((step) => (typeof step === 'number' ? { element_key_int: step } : { attribute_name: step })),
   };

@@ -6,6 +6,7 @@
  */
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import type * as protobuf from 'protobufjs';
+import type { ProviderRpcTypes } from './protocol';
 import { HEALTH_PROTO_TEXT, PLUGIN_PROTO_TEXT, PROTO_TEXT } from './proto-text';
 
 let root: protobuf.Root | undefined;
@@ -40,7 +41,7 @@ export function encodeMessage(fullName: string, value: object): Buffer {
 }
 
 /** Wire bytes → plain JS object (int64 as number, bytes as Buffer, absent fields absent). */
-export function decodeMessage<T = any>(fullName: string, bytes: Buffer): T {
+export function decodeMessage<T = unknown>(fullName: string, bytes: Buffer): T {
   const t = messageType(fullName);
   return t.toObject(t.decode(bytes), { longs: Number, enums: Number }) as T;
 }
@@ -86,6 +87,9 @@ export const PROVIDER_RPCS = [
   'StopProvider',
 ] as const;
 export type ProviderRpc = (typeof PROVIDER_RPCS)[number];
+// Compile-time check: every RPC served has declared request/response types, and no more.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+export const RPC_TYPES_COVER_EVERY_RPC: Same<ProviderRpc, keyof ProviderRpcTypes> = true;
 
 export const providerService = serviceDefinition(
   'tfplugin6.Provider',

@@ -7,7 +7,7 @@
  */
 import type { BlockSchema } from './schema';
 import { AttributePath, ObjectValue, Unknown, Value } from './resource';
-import { deepClone, forEachAttribute, formatPath, isWhollyKnown, setPath, valuesEqual } from './values';
+import { deepClone, forEachAttribute, formatPath, isWhollyKnown, setPath, valuesEqual } from './value-walk';
 
 export function planDefaults(block: BlockSchema, prior: ObjectValue | null, proposed: ObjectValue, config: ObjectValue): ObjectValue {
   const planned = deepClone(proposed);

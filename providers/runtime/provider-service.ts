@@ -1,20 +1,26 @@
 /**
- * tfplugin6.Provider: one method per RPC, taking and returning plain protobuf objects. Problems
- * become diagnostics (never gRPC errors), so Terraform shows them with the attribute they name.
+ * tfplugin6.Provider: one method per RPC, taking and returning the typed protobuf objects of
+ * protocol.ts. Problems become diagnostics (never gRPC errors), so Terraform shows them with the
+ * attribute they name; warnings handlers raise through ctx.warn travel in the same answer.
  */
 import type { BlockSchema } from './schema';
-import { decodeJsonState, decodeMsgpack, encodeMsgpack } from './codec';
+import { decodeMsgpack, decodeRawState, encodeMsgpack, parseJsonState, ValueError } from './codec';
 import { diagnosticFromError, errorDiagnostic, toWire, wirePath, WireDiagnostic } from './diagnostics';
+import { unflattenState } from './flatmap';
 import { checkApplyResult, forceNewChanges, planDefaults, planUnverifiedFacts } from './planning';
 import type { ProviderRpc } from './grpc-services';
-import { AttributePath, UnreachableError, Logger, ObjectValue, ProviderDefinition, ResourceContext, ResourceHandler } from './resource';
+import type { ApplyResourceChangeRequest, DynamicValue, RpcRequest, RpcResponse, WithDiagnostics } from './protocol';
+import { AttributePath, Diagnostic, UnreachableError, Logger, ObjectValue, ProviderDefinition, ResourceContext, ResourceHandler, StateUpgradeContext } from './resource';
 import { schemaToWire } from './schema-wire';
-import { formatPath, unknownPaths } from './values';
+import { formatPath, unknownPaths } from './value-walk';
 
-type Req = any;
-type Res = Record<string, unknown>;
+/** One RPC's implementation: `warnings` collects what handlers pass to ctx.warn during the call. */
+type RpcImpl<K extends ProviderRpc> = (req: RpcRequest<K>, warnings: Diagnostic[]) => Promise<RpcResponse<K>>;
+type RpcTable = { [K in ProviderRpc]: RpcImpl<K> };
 
-const dynamic = (block: BlockSchema, v: ObjectValue | null) => ({ msgpack: encodeMsgpack(block, v) });
+const dynamic = (block: BlockSchema, v: ObjectValue | null): DynamicValue => ({ msgpack: encodeMsgpack(block, v) });
+const NO_BYTES = Buffer.alloc(0);
+const NULL_VALUE: DynamicValue = { msgpack: Buffer.from([0xc0]) };
 
 /**
  * Private state is the runtime's own (handlers never see it). It carries one fact from a refresh
@@ -22,7 +28,7 @@ const dynamic = (block: BlockSchema, v: ObjectValue | null) => ({ msgpack: encod
  * successful apply clears it.
  */
 const UNVERIFIED_PRIVATE = Buffer.from('{"unverified":true}');
-const isUnverified = (priv: Buffer | undefined) => !!priv && priv.equals(UNVERIFIED_PRIVATE);
+const isUnverified = (priv: Uint8Array | undefined) => !!priv && UNVERIFIED_PRIVATE.equals(priv);
 
 export class ProviderService<P> {
   private configured: P | undefined;
@@ -38,20 +44,31 @@ export class ProviderService<P> {
     return this.configured;
   }
 
-  private handler(typeName: string): ResourceHandler<P> | undefined {
+  private handler(typeName: string | undefined): ResourceHandler<P> | undefined {
     return this.def.resources.find((r) => r.typeName === typeName);
   }
 
-  private unknownType(typeName: string): Res {
-    return { diagnostics: [errorDiagnostic(`Unknown resource type ${JSON.stringify(typeName)}`, `The ${this.def.name} provider has no resource type ${typeName}.`)] };
+  private unknownType(typeName: string | undefined): WithDiagnostics {
+    return { diagnostics: [errorDiagnostic(`Unknown resource type ${JSON.stringify(typeName ?? '')}`, `The ${this.def.name} provider has no resource type ${typeName ?? ''}.`)] };
   }
 
-  private ctx(): ResourceContext<P> {
-    return { signal: this.stop.signal, provider: this.configured as P, log: this.log, warn: (summary, o) => this.log.warn(summary, { detail: o?.detail }) };
+  /** The context of one handler call; ctx.warn adds to this RPC's warnings. */
+  private ctx(warnings: Diagnostic[]): ResourceContext<P> {
+    return { ...this.upgradeCtx(warnings), provider: this.configured as P };
+  }
+
+  private upgradeCtx(warnings: Diagnostic[]): StateUpgradeContext {
+    return {
+      signal: this.stop.signal,
+      log: this.log,
+      warn: (summary, options = {}) => {
+        warnings.push({ severity: 'warning', summary, detail: options.detail, attribute: options.attribute });
+      },
+    };
   }
 
   /** Every RPC, keyed by name, for the gRPC server. */
-  readonly rpcs: Record<ProviderRpc, (req: Req) => Promise<Res>> = {
+  readonly rpcs: RpcTable = {
     GetMetadata: async () => ({
       server_capabilities: { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false },
       resources: this.def.resources.map((r) => ({ type_name: r.typeName })),
@@ -62,7 +79,7 @@ export class ProviderService<P> {
     }),
 
     GetProviderSchema: async () => {
-      const resource_schemas: Record<string, object> = {};
+      const resource_schemas: Record<string, ReturnType<typeof schemaToWire>> = {};
       for (const r of this.def.resources) resource_schemas[r.typeName] = schemaToWire(r.schema);
       return {
         provider: schemaToWire(this.def.configSchema),
@@ -89,11 +106,11 @@ export class ProviderService<P> {
     },
 
     ValidateDataResourceConfig: async (req) => ({
-      diagnostics: [errorDiagnostic(`Unknown data source ${JSON.stringify(req.type_name)}`, `The ${this.def.name} provider has no data sources.`)],
+      diagnostics: [errorDiagnostic(`Unknown data source ${JSON.stringify(req.type_name ?? '')}`, `The ${this.def.name} provider has no data sources.`)],
     }),
 
     ReadDataSource: async (req) => ({
-      diagnostics: [errorDiagnostic(`Unknown data source ${JSON.stringify(req.type_name)}`, `The ${this.def.name} provider has no data sources.`)],
+      diagnostics: [errorDiagnostic(`Unknown data source ${JSON.stringify(req.type_name ?? '')}`, `The ${this.def.name} provider has no data sources.`)],
     }),
 
     GetFunctions: async () => ({ functions: {}, diagnostics: [] }),
@@ -110,40 +127,41 @@ export class ProviderService<P> {
       return { Error: '' };
     },
 
-    UpgradeResourceState: async (req) => {
+    UpgradeResourceState: async (req, warnings) => {
       const h = this.handler(req.type_name);
       if (!h) return this.unknownType(req.type_name);
       const block = h.schema.block;
-      const version = Number(req.version ?? 0);
-      const raw = req.raw_state ?? {};
-      if (!raw.json || raw.json.length === 0) {
-        if (raw.flatmap && Object.keys(raw.flatmap).length) {
-          return { diagnostics: [errorDiagnostic('Legacy flatmap state is not supported', `Resource type ${req.type_name} never stored flatmap state.`)] };
-        }
-        return { upgraded_state: dynamic(block, null), diagnostics: [] };
-      }
+      const version = req.version ?? 0;
+      const json = req.raw_state?.json;
+      const flatmap = req.raw_state?.flatmap ?? {};
+      let raw: unknown;
+      if (json && json.length) raw = parseJsonState(json);
+      else if (Object.keys(flatmap).length) raw = unflattenState(block, flatmap);
+      else return { upgraded_state: dynamic(block, null), diagnostics: [] };
       if (version > h.schema.version) {
         return { diagnostics: [errorDiagnostic('State from a newer provider', `${req.type_name} state has schema version ${version}; this provider knows up to ${h.schema.version}. Use a newer provider.`)] };
       }
+      if (raw === null) return { upgraded_state: dynamic(block, null), diagnostics: [] };
+      if (typeof raw !== 'object' || Array.isArray(raw)) throw new ValueError([], `stored state is ${Array.isArray(raw) ? 'an array' : typeof raw}, not an object`);
       let state: ObjectValue | null;
       if (version < h.schema.version && h.upgradeState) {
-        state = await h.upgradeState(JSON.parse(Buffer.from(raw.json).toString('utf8')), version);
+        state = await h.upgradeState(raw as Record<string, unknown>, version, this.upgradeCtx(warnings));
       } else {
-        state = decodeJsonState(block, raw.json);
+        state = decodeRawState(block, raw);
       }
       return { upgraded_state: dynamic(block, state), diagnostics: [] };
     },
 
-    ReadResource: async (req) => {
+    ReadResource: async (req, warnings) => {
       const h = this.handler(req.type_name);
       if (!h) return this.unknownType(req.type_name);
       const block = h.schema.block;
       const current = decodeMsgpack(block, req.current_state?.msgpack);
-      const privateBytes = req.private ?? Buffer.alloc(0);
+      const privateBytes = req.private ?? NO_BYTES;
       if (!current) return { new_state: dynamic(block, null), private: privateBytes, diagnostics: [] };
       let state: ObjectValue | null;
       try {
-        state = await h.read(current, this.ctx());
+        state = await h.read(current, this.ctx(warnings));
       } catch (err) {
         if (!(err instanceof UnreachableError)) throw err;
         return {
@@ -163,17 +181,17 @@ export class ProviderService<P> {
         return { new_state: req.current_state, private: privateBytes, diagnostics: unknown.map((p) => errorDiagnostic(`Provider bug: ${req.type_name} read returned an unknown value for ${formatPath(p)}`, 'Read must return wholly known values.', p)) };
       }
       // A read that reached the host verifies the facts again.
-      return { new_state: dynamic(block, state), private: isUnverified(privateBytes) ? Buffer.alloc(0) : privateBytes, diagnostics: [] };
+      return { new_state: dynamic(block, state), private: isUnverified(privateBytes) ? NO_BYTES : privateBytes, diagnostics: [] };
     },
 
-    PlanResourceChange: async (req) => {
+    PlanResourceChange: async (req, warnings) => {
       const h = this.handler(req.type_name);
       if (!h) return this.unknownType(req.type_name);
       const block = h.schema.block;
       const prior = decodeMsgpack(block, req.prior_state?.msgpack);
       const proposed = decodeMsgpack(block, req.proposed_new_state?.msgpack);
       const config = decodeMsgpack(block, req.config?.msgpack);
-      const privateBytes = req.prior_private ?? Buffer.alloc(0);
+      const privateBytes = req.prior_private ?? NO_BYTES;
       if (!proposed || !config) {
         // Destroy: nothing to adjust.
         return { planned_state: dynamic(block, null), planned_private: privateBytes, requires_replace: [], diagnostics: [] };
@@ -181,7 +199,7 @@ export class ProviderService<P> {
       let planned = planDefaults(block, prior, proposed, config);
       const replace: AttributePath[] = forceNewChanges(block, prior, planned);
       if (h.plan) {
-        const result = await h.plan({ prior, proposed: planned, config }, this.ctx());
+        const result = await h.plan({ prior, proposed: planned, config }, this.ctx(warnings));
         planned = result.planned;
         for (const p of forceNewChanges(block, prior, planned)) addPath(replace, p);
         for (const p of result.requiresReplace ?? []) addPath(replace, p);
@@ -195,17 +213,17 @@ export class ProviderService<P> {
       };
     },
 
-    ApplyResourceChange: async (req) => {
+    ApplyResourceChange: async (req, warnings) => {
       const h = this.handler(req.type_name);
       if (!h) return this.unknownType(req.type_name);
       const block = h.schema.block;
       const prior = decodeMsgpack(block, req.prior_state?.msgpack);
       const planned = decodeMsgpack(block, req.planned_state?.msgpack);
-      const privateBytes = req.planned_private ?? Buffer.alloc(0);
-      const ctx = this.ctx();
+      const privateBytes = req.planned_private ?? NO_BYTES;
+      const ctx = this.ctx(warnings);
       if (!planned) {
         if (prior) await h.delete(prior, ctx);
-        return { new_state: dynamic(block, null), private: Buffer.alloc(0), diagnostics: [] };
+        return { new_state: dynamic(block, null), private: NO_BYTES, diagnostics: [] };
       }
       const result = prior ? await h.update(prior, planned, ctx) : await h.create(planned, ctx);
       const { violations, repaired } = checkApplyResult(block, planned, result);
@@ -224,15 +242,15 @@ export class ProviderService<P> {
         };
       }
       // Applied on the host just now: whatever the last refresh could not verify is verified.
-      return { new_state: dynamic(block, result), private: isUnverified(privateBytes) ? Buffer.alloc(0) : privateBytes, diagnostics: [] };
+      return { new_state: dynamic(block, result), private: isUnverified(privateBytes) ? NO_BYTES : privateBytes, diagnostics: [] };
     },
 
-    ImportResourceState: async (req) => {
+    ImportResourceState: async (req, warnings) => {
       const h = this.handler(req.type_name);
       if (!h) return this.unknownType(req.type_name);
-      const state = await h.import(req.id, this.ctx());
+      const state = await h.import(req.id ?? '', this.ctx(warnings));
       return {
-        imported_resources: [{ type_name: req.type_name, state: dynamic(h.schema.block, state), private: Buffer.alloc(0) }],
+        imported_resources: [{ type_name: h.typeName, state: dynamic(h.schema.block, state), private: NO_BYTES }],
         diagnostics: [],
       };
     },
@@ -241,19 +259,23 @@ export class ProviderService<P> {
   /**
    * Runs an RPC and turns a thrown error into an answer with an error diagnostic. For apply and
    * read, the prior state goes back with the error so Terraform keeps tracking the object.
+   * Warnings raised through ctx.warn come first in the answer's diagnostics, error or not.
    */
-  async call(name: ProviderRpc, req: Req): Promise<Res> {
+  async call<K extends ProviderRpc>(name: K, req: RpcRequest<K>): Promise<RpcResponse<K>> {
     const started = Date.now();
+    const warnings: Diagnostic[] = [];
+    const typeName = typeNameOf(req);
+    let res: RpcResponse<K>;
     try {
-      const res = await this.rpcs[name](req);
-      this.log.debug(`${name} done`, { rpc: name, type: req?.type_name, ms: Date.now() - started });
-      return res;
+      const impl: RpcImpl<K> = this.rpcs[name];
+      res = await impl(req, warnings);
+      this.log.debug(`${name} done`, { rpc: name, type: typeName, ms: Date.now() - started });
     } catch (err) {
-      this.log.error(`${name} failed`, { rpc: name, type: req?.type_name, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-      const operation = operationOf(name, req);
-      const diag = diagnosticFromError(err, `${req?.type_name ? `${req.type_name}: ` : ''}${operation} failed`);
-      return errorAnswer(name, req, diag);
+      this.log.error(`${name} failed`, { rpc: name, type: typeName, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      const diag = diagnosticFromError(err, `${typeName ? `${typeName}: ` : ''}${operationOf(name, req)} failed`);
+      res = errorAnswer(name, req, diag);
     }
+    return warnings.length ? withWarnings(res, warnings.map(toWire)) : res;
   }
 }
 
@@ -262,39 +284,65 @@ function addPath(paths: AttributePath[], p: AttributePath): void {
   if (!paths.some((q) => JSON.stringify(q) === key)) paths.push(p);
 }
 
-function operationOf(name: ProviderRpc, req: Req): string {
-  if (name === 'ApplyResourceChange') {
-    const priorNull = !req.prior_state?.msgpack?.length || req.prior_state.msgpack[0] === 0xc0;
-    const plannedNull = !req.planned_state?.msgpack?.length || req.planned_state.msgpack[0] === 0xc0;
-    return plannedNull ? 'delete' : priorNull ? 'create' : 'update';
-  }
-  return (
-    {
-      ConfigureProvider: 'configure',
-      ReadResource: 'read',
-      PlanResourceChange: 'plan',
-      ImportResourceState: 'import',
-      UpgradeResourceState: 'state upgrade',
-      ValidateResourceConfig: 'validation',
-      ValidateProviderConfig: 'provider validation',
-    } as Record<string, string>
-  )[name] ?? name;
+function typeNameOf(req: RpcRequest<ProviderRpc>): string | undefined {
+  return 'type_name' in req ? req.type_name : undefined;
+}
+
+const isNullValue = (v: DynamicValue | undefined) => !v?.msgpack?.length || v.msgpack[0] === 0xc0;
+
+function applyOperation(req: ApplyResourceChangeRequest): 'create' | 'update' | 'delete' {
+  return isNullValue(req.planned_state) ? 'delete' : isNullValue(req.prior_state) ? 'create' : 'update';
+}
+
+const OPERATION_NAMES: Partial<Record<ProviderRpc, string>> = {
+  ConfigureProvider: 'configure',
+  ReadResource: 'read',
+  PlanResourceChange: 'plan',
+  ImportResourceState: 'import',
+  UpgradeResourceState: 'state upgrade',
+  ValidateResourceConfig: 'validation',
+  ValidateProviderConfig: 'provider validation',
+};
+
+function operationOf<K extends ProviderRpc>(name: K, req: RpcRequest<K>): string {
+  if (name === 'ApplyResourceChange') return applyOperation(req as RpcRequest<'ApplyResourceChange'>);
+  return OPERATION_NAMES[name] ?? name;
 }
 
 /** The error answer of each RPC keeps Terraform's view of the object where that matters. */
-function errorAnswer(name: ProviderRpc, req: Req, diag: WireDiagnostic): Res {
+function errorAnswer<K extends ProviderRpc>(name: K, req: RpcRequest<K>, diag: WireDiagnostic): RpcResponse<K> {
   const diagnostics = [diag];
+  // K is generic, so TypeScript cannot narrow req from name: each branch names its RPC's types.
   switch (name) {
     case 'ApplyResourceChange': {
       // Create failed: no object (null state). Update/delete failed: the prior object remains.
-      const priorNull = !req.prior_state?.msgpack?.length || req.prior_state.msgpack[0] === 0xc0;
-      return { new_state: priorNull ? { msgpack: Buffer.from([0xc0]) } : req.prior_state, private: req.planned_private ?? Buffer.alloc(0), diagnostics };
+      const apply = req as RpcRequest<'ApplyResourceChange'>;
+      const answer: RpcResponse<'ApplyResourceChange'> = {
+        new_state: isNullValue(apply.prior_state) ? NULL_VALUE : apply.prior_state,
+        private: apply.planned_private ?? NO_BYTES,
+        diagnostics,
+      };
+      return answer as RpcResponse<K>;
     }
-    case 'ReadResource':
-      return { new_state: req.current_state, private: req.private ?? Buffer.alloc(0), diagnostics };
-    case 'StopProvider':
-      return { Error: diag.summary };
-    default:
-      return { diagnostics };
+    case 'ReadResource': {
+      const read = req as RpcRequest<'ReadResource'>;
+      const answer: RpcResponse<'ReadResource'> = { new_state: read.current_state, private: read.private ?? NO_BYTES, diagnostics };
+      return answer as RpcResponse<K>;
+    }
+    case 'StopProvider': {
+      const answer: RpcResponse<'StopProvider'> = { Error: diag.summary };
+      return answer as RpcResponse<K>;
+    }
+    default: {
+      const answer: WithDiagnostics = { diagnostics };
+      return answer as RpcResponse<K>;
+    }
   }
+}
+
+/** Puts the call's warnings before the answer's own diagnostics (answers without any keep theirs). */
+function withWarnings<R>(res: R, warnings: WireDiagnostic[]): R {
+  const own = (res as Partial<WithDiagnostics>).diagnostics;
+  if (own === undefined) return res;
+  return { ...res, diagnostics: [...warnings, ...own] };
 }

@@ -12,6 +12,10 @@ export type UnknownValue = typeof Unknown;
 /**
  * A cty value as handlers see it: attributes and nested single blocks are objects keyed by their
  * snake_case schema names; every schema key is present (null when unset).
+ *
+ * A cty number is a JS number when a float64 holds it exactly; otherwise (integers past 2^53 that
+ * float64 cannot hold, decimals such as 0.1 that Terraform keeps exact) it is its decimal text, a
+ * string, so it reaches Terraform again unchanged. Handlers may return either form.
  */
 export type Value =
   | null
@@ -64,10 +68,18 @@ export interface ResourceContext<P = unknown> {
   signal: AbortSignal;
   /** Whatever the provider's configure() returned. */
   provider: P;
+  /** The provider's log (Terraform's TF_LOG): for operators debugging, not for users. */
   log: Logger;
-  /** A warning for the user: Terraform shows it with the result of this call. */
+  /**
+   * Tells the user something without failing: the runtime returns it as a WARNING diagnostic in
+   * the answer of the RPC that called the handler (plan, apply, read, import), next to any error
+   * the handler throws afterwards. Terraform prints it as "Warning: <summary>".
+   */
   warn(summary: string, options?: { detail?: string; attribute?: AttributePath }): void;
 }
+
+/** What upgradeState gets: no provider (Terraform may upgrade state before it configures one). */
+export type StateUpgradeContext = Omit<ResourceContext<never>, 'provider'>;
 
 export interface PlanRequest {
   /** null on create. */
@@ -101,11 +113,13 @@ export interface ResourceHandler<P = unknown> {
   /** Build the state for `terraform import <addr> <id>`; ReadResource follows. */
   import(id: string, ctx: ResourceContext<P>): Promise<ObjectValue>;
   /**
-   * Optional: convert state stored under an older schema version (raw JSON as Terraform stored
-   * it) to the current schema. Without it, the runtime maps the JSON onto the current schema by
-   * attribute name (unknown keys dropped, missing ones null).
+   * Optional: convert state stored under an older schema version to the current schema.
+   * rawState is the stored object as Terraform kept it: its JSON form, or its legacy flatmap
+   * form unflattened by the runtime (see flatmap.ts). Numbers follow the same rule as in Value.
+   * Without this hook the runtime maps the raw state onto the current schema by attribute name
+   * (unknown keys dropped, missing ones null).
    */
-  upgradeState?(rawState: { [name: string]: unknown }, fromVersion: number): Promise<ObjectValue> | ObjectValue;
+  upgradeState?(rawState: { [name: string]: unknown }, fromVersion: number, ctx: StateUpgradeContext): Promise<ObjectValue> | ObjectValue;
 }
 
 export interface ProviderDefinition<P = unknown> {

@@ -1,10 +1,11 @@
 /** Schema shapes (./schema.ts) → tfplugin6.Schema objects (plain objects for protobufjs). */
 import type { BlockSchema, ResourceSchema } from './schema';
 import { typeJson } from './codec';
+import type { WireSchema, WireSchemaBlock } from './protocol';
 
 const NESTING_SINGLE = 1;
 
-function blockToWire(block: BlockSchema, version = 0, description = ''): object {
+function blockToWire(block: BlockSchema, version = 0, description = ''): WireSchemaBlock {
   return {
     version,
     description,
@@ -30,7 +31,7 @@ function blockToWire(block: BlockSchema, version = 0, description = ''): object 
   };
 }
 
-export function schemaToWire(schema: ResourceSchema): object {
+export function schemaToWire(schema: ResourceSchema): WireSchema {
   return { version: schema.version, block: blockToWire(schema.block, schema.version, schema.description) };
 }
 

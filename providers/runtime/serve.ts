@@ -7,7 +7,8 @@ import * as os from 'os';
 import * as path from 'path';
 import type * as grpcTypes from '@grpc/grpc-js';
 import { generateSelfSignedCertificate } from './certificate';
-import { controllerService, healthService, PROVIDER_RPCS, providerService } from './grpc-services';
+import { controllerService, healthService, PROVIDER_RPCS, ProviderRpc, providerService } from './grpc-services';
+import type { RpcRequest, RpcResponse } from './protocol';
 import { createLogger } from './logger';
 import { ProviderService } from './provider-service';
 import type { ProviderDefinition } from './resource';
@@ -89,7 +90,7 @@ export async function serveProvider<P>(def: ProviderDefinition<P>, options: Serv
 
   const impl: grpcTypes.UntypedServiceImplementation = {};
   for (const name of PROVIDER_RPCS) {
-    impl[name] = (call: grpcTypes.ServerUnaryCall<any, any>, callback: grpcTypes.sendUnaryData<any>) => {
+    impl[name] = (call: grpcTypes.ServerUnaryCall<RpcRequest<ProviderRpc>, RpcResponse<ProviderRpc>>, callback: grpcTypes.sendUnaryData<RpcResponse<ProviderRpc>>) => {
       service.call(name, call.request).then(
         (res) => callback(null, res),
         (err) => callback({ code: grpc.status.INTERNAL, details: String(err) }),

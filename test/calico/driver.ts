@@ -13,7 +13,7 @@ export const silentLog = { debug() {}, info() {}, warn() {}, error() {} };
  * behind the provider's back and then reads plays a new Terraform command: use a new context.
  */
 export function contextFor(resolver: HostResolver): ResourceContext<CalicoProviderState> {
-  return { signal: new AbortController().signal, provider: calicoState(resolver), log: silentLog, warn() {} };
+  return { signal: new AbortController().signal, provider: calicoState(resolver), log: silentLog, warn: () => undefined };
 }
 
 /** Resolves hosts by the ssh block's address, like the pool would connect to it. */

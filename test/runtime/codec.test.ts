@@ -4,6 +4,7 @@ import { blockTypeJson, decodeJsonState, decodeMsgpack, decodeMsgpackRaw, encode
 import { ObjectValue, Unknown } from '../../providers/runtime/resource';
 import type { BlockSchema } from '../../providers/runtime/schema';
 import { resourceSchemas } from '../../providers/calico/schema';
+import { valuesEqual } from '../../providers/runtime/value-walk';
 
 const block = {
   attributes: {
@@ -98,16 +99,46 @@ describe('msgpack DynamicValue', () => {
     expect(v.ssh).toBe(Unknown);
   });
 
-  test('numbers: integers, floats, big decimals sent as strings', () => {
-    const wire = encode({ name: 'x', count: '12345678901234567890', ssh: { host: 'h', port: 1.5 } });
-    const v = decodeMsgpack(block, wire)!;
-    expect(v.count).toBe(12345678901234567890);
+  test('numbers: small ints as msgpack ints, fractions as float64', () => {
+    const v = decodeMsgpack(block, encode({ name: 'x', count: 7, ssh: { host: 'h', port: 1.5 } }))!;
+    expect(v.count).toBe(7);
     expect((v.ssh as Record<string, unknown>).port).toBe(1.5);
-    // ints are written as msgpack ints, fractions as float64
     const raw = encodeMsgpack(block, { name: 'x', count: 7 });
     expect(raw.includes(Buffer.from([0xa5, ...Buffer.from('count'), 0x07]))).toBe(true);
   });
 
+  // What go-cty sends for numbers a float64 cannot hold: an int64 past 2^53 as msgpack int64
+  // (0xd3), a uint64 past int64 and any inexact decimal as decimal text.
+  const BIG_INT64 = 9007199254740993n; // 2^53 + 1: Number() would make it ...992
+  const BIG_UINT64 = '18446744073709551617'; // past int64: cty sends the text
+  const EXACT_DECIMAL = '0.1'; // cty keeps 0.1 exact; float64 0.1 is 0.1000000000000000055...
+
+  test('big numbers survive decode: int64 past 2^53 and decimal text stay exact', () => {
+    const wire = encode({ name: 'x', count: BIG_INT64, ports: [BIG_UINT64, EXACT_DECIMAL, 2], ssh: null }, { useBigInt64: true });
+    // Really a 64-bit integer on the wire (uint64 0xcf or int64 0xd3), not a float64 or text.
+    const payload = [0x00, 0x20, 0, 0, 0, 0, 0, 0x01];
+    expect([0xcf, 0xd3].some((code) => Buffer.from(wire).includes(Buffer.from([code, ...payload])))).toBe(true);
+    const v = decodeMsgpack(block, wire)!;
+    expect(v.count).toBe('9007199254740993');
+    expect(v.ports).toEqual(['18446744073709551617', '0.1', 2]);
+  });
+
+  test('big numbers survive the round trip to the wire unchanged', () => {
+    const wire = encode({ name: 'x', count: BIG_INT64, ports: [BIG_UINT64, EXACT_DECIMAL], ssh: null }, { useBigInt64: true });
+    const back = decodeMsgpackRaw(encodeMsgpack(block, decodeMsgpack(block, wire)!), { useBigInt64: true }) as Record<string, unknown>;
+    // Exact text goes back as text, which go-cty parses at full precision (never a rounded float64).
+    expect(back.count).toBe('9007199254740993');
+    expect(back.ports).toEqual(['18446744073709551617', '0.1']);
+  });
+
+  test('numbers a float64 holds exactly stay JS numbers, in whatever form they arrive', () => {
+    const wire = encode({ name: 'x', count: 2n ** 60n, ports: ['0.5', '1e3', '-0.25'], ssh: null }, { useBigInt64: true });
+    const v = decodeMsgpack(block, wire)!;
+    expect(v.count).toBe(2 ** 60);
+    expect(v.ports).toEqual([0.5, 1000, -0.25]);
+    expect(() => decodeMsgpack(block, encode({ name: 'x', count: '12abc' }))).toThrow(/count: expected number/);
+    expect(() => encodeMsgpack(block, { name: 'x', count: '1e5; rm -rf /' })).toThrow(/count: expected number/);
+  });
   test('type mismatches are errors that name the attribute path', () => {
     expect(() => encodeMsgpack(block, { name: 5 as unknown as string })).toThrow(ValueError);
     expect(() => encodeMsgpack(block, { ssh: { host: 'h', port: 'x' } })).toThrow(/ssh\.port: expected number/);
@@ -116,6 +147,11 @@ describe('msgpack DynamicValue', () => {
 });
 
 describe('JSON raw state (UpgradeResourceState)', () => {
+  test('big numbers in stored JSON survive (JSON.parse would round them)', () => {
+    const json = '{"name":"n","count":12345678901234567890,"ports":[0.1,2.5,1e400],"ssh":null}';
+    expect(decodeJsonState(block, json)).toMatchObject({ count: '12345678901234567890', ports: ['0.1', 2.5, '1e400'] });
+  });
+
   test('maps stored JSON onto the current schema: unknown keys dropped, missing ones null', () => {
     const json = JSON.stringify({ name: 'n', count: 2, removed_attr: 'x', ssh: { host: 'h', inner: { flag: true } } });
     expect(decodeJsonState(block, json)).toEqual({
@@ -145,5 +181,16 @@ describe('schema type JSON', () => {
       state.ssh = { host: 'h', port: 22, user: null, private_key_path: null, passphrase_env: null, known_hosts_path: null, sudo: false };
       expect(decodeMsgpack(schema.block, encodeMsgpack(schema.block, state as never))).toEqual(state);
     }
+  });
+});
+
+describe('number equality (plan comparisons)', () => {
+  test('compares values, not forms, and never rounds', () => {
+    expect(valuesEqual('number', 0.5, '0.50')).toBe(true);
+    expect(valuesEqual('number', 1000, '1e3')).toBe(true);
+    expect(valuesEqual('number', '9007199254740993', 9007199254740992)).toBe(false);
+    expect(valuesEqual('number', '0.1', 0.1)).toBe(false); // float64 0.1 is not decimal 0.1
+    expect(valuesEqual('number', '12345678901234567890', '1.234567890123456789e19')).toBe(true);
+    expect(valuesEqual('number', '-0.1', '0.1')).toBe(false);
   });
 });

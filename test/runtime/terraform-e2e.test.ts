@@ -1,6 +1,8 @@
 /**
  * Real terraform 1.11 driving the runtime through the rtfixture provider (compiled fixture in
- * test/runtime/fixture, installed as a shim in the working dir's implied mirror, offline).
+ * test/runtime/fixture, installed as a shim in the working dir's implied mirror, offline): the
+ * resource lifecycle, handler warnings as terraform prints them, and state files written under
+ * the fixture's older schema version (JSON and legacy flatmap) upgraded by plan and apply.
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
@@ -184,5 +186,105 @@ describe('lifecycle against real terraform', () => {
     t.expectTf(0, 'destroy', '-auto-approve');
     for (const f of ['b.txt', 'c.txt', 'd.txt']) expect(fs.existsSync(file(f))).toBe(false);
     expect(t.expectTf(0, 'state', 'list').stdout.trim()).toBe('');
+  });
+});
+
+describe('handler warnings reach the terraform user', () => {
+  const t = new TerraformDir('rt-warn-');
+  const dir = t.dir;
+  beforeAll(() => {
+    t.installFixture();
+    t.write('main.tf', fixtureConfig(fileResource('w', { dir, file: 'w.txt', content: 'WARN me' })));
+    t.expectTf(0, 'init');
+  });
+  afterAll(() => {
+    t.tf('destroy', '-auto-approve');
+    t.cleanup();
+  });
+
+  test('a warning from apply (ApplyResourceChange) is printed, and the apply succeeds', () => {
+    const r = t.expectTf(0, 'apply', '-auto-approve');
+    expect(r.output).toMatch(/Warning: content mentions WARN/);
+    expect(r.output).toContain(`written to ${path.join(dir, 'w.txt')} all the same`);
+    expect(r.output).toMatch(/with rtfixture_file\.w/);
+    expect(fs.readFileSync(path.join(dir, 'w.txt'), 'utf8')).toBe('WARN me');
+  });
+
+  test('a warning from read (ReadResource during refresh) is printed; nothing else changes', () => {
+    fs.writeFileSync(path.join(dir, 'READ_WARNING'), 'marker text from the test');
+    try {
+      const r = t.expectTf(0, 'plan', '-detailed-exitcode');
+      expect(r.output).toMatch(/Warning: read of w\.txt has a warning/);
+      expect(r.output).toContain('marker text from the test');
+      expect(r.stdout).toMatch(/No changes/);
+    } finally {
+      fs.rmSync(path.join(dir, 'READ_WARNING'));
+    }
+    expect(t.expectTf(0, 'plan', '-detailed-exitcode').output).not.toMatch(/Warning/);
+  });
+});
+
+describe('state stored under an older schema version is upgraded (UpgradeResourceState)', () => {
+  const t = new TerraformDir('rt-upgrade-');
+  const dir = t.dir;
+  const PROVIDER = 'provider["registry.terraform.io/cdktf-calico/rtfixture"]';
+  // Schema version 0 of rtfixture_file had `text` (now `content`) and top-level dir/name.
+  const v0 = (name: string, text: string) => ({ id: path.join(dir, name), text, sha256: 'stale', tag: null, lines: ['l1'], dir, name });
+  const instance = (name: string, stored: object) => ({ mode: 'managed', type: 'rtfixture_file', name, provider: PROVIDER, instances: [{ schema_version: 0, ...stored, sensitive_attributes: [] }] });
+
+  beforeAll(() => {
+    t.installFixture();
+    t.write('main.tf', fixtureConfig([
+      fileResource('json', { dir, file: 'json.txt', content: 'from json', lines: ['l1'] }),
+      fileResource('flat', { dir, file: 'flat.txt', content: 'from flatmap', lines: ['l1'] }),
+    ].join('\n')));
+    fs.writeFileSync(path.join(dir, 'json.txt'), 'from json\nl1');
+    fs.writeFileSync(path.join(dir, 'flat.txt'), 'from flatmap\nl1');
+    const flat = v0('flat.txt', 'from flatmap');
+    t.write('terraform.tfstate', JSON.stringify({
+      version: 4,
+      terraform_version: '1.11.4',
+      serial: 1,
+      lineage: '5f0c5b8e-1b7a-4c57-9d0e-3a1f2b4c6d7e',
+      outputs: {},
+      resources: [
+        instance('json', { attributes: v0('json.txt', 'from json') }),
+        // Terraform's legacy flatmap form: every value a string, lists as "#" count + indexes.
+        instance('flat', { attributes_flat: { id: flat.id, text: flat.text, sha256: flat.sha256, dir, name: flat.name, 'lines.#': '1', 'lines.0': 'l1' } }),
+      ],
+      check_results: null,
+    }, null, 2));
+    t.expectTf(0, 'init');
+  });
+  afterAll(() => {
+    t.tf('destroy', '-auto-approve');
+    t.cleanup();
+  });
+
+  test('plan upgrades both (JSON and flatmap) and finds the objects unchanged', () => {
+    const r = t.expectTf(0, 'plan', '-detailed-exitcode');
+    expect(r.stdout).toMatch(/No changes/);
+    // One warning per upgraded object; terraform prints the first and counts the similar ones.
+    expect(r.output).toMatch(/Warning: rtfixture_file state upgraded from schema version 0/);
+    expect(r.output).toMatch(/\(and one more similar warning elsewhere\)/);
+  });
+
+  test('apply stores the upgraded state under the current schema version', () => {
+    t.expectTf(0, 'apply', '-auto-approve');
+    const stored = JSON.parse(fs.readFileSync(t.path('terraform.tfstate'), 'utf8'));
+    const byName = Object.fromEntries(stored.resources.map((r: any) => [r.name, r.instances[0]]));
+    for (const [name, content] of [['json', 'from json'], ['flat', 'from flatmap']]) {
+      expect(byName[name].schema_version).toBe(1);
+      expect(byName[name].attributes_flat).toBeUndefined();
+      expect(byName[name].attributes).toEqual({
+        id: path.join(dir, `${name}.txt`),
+        content,
+        sha256: sha(`${content}\nl1`),
+        tag: null,
+        lines: ['l1'],
+        location: { dir, name: `${name}.txt` },
+      });
+    }
+    t.expectTf(0, 'plan', '-detailed-exitcode');
   });
 });

@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import { launchProvider, LaunchedProvider } from '../support/launch-provider';
 import { generateSelfSignedCertificate, toPem } from '../../providers/runtime/certificate';
 import { call, connect, MINIMAL_PROVIDER } from './provider-process';
+import { waitFor } from '../../lab/process';
 
 const launched: LaunchedProvider[] = [];
 async function launch(opts: Parameters<typeof launchProvider>[1] = {}): Promise<LaunchedProvider> {
@@ -74,8 +75,11 @@ test('SIGINT does not kill the provider; Shutdown replies, then the process exit
   const c = connect(p);
   await call(c.provider, 'GetMetadata');
   p.child.kill('SIGINT');
-  await new Promise((r) => setTimeout(r, 300));
+  // Wait until the provider has handled the signal (it logs it), then prove it is still serving.
+  expect(await waitFor(async () => /SIGINT received/.test(p.stderr()), 10_000)).toBe(true);
   expect(p.child.exitCode).toBeNull();
+  expect(p.child.signalCode).toBeNull();
+  await expect(call(c.provider, 'GetMetadata')).resolves.toMatchObject({ resources: [{ type_name: 'minimal_thing' }] });
   const stop = await call(c.provider, 'StopProvider');
   expect(stop.Error ?? '').toBe('');
 

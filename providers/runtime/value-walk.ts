@@ -3,7 +3,10 @@
  * walks over attributes including nested single blocks.
  */
 import type { AttributeSchema, BlockSchema, CtyType } from './schema';
+import { isDecimalText, numbersEqual } from './exact-numbers';
 import { AttributePath, ObjectValue, Unknown, Value } from './resource';
+
+const isDecimalOrFinite = (v: number | string) => (typeof v === 'number' ? Number.isFinite(v) : isDecimalText(v));
 
 export function isWhollyKnown(v: Value): boolean {
   if (v === Unknown) return false;
@@ -38,6 +41,10 @@ function canonical(v: Value): string {
 export function valuesEqual(type: CtyType, a: Value, b: Value): boolean {
   if (a === b) return true;
   if (a === null || b === null || a === Unknown || b === Unknown) return false;
+  if (type === 'number' && (typeof a === 'number' || typeof a === 'string') && (typeof b === 'number' || typeof b === 'string')) {
+    // A number may be a JS number or exact decimal text (see Value): compare the values.
+    return isDecimalOrFinite(a) && isDecimalOrFinite(b) && numbersEqual(a, b);
+  }
   if (typeof type === 'string') return false;
   const [kind, element] = type;
   if (kind === 'set') {
@@ -86,10 +93,12 @@ export function forEachAttribute(
 
 /** Sets a value at path inside obj, creating nested objects as needed (mutates obj). */
 export function setPath(obj: ObjectValue, path: AttributePath, value: Value): void {
-  let cur: any = obj;
+  // Steps index objects by name and lists by position; both are plain JS property access.
+  let cur = obj as Record<string | number, Value>;
   for (const step of path.slice(0, -1)) {
-    if (cur[step] === null || cur[step] === undefined || cur[step] === Unknown || typeof cur[step] !== 'object') cur[step] = {};
-    cur = cur[step];
+    const next = cur[step];
+    if (next === null || next === undefined || next === Unknown || typeof next !== 'object') cur[step] = {};
+    cur = cur[step] as Record<string | number, Value>;
   }
   cur[path[path.length - 1]] = value;
 }
