@@ -66,20 +66,25 @@ if ! hif_ok; then
   ip link set "$tmp" netns "$ns"
   ip -n "$ns" link set "$tmp" name eth0
 fi
-ip link set dev "$hif" address ${HOST_VETH_MAC}
-ip link set dev "$hif" mtu "$mtu"
-ip -n "$ns" link set dev eth0 mtu "$mtu"
+# One ip process per namespace (every value here passed its check: no quoting needed in -batch).
+ip -n "$ns" -batch - <<BATCH
+link set dev eth0 mtu $mtu
+link set dev lo up
+addr replace $ip/32 dev eth0
+link set dev eth0 up
+route replace ${POD_GATEWAY} dev eth0 scope link
+route replace default via ${POD_GATEWAY} dev eth0
+BATCH
+# Sysctls are written by the shell itself: no process each.
 echo 1 > "/proc/sys/net/ipv4/conf/$hif/proxy_arp"
 echo 0 > "/proc/sys/net/ipv4/neigh/$hif/proxy_delay"
 echo 1 > "/proc/sys/net/ipv4/conf/$hif/forwarding"
 if [ -e "/proc/sys/net/ipv6/conf/$hif/accept_ra" ]; then echo 0 > "/proc/sys/net/ipv6/conf/$hif/accept_ra"; fi
-ip link set dev "$hif" up
-ip -n "$ns" link set dev lo up
-ip -n "$ns" addr replace "$ip/32" dev eth0
-ip -n "$ns" link set dev eth0 up
-ip -n "$ns" route replace ${POD_GATEWAY} dev eth0 scope link
-ip -n "$ns" route replace default via ${POD_GATEWAY} dev eth0
-ip route replace "$ip/32" dev "$hif" scope link table main proto ${OUR_ROUTE_PROTO}
+ip -batch - <<BATCH
+link set dev $hif address ${HOST_VETH_MAC} mtu $mtu
+link set dev $hif up
+route replace $ip/32 dev $hif scope link table main proto ${OUR_ROUTE_PROTO}
+BATCH
 echo end=ok`;
 
 const DELETE_BODY = `${HELPERS}

@@ -227,8 +227,10 @@ test('drift: host /32 route deleted is reported and repaired', async () => {
 test('drift: bird.conf edited by hand shows as a content diff and is rewritten', async () => {
   await a.lab.exec(`printf '# hand edit\\n' >> /etc/bird/bird.conf`);
   const { read, changed } = await driftOf(birdConfigHandler, a.bird);
-  expect(changed).toEqual(['content']);
+  // The file is newer than BIRD's last reconfiguration: BIRD does not run what is on disk.
+  expect(changed).toEqual(['content', 'loaded']);
   expect(read.content).toBe(`${String(a.bird.config.content)}# hand edit\n`);
+  expect(read.loaded).toBe(false);
   await repair(birdConfigHandler, a.bird);
   expect((await a.lab.exec('cat /etc/bird/bird.conf')).stdout).toBe(a.bird.config.content);
   await waitUntil('BGP Established again', async () => sessionEstablished(a));
