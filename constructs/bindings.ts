@@ -8,6 +8,7 @@
  */
 import { Construct } from 'constructs';
 import { TerraformProvider, TerraformResource, TerraformMetaArguments } from 'cdktf';
+import { addStackProviderFiles } from './stack-provider-files';
 import type { AttributeSchema, BlockSchema, CtyType } from '../providers/runtime/schema';
 import {
   PROVIDER_LOCAL_NAME,
@@ -117,6 +118,7 @@ export class CalicoProvider extends TerraformProvider {
       terraformProviderSource: PROVIDER_SHORT_SOURCE,
     });
     this.alias = config.alias;
+    addStackProviderFiles(this);
   }
 
   protected synthesizeAttributes(): { [name: string]: unknown } {
