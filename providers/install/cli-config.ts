@@ -47,16 +47,14 @@ export function providerInstallationFiles(files: string[] = cliConfigFiles()): s
   });
 }
 
-/** What to add, naming the file; undefined when nothing needs adding. */
-export function providerInstallationAdvice(files: string[] = cliConfigFiles()): string | undefined {
-  const offending = providerInstallationFiles(files);
-  if (offending.length === 0) return undefined;
+/**
+ * What goes inside a provider_installation block so Terraform finds the provider synthesis
+ * writes. The path is relative: Terraform resolves it against the directory it runs in — the
+ * stack directory under cdktf, the project directory for `terraform -chdir=…`.
+ */
+export function providerInstallationSnippet(): string {
   const pattern = `${CALICO_SOURCE.hostname}/${CALICO_SOURCE.namespace}/*`;
   return [
-    `cdktf-calico: ${offending.join(' and ')} ${offending.length > 1 ? 'have' : 'has'} a provider_installation block, so Terraform`,
-    'will not look in terraform.d/plugins, where synthesis puts the calico provider. Add this inside',
-    'that block (keep your own entries; if it already has a direct {} block, add the exclude line to it):',
-    '',
     '  filesystem_mirror {',
     '    path    = "terraform.d/plugins"',
     `    include = ["${pattern}"]`,
@@ -64,6 +62,19 @@ export function providerInstallationAdvice(files: string[] = cliConfigFiles()): 
     '  direct {',
     `    exclude = ["${pattern}"]`,
     '  }',
+  ].join('\n');
+}
+
+/** What to add, naming the file; undefined when nothing needs adding. */
+export function providerInstallationAdvice(files: string[] = cliConfigFiles()): string | undefined {
+  const offending = providerInstallationFiles(files);
+  if (offending.length === 0) return undefined;
+  return [
+    `cdktf-calico: ${offending.join(' and ')} ${offending.length > 1 ? 'have' : 'has'} a provider_installation block, so Terraform`,
+    'will not look in terraform.d/plugins, where synthesis puts the calico provider. Add this inside',
+    'that block (keep your own entries; if it already has a direct {} block, add the exclude line to it):',
+    '',
+    providerInstallationSnippet(),
     '',
     '(The relative path is searched from where terraform runs: the stack directory under cdktf,',
     'or the project directory for `terraform -chdir=cdktf.out/stacks/<name>`.)',

@@ -155,6 +155,26 @@ nodes:
     expect(fs.readdirSync(env.HOME!)).toEqual([]);
   });
 
+  test('a CLI config with its own provider_installation block: synth warns, naming the file and what to add', () => {
+    const rc = path.join(tmp, 'user.tfrc');
+    fs.writeFileSync(rc, 'provider_installation {\n  direct {}\n}\n');
+    const saved = process.env.TF_CLI_CONFIG_FILE;
+    process.env.TF_CLI_CONFIG_FILE = rc;
+    try {
+      const app = new App({ outdir: path.join(project, 'cdktf.out') });
+      buildClusterStack(app, parseInventory(inventory, path.join(project, 'cluster.yaml')));
+      app.synth();
+    } finally {
+      if (saved === undefined) delete process.env.TF_CLI_CONFIG_FILE;
+      else process.env.TF_CLI_CONFIG_FILE = saved;
+    }
+    const manifest = JSON.parse(fs.readFileSync(path.join(project, 'cdktf.out', 'manifest.json'), 'utf8'));
+    const warnings: string[] = manifest.stacks.selfsuff.annotations.filter((a: { level: string }) => a.level === '@cdktf/warn').map((a: { message: string }) => a.message);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`${rc} has a provider_installation block`);
+    expect(warnings[0]).toContain('path    = "terraform.d/plugins"');
+  });
+
   test('a second synth leaves shim and lock file untouched', () => {
     const lock = path.join(stackDir, '.terraform.lock.hcl');
     const past = new Date(Math.floor(Date.now() / 1000) * 1000 - 3600_000);
