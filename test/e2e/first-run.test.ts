@@ -57,12 +57,19 @@ function userEnv(): NodeJS.ProcessEnv {
   };
 }
 
-/** Runs in the operator namespace (where the nodes are reachable), as the user would. */
+/** cdktf and terraform run in the operator namespace (where the nodes are reachable). */
 async function userRun(cwd: string, argv: string[]): Promise<CommandResult> {
   const env = userEnv();
   // operatorExec adds process.env; undefined removes what userEnv left out.
   for (const k of Object.keys(process.env)) if (!(k in env)) env[k] = undefined;
   return operatorExec(cluster.lab, argv, { cwd, env });
+}
+
+/** npm runs in the root namespace: the operator namespace has no route to the registry. */
+async function npm(cwd: string, args: string[]): Promise<CommandResult> {
+  const r = await run('npm', args, { cwd, env: userEnv() });
+  if (r.code !== 0) throw new Error(`npm ${args.join(' ')} in ${cwd}: ${describeCommand(r)}`);
+  return r;
 }
 
 async function must(cwd: string, argv: string[]): Promise<CommandResult> {
@@ -75,11 +82,11 @@ async function must(cwd: string, argv: string[]): Promise<CommandResult> {
 async function newProject(name: string): Promise<string> {
   const dir = path.join(work, name);
   fs.mkdirSync(dir);
-  await must(dir, ['npm', 'install', tarball]);
+  await npm(dir, ['install', tarball]);
   const init = await must(dir, [path.join(dir, 'node_modules', '.bin', 'calico-net'), 'init']);
   expect(init.stdout).toMatch(/created cdktf\.json/);
   expect(init.stdout).toMatch(/added to package\.json: .*cdktf-cli@/);
-  await must(dir, ['npm', 'install']);
+  await npm(dir, ['install']);
   // "Edit cluster.yaml": the lab's inventory, its key and known_hosts named by absolute path.
   const inventory = parseYaml(fs.readFileSync(cluster.lab.inventoryPath, 'utf8'));
   const labDir = path.dirname(cluster.lab.inventoryPath);
@@ -162,8 +169,11 @@ test('plain cdktf deploy works the first time; plan exits 0; destroy is clean', 
   expect(fs.readFileSync(path.join(stackDir(first), '.terraform.lock.hcl'), 'utf8')).toMatch(/cdktf-calico\/calico/);
 });
 
-test('the second project still works after the first is deleted', async () => {
+test('the second project still works after the first is deleted; its first command is cdktf diff', async () => {
   fs.rmSync(first, { recursive: true, force: true });
+  const diff = await userRun(second, ['npx', 'cdktf', 'diff']);
+  if (diff.code !== 0) throw new Error(`first diff failed: ${describeCommand(diff)}`);
+  expect(diff.stdout).toMatch(/calico_node\.\S+ will be created/);
   await deployPlanDestroy(second);
 });
 
