@@ -46,6 +46,8 @@ function userEnv(): NodeJS.ProcessEnv {
     ...env,
     HOME: home,
     npm_config_cache: NPM_CACHE,
+    // npm creates ~/.cache/node-gyp (its node-gyp header cache) even when no install script runs.
+    npm_config_devdir: path.join(NPM_CACHE, '_node-gyp'),
     npm_config_update_notifier: 'false',
     npm_config_fund: 'false',
     npm_config_audit: 'false',
