@@ -71,8 +71,11 @@ export function shimContent(nodePath: string, entry: string): string {
   return `#!/bin/sh\n# Installed by cdktf-calico (providers/install). Runs the provider with node.\nexec ${shellQuote(nodePath)} ${shellQuote(entry)} "$@"\n`;
 }
 
-/** Writes `content` to `file` unless it already holds exactly that (atomic within its directory). */
-export function writeIfChanged(file: string, content: string, mode?: number): boolean {
+/**
+ * Writes `content` to `file` unless it already holds exactly that. Atomic: a temporary file in
+ * `tmpDir` (same filesystem; default the file's directory) renamed over the target.
+ */
+export function writeIfChanged(file: string, content: string, mode?: number, tmpDir: string = path.dirname(file)): boolean {
   let current: string | undefined;
   try {
     current = fs.readFileSync(file, 'utf8');
@@ -84,9 +87,8 @@ export function writeIfChanged(file: string, content: string, mode?: number): bo
     return false;
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  // Same directory as the target, so the rename never crosses filesystems; pid-unique so two
-  // synths at once never write into each other's temporary file.
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  // pid-unique so two synths at once never write into each other's temporary file.
+  const tmp = path.join(tmpDir, `.${path.basename(file)}.${process.pid}.tmp`);
   fs.writeFileSync(tmp, content, { mode: mode ?? 0o644 });
   if (mode !== undefined) fs.chmodSync(tmp, mode); // the umask may have narrowed it
   fs.renameSync(tmp, file);
@@ -105,8 +107,10 @@ export function installProviderShim(opts: InstallShimOptions): string {
   // Terraform runs the first file named terraform-provider-TYPE* and hashes the whole directory:
   // anything else there (an old build, a stray .js) would be run or would change the hash.
   for (const entry of fs.readdirSync(dir)) {
-    if (entry !== name && !entry.endsWith('.tmp')) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+    if (entry !== name) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
   }
-  writeIfChanged(shimPath, shimContent(opts.nodePath ?? process.execPath, opts.entry), 0o755);
+  // The temporary file goes one level up, outside the hashed directory: a write killed half-way
+  // must not leave a file there that changes the package's hash.
+  writeIfChanged(shimPath, shimContent(opts.nodePath ?? process.execPath, opts.entry), 0o755, path.dirname(dir));
   return shimPath;
 }

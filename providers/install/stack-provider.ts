@@ -14,7 +14,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PROVIDER_VERSION } from '../calico/schema';
-import { CALICO_SOURCE, installProviderShim, packageDirIn, sourceAddress } from './mirror';
+import { CALICO_SOURCE, installProviderShim, packageDirIn, sourceAddress, writeIfChanged } from './mirror';
 import { hash1, lockFileWithProvider, providerLockBlock } from './lock-file';
 
 export interface StackProviderFiles {
@@ -50,11 +50,6 @@ export function writeStackProvider(opts: {
   }
   const block = providerLockBlock(address, version, version, [hash]);
   // Unchanged bytes leave the file (and its mtime) alone.
-  if (!existing?.includes(block)) {
-    const text = lockFileWithProvider(existing, address, block);
-    const tmp = `${lockFile}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, lockFile);
-  }
+  if (!existing?.includes(block)) writeIfChanged(lockFile, lockFileWithProvider(existing, address, block));
   return { stackShim, projectShim, lockFile, hash };
 }
