@@ -19,7 +19,6 @@ import * as path from 'path';
 import { stringify as toYaml } from 'yaml';
 import { labDown, labUp, nodeExec, operatorExec, LabInfo } from '../lab';
 import { automationEnv, cdktfBinary, writeOperatorProject } from '../cli/operator-project';
-import { installProviderShim } from '../providers/install';
 import { packageRoot } from '../providers/package-root';
 import { measureStartup } from './startup';
 
@@ -105,18 +104,18 @@ async function runLab(n: number, routeReflectors: number, id: number): Promise<R
       return r;
     };
     const [synthS] = await timed(() => must('synth', [cdktfBinary(), 'synth']));
-    const [deployS] = await timed(() => must('deploy', [cdktfBinary(), 'deploy', '--auto-approve', '--skip-provider-lock']));
+    const [deployS] = await timed(() => must('deploy', [cdktfBinary(), 'deploy', '--auto-approve']));
     const plan = ['terraform', 'plan', '-detailed-exitcode', '-input=false', '-no-color'];
     const [noopPlanS] = await timed(() => must('noop-plan', plan, stackDir, [0]));
     const last = lab.nodes[n - 1].name;
     await nodeExec(lab, last, ['sysctl', '-w', 'net.ipv4.ip_forward=0']);
     const [driftPlanS] = await timed(() => must('drift-plan', plan, stackDir, [2]));
-    const [repairS] = await timed(() => must('repair', [cdktfBinary(), 'deploy', '--auto-approve', '--skip-provider-lock']));
+    const [repairS] = await timed(() => must('repair', [cdktfBinary(), 'deploy', '--auto-approve']));
     // The gate flow: plan -out in one command, apply the reviewed plan in another.
     await nodeExec(lab, last, ['sysctl', '-w', 'net.ipv4.ip_forward=0']);
     await must('gate-plan', [...plan, '-out=gate.tfplan'], stackDir, [2]);
     const [gateApplyS] = await timed(() => must('gate-apply', ['terraform', 'apply', '-input=false', '-no-color', 'gate.tfplan'], stackDir));
-    const [destroyS] = await timed(() => must('destroy', [cdktfBinary(), 'destroy', '--auto-approve', '--skip-provider-lock']));
+    const [destroyS] = await timed(() => must('destroy', [cdktfBinary(), 'destroy', '--auto-approve']));
 
     const steps = ['deploy', 'noop-plan', 'drift-plan', 'repair', 'gate-plan', 'gate-apply', 'destroy'];
     const lines = steps.flatMap((s) => readStats(statsFor(s)));
@@ -145,7 +144,6 @@ async function runLab(n: number, routeReflectors: number, id: number): Promise<R
 }
 
 async function main(): Promise<void> {
-  installProviderShim({ entry: path.join(packageRoot(), 'dist', 'providers', 'main.js') });
   const sizes = (process.env.BENCH_SIZES ?? '4,16,32').split(',').map(Number);
   const startup = await measureStartup(9);
   process.stdout.write(`provider start-up: median ${startup.medianMs} ms (runs ${startup.runsMs.join(', ')})\n`);

@@ -6,7 +6,6 @@
  */
 import * as path from 'path';
 import { labDown, labUp, operatorExec, LabInfo } from '../lab';
-import { installProviderShim } from '../providers/install';
 import { packageRoot } from '../providers/package-root';
 import { automationEnv, cdktfBinary, writeOperatorProject } from './operator-project';
 
@@ -36,7 +35,6 @@ export async function runDemo(nodes = 3): Promise<number> {
   }
   const root = packageRoot();
   const dir = path.join(root, '.lab');
-  installProviderShim({ entry: path.join(root, 'dist', 'providers', 'main.js') });
 
   banner(`Building a ${nodes}-node lab in ${dir} (network namespaces, real sshd and bird per node)`);
   await labDown(dir); // a previous demo's lab, if any
@@ -45,7 +43,7 @@ export async function runDemo(nodes = 3): Promise<number> {
   const cli = path.join(root, 'bin', 'calico-net.js');
 
   banner(`cdktf deploy (inventory ${lab.inventoryPath}), from the operator namespace ${lab.operator.netns}`);
-  const deployed = await inOperator(lab, [cdktfBinary(), 'deploy', '--auto-approve', '--skip-provider-lock'], projectDir, true);
+  const deployed = await inOperator(lab, [cdktfBinary(), 'deploy', '--auto-approve'], projectDir, true);
   if (deployed !== 0) {
     process.stderr.write(`\ncdktf deploy failed (exit ${deployed}); the lab is still up for inspection.\n`);
     printHowTo(lab, projectDir);
@@ -78,7 +76,7 @@ function printHowTo(lab: LabInfo, projectDir: string): void {
   say(`  BGP status:          ${op} ${calicoNet} status --inventory ${lab.inventoryPath}`);
   say(`  ping matrix:         ${op} ${calicoNet} verify --inventory ${lab.inventoryPath}`);
   say(`  drift report:        cd ${projectDir} && CALICO_INVENTORY=${lab.inventoryPath} ${op} ${calicoNet} drift`);
-  say(`  redeploy / destroy:  cd ${projectDir} && CALICO_INVENTORY=${lab.inventoryPath} ${op} ${cdktf} deploy|destroy --skip-provider-lock`);
+  say(`  redeploy / destroy:  cd ${projectDir} && CALICO_INVENTORY=${lab.inventoryPath} ${op} ${cdktf} deploy|destroy`);
   say(`  tear the lab down:   ${calicoNet} lab down --dir ${lab.dir}`);
 }
 

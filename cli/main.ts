@@ -12,6 +12,12 @@ const USAGE = `usage: calico-net <command> [options]
   drift  [--stack S] [--format md|json] [--out FILE] [--dir PROJECT] [--skip-synth]
         refresh-only plan: what changed on the hosts since the last apply. Exit 0 = none,
         2 = drift, 1 = error.
+  init [DIR]
+        scaffold a cdktf project in DIR (default .): package.json, cdktf.json, a commented
+        cluster.yaml, main.js (the app) and .gitignore. Never overwrites a file.
+  provider install [--plugins-dir DIR]
+        opt-in: put the provider into ~/.terraform.d/plugins (or DIR) for terraform runs outside
+        synthesized stacks. Not needed for cdktf: synthesis puts it into every stack directory.
   lab up [--nodes N] [--id K] [--dir D] [--ebgp] [--route-reflectors R] [--workloads W]
   lab down [--dir D]
         a local test cluster out of network namespaces (root only).
@@ -27,6 +33,10 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./verify-command')).verifyCommand(rest);
     case 'drift':
       return (await import('./drift')).driftCommand(rest);
+    case 'init':
+      return (await import('./init')).initCommand(rest);
+    case 'provider':
+      return (await import('../providers/install/cli')).providerCommand(rest);
     case 'lab':
       return (await import('../lab/cli')).labCli(rest);
     case undefined:

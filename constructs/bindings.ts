@@ -8,6 +8,7 @@
  */
 import { Construct } from 'constructs';
 import { TerraformProvider, TerraformResource, TerraformMetaArguments } from 'cdktf';
+import { addStackProviderFiles } from './stack-provider-files';
 import type { AttributeSchema, BlockSchema } from '../providers/runtime/schema';
 import type { Attrs, Blocks, OptionalKeys, RequiredKeys, TsType } from '../providers/runtime/typed';
 import {
@@ -98,6 +99,7 @@ export class CalicoProvider extends TerraformProvider {
       terraformProviderSource: PROVIDER_SHORT_SOURCE,
     });
     this.alias = config.alias;
+    addStackProviderFiles(this);
   }
 
   protected synthesizeAttributes(): { [name: string]: unknown } {

@@ -13,3 +13,4 @@ export { bgpSessionsOf, protocolName } from './bgp-sessions';
 export type { BgpSession, SessionKind } from './bgp-sessions';
 export { renderBirdConfig } from './bird-config';
 export { clusterProblems, validateCluster, ClusterValidationError } from './validation';
+export { buildClusterStack, loadInventory, parseInventory } from '../stacks/inventory';

@@ -1,6 +1,7 @@
 /**
- * The calico provider's executable entry: Terraform runs it through the launcher shim in a
- * plugin mirror (providers/install). Hosts are reached through one ssh2 pool per process.
+ * The calico provider's executable entry: Terraform runs it through the shim that synthesis
+ * puts in each stack's terraform.d/plugins (providers/install). Hosts are reached through one
+ * ssh2 pool per process.
  */
 import * as fs from 'fs';
 import { serveProvider } from './runtime';

@@ -1,25 +1,32 @@
-#!/usr/bin/env node
 /**
- * `node dist/providers/install/cli.js [--plugins-dir DIR]` — installs the calico provider shim
- * (pointing at <repo>/dist/providers/main.js) into Terraform's implied local mirror. Run from
- * package.json postinstall/prepare; never fails the npm install (prints a warning instead).
+ * `calico-net provider install [--plugins-dir DIR]`: the explicit, opt-in global install, for
+ * running `terraform` from directories that are not synthesized stacks. Writes the shim (pointing
+ * at this package's dist/providers/main.js) into ~/.terraform.d/plugins, or DIR. Nothing else
+ * ever writes there: synthesis puts the provider into each stack directory.
  */
 import * as path from 'path';
-import { installProviderShim } from './index';
+import { packageRoot } from '../package-root';
+import { installProviderShim } from './mirror';
 
-function main(argv: string[]): number {
-  const i = argv.indexOf('--plugins-dir');
-  const pluginsDir = i >= 0 ? argv[i + 1] : undefined;
-  // dist/providers/install/cli.js → dist/providers/main.js
-  const entry = path.resolve(__dirname, '..', 'main.js');
-  try {
-    const shim = installProviderShim({ entry, pluginsDir: pluginsDir ? path.resolve(pluginsDir) : undefined });
-    process.stdout.write(`calico provider shim: ${shim} -> ${entry}\n`);
-    return 0;
-  } catch (err) {
-    process.stderr.write(`warning: could not install the calico provider shim: ${err instanceof Error ? err.message : String(err)}\n`);
-    return argv.includes('--strict') ? 1 : 0;
+const USAGE = 'usage: calico-net provider install [--plugins-dir DIR]';
+
+export function providerCommand(argv: string[]): number {
+  const [sub, ...rest] = argv;
+  if (sub !== 'install') {
+    process.stderr.write(`${USAGE}\n`);
+    return 1;
   }
+  let pluginsDir: string | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === '--plugins-dir' && rest[i + 1] !== undefined) pluginsDir = path.resolve(rest[++i]);
+    else {
+      process.stderr.write(`calico-net provider install: unexpected argument "${rest[i]}"\n${USAGE}\n`);
+      return 1;
+    }
+  }
+  const entry = path.join(packageRoot(), 'dist', 'providers', 'main.js');
+  const shim = installProviderShim({ entry, pluginsDir });
+  process.stdout.write(`calico provider: ${shim} -> ${entry}\n`);
+  process.stdout.write('Terraform finds it there only while your CLI config has no provider_installation block.\n');
+  return 0;
 }
-
-if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -11,8 +11,6 @@ import { parseBirdProtocols, BgpSessionRow } from '../../cli/bird-protocols';
 import { automationEnv, cdktfBinary, writeOperatorProject } from '../../cli/operator-project';
 import { pingMatrix, PingResult, WorkloadTarget } from '../../cli/verify';
 import { RemoteHost, RemoteResult } from '../../providers/ssh/types';
-import { installProviderShim } from '../../providers/install';
-import { packageRoot } from '../../providers/package-root';
 import { assertE2ePrerequisites } from './prerequisites';
 
 export interface CommandResult {
@@ -52,20 +50,9 @@ export class E2eCluster {
   }): Promise<E2eCluster> {
     await assertE2ePrerequisites();
     const root = fs.mkdtempSync(path.join(os.tmpdir(), `calico-e2e-${opts.id}-`));
-    // A private plugin mirror and CLI config (the provider_installation block README documents),
-    // so this checkout's provider is tested whatever another checkout put in ~/.terraform.d.
-    const plugins = path.join(root, 'plugins');
-    installProviderShim({ entry: path.join(packageRoot(), 'dist', 'providers', 'main.js'), pluginsDir: plugins });
-    fs.writeFileSync(
-      path.join(root, 'terraformrc'),
-      [
-        'provider_installation {',
-        `  filesystem_mirror {\n    path    = ${JSON.stringify(plugins)}\n    include = ["registry.terraform.io/cdktf-calico/*"]\n  }`,
-        '  direct {\n    exclude = ["registry.terraform.io/cdktf-calico/*"]\n  }',
-        '}',
-        '',
-      ].join('\n'),
-    );
+    // An empty CLI config: the user's own settings (a provider_installation block, a plugin
+    // cache) must not decide how the tests find the provider. Synthesis puts it in the stack.
+    fs.writeFileSync(path.join(root, 'terraformrc'), '');
     const labDir = path.join(root, 'lab');
     await labDown(labDir).catch(() => undefined);
     const lab = await labUp({ dir: labDir, ...opts });
@@ -104,7 +91,7 @@ export class E2eCluster {
   /** Added to every terraform/cdktf run (e.g. PG_CONN_STR). */
   extraEnv: NodeJS.ProcessEnv = {};
 
-  /** Environment of every terraform/cdktf run: the inventory and the private CLI config. */
+  /** Environment of every terraform/cdktf run: the inventory and an empty CLI config. */
   get env(): NodeJS.ProcessEnv {
     return { ...automationEnv(this.lab.inventoryPath), TF_CLI_CONFIG_FILE: path.join(this.root, 'terraformrc'), ...this.extraEnv };
   }
@@ -127,11 +114,11 @@ export class E2eCluster {
   }
 
   deploy(): Promise<CommandResult> {
-    return this.cdktf(['deploy', '--auto-approve', '--skip-provider-lock']);
+    return this.cdktf(['deploy', '--auto-approve']);
   }
 
   destroy(): Promise<CommandResult> {
-    return this.cdktf(['destroy', '--auto-approve', '--skip-provider-lock']);
+    return this.cdktf(['destroy', '--auto-approve']);
   }
 
   /** `terraform plan -detailed-exitcode` in the synthesized stack: 0 = no changes, 2 = changes. */

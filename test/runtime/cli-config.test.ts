@@ -1,12 +1,13 @@
 /**
- * Installation paths: the shim in ~/.terraform.d/plugins (the default of installProviderShim) is
- * found by `terraform init` whether TF_CLI_CONFIG_FILE is unset, points at an empty file or at a
- * missing file, and a user CLI config with its own provider_installation block works with the
- * snippet from the README/report. Each case also plans, so the shim is really executed.
+ * Terraform CLI configurations. The opt-in global install (~/.terraform.d/plugins) is found by
+ * `terraform init` whether TF_CLI_CONFIG_FILE is unset, empty or missing. A CLI config with its
+ * own provider_installation block hides every implied mirror: synthesis detects it and names the
+ * file, and the snippet it prints really makes init find the provider. Each case also plans, so
+ * the shim is really executed.
  */
 import * as fs from 'fs';
 import { compileFixture, FIXTURE_ENTRY, FIXTURE_SOURCE, fileResource, fixtureConfig, TerraformDir } from './terraform-harness';
-import { installProviderShim } from '../../providers/install';
+import { cliConfigFiles, installProviderShim, providerInstallationAdvice, providerInstallationSnippet } from '../../providers/install';
 
 let fixture: ReturnType<typeof compileFixture>;
 beforeAll(() => (fixture = compileFixture()));
@@ -15,17 +16,22 @@ afterAll(() => fixture.cleanup());
 const dirs: TerraformDir[] = [];
 afterAll(() => dirs.forEach((d) => d.cleanup()));
 
-/** A working dir whose HOME is private, with the shim in $HOME/.terraform.d/plugins. */
-function homeMirrorDir(): TerraformDir {
+function newDir(): TerraformDir {
   const t = new TerraformDir('rt-cliconf-');
   dirs.push(t);
   fs.mkdirSync(t.path('home'));
   t.env.HOME = t.path('home');
-  installProviderShim({ entry: FIXTURE_ENTRY(), source: FIXTURE_SOURCE, version: '0.1.0', pluginsDir: t.path('home', '.terraform.d', 'plugins') });
   fs.mkdirSync(t.path('work'));
   t.write('work/main.tf', fixtureConfig(fileResource('a', { dir: t.path('work'), file: 'a.txt', content: 'x' })));
-  t.cwd = t.path('work'); // no ./terraform.d here: only the home mirror can satisfy init
+  t.cwd = t.path('work');
   return t;
+}
+
+/** A working dir whose HOME is private, with the shim in $HOME/.terraform.d/plugins. */
+function homeMirrorDir(): TerraformDir {
+  const t = newDir();
+  installProviderShim({ entry: FIXTURE_ENTRY(), source: FIXTURE_SOURCE, version: '0.1.0', pluginsDir: t.path('home', '.terraform.d', 'plugins') });
+  return t; // no ./terraform.d here: only the home mirror can satisfy init
 }
 
 function initAndPlan(t: TerraformDir): void {
@@ -42,8 +48,7 @@ test('TF_CLI_CONFIG_FILE unset (and no ~/.terraformrc)', () => {
 });
 
 test('TF_CLI_CONFIG_FILE pointing at an empty file', () => {
-  const t = homeMirrorDir();
-  initAndPlan(t);
+  initAndPlan(homeMirrorDir());
 });
 
 test('TF_CLI_CONFIG_FILE pointing at a file that does not exist', () => {
@@ -52,23 +57,43 @@ test('TF_CLI_CONFIG_FILE pointing at a file that does not exist', () => {
   initAndPlan(t);
 });
 
-test('a user CLI config with its own provider_installation block + the documented snippet', () => {
-  const t = homeMirrorDir();
-  const mirror = t.path('home', '.terraform.d', 'plugins');
-  t.write(
-    'user.tfrc',
-    `plugin_cache_may_break_dependency_lock_file = true
-provider_installation {
-  filesystem_mirror {
-    path    = "${mirror}"
-    include = ["registry.terraform.io/cdktf-calico/*"]
-  }
-  direct {
-    exclude = ["registry.terraform.io/cdktf-calico/*"]
-  }
-}
-`,
-  );
-  t.env.TF_CLI_CONFIG_FILE = t.path('user.tfrc');
-  initAndPlan(t);
+describe('a CLI config with its own provider_installation block', () => {
+  const userBlock = (inside: string): string => `plugin_cache_may_break_dependency_lock_file = true\nprovider_installation {\n${inside}\n}\n`;
+
+  test('is found where terraform looks (TF_CLI_CONFIG_FILE, ~/.terraformrc, ~/.terraform.d/*.tfrc) and named in the advice', () => {
+    const t = newDir();
+    const home = t.path('home');
+    fs.writeFileSync(t.path('home', '.terraformrc'), userBlock('  direct {}'));
+    fs.mkdirSync(t.path('home', '.terraform.d'));
+    fs.writeFileSync(t.path('home', '.terraform.d', 'extra.tfrc'), '# provider_installation { only a comment }\n');
+    expect(cliConfigFiles({}, home)).toEqual([t.path('home', '.terraformrc'), t.path('home', '.terraform.d', 'extra.tfrc')]);
+    const advice = providerInstallationAdvice(cliConfigFiles({}, home));
+    expect(advice).toContain(`${t.path('home', '.terraformrc')} has a provider_installation block`);
+    expect(advice).not.toContain('extra.tfrc');
+    expect(advice).toContain(providerInstallationSnippet());
+
+    // TF_CLI_CONFIG_FILE replaces ~/.terraformrc, as in terraform.
+    t.write('empty.tfrc', '');
+    expect(providerInstallationAdvice(cliConfigFiles({ TF_CLI_CONFIG_FILE: t.path('empty.tfrc') }, home))).toBeUndefined();
+    // A block that already routes our namespace needs nothing.
+    t.write('ours.tfrc', userBlock(providerInstallationSnippet()));
+    expect(providerInstallationAdvice([t.path('ours.tfrc')])).toBeUndefined();
+    // JSON syntax is detected too.
+    t.write('json.tfrc.json', '{"provider_installation": [{"direct": [{}]}]}');
+    expect(providerInstallationAdvice([t.path('json.tfrc.json')])).toContain('json.tfrc.json');
+  });
+
+  test('hides ./terraform.d/plugins from init; with the advised snippet inside it, init and plan work', () => {
+    const t = newDir();
+    installProviderShim({ entry: FIXTURE_ENTRY(), source: FIXTURE_SOURCE, version: '0.1.0', pluginsDir: t.path('work', 'terraform.d', 'plugins') });
+    t.write('user.tfrc', userBlock('  direct {}'));
+    t.env.TF_CLI_CONFIG_FILE = t.path('user.tfrc');
+    const refused = t.tf('init', '-input=false', '-no-color');
+    expect(refused.code).toBe(1);
+    expect(refused.output).toMatch(/cdktf-calico\/rtfixture/);
+
+    // The advice says: add the snippet inside the existing block (its direct {} gets the exclude).
+    t.write('user.tfrc', userBlock(providerInstallationSnippet()));
+    initAndPlan(t);
+  });
 });

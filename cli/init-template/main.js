@@ -1,0 +1,23 @@
+// The cdktf app (cdktf.json runs `node main.js`): one stack from the inventory named by
+// CALICO_INVENTORY, default ./cluster.yaml. Extend it with the constructs, for example:
+//
+//   const { Workload } = require('cdktf-calico');
+//   const cluster = stack.node.findChild('cluster');          // the CalicoCluster
+//   new Workload(cluster.node.findChild('node1'), 'db', { name: 'db', ip: '10.244.1.3' });
+//
+// or build a stack from scratch with CalicoCluster, CalicoNode, Workload and BgpPeer.
+const path = require('path');
+const { App } = require('cdktf');
+const { buildClusterStack, loadInventory, ClusterValidationError } = require('cdktf-calico');
+
+const inventory = path.resolve(process.env.CALICO_INVENTORY || 'cluster.yaml');
+try {
+  const app = new App();
+  const stack = buildClusterStack(app, loadInventory(inventory));
+  void stack; // add your own constructs to `stack` here
+  app.synth();
+} catch (err) {
+  if (!(err instanceof ClusterValidationError)) throw err;
+  process.stderr.write(`invalid inventory ${inventory}:\n  ${err.problems.join('\n  ')}\n`);
+  process.exitCode = 1;
+}

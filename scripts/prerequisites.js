@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// Run before `npm test` and `npm run demo` (plain JavaScript: `npm test` comes right after
+// `npm ci`, before anything is compiled). Installs the Debian packages the namespace labs and the
+// end-to-end tests need when running as root with apt-get; otherwise names what is missing.
+'use strict';
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+// [command found on PATH (or absolute path), Debian package]
+const NEEDED = [
+  ['bird', 'bird2'],
+  ['birdc', 'bird2'],
+  ['sshd', 'openssh-server'],
+  ['ssh', 'openssh-client'],
+  ['ssh-keygen', 'openssh-client'],
+  ['ip', 'iproute2'],
+  ['ping', 'iputils-ping'],
+  ['unshare', 'util-linux'],
+  ['nsenter', 'util-linux'],
+  ['sudo', 'sudo'],
+  ['pg_ctlcluster', 'postgresql'],
+  ['pkill', 'procps'],
+];
+const SEARCH = [...(process.env.PATH || '').split(':'), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+
+function found(command) {
+  return SEARCH.some((dir) => {
+    try {
+      fs.accessSync(path.join(dir, command), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+// `demo`: the lab only (no PostgreSQL, which only the shared-state test uses).
+const FOR_DEMO = process.argv[2] === 'demo';
+
+function missingPackages() {
+  const missing = new Set();
+  for (const [command, pkg] of NEEDED) if (!found(command) && !(FOR_DEMO && pkg === 'postgresql')) missing.add(pkg);
+  if (FOR_DEMO) return [...missing].sort();
+  // Debian puts the PostgreSQL server binaries under /usr/lib/postgresql/<version>/bin.
+  if (!missing.has('postgresql')) {
+    const root = '/usr/lib/postgresql';
+    const hasServer = fs.existsSync(root) && fs.readdirSync(root).some((v) => fs.existsSync(path.join(root, v, 'bin', 'postgres')));
+    if (!hasServer) missing.add('postgresql');
+  }
+  return [...missing].sort();
+}
+
+function main() {
+  const missing = missingPackages();
+  if (missing.length === 0) return 0;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !found('apt-get')) {
+    process.stderr.write(
+      `missing prerequisites: ${missing.join(' ')}\n` +
+        `install them (Debian/Ubuntu: apt-get install -y ${missing.join(' ')}) and run this as root.\n`,
+    );
+    return 1;
+  }
+  process.stdout.write(`installing prerequisites: ${missing.join(' ')}\n`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const quiet = { env, stdio: ['ignore', 'ignore', 'inherit'] };
+  let r = spawnSync('apt-get', ['update', '-qq'], quiet);
+  if (r.status === 0) r = spawnSync('apt-get', ['install', '-y', '-qq', ...missing], quiet);
+  if (r.status !== 0) {
+    process.stderr.write(`apt-get install ${missing.join(' ')} failed (exit ${r.status})\n`);
+    return 1;
+  }
+  const still = missingPackages();
+  if (still.length) {
+    process.stderr.write(`still missing after apt-get: ${still.join(' ')}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+process.exitCode = main();
