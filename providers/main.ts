@@ -16,7 +16,7 @@ const provider = createCalicoProvider((settings) => {
   return {
     hostFor: (ssh, nodeName) => pool.host(sshTargetFromBlock(ssh), `${nodeName} (${String(ssh.host)})`),
     close: () => {
-      recordStats(pool.stats());
+      recordStats(pool.stats(), pool.shellStats());
       return pool.close();
     },
   };
@@ -26,11 +26,12 @@ void serveProvider(provider);
 
 /**
  * For the benchmark: with CALICO_PROVIDER_STATS set, each provider process appends one JSON
- * line (connections opened per host, peak memory) to that file when Terraform closes it.
+ * line (connections opened and remote shells started per host, peak memory) to that file when
+ * Terraform closes it.
  */
-function recordStats(connections: Record<string, number>): void {
+function recordStats(connections: Record<string, number>, shells: Record<string, number>): void {
   const file = process.env.CALICO_PROVIDER_STATS;
   if (!file) return;
-  const line = { pid: process.pid, connections, maxRssKb: process.resourceUsage().maxRSS };
+  const line = { pid: process.pid, connections, shells, maxRssKb: process.resourceUsage().maxRSS };
   fs.appendFileSync(file, JSON.stringify(line) + '\n');
 }
