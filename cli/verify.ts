@@ -3,9 +3,9 @@
  *
  * One script per node, the same for every node; what to ping travels as the script's stdin (a
  * 32×4 cluster has 16,256 pairs: as script text or arguments that hits the kernel's argv limit).
- * On the node, each workload enters its namespace once and pings all its targets at once, at
- * most PINGS_IN_FLIGHT_PER_NODE at a time, each with a short timeout; a pair that fails is tried
- * once more (the first packet towards a fresh neighbour can be lost while ARP resolves).
+ * On the node, each workload in turn enters its namespace once and pings all its targets at
+ * once, at most PINGS_IN_FLIGHT_PER_NODE at a time, each with a short timeout; a pair that fails
+ * is tried once more (the first packet towards a fresh neighbour can be lost while ARP resolves).
  * All nodes work at the same time.
  */
 import { RemoteHost } from '../providers/ssh/types';
@@ -26,7 +26,7 @@ export interface PingResult {
   ok: boolean;
 }
 
-/** Ping processes one node runs at once (over all its workloads). */
+/** Ping processes one node runs at once. */
 export const PINGS_IN_FLIGHT_PER_NODE = 64;
 /** Seconds each ping waits for its answer; a failed pair is tried once more. */
 export const PING_TIMEOUT_SECONDS = 1;
@@ -37,19 +37,32 @@ const label = (w: WorkloadTarget) => `${w.node}/${w.name}`;
 
 /**
  * Reads "W <netns>" lines, each followed by its "<index> <ip>" targets, on stdin; prints
- * "<index> ok|fail" per target. The target lines reach each workload's pinger on its stdin too,
- * so nothing but the namespace name is ever an argument.
+ * "<index> ok|fail" per target. Workloads take turns; each enters its namespace once and pings
+ * its targets in waves of PINGS_IN_FLIGHT_PER_NODE (one process per ping, nothing else forked),
+ * then pings the ones that failed once more. The target lines reach the pinger on its stdin,
+ * so nothing but the (validated) namespace name is ever an argument.
  */
 const PING_SCRIPT = `
 set -u
 pinger='
-  n=0
-  while read -r i ip; do
-    { if ping -c 1 -W ${PING_TIMEOUT_SECONDS} -q "$ip" >/dev/null 2>&1 || ping -c 1 -W ${PING_TIMEOUT_SECONDS} -q "$ip" >/dev/null 2>&1
-      then echo "$i ok"; else echo "$i fail"; fi; } &
-    if (( ++n >= limit )); then wait -n; n=$((n - 1)); fi
+  idx=() ips=()
+  while read -r i ip; do idx+=("$i"); ips+=("$ip"); done
+  todo=("\${!ips[@]}")
+  for round in 1 2; do
+    failed=()
+    for ((s = 0; s < \${#todo[@]}; s += ${PINGS_IN_FLIGHT_PER_NODE})); do
+      pids=()
+      for k in "\${todo[@]:s:${PINGS_IN_FLIGHT_PER_NODE}}"; do
+        ping -c 1 -W ${PING_TIMEOUT_SECONDS} -q "\${ips[k]}" >/dev/null 2>&1 &
+        pids+=("$!:$k")
+      done
+      for pk in "\${pids[@]}"; do
+        if wait "\${pk%%:*}"; then echo "\${idx[\${pk#*:}]} ok"; else failed+=("\${pk#*:}"); fi
+      done
+    done
+    todo=("\${failed[@]}")
   done
-  wait'
+  for k in "\${todo[@]}"; do echo "\${idx[k]} fail"; done'
 declare -A targets=()
 order=()
 ns=
@@ -58,13 +71,9 @@ while read -r a b; do
   else targets[$ns]+="$a $b"$'\\n'
   fi
 done
-(( \${#order[@]} > 0 )) || exit 0
-limit=$(( ${PINGS_IN_FLIGHT_PER_NODE} / \${#order[@]} ))
-(( limit > 0 )) || limit=1
 for ns in "\${order[@]}"; do
-  printf '%s' "\${targets[$ns]}" | limit=$limit ip netns exec "$ns" bash --norc --noprofile -c "$pinger" &
+  printf '%s' "\${targets[$ns]}" | ip netns exec "$ns" bash --norc --noprofile -c "$pinger"
 done
-wait
 `;
 
 export async function pingMatrix(workloads: WorkloadTarget[]): Promise<PingResult[]> {
