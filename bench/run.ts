@@ -114,6 +114,27 @@ function synthLarge(): number {
 
 type Step = [name: string, argv: string[], where: 'project' | 'stack', codes: number[], before?: () => Promise<unknown>];
 
+/**
+ * A private plugin mirror and Terraform CLI config for this checkout's provider, so the bench
+ * neither depends on nor rewrites the shared ~/.terraform.d (the README's provider_installation).
+ */
+function privateProviderConfig(root: string): string {
+  const plugins = path.join(root, 'plugins');
+  installProviderShim({ entry: path.join(packageRoot(), 'dist', 'providers', 'main.js'), pluginsDir: plugins });
+  const file = path.join(root, 'terraformrc');
+  fs.writeFileSync(
+    file,
+    [
+      'provider_installation {',
+      `  filesystem_mirror {\n    path    = ${JSON.stringify(plugins)}\n    include = ["registry.terraform.io/cdktf-calico/*"]\n  }`,
+      '  direct {\n    exclude = ["registry.terraform.io/cdktf-calico/*"]\n  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
 async function runLab(n: number, routeReflectors: number, id: number, steps: (lab: LabInfo, plan: string[]) => Step[]): Promise<LabRun> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `calico-bench-${n}-`));
   // One stats file per command, so connections can be counted per terraform command.
@@ -123,13 +144,14 @@ async function runLab(n: number, routeReflectors: number, id: number, steps: (la
     process.stdout.write(`lab: ${n} nodes x 4 workloads, ${routeReflectors ? `${routeReflectors} route reflectors` : 'full mesh'}: building...\n`);
     lab = await labUp({ dir: path.join(root, 'lab'), nodes: n, id, workloadsPerNode: 4, routeReflectors });
     const project = writeOperatorProject(path.join(root, 'project'));
+    const cliConfig = privateProviderConfig(root);
     const stackDir = path.join(project, 'cdktf.out', 'stacks', `lab${id}`);
     const plan = ['terraform', 'plan', '-detailed-exitcode', '-input=false', '-no-color'];
     const measured: Record<string, Measured> = {};
     for (const [name, argv, where, codes, before] of steps(lab, plan)) {
       await before?.();
       const cpuBefore = await nodeCpuMs(lab);
-      const env = { ...automationEnv(lab.inventoryPath), CALICO_PROVIDER_STATS: statsFor(name) };
+      const env = { ...automationEnv(lab.inventoryPath), TF_CLI_CONFIG_FILE: cliConfig, CALICO_PROVIDER_STATS: statsFor(name) };
       const [seconds, r] = await timed(() => operatorExec(lab!, argv, { cwd: where === 'stack' ? stackDir : project, env }));
       if (!codes.includes(r.code)) throw new Error(`${name}: ${argv.join(' ')} exited ${r.code}:\n${(r.stdout + r.stderr).slice(-3000)}`);
       const cpu = (await nodeCpuMs(lab)) - cpuBefore;
@@ -215,7 +237,6 @@ function targetRows(main: LabRun, big: LabRun | undefined): string[][] {
 }
 
 async function main(): Promise<void> {
-  installProviderShim({ entry: path.join(packageRoot(), 'dist', 'providers', 'main.js') });
   const nodes = Number(process.env.BENCH_NODES ?? 32);
   const bigNodes = Number(process.env.BENCH_BIG_NODES ?? 128);
   const startup = await measureStartup(9);

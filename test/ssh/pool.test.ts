@@ -21,6 +21,8 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-pooltest-'));
 fs.chmodSync(dir, 0o755);
 const PASSPHRASE = 'correct horse; battery $(staple)';
 const USER = 'calico-op';
+/** A login without sudo rights. */
+const NO_SUDO_USER = 'calico-nosudo';
 let lab: LabInfo;
 let node: LabInfo['nodes'][number];
 let agent: ChildProcess | undefined;
@@ -71,9 +73,9 @@ async function probe(target: Record<string, unknown>, script: string, env: NodeJ
 }
 
 /** Runs a plan through one pool (pool-probe.ts) as USER with the lab's key. */
-async function probePlan(steps: ProbePlan['steps'], sudo = false): Promise<PlanAnswer> {
+async function probePlan(steps: ProbePlan['steps'], sudo = false, user = USER): Promise<PlanAnswer> {
   const plan: ProbePlan = {
-    target: { host: node.address, port: 22, user: USER, privateKeyPath: lab.clientKeyPath, knownHostsPath: lab.knownHostsPath, sudo },
+    target: { host: node.address, port: 22, user, privateKeyPath: lab.clientKeyPath, knownHostsPath: lab.knownHostsPath, sudo },
     steps,
   };
   const program = path.join(packageRoot(), 'dist', 'test', 'support', 'pool-probe.js');
@@ -116,9 +118,9 @@ async function addNodeUser(): Promise<void> {
   fs.writeFileSync(loginLog, '', { mode: 0o666 });
   fs.chmodSync(loginLog, 0o666);
   const files: [string, string][] = [
-    ['passwd', `${USER}:x:4242:4242::/tmp:${countingShell}\n`],
+    ['passwd', `${USER}:x:4242:4242::/tmp:${countingShell}\n${NO_SUDO_USER}:x:4243:4242::/tmp:/bin/bash\n`],
     ['group', `${USER}:x:4242:\n`],
-    ['shadow', `${USER}:*:19000:0:99999:7:::\n`],
+    ['shadow', `${USER}:*:19000:0:99999:7:::\n${NO_SUDO_USER}:*:19000:0:99999:7:::\n`],
   ];
   for (const [name, line] of files) {
     fs.writeFileSync(path.join(d, name), fs.readFileSync(`/etc/${name}`, 'utf8') + line);
@@ -337,4 +339,16 @@ test('an abort kills the running script and its children, and the same shell run
       }
     }
   }
+});
+
+test('a shell that sudo refuses to start is the host answering: the script fails with sudo\'s words, nothing counts as a death', async () => {
+  const answer = await probePlan([{ script: 'id -u' }, { script: 'id -u' }, { script: 'id -u' }], true, NO_SUDO_USER);
+  for (const r of answer.results.map(single)) {
+    expect(r.ok).toBe(true);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^sudo: /m);
+  }
+  // Each script tried to start the shell again (as each exec did before): no host marked unreachable.
+  expect(answer.shells).toEqual({ [`${NO_SUDO_USER}@${node.address}:22+sudo`]: 3 });
+  expect(answer.connections).toEqual({ [`${NO_SUDO_USER}@${node.address}:22`]: 1 });
 });
