@@ -3,8 +3,8 @@
  *
  * One script per node, the same for every node; what to ping travels as the script's stdin (a
  * 32×4 cluster has 16,256 pairs: as script text or arguments that hits the kernel's argv limit).
- * On the node, each workload in turn enters its namespace once and pings all its targets at
- * once, at most PINGS_IN_FLIGHT_PER_NODE at a time, each with a short timeout; a pair that fails
+ * On the node, every workload enters its namespace once and pings all its targets at once, at
+ * most PINGS_IN_FLIGHT_PER_NODE per node at a time, each with a short timeout; a pair that fails
  * is tried once more (the first packet towards a fresh neighbour can be lost while ARP resolves).
  * All nodes work at the same time.
  */
@@ -37,32 +37,24 @@ const label = (w: WorkloadTarget) => `${w.node}/${w.name}`;
 
 /**
  * Reads "W <netns>" lines, each followed by its "<index> <ip>" targets, on stdin; prints
- * "<index> ok|fail" per target. Workloads take turns; each enters its namespace once and pings
- * its targets in waves of PINGS_IN_FLIGHT_PER_NODE (one process per ping, nothing else forked),
- * then pings the ones that failed once more. The target lines reach the pinger on its stdin,
- * so nothing but the (validated) namespace name is ever an argument.
+ * "<index> ok|fail" per target. Every workload enters its namespace once and fires its pings
+ * as fast as the node's tokens allow: a FIFO holds PINGS_IN_FLIGHT_PER_NODE tokens shared by all
+ * workloads of the node, each ping (and its one retry) holds one. So a target that does not
+ * answer costs one token for a few seconds instead of stalling a whole workload. The target
+ * lines reach each pinger on its stdin: only the (validated) namespace name is an argument.
  */
 const PING_SCRIPT = `
 set -u
+dir=$(mktemp -d) && mkfifo "$dir/tokens" && exec 9<>"$dir/tokens" && rm -rf -- "$dir" || exit 1
+printf '%*s' ${PINGS_IN_FLIGHT_PER_NODE} '' >&9
 pinger='
-  idx=() ips=()
-  while read -r i ip; do idx+=("$i"); ips+=("$ip"); done
-  todo=("\${!ips[@]}")
-  for round in 1 2; do
-    failed=()
-    for ((s = 0; s < \${#todo[@]}; s += ${PINGS_IN_FLIGHT_PER_NODE})); do
-      pids=()
-      for k in "\${todo[@]:s:${PINGS_IN_FLIGHT_PER_NODE}}"; do
-        ping -c 1 -W ${PING_TIMEOUT_SECONDS} -q "\${ips[k]}" >/dev/null 2>&1 &
-        pids+=("$!:$k")
-      done
-      for pk in "\${pids[@]}"; do
-        if wait "\${pk%%:*}"; then echo "\${idx[\${pk#*:}]} ok"; else failed+=("\${pk#*:}"); fi
-      done
-    done
-    todo=("\${failed[@]}")
+  while read -r i ip; do
+    read -r -N 1 -u 9 _
+    { if ping -c 1 -W ${PING_TIMEOUT_SECONDS} -q "$ip" >/dev/null 2>&1 || ping -c 1 -W ${PING_TIMEOUT_SECONDS} -q "$ip" >/dev/null 2>&1
+      then echo "$i ok"; else echo "$i fail"; fi
+      printf " " >&9; } &
   done
-  for k in "\${todo[@]}"; do echo "\${idx[k]} fail"; done'
+  wait'
 declare -A targets=()
 order=()
 ns=
@@ -72,8 +64,9 @@ while read -r a b; do
   fi
 done
 for ns in "\${order[@]}"; do
-  printf '%s' "\${targets[$ns]}" | ip netns exec "$ns" bash --norc --noprofile -c "$pinger"
+  printf '%s' "\${targets[$ns]}" | ip netns exec "$ns" bash --norc --noprofile -c "$pinger" &
 done
+wait
 `;
 
 export async function pingMatrix(workloads: WorkloadTarget[]): Promise<PingResult[]> {
