@@ -140,6 +140,13 @@ async function runLab(n: number, routeReflectors: number, id: number, steps: (la
   // One stats file per command, so connections can be counted per terraform command.
   const statsFor = (step: string) => path.join(root, `stats-${step}.jsonl`);
   let lab: LabInfo | undefined;
+  // Interrupted (Ctrl-C, timeout): take the lab down before leaving, or its namespaces stay.
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`bench: ${signal}, taking lab ${id} down\n`);
+    void (lab ? labDown(lab.dir) : Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     process.stdout.write(`lab: ${n} nodes x 4 workloads, ${routeReflectors ? `${routeReflectors} route reflectors` : 'full mesh'}: building...\n`);
     lab = await labUp({ dir: path.join(root, 'lab'), nodes: n, id, workloadsPerNode: 4, routeReflectors });
@@ -168,6 +175,8 @@ async function runLab(n: number, routeReflectors: number, id: number, steps: (la
     }
     return { nodes: n, topology: routeReflectors ? `rr(${routeReflectors})` : 'mesh', steps: measured };
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     if (lab) await labDown(lab.dir);
     fs.rmSync(root, { recursive: true, force: true });
   }
@@ -254,8 +263,10 @@ async function main(): Promise<void> {
   process.stdout.write('\nper command\n');
   const rows = labs.flatMap((run) =>
     Object.entries(run.steps).map(([step, m]) => [
-      `${run.nodes}x4 ${run.topology}`, step, m.seconds.toFixed(1), String(m.connPerHost), String(m.shellsPerHost),
-      m.nodeCpuMsPerHost.toFixed(0), String(m.providerProcesses), m.peakRssMb ? m.peakRssMb.toFixed(0) : '-',
+      // Commands without a provider process (synth, calico-net verify) have no provider columns.
+      `${run.nodes}x4 ${run.topology}`, step, m.seconds.toFixed(1),
+      ...(m.providerProcesses ? [String(m.connPerHost), String(m.shellsPerHost)] : ['-', '-']),
+      m.nodeCpuMsPerHost.toFixed(0), String(m.providerProcesses), m.providerProcesses ? m.peakRssMb.toFixed(0) : '-',
     ]),
   );
   printTable(['lab', 'command', 'wall s', 'ssh conn/host', 'shells/host', 'node CPU ms/host', 'provider procs', 'peak RSS MB'], rows);
