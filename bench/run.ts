@@ -143,7 +143,7 @@ async function runLab(n: number, routeReflectors: number, id: number, steps: (la
   // Interrupted (Ctrl-C, timeout): take the lab down before leaving, or its namespaces stay.
   const onSignal = (signal: NodeJS.Signals) => {
     process.stderr.write(`bench: ${signal}, taking lab ${id} down\n`);
-    void (lab ? labDown(lab.dir) : Promise.resolve()).finally(() => process.exit(130));
+    void labDown(path.join(root, 'lab')).finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
