@@ -19,6 +19,11 @@
  *           <script stdout>:calico-end:<id>:<exit code>\n
  *   stderr: :calico-ready:<session>:\n, then <script stderr>:calico-end:<id>:\n per script
  *
+ * `abort <id>` (sent while script <id> runs) makes the driver SIGTERM the script's process group,
+ * SIGKILL it after ABORT_GRACE_SECONDS, and see that the end tokens still come (the job wrapper
+ * survives SIGTERM to print them; after SIGKILL the driver prints them), so the stream stays in
+ * step and the shell takes the next script.
+ *
  * Scripts cannot forge a token: the id reaches only the driver (over stdin, never in an argument
  * or an exported variable). Anything before `ready` (a login shell's banner, .bashrc noise) is
  * dropped. The driver's own stderr goes to /dev/null (job-control notices); scripts get the
