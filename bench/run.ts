@@ -39,6 +39,7 @@ interface Measured {
   nodeCpuMsPerHost: number;
   providerProcesses: number;
   peakRssMb: number;
+  exitCode: number;
 }
 
 interface LabRun {
@@ -170,8 +171,10 @@ async function runLab(n: number, routeReflectors: number, id: number, steps: (la
         nodeCpuMsPerHost: cpu / n,
         providerProcesses: lines.length,
         peakRssMb: Math.max(0, ...lines.map((l) => l.maxRssKb)) / 1024,
+        exitCode: r.code,
       };
-      process.stdout.write(`  ${name}: ${seconds.toFixed(1)} s\n`);
+      const note = r.code === codes[0] ? '' : ` (exit ${r.code}: ${r.stdout.split('\n')[0].slice(0, 200)})`;
+      process.stdout.write(`  ${name}: ${seconds.toFixed(1)} s${note}\n`);
     }
     return { nodes: n, topology: routeReflectors ? `rr(${routeReflectors})` : 'mesh', steps: measured };
   } finally {
@@ -199,7 +202,8 @@ function mainLabSteps(lab: LabInfo, plan: string[]): Step[] {
     // The gate flow: plan -out in one command, apply the reviewed plan in another.
     ['gate plan', [...plan, '-out=gate.tfplan'], 'stack', [2], drift],
     ['saved-plan apply', ['terraform', 'apply', '-input=false', '-no-color', 'gate.tfplan'], 'stack', [0]],
-    ['verify', verify, 'project', [0]],
+    // A failed pair is a finding to print, not a reason to lose the rest of the bench.
+    ['verify', verify, 'project', [0, 1]],
     ['destroy', cdktf('destroy', '--auto-approve', '--skip-provider-lock'), 'project', [0]],
   ];
 }
@@ -223,7 +227,8 @@ function targetRows(main: LabRun, big: LabRun | undefined): string[][] {
   const at = (run: LabRun, size: number) => run.nodes === size;
   const seconds = (run: LabRun, step: string, limit: number | undefined, size: number, what: string) => {
     const m = run.steps[step];
-    const met = limit === undefined ? '-' : !at(run, size) ? `n/a (${run.nodes} nodes)` : m.seconds <= limit ? 'yes' : 'NO';
+    const failed = m.exitCode !== 0;
+    const met = failed ? `NO (exit ${m.exitCode})` : limit === undefined ? '-' : !at(run, size) ? `n/a (${run.nodes} nodes)` : m.seconds <= limit ? 'yes' : 'NO';
     rows.push([`${what} (${run.nodes}x4${run.topology === 'mesh' ? '' : `, ${run.topology}`})`, limit === undefined ? 'measured' : `<= ${limit} s`, `${m.seconds.toFixed(1)} s`, met]);
   };
   seconds(main, 'first deploy', 8, 32, 'first deploy');
