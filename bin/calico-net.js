@@ -13,10 +13,10 @@ try {
   }
   throw err;
 }
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`calico-net: ${err && err.message ? err.message : err}\n`);
-    process.exit(1);
-  },
-);
+// process.exit() drops whatever a pipe has not taken yet (a large --format json report was cut
+// off mid-way): exit once both streams have handed everything to the OS.
+const exit = (code) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+main(process.argv.slice(2)).then(exit, (err) => {
+  process.stderr.write(`calico-net: ${err && err.message ? err.message : err}\n`);
+  exit(1);
+});

@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { inventoryPathFrom } from './cluster-hosts';
 import { driftReportFromPlan, renderDriftMarkdown, DriftReport } from './drift-report';
 import { Progress } from './progress';
 import { runTerraform, terraformErrorText } from './terraform';
@@ -14,6 +15,8 @@ import { synthesizeProject, stackDirectory } from './project';
 
 export interface DriftOptions {
   projectDir: string;
+  /** The inventory the app synthesizes from (CALICO_INVENTORY for the app); default: the environment's. */
+  inventory?: string;
   stack?: string;
   format: 'md' | 'json';
   out?: string;
@@ -23,7 +26,7 @@ export interface DriftOptions {
 export async function detectDrift(options: DriftOptions, progress: Progress): Promise<DriftReport> {
   if (!options.skipSynth) {
     progress.step('synthesizing the app');
-    await synthesizeProject(options.projectDir);
+    await synthesizeProject(options.projectDir, options.inventory);
   }
   const { stack, dir } = stackDirectory(options.projectDir, options.stack);
 
@@ -77,6 +80,7 @@ function parseDriftArgs(argv: string[]): DriftOptions {
       return v;
     };
     if (arg === '--stack') options.stack = value();
+    else if (arg === '--inventory') options.inventory = inventoryPathFrom(['--inventory', value()]);
     else if (arg === '--format') {
       const f = value();
       if (f !== 'md' && f !== 'json') throw new Error(`--format must be md or json, not "${f}"`);
@@ -84,7 +88,7 @@ function parseDriftArgs(argv: string[]): DriftOptions {
     } else if (arg === '--out') options.out = value();
     else if (arg === '--dir') options.projectDir = path.resolve(value());
     else if (arg === '--skip-synth') options.skipSynth = true;
-    else throw new Error(`unknown option "${arg}" (usage: calico-net drift [--stack S] [--format md|json] [--out FILE] [--dir PROJECT] [--skip-synth])`);
+    else throw new Error(`unknown option "${arg}" (usage: calico-net drift [--inventory FILE] [--stack S] [--format md|json] [--out FILE] [--dir PROJECT] [--skip-synth])`);
   }
   return options;
 }

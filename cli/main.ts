@@ -8,8 +8,9 @@ const USAGE = `usage: calico-net <command> [options]
         BGP sessions of every node, as calicoctl node status shows them; exit 1 if any
         expected session is not Established.
   verify [--inventory FILE] [--format table|json]
-        ping every workload from every other workload; exit 1 on any failure.
-  drift  [--stack S] [--format md|json] [--out FILE] [--dir PROJECT] [--skip-synth]
+        ping every workload from every other workload (a matrix up to 16 workloads, else a
+        summary and the failing pairs); exit 1 on any failure.
+  drift  [--inventory FILE] [--stack S] [--format md|json] [--out FILE] [--dir PROJECT] [--skip-synth]
         refresh-only plan: what changed on the hosts since the last apply. Exit 0 = none,
         2 = drift, 1 = error.
   init [DIR]

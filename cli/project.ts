@@ -22,12 +22,16 @@ export function outputDirectory(projectDir: string): string {
   return path.resolve(projectDir, readCdktfJson(projectDir).output ?? 'cdktf.out');
 }
 
-/** Runs the app the way `cdktf synth` does (same CDKTF_OUTDIR contract). */
-export function synthesizeProject(projectDir: string): Promise<void> {
+/**
+ * Runs the app the way `cdktf synth` does (same CDKTF_OUTDIR contract); `inventory` (an absolute
+ * path) becomes the app's CALICO_INVENTORY.
+ */
+export function synthesizeProject(projectDir: string, inventory?: string): Promise<void> {
   const { app } = readCdktfJson(projectDir);
   const outdir = outputDirectory(projectDir);
+  const env = { ...process.env, CDKTF_OUTDIR: outdir, ...(inventory ? { CALICO_INVENTORY: inventory } : {}) };
   return new Promise((resolve, reject) => {
-    const child = spawn(app, { cwd: projectDir, shell: true, env: { ...process.env, CDKTF_OUTDIR: outdir }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(app, { cwd: projectDir, shell: true, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);

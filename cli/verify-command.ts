@@ -1,6 +1,6 @@
 /** `calico-net verify [--inventory FILE] [--format table|json]` */
 import { formatOption, openClusterHosts } from './cluster-hosts';
-import { pingMatrix, renderPingMatrix, WorkloadTarget } from './verify';
+import { pingMatrix, renderPingReport, WorkloadTarget } from './verify';
 
 export async function verifyCommand(argv: string[]): Promise<number> {
   const format = formatOption(argv);
@@ -17,7 +17,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     const results = await pingMatrix(targets);
     const ok = results.every((r) => r.ok);
     process.stdout.write(
-      format === 'json' ? JSON.stringify({ ok, results }, null, 2) + '\n' : renderPingMatrix(targets, results) + '\n',
+      format === 'json' ? JSON.stringify({ ok, results }, null, 2) + '\n' : renderPingReport(targets, results) + '\n',
     );
     return ok ? 0 : 1;
   } finally {

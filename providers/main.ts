@@ -18,7 +18,7 @@ const provider = createCalicoProvider((settings) => {
     // The label is the address alone: messages already name the node ("node n1 (198.18.0.1)").
     hostFor: (ssh) => pool.host(sshTargetFromBlock(ssh), ssh.host),
     close: () => {
-      recordStats(pool.stats());
+      recordStats(pool.stats(), pool.shellStats());
       return pool.close();
     },
   };
@@ -28,11 +28,12 @@ void serveProvider(provider);
 
 /**
  * For the benchmark: with CALICO_PROVIDER_STATS set, each provider process appends one JSON
- * line (connections opened per host, peak memory) to that file when Terraform closes it.
+ * line (connections opened and remote shells started per host, peak memory) to that file when
+ * Terraform closes it.
  */
-function recordStats(connections: Record<string, number>): void {
+function recordStats(connections: Record<string, number>, shells: Record<string, number>): void {
   const file = process.env.CALICO_PROVIDER_STATS;
   if (!file) return;
-  const line = { pid: process.pid, connections, maxRssKb: process.resourceUsage().maxRSS };
+  const line = { pid: process.pid, connections, shells, maxRssKb: process.resourceUsage().maxRSS };
   fs.appendFileSync(file, JSON.stringify(line) + '\n');
 }

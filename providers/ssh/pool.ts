@@ -1,28 +1,26 @@
 /**
  * The ssh2 connection pool: one connection per user@host:port per process, shared by every
- * resource on that host, with a cap on concurrent channels (sshd's MaxSessions defaults to 10),
- * strict host key checking, bounded connect retries, and transparent reconnects.
+ * resource on that host, strict host key checking, bounded connect retries, and transparent
+ * reconnects. Scripts run in one long-lived shell per host (remote-shell.ts), one at a time: no
+ * script pays for a channel, a login shell or its startup files.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Client, ClientChannel, ConnectConfig, ParsedKey, PublicKeyAuthMethod } from 'ssh2';
 import { verifyHostKey } from './known-hosts';
-import { shQuote } from './quote';
+import { HostShell } from './remote-shell';
 import { RemoteHost, RemoteResult, RunOptions, SshConnectionError, SshTarget } from './types';
 
 export interface SshPoolOptions {
   connectTimeoutMs?: number;
   connectRetries?: number;
-  maxChannelsPerHost?: number;
   log?: (message: string) => void;
 }
 
 interface Connection {
   client: Client;
   closed: boolean;
-  active: number;
-  waiting: (() => void)[];
 }
 
 function expandHome(p: string): string {
@@ -32,17 +30,17 @@ function expandHome(p: string): string {
 export class SshPool {
   private readonly connections = new Map<string, Promise<Connection>>();
   private readonly opened = new Map<string, number>();
+  /** One shell per user@host:port and sudo mode. */
+  private readonly shells = new Map<string, HostShell>();
   /** Opened private keys by file and passphrase variable. */
   private readonly keys = new Map<string, ParsedKey>();
   private readonly connectTimeoutMs: number;
   private readonly connectRetries: number;
-  private readonly maxChannels: number;
   private readonly log: (message: string) => void;
 
   constructor(options: SshPoolOptions = {}) {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
     this.connectRetries = options.connectRetries ?? 2;
-    this.maxChannels = options.maxChannelsPerHost ?? 8;
     this.log = options.log ?? (() => undefined);
   }
 
@@ -55,7 +53,14 @@ export class SshPool {
     return Object.fromEntries(this.opened);
   }
 
+  /** Remote shells started so far (first start plus restarts), per user@host:port[+sudo]. */
+  shellStats(): Record<string, number> {
+    return Object.fromEntries([...this.shells].map(([k, s]) => [k, s.started]));
+  }
+
   async close(): Promise<void> {
+    for (const shell of this.shells.values()) shell.close();
+    this.shells.clear();
     const all = [...this.connections.values()];
     this.connections.clear();
     await Promise.all(all.map((p) => p.then((c) => c.client.end(), () => undefined)));
@@ -160,7 +165,7 @@ export class SshPool {
         const key = this.key(target);
         this.opened.set(key, (this.opened.get(key) ?? 0) + 1);
         this.log(`ssh ${where}: connected`);
-        const conn: Connection = { client, closed: false, active: 0, waiting: [] };
+        const conn: Connection = { client, closed: false };
         client.on('close', () => {
           conn.closed = true;
           this.log(`ssh ${where}: connection closed`);
@@ -198,59 +203,28 @@ export class SshPool {
     });
   }
 
-  private async acquire(conn: Connection): Promise<void> {
-    if (conn.active < this.maxChannels) {
-      conn.active++;
-      return;
+  private shell(target: SshTarget, label: string): HostShell {
+    const key = `${this.key(target)}${target.sudo ? '+sudo' : ''}`;
+    let shell = this.shells.get(key);
+    if (!shell) {
+      shell = new HostShell({ label, sudo: target.sudo, exec: (command) => this.exec(target, label, command), log: this.log });
+      this.shells.set(key, shell);
     }
-    await new Promise<void>((r) => conn.waiting.push(r));
+    return shell;
   }
 
-  private release(conn: Connection): void {
-    const next = conn.waiting.shift();
-    if (next) next();
-    else conn.active--;
+  private run(target: SshTarget, label: string, script: string, options: RunOptions = {}): Promise<RemoteResult> {
+    return this.shell(target, label).run(script, options);
   }
 
-  private async run(target: SshTarget, label: string, script: string, options: RunOptions = {}): Promise<RemoteResult> {
+  /** Opens one exec channel on the host's connection (connecting first when needed). */
+  private async exec(target: SshTarget, label: string, command: string): Promise<ClientChannel> {
     const conn = await this.connection(target, label);
-    await this.acquire(conn);
-    try {
-      // sshd runs this through the login shell; the inner bash skips the startup files (bash
-      // started by sshd would source ~/.bashrc again: slow on many hosts, and it may print).
-      const command = `${target.sudo ? 'sudo -n ' : ''}bash --norc --noprofile -c ${shQuote(script)}`;
-      return await new Promise<RemoteResult>((resolve, reject) => {
-        conn.client.exec(command, (err: Error | undefined, stream: ClientChannel) => {
-          if (err) {
-            reject(new SshConnectionError(`${label}: cannot open a channel: ${err.message}`, 'unreachable'));
-            return;
-          }
-          let stdout = '';
-          let stderr = '';
-          const onAbort = () => {
-            stream.close();
-            reject(new Error(`${label}: interrupted`));
-          };
-          options.signal?.addEventListener('abort', onAbort, { once: true });
-          stream.setEncoding('utf8');
-          stream.on('data', (d: string) => (stdout += d));
-          stream.stderr.setEncoding('utf8');
-          stream.stderr.on('data', (d: string) => (stderr += d));
-          let code: number | null = null;
-          stream.on('exit', (exitCode: number | null, signal?: string) => {
-            code = exitCode ?? (signal ? 128 : null);
-          });
-          stream.on('close', () => {
-            options.signal?.removeEventListener('abort', onAbort);
-            if (code === null) {
-              reject(new SshConnectionError(`${label}: the connection dropped while running a command`, 'unreachable'));
-            } else resolve({ code, stdout, stderr });
-          });
-          stream.end(options.stdin ?? '');
-        });
+    return new Promise((resolve, reject) => {
+      conn.client.exec(command, (err: Error | undefined, channel: ClientChannel) => {
+        if (err) reject(new SshConnectionError(`${label}: cannot open a channel: ${err.message}`, 'unreachable'));
+        else resolve(channel);
       });
-    } finally {
-      this.release(conn);
-    }
+    });
   }
 }
