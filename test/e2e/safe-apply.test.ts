@@ -156,12 +156,13 @@ test('a node and a workload renamed in place converge in one deploy; destroy res
     inv.nodes[1].workloads[0].name = 'renamed2';
   });
   await deployOk();
+  // The renamed node's BGP session may restart (its config was handed over): wait for it.
+  await cluster.expectRoutesConverged();
   // The lab still calls the host node2; the inventory now says node2b.
   const labNode = (name: string) => (name === 'node2b' ? 'node2' : name);
   const pings = await pingMatrix(cluster.workloads().map((w) => ({ ...w, host: cluster.hostOf(labNode(w.node)) })));
   expect(pings.filter((p) => !p.ok)).toEqual([]);
   expect(pings.map((p) => `${p.from}>${p.to}`)).toEqual(expect.arrayContaining(['node1/wl1a>node2b/renamed2', 'node2b/renamed2>node1/wl1a']));
-  await cluster.expectRoutesConverged();
   expect((await cluster.exec('node2', ['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim()).toBe('1');
   expect((await cluster.plan()).code).toBe(0);
 
