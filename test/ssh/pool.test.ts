@@ -216,7 +216,7 @@ test('a non-root login runs scripts as root through sudo -n, and as itself witho
   expect(read).toMatchObject({ ok: true, code: 0 });
   const snapshot = parseSnapshot(read.stdout!, SNAPSHOT_SECTIONS, node.name);
   expect(snapshot.get(nodeSection).ipForward).toMatch(/^[01]$/);
-  expect(snapshot.get(birdConfigSection)).toContain(`router id ${node.address};`);
+  expect(snapshot.get(birdConfigSection).content).toContain(`router id ${node.address};`);
   expect(snapshot.get(hostAddressesSection)).toContainEqual({ dev: 'eth0', address: node.address, prefixLength: 24 });
   // Without sudo the same change is refused by the kernel, and the script's failure comes back.
   const plain = await probe(key, 'ip link add calico-sudo type veth peer name calico-sudo2');
