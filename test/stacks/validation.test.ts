@@ -4,6 +4,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { parseInventory } from '../../stacks/inventory';
+import { ClusterValidationError } from '../../constructs/validation';
 import { synthInventory, synthYaml } from './synth-helpers';
 
 const base = {
@@ -63,6 +65,17 @@ describe.each(cases)('%s', (_name, yaml, message) => {
     expect(r.stderr).toMatch(message);
     expect(r.stack).toBeNull();
     expect(fs.existsSync(path.join(r.outdir, 'stacks'))).toBe(false);
+  });
+
+  test('parseInventory (in process) refuses it with the same message', () => {
+    let error: unknown;
+    try {
+      parseInventory(yaml, '/inventories/cluster.yaml');
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ClusterValidationError);
+    expect((error as ClusterValidationError).problems.some((p) => message.test(p))).toBe(true);
   });
 });
 

@@ -1,0 +1,53 @@
+/**
+ * Mutation testing (`npm run mutation`): Stryker mutates the modules below and runs the fast
+ * suites of jest.unit.config.js against each mutant (no root, no lab). The JSON report goes to
+ * reports/mutation/mutation.json; the score is printed at the end.
+ *
+ * `mutated` is THE list to edit when modules move: one entry per module (or glob) whose logic the
+ * fast suites are meant to pin down.
+ */
+const unit = require('./jest.unit.config.js');
+
+const mutated = [
+  // Plugin runtime: value codec, planning rules, value helpers, diagnostics.
+  'providers/runtime/codec.ts',
+  'providers/runtime/planning.ts',
+  'providers/runtime/values.ts',
+  'providers/runtime/diagnostics.ts',
+  // Constructs and their validation.
+  'constructs/**/*.ts',
+  '!constructs/index.ts',
+  // Inventory parsing.
+  'stacks/inventory.ts',
+  // Parsers of iproute2 and BIRD output.
+  'providers/calico/ip-output.ts',
+  'cli/bird-protocols.ts',
+  // Report builders.
+  'cli/drift-report.ts',
+  'cli/status.ts',
+  'cli/unified-diff.ts',
+  'cli/verify.ts',
+];
+
+// globalSetup compiles dist/ for the suites that run the compiled default app; `npm run
+// mutation` compiles once before Stryker starts, so each mutant run skips it.
+const { globalSetup, ...jestConfig } = unit;
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+module.exports = {
+  packageManager: 'npm',
+  testRunner: 'jest',
+  jest: { projectType: 'custom', config: jestConfig, enableFindRelatedTests: false },
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  coverageAnalysis: 'perTest',
+  mutate: mutated,
+  reporters: ['json', 'clear-text', 'progress'],
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  concurrency: 2,
+  timeoutMS: 20000,
+  ignorePatterns: ['cdktf.out', '.lab', 'reports', 'coverage'],
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};
