@@ -13,6 +13,7 @@ const unitSuites = [
   'test/cli/report-builders.test.ts',
   'test/calico/units.test.ts',
   'test/calico/snapshot.test.ts',
+  'test/calico/ip-output.test.ts',
   'test/plugin/**/*.test.ts',
   'test/runtime/codec.test.ts',
   'test/runtime/planning.test.ts',
