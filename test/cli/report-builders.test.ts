@@ -539,3 +539,21 @@ describe('parseBirdProtocols', () => {
     expect(() => parseBirdProtocols('x Name Proto Table State Since Info')).toThrow(/no protocol table/);
   });
 });
+
+describe('edges the mutation run found untested', () => {
+  it('a table that starts on the first line, rows with trailing blanks, BGP rows without a Since column', () => {
+    const rows = parseBirdProtocols(
+      ['Name Proto Table State Since Info', 'Mesh_10_0_0_2 BGP --- up 03:37 Established   ', 'Mesh_10_0_0_3 BGP --- up', 'Mesh_10_0_0_4 BGP --- up 03:37 Active Established'].join('\n'),
+    );
+    expect(rows.map((r) => [r.peerAddress, r.info, r.established])).toEqual([
+      ['10.0.0.2', 'Established', true],
+      ['10.0.0.4', 'Active Established', false],
+    ]);
+  });
+
+  it('a session that is down with no info reads without a trailing blank', async () => {
+    const out = ['Name Proto Table State Since Info', 'Mesh_10_0_0_2 BGP --- down 03:37'].join('\n');
+    const [status] = await collectStatus([{ name: 'n', host: cannedHost('n', () => ok(out)), socketPath: '/s', expectedProtocols: ['Mesh_10_0_0_2'] }]);
+    expect(status.problems).toEqual(['10.0.0.2 (Mesh_10_0_0_2): down']);
+  });
+});
