@@ -9,6 +9,8 @@ test('terraform runs non-interactively with its output captured and stderr strea
   const streamed: string[] = [];
   const bad = await runTerraform(['no-such-subcommand'], { cwd: os.tmpdir(), onStderr: (c) => streamed.push(c) });
   expect(bad.code).not.toBe(0);
+  // Terraform names the unknown command on stderr: the captured text is real, not two empty strings.
+  expect(bad.stderr).toMatch(/no command named "no-such-subcommand"/);
   expect(streamed.join('')).toBe(bad.stderr);
 });
 

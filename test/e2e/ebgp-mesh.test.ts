@@ -12,7 +12,14 @@ const before = new Map<string, NodeSnapshot>();
 
 beforeAll(async () => {
   cluster = await E2eCluster.up({ id: 10, nodes: 3, asMode: 'ebgp' });
-  for (const node of cluster.nodeNames) before.set(node, await cluster.snapshot(node));
+  for (const node of cluster.nodeNames) {
+    // A known starting value that deploy must change (it sets 1), so destroy restoring it is
+    // proven, not passed by a host that happened to forward already.
+    expect((await cluster.exec(node, ['sysctl', '-w', 'net.ipv4.ip_forward=0'])).code).toBe(0);
+    const snapshot = await cluster.snapshot(node);
+    expect(snapshot.ipForward).toBe('0');
+    before.set(node, snapshot);
+  }
 });
 
 afterAll(async () => {
@@ -37,6 +44,7 @@ test('first deploy: every session Established, routes in the kernel, every workl
   const deploy = await cluster.deploy();
   expect(deploy.code).toBe(0);
   await expectConverged();
+  for (const node of cluster.nodeNames) expect((await cluster.snapshot(node)).ipForward).toBe('1');
 });
 
 test('a second deploy changes nothing and plan -detailed-exitcode exits 0', async () => {
@@ -79,9 +87,10 @@ const driftCases: DriftCase[] = [
   {
     name: 'bird.conf edited by hand',
     resourceType: 'calico_bird_config',
-    attribute: /content/,
+    // The plan's multi-line diff of content shows the hand-added line being removed.
+    attribute: /^\s+- # edited by hand 5e1f$/m,
     inject: async () => {
-      const r = await cluster.sh('node3', "printf '\\n# edited by hand\\n' >> /etc/bird/bird.conf");
+      const r = await cluster.sh('node3', "printf '\\n# edited by hand 5e1f\\n' >> /etc/bird/bird.conf");
       expect(r.code).toBe(0);
     },
   },

@@ -3,7 +3,9 @@
  * down (the others are applied, the failure names the node, a re-run converges) and a node that
  * presents a different host key (refused before any command runs there).
  */
-import { describeCommand, E2eCluster, hostInterfaceOf } from './cluster';
+import * as fs from 'fs';
+import * as path from 'path';
+import { CommandResult, describeCommand, E2eCluster, hostInterfaceOf } from './cluster';
 import { startSshd, stopSshd, replaceHostKey } from '../../lab';
 
 let cluster: E2eCluster;
@@ -43,7 +45,8 @@ test('sshd down on one node: deploy fails naming it, the others are applied, a r
   try {
     const failed = await cluster.deploy();
     expect(failed.code).not.toBe(0);
-    expect(failed.stdout + failed.stderr).toMatch(/node2/);
+    // The provider's own words for a host that does not answer, not just a resource address.
+    expect(unwrapped(failed)).toMatch(/Error: Cannot reach node node2 \(node2\b[^)]*\)/);
     for (const node of ['node1', 'node3']) {
       expect((await cluster.exec(node, ['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim()).toBe('1');
     }
@@ -57,18 +60,41 @@ test('sshd down on one node: deploy fails naming it, the others are applied, a r
   await expectConverged();
 });
 
+/** Terraform's output with its diagnostic boxes' line wrapping undone (wraps fall on spaces). */
+function unwrapped(r: CommandResult): string {
+  return (r.stdout + r.stderr).replace(/[ \t]*\r?\n[│╷╵ \t]*/g, ' ');
+}
+
+/** sshd's log of a node (sshd -D -e writes it there), from byte `from` on. */
+function sshdLogSince(node: string, from: number): string {
+  return fs.readFileSync(sshdLog(node)).subarray(from).toString('utf8');
+}
+
+function sshdLog(node: string): string {
+  return path.join(cluster.lab.dir, node, 'sshd.log');
+}
+
 test('a node presenting a different host key is refused before any command runs on it', async () => {
   const [w] = cluster.workloads().filter((x) => x.node === 'node3');
   const veth = await hostInterfaceOf(cluster, w.name);
   // Drift the deploy would repair if it ran anything on node3.
   expect((await cluster.exec('node3', ['sysctl', '-w', `net.ipv4.conf.${veth}.proxy_arp=0`])).code).toBe(0);
   await replaceHostKey(cluster.lab, 'node3');
+  const logStart = { node1: fs.statSync(sshdLog('node1')).size, node3: fs.statSync(sshdLog('node3')).size };
 
   const refused = await cluster.deploy();
   expect(refused.code).not.toBe(0);
-  const out = refused.stdout + refused.stderr;
-  expect(out).toMatch(/node3/);
-  expect(out).toMatch(/host key/i);
-  expect(out).toMatch(/SHA256:[A-Za-z0-9+/]{43}/);
+  const out = unwrapped(refused);
+  expect(out).toMatch(/Refused to work on node node3 \(node3\b/);
+  expect(out).toMatch(/host key for 198\.18\.11\.3 has CHANGED: expected SHA256:[A-Za-z0-9+/]{43}, offered SHA256:[A-Za-z0-9+/]{43}/);
+  expect(out).not.toMatch(/Cannot reach node node3/);
+
+  // Before any command: node3's sshd saw the operator connect and go away during key exchange,
+  // and never accepted a login (no login, so no session and no command). The same log on node1,
+  // which the same deploy did log in to, shows what a login looks like.
+  const node3Log = sshdLogSince('node3', logStart.node3);
+  expect(node3Log).toMatch(/198\.18\.11\.254 port \d+/);
+  expect(node3Log).not.toMatch(/Accepted publickey|session opened|Starting session/i);
+  expect(sshdLogSince('node1', logStart.node1)).toMatch(/Accepted publickey for root from 198\.18\.11\.254/);
   expect((await cluster.exec('node3', ['sysctl', '-n', `net.ipv4.conf.${veth}.proxy_arp`])).stdout.trim()).toBe('0');
 });

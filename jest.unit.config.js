@@ -1,0 +1,30 @@
+/**
+ * The fast suites: no root, no namespaces, no network, no terraform/sshd/bird daemons (the
+ * example stacks are synthesized in-process by node and parse-checked with `bird -p`, a local
+ * parser run). `npm run test:unit` runs exactly these, and Stryker (stryker.config.js) mutates
+ * against exactly these. Add a fast suite here; keep anything that builds a lab out.
+ */
+const base = require('./jest.config.js');
+
+const unitSuites = [
+  'test/constructs/**/*.test.ts',
+  'test/stacks/**/*.test.ts',
+  'test/cli/reports.test.ts',
+  'test/cli/report-builders.test.ts',
+  'test/cli/verify-report.test.ts',
+  'test/calico/units.test.ts',
+  'test/calico/snapshot.test.ts',
+  'test/calico/ip-output.test.ts',
+  'test/plugin/**/*.test.ts',
+  'test/runtime/codec.test.ts',
+  'test/runtime/planning.test.ts',
+  'test/ssh/known-hosts.test.ts',
+  'test/ssh/token-scanner.test.ts',
+];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  ...base,
+  testMatch: unitSuites.map((glob) => `<rootDir>/${glob}`),
+  testTimeout: 60000,
+};

@@ -1,0 +1,77 @@
+/**
+ * Mutation testing (`npm run mutation`): Stryker mutates the modules below and runs the fast
+ * suites of jest.unit.config.js against each mutant (no root, no lab). The JSON report goes to
+ * reports/mutation/mutation.json; the score is printed at the end.
+ *
+ * `mutated` is THE list to edit when modules move: one entry per module (or glob) whose logic the
+ * fast suites are meant to pin down.
+ */
+const unit = require('./jest.unit.config.js');
+
+const mutated = [
+  // Plugin runtime: value codec, planning rules, value helpers, diagnostics.
+  'providers/runtime/codec.ts',
+  'providers/runtime/planning.ts',
+  'providers/runtime/value-walk.ts',
+  'providers/runtime/typed.ts',
+  'providers/runtime/flatmap.ts',
+  'providers/runtime/diagnostics.ts',
+  // Rules every layer shares: input checks, IPv4 arithmetic, SSH targets.
+  'rules/checks.ts',
+  'rules/ipv4.ts',
+  'rules/ssh.ts',
+  // Constructs and their validation.
+  'constructs/**/*.ts',
+  '!constructs/index.ts',
+  // Inventory parsing.
+  'stacks/inventory.ts',
+  // Parsers of iproute2 and BIRD output.
+  'providers/calico/ip-output.ts',
+  'cli/bird-protocols.ts',
+  // Report builders.
+  'cli/drift-report.ts',
+  'cli/status.ts',
+  'cli/unified-diff.ts',
+  'cli/verify.ts',
+];
+
+// globalSetup compiles dist/ for the suites that run the compiled default app; `npm run
+// mutation` compiles once before Stryker starts, so each mutant run skips it.
+const { globalSetup, ...unitConfig } = unit;
+// The two suites that spawn the compiled default app (dist/, which Stryker does not mutate) can
+// never detect a mutant; they only cost time, so the mutation run leaves them out. Their cases
+// also run in process (validation-inprocess.test.ts), which is what detects mutants.
+const subprocessSuites = ['<rootDir>/test/stacks/validation.test.ts', '<rootDir>/test/stacks/examples.test.ts'];
+// ts-jest type-checks every file it compiles (~3x slower per run); here each mutant is a jest
+// run, so suites are only transpiled. Type errors are the TypeScript checker's job (below).
+const { preset: _preset, ...withoutPreset } = unitConfig;
+const jestConfig = {
+  ...withoutPreset,
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  testPathIgnorePatterns: ['/node_modules/', ...subprocessSuites],
+};
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+module.exports = {
+  packageManager: 'npm',
+  testRunner: 'jest',
+  jest: { projectType: 'custom', config: jestConfig, enableFindRelatedTests: false },
+  // The TypeScript checker drops mutants that do not compile before any test runs. It is the
+  // slow part on a small machine (cdktf's types); MUTATION_CHECKER=0 skips it, and a mutant
+  // that does not type-check then runs as JavaScript like any other.
+  checkers: process.env.MUTATION_CHECKER === '0' ? [] : ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  coverageAnalysis: 'perTest',
+  // Static mutants (module-level constants such as the inventory's shape table) run every fast
+  // suite per mutant: ~140 of them take 94% of the time. MUTATION_STATIC=1 includes them.
+  ignoreStatic: process.env.MUTATION_STATIC !== '1',
+  mutate: mutated,
+  reporters: ['json', 'clear-text', 'progress'],
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  concurrency: 2,
+  timeoutMS: 20000,
+  ignorePatterns: ['cdktf.out', '.lab', 'reports', 'coverage'],
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};

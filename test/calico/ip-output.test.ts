@@ -1,0 +1,70 @@
+/**
+ * The iproute2 output parsers on the exact shapes `ip -o link`, `ip -o -4 addr` and `ip -4 route`
+ * print (iproute2 6.x on this kernel), edge cases included.
+ */
+import { canonicalPrefix, parseAddresses, parseLinks, parseRoutes } from '../../providers/calico/ip-output';
+
+test('canonicalPrefix: host routes get /32, default is 0.0.0.0/0, prefixes stay', () => {
+  expect(canonicalPrefix('198.19.1.2')).toBe('198.19.1.2/32');
+  expect(canonicalPrefix('default')).toBe('0.0.0.0/0');
+  expect(canonicalPrefix('198.19.1.0/24')).toBe('198.19.1.0/24');
+});
+
+test('parseLinks: index, name, veth peer index and flags; other lines are skipped', () => {
+  const text = [
+    '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00',
+    '7: cali1234567890a@if2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT',
+    '12: eth0@p1: <BROADCAST> mtu 1500',
+    '13: noflags: <> mtu 1500',
+    '    continuation line',
+    'garbage',
+    '',
+  ].join('\n');
+  expect(parseLinks(text)).toEqual([
+    { index: 1, name: 'lo', peerIndex: undefined, flags: ['LOOPBACK', 'UP', 'LOWER_UP'] },
+    { index: 7, name: 'cali1234567890a', peerIndex: 2, flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'] },
+    { index: 12, name: 'eth0', peerIndex: undefined, flags: ['BROADCAST'] },
+    { index: 13, name: 'noflags', peerIndex: undefined, flags: [] },
+  ]);
+});
+
+test('parseAddresses: device, address and prefix length of each inet line', () => {
+  const text = [
+    '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever',
+    '2: eth0    inet 198.18.0.1/24 brd 198.18.0.255 scope global eth0\\       valid_lft forever preferred_lft forever',
+    '2: eth0    inet6 fe80::1/64 scope link',
+    '3: x    inet 10.0.0.1/32',
+    'no address here',
+  ].join('\n');
+  expect(parseAddresses(text)).toEqual([
+    { dev: 'lo', address: '127.0.0.1', prefixLength: 8 },
+    { dev: 'eth0', address: '198.18.0.1', prefixLength: 24 },
+  ]);
+});
+
+test('parseRoutes: types, host and default prefixes, keys with values; multipath continuations skipped', () => {
+  const text = [
+    'default via 198.18.0.254 dev eth0 ',
+    'blackhole 198.19.1.0/24 proto 211 ',
+    'unreachable 198.19.9.0/24 ',
+    '198.19.1.2 dev cali1234567890a proto 211 scope link ',
+    '198.19.3.0/24 proto bird metric 32 ',
+    '\tnexthop via 198.18.0.3 dev eth0 weight 1 ',
+    '198.18.0.0/24 dev eth0 proto kernel scope link src 198.18.0.1 ',
+    'local 198.18.0.1 dev eth0 table local proto kernel scope host src 198.18.0.1',
+    '198.19.4.0/24 via 198.18.0.4 dev',
+    'throw',
+    '',
+  ].join('\n');
+  expect(parseRoutes(text)).toEqual([
+    { type: 'unicast', prefix: '0.0.0.0/0', via: '198.18.0.254', dev: 'eth0' },
+    { type: 'blackhole', prefix: '198.19.1.0/24', proto: '211' },
+    { type: 'unreachable', prefix: '198.19.9.0/24' },
+    { type: 'unicast', prefix: '198.19.1.2/32', dev: 'cali1234567890a', proto: '211', scope: 'link' },
+    { type: 'unicast', prefix: '198.19.3.0/24', proto: 'bird' },
+    { type: 'unicast', prefix: '198.18.0.0/24', dev: 'eth0', proto: 'kernel', scope: 'link', src: '198.18.0.1' },
+    { type: 'local', prefix: '198.18.0.1/32', dev: 'eth0', proto: 'kernel', scope: 'host', src: '198.18.0.1' },
+    // A key at the end of the line has no value and is ignored.
+    { type: 'unicast', prefix: '198.19.4.0/24', via: '198.18.0.4' },
+  ]);
+});
