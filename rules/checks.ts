@@ -72,4 +72,6 @@ export function isMtu(v: number): string | null {
 }
 
 /** A TCP port. */
-export const isPort = inRange(1, 65535);
+export function isPort(v: number): string | null {
+  return Number.isInteger(v) && v >= 1 && v <= 65535 ? null : `${v} is not a port number (1..65535)`;
+}

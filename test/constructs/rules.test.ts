@@ -6,7 +6,7 @@ import { ClusterSpec, NodeSpec } from '../../constructs/model';
 import { asNumberProblem, clusterProblems, ClusterValidationError, passwordProblem, validateCluster } from '../../constructs/validation';
 import { bgpSessionsOf, protocolName, rrClusterId } from '../../constructs/bgp-sessions';
 import { camelCase, synthesizeBlock } from '../../constructs/bindings';
-import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, parseCidr } from '../../constructs/ipv4';
+import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, parseCidr } from '../../rules/ipv4';
 import { renderBirdConfig } from '../../constructs/bird-config';
 import type { BlockSchema } from '../../providers/runtime/schema';
 
@@ -108,7 +108,7 @@ describe('clusterProblems', () => {
     expect(clusterProblems(cluster({ nodes: [] }))).toEqual(['nodes: a cluster needs at least one node']);
   });
 
-  it('workloads: name, IP inside the block but not its network or broadcast, MTU 576..9000', () => {
+  it('workloads: name, IP inside the block but not its network or broadcast, MTU 576..65535', () => {
     const w = (name: string, ip: string, mtu?: number) => ({ name, ip, mtu });
     const ok = [w('a', '198.19.1.1', 576), w('b', '198.19.1.254', 9000)];
     expect(clusterProblems(cluster({ nodes: [node(1, { workloads: ok })] }))).toEqual([]);
@@ -117,18 +117,18 @@ describe('clusterProblems', () => {
         cluster({
           nodes: [
             node(1, {
-              workloads: [w('-a', '198.19.1.2', 575), w('b', '198.19.1.2', 9001), w('b', '198.19.1.0', 1500.5), w('c', '198.19.1.255'), w('d', '198.19.2.1'), w('e', '169.254.1.1'), w('f', '198.19.1.3')],
+              workloads: [w('-a', '198.19.1.2', 575), w('b', '198.19.1.2', 65536), w('b', '198.19.1.0', 1500.5), w('c', '198.19.1.255'), w('d', '198.19.2.1'), w('e', '169.254.1.1'), w('f', '198.19.1.3')],
             }),
           ],
         }),
       ),
     ).toEqual([
       'nodes[0] "n1".workloads[0].name: "-a" is not a valid workload name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63)',
-      'nodes[0] "n1".workloads[0] "-a".mtu: 575 is not an MTU in 576..9000',
-      'nodes[0] "n1".workloads[1] "b".mtu: 9001 is not an MTU in 576..9000',
+      'nodes[0] "n1".workloads[0] "-a".mtu: 575 is not an MTU in 576..65535',
+      'nodes[0] "n1".workloads[1] "b".mtu: 65536 is not an MTU in 576..65535',
       'nodes[0] "n1".workloads[1] "b".ip: 198.19.1.2 is already the IP of workload "-a"',
       'nodes[0] "n1".workloads[2] "b": duplicate workload name on node "n1"',
-      'nodes[0] "n1".workloads[2] "b".mtu: 1500.5 is not an MTU in 576..9000',
+      'nodes[0] "n1".workloads[2] "b".mtu: 1500.5 is not an MTU in 576..65535',
       'nodes[0] "n1".workloads[2] "b".ip: 198.19.1.0 is the network address of 198.19.1.0/24',
       'nodes[0] "n1".workloads[3] "c".ip: 198.19.1.255 is the broadcast address of 198.19.1.0/24',
       'nodes[0] "n1".workloads[4] "d".ip: 198.19.2.1 is outside node "n1"\'s block 198.19.1.0/24',
