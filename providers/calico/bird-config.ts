@@ -15,6 +15,7 @@
 import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown, Value } from '../runtime/resource';
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
 import { isAbsolutePath, isNodeName } from '../../rules/checks';
+import { maskSecrets, missingSecrets, spliceSecrets } from '../../rules/secrets';
 import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
 import { SnapshotSection, snapshotOf } from './host-snapshot';
 import { parseImportId } from './import-id';
@@ -116,7 +117,16 @@ async function writeConfig(obj: BirdInputs, keepOriginal: boolean, ctx: Ctx): Pr
   const { node, cfg, sock } = pathsOf(obj);
   const host = ctx.provider.hosts.hostFor(obj.ssh, node);
   const vars = { node, cfg, sock, backup: backupPathFor(cfg), keep_original: keepOriginal ? '1' : '0' };
-  const result = await runOn(host, node, scriptWithVars(vars, WRITE_BODY), { stdin: obj.content, signal: ctx.signal, doing: 'write bird.conf' });
+  const missing = missingSecrets(obj.content, obj.secrets);
+  if (missing.length > 0) {
+    throw new ProviderError(`The bird.conf of node ${node} needs secrets that have no value: ${missing.join(', ')}`, {
+      detail: 'Every <<calico-secret:NAME>> in content needs an entry NAME in secrets; nothing was written.',
+      attribute: ['secrets'],
+    });
+  }
+  // The secrets go in here, on their way to the host: never in content, plans or logs.
+  const stdin = spliceSecrets(obj.content, obj.secrets);
+  const result = await runOn(host, node, scriptWithVars(vars, WRITE_BODY), { stdin, signal: ctx.signal, doing: 'write bird.conf' });
   if (result.code === PARSE_EXIT) {
     throw new ProviderError(`BIRD rejected the new configuration for node ${node}; ${cfg} was left untouched`, {
       detail: result.stderr.trim(),
@@ -188,7 +198,8 @@ export const birdConfigHandler: ResourceHandler<CalicoProviderState> = {
 
   async read(stateValue, ctx) {
     const state = knownValues(schema.block, stateValue);
-    const refreshed: BirdState = { ...state, content: await readContent(state, ctx) };
+    // Secrets masked back: an unchanged host reads as the placeholder content.
+    const refreshed: BirdState = { ...state, content: maskSecrets(await readContent(state, ctx), state.content, state.secrets) };
     return asObjectValue(refreshed);
   },
 
@@ -214,8 +225,9 @@ export const birdConfigHandler: ResourceHandler<CalicoProviderState> = {
     const cfg = colon < 0 ? DEFAULT_BIRD_CONFIG_PATH : subject.slice(colon + 1);
     const bad = isNodeName(node) ?? isAbsolutePath(cfg);
     if (bad) throw new ProviderError(`Invalid import id "${id}"`, { detail: `${bad}; expected ${format}` });
-    const inputs: BirdInputs = { node_name: node, config_path: cfg === DEFAULT_BIRD_CONFIG_PATH ? null : cfg, socket_path: null, content: '', ssh };
-    const state: BirdState = { ...inputs, id: birdConfigId(node, cfg), backup_path: backupPathFor(cfg), content: await readContent(inputs, ctx) };
+    const inputs: BirdInputs = { node_name: node, config_path: cfg === DEFAULT_BIRD_CONFIG_PATH ? null : cfg, socket_path: null, content: '', secrets: null, ssh };
+    const content = maskSecrets(await readContent(inputs, ctx), '', null);
+    const state: BirdState = { ...inputs, id: birdConfigId(node, cfg), backup_path: backupPathFor(cfg), content };
     return asObjectValue(state);
   },
 };
