@@ -11,7 +11,7 @@ const USAGE = `usage: calico-net <command> [options]
         ping every workload from every other workload; exit 1 on any failure.
   drift  [--stack S] [--format md|json] [--out FILE] [--dir PROJECT] [--skip-synth]
         refresh-only plan: what changed on the hosts since the last apply. Exit 0 = none,
-        2 = drift, 1 = error.
+        2 = drift, 1 = error (also when a node could not be read: the report names it).
   lab up [--nodes N] [--id K] [--dir D] [--ebgp] [--route-reflectors R] [--workloads W]
   lab down [--dir D]
         a local test cluster out of network namespaces (root only).

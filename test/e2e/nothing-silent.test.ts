@@ -35,17 +35,61 @@ function all(...results: CommandResult[]): string {
   return results.map((r) => r.stdout + r.stderr).join('\n');
 }
 
+let peerPidFile = '';
+
+/**
+ * The external peer: a BIRD of its own in the operator's namespace, AS 65000, with the same
+ * TCP-MD5 password, talking to node2 (whose bird.conf we deploy at the default path).
+ */
+async function startExternalPeer(): Promise<void> {
+  const dir = path.join(cluster.root, 'peer');
+  fs.mkdirSync(dir, { recursive: true });
+  const conf = path.join(dir, 'bird.conf');
+  peerPidFile = path.join(dir, 'bird.pid');
+  fs.writeFileSync(
+    conf,
+    [
+      `router id ${cluster.lab.operator.address};`,
+      'protocol device {}',
+      'protocol bgp node2 {',
+      `  local ${cluster.lab.operator.address} as 65000;`,
+      `  neighbor ${cluster.address('node2')} as 64512;`,
+      `  password "${SECRET}";`,
+      '  ipv4 { import none; export none; };',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const r = await operatorExec(cluster.lab, ['bird', '-c', conf, '-s', path.join(dir, 'bird.ctl'), '-P', peerPidFile]);
+  if (r.code !== 0) throw new Error(`external peer bird did not start: ${describeCommand(r)}`);
+}
+
+/** node2's session to the external peer once it is (or, with `up` false, is no longer) Established. */
+async function peerSessionOnNode2(up = true): Promise<string> {
+  const protocol = `Global_${cluster.lab.operator.address.replace(/\./g, '_')}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const row = (await cluster.sessions('node2')).find((s) => s.protocol === protocol);
+    if (!!row?.established === up || Date.now() > deadline) return row ? `${row.info} (${row.state})` : 'missing';
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 beforeAll(async () => {
   cluster = await E2eCluster.up({ id: 27, nodes: 2, asMode: 'ibgp' });
-  // An external peer with the hostile password, and node1's file at a path full of template syntax.
-  const peer = cluster.address('node1').replace(/\.\d+$/, '.200');
+  // The external peer with the hostile password, and node1's file at a path full of template syntax.
   editInventory((inv) => {
-    inv.peers = [{ address: peer, asNumber: 65000, password: SECRET }];
+    inv.peers = [{ address: cluster.lab.operator.address, asNumber: 65000, password: SECRET }];
     inv.nodes[0].birdConfigPath = ODD_PATH;
   });
+  await startExternalPeer();
 });
 
 afterAll(async () => {
+  if (peerPidFile && fs.existsSync(peerPidFile)) {
+    const pid = Number(fs.readFileSync(peerPidFile, 'utf8').trim());
+    if (pid > 0) process.kill(pid, 'SIGTERM');
+  }
   await cluster?.down();
 });
 
@@ -58,6 +102,8 @@ test('template syntax reaches the host byte-exact; the secret shows in no output
   const onNode1 = await cluster.exec('node1', ['cat', ODD_PATH]);
   expect(onNode1.code).toBe(0);
   expect(onNode1.stdout).toContain(`password "${SECRET}";`);
+  // TCP-MD5 works in this kernel: the session only comes up when both ends use the same key.
+  expect(await peerSessionOnNode2()).toMatch(/^Established/);
 
   const plan = await cluster.plan();
   expect(plan.code).toBe(0);
@@ -85,9 +131,14 @@ test('template syntax reaches the host byte-exact; the secret shows in no output
     expect(out).not.toContain(handMade);
     expect(out).not.toContain('Md5-ab');
   }
+  // The key is really checked: with the hand-made password loaded, the session goes down.
+  expect((await cluster.exec('node2', ['birdc', '-s', '/run/bird/bird.ctl', 'configure'])).code).toBe(0);
+  expect(await peerSessionOnNode2(false)).not.toMatch(/^Established/);
+
   const repair = await cluster.deploy();
   if (repair.code !== 0) throw new Error(describeCommand(repair));
   expect(all(repair)).not.toContain('Md5-ab');
+  expect(await peerSessionOnNode2()).toMatch(/^Established/);
   expect((await cluster.exec('node2', ['cat', '/etc/bird/bird.conf'])).stdout).toContain(`password "${SECRET}";`);
   expect((await cluster.plan()).code).toBe(0);
 });
