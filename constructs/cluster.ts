@@ -90,7 +90,8 @@ export class CalicoCluster extends Construct {
             ]),
           ),
       }) as unknown as Record<string, string>,
-      provisioners: [{ type: 'local-exec', command }],
+      // The command is user text in a Terraform template like any other: escaped.
+      provisioners: [{ type: 'local-exec', command: templateLiteral(command) }],
     });
   }
 
