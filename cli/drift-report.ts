@@ -20,6 +20,11 @@
  *       "actual": unknown,          // value found on the host; "(sensitive)" when masked
  *       "diff"?: string             // unified diff for multi-line text values
  *     }]
+ *   }],
+ *   "unreadable": [{                // nodes the refresh could not read: their state was kept,
+ *     "node": string,               // so nothing is known about them; the command exits 1
+ *     "resources": string[],        // addresses whose refresh was skipped
+ *     "reason": string
  *   }]
  * }
  */
@@ -41,11 +46,18 @@ export interface DriftedResource {
   attributes: DriftedAttribute[];
 }
 
+export interface UnreadNode {
+  node: string;
+  resources: string[];
+  reason: string;
+}
+
 export interface DriftReport {
   version: 1;
   stack: string;
   drifted: boolean;
   resources: DriftedResource[];
+  unreadable: UnreadNode[];
 }
 
 interface PlanJsonChange {
@@ -114,7 +126,7 @@ function mergeSensitivity(a: unknown, b: unknown): unknown {
   return undefined;
 }
 
-export function driftReportFromPlan(plan: PlanJson, stack: string): DriftReport {
+export function driftReportFromPlan(plan: PlanJson, stack: string, unreadable: UnreadNode[] = []): DriftReport {
   const resources: DriftedResource[] = [];
   for (const drift of plan.resource_drift ?? []) {
     const { change } = drift;
@@ -140,7 +152,7 @@ export function driftReportFromPlan(plan: PlanJson, stack: string): DriftReport 
     });
   }
   resources.sort((a, b) => `${a.node}\0${a.address}`.localeCompare(`${b.node}\0${b.address}`));
-  return { version: 1, stack, drifted: resources.length > 0, resources };
+  return { version: 1, stack, drifted: resources.length > 0, resources, unreadable };
 }
 
 function inline(value: unknown): string {
@@ -151,6 +163,18 @@ function inline(value: unknown): string {
 /** Markdown fit for a pull-request comment or an issue body. */
 export function renderDriftMarkdown(report: DriftReport): string {
   const out = [`## Drift report: stack \`${report.stack}\``, ''];
+  if (report.unreadable.length > 0) {
+    out.push(
+      `**Incomplete: ${report.unreadable.length} node(s) could not be read**, so nothing is known about them:`,
+      '',
+      ...report.unreadable.map((u) => `- \`${u.node}\`: ${u.reason.replace(/\n/g, ' ')}`),
+      '',
+    );
+    if (!report.drifted) {
+      out.push('No drift on the nodes that were read.');
+      return out.join('\n') + '\n';
+    }
+  }
   if (!report.drifted) {
     out.push('No drift: every host matches the last applied state.');
     return out.join('\n') + '\n';

@@ -2,13 +2,14 @@
  * `calico-net drift [--stack S] [--format md|json] [--out FILE] [--dir PROJECT] [--skip-synth]`
  *
  * Synthesizes the app (as cdktf would), runs a refresh-only plan against the hosts and reports
- * what drifted. Exit 0 = no drift, 2 = drift, 1 = error.
+ * what drifted. Exit 0 = no drift, 2 = drift, 1 = error, including a node that could not be read
+ * (the report then names it and why: "no drift" is never claimed for a host nobody read).
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { inventoryPathFrom } from './cluster-hosts';
-import { driftReportFromPlan, renderDriftMarkdown, DriftReport } from './drift-report';
+import { driftReportFromPlan, renderDriftMarkdown, DriftReport, UnreadNode } from './drift-report';
 import { Progress } from './progress';
 import { runTerraform, terraformErrorText } from './terraform';
 import { synthesizeProject, stackDirectory } from './project';
@@ -40,14 +41,20 @@ export async function detectDrift(options: DriftOptions, progress: Progress): Pr
   try {
     const planFile = path.join(tmp, 'refresh.tfplan');
     progress.step(`refreshing every resource of ${stack} from its host`);
+    // -json: the provider's warnings come as machine-readable diagnostics, and "Cannot reach
+    // node …" among them means that node was not read at all (its state was kept as it was).
     const plan = await runTerraform(
-      ['plan', '-refresh-only', '-input=false', '-no-color', '-lock-timeout=120s', `-out=${planFile}`],
+      ['plan', '-refresh-only', '-input=false', '-no-color', '-json', '-lock-timeout=120s', `-out=${planFile}`],
       { cwd: dir, onStderr: (chunk) => progress.detail(chunk) },
     );
-    if (plan.code !== 0) throw new Error(`refresh-only plan failed:\n${terraformErrorText(plan)}`);
+    const diagnostics = planDiagnostics(plan.stdout);
+    if (plan.code !== 0) {
+      const errors = diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.summary}\n${d.detail ?? ''}`.trim());
+      throw new Error(`refresh-only plan failed:\n${errors.length ? errors.join('\n\n') : terraformErrorText(plan)}`);
+    }
     const show = await runTerraform(['show', '-json', '-no-color', planFile], { cwd: dir });
     if (show.code !== 0) throw new Error(`terraform show failed:\n${terraformErrorText(show)}`);
-    return driftReportFromPlan(JSON.parse(show.stdout), stack);
+    return driftReportFromPlan(JSON.parse(show.stdout), stack, unreadNodes(diagnostics));
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -66,8 +73,49 @@ export async function driftCommand(argv: string[]): Promise<number> {
   const text = options.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderDriftMarkdown(report);
   if (options.out) fs.writeFileSync(options.out, text);
   else process.stdout.write(text);
+  if (report.unreadable.length > 0) {
+    progress.done(`could not read ${report.unreadable.map((u) => u.node).join(', ')}`);
+    // A gate must never pass on a host nobody looked at: an error, whatever else was found.
+    return 1;
+  }
   progress.done(report.drifted ? `drift found in ${report.resources.length} resource(s)` : 'no drift');
   return report.drifted ? 2 : 0;
+}
+
+interface Diagnostic {
+  severity: string;
+  summary: string;
+  detail?: string;
+  address?: string;
+}
+
+/** The diagnostics of a `terraform plan -json` run (one JSON object per line). */
+function planDiagnostics(stdout: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const msg = JSON.parse(line);
+      if (msg.type === 'diagnostic' && msg.diagnostic) out.push(msg.diagnostic as Diagnostic);
+    } catch {
+      // not a JSON line (e.g. a CLI config warning): ignore
+    }
+  }
+  return out;
+}
+
+/** Nodes the refresh could not read, from the provider's "Cannot reach node N (…)" warnings. */
+function unreadNodes(diagnostics: Diagnostic[]): UnreadNode[] {
+  const byKey = new Map<string, UnreadNode>();
+  for (const d of diagnostics) {
+    const m = /^Cannot reach node (\S+)/.exec(d.summary);
+    if (!m) continue;
+    const reason = `${d.summary}${d.detail ? `: ${d.detail.split('\n')[0]}` : ''}`;
+    const entry = byKey.get(m[1]) ?? { node: m[1], resources: [], reason };
+    if (d.address) entry.resources.push(d.address);
+    byKey.set(m[1], entry);
+  }
+  return [...byKey.values()].sort((a, b) => a.node.localeCompare(b.node));
 }
 
 function parseDriftArgs(argv: string[]): DriftOptions {

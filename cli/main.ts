@@ -12,7 +12,7 @@ const USAGE = `usage: calico-net <command> [options]
         summary and the failing pairs); exit 1 on any failure.
   drift  [--inventory FILE] [--stack S] [--format md|json] [--out FILE] [--dir PROJECT] [--skip-synth]
         refresh-only plan: what changed on the hosts since the last apply. Exit 0 = none,
-        2 = drift, 1 = error.
+        2 = drift, 1 = error (also when a node could not be read: the report names it).
   init [DIR]
         scaffold a cdktf project in DIR (default .): package.json, cdktf.json, a commented
         cluster.yaml, main.js (the app) and .gitignore. Never overwrites a file.

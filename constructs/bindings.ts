@@ -7,7 +7,7 @@
  * usable from CDKTF without touching this file.
  */
 import { Construct } from 'constructs';
-import { TerraformProvider, TerraformResource, TerraformMetaArguments } from 'cdktf';
+import { TerraformProvider, TerraformResource, TerraformMetaArguments, Token } from 'cdktf';
 import { addStackProviderFiles } from './stack-provider-files';
 import type { AttributeSchema, BlockSchema } from '../providers/runtime/schema';
 import type { Attrs, Blocks, OptionalKeys, RequiredKeys, TsType } from '../providers/runtime/typed';
@@ -44,6 +44,28 @@ export function camelCase(name: string): string {
 }
 
 /**
+ * Every string in cdk.tf.json is a Terraform template: `${…}` is interpolated and `%{…}` is a
+ * directive, so a password `ab${x}` would reach the host as something else (or fail to parse).
+ * Doubling the introducer (`$${`, `%%{`) makes Terraform yield the exact bytes. A cdktf token
+ * (a reference or a Lazy value) is left alone: it is Terraform syntax by design, and a Lazy
+ * producer that returns user text escapes it itself (see templateLiteral's callers).
+ */
+export function templateLiteral(text: string): string {
+  // Replacement functions, not strings: in a replacement string "$$" itself means "$".
+  return text.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
+}
+
+function escapeValue(value: unknown): unknown {
+  if (Token.isUnresolved(value)) return value;
+  if (typeof value === 'string') return templateLiteral(value);
+  if (Array.isArray(value)) return value.map(escapeValue);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, escapeValue(v)]));
+  }
+  return value;
+}
+
+/**
  * Turns camelCase construct properties into Terraform's attribute names for one block.
  * Unknown properties are an error: a typo must not silently drop a setting.
  */
@@ -70,7 +92,7 @@ export function synthesizeBlock(
       if (attr.required) throw new Error(`${where}: "${camelCase(name)}" is required`);
       continue;
     }
-    out[name] = value;
+    out[name] = escapeValue(value);
   }
   for (const [name, nested] of Object.entries(schema.blocks ?? {})) {
     const value = props[camelCase(name)];

@@ -5,6 +5,7 @@ import Handlebars from 'handlebars';
 import { packageRoot } from '../providers/package-root';
 import { bgpSessionsOf, rrClusterId } from './bgp-sessions';
 import { ClusterSpec, nodeAs } from './model';
+import { secretPlaceholder } from '../rules/secrets';
 
 let compiled: HandlebarsTemplateDelegate | undefined;
 
@@ -25,7 +26,17 @@ export function renderBirdConfig(cluster: ClusterSpec, nodeName: string): string
     node,
     pool: cluster.podCidr,
     asNumber: nodeAs(cluster, node),
-    sessions: bgpSessionsOf(cluster, nodeName).map((s) => ({ password: undefined, ...s })),
+    // A password renders as its placeholder; the value travels in the sensitive `secrets` map.
+    sessions: bgpSessionsOf(cluster, nodeName).map((s) => ({ ...s, password: s.password === undefined ? undefined : secretPlaceholder(s.protocol) })),
     rrClusterId: rrClusterId(cluster) ?? '',
   });
+}
+
+/** The secrets a node's bird.conf needs: its sessions' passwords by protocol name. */
+export function birdSecretsOf(cluster: ClusterSpec, nodeName: string): Record<string, string> {
+  return Object.fromEntries(
+    bgpSessionsOf(cluster, nodeName)
+      .filter((s) => s.password !== undefined)
+      .map((s) => [s.protocol, s.password!]),
+  );
 }

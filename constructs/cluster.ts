@@ -8,8 +8,8 @@ import { Construct } from 'constructs';
 import { Fn, Lazy, TerraformStack } from 'cdktf';
 import { NullProvider } from '@cdktf/provider-null/lib/provider';
 import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
-import { CalicoProvider, CalicoResource, ResourceConfig } from './bindings';
-import { renderBirdConfig } from './bird-config';
+import { CalicoProvider, CalicoResource, ResourceConfig, templateLiteral } from './bindings';
+import { birdSecretsOf, renderBirdConfig } from './bird-config';
 import { BirdReloadSettings, ClusterSpec, NodeSpec, PeerSpec, SshSettings, Topology, WorkloadSpec } from './model';
 import { clusterProblems, wasAccepted } from './validation';
 import { mergeSsh, sshHostOf } from '../rules/ssh';
@@ -93,7 +93,8 @@ export class CalicoCluster extends Construct {
             ]),
           ),
       }) as unknown as Record<string, string>,
-      provisioners: [{ type: 'local-exec', command }],
+      // The command is user text in a Terraform template like any other: escaped.
+      provisioners: [{ type: 'local-exec', command: templateLiteral(command) }],
     });
   }
 
@@ -174,7 +175,15 @@ export class CalicoNode extends Construct {
         nodeName: props.name,
         configPath: props.birdConfigPath,
         socketPath: props.birdSocketPath,
-        content: Lazy.stringValue({ produce: () => renderBirdConfig(cluster.spec(), props.name) }),
+        // A Lazy value is not escaped by synthesizeBlock: its producer escapes the rendered text.
+        content: Lazy.stringValue({ produce: () => templateLiteral(renderBirdConfig(cluster.spec(), props.name)) }),
+        // Sensitive: Terraform hides it in plans and output; it still lands in the state.
+        secrets: Lazy.anyValue({
+          produce: () => {
+            const secrets = Object.entries(birdSecretsOf(cluster.spec(), props.name));
+            return secrets.length === 0 ? undefined : Object.fromEntries(secrets.map(([k, v]) => [k, templateLiteral(v)]));
+          },
+        }) as unknown as Record<string, string>,
         sessionWait: cluster.birdReload?.sessionWait,
         revertAfter: cluster.birdReload?.revertAfter,
         ssh,

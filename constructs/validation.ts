@@ -13,12 +13,12 @@ import {
   isAbsolutePath,
   isEnvVarName,
   isHostName,
-  isIpv4,
   isIpv4Cidr,
   isMtu,
   isNodeName,
   isPodIp,
   isPort,
+  isUsableHostAddress,
   isUserName,
   isWorkloadName,
 } from '../rules/checks';
@@ -111,7 +111,7 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
     if (names.has(node.name)) out.push(`${label}: duplicate node name (also nodes[${names.get(node.name)}])`);
     else names.set(node.name, i);
 
-    const addrProblem = isIpv4(node.address);
+    const addrProblem = isUsableHostAddress(node.address);
     if (addrProblem) out.push(`${label}.address: ${addrProblem}`);
     else {
       if (addresses.has(node.address)) {
@@ -183,7 +183,7 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
 
   cluster.peers.forEach((peer, i) => {
     const label = `peers[${i}] ${peer.address}`;
-    const addrProblem = isIpv4(peer.address);
+    const addrProblem = isUsableHostAddress(peer.address);
     if (addrProblem) out.push(`peers[${i}].address: ${addrProblem}`);
     else if (addresses.has(peer.address)) {
       out.push(`${label}: is the address of node "${cluster.nodes[addresses.get(peer.address)!].name}"; external peers are other routers`);

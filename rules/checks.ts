@@ -75,3 +75,28 @@ export function isMtu(v: number): string | null {
 export function isPort(v: number): string | null {
   return Number.isInteger(v) && v >= 1 && v <= 65535 ? null : `${v} is not a port number (1..65535)`;
 }
+
+/**
+ * An address a host can be reached at and peer from. 0.0.0.0, loopback, multicast, link-local
+ * and limited broadcast pass isIpv4 but can never be a node's BGP source or SSH target; with a
+ * known prefix length, neither can the subnet's broadcast (or, below /31, network) address.
+ */
+export function isUsableHostAddress(v: string, prefixLength?: number): string | null {
+  const bad = isIpv4(v);
+  if (bad) return bad;
+  const n = ipv4ToInt(v);
+  const first = Math.floor(n / 2 ** 24);
+  if (n === 0) return `${v} is the unspecified address`;
+  if (n === 2 ** 32 - 1) return `${v} is the limited broadcast address`;
+  if (first === 0) return `${v} lies in 0.0.0.0/8 ("this network"), which no host can use`;
+  if (first === 127) return `${v} is a loopback address (127.0.0.0/8)`;
+  if (first >= 224 && first <= 239) return `${v} is a multicast address (224.0.0.0/4)`;
+  if (first >= 240) return `${v} lies in the reserved block 240.0.0.0/4`;
+  if (Math.floor(n / 2 ** 16) === 169 * 256 + 254) return `${v} is a link-local address (169.254.0.0/16)`;
+  if (prefixLength !== undefined && prefixLength < 31) {
+    const size = 2 ** (32 - prefixLength);
+    if (n % size === size - 1) return `${v} is the broadcast address of its /${prefixLength} subnet`;
+    if (n % size === 0) return `${v} is the network address of its /${prefixLength} subnet`;
+  }
+  return null;
+}

@@ -8,3 +8,4 @@ export * from './checks';
 export * from './constants';
 export * from './ipv4';
 export * from './ssh';
+export * from './secrets';

@@ -16,6 +16,7 @@ import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandle
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
 import { inRange, isAbsolutePath, isNodeName } from '../../rules/checks';
 import { BIRD_RELOAD } from '../../rules/constants';
+import { maskSecrets, missingSecrets, spliceSecrets } from '../../rules/secrets';
 import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
 import { SnapshotSection, snapshotOf } from './host-snapshot';
 import { parseImportId } from './import-id';
@@ -214,7 +215,16 @@ async function writeConfig(obj: BirdInputs, keepOriginal: boolean, ctx: Ctx): Pr
     wait: String(wait),
     revert: String(revert),
   };
-  const result = await runOn(host, node, scriptWithVars(vars, WRITE_BODY), { stdin: obj.content, signal: ctx.signal, doing: 'write bird.conf' });
+  const missing = missingSecrets(obj.content, obj.secrets);
+  if (missing.length > 0) {
+    throw new ProviderError(`The bird.conf of node ${node} needs secrets that have no value: ${missing.join(', ')}`, {
+      detail: 'Every <<calico-secret:NAME>> in content needs an entry NAME in secrets; nothing was written.',
+      attribute: ['secrets'],
+    });
+  }
+  // The secrets go in here, on their way to the host: never in content, plans or logs.
+  const stdin = spliceSecrets(obj.content, obj.secrets);
+  const result = await runOn(host, node, scriptWithVars(vars, WRITE_BODY), { stdin, signal: ctx.signal, doing: 'write bird.conf' });
   if (result.code === ROLLBACK_EXIT) {
     throw new ProviderError(`The new bird.conf broke BGP on node ${node} and was rolled back`, {
       detail: result.stderr.trim(),
@@ -246,10 +256,13 @@ async function readFile(obj: BirdInputs, ctx: Ctx): Promise<BirdFile> {
   return parseBirdFile(out, node, cfg);
 }
 
-/** What read reports: a missing file reads as "" (the plan then shows what to write). */
+/**
+ * What read reports: a missing file reads as "" (the plan then shows what to write), and the
+ * secrets are masked back, so an unchanged host reads as the placeholder content.
+ */
 async function birdFacts(obj: BirdInputs, ctx: Ctx): Promise<Pick<BirdState, 'content' | 'loaded'>> {
   const file = await readFile(obj, ctx);
-  return { content: file.content ?? '', loaded: file.loaded };
+  return { content: maskSecrets(file.content ?? '', obj.content, obj.secrets), loaded: file.loaded };
 }
 
 /** The session wait and BIRD's own revert timeout, defaults applied and checked. */
@@ -348,6 +361,7 @@ export const birdConfigHandler: ResourceHandler<CalicoProviderState> = {
       content: '',
       session_wait: null,
       revert_after: null,
+      secrets: null,
       ssh,
     };
     const state: BirdState = { ...inputs, id: birdConfigId(node, cfg), backup_path: backupPathFor(cfg), ...(await birdFacts(inputs, ctx)) };

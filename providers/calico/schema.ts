@@ -167,7 +167,17 @@ export const resourceSchemas = {
         content: {
           type: 'string',
           required: true,
-          description: 'Rendered bird.conf. Refresh reads the file on the host back into it.',
+          description:
+            'Rendered bird.conf, with a placeholder (see `secrets`) where a secret goes. Refresh ' +
+            'reads the file on the host back into it, with the secrets masked again.',
+        },
+        secrets: {
+          type: ['map', 'string'],
+          optional: true,
+          sensitive: true,
+          description:
+            'Secret name → value (BGP passwords). Apply splices each value into `content` where ' +
+            '`<<calico-secret:NAME>>` stands, so plans and logs show only the placeholder.',
         },
         session_wait: {
           type: 'number',

@@ -91,6 +91,16 @@ describe('driftReportFromPlan', () => {
     expect(md).toContain('```diff');
   });
 
+  it('never says "No drift" when a node could not be read: names it and why', () => {
+    const unread = [{ node: 'node2', resources: ['calico_node.n2'], reason: 'Cannot reach node node2 (root@198.18.0.2:22) to read the host' }];
+    const report = driftReportFromPlan({ resource_drift: [] }, 'lab', unread);
+    expect(report.unreadable).toEqual(unread);
+    const md = renderDriftMarkdown(report);
+    expect(md).not.toContain('No drift: every host');
+    expect(md).toContain('**Incomplete: 1 node(s) could not be read**');
+    expect(md).toContain('- `node2`: Cannot reach node node2');
+  });
+
   it('reports no drift for an empty plan', () => {
     const report = driftReportFromPlan({ resource_drift: [] }, 'lab');
     expect(report.drifted).toBe(false);

@@ -124,7 +124,8 @@ test('post-deploy verify is off by default; when on, a null_resource re-runs it 
   const cluster = new CalicoCluster(stack, 'net', {
     name: 'on',
     podCidr: '198.19.0.0/16',
-    postDeployVerify: { command: 'calico-net verify --inventory /etc/calico/cluster.yaml' },
+    // A shell variable: reaches the shell as written, not evaluated by Terraform.
+    postDeployVerify: { command: 'calico-net verify --inventory ${CALICO_DIR}/cluster.yaml' },
   });
   const a = new CalicoNode(cluster, 'a', { name: 'a', address: '198.18.5.1', podCidr: '198.19.5.0/24' });
   new Workload(a, 'web', { name: 'web', ip: '198.19.5.2' });
@@ -132,7 +133,7 @@ test('post-deploy verify is off by default; when on, a null_resource re-runs it 
   on.app.synth();
   const json = readStack(on.outdir, 'on');
   const [hook] = Object.values<any>(json.resource.null_resource);
-  expect(hook.provisioner).toEqual([{ 'local-exec': { command: 'calico-net verify --inventory /etc/calico/cluster.yaml' } }]);
+  expect(hook.provisioner).toEqual([{ 'local-exec': { command: 'calico-net verify --inventory $${CALICO_DIR}/cluster.yaml' } }]);
   const bird = (n: string) => Object.keys(json.resource.calico_bird_config).find((k) => json.resource.calico_bird_config[k].node_name === n);
   const workload = Object.keys(json.resource.calico_workload)[0];
   expect(hook.triggers).toEqual({

@@ -84,12 +84,17 @@ test('route reflectors: RRs reflect to clients and peer with each other; clients
   expect(node3.every((p) => !/rr client/.test(p.body))).toBe(true);
 });
 
-test('external peers: Global_ sessions on every node, with the password when given', () => {
-  for (const [, conf] of birdConfigs(synthInventory(example('external-peers.yaml')).stack)) {
+test('external peers: Global_ sessions on every node, with the password (a placeholder; the value in secrets) when given', () => {
+  const stack = synthInventory(example('external-peers.yaml')).stack;
+  for (const [, conf] of birdConfigs(stack)) {
     const globals = protocols(conf).filter((p) => p.name.startsWith('Global_'));
     expect(globals.map((p) => p.name)).toEqual(['Global_198_18_0_100', 'Global_198_18_0_101']);
     expect(globals[0].body).not.toMatch(/password/);
-    expect(globals[1].body).toMatch(/neighbor 198\.18\.0\.101 as 65001;\s+password "s3cret-Key";/);
+    expect(globals[1].body).toMatch(/neighbor 198\.18\.0\.101 as 65001;\s+password "<<calico-secret:Global_198_18_0_101>>";/);
+    expect(conf).not.toContain('s3cret-Key');
+  }
+  for (const r of Object.values<any>(stack.resource.calico_bird_config)) {
+    expect(r.secrets).toEqual({ Global_198_18_0_101: 's3cret-Key' });
   }
 });
 
