@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PROVIDER_SOURCE, PROVIDER_VERSION } from '../calico/schema';
+import { shQuote } from '../ssh/quote';
 
 export interface ProviderSource {
   hostname: string;
@@ -62,13 +63,8 @@ export function shimName(source: ProviderSource = CALICO_SOURCE, version: string
   return `terraform-provider-${source.type}_v${version}`;
 }
 
-/** Single-quoted for /bin/sh. */
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 export function shimContent(nodePath: string, entry: string): string {
-  return `#!/bin/sh\n# Installed by cdktf-calico (providers/install). Runs the provider with node.\nexec ${shellQuote(nodePath)} ${shellQuote(entry)} "$@"\n`;
+  return `#!/bin/sh\n# Installed by cdktf-calico (providers/install). Runs the provider with node.\nexec ${shQuote(nodePath)} ${shQuote(entry)} "$@"\n`;
 }
 
 /**
