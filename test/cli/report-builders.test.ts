@@ -256,6 +256,7 @@ describe('driftReportFromPlan', () => {
       version: 1,
       stack: 'st',
       drifted: true,
+      unreadable: [],
       resources: [
         {
           address: 'calico_node.a',
@@ -341,7 +342,7 @@ describe('driftReportFromPlan', () => {
     const [content, one] = report.resources[0].attributes;
     expect(content.diff).toBe('--- content (expected)\n+++ content (on host)\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n');
     expect(one).toEqual({ path: 'one', expected: 'x', actual: 'y' });
-    expect(driftReportFromPlan({}, 's')).toEqual({ version: 1, stack: 's', drifted: false, resources: [] });
+    expect(driftReportFromPlan({}, 's')).toEqual({ version: 1, stack: 's', drifted: false, resources: [], unreadable: [] });
   });
 
   it('sorts by node, then address', () => {
@@ -366,6 +367,7 @@ describe('renderDriftMarkdown', () => {
       version: 1,
       stack: 'lab',
       drifted: true,
+      unreadable: [],
       resources: [
         { address: 'calico_workload.w', type: 'calico_workload', node: 'node1', workload: 'web', action: 'update', attributes: [{ path: 'mtu', expected: 1500, actual: 'a`b' }] },
         {
@@ -419,7 +421,7 @@ describe('renderDriftMarkdown', () => {
   });
 
   it('says there is no drift in one line', () => {
-    expect(renderDriftMarkdown({ version: 1, stack: 's', drifted: false, resources: [] })).toBe(
+    expect(renderDriftMarkdown({ version: 1, stack: 's', drifted: false, resources: [], unreadable: [] })).toBe(
       '## Drift report: stack `s`\n\nNo drift: every host matches the last applied state.\n',
     );
   });

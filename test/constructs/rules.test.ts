@@ -218,7 +218,7 @@ describe('bgpSessionsOf', () => {
     expect(conf).toMatch(/local 198\.18\.0\.1 as 65001;/);
     expect(conf).toMatch(/route 198\.19\.1\.0\/24 blackhole;/);
     expect(conf).toMatch(/protocol bgp Mesh_198_18_0_2 from bgp_template \{[^}]*neighbor 198\.18\.0\.2 as 64512;/);
-    expect(conf).toMatch(/protocol bgp Global_198_18_0_100 [^]*password "pw";/);
+    expect(conf).toMatch(/protocol bgp Global_198_18_0_100 [^]*password "<<calico-secret:Global_198_18_0_100>>";/);
     expect(conf).toContain('198.19.0.0/16');
   });
 });
