@@ -2,8 +2,8 @@
  * What a deploy must never do silently (issue 11, items 3, 5, 6 and the BIRD rollback), on a
  * 2-node eBGP lab driven by real cdktf/terraform: a reload that failed is retried by the next
  * plan; a config that breaks BGP rolls itself back; a namespace calico-net did not create is
- * neither adopted nor deleted; a node or workload renamed in place converges in one deploy and
- * destroy still restores the original ip_forward.
+ * neither adopted nor deleted; a node or workload renamed in place, or a workload moved to another
+ * node, converges in one deploy, and destroy still restores the original ip_forward.
  */
 import * as fs from 'fs';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
@@ -150,7 +150,7 @@ test('a namespace calico-net did not create is neither adopted nor deleted', asy
   await expectConverged();
 });
 
-test('a node and a workload renamed in place converge in one deploy; destroy restores ip_forward', async () => {
+test('a node and a workload renamed in place, then a workload moved between nodes, converge in one deploy each; destroy restores ip_forward', async () => {
   editInventory((inv) => {
     inv.nodes[1].name = 'node2b';
     inv.nodes[1].workloads[0].name = 'renamed2';
@@ -164,6 +164,20 @@ test('a node and a workload renamed in place converge in one deploy; destroy res
   expect(pings.filter((p) => !p.ok)).toEqual([]);
   expect(pings.map((p) => `${p.from}>${p.to}`)).toEqual(expect.arrayContaining(['node1/wl1a>node2b/renamed2', 'node2b/renamed2>node1/wl1a']));
   expect((await cluster.exec('node2', ['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim()).toBe('1');
+  expect((await cluster.plan()).code).toBe(0);
+
+  // A workload moved to the other node (same name, an address of its new block), plus a new one
+  // on node1 so both nodes keep a workload to ping from.
+  editInventory((inv) => {
+    inv.nodes[0].workloads = [{ name: 'stay1', ip: '198.19.1.9' }];
+    inv.nodes[1].workloads.push({ name: 'wl1a', ip: '198.19.2.9' });
+  });
+  await deployOk();
+  await cluster.expectRoutesConverged();
+  expect((await cluster.sh('node1', 'ls /run/netns')).stdout.split('\n')).not.toContain('wl1a');
+  const moved = await pingMatrix(cluster.workloads().map((w) => ({ ...w, host: cluster.hostOf(labNode(w.node)) })));
+  expect(moved.filter((p) => !p.ok)).toEqual([]);
+  expect(moved.map((p) => `${p.from}>${p.to}`)).toEqual(expect.arrayContaining(['node1/stay1>node2b/wl1a', 'node2b/wl1a>node1/stay1']));
   expect((await cluster.plan()).code).toBe(0);
 
   const destroy = await cluster.destroy();
