@@ -46,7 +46,7 @@ test('sshd down on one node: deploy fails naming it, the others are applied, a r
     const failed = await cluster.deploy();
     expect(failed.code).not.toBe(0);
     // The provider's own words for a host that does not answer, not just a resource address.
-    expect(unwrapped(failed)).toMatch(/Error: Cannot reach node node2 \(node2\b[^)]*\)/);
+    expect(unwrapped(failed)).toMatch(/Error: Cannot reach node node2 \(198\.18\.11\.2\)/);
     for (const node of ['node1', 'node3']) {
       expect((await cluster.exec(node, ['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim()).toBe('1');
     }
@@ -85,7 +85,7 @@ test('a node presenting a different host key is refused before any command runs 
   const refused = await cluster.deploy();
   expect(refused.code).not.toBe(0);
   const out = unwrapped(refused);
-  expect(out).toMatch(/Refused to work on node node3 \(node3\b/);
+  expect(out).toMatch(/Refused to work on node node3 \(198\.18\.11\.3\)/);
   expect(out).toMatch(/host key for 198\.18\.11\.3 has CHANGED: expected SHA256:[A-Za-z0-9+/]{43}, offered SHA256:[A-Za-z0-9+/]{43}/);
   expect(out).not.toMatch(/Cannot reach node node3/);
 
