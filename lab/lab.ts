@@ -17,6 +17,7 @@ import * as path from 'path';
 import { stringify as toYaml } from 'yaml';
 import { shQuote } from '../providers/ssh/quote';
 import type { RemoteHost } from '../providers/ssh/types';
+import { missingPrerequisites } from './prerequisites';
 import { run, RunResult, waitFor } from './process';
 
 export interface LabNode {
@@ -93,28 +94,8 @@ function addressing(id: number, nodes: number, subnets: number) {
   };
 }
 
-const REQUIRED: [string, string][] = [
-  ['ip', 'apt-get install -y iproute2'],
-  ['bird', 'apt-get install -y bird2'],
-  ['birdc', 'apt-get install -y bird2'],
-  ['/usr/sbin/sshd', 'apt-get install -y openssh-server'],
-  ['ssh-keygen', 'apt-get install -y openssh-client'],
-  ['nsenter', 'apt-get install -y util-linux'],
-  ['unshare', 'apt-get install -y util-linux'],
-];
-
-/** What the lab (plus `extra` tools) needs and this machine lacks, each with how to get it. */
-export async function missingPrerequisites(extra: [string, string][] = []): Promise<string[]> {
-  const missing: string[] = [];
-  if (process.getuid?.() !== 0) missing.push('root (the lab creates network namespaces)');
-  for (const [tool, hint] of [...REQUIRED, ...extra]) {
-    if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) missing.push(`${tool} (${hint})`);
-  }
-  return missing;
-}
-
-async function checkPrerequisites(): Promise<void> {
-  const missing = await missingPrerequisites();
+function checkPrerequisites(): void {
+  const missing = missingPrerequisites('lab');
   if (missing.length) throw new Error(`missing: ${missing.join(', ')}`);
 }
 
@@ -298,7 +279,7 @@ async function netnsExists(name: string): Promise<boolean> {
 }
 
 export async function labUp(opts: LabOptions): Promise<LabInfo> {
-  await checkPrerequisites();
+  checkPrerequisites();
   const id = opts.id ?? 0;
   if (!Number.isInteger(id) || id < 0 || id > 255) throw new Error(`lab id must be 0..255, not ${id}`);
   if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 200) throw new Error('nodes must be 1..200');
