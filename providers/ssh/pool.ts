@@ -186,7 +186,7 @@ export class SshPool {
     const name = hostPort(bastion);
     let conn: Connection;
     try {
-      conn = await this.connection(bastion, `bastion ${name}`);
+      conn = await this.connection(bastion, 'bastion');
     } catch (err) {
       const e = err as Error;
       const kind = err instanceof SshConnectionError ? err.kind : 'unreachable';
