@@ -9,7 +9,8 @@
  *   `calico-net status` through the bastion, destroy back to the nodes' first state;
  * - every provider process opens one connection per host, plus one to the bastion;
  * - a changed bastion host key stops the plan before anything reaches node3 or node4 (their sshd
- *   logs stay silent); the bastion's sshd down keeps node3's and node4's state and names the bastion.
+ *   logs stay silent); the bastion's sshd down keeps node3's and node4's state and names the bastion;
+ *   node3's sshd down behind a working bastion is told apart ("the bastion answered").
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -196,6 +197,23 @@ test("a changed bastion host key is refused before anything reaches the nodes be
   );
   const again = await cluster.plan();
   if (again.code !== 0) throw new Error(describeCommand(again));
+});
+
+test('a node down behind a working bastion: its state is kept, and the warning says the bastion answered', async () => {
+  const state = await stateValues();
+  await stopSshd(cluster.lab, viaInventory);
+  try {
+    const refresh = mustSucceed(await cluster.terraform(['apply', '-refresh-only', '-auto-approve', '-input=false', '-no-color']));
+    const out = unwrapped(refresh);
+    expect(out).toMatch(
+      new RegExp(`Warning: Cannot reach node ${viaInventory} \\(${escape(cluster.address(viaInventory))}\\) through bastion ${escape(cluster.address(bastion))} to [^:]+: state not refreshed`),
+    );
+    expect(out).toContain(`the bastion answered, but cannot connect to ${cluster.address(viaInventory)}`);
+    expect(out).not.toMatch(new RegExp(`Cannot reach node (${direct}|${viaSshConfig})`));
+    expect(await stateValues()).toEqual(state);
+  } finally {
+    await startSshd(cluster.lab, viaInventory);
+  }
 });
 
 test("the bastion's sshd down: the nodes behind it keep their state, and the warning names the bastion", async () => {
