@@ -238,6 +238,37 @@ test("the bastion's sshd down: the nodes behind it keep their state, and the war
   if (plan.code !== 0) throw new Error(describeCommand(plan));
 });
 
+/** Runs one script on `target` through a fresh SshPool in the operator namespace; the answer or the error. */
+async function poolRun(target: Record<string, unknown>): Promise<{ code?: number; stdout?: string; kind?: string; message?: string; through?: unknown; stats: Record<string, number> }> {
+  const pool = path.join(__dirname, '..', '..', 'dist', 'providers', 'ssh', 'pool.js');
+  const full = { port: 22, user: 'root', privateKeyPath: cluster.lab.clientKeyPath, knownHostsPath: cluster.lab.knownHostsPath, sudo: false, ...target };
+  const program = `
+    const { SshPool } = require(${JSON.stringify(pool)});
+    const pool = new SshPool({ connectRetries: 0, connectTimeoutMs: 5000 });
+    pool.host(${JSON.stringify(full)}, 'probe').run('echo "$SSH_CLIENT"')
+      .then((r) => r, (e) => ({ kind: e.kind, message: e.message, through: e.through }))
+      .then(async (a) => { process.stdout.write(JSON.stringify({ ...a, stats: pool.stats() })); await pool.close(); });`;
+  const r = await operatorExec(cluster.lab, [process.execPath, '-e', program], { env: { SSH_AUTH_SOCK: '' } });
+  if (r.code !== 0) throw new Error(`probe failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+test('a chain of two hops; a bastion that refuses the login stops before the node', async () => {
+  const hop = (node: string, user = 'root') => ({ host: cluster.address(node), port: 22, user });
+  const chained = await poolRun({ host: cluster.address(viaInventory), jumps: [hop(bastion), hop(direct)] });
+  expect(chained.code).toBe(0);
+  // The node saw the last hop; each host was connected to once.
+  expect(chained.stdout).toMatch(new RegExp(`^${escape(cluster.address(direct))} \\d+ 22`));
+  expect(Object.values(chained.stats)).toEqual([1, 1, 1]);
+
+  const start = logSize(viaInventory);
+  const refused = await poolRun({ host: cluster.address(viaInventory), jumps: [hop(bastion, 'nobody-here')] });
+  expect(refused.kind).toBe('auth');
+  expect(refused.through).toEqual({ bastion: cluster.address(bastion), failed: 'bastion' });
+  expect(refused.message).toContain(`through bastion ${cluster.address(bastion)}: the bastion did not accept the login`);
+  expect(logSince(viaInventory, start)).toBe('');
+});
+
 test('destroy through the bastion leaves the nodes behind it as they were', async () => {
   mustSucceed(await cluster.destroy());
   for (const node of behind()) expect(await cluster.snapshot(node)).toEqual(before.get(node));
