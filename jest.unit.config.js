@@ -20,6 +20,7 @@ const unitSuites = [
   'test/runtime/planning.test.ts',
   'test/ssh/known-hosts.test.ts',
   'test/ssh/token-scanner.test.ts',
+  'test/ssh/ssh-settings.test.ts',
 ];
 
 /** @type {import('jest').Config} */

@@ -8,7 +8,7 @@ import { ClusterValidationError } from '../constructs/validation';
 import { loadInventory } from '../stacks/inventory';
 import { SshPool } from '../providers/ssh/pool';
 import { RemoteHost } from '../providers/ssh/types';
-import { mergeSsh, sshHostOf, sshTarget } from '../rules/ssh';
+import { resolveNodeSsh, sshTarget } from '../rules/ssh';
 
 export function inventoryPathFrom(argv: string[]): string {
   const i = argv.indexOf('--inventory');
@@ -35,8 +35,9 @@ export function clusterHosts(inventoryPath: string): ClusterHosts {
     hostOf(node) {
       let host = hosts.get(node.name);
       if (!host) {
-        const address = sshHostOf(node);
-        host = pool.host(sshTarget(address, mergeSsh(cluster.ssh, node.ssh)), `${node.name} (${address})`);
+        // The same resolution (ssh_config, proxyJump) as the constructs write into the stack.
+        const { host: address, settings } = resolveNodeSsh(node, cluster.ssh);
+        host = pool.host(sshTarget(address, settings), `${node.name} (${address})`);
         hosts.set(node.name, host);
       }
       return host;

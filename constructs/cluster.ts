@@ -12,7 +12,7 @@ import { CalicoProvider, CalicoResource, ResourceConfig, templateLiteral } from 
 import { birdSecretsOf, renderBirdConfig } from './bird-config';
 import { BirdReloadSettings, ClusterSpec, NodeSpec, PeerSpec, SshSettings, Topology, WorkloadSpec } from './model';
 import { clusterProblems, wasAccepted } from './validation';
-import { mergeSsh, sshHostOf } from '../rules/ssh';
+import { resolveNodeSsh } from '../rules/ssh';
 import { withSplitAddress } from '../rules/subnets';
 
 export interface CalicoClusterProps {
@@ -204,15 +204,18 @@ export class CalicoNode extends Construct {
 
   /** The resources' ssh block: node settings over cluster defaults. */
   sshBlock(): ResourceConfig<'calico_node'>['ssh'] {
-    const s = mergeSsh(this.cluster.sshDefaults, this.props.ssh);
+    const { host, settings: s, fromSshConfig } = resolveNodeSsh(this.props, this.cluster.sshDefaults);
     return {
-      host: sshHostOf(this.props),
+      host,
       port: s.port,
       user: s.user,
       privateKeyPath: s.privateKeyPath,
       passphraseEnv: s.passphraseEnv,
       knownHostsPath: s.knownHostsPath,
       sudo: s.sudo,
+      proxyJump: s.proxyJump,
+      // Shown in the plan: which values ssh_config supplied.
+      fromSshConfig: fromSshConfig.length > 0 ? fromSshConfig : undefined,
     };
   }
 

@@ -24,7 +24,8 @@ import {
 } from '../rules/checks';
 import { BIRD_RELOAD } from '../rules/constants';
 import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, ipv4ToInt, parseCidr } from '../rules/ipv4';
-import { SshSettings } from '../rules/ssh';
+import { mergeSsh, parseProxyJump, proxyJumpProblem, resolveNodeSsh, SshSettings } from '../rules/ssh';
+import { SshConfigError } from '../rules/ssh-config';
 import { isPrefixLength } from '../rules/subnets';
 import { clusterAs, ClusterSpec, nodeAs } from './model';
 
@@ -71,6 +72,39 @@ function sshProblems(ssh: SshSettings | undefined, where: string, out: string[])
   check('passphraseEnv', isEnvVarName);
   check('privateKeyPath', isAbsolutePath);
   check('knownHostsPath', isAbsolutePath);
+  check('proxyJump', proxyJumpProblem);
+  if (typeof ssh.sshConfig === 'string') check('sshConfig', isAbsolutePath);
+}
+
+/**
+ * What ssh_config makes of a node: the file must be readable, and what it supplies passes the
+ * same checks as an explicit value, named by the ssh_config setting. A node must not jump
+ * through itself.
+ */
+function resolvedSshProblems(cluster: ClusterSpec, node: ClusterSpec['nodes'][number], label: string, out: string[]): void {
+  const merged = mergeSsh(cluster.ssh, node.ssh);
+  if (typeof merged.sshConfig === 'string' && isAbsolutePath(merged.sshConfig)) return; // reported above
+  if (merged.proxyJump !== undefined && proxyJumpProblem(merged.proxyJump)) return; // reported above
+  let resolved;
+  try {
+    resolved = resolveNodeSsh(node, cluster.ssh);
+  } catch (err) {
+    if (!(err instanceof SshConfigError)) throw err;
+    out.push(`${label}.ssh.sshConfig: ${err.message}`);
+    return;
+  }
+  const from = (setting: string) => `${label}.ssh.sshConfig: ${setting} from ${merged.sshConfig === true ? '~/.ssh/config' : merged.sshConfig}`;
+  const s = resolved.settings;
+  if (resolved.fromSshConfig.includes('HostName') && isHostName(resolved.host)) out.push(`${from('HostName')}: ${isHostName(resolved.host)}`);
+  if (resolved.fromSshConfig.includes('User') && s.user !== undefined && isUserName(s.user)) out.push(`${from('User')}: ${isUserName(s.user)}`);
+  if (resolved.fromSshConfig.includes('ProxyJump') && s.proxyJump !== undefined && proxyJumpProblem(s.proxyJump)) {
+    out.push(`${from('ProxyJump')}: ${proxyJumpProblem(s.proxyJump)}`);
+    return;
+  }
+  const hops = s.proxyJump === undefined ? [] : parseProxyJump(s.proxyJump);
+  if (typeof hops !== 'string' && hops.some((h) => h.host === resolved.host && (h.port ?? 22) === (s.port ?? 22))) {
+    out.push(`${label}.ssh.proxyJump: "${s.proxyJump}" goes through the node itself (${resolved.host}); use "none" on the bastion's own node`);
+  }
 }
 
 function birdReloadProblems(cluster: ClusterSpec, out: string[]): void {
@@ -135,6 +169,7 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
       if (v !== undefined && isAbsolutePath(v)) out.push(`${label}.${field}: ${isAbsolutePath(v)}`);
     }
     sshProblems(node.ssh, `${label}.ssh`, out);
+    resolvedSshProblems(cluster, node, label, out);
 
     const blockProblem = isIpv4Cidr(node.podCidr);
     if (blockProblem) {

@@ -5,7 +5,9 @@
  */
 import * as os from 'os';
 import * as path from 'path';
-import type { SshTarget } from '../providers/ssh/types';
+import type { SshJump, SshTarget } from '../providers/ssh/types';
+import { isHostName, isUserName } from './checks';
+import { sshConfigFor } from './ssh-config';
 
 export interface SshSettings {
   /** @default "root" */
@@ -20,6 +22,19 @@ export interface SshSettings {
   readonly knownHostsPath?: string;
   /** Run remote scripts through `sudo -n` (non-root users). @default false */
   readonly sudo?: boolean;
+  /**
+   * Jump host(s) in OpenSSH's ProxyJump form: `[user@]host[:port]`, or a comma-separated chain
+   * (first hop first). Each hop is verified against the same known_hosts and logs in with the
+   * same key/agent rules; a hop without a user uses this node's user. `none` disables a
+   * cluster-wide setting for one node. @default direct connection
+   */
+  readonly proxyJump?: string;
+  /**
+   * Read an OpenSSH client config: `true` for ~/.ssh/config, or a path. Host entries matching the
+   * node's SSH host supply HostName, User, Port, IdentityFile and ProxyJump where these settings
+   * do not say; ProxyJump hops are looked up too (HostName, User, Port). @default not read
+   */
+  readonly sshConfig?: string | boolean;
 }
 
 export const SSH_DEFAULTS = {
@@ -41,16 +56,165 @@ export function mergeSsh(cluster: SshSettings | undefined, node: SshSettings | u
   return merged as SshSettings;
 }
 
+/** The ProxyJump value that means "connect directly" (it overrides a cluster-wide jump). */
+export const NO_PROXY_JUMP = 'none';
+/** More hops than this is a mistake, not a network. */
+export const MAX_JUMP_HOPS = 8;
+
+/** One hop of a ProxyJump chain as written: user and port may be left to the defaults. */
+export interface JumpHop {
+  host: string;
+  user?: string;
+  port?: number;
+}
+
+/**
+ * Parses OpenSSH's ProxyJump syntax: comma-separated `[ssh://][user@]host[:port]` hops, a host
+ * in brackets when it holds a colon. Returns the hops, or what is wrong with the value.
+ */
+export function parseProxyJump(spec: string): JumpHop[] | string {
+  if (spec.trim() === '') return 'must not be empty (use "none" for a direct connection)';
+  if (spec === NO_PROXY_JUMP) return [];
+  const parts = spec.split(',');
+  if (parts.length > MAX_JUMP_HOPS) return `has ${parts.length} hops; at most ${MAX_JUMP_HOPS}`;
+  const hops: JumpHop[] = [];
+  for (const raw of parts) {
+    const part = raw.startsWith('ssh://') ? raw.slice(6) : raw;
+    const at = part.lastIndexOf('@');
+    const user = at >= 0 ? part.slice(0, at) : undefined;
+    let rest = at >= 0 ? part.slice(at + 1) : part;
+    let portText: string | undefined;
+    let host: string;
+    const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(rest);
+    if (bracket) {
+      host = bracket[1];
+      portText = bracket[2];
+    } else {
+      const colon = rest.indexOf(':');
+      if (colon >= 0 && rest.indexOf(':', colon + 1) < 0) {
+        portText = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+      }
+      host = rest;
+    }
+    const where = `hop "${raw}"`;
+    if (user !== undefined && isUserName(user)) return `${where}: ${isUserName(user)}`;
+    if (isHostName(host)) return `${where}: ${isHostName(host)}`;
+    let port: number | undefined;
+    if (portText !== undefined) {
+      port = Number(portText);
+      if (!/^[0-9]{1,5}$/.test(portText) || port < 1 || port > 65535) return `${where}: "${portText}" is not a port number (1..65535)`;
+    }
+    hops.push({ host, user, port });
+  }
+  return hops;
+}
+
+/** A Check for ProxyJump values (the form only; whether the hops answer is found on connect). */
+export function proxyJumpProblem(spec: string): string | null {
+  const parsed = parseProxyJump(spec);
+  return typeof parsed === 'string' ? `"${spec}" is not a ProxyJump value: ${parsed}` : null;
+}
+
+/** The hops as SSH targets need them: every user and port filled in. */
+function jumpsOf(spec: string | undefined, defaultUser: string): SshJump[] {
+  if (spec === undefined) return [];
+  const hops = parseProxyJump(spec);
+  if (typeof hops === 'string') throw new Error(`ssh.proxyJump "${spec}": ${hops}`);
+  return hops.map((h) => ({ host: h.host, user: h.user ?? defaultUser, port: h.port ?? SSH_DEFAULTS.port }));
+}
+
+/** A node's SSH settings after ssh_config: what it is reached at, with what, and why. */
+export interface ResolvedSsh {
+  /** What to connect to (ssh_config's HostName when it gives one). */
+  host: string;
+  /** The explicit settings with the gaps ssh_config fills; sshConfig itself is consumed. */
+  settings: SshSettings;
+  /** The ssh_config settings that decided something here, e.g. ["HostName", "ProxyJump"]. */
+  fromSshConfig: string[];
+}
+
+/** "~/x" and relative paths in ssh_config are against the home directory, as OpenSSH reads them. */
+function configPath(p: string): string {
+  const expanded = expandHome(p);
+  return path.isAbsolute(expanded) ? expanded : path.join(os.homedir(), '.ssh', expanded);
+}
+
+/**
+ * Applies ssh_config (when the settings ask for it) to a node reached at `host`. What the
+ * settings say explicitly wins; ssh_config fills the rest; the defaults come last and are
+ * written out, so a plan shows everything a node is reached with. Throws SshConfigError when
+ * the file cannot be read or says something we cannot map.
+ */
+export function resolveSsh(host: string, s: SshSettings): ResolvedSsh {
+  const { sshConfig, ...explicit } = s;
+  if (sshConfig === undefined || sshConfig === false) return { host, settings: explicit, fromSshConfig: [] };
+  const file = sshConfig === true ? path.join(os.homedir(), '.ssh', 'config') : expandHome(sshConfig);
+  const entry = sshConfigFor(file, host);
+  const from = new Set<string>();
+  const pick = <T>(mine: T | undefined, theirs: T | undefined, name: string): T | undefined => {
+    if (mine !== undefined || theirs === undefined) return mine;
+    from.add(name);
+    return theirs;
+  };
+  const target = pick(undefined, entry.hostName, 'HostName') ?? host;
+  const user = pick(explicit.user, entry.user, 'User') ?? SSH_DEFAULTS.user;
+  const port = pick(explicit.port, entry.port, 'Port') ?? SSH_DEFAULTS.port;
+  const identity = pick(explicit.privateKeyPath, entry.identityFile, 'IdentityFile');
+  let proxyJump = pick(explicit.proxyJump, entry.proxyJump, 'ProxyJump');
+  if (proxyJump !== undefined && proxyJump !== NO_PROXY_JUMP) {
+    const hops = parseProxyJump(proxyJump);
+    // A bad value is left as written: validation names it with its field and node.
+    if (typeof hops !== 'string') {
+      const resolved = hops.map((h) => {
+        const e = sshConfigFor(file, h.host);
+        const hopHost = e.hostName ?? h.host;
+        const hopUser = h.user ?? e.user;
+        const hopPort = h.port ?? e.port;
+        if (hopHost !== h.host || (h.user === undefined && e.user) || (h.port === undefined && e.port)) from.add('ProxyJump');
+        const named = /:/.test(hopHost) ? `[${hopHost}]` : hopHost;
+        return `${hopUser ? `${hopUser}@` : ''}${named}${hopPort ? `:${hopPort}` : ''}`;
+      });
+      proxyJump = resolved.join(',');
+    }
+  }
+  const settings: SshSettings = {
+    ...explicit,
+    user,
+    port,
+    // An explicit path is the operator's (the inventory already resolved it); ssh_config's is
+    // read the way OpenSSH reads it.
+    privateKeyPath: explicit.privateKeyPath ?? (identity === undefined ? undefined : configPath(identity)),
+    knownHostsPath: explicit.knownHostsPath ?? SSH_DEFAULTS.knownHostsPath,
+    proxyJump,
+  };
+  return { host: target, settings: withoutUndefined(settings), fromSshConfig: [...from] };
+}
+
+function withoutUndefined(s: SshSettings): SshSettings {
+  return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as SshSettings;
+}
+
+/** A node's resolved SSH settings: node over cluster, then ssh_config (see resolveSsh). */
+export function resolveNodeSsh(
+  node: { readonly address: string; readonly sshHost?: string; readonly ssh?: SshSettings },
+  cluster: SshSettings | undefined,
+): ResolvedSsh {
+  return resolveSsh(sshHostOf(node), mergeSsh(cluster, node.ssh));
+}
+
 /** The SSH target for a host name or address and its settings, defaults applied. */
 export function sshTarget(host: string, s: SshSettings): SshTarget {
+  const user = s.user ?? SSH_DEFAULTS.user;
   return {
     host,
     port: s.port ?? SSH_DEFAULTS.port,
-    user: s.user ?? SSH_DEFAULTS.user,
+    user,
     privateKeyPath: s.privateKeyPath,
     passphraseEnv: s.passphraseEnv,
     knownHostsPath: expandHome(s.knownHostsPath ?? SSH_DEFAULTS.knownHostsPath),
     sudo: s.sudo ?? SSH_DEFAULTS.sudo,
+    jumps: jumpsOf(s.proxyJump, user),
   };
 }
 

@@ -29,7 +29,8 @@ interface InventoryFile {
   state?: { backend: 'local' | 'pg'; path?: string; connStr?: string; schemaName?: string };
 }
 
-type FieldType = 'string' | 'number' | 'boolean' | { object: Shape } | { list: Shape };
+/** 'path-or-true': a string, or `true` (sshConfig: a file, or the default one). */
+type FieldType = 'string' | 'number' | 'boolean' | 'path-or-true' | { object: Shape } | { list: Shape };
 interface Field {
   type: FieldType;
   required?: boolean;
@@ -40,13 +41,15 @@ type Shape = Record<string, Field>;
 /** The shape a value of type V must have. */
 type FieldOf<V> = [V] extends [string]
   ? { type: 'string'; oneOf?: readonly V[] }
-  : [V] extends [number]
-    ? { type: 'number' }
-    : [V] extends [boolean]
-      ? { type: 'boolean' }
-      : [V] extends [readonly (infer E)[]]
-        ? { type: { list: ShapeOf<E> } }
-        : { type: { object: ShapeOf<V> } };
+  : [V] extends [boolean]
+    ? { type: 'boolean' }
+    : [V] extends [string | boolean]
+      ? { type: 'path-or-true' }
+      : [V] extends [number]
+        ? { type: 'number' }
+        : [V] extends [readonly (infer E)[]]
+          ? { type: { list: ShapeOf<E> } }
+          : { type: { object: ShapeOf<V> } };
 /** Every key of T, required exactly where T requires it. */
 type ShapeOf<T> = {
   [K in keyof T]-?: FieldOf<NonNullable<T[K]>> & ({} extends Pick<T, K> ? { required?: false } : { required: true });
@@ -59,6 +62,8 @@ const sshShape: ShapeOf<SshSettings> = {
   passphraseEnv: { type: 'string' },
   knownHostsPath: { type: 'string' },
   sudo: { type: 'boolean' },
+  proxyJump: { type: 'string' },
+  sshConfig: { type: 'path-or-true' },
 };
 
 const inventoryShape: ShapeOf<InventoryFile> = {
@@ -166,7 +171,9 @@ function checkShape(value: unknown, shape: Shape, where: string, problems: strin
       continue;
     }
     const t = field.type;
-    if (typeof t === 'string') {
+    if (t === 'path-or-true') {
+      if (v !== true && (typeof v !== 'string' || v === '')) problems.push(`${at(key)}: expected true or a file path, found ${describe(v)}`);
+    } else if (typeof t === 'string') {
       if (typeof v !== t) problems.push(`${at(key)}: expected ${t === 'boolean' ? 'true or false' : `a ${t}`}, found ${describe(v)}`);
       else if (field.oneOf && !field.oneOf.includes(v as string)) {
         problems.push(`${at(key)}: must be one of ${field.oneOf.join(', ')}, not "${v}"`);
@@ -191,6 +198,7 @@ function resolveSsh(ssh: SshSettings | undefined, baseDir: string): SshSettings 
     ...ssh,
     privateKeyPath: resolvePath(ssh.privateKeyPath, baseDir),
     knownHostsPath: resolvePath(ssh.knownHostsPath, baseDir),
+    sshConfig: typeof ssh.sshConfig === 'string' ? resolvePath(ssh.sshConfig, baseDir) : ssh.sshConfig,
   };
 }
 
@@ -222,7 +230,10 @@ export function parseInventory(text: string, file: string): ClusterSpec {
   const inv = raw as InventoryFile; // what checkShape just proved
   const baseDir = path.dirname(path.resolve(file));
   // The defaults are written into the stack, so a plan shows what each node is reached with.
-  const { user, port, knownHostsPath } = SSH_DEFAULTS;
+  // With ssh_config they must not count as explicit (they would hide its User and Port): then
+  // rules/ssh.ts resolveSsh writes them after ssh_config.
+  const readsSshConfig = [inv.ssh, ...inv.nodes.map((n) => n.ssh)].some((s) => s?.sshConfig !== undefined && s.sshConfig !== false);
+  const { user, port, knownHostsPath } = readsSshConfig ? ({} as Partial<typeof SSH_DEFAULTS>) : SSH_DEFAULTS;
   const cluster: ClusterSpec = {
     name: inv.cluster.name,
     podCidr: inv.cluster.podCidr,

@@ -4,7 +4,7 @@
  */
 import { ProviderError, UnreachableError } from '../runtime/resource';
 import { RemoteHost, RemoteResult, SshConnectionError, SshTarget } from '../ssh/types';
-import { sshTarget } from '../../rules/ssh';
+import { proxyJumpProblem, sshTarget } from '../../rules/ssh';
 import type { HostSnapshots } from './host-snapshot';
 import type { SshBlock } from './schema';
 
@@ -27,7 +27,12 @@ export interface CalicoProviderState {
 
 /** The `ssh` block with the documented defaults applied (rules/ssh.ts owns them). */
 export function sshTargetFromBlock(ssh: SshBlock): SshTarget {
+  // validate() saw it, but an imported or stored block did not pass there.
+  const jump = ssh.proxy_jump ?? undefined;
+  const problem = jump === undefined ? null : proxyJumpProblem(jump);
+  if (problem) throw new ProviderError('Invalid ssh.proxy_jump', { detail: problem, attribute: ['ssh', 'proxy_jump'] });
   return sshTarget(ssh.host, {
+    proxyJump: jump,
     port: ssh.port ?? undefined,
     user: ssh.user ?? undefined,
     privateKeyPath: ssh.private_key_path ?? undefined,
@@ -55,10 +60,12 @@ export async function runOn(host: RemoteHost, nodeName: string, script: string, 
     return await host.run(script, { stdin: opts.stdin, signal: opts.signal });
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
+    // Behind a bastion the summary says which side failed: "... through bastion 198.18.35.1".
+    const through = err instanceof SshConnectionError && err.through ? ` through bastion ${err.through.bastion}` : '';
     if (err instanceof SshConnectionError && err.kind !== 'unreachable') {
-      throw new ProviderError(`Refused to work on node ${nodeName} (${host.label})`, { detail });
+      throw new ProviderError(`Refused to work on node ${nodeName} (${host.label})${through}`, { detail });
     }
-    throw new UnreachableError(`Cannot reach node ${nodeName} (${host.label}) to ${opts.doing}`, { detail });
+    throw new UnreachableError(`Cannot reach node ${nodeName} (${host.label})${through} to ${opts.doing}`, { detail });
   }
 }
 

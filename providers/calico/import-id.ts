@@ -58,6 +58,8 @@ export function parseImportId(id: string, format: string): ImportTarget {
       passphrase_env: null,
       known_hosts_path: null,
       sudo: null,
+      proxy_jump: null,
+      from_ssh_config: null,
     },
   };
 }

@@ -63,6 +63,21 @@ export const sshBlock = {
         optional: true,
         description: 'Run remote commands through `sudo -n` (for non-root users).',
       },
+      proxy_jump: {
+        type: 'string',
+        optional: true,
+        description:
+          'Jump host(s) in OpenSSH ProxyJump form: `[user@]host[:port]`, or a comma-separated ' +
+          'chain, first hop first. Every hop is checked against known_hosts_path and logs in with ' +
+          'the same key or agent; a hop without a user uses `user`. `none` = direct.',
+      },
+      from_ssh_config: {
+        type: ['list', 'string'],
+        optional: true,
+        description:
+          'The ssh_config settings (HostName, User, Port, IdentityFile, ProxyJump) that supplied ' +
+          'values in this block when it was written. Informational: the provider never reads ssh_config.',
+      },
     },
   },
 } as const satisfies NestedBlockSchema;

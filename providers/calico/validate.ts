@@ -5,6 +5,7 @@
  */
 import { AttributePath, Diagnostic, ObjectValue, ProviderError, Unknown, Value } from '../runtime/resource';
 import { Check, isEnvVarName, isHostName, isNonEmpty, isPort, isUserName } from '../../rules/checks';
+import { proxyJumpProblem } from '../../rules/ssh';
 
 function lookup(obj: ObjectValue | null, path: AttributePath): Value | undefined {
   let cur: Value | undefined = obj;
@@ -44,6 +45,7 @@ export function checkSshBlock(c: DiagnosticCollector, obj: ObjectValue | null): 
   c.string(obj, ['ssh', 'private_key_path'], isNonEmpty);
   c.string(obj, ['ssh', 'passphrase_env'], isEnvVarName);
   c.string(obj, ['ssh', 'known_hosts_path'], isNonEmpty);
+  c.string(obj, ['ssh', 'proxy_jump'], proxyJumpProblem);
 }
 
 /** An apply-time check of a value validate() may not have seen; throws on the attribute. */

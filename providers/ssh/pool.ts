@@ -7,10 +7,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import type { Duplex } from 'stream';
 import type { Client, ClientChannel, ConnectConfig, ParsedKey, PublicKeyAuthMethod } from 'ssh2';
 import { verifyHostKey } from './known-hosts';
 import { HostShell } from './remote-shell';
-import { RemoteHost, RemoteResult, RunOptions, SshConnectionError, SshTarget } from './types';
+import { RemoteHost, RemoteResult, RunOptions, SshConnectionError, SshJump, SshTarget } from './types';
 
 export interface SshPoolOptions {
   connectTimeoutMs?: number;
@@ -26,6 +27,23 @@ interface Connection {
 function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
 }
+
+const hostPort = (h: { host: string; port: number }) => (h.port === 22 ? h.host : `${h.host}:${h.port}`);
+const endpoint = (h: SshJump) => `${h.user}@${h.host}:${h.port}`;
+
+/** The last hop of a target's chain as a target of its own, reached through the hops before it. */
+function bastionOf(target: SshTarget): SshTarget {
+  const jumps = target.jumps ?? [];
+  const hop = jumps[jumps.length - 1];
+  return { ...target, host: hop.host, port: hop.port, user: hop.user, sudo: false, jumps: jumps.slice(0, -1) };
+}
+
+/** What a failed bastion connection means for the target behind it, in the operator's words. */
+const BASTION_FAILURE = {
+  unreachable: 'the bastion is down or unreachable',
+  'host-key': "the bastion's host key was refused",
+  auth: 'the bastion did not accept the login',
+} as const;
 
 export class SshPool {
   private readonly connections = new Map<string, Promise<Connection>>();
@@ -48,7 +66,7 @@ export class SshPool {
     return { label, run: (script, options) => this.run(target, label, script, options) };
   }
 
-  /** Connections opened so far, per user@host:port. */
+  /** Connections opened so far, per user@host:port (a bastion counts under its own address). */
   stats(): Record<string, number> {
     return Object.fromEntries(this.opened);
   }
@@ -66,7 +84,13 @@ export class SshPool {
     await Promise.all(all.map((p) => p.then((c) => c.client.end(), () => undefined)));
   }
 
+  /** The connection's identity: the same host reached another way is another connection. */
   private key(t: SshTarget): string {
+    const jumps = t.jumps ?? [];
+    return jumps.length === 0 ? this.statsKey(t) : `${this.statsKey(t)} via ${jumps.map(endpoint).join(',')}`;
+  }
+
+  private statsKey(t: SshTarget): string {
     return `${t.user}@${t.host}:${t.port}`;
   }
 
@@ -93,7 +117,8 @@ export class SshPool {
       try {
         return await this.connectOnce(target, label);
       } catch (err) {
-        const retryable = err instanceof SshConnectionError && err.kind === 'unreachable';
+        // A bastion that failed has had its own retries; trying again from here would square them.
+        const retryable = err instanceof SshConnectionError && err.kind === 'unreachable' && err.through?.failed !== 'bastion';
         if (!retryable || attempt >= this.connectRetries) throw err;
         const delay = 500 * 2 ** attempt;
         this.log(`ssh ${label}: ${(err as Error).message}; retrying in ${delay} ms`);
@@ -151,18 +176,68 @@ export class SshPool {
     return key;
   }
 
-  private connectOnce(target: SshTarget, label: string): Promise<Connection> {
+  /**
+   * A stream to the target through its bastion (one pooled connection per bastion, shared by
+   * every target behind it). The bastion is verified and logged into exactly like a target, so a
+   * bastion that fails stops here, before anything reaches the target.
+   */
+  private async tunnel(target: SshTarget, label: string): Promise<Duplex> {
+    const bastion = bastionOf(target);
+    const name = hostPort(bastion);
+    let conn: Connection;
+    try {
+      conn = await this.connection(bastion, 'bastion');
+    } catch (err) {
+      const e = err as Error;
+      const kind = err instanceof SshConnectionError ? err.kind : 'unreachable';
+      throw new SshConnectionError(`cannot reach ${label} through bastion ${name}: ${BASTION_FAILURE[kind]}: ${e.message}`, kind, {
+        bastion: name,
+        failed: 'bastion',
+      });
+    }
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const fail = (why: string) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        reject(
+          new SshConnectionError(
+            `cannot reach ${label} through bastion ${name}: the bastion answered, but cannot connect to ${hostPort(target)}: ${why}`,
+            'unreachable',
+            { bastion: name, failed: 'target' },
+          ),
+        );
+      };
+      // sshd on the bastion may wait minutes for a silent target: our connect timeout applies.
+      const timer = setTimeout(() => fail(`no answer within ${this.connectTimeoutMs} ms`), this.connectTimeoutMs);
+      conn.client.forwardOut('127.0.0.1', 0, target.host, target.port, (err: Error | undefined, stream: ClientChannel) => {
+        if (done) {
+          stream?.close();
+          return;
+        }
+        if (err) return fail(err.message);
+        done = true;
+        clearTimeout(timer);
+        resolve(stream);
+      });
+    });
+  }
+
+  private async connectOnce(target: SshTarget, label: string): Promise<Connection> {
     const auth = this.authConfig(target, label);
+    const sock = (target.jumps ?? []).length > 0 ? await this.tunnel(target, label) : undefined;
     // Loaded on first use: Terraform starts the provider often, most starts never connect.
     const { Client } = require('ssh2') as typeof import('ssh2');
     return new Promise((resolve, reject) => {
       const client = new Client();
       let hostKeyProblem: string | undefined;
       let settled = false;
-      const where = `${label} (${target.user}@${target.host}:${target.port})`;
+      const via = sock ? ` through bastion ${hostPort(bastionOf(target))}` : '';
+      const where = `${label} (${target.user}@${target.host}:${target.port})${via}`;
       client.on('ready', () => {
         settled = true;
-        const key = this.key(target);
+        const key = this.statsKey(target);
         this.opened.set(key, (this.opened.get(key) ?? 0) + 1);
         this.log(`ssh ${where}: connected`);
         const conn: Connection = { client, closed: false };
@@ -188,6 +263,8 @@ export class SshPool {
         reject(new SshConnectionError(`${where}: connection closed during the handshake`, 'unreachable'));
       });
       client.connect({
+        // Behind a bastion, the SSH session runs inside the forwarded channel.
+        ...(sock ? { sock } : {}),
         host: target.host,
         port: target.port,
         username: target.user,

@@ -4,6 +4,13 @@
  * script on a real host (e.g. inside a lab node's namespaces).
  */
 
+/** One jump host on the way to a target (ProxyJump), first hop first. */
+export interface SshJump {
+  host: string;
+  port: number;
+  user: string;
+}
+
 export interface SshTarget {
   /** Address or name to connect to. */
   host: string;
@@ -17,6 +24,11 @@ export interface SshTarget {
   knownHostsPath: string;
   /** Wrap every script in `sudo -n` (non-root users). */
   sudo: boolean;
+  /**
+   * Jump hosts, first hop first; empty or absent = a direct connection. Every hop uses this
+   * target's key, passphrase variable and known_hosts.
+   */
+  jumps?: readonly SshJump[];
 }
 
 export interface RemoteResult {
@@ -50,6 +62,12 @@ export class SshConnectionError extends Error {
   constructor(
     message: string,
     public readonly kind: SshFailureKind,
+    /**
+     * Set when the target sits behind a jump host: the hop ("198.18.35.1", with ":port" when not
+     * 22) and which side failed: the bastion itself (down, refused, changed key), or the target
+     * behind a bastion that answered.
+     */
+    public readonly through?: { bastion: string; failed: 'bastion' | 'target' },
   ) {
     super(message);
     this.name = 'SshConnectionError';
