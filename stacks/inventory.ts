@@ -13,6 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { CalicoCluster } from '../constructs/cluster';
 import { BirdReloadSettings, ClusterSpec, ENCAPSULATION_MODES, EncapsulationMode, NodeSpec, PeerSpec, StateSpec, Topology, WorkloadSpec } from '../constructs/model';
 import { expandHome, mergeSsh, SSH_DEFAULTS, SshSettings } from '../rules/ssh';
+import { withSplitAddress } from '../rules/subnets';
 import { clusterProblems, ClusterValidationError, validateCluster } from '../constructs/validation';
 
 /**
@@ -241,7 +242,7 @@ export function parseInventory(text: string, file: string): ClusterSpec {
     vxlanMode: inv.cluster.vxlanMode,
     ipipMode: inv.cluster.ipipMode,
     ssh: resolveSsh(mergeSsh({ user, port, knownHostsPath }, inv.ssh), baseDir),
-    nodes: inv.nodes.map((n) => ({ ...n, ssh: resolveSsh(n.ssh, baseDir), workloads: n.workloads ?? [] })),
+    nodes: inv.nodes.map((n) => ({ ...withSplitAddress(n), ssh: resolveSsh(n.ssh, baseDir), workloads: n.workloads ?? [] })),
     peers: inv.peers ?? [],
     state: stateSpec(inv.state, baseDir, shapeProblems),
   };
