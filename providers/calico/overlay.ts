@@ -480,7 +480,8 @@ export const overlayHandler: ResourceHandler<CalicoProviderState> = {
     const routes = knownMap(c.routes);
     const neighbours = knownMap(c.neighbours);
     const fdb = knownMap(c.fdb);
-    const deviceKnown = typeof kind === 'string' && !isEncapsulation(kind) && [c.address, c.tunnel_address, c.tunnel_mac, c.mtu].every((v) => v !== Unknown);
+    const kindKnown = typeof kind === 'string' && !isEncapsulation(kind);
+    const deviceKnown = kindKnown && [c.address, c.tunnel_address, c.tunnel_mac, c.mtu].every((v) => v !== Unknown);
     const device = deviceKnown
       ? desiredDevice({
           kind: kind as Encapsulation,
@@ -497,7 +498,7 @@ export const overlayHandler: ResourceHandler<CalicoProviderState> = {
         device,
         host_neighbours: neighbours === undefined ? Unknown : (neighbours ?? {}),
         host_fdb: fdb === undefined ? Unknown : (fdb ?? {}),
-        host_routes: routes === undefined || !deviceKnown ? Unknown : desiredRoutes(routes ?? {}, ENCAPSULATION[kind as Encapsulation].device),
+        host_routes: routes === undefined || !kindKnown ? Unknown : desiredRoutes(routes ?? {}, ENCAPSULATION[kind as Encapsulation].device),
       },
     };
   },
