@@ -40,6 +40,9 @@ const DEVICE_MARK = NETNS_MARK;
 const OWNER_OURS = 'calico-net';
 const OWNER_FOREIGN = 'not calico-net';
 
+/** The name vxlan.calico is built under before it carries our mark (15 characters at most). */
+const BUILDING_DEVICE = 'vxlan.calico.t';
+
 const ADDRESS_EXIT = 44;
 const NO_IPIP_EXIT = 46;
 
@@ -172,8 +175,12 @@ if dev_exists; then
   esac
 fi
 if ! dev_exists; then
-  ip link add "$dev" mtu "$mtu" address "$mac" type vxlan id "$vni" local "$address" dstport "$port" nolearning
-  ip link set dev "$dev" alias ${DEVICE_MARK}
+  # Built under a name of our own and renamed once marked, so an apply killed halfway never
+  # leaves an unmarked vxlan.calico that the next apply would refuse as foreign.
+  ip link del "$tmpdev" 2>/dev/null || true
+  ip link add "$tmpdev" mtu "$mtu" address "$mac" type vxlan id "$vni" local "$address" dstport "$port" nolearning
+  ip link set dev "$tmpdev" alias ${DEVICE_MARK}
+  ip link set dev "$tmpdev" name "$dev"
 fi
 # Setting the MAC flushes the device's neighbours, even to the same value: only when it
 # differs, and before the neighbours are added.
@@ -228,6 +235,7 @@ echo end=ok`;
 
 const DELETE_BODY = `${HELPERS}
 remove_our_routes ""
+if [ "$kind" = vxlan ]; then ip link del ${BUILDING_DEVICE} 2>/dev/null || true; fi
 if dev_exists && dev_ours; then
   if [ "$kind" = vxlan ]; then
     ip link del "$dev"
@@ -252,7 +260,9 @@ function applyScript(o: Overlay): string {
     fdb: lines(o.fdb),
     routes: lines(o.routes),
   };
-  if (o.kind === 'vxlan') Object.assign(vars, { mac: o.mac!, vni: String(ENCAPSULATION.vxlan.vni), port: String(ENCAPSULATION.vxlan.port) });
+  if (o.kind === 'vxlan') {
+    Object.assign(vars, { mac: o.mac!, vni: String(ENCAPSULATION.vxlan.vni), port: String(ENCAPSULATION.vxlan.port), tmpdev: BUILDING_DEVICE });
+  }
   const device = o.kind === 'vxlan' ? VXLAN_DEVICE : IPIP_DEVICE;
   return scriptWithVars(vars, [HELPERS, APPLY_CHECKS, device, APPLY_ENTRIES].join('\n'));
 }

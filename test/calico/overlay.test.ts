@@ -300,6 +300,16 @@ describe.each(driftCases)('drift on node 1: $name', ({ inject, changed, read, br
   });
 });
 
+test('an apply killed while building the device (a half-built one left under its building name) converges', async () => {
+  // What a kill between `ip link add` and the rename leaves: the device, unmarked, under our
+  // building name, holding the VNI/port/source pair a new device needs.
+  await a.exec(`ip link del vxlan.calico; ip link add vxlan.calico.t type vxlan id 4096 local ${a.address} dstport 4789 nolearning`);
+  expect((await driftOf(a.overlay)).changed).toEqual(['device', 'host_fdb', 'host_neighbours', 'host_routes']);
+  await repair(a.overlay);
+  expect((await a.exec('ip -o link show dev vxlan.calico.t', true)).code).not.toBe(0);
+  await waitUntil('pods ping again', () => ping(a, b));
+});
+
 test('a vxlan.calico that calico-net did not create is refused and left in place', async () => {
   await c.exec('ip link add vxlan.calico type vxlan id 4096 local 198.18.40.3 dstport 4789');
   const ctx = contextFor(resolverFor(hosts));
