@@ -3,6 +3,7 @@
  * on 198.18.41.128/25, joined by a router that knows no pod routes and runs no BGP), iBGP in one
  * AS, one workload per node. Real cdktf + terraform + our provider over SSH, real bird, kernel.
  *
+ * - ipipMode on this kernel: the deploy fails naming each node (no ipip module); no data path.
  * - vxlanMode Never: BGP comes up across the router, but pod traffic between the subnets goes to
  *   the router, which drops it; within a subnet it flows.
  * - vxlanMode Always: every remote block is routed through vxlan.calico; every ping passes.
@@ -10,6 +11,7 @@
  *   anything to or from node3 through vxlan.calico; every ping passes.
  * - Drift on the device, a neighbour and an FDB entry: each shown by plan and `calico-net drift`,
  *   repaired by the next deploy.
+ * - Back to Never: the tunnels go and BIRD routes every block again.
  * - Destroy leaves every node as it was.
  *
  * IPIP has no data-path test here: this kernel has no ipip module (see test/calico/overlay.test.ts
@@ -58,12 +60,15 @@ async function extras(node: string): Promise<{ links: string[]; neighbours: stri
   };
 }
 
-function setVxlanMode(mode: 'Always' | 'CrossSubnet' | undefined): void {
+function setMode(field: 'vxlanMode' | 'ipipMode', mode: 'Always' | 'CrossSubnet' | undefined): void {
   const inventory = parseYaml(fs.readFileSync(cluster.lab.inventoryPath, 'utf8'));
-  if (mode) inventory.cluster.vxlanMode = mode;
-  else delete inventory.cluster.vxlanMode;
+  delete inventory.cluster.vxlanMode;
+  delete inventory.cluster.ipipMode;
+  if (mode) inventory.cluster[field] = mode;
   fs.writeFileSync(cluster.lab.inventoryPath, toYaml(inventory));
 }
+
+const setVxlanMode = (mode: 'Always' | 'CrossSubnet' | undefined) => setMode('vxlanMode', mode);
 
 async function deploy(): Promise<void> {
   const r = await cluster.deploy();
@@ -125,6 +130,17 @@ async function sessionsUp(): Promise<void> {
     expect({ node, up }).toEqual({ node, up: NODES.filter((n) => n !== node).map((n) => ADDRESS[n]).sort() });
   }
 }
+
+test('ipipMode Always on this kernel (no ipip module): the deploy fails naming each node', async () => {
+  setMode('ipipMode', 'Always');
+  const r = await cluster.deploy();
+  expect(r.code).not.toBe(0);
+  const out = (r.stdout + r.stderr).replace(/[ \t]*\r?\n[│╷╵ \t]*/g, ' ');
+  expect(out).toMatch(/Error: /);
+  for (const node of NODES) expect(out).toMatch(new RegExp(`${node}: this kernel has no ipip support \\(modprobe ipip failed`));
+  for (const node of NODES) expect((await cluster.exec(node, ['ip', 'link', 'show', 'dev', 'tunl0'])).code).not.toBe(0);
+  setMode('ipipMode', undefined);
+});
 
 test('vxlanMode Never: BGP crosses the router, but pod traffic between the subnets is dropped there', async () => {
   await deploy();
@@ -236,6 +252,20 @@ describe.each(driftCases)('drift: $name', ({ node, inject, planned, reported, br
     await deploy();
     expect(await pings()).toEqual(allPairs(() => true));
   });
+});
+
+test('vxlanMode back to Never: the tunnels go, BIRD routes every block again, workloads get their MTU back', async () => {
+  setVxlanMode(undefined);
+  await deploy();
+  await sessionsUp();
+  await cluster.waitForRoutes('node1', [native('node1', 'node2')]);
+  expect(await pings()).toEqual(allPairs((f, t) => SUBNET[f] === SUBNET[t]));
+  for (const node of NODES) {
+    expect((await cluster.exec(node, ['ip', 'link', 'show', 'dev', 'vxlan.calico'])).code).not.toBe(0);
+    expect((await cluster.exec(node, ['ip', '-4', 'route', 'show', 'proto', '211', 'root', '198.19.0.0/16'])).stdout).not.toMatch(/vxlan/);
+  }
+  const [w] = cluster.workloads().filter((x) => x.node === 'node2');
+  expect((await cluster.exec('node2', ['ip', '-n', w.name, '-o', 'link', 'show', 'dev', 'eth0'])).stdout).toMatch(/ mtu 1500 /);
 });
 
 test('destroy leaves every node as it was before the first deploy', async () => {
