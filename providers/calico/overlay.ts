@@ -178,7 +178,11 @@ if ! dev_exists; then
   # Built under a name of our own and renamed once marked, so an apply killed halfway never
   # leaves an unmarked vxlan.calico that the next apply would refuse as foreign.
   ip link del "$tmpdev" 2>/dev/null || true
-  ip link add "$tmpdev" mtu "$mtu" address "$mac" type vxlan id "$vni" local "$address" dstport "$port" nolearning
+  if ! err=$(ip link add "$tmpdev" mtu "$mtu" address "$mac" type vxlan id "$vni" local "$address" dstport "$port" nolearning 2>&1); then
+    # E.g. another device already uses this VNI and port, or the kernel has no vxlan module.
+    echo "$node: cannot create $dev (VXLAN, VNI $vni, UDP port $port, local $address): $err" >&2
+    exit 3
+  fi
   ip link set dev "$tmpdev" alias ${DEVICE_MARK}
   ip link set dev "$tmpdev" name "$dev"
 fi

@@ -328,6 +328,18 @@ test('a vxlan.calico that calico-net did not create is refused and left in place
   await c.exec('ip link del vxlan.calico');
 });
 
+test('another device holding the VNI and port is named in the refusal, and left in place', async () => {
+  await c.exec('ip link add other.vx type vxlan id 4096 local 198.18.40.3 dstport 4789');
+  const ctx = contextFor(resolverFor(hosts));
+  const config = overlayConfig(clusterOf('vxlanMode', [a.name, b.name, c.name]), c.name, c.address);
+  const err = (await apply(overlayHandler, config, null, ctx).catch((e) => e)) as ProviderError;
+  expect(err).toBeInstanceOf(ProviderError);
+  expect(err.options.detail).toMatch(/^o-n3: cannot create vxlan\.calico \(VXLAN, VNI 4096, UDP port 4789, local 198\.18\.40\.3\): .*VNI/);
+  expect((await c.exec('ip -o link show dev other.vx')).stdout).toContain('other.vx');
+  expect((await c.exec('ip -o link show dev vxlan.calico.t', true)).code).not.toBe(0);
+  await c.exec('ip link del other.vx');
+});
+
 test('a route for a declared block that calico-net did not create is refused, never replaced', async () => {
   await c.exec(`ip route add ${a.block} via ${a.address} dev eth0`);
   const ctx = contextFor(resolverFor(hosts));
