@@ -87,8 +87,9 @@ function birdReloadProblems(cluster: ClusterSpec, out: string[]): void {
 /**
  * vxlanMode / ipipMode: each one of Calico's three values, at most one other than Never, and for
  * CrossSubnet every node's prefix length (without it, which nodes share a subnet is unknown).
+ * Returns whether the modes themselves are usable (the per-workload checks rely on them).
  */
-function encapsulationProblems(cluster: ClusterSpec, nodeLabel: (i: number) => string, out: string[]): void {
+function encapsulationProblems(cluster: ClusterSpec, nodeLabel: (i: number) => string, out: string[]): boolean {
   let bad = false;
   for (const field of ['vxlanMode', 'ipipMode'] as const) {
     const v = cluster[field];
@@ -97,14 +98,14 @@ function encapsulationProblems(cluster: ClusterSpec, nodeLabel: (i: number) => s
       bad = true;
     }
   }
-  if (bad) return;
+  if (bad) return false;
   const { vxlanMode, ipipMode } = cluster;
   if (vxlanMode !== undefined && vxlanMode !== 'Never' && ipipMode !== undefined && ipipMode !== 'Never') {
     out.push(`cluster.ipipMode: at most one of vxlanMode and ipipMode may be other than Never (vxlanMode is ${vxlanMode}, ipipMode ${ipipMode})`);
-    return;
+    return false;
   }
   const encapsulation = encapsulationOf(cluster);
-  if (encapsulation?.mode !== 'CrossSubnet') return;
+  if (encapsulation?.mode !== 'CrossSubnet') return true;
   cluster.nodes.forEach((node, i) => {
     if (node.prefixLength === undefined) {
       out.push(
@@ -112,6 +113,7 @@ function encapsulationProblems(cluster: ClusterSpec, nodeLabel: (i: number) => s
       );
     }
   });
+  return true;
 }
 
 /** Every problem of the cluster, in a stable order; empty when it is fine. */
@@ -130,8 +132,7 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
   }
   sshProblems(cluster.ssh, 'ssh', out);
   birdReloadProblems(cluster, out);
-  encapsulationProblems(cluster, nodeLabel, out);
-  const encapsulation = encapsulationOf(cluster);
+  const encapsulation = encapsulationProblems(cluster, nodeLabel, out) ? encapsulationOf(cluster) : undefined;
   if (cluster.nodes.length === 0) out.push('nodes: a cluster needs at least one node');
 
   const names = new Map<string, number>();

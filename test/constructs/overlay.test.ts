@@ -145,6 +145,9 @@ describe('the cluster rules', () => {
     expect(clusterProblems(cluster({ nodes, vxlanMode: 'CrossSubnet' }))).toEqual([
       'nodes[0] "n1".workloads[0] "w".ip: 198.19.1.1 is node "n1"\'s tunnel address (vxlanMode CrossSubnet: the first address of its block)',
     ]);
+    // Modes that are themselves wrong are the one problem reported.
+    expect(clusterProblems(cluster({ nodes, vxlanMode: 'on' as EncapsulationMode }))).toEqual(['cluster.vxlanMode: must be one of Always, CrossSubnet, Never, not "on"']);
+    expect(clusterProblems(cluster({ nodes, vxlanMode: 'Always', ipipMode: 'Always' }))).toHaveLength(1);
   });
 });
 
