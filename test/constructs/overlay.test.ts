@@ -256,11 +256,14 @@ describe('the constructs', () => {
   });
 
   it('a CrossSubnet cluster with a node of unknown prefix fails synth naming the node', () => {
-    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'calico-overlay-synth-')) });
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-overlay-synth-'));
+    const app = new App({ outdir });
     const stack = new TerraformStack(app, 'ov');
     const net = new CalicoCluster(stack, 'net', { name: 'ov', podCidr: '198.19.0.0/16', vxlanMode: 'CrossSubnet' });
     new CalicoNode(net, 'n1', { name: 'n1', address: '198.18.1.1/24', podCidr: '198.19.1.0/24' });
     new CalicoNode(net, 'n2', { name: 'n2', address: '198.18.1.2', podCidr: '198.19.2.0/24' });
     expect(() => app.synth()).toThrow(/nodes\[1\] "n2"\.address: vxlanMode CrossSubnet needs every node's prefix length/);
+    expect(fs.existsSync(path.join(outdir, 'stacks', 'ov', 'cdk.tf.json'))).toBe(false);
+    fs.rmSync(outdir, { recursive: true, force: true });
   });
 });
