@@ -5,6 +5,7 @@ import Handlebars from 'handlebars';
 import { packageRoot } from '../providers/package-root';
 import { bgpSessionsOf, rrClusterId } from './bgp-sessions';
 import { ClusterSpec, nodeAs } from './model';
+import { encapsulatedBlocks, encapsulationOf, overlayPlanOf } from './overlay';
 import { secretPlaceholder } from '../rules/secrets';
 
 let compiled: HandlebarsTemplateDelegate | undefined;
@@ -29,7 +30,16 @@ export function renderBirdConfig(cluster: ClusterSpec, nodeName: string): string
     // A password renders as its placeholder; the value travels in the sensitive `secrets` map.
     sessions: bgpSessionsOf(cluster, nodeName).map((s) => ({ ...s, password: s.password === undefined ? undefined : secretPlaceholder(s.protocol) })),
     rrClusterId: rrClusterId(cluster) ?? '',
+    overlay: overlayTemplateData(cluster, nodeName),
   });
+}
+
+/** What the template needs of the node's overlay: false when BIRD programs every block itself. */
+function overlayTemplateData(cluster: ClusterSpec, nodeName: string): { device: string; field: string; mode: string; blocks: string } | false {
+  const plan = overlayPlanOf(cluster, nodeName);
+  const blocks = encapsulatedBlocks(plan);
+  if (!plan || blocks.length === 0) return false;
+  return { device: plan.device, field: encapsulationOf(cluster)!.field, mode: plan.mode, blocks: blocks.join(', ') };
 }
 
 /** The secrets a node's bird.conf needs: its sessions' passwords by protocol name. */

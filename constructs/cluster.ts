@@ -10,7 +10,8 @@ import { NullProvider } from '@cdktf/provider-null/lib/provider';
 import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
 import { CalicoProvider, CalicoResource, ResourceConfig, templateLiteral } from './bindings';
 import { birdSecretsOf, renderBirdConfig } from './bird-config';
-import { BirdReloadSettings, ClusterSpec, NodeSpec, PeerSpec, SshSettings, Topology, WorkloadSpec } from './model';
+import { BirdReloadSettings, ClusterSpec, EncapsulationMode, NodeSpec, PeerSpec, SshSettings, Topology, WorkloadSpec } from './model';
+import { defaultWorkloadMtu, encapsulationOf, OverlayInputs, overlayInputsOf, overlayPlanOf } from './overlay';
 import { clusterProblems, wasAccepted } from './validation';
 import { resolveNodeSsh } from '../rules/ssh';
 import { withSplitAddress } from '../rules/subnets';
@@ -26,6 +27,14 @@ export interface CalicoClusterProps {
   ssh?: SshSettings;
   /** How each node's new bird.conf is loaded and, when BGP does not come back, rolled back. */
   birdReload?: BirdReloadSettings;
+  /**
+   * VXLAN between nodes, as Calico's IPPool vxlanMode: Always, CrossSubnet (only towards nodes
+   * outside the node's subnet; needs every node's prefix length) or Never. At most one of
+   * vxlanMode and ipipMode may be other than Never. @default Never
+   */
+  vxlanMode?: EncapsulationMode;
+  /** IPIP between nodes, as Calico's IPPool ipipMode (the host kernel needs the ipip module). @default Never */
+  ipipMode?: EncapsulationMode;
   /**
    * Off by default. When set, a null_resource runs `command` (default `npx calico-net verify`)
    * on the machine running Terraform after every deploy that changed a node's BIRD config or a
@@ -58,6 +67,8 @@ export class CalicoCluster extends Construct {
       topology: spec.topology,
       ssh: spec.ssh,
       birdReload: spec.birdReload,
+      vxlanMode: spec.vxlanMode,
+      ipipMode: spec.ipipMode,
     });
     for (const { workloads, ...props } of spec.nodes) {
       const node = new CalicoNode(cluster, props.name, props);
@@ -113,6 +124,8 @@ export class CalicoCluster extends Construct {
       topology: this.props.topology,
       ssh: this.props.ssh,
       birdReload: this.props.birdReload,
+      vxlanMode: this.props.vxlanMode,
+      ipipMode: this.props.ipipMode,
       nodes: this.nodes.map((n) => n.spec()),
       peers: [...this.peers],
     };
@@ -124,6 +137,16 @@ export class CalicoCluster extends Construct {
 
   get birdReload(): BirdReloadSettings | undefined {
     return this.props.birdReload;
+  }
+
+  /** Whether nodes reach each other through a tunnel (then each node gets a calico_overlay). */
+  get encapsulated(): boolean {
+    return encapsulationOf(this.props) !== undefined;
+  }
+
+  /** The workloads' MTU when they set none (lower under encapsulation); undefined: the provider's. */
+  get defaultWorkloadMtu(): number | undefined {
+    return defaultWorkloadMtu(this.props);
   }
 
   /** @internal */
@@ -149,6 +172,8 @@ export type CalicoNodeProps = Omit<NodeSpec, 'workloads'>;
 export class CalicoNode extends Construct {
   readonly nodeResource: CalicoResource<'calico_node'>;
   readonly birdConfig: CalicoResource<'calico_bird_config'>;
+  /** The node's tunnel, when the cluster encapsulates (vxlanMode or ipipMode not Never). */
+  readonly overlay?: CalicoResource<'calico_overlay'>;
   private readonly workloads: WorkloadSpec[] = [];
   /** @internal */
   readonly workloadResources: { name: string; resource: CalicoResource<'calico_workload'> }[] = [];
@@ -196,6 +221,33 @@ export class CalicoNode extends Construct {
       // ip_forward and the blackhole are in place before BIRD starts announcing the block.
       { dependsOn: [this.nodeResource] },
     );
+    if (cluster.encapsulated) {
+      // Every input comes from the node's overlay plan, the one the BIRD template renders from;
+      // the remotes depend on the whole cluster, so they are resolved at synth.
+      const inputs = () => overlayInputsOf(overlayPlanOf(cluster.spec(), props.name)!);
+      const text = (pick: (i: OverlayInputs) => string | undefined) => Lazy.stringValue({ produce: () => pick(inputs()) });
+      const map = (pick: (i: OverlayInputs) => Record<string, string>) =>
+        Lazy.anyValue({ produce: () => pick(inputs()) }) as unknown as Record<string, string>;
+      this.overlay = new CalicoResource(
+        this,
+        'overlay',
+        'calico_overlay',
+        {
+          nodeName: props.name,
+          encapsulation: text((i) => i.encapsulation),
+          address: text((i) => i.address),
+          tunnelAddress: text((i) => i.tunnelAddress),
+          tunnelMac: encapsulationOf(cluster.spec())?.kind === 'vxlan' ? text((i) => i.tunnelMac) : undefined,
+          mtu: Lazy.numberValue({ produce: () => inputs().mtu }),
+          neighbours: map((i) => i.neighbours),
+          fdb: map((i) => i.fdb),
+          routes: map((i) => i.routes),
+          ssh,
+        },
+        // Forwarding is on before the tunnel carries anything.
+        { dependsOn: [this.nodeResource] },
+      );
+    }
   }
 
   spec(): NodeSpec {
@@ -238,7 +290,7 @@ export class Workload extends Construct {
       this,
       'workload',
       'calico_workload',
-      { nodeName: node.props.name, name: props.name, ip: props.ip, mtu: props.mtu, ssh: node.sshBlock() },
+      { nodeName: node.props.name, name: props.name, ip: props.ip, mtu: props.mtu ?? node.cluster.defaultWorkloadMtu, ssh: node.sshBlock() },
       { dependsOn: [node.nodeResource] },
     );
     node.registerWorkload({ ...props }, this.resource);

@@ -62,10 +62,21 @@ export interface BirdReloadSettings {
   readonly revertAfter?: number;
 }
 
+/**
+ * Calico's IPPool `vxlanMode` / `ipipMode`: encapsulate traffic to every other node (Always),
+ * only to nodes outside this node's subnet (CrossSubnet), or never.
+ */
+export type EncapsulationMode = 'Always' | 'CrossSubnet' | 'Never';
+export const ENCAPSULATION_MODES: readonly EncapsulationMode[] = ['Always', 'CrossSubnet', 'Never'];
+
 export interface ClusterSpec {
   name: string;
   /** The IP pool every node block lies in. */
   podCidr: string;
+  /** VXLAN between nodes (Calico's IPPool vxlanMode). At most one of the two modes is not Never. @default Never */
+  vxlanMode?: EncapsulationMode;
+  /** IPIP between nodes (Calico's IPPool ipipMode). @default Never */
+  ipipMode?: EncapsulationMode;
   asNumber?: number;
   topology?: Topology;
   ssh?: SshSettings;

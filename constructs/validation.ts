@@ -27,7 +27,8 @@ import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, ipv4ToInt, parseCidr } 
 import { mergeSsh, parseProxyJump, proxyJumpProblem, resolveNodeSsh, SshSettings } from '../rules/ssh';
 import { SshConfigError } from '../rules/ssh-config';
 import { isPrefixLength } from '../rules/subnets';
-import { clusterAs, ClusterSpec, nodeAs } from './model';
+import { clusterAs, ClusterSpec, ENCAPSULATION_MODES, nodeAs } from './model';
+import { encapsulationOf, tunnelAddressOf } from './overlay';
 
 export class ClusterValidationError extends Error {
   constructor(public readonly problems: string[]) {
@@ -117,6 +118,38 @@ function birdReloadProblems(cluster: ClusterSpec, out: string[]): void {
   }
 }
 
+/**
+ * vxlanMode / ipipMode: each one of Calico's three values, at most one other than Never, and for
+ * CrossSubnet every node's prefix length (without it, which nodes share a subnet is unknown).
+ * Returns whether the modes themselves are usable (the per-workload checks rely on them).
+ */
+function encapsulationProblems(cluster: ClusterSpec, nodeLabel: (i: number) => string, out: string[]): boolean {
+  let bad = false;
+  for (const field of ['vxlanMode', 'ipipMode'] as const) {
+    const v = cluster[field];
+    if (v !== undefined && !ENCAPSULATION_MODES.includes(v)) {
+      out.push(`cluster.${field}: must be one of ${ENCAPSULATION_MODES.join(', ')}, not ${JSON.stringify(v)}`);
+      bad = true;
+    }
+  }
+  if (bad) return false;
+  const { vxlanMode, ipipMode } = cluster;
+  if (vxlanMode !== undefined && vxlanMode !== 'Never' && ipipMode !== undefined && ipipMode !== 'Never') {
+    out.push(`cluster.ipipMode: at most one of vxlanMode and ipipMode may be other than Never (vxlanMode is ${vxlanMode}, ipipMode ${ipipMode})`);
+    return false;
+  }
+  const encapsulation = encapsulationOf(cluster);
+  if (encapsulation?.mode !== 'CrossSubnet') return true;
+  cluster.nodes.forEach((node, i) => {
+    if (node.prefixLength === undefined) {
+      out.push(
+        `${nodeLabel(i)}.address: ${encapsulation.field} CrossSubnet needs every node's prefix length, to tell which nodes share a subnet (e.g. address: ${node.address}/24)`,
+      );
+    }
+  });
+  return true;
+}
+
 /** Every problem of the cluster, in a stable order; empty when it is fine. */
 export function clusterProblems(cluster: ClusterSpec): string[] {
   const out: string[] = [];
@@ -133,6 +166,7 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
   }
   sshProblems(cluster.ssh, 'ssh', out);
   birdReloadProblems(cluster, out);
+  const encapsulation = encapsulationProblems(cluster, nodeLabel, out) ? encapsulationOf(cluster) : undefined;
   if (cluster.nodes.length === 0) out.push('nodes: a cluster needs at least one node');
 
   const names = new Map<string, number>();
@@ -215,6 +249,8 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
         out.push(`${wLabel}.ip: ${w.ip} is the network address of ${node.podCidr}`);
       } else if (ipv4ToInt(w.ip) === block.last) {
         out.push(`${wLabel}.ip: ${w.ip} is the broadcast address of ${node.podCidr}`);
+      } else if (encapsulation && w.ip === tunnelAddressOf(node.podCidr)) {
+        out.push(`${wLabel}.ip: ${w.ip} is node "${node.name}"'s tunnel address (${encapsulation.field} ${encapsulation.mode}: the first address of its block)`);
       }
     });
   });

@@ -11,3 +11,19 @@ export const WORKLOAD_MTU = { min: 576, max: 65535, default: 1500 } as const;
  * (0: do not check), and BIRD's own revert timeout, by default the wait plus a margin.
  */
 export const BIRD_RELOAD = { sessionWait: 30, maxSessionWait: 3600, revertMargin: 90, maxRevertAfter: 86400 } as const;
+
+/**
+ * Encapsulation between nodes on different subnets, as Calico programs it. `overhead` is what
+ * the outer headers take from the underlay MTU: the tunnel device and, unless the user sets
+ * one, every workload's veth get the underlay MTU minus it. VXLAN: Calico's device name, VNI
+ * and the IANA port; every node uses the same three, so they are constants, not settings.
+ */
+export const ENCAPSULATION = {
+  vxlan: { device: 'vxlan.calico', overhead: 50, vni: 4096, port: 4789 },
+  ipip: { device: 'tunl0', overhead: 20 },
+} as const;
+
+export type Encapsulation = keyof typeof ENCAPSULATION;
+
+/** The underlay MTU the defaults assume (the hosts' usual Ethernet MTU). */
+export const UNDERLAY_MTU = WORKLOAD_MTU.default;

@@ -11,7 +11,7 @@ import * as path from 'path';
 import { App, LocalBackend, PgBackend, TerraformStack } from 'cdktf';
 import { parse as parseYaml } from 'yaml';
 import { CalicoCluster } from '../constructs/cluster';
-import { BirdReloadSettings, ClusterSpec, NodeSpec, PeerSpec, StateSpec, Topology, WorkloadSpec } from '../constructs/model';
+import { BirdReloadSettings, ClusterSpec, ENCAPSULATION_MODES, EncapsulationMode, NodeSpec, PeerSpec, StateSpec, Topology, WorkloadSpec } from '../constructs/model';
 import { expandHome, mergeSsh, SSH_DEFAULTS, SshSettings } from '../rules/ssh';
 import { withSplitAddress } from '../rules/subnets';
 import { clusterProblems, ClusterValidationError, validateCluster } from '../constructs/validation';
@@ -22,7 +22,15 @@ import { clusterProblems, ClusterValidationError, validateCluster } from '../con
  * compile, and a file that passes the shape check is this type.
  */
 interface InventoryFile {
-  cluster: { name: string; podCidr: string; asNumber?: number; topology?: Topology; birdReload?: BirdReloadSettings };
+  cluster: {
+    name: string;
+    podCidr: string;
+    asNumber?: number;
+    topology?: Topology;
+    birdReload?: BirdReloadSettings;
+    vxlanMode?: EncapsulationMode;
+    ipipMode?: EncapsulationMode;
+  };
   ssh?: SshSettings;
   nodes: (Omit<NodeSpec, 'workloads' | 'prefixLength'> & { workloads?: WorkloadSpec[] })[];
   peers?: PeerSpec[];
@@ -76,6 +84,8 @@ const inventoryShape: ShapeOf<InventoryFile> = {
         asNumber: { type: 'number' },
         topology: { type: 'string', oneOf: ['full-mesh', 'route-reflector'] },
         birdReload: { type: { object: { sessionWait: { type: 'number' }, revertAfter: { type: 'number' } } } },
+        vxlanMode: { type: 'string', oneOf: ENCAPSULATION_MODES },
+        ipipMode: { type: 'string', oneOf: ENCAPSULATION_MODES },
       },
     },
   },
@@ -240,6 +250,8 @@ export function parseInventory(text: string, file: string): ClusterSpec {
     asNumber: inv.cluster.asNumber,
     topology: inv.cluster.topology,
     birdReload: inv.cluster.birdReload,
+    vxlanMode: inv.cluster.vxlanMode,
+    ipipMode: inv.cluster.ipipMode,
     ssh: resolveSsh(mergeSsh({ user, port, knownHostsPath }, inv.ssh), baseDir),
     nodes: inv.nodes.map((n) => ({ ...withSplitAddress(n), ssh: resolveSsh(n.ssh, baseDir), workloads: n.workloads ?? [] })),
     peers: inv.peers ?? [],

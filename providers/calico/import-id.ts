@@ -6,6 +6,7 @@
  *   calico_node         <node>@[user@]host[:port]                   node1@198.18.0.1
  *   calico_bird_config  <node>:<config path>@[user@]host[:port]     node1:/etc/bird/bird.conf@root@198.18.0.1:22
  *   calico_workload     <node>/<workload>@[user@]host[:port]        node1/web@198.18.0.1
+ *   calico_overlay      <node>@[user@]host[:port]                   node1@198.18.0.1
  *
  * An IPv6 host is written in brackets: node1@[2001:db8::1]:22.
  */

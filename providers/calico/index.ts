@@ -12,17 +12,18 @@ import { CalicoProviderState, HostResolver } from './hosts';
 import { HostSnapshots, SnapshotSection } from './host-snapshot';
 import { birdConfigHandler, birdConfigSection } from './bird-config';
 import { nodeHandler, nodeSections } from './node';
+import { overlayHandler, overlaySections } from './overlay';
 import { providerConfigSchema } from './schema';
 import { workloadHandler, workloadSections } from './workload';
 
 export type { CalicoProviderState, HostResolver } from './hosts';
 export { sshTargetFromBlock } from './hosts';
 export { hostInterfaceName, OUR_ROUTE_PROTO } from './names';
-export { nodeHandler, birdConfigHandler, workloadHandler };
+export { nodeHandler, birdConfigHandler, workloadHandler, overlayHandler };
 
 /** Every section a read may ask for, each once: the one script a host snapshot runs. */
 export const SNAPSHOT_SECTIONS: readonly SnapshotSection<unknown>[] = [
-  ...new Set<SnapshotSection<unknown>>([...nodeSections, ...workloadSections, birdConfigSection]),
+  ...new Set<SnapshotSection<unknown>>([...nodeSections, ...workloadSections, birdConfigSection, ...overlaySections]),
 ];
 
 export interface ConnectionSettings {
@@ -74,7 +75,7 @@ export function createCalicoProvider(factory: HostResolverFactory): ProviderDefi
   return {
     name: 'calico',
     configSchema: providerConfigSchema,
-    resources: [nodeHandler, birdConfigHandler, workloadHandler],
+    resources: [nodeHandler, birdConfigHandler, workloadHandler, overlayHandler],
     configure(config, ctx) {
       return calicoState(factory(settingsFrom(config, ctx.log)));
     },

@@ -292,6 +292,93 @@ export const resourceSchemas = {
       blocks: { ssh: sshBlock },
     },
   },
+
+  calico_overlay: {
+    version: 0,
+    description:
+      'Encapsulation towards nodes on other subnets, the way Calico programs it: VXLAN (device ' +
+      'vxlan.calico, VNI 4096, UDP 4789, no learning) with a permanent neighbour and an FDB ' +
+      'entry per remote VTEP, or IPIP (tunl0), and a static route per remote block through the ' +
+      'tunnel. BIRD still carries every block over BGP; its kernel export leaves these blocks ' +
+      'to this resource.',
+    block: {
+      attributes: {
+        id: { type: 'string', computed: true, description: 'Node name.' },
+        node_name: { type: 'string', required: true, forceNew: true, description: 'Node name.' },
+        encapsulation: {
+          type: 'string',
+          required: true,
+          forceNew: true,
+          description: '"vxlan" (device vxlan.calico) or "ipip" (device tunl0).',
+        },
+        address: {
+          type: 'string',
+          required: true,
+          description:
+            'The node\'s underlay IPv4 address: the VXLAN source (`local`). Apply refuses a host ' +
+            'that does not hold it.',
+        },
+        tunnel_address: {
+          type: 'string',
+          required: true,
+          description: 'This node\'s tunnel (VTEP) address, from its own block; held as /32 by the device.',
+        },
+        tunnel_mac: {
+          type: 'string',
+          optional: true,
+          description: 'VXLAN only: the MAC of vxlan.calico, which remote nodes put in their neighbour entries.',
+        },
+        mtu: {
+          type: 'number',
+          optional: true,
+          description: 'MTU of the tunnel device (default: 1500 minus the overhead, VXLAN 50, IPIP 20).',
+        },
+        neighbours: {
+          type: ['map', 'string'],
+          optional: true,
+          description: 'VXLAN only: remote VTEP address → its MAC, as permanent neighbour entries on vxlan.calico.',
+        },
+        fdb: {
+          type: ['map', 'string'],
+          optional: true,
+          description: 'VXLAN only: remote VTEP MAC → the remote node\'s underlay address, as permanent FDB entries.',
+        },
+        routes: {
+          type: ['map', 'string'],
+          optional: true,
+          description:
+            'Remote pod block → gateway (VXLAN: the remote VTEP address; IPIP: the remote node\'s ' +
+            'address), installed as `<block> via <gateway> dev <device> onlink`, marked as ours.',
+        },
+        device: {
+          type: ['map', 'string'],
+          computed: true,
+          description:
+            'Fact: the tunnel device as found on the host (kind, owner, vni, local, dstport, ' +
+            'learning, mac, mtu, state, addresses); empty when it is missing. A device of that ' +
+            'name without calico-net\'s mark reads as owner "not calico-net" and is never adopted.',
+        },
+        host_neighbours: {
+          type: ['map', 'string'],
+          computed: true,
+          description: 'Fact: the permanent neighbour entries on the tunnel device.',
+        },
+        host_fdb: {
+          type: ['map', 'string'],
+          computed: true,
+          description: 'Fact: the FDB entries of the tunnel device (MAC → destination).',
+        },
+        host_routes: {
+          type: ['map', 'string'],
+          computed: true,
+          description:
+            'Fact: our routes through the tunnel device, and any route not ours that holds one ' +
+            'of the declared blocks, by prefix.',
+        },
+      },
+      blocks: { ssh: sshBlock },
+    },
+  },
 } as const satisfies { readonly [typeName: string]: ResourceSchema };
 
 export type ResourceTypeName = keyof typeof resourceSchemas;

@@ -105,3 +105,24 @@ test('synthesis is deterministic: the same inventory gives identical bytes', () 
   delete b.terraform.backend;
   expect(JSON.stringify(b)).toBe(JSON.stringify(a));
 });
+
+test('VXLAN CrossSubnet: one calico_overlay per node for the other rack only; bird -p accepts every config', () => {
+  const result = synthInventory(example('vxlan-cross-subnet.yaml'));
+  expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+  const configs = birdConfigs(result.stack);
+  for (const [node, conf] of configs) {
+    const parsed = birdParse(conf);
+    if (parsed.code !== 0) throw new Error(`bird -p rejected ${node}'s config:\n${parsed.output}\n${conf}`);
+  }
+  expect(configs.get('rack1-a')).toContain('define calico_encapsulated = [ 198.19.3.0/24, 198.19.4.0/24 ];');
+  expect(configs.get('rack2-b')).toContain('define calico_encapsulated = [ 198.19.1.0/24, 198.19.2.0/24 ];');
+  const overlays = Object.values<any>(result.stack.resource.calico_overlay);
+  expect(overlays.map((o) => [o.node_name, Object.keys(o.routes)])).toEqual([
+    ['rack1-a', ['198.19.3.0/24', '198.19.4.0/24']],
+    ['rack1-b', ['198.19.3.0/24', '198.19.4.0/24']],
+    ['rack2-a', ['198.19.1.0/24', '198.19.2.0/24']],
+    ['rack2-b', ['198.19.1.0/24', '198.19.2.0/24']],
+  ]);
+  const mtus = Object.fromEntries(Object.values<any>(result.stack.resource.calico_workload).map((w) => [w.name, w.mtu]));
+  expect(mtus).toEqual({ web1: 1450, web2: 1450, web3: 1450, web4: 1400 });
+});

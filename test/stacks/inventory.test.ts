@@ -191,3 +191,23 @@ test('prefixLength is not an inventory key of its own: the prefix is written on 
     expect.stringMatching(/nodes\[0\]: unknown key "prefixLength"/),
   ]);
 });
+
+test('vxlanMode / ipipMode: Calico\'s IPPool fields on the cluster, into the model and the stack', () => {
+  const crossSubnet = good
+    .replace('cluster: { name: lab, podCidr: 198.19.0.0/16 }', 'cluster: { name: lab, podCidr: 198.19.0.0/16, vxlanMode: CrossSubnet, ipipMode: Never }')
+    .replace('address: 198.18.0.1', 'address: 198.18.0.1/24')
+    .replace('address: 198.18.0.2', 'address: 198.18.0.2/24');
+  const c = parseInventory(crossSubnet, '/inv/cluster.yaml');
+  expect(c).toMatchObject({ vxlanMode: 'CrossSubnet', ipipMode: 'Never' });
+  expect(parseInventory(good, '/inv/cluster.yaml')).toMatchObject({ vxlanMode: undefined, ipipMode: undefined });
+  const json = JSON.parse(Testing.synth(buildClusterStack(Testing.app(), c)));
+  expect(Object.values<any>(json.resource.calico_overlay).map((o) => [o.node_name, o.routes])).toEqual([
+    ['node1', {}],
+    ['node2', {}],
+  ]);
+  // A workload's own MTU wins over the VXLAN default.
+  expect(Object.values<any>(json.resource.calico_workload)[0].mtu).toBe(1400);
+  expect(problemsOf(good.replace('podCidr: 198.19.0.0/16 }', 'podCidr: 198.19.0.0/16, vxlanMode: Sometimes }'))).toEqual([
+    'cluster.vxlanMode: must be one of Always, CrossSubnet, Never, not "Sometimes"',
+  ]);
+});

@@ -56,4 +56,8 @@ export const cases: [string, string, RegExp][] = [
   ['unknown state backend', inventory({ extra: 'state: { backend: s3 }' }), /state\.backend: must be one of local, pg, not "s3"/],
   ['pg-only state option on a local backend', inventory({ extra: 'state: { backend: local, schemaName: x }' }), /state\.schemaName: only for backend pg/],
   ['not YAML', 'cluster: [unclosed\n', /not valid YAML/],
+  ['unknown vxlanMode (Calico spells it Always)', inventory({ cluster: 'cluster: { name: lab, podCidr: 198.19.0.0/16, vxlanMode: always }' }), /cluster\.vxlanMode: must be one of Always, CrossSubnet, Never, not "always"/],
+  ['VXLAN and IPIP at once', inventory({ cluster: 'cluster: { name: lab, podCidr: 198.19.0.0/16, vxlanMode: Always, ipipMode: CrossSubnet }' }), /cluster\.ipipMode: at most one of vxlanMode and ipipMode may be other than Never \(vxlanMode is Always, ipipMode CrossSubnet\)/],
+  ['CrossSubnet with a node whose prefix is unknown', inventory({ cluster: 'cluster: { name: lab, podCidr: 198.19.0.0/16, vxlanMode: CrossSubnet }', nodes: [base.node1.replace('198.18.0.1', '198.18.0.1/24'), base.node2] }), /nodes\[1\] "node2"\.address: vxlanMode CrossSubnet needs every node's prefix length, to tell which nodes share a subnet \(e\.g\. address: 198\.18\.0\.2\/24\)/],
+  ['workload on the tunnel address', inventory({ cluster: 'cluster: { name: lab, podCidr: 198.19.0.0/16, ipipMode: Always }', nodes: [base.node1.replace('198.19.1.2', '198.19.1.1'), base.node2] }), /nodes\[0\] "node1"\.workloads\[0\] "web1"\.ip: 198\.19\.1\.1 is node "node1"'s tunnel address \(ipipMode Always: the first address of its block\)/],
 ];
