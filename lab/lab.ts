@@ -324,19 +324,35 @@ async function buildNetwork(lab: LabInfo, log: (l: string) => void): Promise<voi
     { netns: lab.operator.netns, address: lab.operator.address, port: 'pop', gateway: undefined as string | undefined },
     ...lab.nodes.map((n, k) => ({ netns: n.netns, address: n.address, port: `p${k + 1}`, gateway: lab.operator.address })),
   ];
-  for (const m of members) {
+  // Every member's eth0 gets a fixed MAC, and every member a permanent neighbour entry for every
+  // other one. Why: all the lab's namespaces share one kernel, whose ARP table is global, with
+  // net.ipv4.neigh.default.gc_thresh3 = 1024 dynamic entries for the whole machine. N nodes that
+  // all talk to each other need N*(N-1) entries (992 at 32 nodes, 16,256 at 128), so a 32-node
+  // verify overflowed the table ("neighbor table overflow!") and pings failed on a healthy
+  // cluster. Permanent entries do not count against that limit; real hosts each have their own
+  // table and never meet this.
+  const macOf = (k: number) => `02:ca:1c:${hex2(lab.id)}:${hex2(k >> 8)}:${hex2(k & 255)}`;
+    for (const m of members) {
     await must('ip', ['netns', 'add', m.netns], `netns ${m.netns}`);
     // Created inside the switch namespace, the peer placed straight into the member: the root
     // namespace never holds either end.
     await must('ip', ['-n', sw, 'link', 'add', m.port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', m.netns], `veth ${m.port}`);
     await must('ip', ['-n', sw, 'link', 'set', m.port, 'master', 'br0', 'up'], `port ${m.port}`);
     await must('ip', ['-n', m.netns, 'link', 'set', 'lo', 'up'], 'lo');
+    await must('ip', ['-n', m.netns, 'link', 'set', 'eth0', 'address', macOf(members.indexOf(m))], 'eth0 address');
     await must('ip', ['-n', m.netns, 'addr', 'add', `${m.address}/24`, 'dev', 'eth0'], 'address');
     await must('ip', ['-n', m.netns, 'link', 'set', 'eth0', 'up'], 'eth0 up');
     // Without a default route the node has no route to 169.254.1.1 and proxy ARP stays silent.
     if (m.gateway) await must('ip', ['-n', m.netns, 'route', 'add', 'default', 'via', m.gateway], 'default route');
   }
+  for (const m of members) {
+    const others = members.filter((o) => o !== m).map((o) => `neigh replace ${o.address} lladdr ${macOf(members.indexOf(o))} dev eth0 nud permanent`);
+    const r = await run('ip', ['-n', m.netns, '-batch', '-'], { input: others.join('\n') + '\n' });
+    if (r.code !== 0) throw new Error(`permanent neighbours in ${m.netns} failed: ${(r.stderr || r.stdout).trim()}`);
+  }
 }
+
+const hex2 = (n: number) => n.toString(16).padStart(2, '0');
 
 async function startNode(lab: LabInfo, node: LabNode): Promise<void> {
   const d = nodeDir(lab, node.name);
