@@ -48,6 +48,8 @@ export const PINGS_IN_FLIGHT_PER_NODE = 64;
 export const PING_TIMEOUT_SECONDS = 1;
 /** Up to this many workloads the text output is a matrix; above, a summary and the failures. */
 export const MATRIX_MAX_WORKLOADS = 16;
+/** Nodes named one by one in the ARP-table warning. */
+const MAX_NAMED_NODES = 5;
 
 const label = (w: WorkloadTarget) => `${w.node}/${w.name}`;
 
@@ -159,14 +161,17 @@ export async function pingRun(workloads: WorkloadTarget[], opts: { pinger?: Ping
   const perNode = await Promise.all([...byNode.values()].map((local) => pingFromNode(local, workloads, opts.pinger ?? 'auto')));
   const results = perNode.flatMap((n) => n.results);
   const failed = results.some((r) => !r.ok);
-  const warnings = perNode
-    .filter((n) => n.tableFulls > 0)
-    .map(
-      (n) =>
-        `${n.node}: the kernel's ARP (neighbour) table was full ${n.tableFulls} times during the pings; packets to ` +
-        `unresolved neighbours were dropped${failed ? ', which can explain failed pairs' : ''} ` +
-        `(raise net.ipv4.neigh.default.gc_thresh3, or find what fills the table)`,
-    );
+  // One line however many nodes (nodes sharing a kernel, as in the lab, all see the same count).
+  const full = perNode.filter((n) => n.tableFulls > 0);
+  const named = full.slice(0, MAX_NAMED_NODES).map((n) => `${n.node} ${n.tableFulls}x`);
+  const more = full.length > named.length ? `, and ${full.length - named.length} more nodes` : '';
+  const warnings = full.length
+    ? [
+        `the kernel's ARP (neighbour) table was full during the pings (${named.join(', ')}${more}); packets to ` +
+          `unresolved neighbours were dropped${failed ? ', which can explain failed pairs' : ''} ` +
+          `(raise net.ipv4.neigh.default.gc_thresh3, or find what fills the table)`,
+      ]
+    : [];
   return { results, warnings };
 }
 

@@ -63,11 +63,25 @@ describe('pingRun against a canned node', () => {
       { from: 'node2/wb', to: 'node1/wa', ok: false },
     ]);
     expect(run.warnings).toHaveLength(1);
-    expect(run.warnings[0]).toMatch(/^node1: the kernel's ARP \(neighbour\) table was full 4 times during the pings;.*can explain failed pairs.*gc_thresh3/);
+    expect(run.warnings[0]).toMatch(/^the kernel's ARP \(neighbour\) table was full during the pings \(node1 4x\);.*can explain failed pairs.*gc_thresh3/);
     // Targets travel on stdin; the fallback is asked for only when wanted.
     expect(a.seen[0]).toBe('W wa\n0 198.19.2.2\n');
     await pingRun(ws, { pinger: 'ping' });
     expect(a.seen[1]).toBe('P ping\nW wa\n0 198.19.2.2\n');
+  });
+
+  test('many nodes with a full table: one warning line naming the first five', async () => {
+    const ws: WorkloadTarget[] = Array.from({ length: 8 }, (_, k) => ({
+      node: `node${k + 1}`,
+      name: 'w',
+      ip: `198.19.${k + 1}.2`,
+      host: node(`node${k + 1}`, [0, k + 1], () => true).host,
+    }));
+    const run = await pingRun(ws);
+    expect(run.warnings).toEqual([
+      "the kernel's ARP (neighbour) table was full during the pings (node1 1x, node2 2x, node3 3x, node4 4x, node5 5x, and 3 more nodes); " +
+        'packets to unresolved neighbours were dropped (raise net.ipv4.neigh.default.gc_thresh3, or find what fills the table)',
+    ]);
   });
 
   test('no counters (no `ip ntable`) or an unchanged counter: no warning', async () => {
