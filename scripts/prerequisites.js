@@ -2,27 +2,17 @@
 // Run before `npm test` and `npm run demo` (plain JavaScript: `npm test` comes right after
 // `npm ci`, before anything is compiled). Installs the Debian packages the namespace labs and the
 // end-to-end tests need when running as root with apt-get; otherwise names what is missing.
+// lab/prerequisites.ts requires this file for missingTools, so the table has one reader.
 'use strict';
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
-// [command found on PATH (or absolute path), Debian package]
-const NEEDED = [
-  ['bird', 'bird2'],
-  ['birdc', 'bird2'],
-  ['sshd', 'openssh-server'],
-  ['ssh', 'openssh-client'],
-  ['ssh-keygen', 'openssh-client'],
-  ['ip', 'iproute2'],
-  ['ping', 'iputils-ping'],
-  ['unshare', 'util-linux'],
-  ['nsenter', 'util-linux'],
-  ['sudo', 'sudo'],
-  ['pg_ctlcluster', 'postgresql'],
-  ['pkill', 'procps'],
-];
-const SEARCH = [...(process.env.PATH || '').split(':'), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+// The one table of tools: command, Debian package, smallest job that needs it.
+const { tools: TOOLS } = require('./prerequisites.json');
+const JOBS = ['lab', 'demo', 'test'];
+// sbin directories too: a non-root PATH often lacks them, and sshd lives there.
+const SEARCH = [...(process.env.PATH || '').split(':').filter(Boolean), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
 
 function found(command) {
   return SEARCH.some((dir) => {
@@ -35,12 +25,18 @@ function found(command) {
   });
 }
 
-// `demo`: the lab only (no PostgreSQL, which only the shared-state test uses).
+/** The rows `job` needs, plus the named `commands`, whose command is not found. */
+function missingTools(job, commands = []) {
+  for (const c of commands) if (!TOOLS.some((t) => t.command === c)) throw new Error(`${c} is not in scripts/prerequisites.json`);
+  const wanted = TOOLS.filter((t) => JOBS.indexOf(t.neededFor) <= JOBS.indexOf(job) || commands.includes(t.command));
+  return wanted.filter((t) => !found(t.command));
+}
+
+// `demo`: the lab and ping (no PostgreSQL, sudo, …, which only tests use).
 const FOR_DEMO = process.argv[2] === 'demo';
 
 function missingPackages() {
-  const missing = new Set();
-  for (const [command, pkg] of NEEDED) if (!found(command) && !(FOR_DEMO && pkg === 'postgresql')) missing.add(pkg);
+  const missing = new Set(missingTools(FOR_DEMO ? 'demo' : 'test').map((t) => t.package));
   if (FOR_DEMO) return [...missing].sort();
   // Debian puts the PostgreSQL server binaries under /usr/lib/postgresql/<version>/bin.
   if (!missing.has('postgresql')) {
@@ -79,4 +75,5 @@ function main() {
   return 0;
 }
 
-process.exitCode = main();
+module.exports = { missingTools };
+if (require.main === module) process.exitCode = main();
