@@ -1,6 +1,6 @@
 /** `calico-net verify [--inventory FILE] [--format table|json]` */
 import { formatOption, openClusterHosts } from './cluster-hosts';
-import { pingMatrix, renderPingReport, WorkloadTarget } from './verify';
+import { pingRun, renderPingReport, WorkloadTarget } from './verify';
 
 export async function verifyCommand(argv: string[]): Promise<number> {
   const format = formatOption(argv);
@@ -14,10 +14,11 @@ export async function verifyCommand(argv: string[]): Promise<number> {
       process.stderr.write('calico-net verify: fewer than two workloads in the inventory, nothing to ping\n');
       return 1;
     }
-    const results = await pingMatrix(targets);
+    const { results, warnings } = await pingRun(targets);
     const ok = results.every((r) => r.ok);
+    for (const w of warnings) process.stderr.write(`calico-net verify: warning: ${w}\n`);
     process.stdout.write(
-      format === 'json' ? JSON.stringify({ ok, results }, null, 2) + '\n' : renderPingReport(targets, results) + '\n',
+      format === 'json' ? JSON.stringify({ ok, results, warnings }, null, 2) + '\n' : renderPingReport(targets, results) + '\n',
     );
     return ok ? 0 : 1;
   } finally {

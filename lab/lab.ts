@@ -351,13 +351,49 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
 async function plugIn(
   sw: string,
   m: { netns: string; port: string; bridge: string; dev: string; address: string; prefixLength: number },
+  plugged: Plugged[],
 ): Promise<void> {
   // Created inside the switch namespace, the peer placed straight into the member: the root
   // namespace never holds either end.
   await must('ip', ['-n', sw, 'link', 'add', m.port, 'type', 'veth', 'peer', 'name', m.dev, 'netns', m.netns], `veth ${m.port}`);
   await must('ip', ['-n', sw, 'link', 'set', m.port, 'master', m.bridge, 'up'], `port ${m.port}`);
+  const mac = macOf(plugged.length);
+  await must('ip', ['-n', m.netns, 'link', 'set', m.dev, 'address', mac], `${m.dev} address`);
+  plugged.push({ ...m, mac });
   await must('ip', ['-n', m.netns, 'addr', 'add', `${m.address}/${m.prefixLength}`, 'dev', m.dev], 'address');
   await must('ip', ['-n', m.netns, 'link', 'set', m.dev, 'up'], `${m.dev} up`);
+}
+
+interface Plugged {
+  netns: string;
+  bridge: string;
+  dev: string;
+  address: string;
+  mac: string;
+}
+
+/** Fixed MACs: the lab's k-th plugged interface (k < 65,536). */
+const macOf = (k: number) => `02:ca:1c:00:${hex2(k >> 8)}:${hex2(k & 255)}`;
+const hex2 = (n: number) => n.toString(16).padStart(2, '0');
+
+/**
+ * Every interface on a bridge gets a permanent neighbour entry for every other one on it. Why:
+ * all the lab's namespaces share one kernel, whose ARP table is global, with
+ * net.ipv4.neigh.default.gc_thresh3 = 1024 dynamic entries for the whole machine. N nodes that
+ * all talk to each other need N*(N-1) entries (992 at 32 nodes, 16,256 at 128), so a 32-node
+ * verify overflowed the table ("neighbor table overflow!") and pings failed on a healthy
+ * cluster. Permanent entries do not count against that limit; real hosts each have their own
+ * table and never meet this. (MACs are per bridge, so labs never share them on a segment.)
+ */
+async function pinNeighbours(plugged: Plugged[]): Promise<void> {
+  for (const m of plugged) {
+    const others = plugged
+      .filter((o) => o !== m && o.bridge === m.bridge)
+      .map((o) => `neigh replace ${o.address} lladdr ${o.mac} dev ${m.dev} nud permanent`);
+    if (others.length === 0) continue;
+    const r = await run('ip', ['-n', m.netns, '-batch', '-'], { input: others.join('\n') + '\n' });
+    if (r.code !== 0) throw new Error(`permanent neighbours in ${m.netns} failed: ${(r.stderr || r.stdout).trim()}`);
+  }
 }
 
 async function addNetns(netns: string): Promise<void> {
@@ -375,14 +411,15 @@ async function buildNetwork(lab: LabInfo, operatorReach: 'all' | 'first', log: (
     await must('ip', ['-n', sw, 'link', 'set', br, 'up'], 'bridge up');
   }
   const prefixLength = Number(lab.subnets[0].split('/')[1]);
+  const plugged: Plugged[] = [];
   await addNetns(lab.operator.netns);
-  await plugIn(sw, { netns: lab.operator.netns, port: 'pop', bridge: 'br0', dev: 'eth0', address: lab.operator.address, prefixLength });
+  await plugIn(sw, { netns: lab.operator.netns, port: 'pop', bridge: 'br0', dev: 'eth0', address: lab.operator.address, prefixLength }, plugged);
   if (lab.router) {
     const rt = lab.router;
     log(`router ${rt.netns} between ${lab.subnets.join(' and ')} (no pod routes, no BGP)`);
     await addNetns(rt.netns);
     for (const [i, address] of rt.addresses.entries()) {
-      await plugIn(sw, { netns: rt.netns, port: `prt${i}`, bridge: bridges[i], dev: `eth${i}`, address, prefixLength });
+      await plugIn(sw, { netns: rt.netns, port: `prt${i}`, bridge: bridges[i], dev: `eth${i}`, address, prefixLength }, plugged);
     }
     await must('ip', ['netns', 'exec', rt.netns, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'], 'router forwarding');
     if (operatorReach === 'all') {
@@ -391,12 +428,13 @@ async function buildNetwork(lab: LabInfo, operatorReach: 'all' | 'first', log: (
   }
   for (const [k, n] of lab.nodes.entries()) {
     await addNetns(n.netns);
-    await plugIn(sw, { netns: n.netns, port: `p${k + 1}`, bridge: bridges[n.subnet], dev: 'eth0', address: n.address, prefixLength: n.prefixLength });
+    await plugIn(sw, { netns: n.netns, port: `p${k + 1}`, bridge: bridges[n.subnet], dev: 'eth0', address: n.address, prefixLength: n.prefixLength }, plugged);
     // Without a default route the node has no route to 169.254.1.1 and proxy ARP stays silent.
     // On a one-subnet lab the operator stands in for the router (it forwards nothing).
     const gateway = lab.router ? lab.router.addresses[n.subnet] : lab.operator.address;
     await must('ip', ['-n', n.netns, 'route', 'add', 'default', 'via', gateway], 'default route');
   }
+  await pinNeighbours(plugged);
 }
 
 async function startNode(lab: LabInfo, node: LabNode): Promise<void> {

@@ -28,12 +28,14 @@ void serveProvider(provider);
 
 /**
  * For the benchmark: with CALICO_PROVIDER_STATS set, each provider process appends one JSON
- * line (connections opened and remote shells started per host, peak memory) to that file when
+ * line (connections opened and remote shells started per host, peak memory, CPU time) to that file when
  * Terraform closes it.
  */
 function recordStats(connections: Record<string, number>, shells: Record<string, number>): void {
   const file = process.env.CALICO_PROVIDER_STATS;
   if (!file) return;
-  const line = { pid: process.pid, connections, shells, maxRssKb: process.resourceUsage().maxRSS };
+  const usage = process.resourceUsage();
+  const cpuMs = Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000);
+  const line = { pid: process.pid, connections, shells, maxRssKb: usage.maxRSS, cpuMs };
   fs.appendFileSync(file, JSON.stringify(line) + '\n');
 }

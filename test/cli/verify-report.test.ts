@@ -1,5 +1,5 @@
 /** `calico-net verify`'s text report: a matrix for a few workloads, a summary for many. */
-import { MATRIX_MAX_WORKLOADS, PingResult, renderPingReport, WorkloadTarget } from '../../cli/verify';
+import { MATRIX_MAX_WORKLOADS, PingResult, pingRun, renderPingReport, WorkloadTarget } from '../../cli/verify';
 
 const host = { label: 'unused', run: () => Promise.reject(new Error('not used')) };
 
@@ -30,4 +30,68 @@ test('above it: one summary line when all answer; the broken workload and the fa
   expect(lines[5]).toMatch(/^\| node3\/wl2 +\| 127 +\| 127 +\|$/);
   expect(lines.filter((l) => / -> /.test(l))).toHaveLength(200);
   expect(lines[lines.length - 1]).toBe('  … and 54 more (--format json lists them all)');
+});
+
+describe('pingRun against a canned node', () => {
+  /** A node that answers every target line with `verdict` and reports the ARP table counters. */
+  function node(label: string, fulls: [number, number] | undefined, verdict: (ip: string) => boolean) {
+    const seen: string[] = [];
+    return {
+      seen,
+      host: {
+        label,
+        run: async (_script: string, opts?: { stdin?: string }) => {
+          seen.push(opts?.stdin ?? '');
+          const lines = (opts?.stdin ?? '').split('\n').filter((l) => /^\d+ /.test(l));
+          const out = lines.map((l) => `${l.split(' ')[0]} ${verdict(l.split(' ')[1]) ? 'ok' : 'fail'}`);
+          return { code: 0, stdout: [...(fulls ? [`F0 ${fulls[0]}`] : []), ...out, ...(fulls ? [`F1 ${fulls[1]}`] : []), ''].join('\n'), stderr: '' };
+        },
+      },
+    };
+  }
+
+  test('a full ARP table during the run is named as a warning, with the failed pairs it may explain', async () => {
+    const a = node('node1', [5, 9], () => true);
+    const b = node('node2', [9, 9], (ip) => ip !== '198.19.1.2');
+    const ws: WorkloadTarget[] = [
+      { node: 'node1', name: 'wa', ip: '198.19.1.2', host: a.host },
+      { node: 'node2', name: 'wb', ip: '198.19.2.2', host: b.host },
+    ];
+    const run = await pingRun(ws);
+    expect(run.results).toEqual([
+      { from: 'node1/wa', to: 'node2/wb', ok: true },
+      { from: 'node2/wb', to: 'node1/wa', ok: false },
+    ]);
+    expect(run.warnings).toHaveLength(1);
+    expect(run.warnings[0]).toMatch(/^the kernel's ARP \(neighbour\) table was full during the pings \(node1 4x\);.*can explain failed pairs.*gc_thresh3/);
+    // Targets travel on stdin; the fallback is asked for only when wanted.
+    expect(a.seen[0]).toBe('W wa\n0 198.19.2.2\n');
+    await pingRun(ws, { pinger: 'ping' });
+    expect(a.seen[1]).toBe('P ping\nW wa\n0 198.19.2.2\n');
+  });
+
+  test('many nodes with a full table: one warning line naming the first five', async () => {
+    const ws: WorkloadTarget[] = Array.from({ length: 8 }, (_, k) => ({
+      node: `node${k + 1}`,
+      name: 'w',
+      ip: `198.19.${k + 1}.2`,
+      host: node(`node${k + 1}`, [0, k + 1], () => true).host,
+    }));
+    const run = await pingRun(ws);
+    expect(run.warnings).toEqual([
+      "the kernel's ARP (neighbour) table was full during the pings (node1 1x, node2 2x, node3 3x, node4 4x, node5 5x, and 3 more nodes); " +
+        'packets to unresolved neighbours were dropped (raise net.ipv4.neigh.default.gc_thresh3, or find what fills the table)',
+    ]);
+  });
+
+  test('no counters (no `ip ntable`) or an unchanged counter: no warning', async () => {
+    const a = node('node1', undefined, () => true);
+    const b = node('node2', [3, 3], () => true);
+    const run = await pingRun([
+      { node: 'node1', name: 'wa', ip: '198.19.1.2', host: a.host },
+      { node: 'node2', name: 'wb', ip: '198.19.2.2', host: b.host },
+    ]);
+    expect(run.results.every((r) => r.ok)).toBe(true);
+    expect(run.warnings).toEqual([]);
+  });
 });

@@ -3,9 +3,15 @@
  * workloads is 160 workloads and 6,360 pairs per node (the old script for one node was ~760 kB,
  * far past Linux's 128 kB limit for one argument). Run from the operator namespace with the
  * inventory given by --inventory only, as for status and drift.
+ *
+ * At 32×4 a healthy lab used to fail thousands of pairs: every namespace of the machine shares
+ * one kernel ARP table (1,024 dynamic entries), and N nodes talking to each other need N*(N-1)
+ * entries. The lab now pins its node-to-node neighbours; these tests check that they stay
+ * pinned while verify runs, so that failure cannot come back unnoticed at a size CI affords.
  */
 import * as path from 'path';
 import { operatorExec } from '../../lab';
+import { pingMatrix } from '../../cli/verify';
 import { packageRoot } from '../../providers/package-root';
 import { describeCommand, E2eCluster, hostInterfaceOf } from './cluster';
 
@@ -46,6 +52,25 @@ test('every pair answers; the report is a summary, not a 160-column matrix', asy
   const r = await calicoNet(['verify']);
   if (r.code !== 0) throw new Error(describeCommand(r));
   expect(r.stdout.trim()).toBe(`${NODES * PER_NODE} workloads on ${NODES} nodes: ${total}/${total} workload pairs answered`);
+  // Node-to-node traffic used no dynamic ARP entries: every other lab member is a permanent
+  // neighbour on eth0, and no dynamic entry for a lab address was added next to them.
+  const subnet = cluster.lab.nodes[0].address.replace(/\.\d+$/, '.');
+  for (const node of cluster.lab.nodes) {
+    const neigh = await cluster.exec(node.name, ['ip', 'neigh', 'show', 'dev', 'eth0']);
+    const lab = neigh.stdout.split('\n').filter((l) => l.startsWith(subnet));
+    expect(lab).toHaveLength(NODES);
+    for (const l of lab) expect(l).toMatch(/ PERMANENT *$/);
+  }
+});
+
+test("hosts without perl: the one-ping-per-pair fallback gives the same verdicts", async () => {
+  // Two workloads per node keep this to 56 pings.
+  const some = [0, 1].flatMap((k) => cluster.lab.nodes.map((n) => cluster.workloads().filter((w) => w.node === n.name)[k]));
+  const targets = some.map((w) => ({ ...w, host: cluster.hostOf(w.node) }));
+  const viaPing = await pingMatrix(targets, { pinger: 'ping' });
+  expect(viaPing).toHaveLength(some.length * (some.length - 1));
+  expect(viaPing.filter((r) => !r.ok)).toEqual([]);
+  expect(viaPing).toEqual(await pingMatrix(targets));
 });
 
 test('a workload whose host route is gone: exactly its pairs fail, and the summary points at it', async () => {
@@ -66,4 +91,12 @@ test('a workload whose host route is gone: exactly its pairs fail, and the summa
   expect(text.stdout).toMatch(new RegExp(`${failed.length} failed`));
   expect(text.stdout).toMatch(new RegExp(`\\| ${name} +\\| ${others.length} +\\| ${others.length} +\\|`));
   expect(text.stdout).toMatch(new RegExp(`… and ${failed.length - 200} more`));
+
+  // The fallback sees the same: the victim's pairs fail, the rest answer.
+  const some = [victim, ...cluster.lab.nodes.map((n) => all.find((w) => w.node === n.name && w !== victim)!)];
+  const viaPing = await pingMatrix(some.map((w) => ({ ...w, host: cluster.hostOf(w.node) })), { pinger: 'ping' });
+  expect(viaPing.filter((x) => !x.ok).map((x) => `${x.from}->${x.to}`).sort()).toEqual(
+    viaPing.filter((x) => x.from === name || x.to === name).map((x) => `${x.from}->${x.to}`).sort(),
+  );
+  expect(viaPing.filter((x) => x.from === name || x.to === name)).toHaveLength(2 * NODES);
 });
