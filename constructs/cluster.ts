@@ -13,6 +13,7 @@ import { birdSecretsOf, renderBirdConfig } from './bird-config';
 import { BirdReloadSettings, ClusterSpec, NodeSpec, PeerSpec, SshSettings, Topology, WorkloadSpec } from './model';
 import { clusterProblems, wasAccepted } from './validation';
 import { mergeSsh, sshHostOf } from '../rules/ssh';
+import { withSplitAddress } from '../rules/subnets';
 
 export interface CalicoClusterProps {
   name: string;
@@ -152,18 +153,22 @@ export class CalicoNode extends Construct {
   /** @internal */
   readonly workloadResources: { name: string; resource: CalicoResource<'calico_workload'> }[] = [];
 
+  /** The props with the address split from its prefix length ("198.18.1.1/24"). */
+  readonly props: CalicoNodeProps;
+
   constructor(
     readonly cluster: CalicoCluster,
     id: string,
-    readonly props: CalicoNodeProps,
+    props: CalicoNodeProps,
   ) {
     super(cluster, id);
+    this.props = withSplitAddress(props);
     cluster.registerNode(this);
     const ssh = this.sshBlock();
 
     this.nodeResource = new CalicoResource(this, 'node', 'calico_node', {
       name: props.name,
-      address: props.address,
+      address: this.props.address,
       podCidr: props.podCidr,
       ssh,
     });

@@ -16,8 +16,14 @@ export interface WorkloadSpec {
 
 export interface NodeSpec {
   name: string;
-  /** Host IPv4 address: router id, BGP source, SSH target unless sshHost is given. */
+  /**
+   * Host IPv4 address: router id, BGP source, SSH target unless sshHost is given. It may carry
+   * the prefix length of the node's network, as Calico's IPv4Address does ("198.18.1.1/24");
+   * the model then holds the bare address and prefixLength.
+   */
   address: string;
+  /** Prefix length of the node's network: which nodes share a subnet (CrossSubnet, multihop). */
+  prefixLength?: number;
   sshHost?: string;
   /** Defaults to the cluster's AS; a per-node AS makes the sessions eBGP (the seed). */
   asNumber?: number;

@@ -25,6 +25,7 @@ import {
 import { BIRD_RELOAD } from '../rules/constants';
 import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, ipv4ToInt, parseCidr } from '../rules/ipv4';
 import { SshSettings } from '../rules/ssh';
+import { isPrefixLength } from '../rules/subnets';
 import { clusterAs, ClusterSpec, nodeAs } from './model';
 
 export class ClusterValidationError extends Error {
@@ -111,7 +112,9 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
     if (names.has(node.name)) out.push(`${label}: duplicate node name (also nodes[${names.get(node.name)}])`);
     else names.set(node.name, i);
 
-    const addrProblem = isUsableHostAddress(node.address);
+    const prefixProblem = node.prefixLength === undefined ? null : isPrefixLength(node.prefixLength);
+    if (prefixProblem) out.push(`${label}.address: ${prefixProblem}`);
+    const addrProblem = isUsableHostAddress(node.address, prefixProblem ? undefined : node.prefixLength);
     if (addrProblem) out.push(`${label}.address: ${addrProblem}`);
     else {
       if (addresses.has(node.address)) {

@@ -15,6 +15,11 @@ function intOption(argv: string[], name: string, dflt: number): number {
   return n;
 }
 
+function operatorReach(v: string | undefined): 'all' | 'first' {
+  if (v === undefined || v === 'all' || v === 'first') return v ?? 'all';
+  throw new Error(`--operator-reach needs "all" or "first", not "${v}"`);
+}
+
 export async function labCli(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const dir = path.resolve(option(rest, '--dir') ?? '.lab');
@@ -24,7 +29,7 @@ export async function labCli(argv: string[]): Promise<number> {
     return 0;
   }
   if (sub !== 'up') {
-    process.stderr.write('usage: calico-net lab up [--nodes N] [--id K] [--dir D] [--ebgp] [--route-reflectors R] [--workloads W] | lab down [--dir D]\n');
+    process.stderr.write('usage: calico-net lab up [--nodes N] [--id K] [--dir D] [--ebgp] [--route-reflectors R] [--workloads W] [--subnets 1|2] [--operator-reach all|first] | lab down [--dir D]\n');
     return 1;
   }
   const lab = await labUp({
@@ -34,6 +39,8 @@ export async function labCli(argv: string[]): Promise<number> {
     asMode: rest.includes('--ebgp') ? 'ebgp' : 'ibgp',
     routeReflectors: intOption(rest, '--route-reflectors', 0),
     workloadsPerNode: intOption(rest, '--workloads', 1),
+    subnets: intOption(rest, '--subnets', 1),
+    operatorReach: operatorReach(option(rest, '--operator-reach')),
     log: (line) => process.stdout.write(`lab: ${line}\n`),
   });
   const op = `ip netns exec ${lab.operator.netns}`;

@@ -4,7 +4,6 @@
  */
 export {
   labUp,
-  missingPrerequisites,
   labDown,
   loadLab,
   nodeExec,
@@ -17,3 +16,5 @@ export {
   replaceHostKey,
 } from './lab';
 export type { LabInfo, LabNode, LabOptions } from './lab';
+export { missingPrerequisites } from './prerequisites';
+export type { Job } from './prerequisites';

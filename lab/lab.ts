@@ -4,6 +4,12 @@
  * gets a private mount namespace (its own /run/netns, /etc/bird, /run/bird and /run/calico-net),
  * a real sshd and a real bird, so commands arriving over SSH behave as on a host.
  * Nothing in the root network namespace changes. Lab K uses 198.18.K.0/24 and names "cnK-…".
+ *
+ * With `subnets: 2` the nodes are split over two L2 segments, 198.18.K.0/25 and
+ * 198.18.K.128/25 (one bridge each), joined by a router namespace that forwards between them
+ * like a cloud VPC router: it knows no pod routes and runs no BGP. The operator sits on the first
+ * segment and reaches the second through the router, unless `operatorReach: 'first'` (nodes of the
+ * second segment are then reachable only from other nodes, e.g. through a bastion).
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -11,6 +17,7 @@ import * as path from 'path';
 import { stringify as toYaml } from 'yaml';
 import { shQuote } from '../providers/ssh/quote';
 import type { RemoteHost } from '../providers/ssh/types';
+import { missingPrerequisites } from './prerequisites';
 import { run, RunResult, waitFor } from './process';
 
 export interface LabNode {
@@ -19,6 +26,10 @@ export interface LabNode {
   asNumber?: number;
   podCidr: string;
   routeReflector: boolean;
+  /** Index of the node's L2 segment (0 on a one-subnet lab). */
+  subnet: number;
+  /** Prefix length of the node's segment (24, or 25 on a two-subnet lab). */
+  prefixLength: number;
   netns: string;
   /** Holds the node's mount namespace; nsenter -t <holderPid> -n -m enters the node. */
   holderPid: number;
@@ -31,6 +42,10 @@ export interface LabInfo {
   dir: string;
   switchNetns: string;
   operator: { netns: string; address: string };
+  /** The segments' CIDRs, in order (one on a one-subnet lab). */
+  subnets: string[];
+  /** The router joining the segments (two-subnet labs): its namespace and address on each. */
+  router?: { netns: string; addresses: string[] };
   nodes: LabNode[];
   clientKeyPath: string;
   knownHostsPath: string;
@@ -44,31 +59,43 @@ export interface LabOptions {
   workloadsPerNode?: number;
   asMode?: 'ibgp' | 'ebgp';
   routeReflectors?: number;
+  /** 1 (default): one segment. 2: two segments joined by a router. */
+  subnets?: number;
+  /** Which segments the operator can reach (two-subnet labs). @default 'all' */
+  operatorReach?: 'all' | 'first';
   log?: (line: string) => void;
 }
 
-const REQUIRED: [string, string][] = [
-  ['ip', 'apt-get install -y iproute2'],
-  ['bird', 'apt-get install -y bird2'],
-  ['birdc', 'apt-get install -y bird2'],
-  ['/usr/sbin/sshd', 'apt-get install -y openssh-server'],
-  ['ssh-keygen', 'apt-get install -y openssh-client'],
-  ['nsenter', 'apt-get install -y util-linux'],
-  ['unshare', 'apt-get install -y util-linux'],
-];
-
-/** What the lab (plus `extra` tools) needs and this machine lacks, each with how to get it. */
-export async function missingPrerequisites(extra: [string, string][] = []): Promise<string[]> {
-  const missing: string[] = [];
-  if (process.getuid?.() !== 0) missing.push('root (the lab creates network namespaces)');
-  for (const [tool, hint] of [...REQUIRED, ...extra]) {
-    if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) missing.push(`${tool} (${hint})`);
+/** Where each node, the operator and the router sit: the addressing of lab `id`. */
+function addressing(id: number, nodes: number, subnets: number) {
+  const base = `198.18.${id}`;
+  if (subnets === 1) {
+    return {
+      subnets: [`${base}.0/24`],
+      prefixLength: 24,
+      operator: `${base}.254`,
+      router: undefined,
+      node: (k: number) => ({ address: `${base}.${k + 1}`, subnet: 0 }),
+    };
   }
-  return missing;
+  // First half on 198.18.K.0/25 (.1 up), the rest on 198.18.K.128/25 (.129 up); the router
+  // holds .126 and .254, the operator .125.
+  const firstCount = Math.ceil(nodes / 2);
+  const router = [`${base}.126`, `${base}.254`];
+  return {
+    subnets: [`${base}.0/25`, `${base}.128/25`],
+    prefixLength: 25,
+    operator: `${base}.125`,
+    router,
+    node: (k: number) =>
+      k < firstCount
+        ? { address: `${base}.${k + 1}`, subnet: 0 }
+        : { address: `${base}.${129 + k - firstCount}`, subnet: 1 },
+  };
 }
 
-async function checkPrerequisites(): Promise<void> {
-  const missing = await missingPrerequisites();
+function checkPrerequisites(): void {
+  const missing = missingPrerequisites('lab');
   if (missing.length) throw new Error(`missing: ${missing.join(', ')}`);
 }
 
@@ -252,32 +279,39 @@ async function netnsExists(name: string): Promise<boolean> {
 }
 
 export async function labUp(opts: LabOptions): Promise<LabInfo> {
-  await checkPrerequisites();
+  checkPrerequisites();
   const id = opts.id ?? 0;
   if (!Number.isInteger(id) || id < 0 || id > 255) throw new Error(`lab id must be 0..255, not ${id}`);
   if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 200) throw new Error('nodes must be 1..200');
+  const subnetCount = opts.subnets ?? 1;
+  if (subnetCount !== 1 && subnetCount !== 2) throw new Error(`subnets must be 1 or 2, not ${subnetCount}`);
+  if (subnetCount === 2 && (opts.nodes < 2 || opts.nodes > 240)) throw new Error('a two-subnet lab needs 2..240 nodes');
   const log = opts.log ?? (() => undefined);
   const prefix = `cn${id}-`;
   const dir = path.resolve(opts.dir);
-  for (const name of [`${prefix}sw`, `${prefix}op`, `${prefix}node1`]) {
+  for (const name of [`${prefix}sw`, `${prefix}op`, `${prefix}rt`, `${prefix}node1`]) {
     if (await netnsExists(name)) {
       throw new Error(`namespace ${name} already exists: lab ${id} is up (run: calico-net lab down --dir <its dir>)`);
     }
   }
   fs.mkdirSync(dir, { recursive: true });
-  const subnet = `198.18.${id}`;
+  const plan = addressing(id, opts.nodes, subnetCount);
   const rrCount = opts.routeReflectors ?? 0;
   const lab: LabInfo = {
     id,
     dir,
     switchNetns: `${prefix}sw`,
-    operator: { netns: `${prefix}op`, address: `${subnet}.254` },
+    operator: { netns: `${prefix}op`, address: plan.operator },
+    subnets: plan.subnets,
+    router: plan.router && { netns: `${prefix}rt`, addresses: plan.router },
     nodes: Array.from({ length: opts.nodes }, (_, k) => ({
       name: `node${k + 1}`,
-      address: `${subnet}.${k + 1}`,
+      address: plan.node(k).address,
       asNumber: opts.asMode === 'ebgp' ? 64501 + k : undefined,
       podCidr: `198.19.${k + 1}.0/24`,
       routeReflector: k < rrCount,
+      subnet: plan.node(k).subnet,
+      prefixLength: plan.prefixLength,
       netns: `${prefix}node${k + 1}`,
       holderPid: 0,
       sshdPid: 0,
@@ -293,7 +327,7 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
   // Recorded before anything is created, so `lab down` can clean up after a failure midway.
   saveLab(lab);
   try {
-    await buildNetwork(lab, log);
+    await buildNetwork(lab, opts.operatorReach ?? 'all', log);
     await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `calico-lab-${id}`, '-f', lab.clientKeyPath], 'client key');
     const knownHosts: string[] = [];
     for (const node of lab.nodes) {
@@ -305,7 +339,7 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
     fs.writeFileSync(lab.knownHostsPath, knownHosts.join('\n') + '\n');
     fs.writeFileSync(lab.inventoryPath, inventoryYaml(lab, opts.workloadsPerNode ?? 1, opts.asMode ?? 'ibgp'));
     saveLab(lab);
-    log(`lab ${id} up: ${lab.nodes.length} nodes on ${subnet}.0/24, operator ${lab.operator.address}`);
+    log(`lab ${id} up: ${lab.nodes.length} nodes on ${lab.subnets.join(' and ')}, operator ${lab.operator.address}`);
     return lab;
   } catch (err) {
     await labDown(dir).catch(() => undefined);
@@ -313,28 +347,55 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
   }
 }
 
-async function buildNetwork(lab: LabInfo, log: (l: string) => void): Promise<void> {
+/** One end of a veth pair from a bridge port into a namespace, addressed and up. */
+async function plugIn(
+  sw: string,
+  m: { netns: string; port: string; bridge: string; dev: string; address: string; prefixLength: number },
+): Promise<void> {
+  // Created inside the switch namespace, the peer placed straight into the member: the root
+  // namespace never holds either end.
+  await must('ip', ['-n', sw, 'link', 'add', m.port, 'type', 'veth', 'peer', 'name', m.dev, 'netns', m.netns], `veth ${m.port}`);
+  await must('ip', ['-n', sw, 'link', 'set', m.port, 'master', m.bridge, 'up'], `port ${m.port}`);
+  await must('ip', ['-n', m.netns, 'addr', 'add', `${m.address}/${m.prefixLength}`, 'dev', m.dev], 'address');
+  await must('ip', ['-n', m.netns, 'link', 'set', m.dev, 'up'], `${m.dev} up`);
+}
+
+async function addNetns(netns: string): Promise<void> {
+  await must('ip', ['netns', 'add', netns], `netns ${netns}`);
+  await must('ip', ['-n', netns, 'link', 'set', 'lo', 'up'], 'lo');
+}
+
+async function buildNetwork(lab: LabInfo, operatorReach: 'all' | 'first', log: (l: string) => void): Promise<void> {
   const sw = lab.switchNetns;
-  log(`switch namespace ${sw} with bridge br0`);
-  await must('ip', ['netns', 'add', sw], 'switch netns');
-  await must('ip', ['-n', sw, 'link', 'set', 'lo', 'up'], 'switch lo');
-  await must('ip', ['-n', sw, 'link', 'add', 'br0', 'type', 'bridge'], 'bridge');
-  await must('ip', ['-n', sw, 'link', 'set', 'br0', 'up'], 'bridge up');
-  const members = [
-    { netns: lab.operator.netns, address: lab.operator.address, port: 'pop', gateway: undefined as string | undefined },
-    ...lab.nodes.map((n, k) => ({ netns: n.netns, address: n.address, port: `p${k + 1}`, gateway: lab.operator.address })),
-  ];
-  for (const m of members) {
-    await must('ip', ['netns', 'add', m.netns], `netns ${m.netns}`);
-    // Created inside the switch namespace, the peer placed straight into the member: the root
-    // namespace never holds either end.
-    await must('ip', ['-n', sw, 'link', 'add', m.port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', m.netns], `veth ${m.port}`);
-    await must('ip', ['-n', sw, 'link', 'set', m.port, 'master', 'br0', 'up'], `port ${m.port}`);
-    await must('ip', ['-n', m.netns, 'link', 'set', 'lo', 'up'], 'lo');
-    await must('ip', ['-n', m.netns, 'addr', 'add', `${m.address}/24`, 'dev', 'eth0'], 'address');
-    await must('ip', ['-n', m.netns, 'link', 'set', 'eth0', 'up'], 'eth0 up');
+  const bridges = lab.subnets.map((_, i) => `br${i}`);
+  log(`switch namespace ${sw} with ${bridges.join(', ')}`);
+  await addNetns(sw);
+  for (const br of bridges) {
+    await must('ip', ['-n', sw, 'link', 'add', br, 'type', 'bridge'], 'bridge');
+    await must('ip', ['-n', sw, 'link', 'set', br, 'up'], 'bridge up');
+  }
+  const prefixLength = Number(lab.subnets[0].split('/')[1]);
+  await addNetns(lab.operator.netns);
+  await plugIn(sw, { netns: lab.operator.netns, port: 'pop', bridge: 'br0', dev: 'eth0', address: lab.operator.address, prefixLength });
+  if (lab.router) {
+    const rt = lab.router;
+    log(`router ${rt.netns} between ${lab.subnets.join(' and ')} (no pod routes, no BGP)`);
+    await addNetns(rt.netns);
+    for (const [i, address] of rt.addresses.entries()) {
+      await plugIn(sw, { netns: rt.netns, port: `prt${i}`, bridge: bridges[i], dev: `eth${i}`, address, prefixLength });
+    }
+    await must('ip', ['netns', 'exec', rt.netns, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'], 'router forwarding');
+    if (operatorReach === 'all') {
+      await must('ip', ['-n', lab.operator.netns, 'route', 'add', lab.subnets[1], 'via', rt.addresses[0]], 'operator route');
+    }
+  }
+  for (const [k, n] of lab.nodes.entries()) {
+    await addNetns(n.netns);
+    await plugIn(sw, { netns: n.netns, port: `p${k + 1}`, bridge: bridges[n.subnet], dev: 'eth0', address: n.address, prefixLength: n.prefixLength });
     // Without a default route the node has no route to 169.254.1.1 and proxy ARP stays silent.
-    if (m.gateway) await must('ip', ['-n', m.netns, 'route', 'add', 'default', 'via', m.gateway], 'default route');
+    // On a one-subnet lab the operator stands in for the router (it forwards nothing).
+    const gateway = lab.router ? lab.router.addresses[n.subnet] : lab.operator.address;
+    await must('ip', ['-n', n.netns, 'route', 'add', 'default', 'via', gateway], 'default route');
   }
 }
 
@@ -387,7 +448,8 @@ function inventoryYaml(lab: LabInfo, workloadsPerNode: number, asMode: 'ibgp' | 
     ssh: { user: 'root', port: 22, privateKeyPath: './id_ed25519', knownHostsPath: './known_hosts', sudo: false },
     nodes: lab.nodes.map((n, k) => ({
       name: n.name,
-      address: n.address,
+      // Two-subnet labs write the prefix (Calico's IPv4Address form): it tells who shares a subnet.
+      address: lab.router ? `${n.address}/${n.prefixLength}` : n.address,
       ...(asMode === 'ebgp' ? { asNumber: n.asNumber } : {}),
       podCidr: n.podCidr,
       ...(n.routeReflector ? { routeReflector: true } : {}),
@@ -411,7 +473,7 @@ export async function labDown(dir: string): Promise<void> {
     await stopPid(node.sshdPid);
     await stopPid(node.holderPid);
   }
-  for (const ns of [...lab.nodes.map((n) => n.netns), lab.operator.netns, lab.switchNetns]) {
+  for (const ns of [...lab.nodes.map((n) => n.netns), lab.operator.netns, ...(lab.router ? [lab.router.netns] : []), lab.switchNetns]) {
     if (await netnsExists(ns)) await run('ip', ['netns', 'del', ns]);
   }
   fs.rmSync(file);

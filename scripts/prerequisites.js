@@ -7,21 +7,9 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
-// [command found on PATH (or absolute path), Debian package]
-const NEEDED = [
-  ['bird', 'bird2'],
-  ['birdc', 'bird2'],
-  ['sshd', 'openssh-server'],
-  ['ssh', 'openssh-client'],
-  ['ssh-keygen', 'openssh-client'],
-  ['ip', 'iproute2'],
-  ['ping', 'iputils-ping'],
-  ['unshare', 'util-linux'],
-  ['nsenter', 'util-linux'],
-  ['sudo', 'sudo'],
-  ['pg_ctlcluster', 'postgresql'],
-  ['pkill', 'procps'],
-];
+// The one table of tools (shared with lab/prerequisites.ts): command, Debian package, job.
+const { tools: TOOLS } = require('./prerequisites.json');
+const JOBS = ['lab', 'demo', 'test'];
 const SEARCH = [...(process.env.PATH || '').split(':'), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
 
 function found(command) {
@@ -35,12 +23,14 @@ function found(command) {
   });
 }
 
-// `demo`: the lab only (no PostgreSQL, which only the shared-state test uses).
+// `demo`: the lab and ping (no PostgreSQL, sudo, …, which only tests use).
 const FOR_DEMO = process.argv[2] === 'demo';
+const JOB = FOR_DEMO ? 'demo' : 'test';
 
 function missingPackages() {
   const missing = new Set();
-  for (const [command, pkg] of NEEDED) if (!found(command) && !(FOR_DEMO && pkg === 'postgresql')) missing.add(pkg);
+  const wanted = TOOLS.filter((t) => JOBS.indexOf(t.neededFor) <= JOBS.indexOf(JOB));
+  for (const t of wanted) if (!found(t.command)) missing.add(t.package);
   if (FOR_DEMO) return [...missing].sort();
   // Debian puts the PostgreSQL server binaries under /usr/lib/postgresql/<version>/bin.
   if (!missing.has('postgresql')) {

@@ -13,6 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { CalicoCluster } from '../constructs/cluster';
 import { BirdReloadSettings, ClusterSpec, NodeSpec, PeerSpec, StateSpec, Topology, WorkloadSpec } from '../constructs/model';
 import { expandHome, mergeSsh, SSH_DEFAULTS, SshSettings } from '../rules/ssh';
+import { withSplitAddress } from '../rules/subnets';
 import { clusterProblems, ClusterValidationError, validateCluster } from '../constructs/validation';
 
 /**
@@ -23,7 +24,7 @@ import { clusterProblems, ClusterValidationError, validateCluster } from '../con
 interface InventoryFile {
   cluster: { name: string; podCidr: string; asNumber?: number; topology?: Topology; birdReload?: BirdReloadSettings };
   ssh?: SshSettings;
-  nodes: (Omit<NodeSpec, 'workloads'> & { workloads?: WorkloadSpec[] })[];
+  nodes: (Omit<NodeSpec, 'workloads' | 'prefixLength'> & { workloads?: WorkloadSpec[] })[];
   peers?: PeerSpec[];
   state?: { backend: 'local' | 'pg'; path?: string; connStr?: string; schemaName?: string };
 }
@@ -229,7 +230,7 @@ export function parseInventory(text: string, file: string): ClusterSpec {
     topology: inv.cluster.topology,
     birdReload: inv.cluster.birdReload,
     ssh: resolveSsh(mergeSsh({ user, port, knownHostsPath }, inv.ssh), baseDir),
-    nodes: inv.nodes.map((n) => ({ ...n, ssh: resolveSsh(n.ssh, baseDir), workloads: n.workloads ?? [] })),
+    nodes: inv.nodes.map((n) => ({ ...withSplitAddress(n), ssh: resolveSsh(n.ssh, baseDir), workloads: n.workloads ?? [] })),
     peers: inv.peers ?? [],
     state: stateSpec(inv.state, baseDir, shapeProblems),
   };

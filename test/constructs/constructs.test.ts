@@ -144,3 +144,33 @@ test('post-deploy verify is off by default; when on, a null_resource re-runs it 
   // cdktf writes the registry short form; Terraform reads "null" as hashicorp/null.
   expect(json.terraform.required_providers.null.source).toMatch(/^(hashicorp\/)?null$/);
 });
+
+test('a node address with its prefix length: the resources, BIRD and SSH get the bare address', () => {
+  const { app, outdir } = newApp();
+  const stack = new TerraformStack(app, 'pfx');
+  const cluster = new CalicoCluster(stack, 'net', { name: 'pfx', podCidr: '198.19.0.0/16' });
+  new CalicoNode(cluster, 'n1', { name: 'n1', address: '198.18.5.1/25', podCidr: '198.19.5.0/24' });
+  new CalicoNode(cluster, 'n2', { name: 'n2', address: '198.18.5.129/25', podCidr: '198.19.6.0/24' });
+  app.synth();
+
+  expect(cluster.spec().nodes.map((n) => [n.address, n.prefixLength])).toEqual([
+    ['198.18.5.1', 25],
+    ['198.18.5.129', 25],
+  ]);
+  const json = readStack(outdir, 'pfx');
+  const n1 = Object.values<any>(json.resource.calico_node).find((n) => n.name === 'n1');
+  expect(n1.address).toBe('198.18.5.1');
+  expect(n1.ssh.host).toBe('198.18.5.1');
+  const bird = Object.values<any>(json.resource.calico_bird_config).find((b) => b.node_name === 'n1');
+  expect(bird.content).toContain('router id 198.18.5.1;');
+  expect(bird.content).toContain('neighbor 198.18.5.129 as');
+  expect(bird.content).not.toContain('/25');
+});
+
+test('a bad prefix length on a construct node is refused at synth, naming the node and field', () => {
+  const { app } = newApp();
+  const stack = new TerraformStack(app, 'badpfx');
+  const cluster = new CalicoCluster(stack, 'net', { name: 'badpfx', podCidr: '198.19.0.0/16' });
+  new CalicoNode(cluster, 'n1', { name: 'n1', address: '198.18.5.1/40', podCidr: '198.19.5.0/24' });
+  expect(() => app.synth()).toThrow(/nodes\[0\] "n1"\.address: the prefix length after "\/" must be a whole number from 1 to 32/);
+});

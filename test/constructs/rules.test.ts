@@ -7,6 +7,7 @@ import { asNumberProblem, clusterProblems, ClusterValidationError, passwordProbl
 import { bgpSessionsOf, protocolName, rrClusterId } from '../../constructs/bgp-sessions';
 import { camelCase, synthesizeBlock } from '../../constructs/bindings';
 import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, parseCidr } from '../../rules/ipv4';
+import { isPrefixLength, sameSubnet, withSplitAddress } from '../../rules/subnets';
 import { renderBirdConfig } from '../../constructs/bird-config';
 import type { BlockSchema } from '../../providers/runtime/schema';
 
@@ -175,6 +176,29 @@ describe('ipv4 blocks', () => {
     expect(cidrsOverlap(parseCidr('198.19.1.255/32'), b)).toBe(true);
     expect(cidrsOverlap(b, parseCidr('198.19.2.0/24'))).toBe(false);
     expect(cidrsOverlap(parseCidr('198.19.0.0/24'), b)).toBe(false);
+  });
+});
+
+describe('node subnets', () => {
+  it('splits "address/len" and keeps a bare address as it is', () => {
+    expect(withSplitAddress({ address: '198.18.1.7/24', name: 'n' })).toEqual({ address: '198.18.1.7', prefixLength: 24, name: 'n' });
+    expect(withSplitAddress({ address: '198.18.1.7', prefixLength: 25 })).toEqual({ address: '198.18.1.7', prefixLength: 25 });
+    expect(withSplitAddress({ address: '198.18.1.7/' }).prefixLength).toBeNaN();
+    expect(withSplitAddress({ address: '198.18.1.7/024' }).prefixLength).toBeNaN();
+    expect(isPrefixLength(32)).toBeNull();
+    expect(isPrefixLength(0)).toMatch(/from 1 to 32/);
+    expect(isPrefixLength(NaN)).toMatch(/from 1 to 32/);
+  });
+
+  it('puts two nodes on one subnet only when each network holds the other address', () => {
+    const a = { address: '198.18.1.1', prefixLength: 25 };
+    expect(sameSubnet(a, { address: '198.18.1.126', prefixLength: 25 })).toBe(true);
+    expect(sameSubnet(a, { address: '198.18.1.129', prefixLength: 25 })).toBe(false);
+    // A /24 holds the /25 node's address, but the /25 does not hold .200: not one subnet.
+    expect(sameSubnet({ address: '198.18.1.200', prefixLength: 24 }, a)).toBe(false);
+    expect(sameSubnet({ address: '198.18.1.100', prefixLength: 24 }, a)).toBe(true);
+    expect(sameSubnet(a, { address: '198.18.1.2' })).toBeUndefined();
+    expect(sameSubnet(a, { address: '198.18.1.2', prefixLength: NaN })).toBeUndefined();
   });
 });
 

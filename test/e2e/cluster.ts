@@ -47,6 +47,8 @@ export class E2eCluster {
     asMode?: 'ibgp' | 'ebgp';
     routeReflectors?: number;
     workloadsPerNode?: number;
+    subnets?: number;
+    operatorReach?: 'all' | 'first';
   }): Promise<E2eCluster> {
     await assertE2ePrerequisites();
     const root = fs.mkdtempSync(path.join(os.tmpdir(), `calico-e2e-${opts.id}-`));

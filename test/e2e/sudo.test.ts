@@ -43,7 +43,7 @@ async function addNodeUser(node: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  const missing = await missingPrerequisites([['sudo', 'apt-get install -y sudo']]);
+  const missing = missingPrerequisites('lab', ['sudo']);
   if (missing.length > 0) throw new Error(`prerequisites missing:\n  - ${missing.join('\n  - ')}`);
   cluster = await E2eCluster.up({ id: 17, nodes: 2, asMode: 'ibgp' });
   // sshd reads the authorized keys (the lab's client .pub) as the logging-in user: let it

@@ -139,11 +139,7 @@ async function addNodeUser(): Promise<void> {
 }
 
 beforeAll(async () => {
-  const missing = await missingPrerequisites([
-    ['sudo', 'apt-get install -y sudo'],
-    ['ssh-agent', 'apt-get install -y openssh-client'],
-    ['ssh-add', 'apt-get install -y openssh-client'],
-  ]);
+  const missing = missingPrerequisites('lab', ['sudo', 'ssh-agent', 'ssh-add']);
   if (missing.length > 0) throw new Error(`prerequisites missing:\n  - ${missing.join('\n  - ')}`);
   lab = await labUp({ dir: path.join(dir, 'lab'), nodes: 1, id: 202 });
   node = lab.nodes[0];

@@ -178,3 +178,16 @@ describe('buildClusterStack', () => {
     expect(pg).toEqual({ pg: { schema_name: 'calico_lab' } });
   });
 });
+
+test('a node address may carry its prefix length (Calico IPv4Address form); the model splits it', () => {
+  const c = parseInventory(good.replace('address: 198.18.0.1', 'address: 198.18.0.1/25'), '/inv/cluster.yaml');
+  expect(c.nodes[0]).toMatchObject({ address: '198.18.0.1', prefixLength: 25 });
+  expect(c.nodes[1].address).toBe('198.18.0.2');
+  expect(c.nodes[1].prefixLength).toBeUndefined();
+});
+
+test('prefixLength is not an inventory key of its own: the prefix is written on the address', () => {
+  expect(problemsOf(good.replace('address: 198.18.0.1', 'address: 198.18.0.1\n    prefixLength: 24'))).toEqual([
+    expect.stringMatching(/nodes\[0\]: unknown key "prefixLength"/),
+  ]);
+});
