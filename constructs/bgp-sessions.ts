@@ -2,7 +2,7 @@
  * Which BGP sessions a node holds, from the cluster model alone. The bird.conf template renders
  * these, and `calico-net status` expects exactly these to be Established.
  */
-import { ClusterSpec, nodeAs } from './model';
+import { ClusterSpec, nodeAs, peerServesNode } from './model';
 import { ipv4ToInt } from '../rules/ipv4';
 
 export type SessionKind = 'mesh' | 'route-reflector' | 'global';
@@ -63,7 +63,9 @@ export function bgpSessionsOf(cluster: ClusterSpec, nodeName: string): BgpSessio
     }
   }
 
-  for (const peer of cluster.peers) {
+  // A peer limited to some nodes keeps its Global_ name (not Calico's Node_ for node-specific
+  // peers): limiting it later does not rename, and so restart, the sessions the nodes keep.
+  for (const peer of cluster.peers.filter((p) => peerServesNode(p, nodeName))) {
     sessions.push({
       protocol: protocolName('global', peer.address),
       kind: 'global',

@@ -29,7 +29,7 @@ interface InventoryFile {
   state?: { backend: 'local' | 'pg'; path?: string; connStr?: string; schemaName?: string };
 }
 
-type FieldType = 'string' | 'number' | 'boolean' | { object: Shape } | { list: Shape };
+type FieldType = 'string' | 'number' | 'boolean' | 'strings' | { object: Shape } | { list: Shape };
 interface Field {
   type: FieldType;
   required?: boolean;
@@ -44,8 +44,10 @@ type FieldOf<V> = [V] extends [string]
     ? { type: 'number' }
     : [V] extends [boolean]
       ? { type: 'boolean' }
-      : [V] extends [readonly (infer E)[]]
-        ? { type: { list: ShapeOf<E> } }
+      : [V] extends [readonly string[]]
+        ? { type: 'strings' }
+        : [V] extends [readonly (infer E)[]]
+          ? { type: { list: ShapeOf<E> } }
         : { type: { object: ShapeOf<V> } };
 /** Every key of T, required exactly where T requires it. */
 type ShapeOf<T> = {
@@ -116,6 +118,7 @@ const inventoryShape: ShapeOf<InventoryFile> = {
         address: { type: 'string', required: true },
         asNumber: { type: 'number', required: true },
         password: { type: 'string' },
+        nodes: { type: 'strings' },
       },
     },
   },
@@ -166,7 +169,10 @@ function checkShape(value: unknown, shape: Shape, where: string, problems: strin
       continue;
     }
     const t = field.type;
-    if (typeof t === 'string') {
+    if (t === 'strings') {
+      if (!Array.isArray(v)) problems.push(`${at(key)}: expected a list of names, found ${describe(v)}`);
+      else v.forEach((item, i) => typeof item !== 'string' && problems.push(`${at(key)}[${i}]: expected a string, found ${describe(item)}`));
+    } else if (typeof t === 'string') {
       if (typeof v !== t) problems.push(`${at(key)}: expected ${t === 'boolean' ? 'true or false' : `a ${t}`}, found ${describe(v)}`);
       else if (field.oneOf && !field.oneOf.includes(v as string)) {
         problems.push(`${at(key)}: must be one of ${field.oneOf.join(', ')}, not "${v}"`);

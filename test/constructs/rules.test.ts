@@ -235,6 +235,22 @@ describe('bgpSessionsOf', () => {
     expect(protocolName('global', '10.0.0.1')).toBe('Global_10_0_0_1');
   });
 
+  it('a peer with nodes is a session on those nodes only (same Global_ name); without, on every node', () => {
+    const c = cluster({
+      nodes: [node(1), node(2), node(3)],
+      peers: [
+        { address: '198.18.0.100', asNumber: 65100, nodes: ['n1', 'n3'] },
+        { address: '198.18.0.101', asNumber: 65101 },
+      ],
+    });
+    const globals = (n: string) => bgpSessionsOf(c, n).filter((s) => s.kind === 'global').map((s) => s.protocol);
+    expect(globals('n1')).toEqual(['Global_198_18_0_100', 'Global_198_18_0_101']);
+    expect(globals('n2')).toEqual(['Global_198_18_0_101']);
+    expect(globals('n3')).toEqual(['Global_198_18_0_100', 'Global_198_18_0_101']);
+    expect(renderBirdConfig(c, 'n2')).not.toContain('198.18.0.100');
+    expect(renderBirdConfig(c, 'n3')).toMatch(/protocol bgp Global_198_18_0_100 from bgp_template \{\n  neighbor 198\.18\.0\.100 as 65100;/);
+  });
+
   it('the rendered bird.conf carries the node, its AS, its block and each session', () => {
     const c = cluster({ nodes: [node(1, { asNumber: 65001 }), node(2)], peers: [{ address: '198.18.0.100', asNumber: 65100, password: 'pw' }] });
     const conf = renderBirdConfig(c, 'n1');
