@@ -50,6 +50,21 @@ describe('clusterProblems', () => {
     expect(clusterProblems(cluster({ nodes: [node(1, { asNumber: 0 }), node(2, { asNumber: 65001 })] }))).toEqual(['nodes[0] "n1".asNumber: 0 is not an AS number (1..4294967295)']);
   });
 
+  it('peer nodes: each must name a node of the cluster, once; hostile names are reported, not run', () => {
+    const peer = (nodes: string[]) => cluster({ peers: [{ address: '198.18.0.100', asNumber: 65100, nodes }] });
+    expect(clusterProblems(peer(['n2']))).toEqual([]);
+    expect(clusterProblems(peer(['n1', 'n1', '${path.module}', "a'b"]))).toEqual([
+      'peers[0] 198.18.0.100.nodes: "n1" is listed twice',
+      'peers[0] 198.18.0.100.nodes: no node named "${path.module}"',
+      'peers[0] 198.18.0.100.nodes: no node named "a\'b"',
+    ]);
+    // 300 names of real nodes: fine, and each node gets the session exactly once.
+    const many = cluster({ nodes: Array.from({ length: 300 }, (_, k) => ({ ...node(k + 1), address: `198.18.${Math.floor((k + 1) / 250)}.${((k + 1) % 250) + 1}`, podCidr: `198.19.${Math.floor(k / 16)}.${(k % 16) * 16}/28` })) });
+    const wide = { ...many, podCidr: '198.19.0.0/16', peers: [{ address: '198.20.0.1', asNumber: 65100, nodes: many.nodes.map((n) => n.name) }] };
+    expect(clusterProblems(wide)).toEqual([]);
+    expect(bgpSessionsOf(wide, 'n300').filter((s) => s.kind === 'global')).toHaveLength(1);
+  });
+
   it('passwords: 1..80 printable characters without space, quote or backslash', () => {
     expect(passwordProblem('a')).toBeNull();
     expect(passwordProblem('!~'.repeat(40))).toBeNull();
