@@ -2,8 +2,9 @@
  * Which BGP sessions a node holds, from the cluster model alone. The bird.conf template renders
  * these, and `calico-net status` expects exactly these to be Established.
  */
-import { ClusterSpec, nodeAs } from './model';
+import { ClusterSpec, NodeSpec, nodeAs, peerServesNode } from './model';
 import { ipv4ToInt } from '../rules/ipv4';
+import { sameSubnet } from '../rules/subnets';
 
 export type SessionKind = 'mesh' | 'route-reflector' | 'global';
 
@@ -17,7 +18,25 @@ export interface BgpSession {
   rrClient: boolean;
   /** Wait for the neighbor to connect (Calico: when the neighbor's IP sorts above ours). */
   passive: boolean;
+  /** An eBGP session to a neighbor that may sit behind a router (see needsMultihop). */
+  multihop: boolean;
   password?: string;
+}
+
+/**
+ * Whether an eBGP session needs BIRD's `multihop`. BIRD 2 treats an eBGP neighbor as directly
+ * connected unless told otherwise, and never starts a session to one outside the local networks,
+ * so sessions across a router stay in Active. iBGP is multihop by default: nothing to add.
+ *
+ * When it is not known that the neighbor shares this node's subnet (a prefix length missing on
+ * either side), multihop is rendered too: it also works towards a directly connected neighbor
+ * (its next hop then resolves through the connected route, to the neighbor itself), whereas
+ * `direct` towards a neighbor behind a router never comes up. What is given up on a shared
+ * subnet is only the TTL of 1 and BIRD's link check.
+ */
+export function needsMultihop(self: NodeSpec, selfAs: number, neighbor: { address: string; prefixLength?: number }, neighborAs: number): boolean {
+  if (selfAs === neighborAs) return false;
+  return sameSubnet(self, neighbor) !== true;
 }
 
 const PREFIX: Record<SessionKind, string> = { mesh: 'Mesh', 'route-reflector': 'Node', global: 'Global' };
@@ -46,6 +65,7 @@ export function bgpSessionsOf(cluster: ClusterSpec, nodeName: string): BgpSessio
         asNumber: nodeAs(cluster, peer),
         rrClient: false,
         passive: ipv4ToInt(peer.address) > ipv4ToInt(self.address),
+        multihop: needsMultihop(self, nodeAs(cluster, self), peer, nodeAs(cluster, peer)),
       });
     }
   } else {
@@ -59,11 +79,14 @@ export function bgpSessionsOf(cluster: ClusterSpec, nodeName: string): BgpSessio
         asNumber: nodeAs(cluster, peer),
         rrClient: Boolean(self.routeReflector && !peer.routeReflector),
         passive: false,
+        multihop: needsMultihop(self, nodeAs(cluster, self), peer, nodeAs(cluster, peer)),
       });
     }
   }
 
-  for (const peer of cluster.peers) {
+  // A peer limited to some nodes keeps its Global_ name (not Calico's Node_ for node-specific
+  // peers): limiting it later does not rename, and so restart, the sessions the nodes keep.
+  for (const peer of cluster.peers.filter((p) => peerServesNode(p, nodeName))) {
     sessions.push({
       protocol: protocolName('global', peer.address),
       kind: 'global',
@@ -71,6 +94,9 @@ export function bgpSessionsOf(cluster: ClusterSpec, nodeName: string): BgpSessio
       asNumber: peer.asNumber,
       rrClient: false,
       passive: false,
+      // An external peer has no prefix of its own: it shares the subnet when this node's
+      // network holds its address (the node's prefix applied to both).
+      multihop: needsMultihop(self, nodeAs(cluster, self), { address: peer.address, prefixLength: self.prefixLength }, peer.asNumber),
       password: peer.password,
     });
   }

@@ -299,10 +299,13 @@ export class Workload extends Construct {
 
 export type BgpPeerProps = PeerSpec;
 
-/** An external BGP peer: every node's BIRD config gets a Global_<ip> session to it. */
+/**
+ * An external BGP peer: every node's BIRD config gets a Global_<ip> session to it, or only the
+ * configs of the nodes named in `nodes` (a ToR per rack).
+ */
 export class BgpPeer extends Construct {
   constructor(cluster: CalicoCluster, id: string, props: BgpPeerProps) {
     super(cluster, id);
-    cluster.registerPeer({ ...props });
+    cluster.registerPeer({ ...props, nodes: props.nodes && [...props.nodes] });
   }
 }

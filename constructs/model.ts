@@ -35,10 +35,21 @@ export interface NodeSpec {
   workloads: WorkloadSpec[];
 }
 
+/** An external BGP peer (a ToR switch, a route server): a Global_<ip> session on its nodes. */
 export interface PeerSpec {
   address: string;
   asNumber: number;
   password?: string;
+  /**
+   * The nodes that peer with it, by name ("this peer is for these nodes only", e.g. the ToR of
+   * one rack). @default every node
+   */
+  nodes?: string[];
+}
+
+/** Whether a node holds a session to the peer. */
+export function peerServesNode(peer: PeerSpec, nodeName: string): boolean {
+  return peer.nodes === undefined || peer.nodes.includes(nodeName);
 }
 
 /**

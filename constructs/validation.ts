@@ -268,6 +268,15 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
       const p = passwordProblem(peer.password);
       if (p) out.push(`${label}.password: ${p}`);
     }
+    if (peer.nodes !== undefined) {
+      if (peer.nodes.length === 0) out.push(`${label}.nodes: names no node (leave nodes out for a peer of every node)`);
+      const seen = new Set<string>();
+      for (const name of peer.nodes) {
+        if (!names.has(name)) out.push(`${label}.nodes: no node named "${name}"`);
+        else if (seen.has(name)) out.push(`${label}.nodes: "${name}" is listed twice`);
+        seen.add(name);
+      }
+    }
   });
 
   if ((cluster.topology ?? 'full-mesh') === 'route-reflector') {

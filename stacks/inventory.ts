@@ -37,8 +37,8 @@ interface InventoryFile {
   state?: { backend: 'local' | 'pg'; path?: string; connStr?: string; schemaName?: string };
 }
 
-/** 'path-or-true': a string, or `true` (sshConfig: a file, or the default one). */
-type FieldType = 'string' | 'number' | 'boolean' | 'path-or-true' | { object: Shape } | { list: Shape };
+/** 'path-or-true': a string, or `true` (sshConfig: a file, or the default one). 'strings': a list of names. */
+type FieldType = 'string' | 'number' | 'boolean' | 'path-or-true' | 'strings' | { object: Shape } | { list: Shape };
 interface Field {
   type: FieldType;
   required?: boolean;
@@ -55,9 +55,11 @@ type FieldOf<V> = [V] extends [string]
       ? { type: 'path-or-true' }
       : [V] extends [number]
         ? { type: 'number' }
-        : [V] extends [readonly (infer E)[]]
-          ? { type: { list: ShapeOf<E> } }
-          : { type: { object: ShapeOf<V> } };
+        : [V] extends [readonly string[]]
+          ? { type: 'strings' }
+          : [V] extends [readonly (infer E)[]]
+            ? { type: { list: ShapeOf<E> } }
+            : { type: { object: ShapeOf<V> } };
 /** Every key of T, required exactly where T requires it. */
 type ShapeOf<T> = {
   [K in keyof T]-?: FieldOf<NonNullable<T[K]>> & ({} extends Pick<T, K> ? { required?: false } : { required: true });
@@ -131,6 +133,7 @@ const inventoryShape: ShapeOf<InventoryFile> = {
         address: { type: 'string', required: true },
         asNumber: { type: 'number', required: true },
         password: { type: 'string' },
+        nodes: { type: 'strings' },
       },
     },
   },
@@ -183,6 +186,9 @@ function checkShape(value: unknown, shape: Shape, where: string, problems: strin
     const t = field.type;
     if (t === 'path-or-true') {
       if (v !== true && (typeof v !== 'string' || v === '')) problems.push(`${at(key)}: expected true or a file path, found ${describe(v)}`);
+    } else if (t === 'strings') {
+      if (!Array.isArray(v)) problems.push(`${at(key)}: expected a list of names, found ${describe(v)}`);
+      else v.forEach((item, i) => typeof item !== 'string' && problems.push(`${at(key)}[${i}]: expected a string, found ${describe(item)}`));
     } else if (typeof t === 'string') {
       if (typeof v !== t) problems.push(`${at(key)}: expected ${t === 'boolean' ? 'true or false' : `a ${t}`}, found ${describe(v)}`);
       else if (field.oneOf && !field.oneOf.includes(v as string)) {

@@ -1,7 +1,22 @@
 /**
- * calico_node: IPv4 forwarding, the blackhole route for the node's pod block, and the checks
- * that the host holds the node's address and routes 169.254.1.1 (proxy ARP answers for the
- * pods' gateway only then).
+ * calico_node: IPv4 forwarding, the blackhole route for the node's pod block, the check that the
+ * host holds the node's address, and a route to the pods' gateway 169.254.1.1 when the host has
+ * none of its own (proxy ARP answers for the gateway only then).
+ *
+ * The gateway route (Calico issue #3270: hosts without a default route). Proxy ARP on a workload
+ * veth answers only for a target the kernel routes, as unicast, out of another device. A host
+ * with no default route (an air-gapped rack that learns everything over BGP) routes 169.254.1.1
+ * nowhere, so pods never learn their gateway's MAC. When the host has no route of its own that
+ * proxy ARP can use, apply adds `169.254.1.1/32 dev lo proto 211 scope link` and owns it. Tried
+ * on this kernel (no dummy module): a route via lo, via one end of a veth pair (its peer down or
+ * up), and via an empty bridge all make proxy ARP answer. lo was chosen because it has no carrier
+ * to lose: routes via a NO-CARRIER veth or an empty bridge are "linkdown", and proxy ARP stops
+ * answering as soon as a host sets ignore_routes_with_linkdown; lo creates no device for us to
+ * own, does not care about the uplinks going down and up, and its route stays as the host adds or
+ * removes a default route. When the host already routes 169.254.1.1 itself (its default route,
+ * a link-local route on the uplink), nothing is added, so an address 169.254.1.1 on the host's
+ * own network stays reachable; once ours is added it stays until destroy, so a default route
+ * that comes and goes later does not take the pods' gateway with it.
  *
  * Teardown rule: destroy removes our blackhole (matched by OUR_ROUTE_PROTO, so a blackhole
  * someone else added survives), restores ip_forward, and removes `proto bird` leftovers that lie
@@ -32,29 +47,64 @@ const ADDRESS_EXIT = 44;
 /** The facts apply establishes, which plan announces. */
 const DESIRED_FACTS = { ip_forward: '1', blackhole_route: true, gateway_route: true, address_assigned: true } as const;
 
-/** A route to 169.254.1.1 counts only through an uplink: not lo, not a workload's veth. */
-function isUplink(dev: string | undefined): boolean {
-  return dev !== undefined && dev !== '' && dev !== 'lo' && !dev.startsWith('cali');
+/** Our route to the pods' gateway (see the top of this file for why lo). */
+const OWN_GATEWAY_DEV = 'lo';
+
+/**
+ * Proxy ARP can use a route to 169.254.1.1 through any device but a workload's veth (the ARP
+ * request comes in on one of those). Through lo: our own route, or a host's own `dev lo` route;
+ * a `local` 169.254.1.1 (the host holds the address) is answered as the host's own address.
+ */
+function isUsableGatewayDev(dev: string | undefined): boolean {
+  return dev !== undefined && dev !== '' && !dev.startsWith('cali');
 }
 
-/** Sets $gw to true when the host routes 169.254.1.1 through an uplink (isUplink in shell). */
-const GATEWAY_PROBE = `
-gw=false
-if out=$(ip -4 -o route get ${POD_GATEWAY} 2>/dev/null); then
+/**
+ * Shell functions: own_gateway_route prints our route to 169.254.1.1 (empty when absent);
+ * host_routes_gateway succeeds when the kernel routes 169.254.1.1 out of a device proxy ARP can
+ * use (isUsableGatewayDev in shell).
+ */
+const GATEWAY_FNS = `
+own_gateway_route() {
+  ip -4 route show table main exact ${POD_GATEWAY}/32 dev ${OWN_GATEWAY_DEV} proto ${OUR_ROUTE_PROTO}
+}
+host_routes_gateway() {
+  local out dev
+  out=$(ip -4 -o route get ${POD_GATEWAY} 2>/dev/null) || return 1
   dev=$(printf '%s\\n' "$out" | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p' | head -n1)
-  case "$dev" in ''|cali*|lo) gw=false ;; *) gw=true ;; esac
-fi`;
+  case "$dev" in ''|cali*) return 1 ;; esac
+  return 0
+}`;
 
-const APPLY_BODY = `${GATEWAY_PROBE}
+/**
+ * $gw_mode (from the plan): "own" keeps or adds our gateway route, "host" expects the host's own
+ * route (the plan saw one), "auto" (create: the plan could not know) decides here. Every check
+ * comes before the first change, so a refusal changes nothing.
+ */
+const APPLY_BODY = `${GATEWAY_FNS}
+${FOREIGN_ROUTES_FN}
 if [ -z "$(ip -4 -o addr show to "$address/32")" ]; then
   echo "$node does not hold its address $address on any interface: is the inventory pointing this node at the right host?" >&2
   exit ${ADDRESS_EXIT}
 fi
-if [ "$gw" != true ]; then
-  echo "$node has no route to ${POD_GATEWAY}; proxy ARP will not answer for pods' gateway: add a default route on $node (e.g. ip route add default via <router on the node's network>) or a route to ${POD_GATEWAY} through the uplink, then apply again" >&2
+has_own=false
+[ -z "$(own_gateway_route)" ] || has_own=true
+case "$gw_mode" in
+  own) want_own=true ;;
+  host) want_own=false ;;
+  *) if [ "$has_own" = true ] || ! host_routes_gateway; then want_own=true; else want_own=false; fi ;;
+esac
+if [ "$want_own" = true ] && [ "$has_own" = false ]; then
+  blocking=$(foreign_routes ${POD_GATEWAY}/32)
+  if [ -n "$blocking" ]; then
+    echo "$node has a route to ${POD_GATEWAY} that calico-net did not create ($blocking) where calico-net puts its own (pods need one proxy ARP can use, not through a workload veth): remove it, then apply again" >&2
+    exit ${GATEWAY_EXIT}
+  fi
+fi
+if [ "$want_own" = false ] && [ "$has_own" = false ] && ! host_routes_gateway; then
+  echo "$node no longer routes ${POD_GATEWAY} through an uplink, as it did when the plan was made: plan again (calico-net then adds its own route)" >&2
   exit ${GATEWAY_EXIT}
 fi
-${FOREIGN_ROUTES_FN}
 other=$(foreign_routes "$cidr")
 if [ -n "$other" ]; then
   echo "$node already has a route for $cidr that calico-net did not create ($other); remove it or choose another pod_cidr" >&2
@@ -70,9 +120,15 @@ mv -f "$rec.tmp" "$rec"
 echo "before_ip_forward=$orig"
 echo 1 > /proc/sys/net/ipv4/ip_forward
 ip route replace blackhole "$cidr" table main proto ${OUR_ROUTE_PROTO}
+if [ "$want_own" = true ] && [ "$has_own" = false ]; then
+  ip route replace ${POD_GATEWAY}/32 dev ${OWN_GATEWAY_DEV} scope link table main proto ${OUR_ROUTE_PROTO}
+  has_own=true
+fi
+echo "own_gateway_route=$has_own"
 echo end=ok`;
 
 const DELETE_BODY = `${REMOVE_BIRD_ROUTES_FN}
+${GATEWAY_FNS}
 owner=""
 owner_cidr=""
 if [ -f "$rec" ]; then
@@ -86,6 +142,11 @@ if [ -n "$owner" ] && [ "$owner" != "$node" ]; then
   echo "handed_over=$owner"
   if [ "$owner_cidr" = "$cidr" ]; then echo end=ok; exit 0; fi
   orig=""
+else
+  # The gateway route is the host's, not the block's: it goes only with the last owner.
+  if [ -n "$(own_gateway_route)" ]; then
+    ip route del ${POD_GATEWAY}/32 dev ${OWN_GATEWAY_DEV} table main proto ${OUR_ROUTE_PROTO}
+  fi
 fi
 if [ -n "$(ip -4 route show table main exact "$cidr" type blackhole proto ${OUR_ROUTE_PROTO})" ]; then
   ip route del blackhole "$cidr" table main proto ${OUR_ROUTE_PROTO}
@@ -118,17 +179,39 @@ function isOurBlackhole(r: Route): boolean {
   return r.type === 'blackhole' && r.proto === OUR_ROUTE_PROTO;
 }
 
-type NodeFacts = Pick<NodeState, keyof typeof DESIRED_FACTS>;
+function isOwnGatewayRoute(r: Route): boolean {
+  return r.type === 'unicast' && r.dev === OWN_GATEWAY_DEV && r.proto === OUR_ROUTE_PROTO;
+}
 
-/** What read reports: the same checks apply makes (GATEWAY_PROBE, the address test). */
+type NodeFacts = Pick<NodeState, keyof typeof DESIRED_FACTS | 'own_gateway_route'>;
+
+/** What read reports: the same checks apply makes (host_routes_gateway, own_gateway_route, the address test). */
 export function nodeFacts(s: HostSnapshot, cidr: string, address: string): NodeFacts {
   const node = s.get(nodeSection);
   return {
     ip_forward: node.ipForward || null,
     blackhole_route: routesFor(s.get(mainRoutesSection), cidr).some(isOurBlackhole),
-    gateway_route: isUplink(node.gatewayRoute?.dev),
+    gateway_route: isUsableGatewayDev(node.gatewayRoute?.dev),
+    own_gateway_route: routesFor(s.get(mainRoutesSection), `${POD_GATEWAY}/32`).some(isOwnGatewayRoute),
     address_assigned: s.get(hostAddressesSection).some((a) => a.address === address),
   };
+}
+
+/**
+ * Whether apply will have our gateway route in place, from the refreshed prior state: once ours,
+ * it stays ours; a host that routed 169.254.1.1 itself at the last read gets nothing extra;
+ * otherwise apply adds it. On create nothing has been read yet: known after apply.
+ */
+export function plannedOwnGatewayRoute(prior: { own_gateway_route?: unknown; gateway_route?: unknown } | null): boolean | typeof Unknown {
+  if (!prior) return Unknown;
+  if (prior.own_gateway_route === true) return true;
+  return prior.gateway_route !== true;
+}
+
+type GatewayMode = 'own' | 'host' | 'auto';
+
+function gatewayMode(planned: unknown): GatewayMode {
+  return planned === true ? 'own' : planned === false ? 'host' : 'auto';
 }
 
 /** The inputs apply needs, checked again (states and import ids bypass validate()). */
@@ -140,18 +223,26 @@ function checkedInputs(obj: NodeInputs): { name: string; address: string; cidr: 
   };
 }
 
-/** Applies the node settings; returns ip_forward as it was before. */
-async function applyNode(planned: NodeInputs, ctx: Ctx): Promise<string | null> {
+interface Applied {
+  /** ip_forward as it was before. */
+  before: string | null;
+  ownGatewayRoute: boolean;
+}
+
+/** Applies the node settings. */
+async function applyNode(planned: NodeInputs, mode: GatewayMode, ctx: Ctx): Promise<Applied> {
   const { name, address, cidr } = checkedInputs(planned);
   const host = ctx.provider.hosts.hostFor(planned.ssh, name);
   const doing = 'apply the node settings';
-  const result = await runOn(host, name, scriptWithVars({ cidr, address, node: name, rec: NODE_RECORD }, APPLY_BODY), { signal: ctx.signal, doing });
+  const vars = { cidr, address, node: name, rec: NODE_RECORD, gw_mode: mode };
+  const result = await runOn(host, name, scriptWithVars(vars, APPLY_BODY), { signal: ctx.signal, doing });
   if (result.code === GATEWAY_EXIT) throw new ProviderError(result.stderr.trim(), { attribute: ['name'] });
   if (result.code === ADDRESS_EXIT) throw new ProviderError(result.stderr.trim(), { attribute: ['address'] });
   if (result.code !== 0) {
     throw new ProviderError(`Failed to ${doing} on node ${name}`, { detail: result.stderr.trim() || `exit code ${result.code}` });
   }
-  return parseFacts(result.stdout, name).get('before_ip_forward') ?? null;
+  const facts = parseFacts(result.stdout, name);
+  return { before: facts.get('before_ip_forward') ?? null, ownGatewayRoute: facts.get('own_gateway_route') === 'true' };
 }
 
 export const nodeHandler: ResourceHandler<CalicoProviderState> = {
@@ -173,6 +264,7 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
         ...req.proposed,
         ...DESIRED_FACTS,
         id: req.config.name ?? Unknown,
+        own_gateway_route: plannedOwnGatewayRoute(req.prior),
         original_ip_forward: req.prior ? req.prior.original_ip_forward : Unknown,
       },
     };
@@ -180,17 +272,17 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
 
   async create(plannedValue, ctx) {
     const planned = knownInputs(schema.block, plannedValue);
-    const before = await applyNode(planned, ctx);
-    const state: NodeState = { ...planned, ...DESIRED_FACTS, id: planned.name, original_ip_forward: before };
+    const applied = await applyNode(planned, gatewayMode(plannedValue.own_gateway_route), ctx);
+    const state: NodeState = { ...planned, ...DESIRED_FACTS, id: planned.name, own_gateway_route: applied.ownGatewayRoute, original_ip_forward: applied.before };
     return asObjectValue(state);
   },
 
   async update(priorValue, plannedValue, ctx) {
     const prior = knownValues(schema.block, priorValue);
     const planned = knownInputs(schema.block, plannedValue);
-    await applyNode(planned, ctx);
+    const applied = await applyNode(planned, gatewayMode(plannedValue.own_gateway_route), ctx);
     // The value before the FIRST apply stays the one destroy restores.
-    const state: NodeState = { ...planned, ...DESIRED_FACTS, id: planned.name, original_ip_forward: prior.original_ip_forward };
+    const state: NodeState = { ...planned, ...DESIRED_FACTS, id: planned.name, own_gateway_route: applied.ownGatewayRoute, original_ip_forward: prior.original_ip_forward };
     return asObjectValue(state);
   },
 

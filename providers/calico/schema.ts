@@ -109,7 +109,7 @@ export const resourceSchemas = {
     version: 0,
     description:
       'Node-level settings: IPv4 forwarding, the blackhole route for the node pod block, and ' +
-      'a check that the host routes 169.254.1.1 (needed for proxy ARP).',
+      'a route to 169.254.1.1 (needed for proxy ARP) when the host has none of its own.',
     block: {
       attributes: {
         id: { type: 'string', computed: true, description: 'Node name.' },
@@ -141,7 +141,17 @@ export const resourceSchemas = {
           type: 'bool',
           computed: true,
           description:
-            'Fact: the host has a route to 169.254.1.1 (without one proxy ARP stays silent).',
+            'Fact: the host routes 169.254.1.1 out of a device other than a workload veth, through ' +
+            'its own route or own_gateway_route (without one proxy ARP stays silent).',
+        },
+        own_gateway_route: {
+          type: 'bool',
+          computed: true,
+          description:
+            'Fact: calico-net\'s own route `169.254.1.1/32 dev lo proto 211` is in the main table. ' +
+            'Apply adds it when the host has no route to 169.254.1.1 of its own (no default ' +
+            'route); it then stays until destroy, whatever the host does to its uplinks and ' +
+            'default route later. A host that routes 169.254.1.1 itself gets nothing extra.',
         },
         address_assigned: {
           type: 'bool',

@@ -1,7 +1,8 @@
 /**
  * The Calico handlers against a real kernel and real BIRD: lab nodes (network + mount
  * namespaces, see lab/) entered with nsenter, BGP between two of them, a workload on each,
- * drift injected by hand. The third node has no default route.
+ * drift injected by hand. The third node has no default route (calico_node routes the pods'
+ * gateway via lo there).
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -276,14 +277,57 @@ test('a bird config that fails `bird -p` leaves the old file untouched and shows
   expect(await sessionEstablished(a)).toBe(true);
 });
 
-test('a node without a default route fails with an actionable message and changes nothing', async () => {
-  const config = fullConfig(nodeHandler, { name: 't4-n3', address: n3.address, pod_cidr: '198.19.210.128/26' }, { host: n3.address });
-  const attempt = apply(nodeHandler, config, null, ctx);
-  await expect(attempt).rejects.toThrow(/t4-n3 has no route to 169\.254\.1\.1; proxy ARP will not answer for pods' gateway: add a default route/);
+test('a node without a default route gets our own route to 169.254.1.1 via lo; it survives the host\'s changes, drift shows it, destroy removes it', async () => {
+  const gatewayRoutes = async () => (await n3.exec('ip -4 route show table main exact 169.254.1.1/32')).stdout.trim();
+  const entry = { config: fullConfig(nodeHandler, { name: 't4-n3', address: n3.address, pod_cidr: '198.19.210.128/26' }, { host: n3.address }), state: null as ObjectValue | null };
+  expect((await n3.exec('ip -4 route show default')).stdout).toBe('');
+
+  // A route to 169.254.1.1 proxy ARP cannot use, which someone else made: refused, nothing changed.
+  await n3.exec('ip route add unreachable 169.254.1.1/32');
+  const refused = (await apply(nodeHandler, entry.config, null, ctx).catch((e) => e)) as ProviderError;
+  expect(refused).toBeInstanceOf(ProviderError);
+  expect(refused.message).toMatch(/t4-n3 has a route to 169\.254\.1\.1 that calico-net did not create \(unreachable 169\.254\.1\.1/);
   expect((await n3.exec('cat /proc/sys/net/ipv4/ip_forward')).stdout.trim()).toBe('0');
   expect((await n3.exec('ip -4 route show type blackhole')).stdout).toBe('');
-  const read = await nodeHandler.read({ ...(await planOf(nodeHandler, config, null, ctx)), original_ip_forward: null }, ctx);
-  expect(read).toMatchObject({ gateway_route: false, blackhole_route: false, ip_forward: '0' });
+  await n3.exec('ip route del unreachable 169.254.1.1/32');
+
+  entry.state = await apply(nodeHandler, entry.config, null, ctx);
+  expect(entry.state).toMatchObject({ gateway_route: true, own_gateway_route: true, blackhole_route: true });
+  expect(await gatewayRoutes()).toBe('169.254.1.1 dev lo proto 211 scope link');
+  expect((await driftOf(nodeHandler, entry)).changed).toEqual([]);
+
+  // The host's own changes: its uplink down and up, a default route added, then removed.
+  await n3.exec(`ip link set eth0 down; ip link set eth0 up; ip route add default via ${lab.operator.address}`);
+  expect((await driftOf(nodeHandler, entry)).changed).toEqual([]);
+  await n3.exec('ip route del default');
+  expect(await gatewayRoutes()).toBe('169.254.1.1 dev lo proto 211 scope link');
+  expect((await driftOf(nodeHandler, entry)).changed).toEqual([]);
+
+  // Deleted by hand: read shows both facts false, plan puts them back, apply repairs.
+  await n3.exec('ip route del 169.254.1.1/32 dev lo proto 211');
+  const drift = await driftOf(nodeHandler, entry);
+  expect(drift.read).toMatchObject({ gateway_route: false, own_gateway_route: false });
+  expect(drift.changed).toEqual(['gateway_route', 'own_gateway_route']);
+  await repair(nodeHandler, entry);
+  expect(await gatewayRoutes()).toBe('169.254.1.1 dev lo proto 211 scope link');
+
+  await nodeHandler.delete(entry.state!, ctx);
+  expect(await gatewayRoutes()).toBe('');
+  expect((await n3.exec('cat /proc/sys/net/ipv4/ip_forward')).stdout.trim()).toBe('0');
+  expect((await n3.exec('ip -4 route show type blackhole')).stdout).toBe('');
+});
+
+test('a host that routes 169.254.1.1 itself gets no route of ours, and destroy never deletes its route', async () => {
+  expect(a.node.state).toMatchObject({ gateway_route: true, own_gateway_route: false });
+  expect((await a.lab.exec('ip -4 route show table main exact 169.254.1.1/32')).stdout).toBe('');
+  // A route of the host's own for exactly 169.254.1.1 through the uplink, on a fresh node resource.
+  await n3.exec(`ip route add 169.254.1.1/32 via ${lab.operator.address} dev eth0`);
+  const config = fullConfig(nodeHandler, { name: 't4-n3', address: n3.address, pod_cidr: '198.19.210.128/26' }, { host: n3.address });
+  const state = await apply(nodeHandler, config, null, ctx);
+  expect(state).toMatchObject({ gateway_route: true, own_gateway_route: false });
+  await nodeHandler.delete(state, ctx);
+  expect((await n3.exec('ip -4 route show table main exact 169.254.1.1/32')).stdout.trim()).toBe(`169.254.1.1 via ${lab.operator.address} dev eth0 `.trim());
+  await n3.exec(`ip route del 169.254.1.1/32 via ${lab.operator.address} dev eth0`);
 });
 
 test('a node declared with an address its host does not hold is refused on that attribute and changes nothing', async () => {
@@ -332,7 +376,7 @@ test('a route we did not create is never taken over (and so never deleted by our
   await expect(apply(workloadHandler, wl, null, ctx)).rejects.toThrow(/t4-n1 already routes 198\.19\.210\.200\/32 elsewhere/);
   expect((await a.lab.exec('ip netns list')).stdout).not.toContain('w9');
   // A delete of a node state for that block leaves the foreign blackhole alone.
-  await nodeHandler.delete({ ...(await planOf(nodeHandler, config, null, ctx)), original_ip_forward: null }, ctx);
+  await nodeHandler.delete({ ...(await planOf(nodeHandler, config, null, ctx)), own_gateway_route: false, original_ip_forward: null }, ctx);
   expect((await a.lab.exec('ip -4 route show exact 198.19.210.192/26')).stdout).toContain('blackhole');
   await a.lab.exec('ip route del blackhole 198.19.210.192/26; ip route del 198.19.210.200/32 dev eth0');
 });

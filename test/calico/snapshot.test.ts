@@ -6,7 +6,8 @@ import { hostInterfaceName, SNAPSHOT_SECTIONS } from '../../providers/calico';
 import { birdConfigSection } from '../../providers/calico/bird-config';
 import { parseSnapshot, snapshotScript } from '../../providers/calico/host-snapshot';
 import { mainRoutesSection, parseLinks, parseRoutes, routesFor } from '../../providers/calico/ip-output';
-import { nodeFacts, nodeSection } from '../../providers/calico/node';
+import { nodeFacts, nodeSection, plannedOwnGatewayRoute } from '../../providers/calico/node';
+import { Unknown } from '../../providers/runtime/resource';
 import { workloadFacts } from '../../providers/calico/workload';
 
 const hif = hostInterfaceName('n1', 'w1');
@@ -97,7 +98,7 @@ test('iproute2 lines parse into routes, links and prefixes as the kernel means t
 
 test('a snapshot yields the node and workload facts, and the exact bird.conf bytes', () => {
   const s = parse(answer());
-  expect(nodeFacts(s, '198.19.1.0/24', '198.18.0.1')).toEqual({ ip_forward: '1', blackhole_route: true, gateway_route: true, address_assigned: true });
+  expect(nodeFacts(s, '198.19.1.0/24', '198.18.0.1')).toEqual({ ip_forward: '1', blackhole_route: true, gateway_route: true, own_gateway_route: false, address_assigned: true });
   expect(nodeFacts(s, '198.19.9.0/24', '198.18.0.1').blackhole_route).toBe(false);
   expect(nodeFacts(s, '198.19.1.0/24', '198.18.0.9').address_assigned).toBe(false);
   expect(workloadFacts(s, w1)).toEqual({
@@ -153,12 +154,38 @@ test('each kind of workload drift shows in its own fact', () => {
 
 test('node facts: no route to the pod gateway, or only through a workload veth, is not a gateway route', () => {
   const none = parse(answer({ gateway: '' }));
-  expect(nodeFacts(none, '198.19.1.0/24', '198.18.0.1').gateway_route).toBe(false);
+  expect(nodeFacts(none, '198.19.1.0/24', '198.18.0.1')).toMatchObject({ gateway_route: false, own_gateway_route: false });
   const viaPod = parse(answer({ gateway: `169.254.1.1 dev ${hif} src 198.18.0.1 uid 0 \\    cache ` }));
   expect(nodeFacts(viaPod, '198.19.1.0/24', '198.18.0.1').gateway_route).toBe(false);
-  const viaLo = parse(answer({ gateway: 'local 169.254.1.1 dev lo src 169.254.1.1 uid 0 \\    cache <local> ' }));
-  expect(nodeFacts(viaLo, '198.19.1.0/24', '198.18.0.1').gateway_route).toBe(false);
   expect(parse(answer({ ip_forward: '0' })).get(nodeSection).ipForward).toBe('0');
+});
+
+test('node facts: our own route via lo is a gateway route and reads as ours; a foreign one is not ours', () => {
+  const noDefault = (extra: string) => [extra, 'blackhole 198.19.1.0/24 proto 211 ', '198.18.0.0/24 dev eth0 proto kernel scope link src 198.18.0.1 '].join('\n');
+  const viaLo = '169.254.1.1 dev lo src 198.18.0.1 uid 0 \\    cache <local> ';
+  const ours = parse(answer({ gateway: viaLo, routes: noDefault('169.254.1.1 dev lo proto 211 scope link ') }));
+  expect(nodeFacts(ours, '198.19.1.0/24', '198.18.0.1')).toMatchObject({ gateway_route: true, own_gateway_route: true });
+  // Someone's own `dev lo` route works for proxy ARP too, but it is not ours to own or delete.
+  const foreign = parse(answer({ gateway: viaLo, routes: noDefault('169.254.1.1 dev lo scope link ') }));
+  expect(nodeFacts(foreign, '198.19.1.0/24', '198.18.0.1')).toMatchObject({ gateway_route: true, own_gateway_route: false });
+  // The host holding 169.254.1.1 answers ARP for it as its own address.
+  const local = parse(answer({ gateway: 'local 169.254.1.1 dev lo src 169.254.1.1 uid 0 \\    cache <local> ' }));
+  expect(nodeFacts(local, '198.19.1.0/24', '198.18.0.1').gateway_route).toBe(true);
+  // A proto 211 route that is not via lo (a workload's /32 shape) is not the gateway route.
+  const odd = parse(answer({ routes: noDefault(`169.254.1.1 dev ${hif} proto 211 scope link `) }));
+  expect(nodeFacts(odd, '198.19.1.0/24', '198.18.0.1').own_gateway_route).toBe(false);
+});
+
+test('plan: our gateway route stays ours; a host routing 169.254.1.1 itself gets nothing; create decides at apply', () => {
+  expect(plannedOwnGatewayRoute(null)).toBe(Unknown);
+  expect(plannedOwnGatewayRoute({ own_gateway_route: true, gateway_route: true })).toBe(true);
+  expect(plannedOwnGatewayRoute({ own_gateway_route: false, gateway_route: true })).toBe(false);
+  // The host lost its default route since the last apply (drift): apply adds ours.
+  expect(plannedOwnGatewayRoute({ own_gateway_route: false, gateway_route: false })).toBe(true);
+  // Our route deleted by hand on a host without one of its own.
+  expect(plannedOwnGatewayRoute({ own_gateway_route: true, gateway_route: false })).toBe(true);
+  // A state written before this attribute existed.
+  expect(plannedOwnGatewayRoute({ own_gateway_route: null, gateway_route: true })).toBe(false);
 });
 
 test('bird.conf: loaded only when BIRD runs and reconfigured since the file was written', () => {

@@ -74,6 +74,29 @@ test('a bad cluster fails synth naming the problem, and writes no stack', () => 
   expect(fs.existsSync(path.join(outdir, 'stacks', 'bad'))).toBe(false);
 });
 
+test('a BgpPeer for some nodes is on their configs only; an unknown node name fails synth naming the peer and the field', () => {
+  const { app, outdir } = newApp();
+  const stack = new TerraformStack(app, 'racks');
+  const cluster = new CalicoCluster(stack, 'net', { name: 'racks', podCidr: '198.19.0.0/16' });
+  new CalicoNode(cluster, 'a', { name: 'a', address: '198.18.5.1', podCidr: '198.19.5.0/24' });
+  new CalicoNode(cluster, 'b', { name: 'b', address: '198.18.6.1', podCidr: '198.19.6.0/24' });
+  const rackA = ['a'];
+  new BgpPeer(cluster, 'tor-a', { address: '198.18.5.254', asNumber: 65100, nodes: rackA });
+  // The construct keeps its own copy: the caller's array changing later changes nothing.
+  rackA.push('b');
+  app.synth();
+  const birds = Object.values<any>(readStack(outdir, 'racks').resource.calico_bird_config);
+  expect(birds.find((b) => b.node_name === 'a').content).toMatch(/protocol bgp Global_198_18_5_254 /);
+  expect(birds.find((b) => b.node_name === 'b').content).not.toMatch(/198\.18\.5\.254/);
+
+  const bad = newApp();
+  const badStack = new TerraformStack(bad.app, 'badpeer');
+  const c2 = new CalicoCluster(badStack, 'net', { name: 'badpeer', podCidr: '198.19.0.0/16' });
+  new CalicoNode(c2, 'a', { name: 'a', address: '198.18.5.1', podCidr: '198.19.5.0/24' });
+  new BgpPeer(c2, 'tor', { address: '198.18.5.254', asNumber: 65100, nodes: ['a', 'rack2-n1'] });
+  expect(() => bad.app.synth()).toThrow(/peers\[0\] 198\.18\.5\.254\.nodes: no node named "rack2-n1"/);
+});
+
 test('a cluster built from an accepted spec is not validated again, but anything added afterwards is', () => {
   const spec = {
     name: 'fromspec',

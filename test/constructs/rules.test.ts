@@ -5,6 +5,7 @@
 import { ClusterSpec, NodeSpec } from '../../constructs/model';
 import { asNumberProblem, clusterProblems, ClusterValidationError, passwordProblem, validateCluster } from '../../constructs/validation';
 import { bgpSessionsOf, protocolName, rrClusterId } from '../../constructs/bgp-sessions';
+import { birdParse } from '../stacks/synth-helpers';
 import { camelCase, synthesizeBlock } from '../../constructs/bindings';
 import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, parseCidr } from '../../rules/ipv4';
 import { isPrefixLength, sameSubnet, withSplitAddress } from '../../rules/subnets';
@@ -47,6 +48,21 @@ describe('clusterProblems', () => {
     expect(clusterProblems(cluster({ asNumber: 23456 }))).toEqual(['cluster.asNumber: 23456 is AS_TRANS, reserved for 4-byte AS translation']);
     expect(clusterProblems(cluster({ asNumber: 64512 }))).toEqual([]);
     expect(clusterProblems(cluster({ nodes: [node(1, { asNumber: 0 }), node(2, { asNumber: 65001 })] }))).toEqual(['nodes[0] "n1".asNumber: 0 is not an AS number (1..4294967295)']);
+  });
+
+  it('peer nodes: each must name a node of the cluster, once; hostile names are reported, not run', () => {
+    const peer = (nodes: string[]) => cluster({ peers: [{ address: '198.18.0.100', asNumber: 65100, nodes }] });
+    expect(clusterProblems(peer(['n2']))).toEqual([]);
+    expect(clusterProblems(peer(['n1', 'n1', '${path.module}', "a'b"]))).toEqual([
+      'peers[0] 198.18.0.100.nodes: "n1" is listed twice',
+      'peers[0] 198.18.0.100.nodes: no node named "${path.module}"',
+      'peers[0] 198.18.0.100.nodes: no node named "a\'b"',
+    ]);
+    // 300 names of real nodes: fine, and each node gets the session exactly once.
+    const many = cluster({ nodes: Array.from({ length: 300 }, (_, k) => ({ ...node(k + 1), address: `198.18.${Math.floor((k + 1) / 250)}.${((k + 1) % 250) + 1}`, podCidr: `198.19.${Math.floor(k / 16)}.${(k % 16) * 16}/28` })) });
+    const wide = { ...many, podCidr: '198.19.0.0/16', peers: [{ address: '198.20.0.1', asNumber: 65100, nodes: many.nodes.map((n) => n.name) }] };
+    expect(clusterProblems(wide)).toEqual([]);
+    expect(bgpSessionsOf(wide, 'n300').filter((s) => s.kind === 'global')).toHaveLength(1);
   });
 
   it('passwords: 1..80 printable characters without space, quote or backslash', () => {
@@ -206,8 +222,9 @@ describe('bgpSessionsOf', () => {
   it('full mesh: one session per other node, passive towards higher addresses (numerically)', () => {
     const c = cluster({ nodes: [node(9), node(10), node(2, { asNumber: 65002 })] });
     expect(bgpSessionsOf(c, 'n9')).toEqual([
-      { protocol: 'Mesh_198_18_0_10', kind: 'mesh', neighbor: '198.18.0.10', asNumber: 64512, rrClient: false, passive: true },
-      { protocol: 'Mesh_198_18_0_2', kind: 'mesh', neighbor: '198.18.0.2', asNumber: 65002, rrClient: false, passive: false },
+      { protocol: 'Mesh_198_18_0_10', kind: 'mesh', neighbor: '198.18.0.10', asNumber: 64512, rrClient: false, passive: true, multihop: false },
+      // eBGP with no prefix known on either side: multihop (see needsMultihop).
+      { protocol: 'Mesh_198_18_0_2', kind: 'mesh', neighbor: '198.18.0.2', asNumber: 65002, rrClient: false, passive: false, multihop: true },
     ]);
     expect(bgpSessionsOf(c, 'n10').map((s) => s.passive)).toEqual([false, false]);
   });
@@ -229,10 +246,64 @@ describe('bgpSessionsOf', () => {
 
   it('external peers on every node, with their password; an unknown node is an error', () => {
     const c = cluster({ peers: [{ address: '198.18.0.100', asNumber: 65100, password: 'pw' }] });
-    expect(bgpSessionsOf(c, 'n1').pop()).toEqual({ protocol: 'Global_198_18_0_100', kind: 'global', neighbor: '198.18.0.100', asNumber: 65100, rrClient: false, passive: false, password: 'pw' });
+    expect(bgpSessionsOf(c, 'n1').pop()).toEqual({ protocol: 'Global_198_18_0_100', kind: 'global', neighbor: '198.18.0.100', asNumber: 65100, rrClient: false, passive: false, multihop: true, password: 'pw' });
     expect(() => bgpSessionsOf(c, 'n9')).toThrow('no node named "n9" in cluster "lab"');
     expect(() => renderBirdConfig(c, 'n9')).toThrow('no node named "n9" in cluster "lab"');
     expect(protocolName('global', '10.0.0.1')).toBe('Global_10_0_0_1');
+  });
+
+  it('a peer with nodes is a session on those nodes only (same Global_ name); without, on every node', () => {
+    const c = cluster({
+      nodes: [node(1), node(2), node(3)],
+      peers: [
+        { address: '198.18.0.100', asNumber: 65100, nodes: ['n1', 'n3'] },
+        { address: '198.18.0.101', asNumber: 65101 },
+      ],
+    });
+    const globals = (n: string) => bgpSessionsOf(c, n).filter((s) => s.kind === 'global').map((s) => s.protocol);
+    expect(globals('n1')).toEqual(['Global_198_18_0_100', 'Global_198_18_0_101']);
+    expect(globals('n2')).toEqual(['Global_198_18_0_101']);
+    expect(globals('n3')).toEqual(['Global_198_18_0_100', 'Global_198_18_0_101']);
+    expect(renderBirdConfig(c, 'n2')).not.toContain('198.18.0.100');
+    expect(renderBirdConfig(c, 'n3')).toMatch(/protocol bgp Global_198_18_0_100 from bgp_template \{\n  neighbor 198\.18\.0\.100 as 65100;/);
+  });
+
+  it('multihop: eBGP off this node\'s subnet or on an unknown one; never for iBGP or a neighbor on the subnet', () => {
+    // Two /25s of 198.18.0.0/24: n1, n2 on the first, n3 on the second; n4 without a prefix.
+    const c = cluster({
+      nodes: [
+        node(1, { asNumber: 65001, prefixLength: 25 }),
+        node(2, { asNumber: 65002, prefixLength: 25 }),
+        { ...node(3, { prefixLength: 25 }), address: '198.18.0.130' },
+        node(4, { asNumber: 65004 }),
+      ],
+      peers: [
+        { address: '198.18.0.100', asNumber: 65100 },
+        { address: '198.18.0.200', asNumber: 65200 },
+        { address: '198.18.0.201', asNumber: 64512 },
+      ],
+    });
+    const hops = (n: string) => Object.fromEntries(bgpSessionsOf(c, n).map((s) => [s.neighbor, s.multihop]));
+    expect(hops('n1')).toEqual({
+      '198.18.0.2': false, // eBGP, same /25
+      '198.18.0.130': true, // eBGP (64512 vs 65001), the other /25
+      '198.18.0.4': true, // eBGP, n4's prefix unknown
+      '198.18.0.100': false, // external, inside n1's /25
+      '198.18.0.200': true, // external, outside n1's /25
+      '198.18.0.201': true, // eBGP from n1's AS 65001
+    });
+    // n3 is in the cluster AS: its iBGP peer 198.18.0.201 needs nothing (BIRD: multihop by default).
+    expect(hops('n3')['198.18.0.201']).toBe(false);
+    expect(hops('n3')['198.18.0.200']).toBe(false);
+    expect(hops('n3')['198.18.0.100']).toBe(true);
+    // n4 knows no prefix: every eBGP neighbor is multihop.
+    expect(Object.values(hops('n4')).every(Boolean)).toBe(true);
+
+    const conf = renderBirdConfig(c, 'n1');
+    expect(conf).toMatch(/protocol bgp Mesh_198_18_0_130 from bgp_template \{\n  neighbor 198\.18\.0\.130 as 64512;\n(?:  .*\n)*?  multihop;\n  ipv4 \{ gateway recursive; \};\n\}/);
+    expect(conf).toMatch(/protocol bgp Mesh_198_18_0_2 from bgp_template \{\n  neighbor 198\.18\.0\.2 as 65002;\n  passive on;\n\}/);
+    const parsed = birdParse(conf);
+    if (parsed.code !== 0) throw new Error(`bird -p rejected the config:\n${parsed.output}\n${conf}`);
   });
 
   it('the rendered bird.conf carries the node, its AS, its block and each session', () => {

@@ -9,7 +9,8 @@ import { birdConfigs, birdParse, synthInventory } from './synth-helpers';
 const example = (name: string) => path.join(packageRoot(), 'examples', name);
 
 function protocols(conf: string): { name: string; body: string }[] {
-  return [...conf.matchAll(/protocol bgp (\S+) from bgp_template \{([^}]*)\}/g)].map((m) => ({ name: m[1], body: m[2] }));
+  // A body may hold one nested block (a session's own `ipv4 { … };`).
+  return [...conf.matchAll(/protocol bgp (\S+) from bgp_template \{((?:[^{}]|\{[^{}]*\})*)\}/g)].map((m) => ({ name: m[1], body: m[2] }));
 }
 
 describe.each([
