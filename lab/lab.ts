@@ -429,7 +429,7 @@ async function buildNetwork(lab: LabInfo, operatorReach: 'all' | 'first', log: (
   for (const [k, n] of lab.nodes.entries()) {
     await addNetns(n.netns);
     await plugIn(sw, { netns: n.netns, port: `p${k + 1}`, bridge: bridges[n.subnet], dev: 'eth0', address: n.address, prefixLength: n.prefixLength }, plugged);
-    // Without a default route the node has no route to 169.254.1.1 and proxy ARP stays silent.
+    // A host's usual default route; calico_node copes without one (see providers/calico/node.ts).
     // On a one-subnet lab the operator stands in for the router (it forwards nothing).
     const gateway = lab.router ? lab.router.addresses[n.subnet] : lab.operator.address;
     await must('ip', ['-n', n.netns, 'route', 'add', 'default', 'via', gateway], 'default route');
