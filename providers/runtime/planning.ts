@@ -33,6 +33,17 @@ function parentExists(obj: ObjectValue, path: AttributePath): boolean {
   return cur !== null && cur !== Unknown && typeof cur === 'object';
 }
 
+/** Whether a step on the way to path (not path itself) is Unknown. */
+function insideUnknown(obj: ObjectValue, path: AttributePath): boolean {
+  let cur: Value = obj;
+  for (const step of path.slice(0, -1)) {
+    if (cur === null || typeof cur !== 'object') return false;
+    cur = (cur as ObjectValue)[step as string] ?? null;
+    if (cur === Unknown) return true;
+  }
+  return false;
+}
+
 /**
  * After a refresh that could not reach the host, the prior facts are unverified: plan them as
  * unknown (top-level computed-only attributes, except `id`), so Terraform plans an update and
@@ -73,7 +84,10 @@ export function checkApplyResult(
 ): { violations: InvariantViolation[]; repaired: ObjectValue } {
   const violations: InvariantViolation[] = [];
   const repaired = deepClone(result);
-  forEachAttribute(block, [planned, result], ({ path, schema }, [plannedV, resultV]) => {
+  forEachAttribute(block, [planned, result], ({ path, schema }, [walkedV, resultV]) => {
+    // A nested block planned wholly unknown promised nothing about its attributes (the walk
+    // visits them as null); only their knownness after apply is checked.
+    const plannedV = insideUnknown(planned, path) ? Unknown : walkedV;
     if (path.length > 1 && !parentExists(result, path) && !parentExists(planned, path)) return;
     if (!isWhollyKnown(resultV)) {
       violations.push({ path, problem: `${formatPath(path)} is still unknown after apply` });

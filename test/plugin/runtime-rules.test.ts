@@ -298,6 +298,18 @@ describe('planning', () => {
     ]);
     expect(appeared.repaired.conn).toBeNull();
   });
+
+  it('apply invariants: a nested block planned wholly unknown accepts whatever apply produced', () => {
+    // e.g. a block computed from another resource's output: only the result's knownness counts.
+    const planned = full({ conn: Unknown });
+    expect(checkApplyResult(block, planned, full()).violations).toEqual([]);
+    expect(checkApplyResult(block, planned, full()).repaired).toEqual(full());
+    expect(checkApplyResult(block, planned, full({ conn: null })).violations).toEqual([]);
+    // Still wholly known afterwards: an unknown left inside the block is a violation.
+    const left = checkApplyResult(block, planned, full({ conn: { host: 'h', port: Unknown } }));
+    expect(left.violations).toEqual([{ path: ['conn', 'port'], problem: 'conn.port is still unknown after apply' }]);
+    expect(left.repaired.conn).toEqual({ host: 'h', port: null });
+  });
 });
 
 describe('diagnostics', () => {
