@@ -120,8 +120,20 @@ export class CalicoProvider extends TerraformProvider {
       terraformGeneratorMetadata: { providerName: PROVIDER_LOCAL_NAME, providerVersionConstraint: PROVIDER_VERSION },
       terraformProviderSource: PROVIDER_SHORT_SOURCE,
     });
-    this.alias = config.alias;
+    this.providerAlias = config.alias;
     addStackProviderFiles(this);
+  }
+
+  // cdktf's base accessors for alias drop the value (generated providers override them); without
+  // these, the alias reached neither the provider block nor the resources' `provider` reference.
+  private providerAlias?: string;
+
+  public get alias(): string | undefined {
+    return this.providerAlias;
+  }
+
+  public set alias(value: string | undefined) {
+    this.providerAlias = value;
   }
 
   protected synthesizeAttributes(): { [name: string]: unknown } {
