@@ -15,6 +15,7 @@ const unitSuites = [
   'test/calico/units.test.ts',
   'test/calico/snapshot.test.ts',
   'test/calico/ip-output.test.ts',
+  'test/calico/bird-missing.test.ts',
   'test/plugin/**/*.test.ts',
   'test/runtime/codec.test.ts',
   'test/runtime/planning.test.ts',
