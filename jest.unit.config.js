@@ -19,6 +19,7 @@ const unitSuites = [
   'test/plugin/**/*.test.ts',
   'test/runtime/codec.test.ts',
   'test/runtime/planning.test.ts',
+  'test/runtime/flatmap-typed.test.ts',
   'test/ssh/known-hosts.test.ts',
   'test/ssh/token-scanner.test.ts',
 ];
