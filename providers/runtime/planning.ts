@@ -14,31 +14,30 @@ export function planDefaults(block: BlockSchema, prior: ObjectValue | null, prop
   forEachAttribute(block, [prior, proposed, config], ({ path, schema }, [priorV, proposedV, configV]) => {
     if (!schema.computed || configV !== null) return;
     // Only where the nested block itself exists in the plan (a null block has no attributes).
-    if (path.length > 1 && !parentExists(planned, path)) return;
+    if (!parentExists(planned, path)) return;
     if (prior === null) {
       if (proposedV === null) setPath(planned, path, Unknown);
-    } else if (proposedV === null && priorV !== null) {
+    } else if (proposedV === null) {
       setPath(planned, path, deepClone(priorV));
     }
   });
   return planned;
 }
 
+const isObject = (v: Value): v is ObjectValue => v !== null && typeof v === 'object';
+
+/** Whether the object holding the attribute at path exists (top-level attributes: always). */
 function parentExists(obj: ObjectValue, path: AttributePath): boolean {
   let cur: Value = obj;
-  for (const step of path.slice(0, -1)) {
-    if (cur === null || cur === Unknown || typeof cur !== 'object' || Array.isArray(cur)) return false;
-    cur = cur[step as string] ?? null;
-  }
-  return cur !== null && cur !== Unknown && typeof cur === 'object';
+  for (const step of path.slice(0, -1)) cur = isObject(cur) ? (cur[step as string] ?? null) : null;
+  return isObject(cur);
 }
 
-/** Whether a step on the way to path (not path itself) is Unknown. */
+/** Whether the value at path, or a block on the way to it, is Unknown. */
 function insideUnknown(obj: ObjectValue, path: AttributePath): boolean {
   let cur: Value = obj;
-  for (const step of path.slice(0, -1)) {
-    if (cur === null || typeof cur !== 'object') return false;
-    cur = (cur as ObjectValue)[step as string] ?? null;
+  for (const step of path) {
+    cur = isObject(cur) ? (cur[step as string] ?? null) : null;
     if (cur === Unknown) return true;
   }
   return false;
@@ -87,8 +86,8 @@ export function checkApplyResult(
   forEachAttribute(block, [planned, result], ({ path, schema }, [walkedV, resultV]) => {
     // A nested block planned wholly unknown promised nothing about its attributes (the walk
     // visits them as null); only their knownness after apply is checked.
+    // (Where neither side has the block, both walk as null and nothing is reported.)
     const plannedV = insideUnknown(planned, path) ? Unknown : walkedV;
-    if (path.length > 1 && !parentExists(result, path) && !parentExists(planned, path)) return;
     if (!isWhollyKnown(resultV)) {
       violations.push({ path, problem: `${formatPath(path)} is still unknown after apply` });
       setPath(repaired, path, isWhollyKnown(plannedV) ? deepClone(plannedV) : null);

@@ -299,6 +299,13 @@ describe('planning', () => {
     expect(appeared.repaired.conn).toBeNull();
   });
 
+  it('apply invariants: values are shown whole up to 120 characters of JSON, cut beyond', () => {
+    const exact = 'x'.repeat(118); // 120 characters as JSON
+    expect(checkApplyResult(block, full({ name: exact }), full({ name: 'y' })).violations[0].problem).toBe(`name was planned as "${exact}" but apply produced "y"`);
+    const over = 'x'.repeat(119);
+    expect(checkApplyResult(block, full({ name: over }), full({ name: 'y' })).violations[0].problem).toBe(`name was planned as "${over.slice(0, 116)}... but apply produced "y"`);
+  });
+
   it('apply invariants: a nested block planned wholly unknown accepts whatever apply produced', () => {
     // e.g. a block computed from another resource's output: only the result's knownness counts.
     const planned = full({ conn: Unknown });
