@@ -21,6 +21,7 @@ const unitSuites = [
   'test/runtime/planning.test.ts',
   'test/runtime/flatmap-typed.test.ts',
   'test/runtime/codec-edges.test.ts',
+  'test/runtime/value-walk-edges.test.ts',
   'test/ssh/known-hosts.test.ts',
   'test/ssh/token-scanner.test.ts',
 ];

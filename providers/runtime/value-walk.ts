@@ -97,7 +97,8 @@ export function setPath(obj: ObjectValue, path: AttributePath, value: Value): vo
   let cur = obj as Record<string | number, Value>;
   for (const step of path.slice(0, -1)) {
     const next = cur[step];
-    if (next === null || next === undefined || next === Unknown || typeof next !== 'object') cur[step] = {};
+    // (null and anything not an object, Unknown and undefined included, become a new object.)
+    if (next === null || typeof next !== 'object') cur[step] = {};
     cur = cur[step] as Record<string | number, Value>;
   }
   cur[path[path.length - 1]] = value;
@@ -105,7 +106,7 @@ export function setPath(obj: ObjectValue, path: AttributePath, value: Value): vo
 
 export function deepClone<T extends Value>(v: T): T {
   if (Array.isArray(v)) return v.map(deepClone) as T;
-  if (v !== null && v !== Unknown && typeof v === 'object') {
+  if (v !== null && typeof v === 'object') {
     const out: ObjectValue = {};
     for (const [k, item] of Object.entries(v)) out[k] = deepClone(item);
     return out as T;
