@@ -12,6 +12,8 @@ const unitSuites = [
   'test/cli/reports.test.ts',
   'test/cli/report-builders.test.ts',
   'test/cli/verify-report.test.ts',
+  'test/cli/verify-ping.test.ts',
+  'test/cli/report-edges.test.ts',
   'test/calico/units.test.ts',
   'test/calico/snapshot.test.ts',
   'test/calico/ip-output.test.ts',
