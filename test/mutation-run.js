@@ -14,6 +14,7 @@
  * Stryker runs under `nice -n 10` so it yields the CPU to other people's lab tests.
  *
  *   MUTATION_GROUPS=cli,rules   run only these groups (names as printed), then the whole-list run
+ *   MUTATION_GROUPS=none        only the whole-list run (after test changes: reruns what they touch)
  *   MUTATION_FRESH=1            forget earlier results (delete the incremental file) first
  *   MUTATION_WHOLE=0            stop after the groups (no whole-list run, no new mutation.json)
  *   MUTATION_CHECKER / MUTATION_STATIC   see stryker.config.js
@@ -40,7 +41,8 @@ for (const pattern of mutate.filter((p) => !p.startsWith('!'))) {
   groups.set(name, [...(groups.get(name) ?? []), pattern]);
 }
 
-const wanted = process.env.MUTATION_GROUPS ? process.env.MUTATION_GROUPS.split(',').map((s) => s.trim()) : [...groups.keys()];
+const wanted =
+  process.env.MUTATION_GROUPS === 'none' ? [] : process.env.MUTATION_GROUPS ? process.env.MUTATION_GROUPS.split(',').map((s) => s.trim()) : [...groups.keys()];
 const unknown = wanted.filter((g) => !groups.has(g));
 if (unknown.length) {
   console.error(`unknown mutation group(s): ${unknown.join(', ')}; groups are: ${[...groups.keys()].join(', ')}`);
