@@ -120,7 +120,7 @@ export class CalicoProvider extends TerraformProvider {
       terraformGeneratorMetadata: { providerName: PROVIDER_LOCAL_NAME, providerVersionConstraint: PROVIDER_VERSION },
       terraformProviderSource: PROVIDER_SHORT_SOURCE,
     });
-    this.providerAlias = config.alias;
+    this.alias = config.alias;
     addStackProviderFiles(this);
   }
 
