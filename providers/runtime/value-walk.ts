@@ -40,7 +40,8 @@ function canonical(v: Value): string {
 /** Equality as Terraform sees it: sets compare regardless of order; Unknown equals only Unknown. */
 export function valuesEqual(type: CtyType, a: Value, b: Value): boolean {
   if (a === b) return true;
-  if (a === null || b === null || a === Unknown || b === Unknown) return false;
+  // (Unknown, a symbol, matches none of the branches below: it equals only itself, above.)
+  if (a === null || b === null) return false;
   if (type === 'number' && (typeof a === 'number' || typeof a === 'string') && (typeof b === 'number' || typeof b === 'string')) {
     // A number may be a JS number or exact decimal text (see Value): compare the values.
     return isDecimalOrFinite(a) && isDecimalOrFinite(b) && numbersEqual(a, b);

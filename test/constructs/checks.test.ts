@@ -20,7 +20,7 @@ import {
   isUserName,
   isWorkloadName,
 } from '../../rules/checks';
-import { ipv4ToInt, parseCidr } from '../../rules/ipv4';
+import { cidrContainsCidr, cidrsOverlap, ipv4ToInt, parseCidr } from '../../rules/ipv4';
 import { expandHome, mergeSsh, SSH_DEFAULTS, sshHostOf, sshTarget } from '../../rules/ssh';
 
 const ok = (check: (v: string) => string | null, values: string[]) => values.filter((v) => check(v) !== null);
@@ -44,7 +44,7 @@ test('isPodIp: an IPv4 address that is not the pods\' gateway, 0.0.0.0 or the br
 test('isIpv4Cidr: a network address with a length of one or two digits up to 32', () => {
   expect(ok(isIpv4Cidr, ['198.19.0.0/16', '198.19.1.0/24', '198.19.1.5/32', '0.0.0.0/0', '198.19.1.4/30', '198.19.1.0/9'.replace('198.19.1.0', '198.0.0.0')])).toEqual([]);
   const shape = (v: string) => `"${v}" is not an IPv4 CIDR (a.b.c.d/len)`;
-  for (const v of ['198.19.0.0/33', '198.19.0.0/024', '198.19.0.0/', '/24', '198.19.0.0', '198.19.0.0/24x', 'x198.19.0.0/24', '198.19.0/24', '198.19.0.0/2a', '198.19.0.0//24', '198.19.0.0/24/24']) {
+  for (const v of ['198.19.0.0/33', '198.19.0.0/024', '198.19.0.0/', '/24', '198.19.0.0', '198.19.0.0/24x', 'x198.19.0.0/24', '198.19.0/24', '198.19.0.0/2a', '198.19.0.0//24', '198.19.0.0/24/24', 'x/198.19.0.0/24']) {
     expect(isIpv4Cidr(v)).toBe(shape(v));
   }
   expect(isIpv4Cidr('198.19.1.1/24')).toBe('"198.19.1.1/24" has host bits set; the network address is required');
@@ -146,6 +146,12 @@ test('ipv4ToInt and parseCidr', () => {
   expect(parseCidr('198.19.1.0/24')).toEqual({ text: '198.19.1.0/24', network: ipv4ToInt('198.19.1.0'), length: 24, last: ipv4ToInt('198.19.1.255') });
   expect(parseCidr('0.0.0.0/0').last).toBe(2 ** 32 - 1);
   expect(parseCidr('198.19.1.5/32').last).toBe(ipv4ToInt('198.19.1.5'));
+  // Containment needs both ends inside; overlap is symmetric.
+  expect(cidrContainsCidr(parseCidr('198.19.0.0/24'), parseCidr('198.19.0.0/23'))).toBe(false);
+  expect(cidrContainsCidr(parseCidr('198.19.0.0/23'), parseCidr('198.19.1.0/24'))).toBe(true);
+  expect(cidrsOverlap(parseCidr('198.19.2.0/24'), parseCidr('198.19.1.0/24'))).toBe(false);
+  expect(cidrsOverlap(parseCidr('198.19.1.0/24'), parseCidr('198.19.2.0/24'))).toBe(false);
+  expect(cidrsOverlap(parseCidr('198.19.1.0/24'), parseCidr('198.19.0.0/16'))).toBe(true);
 });
 
 test('ssh settings: home expansion, node over cluster key by key, defaults, the host a node is reached at', () => {

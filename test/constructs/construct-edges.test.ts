@@ -71,6 +71,7 @@ describe('bird.conf rendering', () => {
   it('renders the named node (not the first): its own sessions; a password only where one is set', () => {
     const c = cluster({ nodes: [node(1), node(2), node(3)], peers: [{ address: '198.18.0.200', asNumber: 65100, password: 's3cret' }] });
     const conf = renderBirdConfig(c, 'n2');
+    expect(conf).toContain('router id 198.18.0.2;');
     expect(conf).toContain('neighbor 198.18.0.1 as');
     expect(conf).toContain('neighbor 198.18.0.3 as');
     expect(conf).not.toContain('neighbor 198.18.0.2 as');

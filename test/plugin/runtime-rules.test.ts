@@ -299,6 +299,12 @@ describe('planning', () => {
     expect(appeared.repaired.conn).toBeNull();
   });
 
+  it('plan defaults leave a nested block that is wholly unknown as it is', () => {
+    const unknownConn = planDefaults(block, null, full({ id: null, fact: null, conn: Unknown }), full({ id: null, fact: null, conn: Unknown }));
+    expect(unknownConn.conn).toBe(Unknown);
+    expect(unknownConn.fact).toBe(Unknown);
+  });
+
   it('apply invariants: values are shown whole up to 120 characters of JSON, cut beyond', () => {
     const exact = 'x'.repeat(118); // 120 characters as JSON
     expect(checkApplyResult(block, full({ name: exact }), full({ name: 'y' })).violations[0].problem).toBe(`name was planned as "${exact}" but apply produced "y"`);

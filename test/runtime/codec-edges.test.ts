@@ -63,6 +63,15 @@ describe('wire values (strict): no text conversions', () => {
     expect(errorOf(() => decodeMsgpack(block, rawEncode({ name: 5 }))).path).toEqual(['name']);
   });
 
+  it('a refined unknown decodes as Unknown also when it is the first thing a fresh codec reads', () => {
+    // The extension codec is built on first use, once per module instance: load a new one.
+    jest.isolateModules(() => {
+      const fresh = require('../../providers/runtime/codec') as typeof import('../../providers/runtime/codec');
+      const freshUnknown = (require('../../providers/runtime/resource') as typeof import('../../providers/runtime/resource')).Unknown;
+      expect(fresh.decodeMsgpackRaw(rawEncode(new ExtData(12, new Uint8Array([0x0c]))))).toBe(freshUnknown);
+    });
+  });
+
   it('a refined unknown (extension 12, cty >= 1.13) decodes as Unknown', () => {
     const bytes = rawEncode({ name: new ExtData(12, new Uint8Array([0x0c, 0x01])) });
     expect((decodeMsgpack(block, bytes) as ObjectValue).name).toBe(Unknown);

@@ -65,6 +65,8 @@ describe('unflattenState (legacy flatmap state)', () => {
     expect([...(out.tags as string[])].sort()).toEqual(['a', 'b']);
     // A set with a count but no elements is empty, not null; an empty map is {}, not null.
     expect(unflattenState(block, { 'tags.#': '0', 'labels.%': '0' })).toMatchObject({ tags: [], labels: {} });
+    // Without its "%" count a map is absent, whatever entries look like its keys.
+    expect(unflattenState(block, { name: 'n', 'labels.k': 'v' }).labels).toBeNull();
   });
 
   it('map entries named like the count, or "__proto__", are data', () => {
@@ -72,6 +74,12 @@ describe('unflattenState (legacy flatmap state)', () => {
     expect(Object.keys(out.labels as object).sort()).toEqual(['#', '__proto__']);
     expect((out.labels as Record<string, unknown>).__proto__).toBe('p');
     expect(Object.getPrototypeOf(out.labels)).toBe(Object.prototype);
+    // Plain data an upgradeState hook may edit: entries can be changed and removed.
+    const labels = out.labels as Record<string, unknown>;
+    labels['#'] = 'edited';
+    expect(labels['#']).toBe('edited');
+    expect(delete labels['#']).toBe(true);
+    expect(Object.keys(labels)).toEqual(['__proto__']);
   });
 
   it('a list count that is not a whole number is an error naming the key', () => {
@@ -87,6 +95,7 @@ describe('unflattenState (legacy flatmap state)', () => {
     expect(unflattenState(block, { 'location.dir': '/e' }).location).toStrictEqual({ dir: '/e', depth: null });
     // Another attribute sharing the prefix is not the block.
     expect(unflattenState(block, { 'locationx.dir': '/f' }).location).toBeNull();
+    expect(unflattenState(block, { name: 'n', 'location.dir': '/g' }).location).toStrictEqual({ dir: '/g', depth: null });
   });
 
   it('keys of attributes the schema does not have pass through flat', () => {
@@ -167,6 +176,25 @@ describe('typed views', () => {
     const noLocation = good();
     delete noLocation.location;
     expect(() => knownValues(block, noLocation)).not.toThrow();
+  });
+
+  it('blocks inside blocks: full dotted paths; their computed-only attributes are checked even by knownInputs', () => {
+    const deep: BlockSchema = {
+      attributes: {},
+      blocks: {
+        outer: {
+          nesting: 'single',
+          block: {
+            attributes: { at: { type: 'string', computed: true, description: d } },
+            blocks: { inner: { nesting: 'single', required: true, block: { attributes: { v: { type: 'string', optional: true, description: d } } } } },
+          },
+        },
+      },
+    };
+    expect(problem(() => knownValues(deep, { outer: { at: 'x', inner: Unknown } }))).toEqual({ summary: 'outer.inner must be known at apply time', detail: undefined, attribute: ['outer', 'inner'] });
+    expect(problem(() => knownValues(deep, { outer: { at: 'x', inner: null } }))).toEqual({ summary: 'The outer.inner block is missing', detail: undefined, attribute: ['outer', 'inner'] });
+    expect(problem(() => knownValues(deep, { outer: { at: 'x', inner: 'v' } }))).toEqual({ summary: 'Invalid outer.inner', detail: 'must be a block', attribute: ['outer', 'inner'] });
+    expect(problem(() => knownInputs(deep, { outer: { at: Unknown, inner: { v: 'v' } } }))).toEqual({ summary: 'outer.at must be known at apply time', detail: undefined, attribute: ['outer', 'at'] });
   });
 
   it('knownInputs skips computed-only attributes (unknown at plan), checks inputs and nested blocks fully', () => {

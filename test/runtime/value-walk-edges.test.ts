@@ -16,6 +16,7 @@ test('sets compare regardless of order, also of lists and of maps (keys in any o
   expect(valuesEqual(lists, [['a', 'b'], ['c']], [['c'], ['a', 'b']])).toBe(true);
   expect(valuesEqual(lists, [['a', 'b']], [['b', 'a']])).toBe(false);
   expect(valuesEqual(lists, [['a', 'b']], [['ab']])).toBe(false);
+  expect(valuesEqual(['set', ['list', 'number']], [[1, 2]], [[12]])).toBe(false);
   const maps = ['set', ['map', 'string']] as const;
   expect(valuesEqual(maps, [{ a: '1', b: '2' }, { c: '3' }], [{ c: '3' }, { b: '2', a: '1' }])).toBe(true);
   expect(valuesEqual(maps, [{ a: '1' }], [{ a: '2' }])).toBe(false);
