@@ -56,8 +56,9 @@ describe('cluster checks', () => {
 describe('bindings', () => {
   const schema: BlockSchema = { attributes: { labels: { type: ['map', 'string'], optional: true, description: '' } } };
 
-  it('escapes Terraform template syntax inside map values too', () => {
+  it('escapes Terraform template syntax inside map values too; null passes as null', () => {
     expect(synthesizeBlock(schema, { labels: { a: '${x}', b: '%{y}', c: 'plain' } }, 'here')).toEqual({ labels: { a: '$${x}', b: '%%{y}', c: 'plain' } });
+    expect(synthesizeBlock(schema, { labels: null }, 'here')).toEqual({ labels: null });
   });
 
   it('a bad provider setting is reported against "calico provider"', () => {
