@@ -37,7 +37,10 @@ const mutated = [
 
 // globalSetup compiles dist/ for the suites that run the compiled default app; `npm run
 // mutation` compiles once before Stryker starts, so each mutant run skips it.
-const { globalSetup, ...unitConfig } = unit;
+// The jest runner also reads jest.config.js on its own and lays this config over it, so leaving
+// a key out is not enough: `null` overrides it (undefined would vanish on the way to the runner
+// process, and tsc would then run before every mutant).
+const { globalSetup: _globalSetup, ...unitConfig } = unit;
 // The two suites that spawn the compiled default app (dist/, which Stryker does not mutate) can
 // never detect a mutant; they only cost time, so the mutation run leaves them out. Their cases
 // also run in process (validation-inprocess.test.ts), which is what detects mutants.
@@ -47,6 +50,8 @@ const subprocessSuites = ['<rootDir>/test/stacks/validation.test.ts', '<rootDir>
 const { preset: _preset, ...withoutPreset } = unitConfig;
 const jestConfig = {
   ...withoutPreset,
+  globalSetup: null,
+  preset: null,
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
   testPathIgnorePatterns: ['/node_modules/', ...subprocessSuites],
 };
@@ -55,7 +60,7 @@ const jestConfig = {
 module.exports = {
   packageManager: 'npm',
   testRunner: 'jest',
-  jest: { projectType: 'custom', config: jestConfig, enableFindRelatedTests: false },
+  jest: { projectType: 'custom', config: jestConfig, enableFindRelatedTests: true },
   // The TypeScript checker drops mutants that do not compile before any test runs. It is the
   // slow part on a small machine (cdktf's types); MUTATION_CHECKER=0 skips it, and a mutant
   // that does not type-check then runs as JavaScript like any other.

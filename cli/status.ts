@@ -82,8 +82,11 @@ export function renderStatusTable(statuses: NodeStatus[]): string {
 
 /** An ASCII table in the style calicoctl prints. */
 export function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // Every line has every column: a short row (or header) is padded with blank cells.
+  const all = [header, ...rows];
+  const columns = Math.max(...all.map((r) => r.length));
+  const widths = Array.from({ length: columns }, (_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const line = `+${widths.map((w) => '-'.repeat(w + 2)).join('+')}+`;
-  const fmt = (cells: string[]) => `|${cells.map((c, i) => ` ${(c ?? '').padEnd(widths[i])} `).join('|')}|`;
+  const fmt = (cells: string[]) => `|${widths.map((w, i) => ` ${(cells[i] ?? '').padEnd(w)} `).join('|')}|`;
   return [line, fmt(header), line, ...rows.map(fmt), line];
 }

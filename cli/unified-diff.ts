@@ -19,7 +19,8 @@ function diffOps(a: string[], b: string[]): Op[] {
   let i = 0;
   let j = 0;
   while (i < n || j < m) {
-    if (i < n && j < m && a[i] === b[j]) {
+    // Past the end of either side the index reads undefined, which equals no line.
+    if (a[i] === b[j]) {
       ops.push({ kind: ' ', line: a[i], a: i++, b: j++ });
     } else if (i < n && (j === m || lcs[i + 1][j] >= lcs[i][j + 1])) {
       // On a tie, removals come before additions, as diff(1) prints them.
@@ -32,7 +33,6 @@ function diffOps(a: string[], b: string[]): Op[] {
 }
 
 function splitLines(text: string): string[] {
-  if (text === '') return [];
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   return lines;
@@ -53,7 +53,7 @@ export function unifiedDiff(
   const hunks: [number, number][] = [];
   for (const k of changed) {
     const start = Math.max(0, k - context);
-    const end = Math.min(ops.length - 1, k + context);
+    const end = k + context; // may run past the last op: slice() below stops there
     const last = hunks[hunks.length - 1];
     if (last && start <= last[1] + 1) last[1] = end;
     else hunks.push([start, end]);
@@ -64,8 +64,10 @@ export function unifiedDiff(
     const slice = ops.slice(start, end + 1);
     const aLines = slice.filter((o) => o.kind !== '+').length;
     const bLines = slice.filter((o) => o.kind !== '-').length;
-    const aStart = aLines ? slice.find((o) => o.kind !== '+')!.a + 1 : slice[0].a;
-    const bStart = bLines ? slice.find((o) => o.kind !== '-')!.b + 1 : slice[0].b;
+    // An op's a (b) is the index of the next line of a (b), so the first op gives both starts;
+    // an empty range starts at the line before it, as diff(1) numbers it.
+    const aStart = slice[0].a + (aLines ? 1 : 0);
+    const bStart = slice[0].b + (bLines ? 1 : 0);
     out.push(`@@ -${aStart},${aLines} +${bStart},${bLines} @@`);
     for (const op of slice) out.push(`${op.kind}${op.line}`);
   }

@@ -124,6 +124,18 @@ export class CalicoProvider extends TerraformProvider {
     addStackProviderFiles(this);
   }
 
+  // cdktf's base accessors for alias drop the value (generated providers override them); without
+  // these, the alias reached neither the provider block nor the resources' `provider` reference.
+  private providerAlias?: string;
+
+  public get alias(): string | undefined {
+    return this.providerAlias;
+  }
+
+  public set alias(value: string | undefined) {
+    this.providerAlias = value;
+  }
+
   protected synthesizeAttributes(): { [name: string]: unknown } {
     const { alias: _alias, ...rest } = this.config;
     return synthesizeBlock(providerConfigSchema.block, rest, 'calico provider');

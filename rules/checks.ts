@@ -27,7 +27,7 @@ export const isIpv4Cidr: Check = (v) => {
   const m = /^([^/]+)\/([0-9]{1,2})$/.exec(v);
   if (!m || isIpv4(m[1]) || Number(m[2]) > 32) return `"${v}" is not an IPv4 CIDR (a.b.c.d/len)`;
   const len = Number(m[2]);
-  const hostBits = len === 32 ? 0 : ipv4ToInt(m[1]) % 2 ** (32 - len);
+  const hostBits = ipv4ToInt(m[1]) % 2 ** (32 - len);
   if (hostBits !== 0) return `"${v}" has host bits set; the network address is required`;
   return null;
 };

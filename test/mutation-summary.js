@@ -16,10 +16,12 @@ let hit = 0;
 let total = 0;
 const survivors = [];
 const rows = [];
+const others = {};
 for (const [name, f] of Object.entries(report.files).sort()) {
   let d = 0;
   let u = 0;
   for (const m of f.mutants) {
+    if (!detected.has(m.status) && !undetected.has(m.status)) others[m.status] = (others[m.status] ?? 0) + 1;
     if (detected.has(m.status)) d++;
     else if (undetected.has(m.status)) {
       u++;
@@ -34,6 +36,10 @@ for (const [name, f] of Object.entries(report.files).sort()) {
 }
 console.log(rows.join('\n'));
 console.log(`\nmutation score: ${total ? ((100 * hit) / total).toFixed(2) : '100.00'}% (${hit} of ${total} mutants detected)`);
+// Not in the score: CompileError (the TypeScript checker rejected the mutant), Ignored (static
+// mutants unless MUTATION_STATIC=1, see stryker.config.js), RuntimeError.
+const notCounted = Object.entries(others).map(([k, v]) => `${v} ${k}`).join(', ');
+if (notCounted) console.log(`not counted: ${notCounted}`);
 if (process.argv.includes('--survivors') || process.env.MUTATION_SURVIVORS === '1') {
   console.log(`\nundetected mutants (${survivors.length}):\n${survivors.join('\n')}`);
 }

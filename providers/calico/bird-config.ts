@@ -33,6 +33,7 @@ type BirdInputs = InputValues<typeof schema.block>;
 const PARSE_EXIT = 43;
 const ROLLBACK_EXIT = 45;
 const NOT_RUNNING_EXIT = 46;
+const NO_BIRD_EXIT = 47;
 
 
 /** Prints the names of the BGP sessions that are Established now. */
@@ -100,7 +101,9 @@ dir=$(dirname "$cfg")
 tmp=$(mktemp "$cfg.calico-net.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
 cat > "$tmp"
-# Parse check on the host, before anything touches the live file.
+# Parse check on the host, before anything touches the live file. No bird to run is not a
+# rejection (sudo's secure_path, for one, may leave /usr/sbin out).
+command -v bird >/dev/null 2>&1 || { echo "bird: command not found on $node (PATH=$PATH)" >&2; exit ${NO_BIRD_EXIT}; }
 if ! out=$(bird -p -c "$tmp" 2>&1); then
   printf '%s\\n' "$out" | sed "s|$tmp|$cfg (new content)|g" >&2
   exit ${PARSE_EXIT}
@@ -233,6 +236,9 @@ async function writeConfig(obj: BirdInputs, keepOriginal: boolean, ctx: Ctx): Pr
   }
   if (result.code === NOT_RUNNING_EXIT) {
     throw new ProviderError(`BIRD is not running on node ${node}`, { detail: result.stderr.trim() });
+  }
+  if (result.code === NO_BIRD_EXIT) {
+    throw new ProviderError(`Cannot check the new bird.conf on node ${node}: bird was not found on the PATH there; ${cfg} was left untouched`, { detail: result.stderr.trim() });
   }
   if (result.code === PARSE_EXIT) {
     throw new ProviderError(`BIRD rejected the new configuration for node ${node}; ${cfg} was left untouched`, {

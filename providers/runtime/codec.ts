@@ -74,7 +74,7 @@ function convert(type: CtyType, raw: unknown, path: (string | number)[], strict:
     }
     // Stored state may hold scalars as text (flatmap holds nothing else): convert as cty would.
     if (!strict && type === 'string' && (typeof raw === 'number' || typeof raw === 'boolean')) return String(raw);
-    if (!strict && type === 'bool' && typeof raw === 'string' && raw in BOOL_TEXT) return BOOL_TEXT[raw];
+    if (!strict && type === 'bool' && typeof raw === 'string' && Object.hasOwn(BOOL_TEXT, raw)) return BOOL_TEXT[raw];
     throw new ValueError(path, `expected ${type}, got ${typeof raw}`);
   }
   const [kind, element] = type;

@@ -14,23 +14,33 @@ export function planDefaults(block: BlockSchema, prior: ObjectValue | null, prop
   forEachAttribute(block, [prior, proposed, config], ({ path, schema }, [priorV, proposedV, configV]) => {
     if (!schema.computed || configV !== null) return;
     // Only where the nested block itself exists in the plan (a null block has no attributes).
-    if (path.length > 1 && !parentExists(planned, path)) return;
+    if (!parentExists(planned, path)) return;
     if (prior === null) {
       if (proposedV === null) setPath(planned, path, Unknown);
-    } else if (proposedV === null && priorV !== null) {
+    } else if (proposedV === null) {
       setPath(planned, path, deepClone(priorV));
     }
   });
   return planned;
 }
 
+const isObject = (v: Value): v is ObjectValue => v !== null && typeof v === 'object';
+
+/** Whether the object holding the attribute at path exists (top-level attributes: always). */
 function parentExists(obj: ObjectValue, path: AttributePath): boolean {
   let cur: Value = obj;
-  for (const step of path.slice(0, -1)) {
-    if (cur === null || cur === Unknown || typeof cur !== 'object' || Array.isArray(cur)) return false;
-    cur = cur[step as string] ?? null;
+  for (const step of path.slice(0, -1)) cur = isObject(cur) ? (cur[step as string] ?? null) : null;
+  return isObject(cur);
+}
+
+/** Whether the value at path, or a block on the way to it, is Unknown. */
+function insideUnknown(obj: ObjectValue, path: AttributePath): boolean {
+  let cur: Value = obj;
+  for (const step of path) {
+    cur = isObject(cur) ? (cur[step as string] ?? null) : null;
+    if (cur === Unknown) return true;
   }
-  return cur !== null && cur !== Unknown && typeof cur === 'object';
+  return false;
 }
 
 /**
@@ -73,8 +83,11 @@ export function checkApplyResult(
 ): { violations: InvariantViolation[]; repaired: ObjectValue } {
   const violations: InvariantViolation[] = [];
   const repaired = deepClone(result);
-  forEachAttribute(block, [planned, result], ({ path, schema }, [plannedV, resultV]) => {
-    if (path.length > 1 && !parentExists(result, path) && !parentExists(planned, path)) return;
+  forEachAttribute(block, [planned, result], ({ path, schema }, [walkedV, resultV]) => {
+    // A nested block planned wholly unknown promised nothing about its attributes (the walk
+    // visits them as null); only their knownness after apply is checked.
+    // (Where neither side has the block, both walk as null and nothing is reported.)
+    const plannedV = insideUnknown(planned, path) ? Unknown : walkedV;
     if (!isWhollyKnown(resultV)) {
       violations.push({ path, problem: `${formatPath(path)} is still unknown after apply` });
       setPath(repaired, path, isWhollyKnown(plannedV) ? deepClone(plannedV) : null);

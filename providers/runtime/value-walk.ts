@@ -40,7 +40,8 @@ function canonical(v: Value): string {
 /** Equality as Terraform sees it: sets compare regardless of order; Unknown equals only Unknown. */
 export function valuesEqual(type: CtyType, a: Value, b: Value): boolean {
   if (a === b) return true;
-  if (a === null || b === null || a === Unknown || b === Unknown) return false;
+  // (Unknown, a symbol, matches none of the branches below: it equals only itself, above.)
+  if (a === null || b === null) return false;
   if (type === 'number' && (typeof a === 'number' || typeof a === 'string') && (typeof b === 'number' || typeof b === 'string')) {
     // A number may be a JS number or exact decimal text (see Value): compare the values.
     return isDecimalOrFinite(a) && isDecimalOrFinite(b) && numbersEqual(a, b);
@@ -97,7 +98,8 @@ export function setPath(obj: ObjectValue, path: AttributePath, value: Value): vo
   let cur = obj as Record<string | number, Value>;
   for (const step of path.slice(0, -1)) {
     const next = cur[step];
-    if (next === null || next === undefined || next === Unknown || typeof next !== 'object') cur[step] = {};
+    // (null and anything not an object, Unknown and undefined included, become a new object.)
+    if (next === null || typeof next !== 'object') cur[step] = {};
     cur = cur[step] as Record<string | number, Value>;
   }
   cur[path[path.length - 1]] = value;
@@ -105,7 +107,7 @@ export function setPath(obj: ObjectValue, path: AttributePath, value: Value): vo
 
 export function deepClone<T extends Value>(v: T): T {
   if (Array.isArray(v)) return v.map(deepClone) as T;
-  if (v !== null && v !== Unknown && typeof v === 'object') {
+  if (v !== null && typeof v === 'object') {
     const out: ObjectValue = {};
     for (const [k, item] of Object.entries(v)) out[k] = deepClone(item);
     return out as T;

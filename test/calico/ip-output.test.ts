@@ -56,7 +56,8 @@ test('parseRoutes: types, host and default prefixes, keys with values; multipath
     'throw',
     '',
   ].join('\n');
-  expect(parseRoutes(text)).toEqual([
+  // Strict: a key at the end of a line must not appear at all (not even as undefined).
+  expect(parseRoutes(text)).toStrictEqual([
     { type: 'unicast', prefix: '0.0.0.0/0', via: '198.18.0.254', dev: 'eth0' },
     { type: 'blackhole', prefix: '198.19.1.0/24', proto: '211' },
     { type: 'unreachable', prefix: '198.19.9.0/24' },
@@ -67,4 +68,32 @@ test('parseRoutes: types, host and default prefixes, keys with values; multipath
     // A key at the end of the line has no value and is ignored.
     { type: 'unicast', prefix: '198.19.4.0/24', via: '198.18.0.4' },
   ]);
+});
+
+test('parseRoutes: runs of blanks separate words, and a trailing key stays ignored with blanks after it', () => {
+  expect(parseRoutes('198.19.5.0/24  via  198.18.0.5   dev eth1\n198.19.6.0/24 via 198.18.0.6 dev   \n')).toStrictEqual([
+    { type: 'unicast', prefix: '198.19.5.0/24', via: '198.18.0.5', dev: 'eth1' },
+    { type: 'unicast', prefix: '198.19.6.0/24', via: '198.18.0.6' },
+  ]);
+});
+
+test('parseLinks: peer index only from a whole "ifN", multi-digit; link-netns and alias; a header must start the line', () => {
+  const text = [
+    '8: cali00000000001@if12: <BROADCAST,UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff link-netns wl-web-1',
+    '1: lo: <LOOPBACK,UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\\    alias calico-net web-1 ',
+    '9: veth1@xif3: <UP> mtu 1500',
+    '10: veth2@if3x: <UP> mtu 1500',
+    'junk 11: fake: <UP> mtu 1500',
+  ].join('\n');
+  expect(parseLinks(text)).toStrictEqual([
+    { index: 8, name: 'cali00000000001', peerIndex: 12, flags: ['BROADCAST', 'UP'], peerNetns: 'wl-web-1' },
+    { index: 1, name: 'lo', peerIndex: undefined, flags: ['LOOPBACK', 'UP'], alias: 'calico-net web-1' },
+    { index: 9, name: 'veth1', peerIndex: undefined, flags: ['UP'] },
+    { index: 10, name: 'veth2', peerIndex: undefined, flags: ['UP'] },
+  ]);
+});
+
+test('parseAddresses: blanks of any width between fields, multi-digit indexes; a line must start with the index', () => {
+  const text = ['12:  eth1  inet  198.18.0.12/24 brd 198.18.0.255 scope global eth1', 'x 13: eth2    inet 198.18.0.13/24 scope global eth2'].join('\n');
+  expect(parseAddresses(text)).toStrictEqual([{ dev: 'eth1', address: '198.18.0.12', prefixLength: 24 }]);
 });

@@ -35,6 +35,18 @@ describe('table', () => {
       '+-----------+--------+',
     ]);
   });
+
+  it('prints a short row with every column (missing cells blank), and keeps extra cells of a long row', () => {
+    expect(table(['A', 'B', 'C'], [['1'], ['1', '2', '3']])).toEqual([
+      '+---+---+---+',
+      '| A | B | C |',
+      '+---+---+---+',
+      '| 1 |   |   |',
+      '| 1 | 2 | 3 |',
+      '+---+---+---+',
+    ]);
+    expect(table(['A'], [['1', 'extra']])).toEqual(['+---+-------+', '| A |       |', '+---+-------+', '| 1 | extra |', '+---+-------+']);
+  });
 });
 
 describe('collectStatus', () => {

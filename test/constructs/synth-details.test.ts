@@ -3,7 +3,7 @@
  * dependencies, the provider block, references, and the post-deploy hook's default command.
  */
 import { Testing, TerraformOutput, TerraformStack } from 'cdktf';
-import { CalicoCluster, CalicoNode, CalicoProvider, Workload } from '../../constructs';
+import { CalicoCluster, CalicoNode, CalicoProvider, CalicoResource, Workload } from '../../constructs';
 
 function synth(build: (stack: TerraformStack) => void): any {
   const app = Testing.app();
@@ -46,6 +46,17 @@ test('the provider block takes the schema settings; references name the attribut
   expect(json.output.fwd.value).toBe(`\${calico_node.${nodeKey}.original_ip_forward}`);
   expect(CalicoProvider.version).toBe('0.1.0');
   expect(json.terraform.required_providers.calico).toEqual({ source: 'cdktf-calico/calico', version: '0.1.0' });
+});
+
+test('an aliased provider block carries its alias, and resources that use it name it', () => {
+  const json = synth((stack) => {
+    new CalicoProvider(stack, 'default');
+    const second = new CalicoProvider(stack, 'second', { alias: 'east', connectRetries: 2 });
+    new CalicoResource(stack, 'n', 'calico_node', { name: 'n1', address: '198.18.0.1', podCidr: '198.19.1.0/24', ssh: { host: '198.18.0.1' } }, { provider: second });
+  });
+  expect(json.provider.calico).toEqual(expect.arrayContaining([{}, { alias: 'east', connect_retries: 2 }]));
+  expect(json.provider.calico).toHaveLength(2);
+  expect(Object.values<any>(json.resource.calico_node)[0].provider).toBe('calico.east');
 });
 
 test('post-deploy verify without a command runs `npx calico-net verify`', () => {

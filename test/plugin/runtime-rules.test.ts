@@ -298,6 +298,31 @@ describe('planning', () => {
     ]);
     expect(appeared.repaired.conn).toBeNull();
   });
+
+  it('plan defaults leave a nested block that is wholly unknown as it is', () => {
+    const unknownConn = planDefaults(block, null, full({ id: null, fact: null, conn: Unknown }), full({ id: null, fact: null, conn: Unknown }));
+    expect(unknownConn.conn).toBe(Unknown);
+    expect(unknownConn.fact).toBe(Unknown);
+  });
+
+  it('apply invariants: values are shown whole up to 120 characters of JSON, cut beyond', () => {
+    const exact = 'x'.repeat(118); // 120 characters as JSON
+    expect(checkApplyResult(block, full({ name: exact }), full({ name: 'y' })).violations[0].problem).toBe(`name was planned as "${exact}" but apply produced "y"`);
+    const over = 'x'.repeat(119);
+    expect(checkApplyResult(block, full({ name: over }), full({ name: 'y' })).violations[0].problem).toBe(`name was planned as "${over.slice(0, 116)}... but apply produced "y"`);
+  });
+
+  it('apply invariants: a nested block planned wholly unknown accepts whatever apply produced', () => {
+    // e.g. a block computed from another resource's output: only the result's knownness counts.
+    const planned = full({ conn: Unknown });
+    expect(checkApplyResult(block, planned, full()).violations).toEqual([]);
+    expect(checkApplyResult(block, planned, full()).repaired).toEqual(full());
+    expect(checkApplyResult(block, planned, full({ conn: null })).violations).toEqual([]);
+    // Still wholly known afterwards: an unknown left inside the block is a violation.
+    const left = checkApplyResult(block, planned, full({ conn: { host: 'h', port: Unknown } }));
+    expect(left.violations).toEqual([{ path: ['conn', 'port'], problem: 'conn.port is still unknown after apply' }]);
+    expect(left.repaired.conn).toEqual({ host: 'h', port: null });
+  });
 });
 
 describe('diagnostics', () => {

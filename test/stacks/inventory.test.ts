@@ -70,6 +70,8 @@ test('JSON inventories are read as JSON, and their syntax errors say JSON', () =
   expect(c.peers).toEqual([{ address: '198.18.0.100', asNumber: 65100, password: 'secret' }]);
   expect(problemsOf('{"cluster": ', '/inv/c.json')).toEqual([expect.stringMatching(/^\/inv\/c\.json: not valid JSON: /)]);
   expect(problemsOf('cluster: [x\n', '/inv/c.yml')).toEqual([expect.stringMatching(/^\/inv\/c\.yml: not valid YAML: /)]);
+  // YAML that is not JSON, in a .json file: read as JSON, so refused.
+  expect(problemsOf('cluster: { name: j }\n', '/inv/c.json')).toEqual([expect.stringMatching(/^\/inv\/c\.json: not valid JSON: /)]);
 });
 
 test('state backends: local path resolved, pg options kept, wrong options named', () => {
