@@ -163,9 +163,9 @@ test('ssh settings: home expansion, node over cluster key by key, defaults, the 
   expect(mergeSsh(undefined, undefined)).toEqual({});
   expect(mergeSsh({ user: 'ops', port: 2222 }, { port: 22, user: undefined, sudo: true })).toEqual({ user: 'ops', port: 22, sudo: true });
   expect(mergeSsh(undefined, { user: 'n' })).toEqual({ user: 'n' });
-  expect(sshTarget('h', {})).toEqual({ host: 'h', port: 22, user: 'root', privateKeyPath: undefined, passphraseEnv: undefined, knownHostsPath: path.join(os.homedir(), '.ssh/known_hosts'), sudo: false });
+  expect(sshTarget('h', {})).toEqual({ host: 'h', port: 22, user: 'root', privateKeyPath: undefined, passphraseEnv: undefined, knownHostsPath: path.join(os.homedir(), '.ssh/known_hosts'), sudo: false, jumps: [] });
   expect(SSH_DEFAULTS).toEqual({ user: 'root', port: 22, knownHostsPath: '~/.ssh/known_hosts', sudo: false });
-  expect(sshTarget('h', { user: 'u', port: 2, privateKeyPath: '/k', passphraseEnv: 'P', knownHostsPath: '/kh', sudo: true })).toEqual({ host: 'h', port: 2, user: 'u', privateKeyPath: '/k', passphraseEnv: 'P', knownHostsPath: '/kh', sudo: true });
+  expect(sshTarget('h', { user: 'u', port: 2, privateKeyPath: '/k', passphraseEnv: 'P', knownHostsPath: '/kh', sudo: true })).toEqual({ host: 'h', port: 2, user: 'u', privateKeyPath: '/k', passphraseEnv: 'P', knownHostsPath: '/kh', sudo: true, jumps: [] });
   expect(sshHostOf({ address: '198.18.0.1' })).toBe('198.18.0.1');
   expect(sshHostOf({ address: '198.18.0.1', sshHost: 'n1.example.test' })).toBe('n1.example.test');
 });
