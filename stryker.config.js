@@ -20,6 +20,7 @@ const mutated = [
   'rules/checks.ts',
   'rules/ipv4.ts',
   'rules/ssh.ts',
+  'rules/subnets.ts',
   // Constructs and their validation.
   'constructs/**/*.ts',
   '!constructs/index.ts',
