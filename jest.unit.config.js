@@ -13,6 +13,7 @@ const unitSuites = [
   'test/cli/report-builders.test.ts',
   'test/cli/verify-report.test.ts',
   'test/cli/verify-ping.test.ts',
+  'test/cli/verify-survivors.test.ts',
   'test/cli/report-edges.test.ts',
   'test/calico/units.test.ts',
   'test/calico/bird-missing.test.ts',
