@@ -29,6 +29,7 @@ import { waitFor } from '../lab/process';
 import { automationEnv, cdktfBinary, writeOperatorProject } from '../cli/operator-project';
 import { packageRoot } from '../providers/package-root';
 import { measureStartup } from './startup';
+import { kernelFloor, KernelFloor, SshFloor } from './floors';
 
 /** One measured command. */
 interface Measured {
@@ -54,6 +55,22 @@ interface LabRun {
   nodes: number;
   topology: string;
   steps: Record<string, Measured>;
+  floors?: { ssh: SshFloor; kernel: KernelFloor };
+}
+
+/** The lab's floors (see floors.ts): SSH login and round trip from the operator, kernel work on a node. */
+async function measureFloors(lab: LabInfo): Promise<{ ssh: SshFloor; kernel: KernelFloor }> {
+  const script = path.join(packageRoot(), 'dist', 'bench', 'floors.js');
+  const hosts = lab.nodes.slice(0, 8).map((n) => n.address.split('/')[0]);
+  const r = await operatorExec(lab, [process.execPath, script, 'ssh', lab.knownHostsPath, lab.clientKeyPath, ...hosts]);
+  if (r.code !== 0) throw new Error(`ssh floor: ${r.stderr}`);
+  const ssh = JSON.parse(r.stdout.trim()) as SshFloor;
+  const kernel = await kernelFloor(lab, 128);
+  process.stdout.write(
+    `  floors: ssh login ${ssh.loginMs.toFixed(0)} ms/host, script round trip ${ssh.roundTripMs.toFixed(1)} ms; ` +
+      `${kernel.workloads} workloads' netns+veth by a plain shell: ${kernel.sequentialMs} ms, ${kernel.twoParallelMs} ms in 2 parallel shells\n`,
+  );
+  return { ssh, kernel };
 }
 
 interface StatsLine {
@@ -141,7 +158,7 @@ function emptyCliConfig(root: string): string {
   return file;
 }
 
-async function runLab(n: number, routeReflectors: number, id: number, steps: (lab: LabInfo, plan: string[]) => Step[]): Promise<LabRun> {
+async function runLab(n: number, routeReflectors: number, id: number, steps: (lab: LabInfo, plan: string[]) => Step[], floors = false): Promise<LabRun> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `calico-bench-${n}-`));
   // One stats file per command, so connections can be counted per terraform command.
   const statsFor = (step: string) => path.join(root, `stats-${step}.jsonl`);
@@ -156,6 +173,7 @@ async function runLab(n: number, routeReflectors: number, id: number, steps: (la
   try {
     process.stdout.write(`lab: ${n} nodes x 4 workloads, ${routeReflectors ? `${routeReflectors} route reflectors` : 'full mesh'}: building...\n`);
     lab = await labUp({ dir: path.join(root, 'lab'), nodes: n, id, workloadsPerNode: 4, routeReflectors });
+    const labFloors = floors ? await measureFloors(lab) : undefined;
     const project = writeOperatorProject(path.join(root, 'project'));
     const cliConfig = emptyCliConfig(root);
     const stackDir = path.join(project, 'cdktf.out', 'stacks', `lab${id}`);
@@ -187,7 +205,7 @@ async function runLab(n: number, routeReflectors: number, id: number, steps: (la
       const note = r.code === codes[0] ? '' : ` (exit ${r.code}: ${r.stdout.split('\n')[0].slice(0, 200)})`;
       process.stdout.write(`  ${name}: ${seconds.toFixed(1)} s, operator CPU ${operatorCpuS.toFixed(1)} s, load ${load.toFixed(1)}${note}\n`);
     }
-    return { nodes: n, topology: routeReflectors ? `rr(${routeReflectors})` : 'mesh', steps: measured };
+    return { nodes: n, topology: routeReflectors ? `rr(${routeReflectors})` : 'mesh', steps: measured, floors: labFloors };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -266,6 +284,12 @@ function targetRows(main: LabRun | undefined, big: LabRun | undefined): string[]
   } else {
     rows.push(['128 nodes: deploy, no-op plan, peak RSS', '', 'not run (BENCH_BIG_NODES=0)', '', '', '']);
   }
+  if (main?.floors) {
+    const { ssh, kernel } = main.floors;
+    rows.push(['floor: ssh login + remote shell start per host', 'measured', `${ssh.loginMs.toFixed(0)} ms`, '-', '', '']);
+    rows.push(['floor: script round trip on a running shell', 'measured', `${ssh.roundTripMs.toFixed(1)} ms`, '-', '', '']);
+    rows.push([`floor: ${kernel.workloads} workloads by a plain shell (1 / 2 shells)`, 'measured', `${(kernel.sequentialMs / 1000).toFixed(1)} / ${(kernel.twoParallelMs / 1000).toFixed(1)} s`, '-', '', '']);
+  }
   if (main) {
     for (const step of ['first deploy', 'no-op deploy', 'no-op plan', 'verify', 'destroy']) {
       rows.push([`node-side CPU per host: ${step} (${main.nodes}x4)`, 'measured', `${main.steps[step].nodeCpuMsPerHost.toFixed(0)} ms`, '-', '', '']);
@@ -286,7 +310,7 @@ async function main(): Promise<void> {
   // takes the next one).
   const labId = Number(process.env.BENCH_LAB_ID ?? 100);
   const labs: LabRun[] = [];
-  if (nodes > 0) labs.push(await runLab(nodes, 0, labId, mainLabSteps));
+  if (nodes > 0) labs.push(await runLab(nodes, 0, labId, mainLabSteps, true));
   if (bigNodes > 0) labs.push(await runLab(bigNodes, 2, labId + 1, bigLabSteps));
   const main = nodes > 0 ? labs[0] : undefined;
   const big = bigNodes > 0 ? labs[labs.length - 1] : undefined;

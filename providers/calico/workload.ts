@@ -57,14 +57,17 @@ fi
 # A host veth whose peer is not our eth0 (e.g. the netns was deleted and recreated) is rebuilt.
 if hif_ok && ! peer_ok; then ip link del "$hif"; fi
 if ! hif_ok; then
+  # A peer left under its temporary name by an apply of an earlier version, killed midway.
   ip link del "$tmp" 2>/dev/null || true
-  # Anything else called eth0 in our netns would block the rename.
+  # Anything else called eth0 in our netns would block the new peer.
   if ip -n "$ns" link show dev eth0 >/dev/null 2>&1; then
     echo "$ns on $node already has an eth0 that is not the peer of $hif" >&2; exit 3
   fi
-  ip link add "$hif" type veth peer name "$tmp"
-  ip link set "$tmp" netns "$ns"
-  ip -n "$ns" link set "$tmp" name eth0
+  # One netlink request makes both ends, eth0 already inside the netns: nothing is left
+  # half-made if we are killed, and there is no move into the netns (a move waits for an RCU
+  # grace period under the kernel's global RTNL lock, ~17 ms that every namespace on the
+  # machine queues behind).
+  ip link add "$hif" type veth peer name eth0 netns "$ns"
 fi
 # One ip process per namespace (every value here passed its check: no quoting needed in -batch).
 ip -n "$ns" -batch - <<BATCH
@@ -93,7 +96,15 @@ const DELETE_BODY = `${HELPERS}
 if [ -n "$(ip -4 route show table main exact "$ip/32" dev "$hif" proto ${OUR_ROUTE_PROTO} 2>/dev/null)" ]; then
   ip route del "$ip/32" dev "$hif" table main proto ${OUR_ROUTE_PROTO}
 fi
-if ip link show dev "$hif" >/dev/null 2>&1; then ip link del "$hif"; fi
+# When the pair joins our netns, deleting the netns takes the pair with it: the kernel tears
+# namespaces down in batches, while deleting a veth waits for its own RCU grace periods under
+# the global RTNL lock (~30 ms each, measured; 10 workloads went in 67 ms instead of 380). A
+# namespace kept alive by a process inside it keeps the pair: then it is deleted by name.
+if netns_ours && peer_ok; then
+  ip netns del "$ns"
+  for ((i = 0; i < 50; i++)); do hif_ok || break; sleep 0.02; done
+fi
+if hif_ok; then ip link del "$hif"; fi
 ip link del "$tmp" 2>/dev/null || true
 if netns_ok && netns_ours; then ip netns del "$ns"; fi
 echo end=ok`;

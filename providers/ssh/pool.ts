@@ -277,6 +277,11 @@ export class SshPool {
         },
         ...auth,
       });
+      // Without TCP_NODELAY every script's round trip waited ~40 ms: the frame we send after
+      // reading an answer sat in Nagle's buffer until the host's delayed ACK came (measured:
+      // 42 ms → 0.4 ms per round trip on a lab host). Behind a bastion there is no socket here;
+      // the bastion's own connection gets the option.
+      client.setNoDelay(true);
     });
   }
 

@@ -382,6 +382,9 @@ test('a route we did not create is never taken over (and so never deleted by our
 });
 
 test('delete leaves each node as it was before', async () => {
+  // A process inside b's namespace keeps it alive after `ip netns del`, and with it the veth
+  // pair: delete must then remove the pair by name.
+  await b.lab.exec(`setsid ip netns exec ${b.workload} sleep 120 </dev/null >/dev/null 2>&1 &`);
   for (const s of [a, b]) {
     await workloadHandler.delete(s.wl.state!, ctx);
     await birdConfigHandler.delete(s.bird.state!, ctx);
@@ -398,6 +401,7 @@ test('delete leaves each node as it was before', async () => {
     expect(protocols).toContain('device1');
     expect(protocols).not.toContain('Mesh_');
   }
+  await b.lab.exec(`pkill -f '^sleep 120$' || true`);
   // Deleting again is harmless (idempotent teardown).
   await workloadHandler.delete(a.wl.state!, ctx);
   await nodeHandler.delete(a.node.state!, ctx);

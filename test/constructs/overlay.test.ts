@@ -178,7 +178,7 @@ describe('bird.conf', () => {
   it('IPIP renders and parses the same way (config only: this kernel cannot run IPIP)', () => {
     const c = cluster({ ipipMode: 'CrossSubnet' });
     const conf = renderBirdConfig(c, 'n3');
-    expect(conf).toContain('# Blocks of the nodes reached through tunl0 (ipipMode CrossSubnet).');
+    expect(conf).toContain('# Blocks reached through tunl0 (ipipMode CrossSubnet):');
     expect(conf).toContain('define calico_encapsulated = [ 198.19.1.0/24, 198.19.2.0/24 ];');
     expect(birdParse(conf)).toEqual({ code: 0, output: '' });
     expect(birdParse(renderBirdConfig(cluster({ ipipMode: 'Always' }), 'n1'))).toEqual({ code: 0, output: '' });

@@ -114,7 +114,7 @@ test('deploy: every eBGP session, across the router too, is Established; the con
   for (const node of cluster.nodeNames) {
     const conf = (await cluster.exec(node, ['cat', '/etc/bird/bird.conf'])).stdout;
     for (const other of cluster.nodeNames.filter((n) => n !== node)) {
-      const session = new RegExp(`protocol bgp Mesh_${cluster.address(other).replace(/\./g, '_')} from bgp_template \\{[^}]*?(multihop;)?\\n(?:  ipv4 \\{ gateway recursive; \\};\\n)?\\}`);
+      const session = new RegExp(`^protocol bgp Mesh_${cluster.address(other).replace(/\./g, '_')} from bgp_template \\{ [^\\n]*?( multihop; ipv4 \\{ gateway recursive; \\};)? \\}$`, 'm');
       const m = session.exec(conf);
       expect(m).not.toBeNull();
       expect({ node, other, multihop: Boolean(m![1]) }).toEqual({ node, other, multihop: subnetOf(node) !== subnetOf(other) });
@@ -123,7 +123,7 @@ test('deploy: every eBGP session, across the router too, is Established; the con
 
   // node1 alone peers with the ToR, across the router: multihop.
   expect((await cluster.exec('node1', ['cat', '/etc/bird/bird.conf'])).stdout).toMatch(
-    /protocol bgp Global_198_18_46_200 from bgp_template \{\n  neighbor 198\.18\.46\.200 as 65200;\n  multihop;\n  ipv4 \{ gateway recursive; \};\n\}/,
+    /^protocol bgp Global_198_18_46_200 from bgp_template \{ neighbor 198\.18\.46\.200 as 65200; multihop; ipv4 \{ gateway recursive; \}; \}$/m,
   );
   for (const node of ['node2', 'node3', 'node4']) expect((await cluster.exec(node, ['cat', '/etc/bird/bird.conf'])).stdout).not.toContain('198.18.46.200');
 
