@@ -20,6 +20,7 @@ const USAGE = `usage: calico-net <command> [options]
         opt-in: put the provider into ~/.terraform.d/plugins (or DIR) for terraform runs outside
         synthesized stacks. Not needed for cdktf: synthesis puts it into every stack directory.
   lab up [--nodes N] [--id K] [--dir D] [--ebgp] [--route-reflectors R] [--workloads W]
+         [--subnets 1|2] [--operator-reach all|first]
   lab down [--dir D]
         a local test cluster out of network namespaces (root only).
 

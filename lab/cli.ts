@@ -20,17 +20,44 @@ function operatorReach(v: string | undefined): 'all' | 'first' {
   throw new Error(`--operator-reach needs "all" or "first", not "${v}"`);
 }
 
+const USAGE =
+  'usage: calico-net lab up [--nodes N] [--id K] [--dir D] [--ebgp] [--route-reflectors R] [--workloads W] [--subnets 1|2] [--operator-reach all|first] | lab down [--dir D]\n';
+
+const VALUE_OPTIONS: Record<string, readonly string[]> = {
+  up: ['--nodes', '--id', '--dir', '--route-reflectors', '--workloads', '--subnets', '--operator-reach'],
+  down: ['--dir'],
+};
+const FLAG_OPTIONS: Record<string, readonly string[]> = { up: ['--ebgp'], down: [] };
+
+/** The first argument that is not an option of `sub` (or an option's value): a typo must not build a lab. */
+function unknownArgument(sub: string, argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (VALUE_OPTIONS[sub].includes(argv[i])) i++;
+    else if (!FLAG_OPTIONS[sub].includes(argv[i])) return argv[i];
+  }
+  return undefined;
+}
+
 export async function labCli(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (sub !== 'up' && sub !== 'down') {
+    process.stderr.write(USAGE);
+    return 1;
+  }
+  const unknown = unknownArgument(sub, rest);
+  if (unknown !== undefined) {
+    process.stderr.write(`calico-net lab ${sub}: unknown argument "${unknown}"\n${USAGE}`);
+    return 1;
+  }
   const dir = path.resolve(option(rest, '--dir') ?? '.lab');
   if (sub === 'down') {
     await labDown(dir);
     process.stdout.write(`lab in ${dir} is down\n`);
     return 0;
-  }
-  if (sub !== 'up') {
-    process.stderr.write('usage: calico-net lab up [--nodes N] [--id K] [--dir D] [--ebgp] [--route-reflectors R] [--workloads W] [--subnets 1|2] [--operator-reach all|first] | lab down [--dir D]\n');
-    return 1;
   }
   const lab = await labUp({
     dir,

@@ -168,8 +168,11 @@ export const workloadsSection: SnapshotSection<WorkloadsView> = {
   script: `part sysctls
 for d in /proc/sys/net/ipv4/conf/cali*; do
   [ -d "$d" ] || continue
-  i=\${d##*/}
-  printf '%s %s %s\\n' "$i" "$(cat "$d/proxy_arp" 2>/dev/null || true)" "$(cat "/proc/sys/net/ipv4/neigh/$i/proxy_delay" 2>/dev/null || true)"
+  i=\${d##*/} arp= delay=
+  # read, not $(cat …): no process per file (this runs for every veth on every plan).
+  read -r arp 2>/dev/null < "$d/proxy_arp" || true
+  read -r delay 2>/dev/null < "/proc/sys/net/ipv4/neigh/$i/proxy_delay" || true
+  printf '%s %s %s\\n' "$i" "$arp" "$delay"
 done
 for f in /run/netns/*; do
   [ -e "$f" ] || continue
