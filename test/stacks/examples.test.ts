@@ -28,6 +28,20 @@ describe.each([
     expect(result.stack['//'].metadata.stackName).toBe(stackName);
   });
 
+  test('resources carry no construct metadata (the cdktf CLI matched every output line against every resource with it)', () => {
+    const resources = Object.values<Record<string, { '//'?: { metadata?: unknown } }>>(result.stack.resource).flatMap((byName) => Object.values(byName));
+    expect(resources.length).toBeGreaterThan(3);
+    for (const r of resources) expect(r['//']?.metadata).toBeUndefined();
+  });
+
+  test('one line per BGP session', () => {
+    for (const [node, conf] of birdConfigs(result.stack)) {
+      const lines = conf.split('\n').filter((l) => l.startsWith('protocol bgp '));
+      expect({ node, sessions: lines.length }).toEqual({ node, sessions: protocols(conf).length });
+      for (const l of lines) expect(l).toMatch(/^protocol bgp \S+ from bgp_template \{ neighbor [0-9.]+ as \d+;.* \}$/);
+    }
+  });
+
   test('every rendered bird.conf passes bird -p', () => {
     const configs = birdConfigs(result.stack);
     expect(configs.size).toBeGreaterThan(1);
