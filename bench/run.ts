@@ -15,7 +15,7 @@
  * shared, and CPU time says more than wall time then); SSH connections opened and remote shells started per host (over all
  * provider processes of the command); provider peak RSS; and node-side CPU per host: what the
  * node's sshd and everything under it (the remote shell and the scripts it runs) used, read from
- * the sshd listener's own and reaped children's CPU times once the command's sessions ended.
+ * a cgroup holding the nodes' sshd listeners (node-cpu.ts) once the command's sessions ended.
  *
  * Prints the targets table and one row per lab; writes bench-results.json.
  */
@@ -25,10 +25,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { stringify as toYaml } from 'yaml';
 import { labDown, labUp, nodeExec, operatorExec, LabInfo } from '../lab';
-import { waitFor } from '../lab/process';
 import { automationEnv, cdktfBinary, writeOperatorProject } from '../cli/operator-project';
 import { packageRoot } from '../providers/package-root';
 import { measureStartup } from './startup';
+import { NodeCpuMeter } from './node-cpu';
 import { kernelFloor, KernelFloor, SshFloor } from './floors';
 
 /** One measured command. */
@@ -93,28 +93,11 @@ function worstHost(lines: StatsLine[], pick: (l: StatsLine) => Record<string, nu
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
-/** CPU ms used by a process and all its reaped descendants (utime+stime+cutime+cstime). */
-function cpuMsWithChildren(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / CLOCK_TICKS_PER_SECOND;
-}
-
 /** CPU ms of this process's reaped descendants: every command it ran, with their children. */
 function childrenCpuMs(): number {
   const stat = fs.readFileSync('/proc/self/stat', 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(f[13]) + Number(f[14])) * 1000) / CLOCK_TICKS_PER_SECOND;
-}
-
-function hasChildren(pid: number): boolean {
-  return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() !== '';
-}
-
-/** Node-side CPU of every node: their sshd listeners, once every session of theirs has ended. */
-async function nodeCpuMs(lab: LabInfo): Promise<number> {
-  await waitFor(async () => !lab.nodes.some((n) => hasChildren(n.sshdPid)), 30_000);
-  return lab.nodes.reduce((sum, n) => sum + cpuMsWithChildren(n.sshdPid), 0);
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
@@ -163,16 +146,22 @@ async function runLab(n: number, routeReflectors: number, id: number, steps: (la
   // One stats file per command, so connections can be counted per terraform command.
   const statsFor = (step: string) => path.join(root, `stats-${step}.jsonl`);
   let lab: LabInfo | undefined;
+  let meter: NodeCpuMeter | undefined;
   // Interrupted (Ctrl-C, timeout): take the lab down before leaving, or its namespaces stay.
   const onSignal = (signal: NodeJS.Signals) => {
     process.stderr.write(`bench: ${signal}, taking lab ${id} down\n`);
-    void labDown(path.join(root, 'lab')).finally(() => process.exit(130));
+    void labDown(path.join(root, 'lab')).finally(() => {
+      meter?.close();
+      process.exit(130);
+    });
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     process.stdout.write(`lab: ${n} nodes x 4 workloads, ${routeReflectors ? `${routeReflectors} route reflectors` : 'full mesh'}: building...\n`);
     lab = await labUp({ dir: path.join(root, 'lab'), nodes: n, id, workloadsPerNode: 4, routeReflectors });
+    meter = NodeCpuMeter.open(`calico-bench-${id}`, lab.nodes.map((node) => node.sshdPid));
+    process.stdout.write(`  node-side CPU counted by ${meter.method}\n`);
     const labFloors = floors ? await measureFloors(lab) : undefined;
     const project = writeOperatorProject(path.join(root, 'project'));
     const cliConfig = emptyCliConfig(root);
@@ -181,14 +170,14 @@ async function runLab(n: number, routeReflectors: number, id: number, steps: (la
     const measured: Record<string, Measured> = {};
     for (const [name, argv, where, codes, before] of steps(lab, plan)) {
       await before?.();
-      const cpuBefore = await nodeCpuMs(lab);
+      const cpuBefore = await meter.read();
       const load = os.loadavg()[0];
       const operatorBefore = childrenCpuMs();
       const env = { ...automationEnv(lab.inventoryPath), TF_CLI_CONFIG_FILE: cliConfig, CALICO_PROVIDER_STATS: statsFor(name) };
       const [seconds, r] = await timed(() => operatorExec(lab!, argv, { cwd: where === 'stack' ? stackDir : project, env }));
       if (!codes.includes(r.code)) throw new Error(`${name}: ${argv.join(' ')} exited ${r.code}:\n${(r.stdout + r.stderr).slice(-3000)}`);
       const operatorCpuS = (childrenCpuMs() - operatorBefore) / 1000;
-      const cpu = (await nodeCpuMs(lab)) - cpuBefore;
+      const cpu = (await meter.read()) - cpuBefore;
       const lines = readStats(statsFor(name));
       measured[name] = {
         seconds,
@@ -210,6 +199,7 @@ async function runLab(n: number, routeReflectors: number, id: number, steps: (la
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (lab) await labDown(lab.dir);
+    meter?.close();
     fs.rmSync(root, { recursive: true, force: true });
   }
 }
