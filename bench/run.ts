@@ -12,10 +12,11 @@
  * Labs use ids BENCH_LAB_ID (default 100) and the next one; BENCH_NODES=0 skips the main lab.
  * Per command: wall time; operator-side CPU (everything the command ran: cdktf, terraform,
  * providers) and the providers' share, with the load average at its start (the machine may be
- * shared, and CPU time says more than wall time then); SSH connections opened and remote shells started per host (over all
- * provider processes of the command); provider peak RSS (each process's own VmHWM); and node-side CPU per host: what the
- * node's sshd and everything under it (the remote shell and the scripts it runs) used, read from
- * a cgroup holding the nodes' sshd listeners (node-cpu.ts) once the command's sessions ended.
+ * shared, and CPU time says more than wall time then); SSH connections opened and remote shells
+ * started per host (over all provider processes of the command); provider peak RSS (each
+ * process's own VmHWM); and node-side CPU per host: what the node's sshd and everything under it
+ * (the remote shell and the scripts it runs) used, read from a cgroup holding the nodes' sshd
+ * listeners (node-cpu.ts) once the command's sessions ended.
  *
  * Prints the targets table and one row per lab; writes bench-results.json.
  */
