@@ -41,7 +41,7 @@ const mutated = [
 // The jest runner also reads jest.config.js on its own and lays this config over it, so leaving
 // a key out is not enough: `null` overrides it (undefined would vanish on the way to the runner
 // process, and tsc would then run before every mutant).
-const { globalSetup: _globalSetup, ...unitConfig } = unit;
+const { globalSetup: _globalSetup, globalTeardown: _globalTeardown, ...unitConfig } = unit;
 // The two suites that spawn the compiled default app (dist/, which Stryker does not mutate) can
 // never detect a mutant; they only cost time, so the mutation run leaves them out. Their cases
 // also run in process (validation-inprocess.test.ts), which is what detects mutants.
@@ -52,6 +52,7 @@ const { preset: _preset, ...withoutPreset } = unitConfig;
 const jestConfig = {
   ...withoutPreset,
   globalSetup: null,
+  globalTeardown: null,
   preset: null,
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
   testPathIgnorePatterns: ['/node_modules/', ...subprocessSuites],

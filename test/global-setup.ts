@@ -1,5 +1,7 @@
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
+import { terraformHome } from './global-teardown';
 
 /**
  * Compiles the project once per jest run: terraform, cdktf and the provider shim run the
@@ -7,6 +9,8 @@ import * as path from 'path';
  * stops the run: suites must never run against a stale dist/.
  */
 export default function globalSetup(): void {
+  // For global-teardown.ts: whether Terraform's home directory was there before the run.
+  (globalThis as { terraformHomeBefore?: boolean }).terraformHomeBefore = fs.existsSync(terraformHome());
   const root = path.resolve(__dirname, '..');
   const tsc = require.resolve('typescript/bin/tsc');
   const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], {

@@ -61,7 +61,8 @@ export class TerraformDir {
     // Inherit the basics only: the user's own TF_* settings must not leak into the tests.
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TF_') && !k.startsWith('PLUGIN_')) env[k] = v;
     fs.writeFileSync(path.join(this.dir, 'empty.tfrc'), '');
-    this.env = { ...env, TF_IN_AUTOMATION: '1', TF_CLI_CONFIG_FILE: path.join(this.dir, 'empty.tfrc') };
+    // CHECKPOINT_DISABLE: no version check against HashiCorp's servers, no ~/.terraform.d.
+    this.env = { ...env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: path.join(this.dir, 'empty.tfrc') };
   }
 
   path(...parts: string[]): string {
