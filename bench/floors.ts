@@ -13,11 +13,7 @@
  */
 import { nodeExec, LabInfo } from '../lab';
 import { SshPool } from '../providers/ssh';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : s[Math.floor(s.length / 2)];
-}
+import { median } from './measure';
 
 export interface SshFloor {
   /** Connect, authenticate, start the remote shell (login shell included): median ms per host. */

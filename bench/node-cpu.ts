@@ -12,14 +12,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { waitFor } from '../lab/process';
+import { processCpuMs } from './measure';
 
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** CPU ms used by a process and all its reaped descendants (utime+stime+cutime+cstime). */
+/** CPU ms used by a process and all its reaped descendants. */
 function cpuMsWithChildren(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  const { ownMs, childrenMs } = processCpuMs(pid);
+  return ownMs + childrenMs;
 }
 
 function hasChildren(pid: number): boolean {

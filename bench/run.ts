@@ -30,6 +30,7 @@ import { automationEnv, cdktfBinary, writeOperatorProject } from '../cli/operato
 import { packageRoot } from '../providers/package-root';
 import { measureStartup } from './startup';
 import { NodeCpuMeter } from './node-cpu';
+import { processCpuMs } from './measure';
 import { kernelFloor, KernelFloor, SshFloor } from './floors';
 
 /** One measured command. */
@@ -92,14 +93,8 @@ function worstHost(lines: StatsLine[], pick: (l: StatsLine) => Record<string, nu
   return Math.max(0, ...perHost.values());
 }
 
-const CLOCK_TICKS_PER_SECOND = 100;
-
 /** CPU ms of this process's reaped descendants: every command it ran, with their children. */
-function childrenCpuMs(): number {
-  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[13]) + Number(f[14])) * 1000) / CLOCK_TICKS_PER_SECOND;
-}
+const childrenCpuMs = (): number => processCpuMs('self').childrenMs;
 
 async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
   const t = process.hrtime.bigint();

@@ -10,16 +10,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { launchProvider } from '../test/support/launch-provider';
+import { median } from './measure';
 
 export function defaultEntry(): string {
   const calico = path.resolve(__dirname, '..', 'providers', 'main.js');
   return fs.existsSync(calico) ? calico : path.resolve(__dirname, '..', 'test', 'support', 'minimal-provider.js');
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 export async function measureStartup(runs: number, entry: string = defaultEntry()): Promise<{ medianMs: number; runsMs: number[] }> {

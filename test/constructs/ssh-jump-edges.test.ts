@@ -1,6 +1,7 @@
 /**
  * Edges of the ProxyJump parser, of ssh_config applied to jump hops, and of node prefixes: the
- * cases the mutation run on the merged bastion and subnet code found untested.
+ * cases the mutation run on the merged bastion and subnet code found untested (the inventory's
+ * sshConfig shape is in test/stacks/inventory.test.ts).
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -8,8 +9,6 @@ import * as path from 'path';
 import { parseProxyJump, resolveSsh, sshTarget } from '../../rules/ssh';
 import { clearSshConfigCache } from '../../rules/ssh-config';
 import { isPrefixLength, withSplitAddress } from '../../rules/subnets';
-import { parseInventory } from '../../stacks/inventory';
-import { ClusterValidationError } from '../../constructs/validation';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-jump-edges-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -89,27 +88,5 @@ describe('node prefixes', () => {
     expect(withSplitAddress({ address: '/24' })).toEqual({ address: '', prefixLength: 24 });
     expect(isPrefixLength(1)).toBeNull();
     expect(isPrefixLength(33)).toMatch(/from 1 to 32/);
-  });
-});
-
-describe('inventory sshConfig', () => {
-  const inv = (sshConfig: string) => `cluster: { name: lab, podCidr: 198.19.0.0/16 }
-ssh: { sshConfig: ${sshConfig} }
-nodes:
-  - { name: node1, address: 198.18.0.1, podCidr: 198.19.1.0/24 }
-`;
-  const problems = (text: string) => {
-    try {
-      parseInventory(text, path.join(dir, 'cluster.yaml'));
-      return [];
-    } catch (err) {
-      return (err as ClusterValidationError).problems ?? [String(err)];
-    }
-  };
-
-  it('is true or a non-empty path', () => {
-    expect(problems(inv('false'))).toEqual([expect.stringMatching(/^ssh\.sshConfig: expected true or a file path, found/)]);
-    expect(problems(inv('""'))).toEqual([expect.stringMatching(/^ssh\.sshConfig: expected true or a file path, found/)]);
-    expect(problems(inv('7'))).toEqual([expect.stringMatching(/^ssh\.sshConfig: expected true or a file path, found/)]);
   });
 });

@@ -213,3 +213,10 @@ test('vxlanMode / ipipMode: Calico\'s IPPool fields on the cluster, into the mod
     'cluster.vxlanMode: must be one of Always, CrossSubnet, Never, not "Sometimes"',
   ]);
 });
+
+test('ssh.sshConfig is true or a non-empty path', () => {
+  const withSshConfig = (value: string) => good.replace('nodes:', `ssh: { sshConfig: ${value} }\nnodes:`);
+  for (const value of ['false', '""', '7']) {
+    expect(problemsOf(withSshConfig(value))).toEqual([expect.stringMatching(/^ssh\.sshConfig: expected true or a file path, found/)]);
+  }
+});
