@@ -158,8 +158,10 @@ if [ -f "$bird_cfg" ]; then echo present; base64 -w0 < "$bird_cfg"; echo; else e
 echo "mtime=$(stat -c %Y "$bird_cfg" 2>/dev/null || true)"
 bird_reconfigured=""
 if [ -S "$bird_sock" ] && bird_status=$(timeout 10 birdc -s "$bird_sock" show status 2>/dev/null); then
-  bird_time=$(printf '%s\\n' "$bird_status" | sed -n 's/^Last reconfiguration on //p')
-  [ -z "$bird_time" ] || bird_reconfigured=$(date -d "$bird_time" +%s 2>/dev/null || true)
+  # [[ =~ ]], not sed: no process (this runs on every plan).
+  if [[ $bird_status =~ (^|$'\\n')'Last reconfiguration on '([^$'\\n']*) ]]; then
+    bird_reconfigured=$(date -d "\${BASH_REMATCH[2]}" +%s 2>/dev/null || true)
+  fi
 fi
 echo "reconfigured=$bird_reconfigured"`;
 

@@ -1,6 +1,7 @@
 /**
  * Parsers for iproute2's one-line output (`ip -o link`, `ip -o -4 addr`, `ip -4 route`), so a
- * host's state can be fetched once and every resource's facts derived from it locally.
+ * host's state can be fetched once and every resource's facts derived from it locally; and the
+ * one-process read of a namespace's links, addresses and main table (`ip -batch`).
  */
 import type { SnapshotSection } from './host-snapshot';
 
@@ -68,12 +69,24 @@ export function parseAddresses(text: string): Address[] {
   return addresses;
 }
 
-/** One route per line that starts in column 0; multipath "nexthop" continuation lines are skipped. */
+/**
+ * The route's own part of a line: `ip -o` appends a multipath route's nexthops (and `route get`
+ * its cache data) after a backslash, where plain output puts them on indented lines.
+ */
+export function routeHead(line: string): string {
+  const cut = line.indexOf('\\');
+  return cut < 0 ? line : line.slice(0, cut);
+}
+
+/**
+ * One route per line that starts in column 0; multipath nexthops are not routes of their own
+ * (indented continuation lines, or `ip -o`'s text after a backslash).
+ */
 export function parseRoutes(text: string): Route[] {
   const routes: Route[] = [];
   for (const line of text.split('\n')) {
     if (!line || /^\s/.test(line)) continue;
-    const words = line.trim().split(/\s+/);
+    const words = routeHead(line).trim().split(/\s+/);
     let i = 0;
     let type = 'unicast';
     if (ROUTE_TYPES.has(words[0])) type = words[i++];
@@ -89,27 +102,58 @@ export function parseRoutes(text: string): Route[] {
   return routes;
 }
 
+/** A network namespace's links, IPv4 addresses and IPv4 main table. */
+export interface IpView {
+  links: Link[];
+  addresses: Address[];
+  routes: Route[];
+  /** The routes as `ip -o` printed them, one per line (what a fact quotes, with metric and onlink). */
+  routeLines: string[];
+}
+
 /**
- * Host-wide reads more than one resource derives facts from (each declares what it uses, see
- * host-snapshot.ts). The whole main table: `ip route show` leaves out any field it was asked to
- * filter on (proto, scope), so filtering there would hide what the facts compare.
+ * Shell fragment: one `ip` process printing a namespace's links, addresses and main table (`-o`
+ * applies to all three: one line each). The whole main table: `ip route show` leaves out any
+ * field it was asked to filter on (proto, scope), so filtering there would hide what the facts
+ * compare. `netnsArg` is "" for the host's own namespace, or `-n "$ns"`; `tail` goes on the
+ * command's line (e.g. redirections, `|| true`). The fragment must start in column 0 (heredoc).
  */
-export const mainRoutesSection: SnapshotSection<Route[]> = {
-  name: 'main_routes',
-  script: 'ip -4 route show table main',
-  parse: (body) => parseRoutes(body),
-};
+export function ipBatchRead(netnsArg: string, tail = ''): string {
+  return `ip ${netnsArg ? `${netnsArg} ` : ''}-4 -o -batch - <<'IP_BATCH'${tail}
+link show
+addr show
+route show table main
+IP_BATCH`;
+}
 
-export const hostLinksSection: SnapshotSection<Link[]> = {
-  name: 'links',
-  script: 'ip -o link show',
-  parse: (body) => parseLinks(body),
-};
+const LINK_LINE = /^\d+: [^:@\s]+(?:@[^:\s]+)?: </;
+const ADDRESS_LINE = /^\d+:\s+\S+\s+inet\s/;
 
-export const hostAddressesSection: SnapshotSection<Address[]> = {
-  name: 'addresses',
-  script: 'ip -4 -o addr show',
-  parse: (body) => parseAddresses(body),
+/**
+ * Splits ipBatchRead's answer by the shape of each line, which differs for the three reads: a
+ * link is "N: name: <flags>", an address "N: name inet …", and a route never starts with "N:"
+ * (device names cannot hold a colon). The order is not relied on.
+ */
+export function parseIpBatch(text: string): IpView {
+  const linkLines: string[] = [];
+  const addressLines: string[] = [];
+  const routeLines: string[] = [];
+  for (const line of text.split('\n')) {
+    if (LINK_LINE.test(line)) linkLines.push(line);
+    else if (ADDRESS_LINE.test(line)) addressLines.push(line);
+    else if (line !== '' && !/^\s|^\d+:/.test(line)) routeLines.push(line);
+  }
+  return { links: parseLinks(linkLines.join('\n')), addresses: parseAddresses(addressLines.join('\n')), routes: parseRoutes(routeLines.join('\n')), routeLines };
+}
+
+/**
+ * The host's own links, addresses and main table: read by every resource type, in one process.
+ * Unlike a workload's namespace, a host whose read fails fails the snapshot.
+ */
+export const hostIpSection: SnapshotSection<IpView> = {
+  name: 'host_ip',
+  script: ipBatchRead(''),
+  parse: (body) => parseIpBatch(body),
 };
 
 /** Routes in a table for exactly this prefix ("a.b.c.d" and "a.b.c.d/32" are the same prefix). */

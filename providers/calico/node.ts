@@ -29,7 +29,7 @@ import { isIpv4, isIpv4Cidr, isNodeName } from '../../rules/checks';
 import { POD_GATEWAY } from '../../rules/constants';
 import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
-import { hostAddressesSection, mainRoutesSection, parseRoutes, Route, routesFor } from './ip-output';
+import { hostIpSection, parseRoutes, Route, routesFor } from './ip-output';
 import { parseImportId } from './import-id';
 import { NODE_RECORD, OUR_ROUTE_PROTO } from './names';
 import { resourceSchemas } from './schema';
@@ -165,7 +165,7 @@ interface NodeView {
 /** What the node's read needs beyond the host-wide routes and addresses. */
 export const nodeSection: SnapshotSection<NodeView> = {
   name: 'node',
-  script: `part ip_forward; cat /proc/sys/net/ipv4/ip_forward
+  script: `part ip_forward; read -r node_ip_forward < /proc/sys/net/ipv4/ip_forward; printf '%s\\n' "$node_ip_forward"
 part gateway; ip -4 -o route get ${POD_GATEWAY} 2>/dev/null || true`,
   parse(body) {
     const parts = splitParts(body);
@@ -173,7 +173,7 @@ part gateway; ip -4 -o route get ${POD_GATEWAY} 2>/dev/null || true`,
   },
 };
 
-export const nodeSections = [nodeSection, mainRoutesSection, hostAddressesSection] as const;
+export const nodeSections = [nodeSection, hostIpSection] as const;
 
 function isOurBlackhole(r: Route): boolean {
   return r.type === 'blackhole' && r.proto === OUR_ROUTE_PROTO;
@@ -188,12 +188,13 @@ type NodeFacts = Pick<NodeState, keyof typeof DESIRED_FACTS | 'own_gateway_route
 /** What read reports: the same checks apply makes (host_routes_gateway, own_gateway_route, the address test). */
 export function nodeFacts(s: HostSnapshot, cidr: string, address: string): NodeFacts {
   const node = s.get(nodeSection);
+  const host = s.get(hostIpSection);
   return {
     ip_forward: node.ipForward || null,
-    blackhole_route: routesFor(s.get(mainRoutesSection), cidr).some(isOurBlackhole),
+    blackhole_route: routesFor(host.routes, cidr).some(isOurBlackhole),
     gateway_route: isUsableGatewayDev(node.gatewayRoute?.dev),
-    own_gateway_route: routesFor(s.get(mainRoutesSection), `${POD_GATEWAY}/32`).some(isOwnGatewayRoute),
-    address_assigned: s.get(hostAddressesSection).some((a) => a.address === address),
+    own_gateway_route: routesFor(host.routes, `${POD_GATEWAY}/32`).some(isOwnGatewayRoute),
+    address_assigned: host.addresses.some((a) => a.address === address),
   };
 }
 
@@ -311,14 +312,14 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
     const problem = isNodeName(name);
     if (problem) throw new ProviderError(`Invalid node name in import id "${id}"`, { detail: problem });
     const snapshot = await snapshotOf(ssh, name, ctx);
-    const podCidr = snapshot.get(mainRoutesSection).find(isOurBlackhole)?.prefix;
+    const podCidr = snapshot.get(hostIpSection).routes.find(isOurBlackhole)?.prefix;
     if (!podCidr) {
       throw new ProviderError(`Cannot import calico_node ${name}`, {
         detail: `node ${name} has no blackhole route created by this provider (proto ${OUR_ROUTE_PROTO}), so its pod_cidr is unknown`,
       });
     }
     // The node's address: the one we connect to if the host owns it, else its uplink source.
-    const local = snapshot.get(hostAddressesSection).some((a) => a.address === ssh.host);
+    const local = snapshot.get(hostIpSection).addresses.some((a) => a.address === ssh.host);
     const address = local ? ssh.host : snapshot.get(nodeSection).gatewayRoute?.src;
     if (!address) {
       throw new ProviderError(`Cannot import calico_node ${name}`, { detail: `cannot tell node ${name}'s address: it holds neither ${ssh.host} nor a route to ${POD_GATEWAY}` });

@@ -22,7 +22,7 @@ import { isIpv4, isIpv4Cidr, isMtu, isNodeName } from '../../rules/checks';
 import { ENCAPSULATION, Encapsulation, UNDERLAY_MTU } from '../../rules/constants';
 import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
-import { hostAddressesSection, parseLinks, parseRoutes } from './ip-output';
+import { hostIpSection, parseLinks, parseRoutes, routeHead } from './ip-output';
 import { parseImportId } from './import-id';
 import { NETNS_MARK, OUR_ROUTE_PROTO } from './names';
 import { resourceSchemas } from './schema';
@@ -285,8 +285,6 @@ interface DeviceView {
 
 interface OverlayView {
   devices: Map<string, DeviceView>;
-  /** The main table, one route per line as `ip` prints it (needs `metric` and `onlink`). */
-  routeLines: string[];
 }
 
 /** Permanent neighbours as `ip -4 neigh show dev D nud permanent` prints them. */
@@ -311,22 +309,23 @@ export function parseFdb(text: string): StringMap {
 
 const DEVICES = ENCAPSULATIONS.map((k) => ENCAPSULATION[k].device);
 
+/**
+ * Each device's details, permanent neighbours and FDB. A device that is not there costs no
+ * process: /proc/sys/net/ipv4/conf lists the devices of the reader's own namespace (unlike /sys,
+ * which shows the namespace it was mounted in), and every vxlan or ipip device has an entry
+ * there (their MTU is at least IPv4's 68).
+ */
 export const overlaySection: SnapshotSection<OverlayView> = {
   name: 'overlay',
-  script: `${DEVICES.map(
-    (d) => `part "device ${d}"; ip -d -o link show dev ${d} 2>/dev/null || true
-part "neighbours ${d}"; ip -4 neigh show dev ${d} nud permanent 2>/dev/null || true
-part "fdb ${d}"; bridge fdb show dev ${d} 2>/dev/null || true`,
-  ).join('\n')}
-part routes; ip -4 route show table main`,
+  script: `for d in ${DEVICES.join(' ')}; do
+  [ -e "/proc/sys/net/ipv4/conf/$d" ] || continue
+  part "device $d"; ip -d -o link show dev "$d" 2>/dev/null || true
+  part "neighbours $d"; ip -4 neigh show dev "$d" nud permanent 2>/dev/null || true
+  part "fdb $d"; bridge fdb show dev "$d" 2>/dev/null || true
+done`,
   parse(body) {
     const devices = new Map<string, DeviceView>();
-    let routeLines: string[] = [];
     for (const [label, text] of splitParts(body)) {
-      if (label === 'routes') {
-        routeLines = text.split('\n').filter((l) => l !== '' && !/^\s/.test(l));
-        continue;
-      }
       const m = /^(device|neighbours|fdb) (\S+)$/.exec(label);
       if (!m) continue;
       const view = devices.get(m[2]) ?? { details: '', neighbours: {}, fdb: {} };
@@ -335,11 +334,11 @@ part routes; ip -4 route show table main`,
       else view.fdb = parseFdb(text);
       devices.set(m[2], view);
     }
-    return { devices, routeLines };
+    return { devices };
   },
 };
 
-export const overlaySections = [overlaySection, hostAddressesSection] as const;
+export const overlaySections = [overlaySection, hostIpSection] as const;
 
 /** The device's settings as the `device` fact shows them; {} when it is missing. */
 export function deviceSettings(details: string, addresses: string[]): StringMap {
@@ -390,7 +389,7 @@ function desiredRoutes(routes: StringMap, dev: string): StringMap {
  */
 export function hostRoutes(routeLines: string[], dev: string, declared: string[]): StringMap {
   const out: StringMap = {};
-  for (const line of routeLines) {
+  for (const line of routeLines.map(routeHead)) {
     const [route] = parseRoutes(line);
     if (!route) continue;
     const metric = / metric (\d+)/.exec(line)?.[1] ?? '0';
@@ -411,9 +410,9 @@ type OverlayFacts = Pick<OverlayState, 'device' | 'host_neighbours' | 'host_fdb'
 
 export function overlayFacts(s: HostSnapshot, o: Pick<Overlay, 'device' | 'routes'>): OverlayFacts {
   const view = s.get(overlaySection);
+  const host = s.get(hostIpSection);
   const dev = view.devices.get(o.device) ?? { details: '', neighbours: {}, fdb: {} };
-  const addresses = s
-    .get(hostAddressesSection)
+  const addresses = host.addresses
     .filter((a) => a.dev === o.device)
     .map((a) => `${a.address}/${a.prefixLength}`)
     .sort();
@@ -421,7 +420,7 @@ export function overlayFacts(s: HostSnapshot, o: Pick<Overlay, 'device' | 'route
     device: deviceSettings(dev.details, addresses),
     host_neighbours: dev.neighbours,
     host_fdb: dev.fdb,
-    host_routes: hostRoutes(view.routeLines, o.device, Object.keys(o.routes)),
+    host_routes: hostRoutes(host.routeLines, o.device, Object.keys(o.routes)),
   };
 }
 

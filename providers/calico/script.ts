@@ -20,11 +20,13 @@ export function scriptWithVars(vars: Record<string, string>, body: string): stri
 /**
  * Shell function: prints routes in the main table for exactly "$1" (a prefix) that would collide
  * with ours (same default metric) but were not created by us. `ip route replace` would otherwise
- * silently take such a route over, and our teardown would then delete it.
+ * silently take such a route over, and our teardown would then delete it. Routes through the
+ * device "$2", when given, do not count (the caller replaces them itself).
  */
 export const FOREIGN_ROUTES_FN = `
 foreign_routes() {
-  ip -4 route show table main exact "$1" | awk '!/ proto ${OUR_ROUTE_PROTO}( |$)/ && !/ metric [1-9]/'
+  ip -4 route show table main exact "$1" |
+    awk -v dev="\${2-}" '!/ proto ${OUR_ROUTE_PROTO}( |$)/ && !/ metric [1-9]/ && (dev == "" || index($0, " dev " dev " ") == 0)'
 }`;
 
 /**

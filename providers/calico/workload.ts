@@ -13,7 +13,7 @@ import { POD_GATEWAY, WORKLOAD_MTU } from '../../rules/constants';
 import { CalicoProviderState, parseFacts, runChecked } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
 import { parseImportId } from './import-id';
-import { Address, hostLinksSection, Link, mainRoutesSection, parseAddresses, parseLinks, parseRoutes, Route, routesFor } from './ip-output';
+import { hostIpSection, ipBatchRead, IpView, parseIpBatch, routesFor } from './ip-output';
 import { HOST_VETH_MAC, hostInterfaceName, NETNS_MARK, OUR_ROUTE_PROTO, tempPeerName } from './names';
 import { resourceSchemas } from './schema';
 import { FOREIGN_ROUTES_FN, scriptWithVars } from './script';
@@ -25,24 +25,28 @@ type WorkloadState = BlockValues<typeof schema.block>;
 type WorkloadInputs = InputValues<typeof schema.block>;
 
 /**
- * Shell helpers for apply. `peer_ok` holds when the host veth exists and its peer is eth0
- * inside our netns (the host side's "@ifN" names the peer's ifindex).
+ * Shell helpers for apply and delete, written to start as few processes as they can (a destroy
+ * runs them for every workload). `hif_ok`: a host veth by that name exists; /proc/sys/net lists
+ * the devices of the shell's own namespace (unlike /sys, which shows the namespace it was mounted
+ * in), and a veth always has an IPv4 entry there (its MTU is at least IPv4's 68). `peer_ok`
+ * holds when the host veth exists and its peer is eth0 inside our netns (the host side's "@ifN"
+ * names the peer's ifindex).
  */
 const HELPERS = `
 netns_ok() { [ -e "/run/netns/$ns" ]; }
-netns_ours() { ip -n "$ns" -o link show dev lo 2>/dev/null | grep -q ' alias ${NETNS_MARK}$'; }
-hif_ok() { ip link show dev "$hif" >/dev/null 2>&1; }
+netns_ours() { [[ $(ip -n "$ns" -o link show dev lo 2>/dev/null) == *' alias ${NETNS_MARK}' ]]; }
+hif_ok() { [ -e "/proc/sys/net/ipv4/conf/$hif" ]; }
 peer_ok() {
   netns_ok && hif_ok || return 1
-  local peer_index eth0_index
-  peer_index=$(ip -o link show dev "$hif" | sed -n 's/^[0-9]*: [^@]*@if\\([0-9]*\\):.*/\\1/p')
-  eth0_index=$(ip -n "$ns" -o link show dev eth0 2>/dev/null | cut -d: -f1)
-  [ -n "$peer_index" ] && [ "$peer_index" = "$eth0_index" ]
+  local host_end eth0 peer_re='^[0-9]+: [^@:]*@if([0-9]+):'
+  host_end=$(ip -o link show dev "$hif" 2>/dev/null) || return 1
+  eth0=$(ip -n "$ns" -o link show dev eth0 2>/dev/null) || return 1
+  [[ $host_end =~ $peer_re ]] && [ "\${BASH_REMATCH[1]}" = "\${eth0%%:*}" ]
 }`;
 
 const APPLY_BODY = `${HELPERS}
 ${FOREIGN_ROUTES_FN}
-other=$(foreign_routes "$ip/32" | grep -vF " dev $hif " || true)
+other=$(foreign_routes "$ip/32" "$hif")
 if [ -n "$other" ]; then
   echo "$node already routes $ip/32 elsewhere ($other), not created by calico-net; remove that route or pick another pod IP" >&2
   exit 3
@@ -58,7 +62,7 @@ fi
 if hif_ok && ! peer_ok; then ip link del "$hif"; fi
 if ! hif_ok; then
   # A peer left under its temporary name by an apply of an earlier version, killed midway.
-  ip link del "$tmp" 2>/dev/null || true
+  if [ -e "/proc/sys/net/ipv4/conf/$tmp" ]; then ip link del "$tmp"; fi
   # Anything else called eth0 in our netns would block the new peer.
   if ip -n "$ns" link show dev eth0 >/dev/null 2>&1; then
     echo "$ns on $node already has an eth0 that is not the peer of $hif" >&2; exit 3
@@ -91,11 +95,10 @@ BATCH
 echo end=ok`;
 
 const DELETE_BODY = `${HELPERS}
-# Only ours: the route carries our proto and points at our veth; the veth carries our name; the
-# namespace our mark (a foreign one keeps everything but the end of our veth pair).
-if [ -n "$(ip -4 route show table main exact "$ip/32" dev "$hif" proto ${OUR_ROUTE_PROTO} 2>/dev/null)" ]; then
-  ip route del "$ip/32" dev "$hif" table main proto ${OUR_ROUTE_PROTO}
-fi
+# Only ours: the route carries our proto and points at our veth (the kernel deletes only a route
+# that matches both; none there is not an error); the veth carries our name; the namespace our
+# mark (a foreign one keeps everything but the end of our veth pair).
+ip route del "$ip/32" dev "$hif" table main proto ${OUR_ROUTE_PROTO} 2>/dev/null || true
 # When the pair joins our netns, deleting the netns takes the pair with it: the kernel tears
 # namespaces down in batches, while deleting a veth waits for its own RCU grace periods under
 # the global RTNL lock (~30 ms each, measured; 10 workloads went in 67 ms instead of 380). A
@@ -105,7 +108,7 @@ if netns_ours && peer_ok; then
   for ((i = 0; i < 50; i++)); do hif_ok || break; sleep 0.02; done
 fi
 if hif_ok; then ip link del "$hif"; fi
-ip link del "$tmp" 2>/dev/null || true
+if [ -e "/proc/sys/net/ipv4/conf/$tmp" ]; then ip link del "$tmp"; fi
 if netns_ok && netns_ours; then ip netns del "$ns"; fi
 echo end=ok`;
 
@@ -145,17 +148,11 @@ const DESIRED_FACTS = {
   host_route: true,
 } as const;
 
-interface NamespaceView {
-  links: Link[];
-  addresses: Address[];
-  routes: Route[];
-}
-
 interface WorkloadsView {
   /** proxy_arp and proxy_delay of every cali* interface ("" when unreadable). */
   proxySysctls: Map<string, { proxyArp: string; proxyDelay: string }>;
   /** Every namespace under /run/netns whose name could be a workload's, by name. */
-  namespaces: Map<string, NamespaceView>;
+  namespaces: Map<string, IpView>;
 }
 
 /**
@@ -178,13 +175,12 @@ for f in /run/netns/*; do
   [ -e "$f" ] || continue
   ns=\${f##*/}
   case "$ns" in *[!A-Za-z0-9_.-]*) continue ;; esac
-  part "links $ns"; ip -n "$ns" -o link show 2>/dev/null || true
-  part "addresses $ns"; ip -n "$ns" -4 -o addr show 2>/dev/null || true
-  part "routes $ns"; ip -n "$ns" -4 route show 2>/dev/null || true
+  part "netns $ns"
+${ipBatchRead('-n "$ns"', ' 2>/dev/null || true')}
 done`,
   parse(body) {
     const proxySysctls = new Map<string, { proxyArp: string; proxyDelay: string }>();
-    const namespaces = new Map<string, NamespaceView>();
+    const namespaces = new Map<string, IpView>();
     for (const [label, text] of splitParts(body)) {
       if (label === 'sysctls') {
         for (const line of text.split('\n')) {
@@ -193,19 +189,13 @@ done`,
         }
         continue;
       }
-      const m = /^(links|addresses|routes) (.+)$/.exec(label);
-      if (!m) continue;
-      const view = namespaces.get(m[2]) ?? { links: [], addresses: [], routes: [] };
-      if (m[1] === 'links') view.links = parseLinks(text);
-      else if (m[1] === 'addresses') view.addresses = parseAddresses(text);
-      else view.routes = parseRoutes(text);
-      namespaces.set(m[2], view);
+      if (label.startsWith('netns ')) namespaces.set(label.slice('netns '.length), parseIpBatch(text));
     }
     return { proxySysctls, namespaces };
   },
 };
 
-export const workloadSections = [workloadsSection, mainRoutesSection, hostLinksSection] as const;
+export const workloadSections = [workloadsSection, hostIpSection] as const;
 
 async function applyWorkload(planned: WorkloadInputs, ctx: Ctx): Promise<WorkloadState> {
   const w = workloadOf(planned);
@@ -225,7 +215,8 @@ export function workloadFacts(s: HostSnapshot, w: Pick<Workload, 'ns' | 'ip' | '
   const { namespaces, proxySysctls } = s.get(workloadsSection);
   const found = namespaces.get(w.ns);
   const ns = found?.links.some((l) => l.name === 'lo' && l.alias === NETNS_MARK) ? found : undefined;
-  const hostVeth = s.get(hostLinksSection).find((l) => l.name === w.hif);
+  const host = s.get(hostIpSection);
+  const hostVeth = host.links.find((l) => l.name === w.hif);
   const eth0 = ns?.links.find((l) => l.name === 'eth0');
   // peer_ok in APPLY_BODY: each end of the pair names the other's ifindex, and the host end
   // names our namespace when iproute2 shows it.
@@ -242,7 +233,7 @@ export function workloadFacts(s: HostSnapshot, w: Pick<Workload, 'ns' | 'ip' | '
   const defaultRoute = routesFor(nsRoutes, 'default').some((r) => r.via === POD_GATEWAY && r.dev === 'eth0');
   const hostRoute =
     hostVeth !== undefined &&
-    routesFor(s.get(mainRoutesSection), `${w.ip}/32`).some((r) => r.type === 'unicast' && r.dev === w.hif && r.scope === 'link' && r.proto === OUR_ROUTE_PROTO);
+    routesFor(host.routes, `${w.ip}/32`).some((r) => r.type === 'unicast' && r.dev === w.hif && r.scope === 'link' && r.proto === OUR_ROUTE_PROTO);
   const sysctls = hostVeth ? proxySysctls.get(w.hif) : undefined;
   return {
     netns_present: ns !== undefined,

@@ -2,7 +2,7 @@
  * The iproute2 output parsers on the exact shapes `ip -o link`, `ip -o -4 addr` and `ip -4 route`
  * print (iproute2 6.x on this kernel), edge cases included.
  */
-import { canonicalPrefix, parseAddresses, parseLinks, parseRoutes } from '../../providers/calico/ip-output';
+import { canonicalPrefix, ipBatchRead, parseAddresses, parseIpBatch, parseLinks, parseRoutes } from '../../providers/calico/ip-output';
 
 test('canonicalPrefix: host routes get /32, default is 0.0.0.0/0, prefixes stay', () => {
   expect(canonicalPrefix('198.19.1.2')).toBe('198.19.1.2/32');
@@ -96,4 +96,35 @@ test('parseLinks: peer index only from a whole "ifN", multi-digit; link-netns an
 test('parseAddresses: blanks of any width between fields, multi-digit indexes; a line must start with the index', () => {
   const text = ['12:  eth1  inet  198.18.0.12/24 brd 198.18.0.255 scope global eth1', 'x 13: eth2    inet 198.18.0.13/24 scope global eth2'].join('\n');
   expect(parseAddresses(text)).toStrictEqual([{ dev: 'eth1', address: '198.18.0.12', prefixLength: 24 }]);
+});
+
+test('parseIpBatch: one `ip -4 -o -batch` answer (links, addresses, main table) splits by line shape', () => {
+  // Printed by iproute2 6.1 for a namespace with a veth pair and a multipath route.
+  const text = [
+    '1: lo: <LOOPBACK> mtu 65536 qdisc noop state DOWN mode DEFAULT group default qlen 1000\\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\\    alias calico-net',
+    '2: vb@va: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 86:e7:25:32:4a:c0 brd ff:ff:ff:ff:ff:ff',
+    '3: va@vb: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 62:cd:0a:f4:e5:df brd ff:ff:ff:ff:ff:ff',
+    '3: va    inet 198.18.250.1/24 scope global va\\       valid_lft forever preferred_lft forever',
+    '198.18.250.0/24 dev va proto kernel scope link src 198.18.250.1 ',
+    '198.19.250.0/24 proto 211 \\\tnexthop via 198.18.250.2 dev va weight 1 \\\tnexthop via 198.18.250.3 dev va weight 1 ',
+    'blackhole 198.19.251.0/24 proto 211 ',
+    '',
+  ].join('\n');
+  const view = parseIpBatch(text);
+  expect(view.links.map((l) => [l.name, l.alias])).toEqual([['lo', 'calico-net'], ['vb', undefined], ['va', undefined]]);
+  expect(view.addresses).toEqual([{ dev: 'va', address: '198.18.250.1', prefixLength: 24 }]);
+  expect(view.routes).toStrictEqual([
+    { type: 'unicast', prefix: '198.18.250.0/24', dev: 'va', proto: 'kernel', scope: 'link', src: '198.18.250.1' },
+    // The nexthops after the backslashes are not the route's own dev and via.
+    { type: 'unicast', prefix: '198.19.250.0/24', proto: '211' },
+    { type: 'blackhole', prefix: '198.19.251.0/24', proto: '211' },
+  ]);
+  expect(view.routeLines).toHaveLength(3);
+  // Nothing is taken twice: a link or address line is never a route.
+  expect(parseIpBatch(text.split('\n').slice(0, 4).join('\n')).routes).toEqual([]);
+});
+
+test('ipBatchRead: one ip process reads all three, its tail on the command line, the heredoc closed in column 0', () => {
+  expect(ipBatchRead('')).toBe("ip -4 -o -batch - <<'IP_BATCH'\nlink show\naddr show\nroute show table main\nIP_BATCH");
+  expect(ipBatchRead('-n "$ns"', ' 2>/dev/null || true').split('\n')[0]).toBe(`ip -n "$ns" -4 -o -batch - <<'IP_BATCH' 2>/dev/null || true`);
 });

@@ -5,7 +5,7 @@
 import { hostInterfaceName, SNAPSHOT_SECTIONS } from '../../providers/calico';
 import { birdConfigSection } from '../../providers/calico/bird-config';
 import { parseSnapshot, snapshotScript } from '../../providers/calico/host-snapshot';
-import { mainRoutesSection, parseLinks, parseRoutes, routesFor } from '../../providers/calico/ip-output';
+import { hostIpSection, parseIpBatch, parseLinks, parseRoutes, routesFor } from '../../providers/calico/ip-output';
 import { nodeFacts, nodeSection, plannedOwnGatewayRoute } from '../../providers/calico/node';
 import { Unknown } from '../../providers/runtime/resource';
 import { workloadFacts } from '../../providers/calico/workload';
@@ -36,9 +36,8 @@ function answer(over: Pieces = {}): string {
       'blackhole 198.19.1.0/24 proto 211 ',
       '198.19.1.2 dev ' + hif + ' proto 211 scope link ',
       '198.19.2.0/24 via 198.18.0.2 dev eth0 proto bird metric 32 ',
-      '198.19.3.0/24 proto bird metric 32 ',
-      '\tnexthop via 198.18.0.3 dev eth0 weight 1 ',
-      '\tnexthop via 198.18.0.4 dev eth0 weight 1 ',
+      // `ip -o` puts a multipath route's nexthops on its own line, after backslashes.
+      '198.19.3.0/24 proto bird metric 32 \\\tnexthop via 198.18.0.3 dev eth0 weight 1 \\\tnexthop via 198.18.0.4 dev eth0 weight 1 ',
       '198.18.0.0/24 dev eth0 proto kernel scope link src 198.18.0.1 ',
     ].join('\n'),
     addresses: '2: eth0    inet 198.18.0.1/24 scope global eth0\\       valid_lft forever preferred_lft forever',
@@ -57,13 +56,12 @@ function answer(over: Pieces = {}): string {
     bird_config: `present\n${Buffer.from(birdConf).toString('base64')}\nmtime=1700000000\nreconfigured=1700000005`,
     ...over,
   } as Required<Pieces>;
-  const netns = Object.entries(p.netns).flatMap(([ns, v]) => [`--> links ${ns}`, v.links, `--> addresses ${ns}`, v.addresses, `--> routes ${ns}`, v.routes]);
+  // One `ip -batch` per namespace: links, then addresses, then routes.
+  const netns = Object.entries(p.netns).flatMap(([ns, v]) => [`--> netns ${ns}`, v.links, v.addresses, v.routes]);
   const lines = [
     '==> node', '--> ip_forward', p.ip_forward, '--> gateway', p.gateway,
-    '==> main_routes', p.routes,
-    '==> addresses', p.addresses,
+    '==> host_ip', p.links, p.addresses, p.routes,
     '==> workloads', '--> sysctls', p.sysctls, ...netns,
-    '==> links', p.links,
     '==> bird_config', p.bird_config,
     '==> end',
   ];
@@ -111,7 +109,9 @@ test('a snapshot yields the node and workload facts, and the exact bird.conf byt
   });
   expect(s.get(birdConfigSection)).toEqual({ content: birdConf, loaded: true });
   // The multipath route is one route; its nexthop lines are not routes of their own.
-  expect(s.get(mainRoutesSection).filter((r) => r.proto === 'bird').map((r) => r.prefix)).toEqual(['198.19.2.0/24', '198.19.3.0/24']);
+  expect(s.get(hostIpSection).routes.filter((r) => r.proto === 'bird').map((r) => r.prefix)).toEqual(['198.19.2.0/24', '198.19.3.0/24']);
+  // A multipath route has no dev or via of its own: its nexthops' are not taken for its.
+  expect(s.get(hostIpSection).routes.find((r) => r.prefix === '198.19.3.0/24')).toEqual({ type: 'unicast', prefix: '198.19.3.0/24', proto: 'bird' });
 });
 
 test('each kind of workload drift shows in its own fact', () => {
