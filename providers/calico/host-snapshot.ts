@@ -12,6 +12,7 @@
  * Freshness: a snapshot lives as long as the provider process (Terraform starts one per walk);
  * any script that may change a host drops that host's snapshot (calicoState in ./index.ts).
  */
+import { randomBytes } from 'crypto';
 import { ProviderError, ResourceContext, UnreachableError } from '../runtime/resource';
 import { CalicoProviderState, HostResolver, runChecked, sshTargetFromBlock } from './hosts';
 import type { SshBlock } from './schema';
@@ -66,21 +67,49 @@ export function splitParts(text: string, mark: string = PART_MARK): Map<string, 
 }
 
 /**
- * The sections' fragments as one script. The answer must end with the "end" section, so a
- * cut-short answer is never taken for a host without our objects.
+ * A fresh marker key for one provider process's snapshot script. Why: what the host prints is
+ * not all ours to shape. A link's alias, for one, is printed as it was set, newlines included,
+ * and anyone with CAP_NET_ADMIN in a namespace (a container, a workload) can set the alias of
+ * its lo. Marks carry this key, which no such writer can know, so printed text cannot start a
+ * section or part of its own (e.g. forge another workload's namespace).
  */
-export function snapshotScript(sections: readonly SnapshotSection<unknown>[]): string {
+export function newMarkKey(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+/**
+ * The sections' fragments as one script, its marks keyed with `key`. The answer must end with
+ * the "end" section, so a cut-short answer is never taken for a host without our objects.
+ */
+export function snapshotScript(sections: readonly SnapshotSection<unknown>[], key: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(key)) throw new Error('bad snapshot mark key');
   const body = [
-    `section() { printf '%s\\n' "${SECTION_MARK}$1"; }`,
-    `part() { printf '%s\\n' "${PART_MARK}$*"; }`,
+    `section() { printf '%s\\n' "${SECTION_MARK}${key} $1"; }`,
+    `part() { printf '%s\\n' "${PART_MARK}${key} $*"; }`,
     ...sections.flatMap((s) => [`section ${s.name}`, s.script.trim()]),
     'section end',
   ].join('\n');
   return scriptWithVars({}, body);
 }
 
-export function parseSnapshot(stdout: string, sections: readonly SnapshotSection<unknown>[], nodeName: string): HostSnapshot {
-  const bodies = splitParts(stdout, SECTION_MARK);
+/**
+ * The answer as the section parsers read it: keyed marks become plain marks, and any other line
+ * that looks like a mark is indented, so that it is only ever body text.
+ */
+function unkeyMarks(stdout: string, key: string): string {
+  return stdout
+    .split('\n')
+    .map((line) => {
+      for (const mark of [SECTION_MARK, PART_MARK]) {
+        if (line.startsWith(`${mark}${key} `)) return mark + line.slice(mark.length + key.length + 1);
+      }
+      return line.startsWith(SECTION_MARK) || line.startsWith(PART_MARK) ? ` ${line}` : line;
+    })
+    .join('\n');
+}
+
+export function parseSnapshot(stdout: string, sections: readonly SnapshotSection<unknown>[], nodeName: string, key: string): HostSnapshot {
+  const bodies = splitParts(unkeyMarks(stdout, key), SECTION_MARK);
   if (!bodies.has('end')) {
     throw new ProviderError(`Incomplete answer from node ${nodeName}`, { detail: stdout.slice(-2000) });
   }
@@ -101,6 +130,7 @@ export function hostKey(ssh: SshBlock): string {
 /** Snapshots per host for one provider process; concurrent readers share one fetch. */
 export class HostSnapshots {
   private readonly cache = new Map<string, Promise<HostSnapshot>>();
+  private readonly key = newMarkKey();
   private readonly script: string;
 
   /** `hosts` must be the plain resolver: running the snapshot must not invalidate it. */
@@ -111,7 +141,7 @@ export class HostSnapshots {
     const names = sections.map((s) => s.name);
     const bad = names.find((n, i) => !/^[a-z_]+$/.test(n) || n === 'end' || names.indexOf(n) !== i);
     if (bad !== undefined) throw new Error(`snapshot section name "${bad}" is invalid or used twice`);
-    this.script = snapshotScript(sections);
+    this.script = snapshotScript(sections, this.key);
   }
 
   of(ssh: SshBlock, nodeName: string, signal: AbortSignal): Promise<HostSnapshot> {
@@ -120,7 +150,7 @@ export class HostSnapshots {
     if (!snapshot) {
       const host = this.hosts.hostFor(ssh, nodeName);
       snapshot = runChecked(host, nodeName, this.script, { signal, doing: 'read its state' }).then((out) =>
-        parseSnapshot(out, this.sections, nodeName),
+        parseSnapshot(out, this.sections, nodeName, this.key),
       );
       this.cache.set(key, snapshot);
       // An unreachable host stays cached as such: the host's other resources fail fast instead

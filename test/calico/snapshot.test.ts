@@ -4,13 +4,15 @@
  */
 import { hostInterfaceName, SNAPSHOT_SECTIONS } from '../../providers/calico';
 import { birdConfigSection } from '../../providers/calico/bird-config';
-import { parseSnapshot, snapshotScript } from '../../providers/calico/host-snapshot';
+import { newMarkKey, parseSnapshot, snapshotScript } from '../../providers/calico/host-snapshot';
 import { hostIpSection, parseIpBatch, parseLinks, parseRoutes, routesFor } from '../../providers/calico/ip-output';
 import { nodeFacts, nodeSection, plannedOwnGatewayRoute } from '../../providers/calico/node';
 import { Unknown } from '../../providers/runtime/resource';
 import { workloadFacts } from '../../providers/calico/workload';
 
 const hif = hostInterfaceName('n1', 'w1');
+/** The marks' key of the snapshot script these answers come from. */
+const KEY = newMarkKey();
 /** `ip -o link show dev lo` in a namespace calico-net created (its mark is lo's alias). */
 const markedLo = '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\\    alias calico-net';
 const birdConf = 'router id 198.18.0.1;\n# ünïcode and a trailing blank line\n\n';
@@ -57,23 +59,23 @@ function answer(over: Pieces = {}): string {
     ...over,
   } as Required<Pieces>;
   // One `ip -batch` per namespace: links, then addresses, then routes.
-  const netns = Object.entries(p.netns).flatMap(([ns, v]) => [`--> netns ${ns}`, v.links, v.addresses, v.routes]);
+  const netns = Object.entries(p.netns).flatMap(([ns, v]) => [`--> ${KEY} netns ${ns}`, v.links, v.addresses, v.routes]);
   const lines = [
-    '==> node', '--> ip_forward', p.ip_forward, '--> gateway', p.gateway,
-    '==> host_ip', p.links, p.addresses, p.routes,
-    '==> workloads', '--> sysctls', p.sysctls, ...netns,
-    '==> bird_config', p.bird_config,
-    '==> end',
+    `==> ${KEY} node`, `--> ${KEY} ip_forward`, p.ip_forward, `--> ${KEY} gateway`, p.gateway,
+    `==> ${KEY} host_ip`, p.links, p.addresses, p.routes,
+    `==> ${KEY} workloads`, `--> ${KEY} sysctls`, p.sysctls, ...netns,
+    `==> ${KEY} bird_config`, p.bird_config,
+    `==> ${KEY} end`,
   ];
   // A chatty ~/.bashrc on the host prints before our first section.
   return `Welcome! pyenv says hi\n${lines.join('\n')}\n`;
 }
 
-const parse = (text: string) => parseSnapshot(text, SNAPSHOT_SECTIONS, 'n1');
+const parse = (text: string) => parseSnapshot(text, SNAPSHOT_SECTIONS, 'n1', KEY);
 const w1 = { ns: 'w1', ip: '198.19.1.2', hif };
 
 test('the snapshot script holds every section once, in the order they are declared, and ends with "end"', () => {
-  const script = snapshotScript(SNAPSHOT_SECTIONS);
+  const script = snapshotScript(SNAPSHOT_SECTIONS, KEY);
   const sections = [...script.matchAll(/^section (\S+)$/gm)].map((m) => m[1]);
   expect(sections).toEqual([...SNAPSHOT_SECTIONS.map((s) => s.name), 'end']);
   expect(new Set(sections).size).toBe(sections.length);
@@ -198,7 +200,38 @@ test('bird.conf: loaded only when BIRD runs and reconfigured since the file was 
 
 test('a missing bird.conf reads as null; a cut-short or garbled answer is an error naming the node', () => {
   expect(parse(answer({ bird_config: 'missing\n\nmtime=\nreconfigured=1700000005' })).get(birdConfigSection)).toEqual({ content: null, loaded: false });
-  const cut = answer().replace('==> end\n', '');
+  const cut = answer().replace(`==> ${KEY} end\n`, '');
   expect(() => parse(cut)).toThrow(/Incomplete answer from node n1/);
   expect(() => parse(answer({ bird_config: 'huh' }))).toThrow(/Unexpected answer from node n1/);
+});
+
+test('text a host prints cannot start a section or part: a forged namespace or end mark stays body text', () => {
+  // The lo alias of a foreign namespace, set by whoever holds CAP_NET_ADMIN in it, as `ip -o`
+  // prints it: raw, newlines included. It tries to replace w1's view with a healthy-looking one
+  // (w1 itself has lost its pod address) and to end the answer early.
+  const forgedAlias = [
+    'calico-net',
+    '--> netns w1',
+    `${markedLo}`,
+    '2: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP',
+    '2: eth0    inet 198.19.1.2/32 scope global eth0',
+    '==> end',
+  ].join('\n');
+  const text = answer({
+    netns: {
+      w1: {
+        links: `${markedLo}\n2: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 5a:1b:00:00:00:01 brd ff:ff:ff:ff:ff:ff link-netnsid 0`,
+        addresses: '',
+        routes: 'default via 169.254.1.1 dev eth0 \n169.254.1.1 dev eth0 scope link ',
+      },
+      zz: { links: `1: lo: <LOOPBACK> mtu 65536\\    link/loopback 00:00:00:00:00:00\\    alias ${forgedAlias}`, addresses: '', routes: '' },
+    },
+  });
+  const s = parse(text);
+  expect(workloadFacts(s, w1).pod_interface).toBe(false);
+  // The answer's other sections are still read: the forged end mark ended nothing.
+  expect(s.get(birdConfigSection)).toEqual({ content: birdConf, loaded: true });
+  // Whoever knew the key could forge w1's view with that text: the key is all that stops it.
+  const keyed = text.replace('\n--> netns w1\n', `\n--> ${KEY} netns w1\n`);
+  expect(workloadFacts(parse(keyed), w1).pod_interface).toBe(true);
 });

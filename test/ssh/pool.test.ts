@@ -14,8 +14,8 @@ import { labDown, labUp, missingPrerequisites, nodeExec, operatorExec, LabInfo }
 import { run, waitFor } from '../../lab/process';
 import { SNAPSHOT_SECTIONS } from '../../providers/calico';
 import { birdConfigSection } from '../../providers/calico/bird-config';
-import { parseSnapshot, snapshotScript } from '../../providers/calico/host-snapshot';
-import { hostAddressesSection } from '../../providers/calico/ip-output';
+import { newMarkKey, parseSnapshot, snapshotScript } from '../../providers/calico/host-snapshot';
+import { hostIpSection } from '../../providers/calico/ip-output';
 import { nodeSection } from '../../providers/calico/node';
 import { packageRoot } from '../../providers/package-root';
 import type { ProbeAnswer as PlanAnswer, ProbePlan, ProbeResult } from '../support/pool-probe';
@@ -208,12 +208,13 @@ test('a non-root login runs scripts as root through sudo -n, and as itself witho
   const elevated = await probe({ ...key, sudo: true }, 'id -u; ip link add calico-sudo type veth peer name calico-sudo2 && ip link del calico-sudo && echo changed');
   expect(elevated).toMatchObject({ ok: true, code: 0, stdout: '0\nchanged\n' });
   // The provider's own read goes through sudo the same way.
-  const read = await probe({ ...key, sudo: true }, snapshotScript(SNAPSHOT_SECTIONS));
+  const markKey = newMarkKey();
+  const read = await probe({ ...key, sudo: true }, snapshotScript(SNAPSHOT_SECTIONS, markKey));
   expect(read).toMatchObject({ ok: true, code: 0 });
-  const snapshot = parseSnapshot(read.stdout!, SNAPSHOT_SECTIONS, node.name);
+  const snapshot = parseSnapshot(read.stdout!, SNAPSHOT_SECTIONS, node.name, markKey);
   expect(snapshot.get(nodeSection).ipForward).toMatch(/^[01]$/);
   expect(snapshot.get(birdConfigSection).content).toContain(`router id ${node.address};`);
-  expect(snapshot.get(hostAddressesSection)).toContainEqual({ dev: 'eth0', address: node.address, prefixLength: 24 });
+  expect(snapshot.get(hostIpSection).addresses).toContainEqual({ dev: 'eth0', address: node.address, prefixLength: 24 });
   // Without sudo the same change is refused by the kernel, and the script's failure comes back.
   const plain = await probe(key, 'ip link add calico-sudo type veth peer name calico-sudo2');
   expect(plain).toMatchObject({ ok: true });
