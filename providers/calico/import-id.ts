@@ -9,9 +9,16 @@
  *   calico_overlay      <node>@[user@]host[:port]                   node1@198.18.0.1
  *
  * An IPv6 host is written in brackets: node1@[2001:db8::1]:22.
+ *
+ * A host behind jump hosts: any of the above, then " via " and the hops in OpenSSH's ProxyJump
+ * form (as in the ssh block's proxy_jump; every hop is checked against the same known_hosts):
+ *
+ *   node3@198.18.35.131 via ops@198.18.35.1
+ *   node3/web@198.18.35.131 via ops@198.18.35.1:22,198.18.36.1
  */
 import { ProviderError } from '../runtime/resource';
 import { isHostName, isUserName } from '../../rules/checks';
+import { parseProxyJump } from '../../rules/ssh';
 import type { SshBlock } from './schema';
 
 export interface ImportTarget {
@@ -22,13 +29,22 @@ export interface ImportTarget {
 }
 
 export function parseImportId(id: string, format: string): ImportTarget {
-  const at = id.indexOf('@');
   const bad = (why: string): never => {
-    throw new ProviderError(`Invalid import id "${id}"`, { detail: `${why}; expected ${format}` });
+    throw new ProviderError(`Invalid import id "${id}"`, { detail: `${why}; expected ${format}, optionally followed by " via <jump hosts>"` });
   };
+  let target = id;
+  let proxyJump: string | null = null;
+  const via = id.indexOf(' via ');
+  if (via >= 0) {
+    target = id.slice(0, via);
+    proxyJump = id.slice(via + ' via '.length).trim();
+    const hops = parseProxyJump(proxyJump);
+    if (typeof hops === 'string') bad(`"${proxyJump}" after " via " is not a ProxyJump value: ${hops}`);
+  }
+  const at = target.indexOf('@');
   if (at <= 0) bad('missing "@host"');
-  const subject = id.slice(0, at);
-  let rest = id.slice(at + 1);
+  const subject = target.slice(0, at);
+  let rest = target.slice(at + 1);
   let user: string | null = null;
   const userAt = rest.indexOf('@');
   if (userAt >= 0) {
@@ -59,7 +75,7 @@ export function parseImportId(id: string, format: string): ImportTarget {
       passphrase_env: null,
       known_hosts_path: null,
       sudo: null,
-      proxy_jump: null,
+      proxy_jump: proxyJump,
       from_ssh_config: null,
     },
   };

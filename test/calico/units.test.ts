@@ -50,6 +50,17 @@ test('import ids', () => {
   expect(() => parseImportId('n1@h:99999', 'f')).toThrow(/out of range/);
 });
 
+test('import ids of hosts behind jump hosts: " via " and a ProxyJump value, checked like proxy_jump', () => {
+  expect(parseImportId('node3@198.18.35.131 via ops@198.18.35.1', 'f')).toMatchObject({ subject: 'node3', ssh: { host: '198.18.35.131', user: null, proxy_jump: 'ops@198.18.35.1' } });
+  expect(parseImportId('node3/web@root@h:22 via ops@b1:2222,b2', 'f')).toMatchObject({ subject: 'node3/web', ssh: { host: 'h', port: 22, user: 'root', proxy_jump: 'ops@b1:2222,b2' } });
+  expect(parseImportId('node3@h', 'f').ssh.proxy_jump).toBeNull();
+  expect(() => parseImportId('node3@h via ', 'f')).toThrow(/Invalid import id/);
+  expect(() => parseImportId('node3@h via ops@b;reboot', 'f')).toThrow(/is not a ProxyJump value: hop "ops@b;reboot"/);
+  expect(() => parseImportId('node3@h via a,b,c,d,e,f,g,h,i', 'f')).toThrow(/9 hops; at most 8/);
+  // The jump part does not leak into the host: what is before " via " must stand on its own.
+  expect(() => parseImportId(' via ops@b', 'f')).toThrow(/missing "@host"/);
+});
+
 test('quoting survives hostile values in a real bash', () => {
   const nasty = `a'b"c $(echo pwned) \`x\` ; \\ \n end`;
   const script = scriptWithVars({ v: nasty }, 'printf %s "$v"');

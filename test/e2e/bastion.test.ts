@@ -10,12 +10,15 @@
  * - every provider process opens one connection per host, plus one to the bastion;
  * - a changed bastion host key stops the plan before anything reaches node3 or node4 (their sshd
  *   logs stay silent); the bastion's sshd down keeps node3's and node4's state and names the bastion;
- *   node3's sshd down behind a working bastion is told apart ("the bastion answered").
+ *   node3's sshd down behind a working bastion is told apart ("the bastion answered");
+ * - `terraform import` of node3's objects by an id that names the bastion (" via "), with the
+ *   agent and ~/.ssh/known_hosts an operator importing by hand has.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { operatorExec, replaceHostKey, startSshd, stopSshd } from '../../lab';
+import { run } from '../../lab/process';
 import { CommandResult, describeCommand, E2eCluster, NodeSnapshot } from './cluster';
 
 let cluster: E2eCluster;
@@ -267,6 +270,55 @@ test('a chain of two hops; a bastion that refuses the login stops before the nod
   expect(refused.through).toEqual({ bastion: cluster.address(bastion), failed: 'bastion' });
   expect(refused.message).toContain(`through bastion ${cluster.address(bastion)}: the bastion did not accept the login`);
   expect(logSince(viaInventory, start)).toBe('');
+});
+
+test('terraform import behind the bastion: the id names it after " via ", every login comes from it', async () => {
+  // What an operator importing by hand has: the key in an agent, the hosts in ~/.ssh/known_hosts.
+  const home = path.join(cluster.root, 'import-home');
+  fs.mkdirSync(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
+  fs.copyFileSync(cluster.lab.knownHostsPath, path.join(home, '.ssh', 'known_hosts'));
+  const sock = path.join(cluster.root, 'import-agent.sock');
+  const agent = await run('ssh-agent', ['-a', sock, '-s']);
+  if (agent.code !== 0) throw new Error(`ssh-agent: ${agent.stderr}`);
+  const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1] ?? 0);
+  try {
+    const add = await run('ssh-add', [cluster.lab.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
+    if (add.code !== 0) throw new Error(`ssh-add: ${add.stderr}`);
+    const importEnv = { ...cluster.env, HOME: home, SSH_AUTH_SOCK: sock };
+    const terraform = (args: string[]) => operatorExec(cluster.lab, ['terraform', ...args], { cwd: cluster.stackDir, env: importEnv });
+
+    const state = await stateValues();
+    const ours = Object.entries(state).filter(([address, v]) => /^calico_(node|workload)\./.test(address) && (v.name === viaInventory || v.node_name === viaInventory));
+    expect(ours.map(([address]) => address.split('.')[0]).sort()).toEqual(['calico_node', 'calico_workload']);
+    mustSucceed(await terraform(['state', 'rm', ...ours.map(([address]) => address)]));
+
+    const jump = `root@${cluster.address(bastion)}`;
+    const start = logSize(viaInventory);
+    for (const [address, v] of ours) {
+      const subject = address.startsWith('calico_node.') ? String(v.name) : `${v.node_name}/${v.name}`;
+      mustSucceed(await terraform(['import', '-input=false', '-no-color', address, `${subject}@${cluster.address(viaInventory)} via ${jump}`]));
+    }
+    // The operator cannot reach node3: every import login went through the bastion.
+    const log = logSince(viaInventory, start);
+    expect(log).toMatch(new RegExp(`Accepted publickey for root from ${escape(cluster.address(bastion))} port \\d+`));
+    expect(log).not.toContain(cluster.lab.operator.address);
+
+    const after = await stateValues();
+    for (const [address, v] of ours) {
+      const { ssh: _s, original_ip_forward: _o, ...was } = v;
+      const { ssh, original_ip_forward: _o2, ...now } = after[address];
+      expect({ address, now }).toEqual({ address, now: was });
+      expect(ssh).toMatchObject({ host: cluster.address(viaInventory), proxy_jump: jump, private_key_path: null });
+    }
+    // The next apply records the configuration's key path (its refresh still reads through the
+    // imported ssh block, with the agent, as the import did).
+    mustSucceed(await terraform(['apply', '-input=false', '-no-color', '-auto-approve']));
+  } finally {
+    if (agentPid > 0) process.kill(agentPid, 'SIGTERM');
+  }
+  // From here on the recorded settings suffice: no agent, no ~/.ssh.
+  const plan = await cluster.plan();
+  if (plan.code !== 0) throw new Error(`plan after import + deploy is not empty:\n${describeCommand(plan)}`);
 });
 
 test('destroy through the bastion leaves the nodes behind it as they were', async () => {
