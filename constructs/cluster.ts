@@ -266,6 +266,7 @@ export class CalicoNode extends Construct {
       knownHostsPath: s.knownHostsPath,
       sudo: s.sudo,
       proxyJump: s.proxyJump,
+      proxyJumpKeys: s.proxyJumpKeys === undefined ? undefined : [...s.proxyJumpKeys],
       // Shown in the plan: which values ssh_config supplied.
       fromSshConfig: fromSshConfig.length > 0 ? fromSshConfig : undefined,
     };

@@ -24,7 +24,7 @@ import {
 } from '../rules/checks';
 import { BIRD_RELOAD } from '../rules/constants';
 import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, ipv4ToInt, parseCidr } from '../rules/ipv4';
-import { mergeSsh, parseProxyJump, proxyJumpProblem, resolveNodeSsh, SshSettings } from '../rules/ssh';
+import { mergeSsh, parseProxyJump, proxyJumpKeysProblem, proxyJumpProblem, resolveNodeSsh, SshSettings } from '../rules/ssh';
 import { SshConfigError } from '../rules/ssh-config';
 import { isPrefixLength } from '../rules/subnets';
 import { clusterAs, ClusterSpec, ENCAPSULATION_MODES, nodeAs } from './model';
@@ -74,6 +74,10 @@ function sshProblems(ssh: SshSettings | undefined, where: string, out: string[])
   check('privateKeyPath', isAbsolutePath);
   check('knownHostsPath', isAbsolutePath);
   check('proxyJump', proxyJumpProblem);
+  ssh.proxyJumpKeys?.forEach((k, i) => {
+    const p = k === '' ? null : isAbsolutePath(k);
+    if (p) out.push(`${where}.proxyJumpKeys[${i}]: ${p}`);
+  });
   if (typeof ssh.sshConfig === 'string') check('sshConfig', isAbsolutePath);
 }
 
@@ -102,6 +106,8 @@ function resolvedSshProblems(cluster: ClusterSpec, node: ClusterSpec['nodes'][nu
     out.push(`${from('ProxyJump')}: ${proxyJumpProblem(s.proxyJump)}`);
     return;
   }
+  const keysProblem = proxyJumpKeysProblem(s.proxyJump, s.proxyJumpKeys);
+  if (keysProblem) out.push(`${label}.ssh.proxyJumpKeys: ${keysProblem}`);
   const hops = s.proxyJump === undefined ? [] : parseProxyJump(s.proxyJump);
   if (typeof hops !== 'string' && hops.some((h) => h.host === resolved.host && (h.port ?? 22) === (s.port ?? 22))) {
     out.push(`${label}.ssh.proxyJump: "${s.proxyJump}" goes through the node itself (${resolved.host}); use "none" on the bastion's own node`);

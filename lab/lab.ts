@@ -193,14 +193,14 @@ async function stopPid(pid: number | undefined): Promise<void> {
   await waitFor(async () => !alive(pid), 5000);
 }
 
-function sshdConfig(lab: LabInfo, node: LabNode): string {
+function sshdConfig(lab: LabInfo, node: LabNode, authorizedKeys: readonly string[] = [`${lab.clientKeyPath}.pub`]): string {
   const d = nodeDir(lab, node.name);
   return [
     `ListenAddress ${node.address}`,
     'Port 22',
     `HostKey ${path.join(d, 'ssh_host_ed25519_key')}`,
     `PidFile ${path.join(d, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${lab.clientKeyPath}.pub`,
+    `AuthorizedKeysFile ${authorizedKeys.join(' ')}`,
     'PermitRootLogin prohibit-password',
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
@@ -211,11 +211,12 @@ function sshdConfig(lab: LabInfo, node: LabNode): string {
   ].join('\n');
 }
 
-export async function startSshd(lab: LabInfo, nodeName: string): Promise<void> {
+/** `authorizedKeys`: the public key files sshd accepts (default: the lab's client key). */
+export async function startSshd(lab: LabInfo, nodeName: string, options: { authorizedKeys?: readonly string[] } = {}): Promise<void> {
   const node = nodeOf(lab, nodeName);
   fs.mkdirSync('/run/sshd', { recursive: true }); // privilege-separation dir sshd insists on
   const config = path.join(nodeDir(lab, node.name), 'sshd_config');
-  fs.writeFileSync(config, sshdConfig(lab, node));
+  fs.writeFileSync(config, sshdConfig(lab, node, options.authorizedKeys));
   node.sshdPid = startInNode(lab, node, ['/usr/sbin/sshd', '-D', '-e', '-f', config], 'sshd.log');
   saveLab(lab);
   const listening = await waitFor(async () => {

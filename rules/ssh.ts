@@ -30,9 +30,16 @@ export interface SshSettings {
    */
   readonly proxyJump?: string;
   /**
+   * The private key each proxyJump hop logs in with, first hop first: one entry per hop, "" for
+   * the node's own key (or the agent). ssh_config supplies it from a hop's IdentityFile. Every
+   * hop uses the node's passphraseEnv and knownHostsPath. @default every hop uses the node's key
+   */
+  readonly proxyJumpKeys?: readonly string[];
+  /**
    * Read an OpenSSH client config: `true` for ~/.ssh/config, or a path. Host entries matching the
    * node's SSH host supply HostName, User, Port, IdentityFile and ProxyJump where these settings
-   * do not say; ProxyJump hops are looked up too (HostName, User, Port). @default not read
+   * do not say; ProxyJump hops are looked up too (HostName, User, Port, and IdentityFile into
+   * proxyJumpKeys). @default not read
    */
   readonly sshConfig?: string | boolean;
 }
@@ -49,9 +56,13 @@ export function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
 }
 
-/** Node settings over cluster settings, key by key (an unset node key keeps the cluster's). */
+/**
+ * Node settings over cluster settings, key by key (an unset node key keeps the cluster's); the
+ * hops' keys belong to their hops, so a node's own proxyJump does not inherit the cluster's.
+ */
 export function mergeSsh(cluster: SshSettings | undefined, node: SshSettings | undefined): SshSettings {
   const merged: Record<string, unknown> = { ...cluster };
+  if (node?.proxyJump !== undefined) delete merged.proxyJumpKeys;
   for (const [key, value] of Object.entries(node ?? {})) if (value !== undefined) merged[key] = value;
   return merged as SshSettings;
 }
@@ -110,6 +121,17 @@ export function parseProxyJump(spec: string): JumpHop[] | string {
   return hops;
 }
 
+/** proxyJumpKeys must name one key (or "") per proxyJump hop; null when it does. */
+export function proxyJumpKeysProblem(proxyJump: string | undefined, keys: readonly string[] | undefined): string | null {
+  if (keys === undefined) return null;
+  const hops = proxyJump === undefined ? [] : parseProxyJump(proxyJump);
+  if (typeof hops === 'string') return null; // proxyJump's own problem, reported for it
+  if (keys.length === hops.length) return null;
+  const entries = `${keys.length} ${keys.length === 1 ? 'entry' : 'entries'}`;
+  const of = hops.length === 0 ? 'no proxyJump hops' : `${hops.length} proxyJump ${hops.length === 1 ? 'hop' : 'hops'}`;
+  return `has ${entries} for ${of}: give one per hop, first hop first ("" = the node's own key)`;
+}
+
 /** A Check for ProxyJump values (the form only; whether the hops answer is found on connect). */
 export function proxyJumpProblem(spec: string): string | null {
   const parsed = parseProxyJump(spec);
@@ -117,11 +139,17 @@ export function proxyJumpProblem(spec: string): string | null {
 }
 
 /** The hops as SSH targets need them: every user and port filled in. */
-function jumpsOf(spec: string | undefined, defaultUser: string): SshJump[] {
+function jumpsOf(spec: string | undefined, defaultUser: string, keys: readonly string[] | undefined): SshJump[] {
+  const keysProblem = proxyJumpKeysProblem(spec, keys);
+  if (keysProblem) throw new Error(`ssh.proxyJumpKeys ${keysProblem}`);
   if (spec === undefined) return [];
   const hops = parseProxyJump(spec);
   if (typeof hops === 'string') throw new Error(`ssh.proxyJump "${spec}": ${hops}`);
-  return hops.map((h) => ({ host: h.host, user: h.user ?? defaultUser, port: h.port ?? SSH_DEFAULTS.port }));
+  return hops.map((h, i) => {
+    const jump: SshJump = { host: h.host, user: h.user ?? defaultUser, port: h.port ?? SSH_DEFAULTS.port };
+    if (keys?.[i]) jump.privateKeyPath = expandHome(keys[i]);
+    return jump;
+  });
 }
 
 /** A node's SSH settings after ssh_config: what it is reached at, with what, and why. */
@@ -162,12 +190,19 @@ export function resolveSsh(host: string, s: SshSettings): ResolvedSsh {
   const port = pick(explicit.port, entry.port, 'Port') ?? SSH_DEFAULTS.port;
   const identity = pick(explicit.privateKeyPath, entry.identityFile, 'IdentityFile');
   let proxyJump = pick(explicit.proxyJump, entry.proxyJump, 'ProxyJump');
+  let proxyJumpKeys = explicit.proxyJumpKeys;
   if (proxyJump !== undefined && proxyJump !== NO_PROXY_JUMP) {
     const hops = parseProxyJump(proxyJump);
     // A bad value is left as written: validation names it with its field and node.
     if (typeof hops !== 'string') {
-      const resolved = hops.map((h) => {
-        const e = sshConfigFor(file, h.host);
+      const entries = hops.map((h) => sshConfigFor(file, h.host));
+      // Each hop logs in with its own IdentityFile, as OpenSSH's ProxyJump does.
+      if (proxyJumpKeys === undefined && entries.some((e) => e.identityFile !== undefined)) {
+        proxyJumpKeys = entries.map((e) => (e.identityFile === undefined ? '' : configPath(e.identityFile)));
+        from.add('IdentityFile');
+      }
+      const resolved = hops.map((h, i) => {
+        const e = entries[i];
         const hopHost = e.hostName ?? h.host;
         const hopUser = h.user ?? e.user;
         const hopPort = h.port ?? e.port;
@@ -187,6 +222,7 @@ export function resolveSsh(host: string, s: SshSettings): ResolvedSsh {
     privateKeyPath: explicit.privateKeyPath ?? (identity === undefined ? undefined : configPath(identity)),
     knownHostsPath: explicit.knownHostsPath ?? SSH_DEFAULTS.knownHostsPath,
     proxyJump,
+    proxyJumpKeys,
   };
   return { host: target, settings: withoutUndefined(settings), fromSshConfig: [...from] };
 }
@@ -214,7 +250,7 @@ export function sshTarget(host: string, s: SshSettings): SshTarget {
     passphraseEnv: s.passphraseEnv,
     knownHostsPath: expandHome(s.knownHostsPath ?? SSH_DEFAULTS.knownHostsPath),
     sudo: s.sudo ?? SSH_DEFAULTS.sudo,
-    jumps: jumpsOf(s.proxyJump, user),
+    jumps: jumpsOf(s.proxyJump, user, s.proxyJumpKeys),
   };
 }
 

@@ -73,6 +73,7 @@ const sshShape: ShapeOf<SshSettings> = {
   knownHostsPath: { type: 'string' },
   sudo: { type: 'boolean' },
   proxyJump: { type: 'string' },
+  proxyJumpKeys: { type: 'strings' },
   sshConfig: { type: 'path-or-true' },
 };
 
@@ -214,6 +215,8 @@ function resolveSsh(ssh: SshSettings | undefined, baseDir: string): SshSettings 
     ...ssh,
     privateKeyPath: resolvePath(ssh.privateKeyPath, baseDir),
     knownHostsPath: resolvePath(ssh.knownHostsPath, baseDir),
+    // "" stays "": the node's own key.
+    proxyJumpKeys: ssh.proxyJumpKeys?.map((k) => (k === '' ? k : resolvePath(k, baseDir)!)),
     sshConfig: typeof ssh.sshConfig === 'string' ? resolvePath(ssh.sshConfig, baseDir) : ssh.sshConfig,
   };
 }

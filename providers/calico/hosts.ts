@@ -4,7 +4,7 @@
  */
 import { ProviderError, UnreachableError } from '../runtime/resource';
 import { RemoteHost, RemoteResult, SshConnectionError, SshTarget } from '../ssh/types';
-import { proxyJumpProblem, sshTarget } from '../../rules/ssh';
+import { proxyJumpKeysProblem, proxyJumpProblem, sshTarget } from '../../rules/ssh';
 import type { HostSnapshots } from './host-snapshot';
 import type { SshBlock } from './schema';
 
@@ -31,8 +31,12 @@ export function sshTargetFromBlock(ssh: SshBlock): SshTarget {
   const jump = ssh.proxy_jump ?? undefined;
   const problem = jump === undefined ? null : proxyJumpProblem(jump);
   if (problem) throw new ProviderError('Invalid ssh.proxy_jump', { detail: problem, attribute: ['ssh', 'proxy_jump'] });
+  const keys = ssh.proxy_jump_keys ?? undefined;
+  const keysProblem = proxyJumpKeysProblem(jump, keys);
+  if (keysProblem) throw new ProviderError('Invalid ssh.proxy_jump_keys', { detail: keysProblem, attribute: ['ssh', 'proxy_jump_keys'] });
   return sshTarget(ssh.host, {
     proxyJump: jump,
+    proxyJumpKeys: keys,
     port: ssh.port ?? undefined,
     user: ssh.user ?? undefined,
     privateKeyPath: ssh.private_key_path ?? undefined,

@@ -76,6 +76,7 @@ export function parseImportId(id: string, format: string): ImportTarget {
       known_hosts_path: null,
       sudo: null,
       proxy_jump: proxyJump,
+      proxy_jump_keys: null,
       from_ssh_config: null,
     },
   };

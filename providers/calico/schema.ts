@@ -71,6 +71,14 @@ export const sshBlock = {
           'chain, first hop first. Every hop is checked against known_hosts_path and logs in with ' +
           'the same key or agent; a hop without a user uses `user`. `none` = direct.',
       },
+      proxy_jump_keys: {
+        type: ['list', 'string'],
+        optional: true,
+        description:
+          'The private key each proxy_jump hop logs in with, first hop first: one entry per hop, ' +
+          '"" for this block\'s own key (or the agent). Every hop uses passphrase_env and ' +
+          'known_hosts_path. Default: every hop uses this block\'s key.',
+      },
       from_ssh_config: {
         type: ['list', 'string'],
         optional: true,

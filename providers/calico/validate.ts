@@ -5,7 +5,7 @@
  */
 import { AttributePath, Diagnostic, ObjectValue, ProviderError, Unknown, Value } from '../runtime/resource';
 import { Check, isEnvVarName, isHostName, isNonEmpty, isPort, isUserName } from '../../rules/checks';
-import { proxyJumpProblem } from '../../rules/ssh';
+import { proxyJumpKeysProblem, proxyJumpProblem } from '../../rules/ssh';
 
 function lookup(obj: ObjectValue | null, path: AttributePath): Value | undefined {
   let cur: Value | undefined = obj;
@@ -32,6 +32,11 @@ export class DiagnosticCollector {
     this.report(path, typeof value === 'number' ? check(value) : 'must be a number');
   }
 
+  /** A problem found by a check of several attributes, reported on `path`. */
+  problem(path: AttributePath, problem: string): void {
+    this.report(path, problem);
+  }
+
   private report(path: AttributePath, problem: string | null): void {
     if (problem) this.diagnostics.push({ severity: 'error', summary: `Invalid ${path.join('.')}`, detail: problem, attribute: path });
   }
@@ -46,6 +51,13 @@ export function checkSshBlock(c: DiagnosticCollector, obj: ObjectValue | null): 
   c.string(obj, ['ssh', 'passphrase_env'], isEnvVarName);
   c.string(obj, ['ssh', 'known_hosts_path'], isNonEmpty);
   c.string(obj, ['ssh', 'proxy_jump'], proxyJumpProblem);
+  // One key per hop: checked once both are known (either may come from another resource).
+  const jump = lookup(obj, ['ssh', 'proxy_jump']);
+  const keys = lookup(obj, ['ssh', 'proxy_jump_keys']);
+  if (Array.isArray(keys) && !keys.includes(Unknown) && jump !== Unknown) {
+    const problem = proxyJumpKeysProblem(typeof jump === 'string' ? jump : undefined, keys.map((k) => (typeof k === 'string' ? k : '')));
+    if (problem) c.problem(['ssh', 'proxy_jump_keys'], problem);
+  }
 }
 
 /** An apply-time check of a value validate() may not have seen; throws on the attribute. */

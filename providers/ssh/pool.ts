@@ -31,11 +31,16 @@ function expandHome(p: string): string {
 const hostPort = (h: { host: string; port: number }) => (h.port === 22 ? h.host : `${h.host}:${h.port}`);
 const endpoint = (h: SshJump) => `${h.user}@${h.host}:${h.port}`;
 
-/** The last hop of a target's chain as a target of its own, reached through the hops before it. */
-function bastionOf(target: SshTarget): SshTarget {
-  const jumps = target.jumps ?? [];
+/**
+ * The last hop of a target's chain as a target of its own, reached through the hops before it.
+ * A hop without a key of its own logs in as the target does, so every remaining hop gets that
+ * key written out ("" = ssh-agent): from the bastion's side, its own key would be the fallback.
+ */
+export function bastionOf(target: SshTarget): SshTarget {
+  const inherit = (j: SshJump): SshJump => ({ ...j, privateKeyPath: j.privateKeyPath ?? target.privateKeyPath ?? '' });
+  const jumps = (target.jumps ?? []).map(inherit);
   const hop = jumps[jumps.length - 1];
-  return { ...target, host: hop.host, port: hop.port, user: hop.user, sudo: false, jumps: jumps.slice(0, -1) };
+  return { ...target, host: hop.host, port: hop.port, user: hop.user, privateKeyPath: hop.privateKeyPath, sudo: false, jumps: jumps.slice(0, -1) };
 }
 
 /** What a failed bastion connection means for the target behind it, in the operator's words. */

@@ -9,6 +9,8 @@ export interface SshJump {
   host: string;
   port: number;
   user: string;
+  /** The hop's own private key; when absent, the target's key (or ssh-agent). */
+  privateKeyPath?: string;
 }
 
 export interface SshTarget {
@@ -26,7 +28,7 @@ export interface SshTarget {
   sudo: boolean;
   /**
    * Jump hosts, first hop first; empty or absent = a direct connection. Every hop uses this
-   * target's key, passphrase variable and known_hosts.
+   * target's passphrase variable and known_hosts, and its key unless the hop names its own.
    */
   jumps?: readonly SshJump[];
 }

@@ -12,7 +12,9 @@
  *   logs stay silent); the bastion's sshd down keeps node3's and node4's state and names the bastion;
  *   node3's sshd down behind a working bastion is told apart ("the bastion answered");
  * - `terraform import` of node3's objects by an id that names the bastion (" via "), with the
- *   agent and ~/.ssh/known_hosts an operator importing by hand has.
+ *   agent and ~/.ssh/known_hosts an operator importing by hand has;
+ * - a bastion that takes only a key of its own: refused with the node's key, then reached with
+ *   the hop key from proxyJumpKeys (node3) and from ssh_config's IdentityFile (node4).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -319,6 +321,52 @@ test('terraform import behind the bastion: the id names it after " via ", every 
   // From here on the recorded settings suffice: no agent, no ~/.ssh.
   const plan = await cluster.plan();
   if (plan.code !== 0) throw new Error(`plan after import + deploy is not empty:\n${describeCommand(plan)}`);
+});
+
+test("a bastion that takes only its own key: each hop logs in with the key proxyJumpKeys or ssh_config's IdentityFile gives it", async () => {
+  const bastionKey = path.join(cluster.root, 'bastion_ed25519');
+  const keygen = await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'bastion-only', '-f', bastionKey]);
+  if (keygen.code !== 0) throw new Error(`ssh-keygen: ${keygen.stderr}`);
+  const fingerprint = async (pub: string) => (await run('ssh-keygen', ['-lf', pub])).stdout.split(' ')[1];
+  const restartBastion = async (keys: string[]) => {
+    await stopSshd(cluster.lab, bastion);
+    await startSshd(cluster.lab, bastion, { authorizedKeys: keys });
+  };
+
+  // The new key goes in while the old one still works: a refresh reads with the settings in the
+  // state, so the deploy that records the hop keys must still get through with the node's key.
+  await restartBastion([`${cluster.lab.clientKeyPath}.pub`, `${bastionKey}.pub`]);
+  const inventory = parseYaml(fs.readFileSync(cluster.lab.inventoryPath, 'utf8'));
+  inventory.nodes = inventory.nodes.map((n: { name: string; ssh?: object }) =>
+    n.name === viaInventory ? { ...n, ssh: { ...n.ssh, proxyJumpKeys: [bastionKey] } } : n,
+  );
+  fs.writeFileSync(cluster.lab.inventoryPath, toYaml(inventory));
+  const sshConfig = path.join(cluster.root, 'ssh_config');
+  fs.writeFileSync(sshConfig, fs.readFileSync(sshConfig, 'utf8').replace('Host bastion\n', `Host bastion\n  IdentityFile ${bastionKey}\n`));
+  mustSucceed(await cluster.deploy());
+  const state = await stateValues();
+  for (const node of behind()) {
+    const ssh = Object.values(state).find((v) => v.name === node && v.ssh)!.ssh;
+    expect({ node, keys: ssh.proxy_jump_keys, key: ssh.private_key_path }).toEqual({ node, keys: [bastionKey], key: cluster.lab.clientKeyPath });
+  }
+  expect(Object.values(state).find((v) => v.name === viaSshConfig && v.ssh)!.ssh.from_ssh_config).toContain('IdentityFile');
+
+  // Now the bastion takes its own key only. The node's key is refused there...
+  await restartBastion([`${bastionKey}.pub`]);
+  const hop = { host: cluster.address(bastion), port: 22, user: 'root' };
+  const refused = await poolRun({ host: cluster.address(viaInventory), jumps: [hop] });
+  expect(refused.message).toContain('the bastion did not accept the login');
+  const reached = await poolRun({ host: cluster.address(viaInventory), jumps: [{ ...hop, privateKeyPath: bastionKey }] });
+  expect(reached.code).toBe(0);
+  // ...and the plan reads both nodes behind it with the hop key, and the nodes with theirs.
+  const start = logSize(bastion);
+  const nodeStarts = Object.fromEntries(behind().map((n) => [n, logSize(n)]));
+  const plan = await cluster.plan();
+  if (plan.code !== 0) throw new Error(`not converged:\n${describeCommand(plan)}`);
+  const bastionLog = logSince(bastion, start);
+  expect(bastionLog).toContain(`ED25519 ${await fingerprint(`${bastionKey}.pub`)}`);
+  expect(bastionLog).not.toContain(await fingerprint(`${cluster.lab.clientKeyPath}.pub`));
+  for (const node of behind()) expect(logSince(node, nodeStarts[node])).toContain(`ED25519 ${await fingerprint(`${cluster.lab.clientKeyPath}.pub`)}`);
 });
 
 test('destroy through the bastion leaves the nodes behind it as they were', async () => {

@@ -178,7 +178,7 @@ describe('schema type JSON', () => {
       for (const [name, a] of Object.entries(schema.block.attributes)) {
         state[name] = a.type === 'string' ? 'v' : a.type === 'number' ? 1 : a.type === 'bool' ? true : null;
       }
-      state.ssh = { host: 'h', port: 22, user: null, private_key_path: null, passphrase_env: null, known_hosts_path: null, sudo: false, proxy_jump: null, from_ssh_config: null };
+      state.ssh = { host: 'h', port: 22, user: null, private_key_path: null, passphrase_env: null, known_hosts_path: null, sudo: false, proxy_jump: 'b1,b2', proxy_jump_keys: ['', '/k'], from_ssh_config: null };
       expect(decodeMsgpack(schema.block, encodeMsgpack(schema.block, state as never))).toEqual(state);
     }
   });

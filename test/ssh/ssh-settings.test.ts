@@ -12,10 +12,11 @@ import { ClusterSpec, NodeSpec } from '../../constructs/model';
 import { clusterProblems } from '../../constructs/validation';
 import { CalicoCluster, CalicoNode } from '../../constructs/cluster';
 import { parseInventory } from '../../stacks/inventory';
-import { parseProxyJump, proxyJumpProblem, resolveNodeSsh, resolveSsh, sshTarget } from '../../rules/ssh';
+import { mergeSsh, parseProxyJump, proxyJumpKeysProblem, proxyJumpProblem, resolveNodeSsh, resolveSsh, sshTarget } from '../../rules/ssh';
 import { clearSshConfigCache, sshConfigFor } from '../../rules/ssh-config';
 import { checkSshBlock, DiagnosticCollector } from '../../providers/calico/validate';
 import { sshTargetFromBlock } from '../../providers/calico/hosts';
+import { bastionOf } from '../../providers/ssh/pool';
 import { ProviderError } from '../../providers/runtime/resource';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-sshsettings-'));
@@ -82,9 +83,75 @@ describe('sshTarget and the provider block', () => {
     expect(c.diagnostics).toEqual([
       expect.objectContaining({ summary: 'Invalid ssh.proxy_jump', attribute: ['ssh', 'proxy_jump'], detail: expect.stringMatching(/hop "a b"/) }),
     ]);
-    const block = { host: 'h', port: null, user: null, private_key_path: null, passphrase_env: null, known_hosts_path: null, sudo: null, from_ssh_config: null };
+    const block = { host: 'h', port: null, user: null, private_key_path: null, passphrase_env: null, known_hosts_path: null, sudo: null, proxy_jump_keys: null, from_ssh_config: null };
     expect(() => sshTargetFromBlock({ ...block, proxy_jump: 'a b' })).toThrow(ProviderError);
     expect(sshTargetFromBlock({ ...block, proxy_jump: 'j@b:2' }).jumps).toEqual([{ host: 'b', user: 'j', port: 2 }]);
+  });
+});
+
+describe('a key per hop (proxyJumpKeys)', () => {
+  it('each hop gets its own key when it has one; "" or none leaves it to the node\'s key or agent', () => {
+    const t = sshTarget('198.18.0.3', { privateKeyPath: '/k/node', proxyJump: 'b1,b2,b3', proxyJumpKeys: ['/k/b1', '', '/k/b3'] });
+    expect(t.jumps).toEqual([
+      { host: 'b1', user: 'root', port: 22, privateKeyPath: '/k/b1' },
+      { host: 'b2', user: 'root', port: 22 },
+      { host: 'b3', user: 'root', port: 22, privateKeyPath: '/k/b3' },
+    ]);
+    expect(sshTarget('h', { privateKeyPath: '~/k', proxyJump: 'b', proxyJumpKeys: ['~/kb'] }).jumps![0].privateKeyPath).toBe(path.join(os.homedir(), 'kb'));
+    expect(() => sshTarget('h', { proxyJump: 'b1,b2', proxyJumpKeys: ['/k'] })).toThrow(/proxyJumpKeys has 1 entry for 2 proxyJump hops/);
+  });
+
+  it('down a chain, a hop without a key of its own logs in as the final target does, not as the next hop', () => {
+    const withAgent = sshTarget('n', { proxyJump: 'h1,h2', proxyJumpKeys: ['', '/k/h2'] });
+    const h2 = bastionOf(withAgent);
+    expect(h2).toMatchObject({ host: 'h2', privateKeyPath: '/k/h2', jumps: [{ host: 'h1', privateKeyPath: '' }] });
+    // h1 is reached with the agent (""), as the node is: not with h2's key.
+    expect(bastionOf(h2)).toMatchObject({ host: 'h1', privateKeyPath: '', jumps: [] });
+    const withKey = sshTarget('n', { privateKeyPath: '/k/n', proxyJump: 'h1,h2', proxyJumpKeys: ['', '/k/h2'] });
+    expect(bastionOf(bastionOf(withKey))).toMatchObject({ host: 'h1', privateKeyPath: '/k/n' });
+  });
+
+  it('one entry per hop, named by field and node; a node\'s own proxyJump does not take the cluster\'s keys', () => {
+    expect(proxyJumpKeysProblem('b1,b2', ['', '/k'])).toBeNull();
+    expect(proxyJumpKeysProblem('none', ['/k'])).toBe('has 1 entry for no proxyJump hops: give one per hop, first hop first ("" = the node\'s own key)');
+    expect(proxyJumpKeysProblem(undefined, [])).toBeNull();
+    expect(
+      clusterProblems(
+        cluster({
+          ssh: { proxyJump: 'root@198.18.9.1', proxyJumpKeys: ['/k/bastion'] },
+          nodes: [node(1, { ssh: { proxyJump: 'a@198.18.9.2,b@198.18.9.3' } }), node(2, { ssh: { proxyJumpKeys: ['relative/key', ''] } })],
+        }),
+      ),
+    ).toEqual([
+      'nodes[1] "n2".ssh.proxyJumpKeys[0]: "relative/key" is not an absolute path',
+      // n1 has two hops of its own and no keys for them: every hop uses n1's key, no problem.
+      'nodes[1] "n2".ssh.proxyJumpKeys: has 2 entries for 1 proxyJump hop: give one per hop, first hop first ("" = the node\'s own key)',
+    ]);
+    expect(mergeSsh({ proxyJump: 'b', proxyJumpKeys: ['/k'] }, { proxyJump: 'c,d' })).toEqual({ proxyJump: 'c,d' });
+    expect(mergeSsh({ proxyJump: 'b', proxyJumpKeys: ['/k'] }, { user: 'u' })).toEqual({ proxyJump: 'b', proxyJumpKeys: ['/k'], user: 'u' });
+  });
+
+  it('ssh_config: a hop\'s IdentityFile becomes its key; explicit keys win', () => {
+    const file = writeConfig(
+      'hop-keys',
+      ['Host bastion', '  HostName 198.18.0.1', '  IdentityFile ~/.ssh/bastion_key', 'Host n*', '  HostName 198.18.1.3', '  ProxyJump bastion,198.18.0.2', ''].join('\n'),
+    );
+    const r = resolveSsh('n3', { sshConfig: file, privateKeyPath: '/k/node' });
+    expect(r.settings).toMatchObject({ privateKeyPath: '/k/node', proxyJump: '198.18.0.1,198.18.0.2', proxyJumpKeys: [path.join(os.homedir(), '.ssh/bastion_key'), ''] });
+    expect(r.fromSshConfig).toContain('IdentityFile');
+    expect(resolveSsh('n3', { sshConfig: file, proxyJumpKeys: ['/k/mine', ''] }).settings.proxyJumpKeys).toEqual(['/k/mine', '']);
+    // No hop with an IdentityFile: nothing is written, every hop uses the node's key.
+    const plain = writeConfig('hop-keys-none', 'Host n*\n  ProxyJump 198.18.0.1\n');
+    expect(resolveSsh('n3', { sshConfig: plain }).settings.proxyJumpKeys).toBeUndefined();
+  });
+
+  it('validate() checks the count on proxy_jump_keys; apply refuses a stored mismatch', () => {
+    const c = new DiagnosticCollector();
+    checkSshBlock(c, { ssh: { host: 'h', proxy_jump: 'b1,b2', proxy_jump_keys: ['/k'] } });
+    expect(c.diagnostics).toEqual([expect.objectContaining({ summary: 'Invalid ssh.proxy_jump_keys', attribute: ['ssh', 'proxy_jump_keys'], detail: expect.stringMatching(/1 entry for 2 proxyJump hops/) })]);
+    const block = { host: 'h', port: null, user: null, private_key_path: '/k/node', passphrase_env: null, known_hosts_path: null, sudo: null, from_ssh_config: null };
+    expect(() => sshTargetFromBlock({ ...block, proxy_jump: null, proxy_jump_keys: ['/k'] })).toThrow(ProviderError);
+    expect(sshTargetFromBlock({ ...block, proxy_jump: 'j@b:2', proxy_jump_keys: ['/k/b'] }).jumps).toEqual([{ host: 'b', user: 'j', port: 2, privateKeyPath: '/k/b' }]);
   });
 });
 
