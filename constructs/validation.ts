@@ -106,6 +106,7 @@ function resolvedSshProblems(cluster: ClusterSpec, node: ClusterSpec['nodes'][nu
     out.push(`${from('ProxyJump')}: ${proxyJumpProblem(s.proxyJump)}`);
     return;
   }
+  // One key per hop (resolveSsh leaves a mismatched list and its hops as written).
   const keysProblem = proxyJumpKeysProblem(s.proxyJump, s.proxyJumpKeys);
   if (keysProblem) out.push(`${label}.ssh.proxyJumpKeys: ${keysProblem}`);
   const hops = s.proxyJump === undefined ? [] : parseProxyJump(s.proxyJump);

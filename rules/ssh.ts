@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { SshJump, SshTarget } from '../providers/ssh/types';
 import { isHostName, isUserName } from './checks';
-import { sshConfigFor } from './ssh-config';
+import { SshConfigError, sshConfigFor } from './ssh-config';
 
 export interface SshSettings {
   /** @default "root" */
@@ -38,8 +38,8 @@ export interface SshSettings {
   /**
    * Read an OpenSSH client config: `true` for ~/.ssh/config, or a path. Host entries matching the
    * node's SSH host supply HostName, User, Port, IdentityFile and ProxyJump where these settings
-   * do not say; ProxyJump hops are looked up too (HostName, User, Port, and IdentityFile into
-   * proxyJumpKeys). @default not read
+   * do not say; ProxyJump hops are looked up too (HostName, User, Port, IdentityFile into
+   * proxyJumpKeys, and the first hop's own ProxyJump, as OpenSSH does). @default not read
    */
   readonly sshConfig?: string | boolean;
 }
@@ -169,6 +169,27 @@ function configPath(p: string): string {
 }
 
 /**
+ * A chain as OpenSSH walks it: ssh reaches the first hop with that hop's own settings, so the
+ * first hop's ProxyJump (from ssh_config) comes before it, and so on; later hops are reached
+ * through the earlier ones, whatever ssh_config says of them.
+ */
+function withFirstHopJumps(file: string, hops: JumpHop[]): JumpHop[] {
+  let chain = hops;
+  const seen = new Set<string>();
+  for (;;) {
+    const first = chain[0].host;
+    const own = sshConfigFor(file, first).proxyJump;
+    if (own === undefined || own === NO_PROXY_JUMP) return chain;
+    if (seen.has(first)) throw new SshConfigError(`${file}: the ProxyJump of ${first} leads back to ${first}`);
+    seen.add(first);
+    const before = parseProxyJump(own);
+    if (typeof before === 'string') throw new SshConfigError(`${file}: ProxyJump "${own}" for ${first}: ${before}`);
+    chain = [...before, ...chain];
+    if (chain.length > MAX_JUMP_HOPS) throw new SshConfigError(`${file}: the ProxyJump chain through ${first} has more than ${MAX_JUMP_HOPS} hops`);
+  }
+}
+
+/**
  * Applies ssh_config (when the settings ask for it) to a node reached at `host`. What the
  * settings say explicitly wins; ssh_config fills the rest; the defaults come last and are
  * written out, so a plan shows everything a node is reached with. Throws SshConfigError when
@@ -193,15 +214,21 @@ export function resolveSsh(host: string, s: SshSettings): ResolvedSsh {
   let proxyJumpKeys = explicit.proxyJumpKeys;
   if (proxyJump !== undefined && proxyJump !== NO_PROXY_JUMP) {
     const hops = parseProxyJump(proxyJump);
-    // A bad value is left as written: validation names it with its field and node.
-    if (typeof hops !== 'string') {
-      const entries = hops.map((h) => sshConfigFor(file, h.host));
-      // Each hop logs in with its own IdentityFile, as OpenSSH's ProxyJump does.
-      if (proxyJumpKeys === undefined && entries.some((e) => e.identityFile !== undefined)) {
-        proxyJumpKeys = entries.map((e) => (e.identityFile === undefined ? '' : configPath(e.identityFile)));
-        from.add('IdentityFile');
-      }
-      const resolved = hops.map((h, i) => {
+    // A bad value, or keys that do not match the hops, is left as written: validation names it
+    // with its field and node.
+    if (typeof hops !== 'string' && proxyJumpKeysProblem(proxyJump, proxyJumpKeys) === null) {
+      const chain = withFirstHopJumps(file, hops);
+      const added = chain.length - hops.length;
+      if (added > 0) from.add('ProxyJump');
+      const entries = chain.map((h) => sshConfigFor(file, h.host));
+      // Each hop logs in with its own IdentityFile, as OpenSSH's ProxyJump does; explicit keys
+      // (one per hop as written) win for their hops.
+      const configKeys = entries.map((e) => (e.identityFile === undefined ? '' : configPath(e.identityFile)));
+      const used = proxyJumpKeys === undefined ? configKeys : configKeys.slice(0, added);
+      if (used.some((k) => k !== '')) from.add('IdentityFile');
+      if (proxyJumpKeys !== undefined) proxyJumpKeys = [...used, ...proxyJumpKeys];
+      else if (used.some((k) => k !== '')) proxyJumpKeys = used;
+      const resolved = chain.map((h, i) => {
         const e = entries[i];
         const hopHost = e.hostName ?? h.host;
         const hopUser = h.user ?? e.user;

@@ -145,6 +145,49 @@ describe('a key per hop (proxyJumpKeys)', () => {
     expect(resolveSsh('n3', { sshConfig: plain }).settings.proxyJumpKeys).toBeUndefined();
   });
 
+  it("ssh_config: the first hop's own ProxyJump comes before it (recursively), as OpenSSH walks it; a loop is refused", () => {
+    const file = writeConfig(
+      'nested-jumps',
+      [
+        'Host outer',
+        '  HostName 198.18.0.1',
+        '  User edge',
+        'Host inner',
+        '  HostName 198.18.5.1',
+        '  ProxyJump outer',
+        '  IdentityFile ~/.ssh/inner_key',
+        'Host later',
+        '  HostName 198.18.6.1',
+        '  ProxyJump nowhere-used',
+        'Host n*',
+        '  ProxyJump inner,later',
+        '',
+      ].join('\n'),
+    );
+    const r = resolveSsh('n3', { sshConfig: file });
+    // `later`'s own ProxyJump does not count: it is reached through inner.
+    expect(r.settings.proxyJump).toBe('edge@198.18.0.1,198.18.5.1,198.18.6.1');
+    expect(r.settings.proxyJumpKeys).toEqual(['', path.join(os.homedir(), '.ssh/inner_key'), '']);
+    expect(r.fromSshConfig).toEqual(expect.arrayContaining(['ProxyJump', 'IdentityFile']));
+    // Explicit hops are looked up the same way; explicit keys keep their hops, added hops get theirs.
+    expect(resolveSsh('n3', { sshConfig: file, proxyJump: 'inner', proxyJumpKeys: ['/k/mine'] }).settings).toMatchObject({ proxyJump: 'edge@198.18.0.1,198.18.5.1', proxyJumpKeys: ['', '/k/mine'] });
+    // Keys that do not match the hops as written are left as written, and named by field.
+    expect(resolveSsh('n3', { sshConfig: file, proxyJumpKeys: ['/k/one'] }).settings).toMatchObject({ proxyJump: 'inner,later', proxyJumpKeys: ['/k/one'] });
+    expect(clusterProblems(cluster({ ssh: { sshConfig: file, proxyJumpKeys: ['/k/one'] }, nodes: [node(3, { sshHost: 'n3' })] }))).toEqual([
+      'nodes[0] "n3".ssh.proxyJumpKeys: has 1 entry for 2 proxyJump hops: give one per hop, first hop first ("" = the node\'s own key)',
+    ]);
+
+    const loop = writeConfig('jump-loop', 'Host a\n  ProxyJump b\nHost b\n  ProxyJump a\nHost n*\n  ProxyJump a\n');
+    expect(() => resolveSsh('n3', { sshConfig: loop })).toThrow(`${loop}: the ProxyJump of a leads back to a`);
+    // The usual slip: a catch-all ProxyJump that also matches the bastion.
+    const catchAll = writeConfig('jump-all', 'Host *\n  ProxyJump bastion\n');
+    expect(clusterProblems(cluster({ ssh: { sshConfig: catchAll }, nodes: [node(3)] }))).toEqual([`nodes[0] "n3".ssh.sshConfig: ${catchAll}: the ProxyJump of bastion leads back to bastion`]);
+    const fixed = writeConfig('jump-all-but', 'Host * !bastion\n  ProxyJump bastion\n');
+    expect(resolveSsh('n3', { sshConfig: fixed }).settings.proxyJump).toBe('bastion');
+    const bad = writeConfig('jump-bad', 'Host b\n  ProxyJump x;y\nHost n*\n  ProxyJump b\n');
+    expect(() => resolveSsh('n3', { sshConfig: bad })).toThrow(/ProxyJump "x;y" for b: hop "x;y"/);
+  });
+
   it('validate() checks the count on proxy_jump_keys; apply refuses a stored mismatch', () => {
     const c = new DiagnosticCollector();
     checkSshBlock(c, { ssh: { host: 'h', proxy_jump: 'b1,b2', proxy_jump_keys: ['/k'] } });
