@@ -126,24 +126,14 @@ route show table main
 IP_BATCH`;
 }
 
-const LINK_LINE = /^\d+: [^:@\s]+(?:@[^:\s]+)?: </;
-const ADDRESS_LINE = /^\d+:\s+\S+\s+inet\s/;
-
 /**
- * Splits ipBatchRead's answer by the shape of each line, which differs for the three reads: a
- * link is "N: name: <flags>", an address "N: name inet …", and a route never starts with "N:"
- * (device names cannot hold a colon). The order is not relied on.
+ * Splits ipBatchRead's answer by the shape of each line. The link and address parsers take only
+ * their own shapes ("N: name: <flags>", "N: name inet …"); a route never starts with "N:"
+ * (device names cannot hold a colon). The order of the three is not relied on.
  */
 export function parseIpBatch(text: string): IpView {
-  const linkLines: string[] = [];
-  const addressLines: string[] = [];
-  const routeLines: string[] = [];
-  for (const line of text.split('\n')) {
-    if (LINK_LINE.test(line)) linkLines.push(line);
-    else if (ADDRESS_LINE.test(line)) addressLines.push(line);
-    else if (line !== '' && !/^\s|^\d+:/.test(line)) routeLines.push(line);
-  }
-  return { links: parseLinks(linkLines.join('\n')), addresses: parseAddresses(addressLines.join('\n')), routes: parseRoutes(routeLines.join('\n')), routeLines };
+  const routeLines = text.split('\n').filter((line) => line !== '' && !/^\s|^\d+:/.test(line));
+  return { links: parseLinks(text), addresses: parseAddresses(text), routes: parseRoutes(routeLines.join('\n')), routeLines };
 }
 
 /**

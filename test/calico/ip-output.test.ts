@@ -120,8 +120,12 @@ test('parseIpBatch: one `ip -4 -o -batch` answer (links, addresses, main table) 
     { type: 'blackhole', prefix: '198.19.251.0/24', proto: '211' },
   ]);
   expect(view.routeLines).toHaveLength(3);
-  // Nothing is taken twice: a link or address line is never a route.
+  // Nothing is taken twice: a link or address line is never a route, nor any other "N:" line
+  // (ifindex past 9, an address family the read did not ask for).
   expect(parseIpBatch(text.split('\n').slice(0, 4).join('\n')).routes).toEqual([]);
+  expect(parseIpBatch('12: lo    inet6 ::1/128 scope host\n  continued\n').routeLines).toEqual([]);
+  // A line is cut at its first backslash, wherever it is.
+  expect(parseRoutes('\\tnexthop via 198.18.0.3 dev eth0\n')).toEqual([]);
 });
 
 test('ipBatchRead: one ip process reads all three, its tail on the command line, the heredoc closed in column 0', () => {

@@ -115,6 +115,8 @@ describe('a key per hop (proxyJumpKeys)', () => {
     expect(proxyJumpKeysProblem('b1,b2', ['', '/k'])).toBeNull();
     expect(proxyJumpKeysProblem('none', ['/k'])).toBe('has 1 entry for no proxyJump hops: give one per hop, first hop first ("" = the node\'s own key)');
     expect(proxyJumpKeysProblem(undefined, [])).toBeNull();
+    // A bad proxyJump is its own problem, reported on its own field, not counted here.
+    expect(proxyJumpKeysProblem('a b', ['/k', '/k'])).toBeNull();
     expect(
       clusterProblems(
         cluster({
@@ -311,6 +313,26 @@ nodes:
     // With ssh_config the loader does not write the defaults as if they were explicit.
     expect(c.ssh?.user).toBeUndefined();
     expect(resolveNodeSsh(c.nodes[1], c.ssh)).toMatchObject({ host: '198.18.0.2', settings: { proxyJump: 'ops@198.18.0.1', user: 'root' }, fromSshConfig: ['HostName', 'ProxyJump'] });
+  });
+
+  it('proxyJumpKeys: paths relative to the inventory, "" kept; the ssh block carries them per node', () => {
+    const c = parseInventory(
+      `cluster: { name: lab, podCidr: 198.19.0.0/16 }
+ssh: { proxyJump: "198.18.9.1,198.18.9.2", proxyJumpKeys: [keys/bastion, ""] }
+nodes:
+  - { name: n1, address: 198.18.0.1, podCidr: 198.19.1.0/24 }
+`,
+      '/inv/cluster.yaml',
+    );
+    expect(c.ssh?.proxyJumpKeys).toEqual(['/inv/keys/bastion', '']);
+    expect(() => parseInventory(inventory('{ proxyJumpKeys: /k }'), '/inv/cluster.yaml')).toThrow(/ssh\.proxyJumpKeys: expected a list of names, found/);
+    const stack = new TerraformStack(Testing.app(), 'st');
+    {
+      const cl = new CalicoCluster(stack, 'c', { name: 'c', podCidr: '198.19.0.0/16', ssh: c.ssh });
+      new CalicoNode(cl, 'n1', { name: 'n1', address: '198.18.0.1', podCidr: '198.19.1.0/24' });
+    }
+    const [n1] = Object.values(JSON.parse(Testing.synth(stack)).resource.calico_node) as { ssh: Record<string, unknown> }[];
+    expect(n1.ssh).toMatchObject({ proxy_jump: '198.18.9.1,198.18.9.2', proxy_jump_keys: ['/inv/keys/bastion', ''] });
   });
 
   it('the resources’ ssh block carries the resolved values and from_ssh_config', () => {
