@@ -21,7 +21,7 @@ import * as path from 'path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { operatorExec, replaceHostKey, startSshd, stopSshd } from '../../lab';
 import { run } from '../../lab/process';
-import { CommandResult, describeCommand, E2eCluster, NodeSnapshot } from './cluster';
+import { CommandResult, describeCommand, E2eCluster, NodeSnapshot, operatorAgent } from './cluster';
 
 let cluster: E2eCluster;
 let bastion: string;
@@ -275,18 +275,9 @@ test('a chain of two hops; a bastion that refuses the login stops before the nod
 });
 
 test('terraform import behind the bastion: the id names it after " via ", every login comes from it', async () => {
-  // What an operator importing by hand has: the key in an agent, the hosts in ~/.ssh/known_hosts.
-  const home = path.join(cluster.root, 'import-home');
-  fs.mkdirSync(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
-  fs.copyFileSync(cluster.lab.knownHostsPath, path.join(home, '.ssh', 'known_hosts'));
-  const sock = path.join(cluster.root, 'import-agent.sock');
-  const agent = await run('ssh-agent', ['-a', sock, '-s']);
-  if (agent.code !== 0) throw new Error(`ssh-agent: ${agent.stderr}`);
-  const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1] ?? 0);
+  const agent = await operatorAgent(cluster, 'import');
   try {
-    const add = await run('ssh-add', [cluster.lab.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
-    if (add.code !== 0) throw new Error(`ssh-add: ${add.stderr}`);
-    const importEnv = { ...cluster.env, HOME: home, SSH_AUTH_SOCK: sock };
+    const importEnv = { ...cluster.env, ...agent.env };
     const terraform = (args: string[]) => operatorExec(cluster.lab, ['terraform', ...args], { cwd: cluster.stackDir, env: importEnv });
 
     const state = await stateValues();
@@ -316,7 +307,7 @@ test('terraform import behind the bastion: the id names it after " via ", every 
     // imported ssh block, with the agent, as the import did).
     mustSucceed(await terraform(['apply', '-input=false', '-no-color', '-auto-approve']));
   } finally {
-    if (agentPid > 0) process.kill(agentPid, 'SIGTERM');
+    agent.stop();
   }
   // From here on the recorded settings suffice: no agent, no ~/.ssh.
   const plan = await cluster.plan();

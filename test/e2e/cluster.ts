@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { labDown, labUp, nodeExec, operatorExec, LabInfo } from '../../lab';
+import { run } from '../../lab/process';
 import { parseBirdProtocols, BgpSessionRow } from '../../cli/bird-protocols';
 import { automationEnv, cdktfBinary, writeOperatorProject } from '../../cli/operator-project';
 import { pingMatrix, PingResult, WorkloadTarget } from '../../cli/verify';
@@ -237,6 +238,34 @@ export async function hostInterfaceOf(cluster: E2eCluster, workload: string): Pr
 
 function escapeDots(text: string): string {
   return text.replace(/\./g, '\\.');
+}
+
+/**
+ * What an operator importing by hand has: the lab's key in a running ssh-agent and the lab's
+ * hosts in ~/.ssh/known_hosts of a home directory under the cluster's root. `env` holds HOME and
+ * SSH_AUTH_SOCK; stop() ends the agent.
+ */
+export async function operatorAgent(cluster: E2eCluster, name: string): Promise<{ env: NodeJS.ProcessEnv; stop(): void }> {
+  const home = path.join(cluster.root, `${name}-home`);
+  fs.mkdirSync(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
+  fs.copyFileSync(cluster.lab.knownHostsPath, path.join(home, '.ssh', 'known_hosts'));
+  const sock = path.join(cluster.root, `${name}-agent.sock`);
+  const agent = await run('ssh-agent', ['-a', sock, '-s']);
+  if (agent.code !== 0) throw new Error(`ssh-agent: ${agent.stderr}`);
+  const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1] ?? 0);
+  const stop = () => {
+    try {
+      if (pid > 0) process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+  const add = await run('ssh-add', [cluster.lab.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
+  if (add.code !== 0) {
+    stop();
+    throw new Error(`ssh-add: ${add.stderr}`);
+  }
+  return { env: { HOME: home, SSH_AUTH_SOCK: sock }, stop };
 }
 
 export function describeCommand(r: CommandResult): string {

@@ -6,14 +6,11 @@
  * those ssh settings (in place, nothing on the host changes kind), and once applied the plan is
  * empty.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { operatorExec } from '../../lab';
-import { run } from '../../lab/process';
-import { CommandResult, describeCommand, E2eCluster } from './cluster';
+import { CommandResult, describeCommand, E2eCluster, operatorAgent } from './cluster';
 
 let cluster: E2eCluster;
-let agentPid = 0;
+let agent: { stop(): void } | undefined;
 let importEnv: NodeJS.ProcessEnv;
 
 interface StateResource {
@@ -27,27 +24,13 @@ beforeAll(async () => {
   const deploy = await cluster.deploy();
   if (deploy.code !== 0) throw new Error(describeCommand(deploy));
 
-  // What an operator importing by hand has: the key in an agent, the hosts in ~/.ssh/known_hosts.
-  const home = path.join(cluster.root, 'home');
-  fs.mkdirSync(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
-  fs.copyFileSync(cluster.lab.knownHostsPath, path.join(home, '.ssh', 'known_hosts'));
-  const sock = path.join(cluster.root, 'agent.sock');
-  const agent = await run('ssh-agent', ['-a', sock, '-s']);
-  if (agent.code !== 0) throw new Error(`ssh-agent: ${agent.stderr}`);
-  agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1] ?? 0);
-  const add = await run('ssh-add', [cluster.lab.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
-  if (add.code !== 0) throw new Error(`ssh-add: ${add.stderr}`);
-  importEnv = { HOME: home, SSH_AUTH_SOCK: sock };
+  const started = await operatorAgent(cluster, 'import');
+  agent = started;
+  importEnv = started.env;
 });
 
 afterAll(async () => {
-  if (agentPid > 0) {
-    try {
-      process.kill(agentPid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
+  agent?.stop();
   await cluster?.down();
 });
 
