@@ -186,6 +186,16 @@ describe('a key per hop (proxyJumpKeys)', () => {
     expect(clusterProblems(cluster({ ssh: { sshConfig: catchAll }, nodes: [node(3)] }))).toEqual([`nodes[0] "n3".ssh.sshConfig: ${catchAll}: the ProxyJump of bastion leads back to bastion`]);
     const fixed = writeConfig('jump-all-but', 'Host * !bastion\n  ProxyJump bastion\n');
     expect(resolveSsh('n3', { sshConfig: fixed }).settings.proxyJump).toBe('bastion');
+    // A hop that says "none" of itself is reached directly; a ProxyJump the file adds is reported
+    // as ssh_config's even when it names no other setting.
+    const none = writeConfig('jump-none', 'Host b\n  ProxyJump none\nHost c\n  ProxyJump 198.18.0.1\n');
+    expect(resolveSsh('n3', { sshConfig: none, proxyJump: 'b' })).toMatchObject({ settings: { proxyJump: 'b' }, fromSshConfig: [] });
+    expect(resolveSsh('n3', { sshConfig: none, proxyJump: 'c' })).toMatchObject({ settings: { proxyJump: '198.18.0.1,c' }, fromSshConfig: ['ProxyJump'] });
+    // Eight hops in all are allowed, a ninth is not.
+    const ladder = (n: number) => Array.from({ length: n }, (_, i) => `Host h${i + 1}\n  ProxyJump h${i + 2}\n`).join('') + `Host h${n + 1}\n  ProxyJump none\n`;
+    expect(resolveSsh('n3', { sshConfig: writeConfig('ladder7', ladder(7)), proxyJump: 'h1' }).settings.proxyJump).toBe('h8,h7,h6,h5,h4,h3,h2,h1');
+    const long = writeConfig('ladder8', ladder(8));
+    expect(() => resolveSsh('n3', { sshConfig: long, proxyJump: 'h1' })).toThrow(`${long}: the ProxyJump chain through h8 has more than 8 hops`);
     const bad = writeConfig('jump-bad', 'Host b\n  ProxyJump x;y\nHost n*\n  ProxyJump b\n');
     expect(() => resolveSsh('n3', { sshConfig: bad })).toThrow(/ProxyJump "x;y" for b: hop "x;y"/);
   });
