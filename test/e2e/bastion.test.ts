@@ -14,7 +14,8 @@
  * - `terraform import` of node3's objects by an id that names the bastion (" via "), with the
  *   agent and ~/.ssh/known_hosts an operator importing by hand has;
  * - a bastion that takes only a key of its own: refused with the node's key, then reached with
- *   the hop key from proxyJumpKeys (node3) and from ssh_config's IdentityFile (node4).
+ *   the hop key from proxyJumpKeys (node3) and from ssh_config's IdentityFile (node4);
+ * - ssh_config's nested ProxyJump: node4 through a hop (node2) that itself goes through the bastion.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -358,6 +359,33 @@ test("a bastion that takes only its own key: each hop logs in with the key proxy
   expect(bastionLog).toContain(`ED25519 ${await fingerprint(`${bastionKey}.pub`)}`);
   expect(bastionLog).not.toContain(await fingerprint(`${cluster.lab.clientKeyPath}.pub`));
   for (const node of behind()) expect(logSince(node, nodeStarts[node])).toContain(`ED25519 ${await fingerprint(`${cluster.lab.clientKeyPath}.pub`)}`);
+});
+
+test("ssh_config's nested ProxyJump: node4 through a hop that itself goes through the bastion", async () => {
+  // Host mid is the directly reached node, and says ProxyJump bastion of itself; node4's alias
+  // now names mid: OpenSSH (and we) go bastion, then mid, then node4.
+  const sshConfig = path.join(cluster.root, 'ssh_config');
+  const text = fs.readFileSync(sshConfig, 'utf8');
+  fs.writeFileSync(
+    sshConfig,
+    text.replace(`Host ${viaSshConfig}-behind\n`, `Host mid\n  HostName ${cluster.address(direct)}\n  ProxyJump bastion\nHost ${viaSshConfig}-behind\n`).replace(
+      new RegExp(`(Host ${viaSshConfig}-behind\n  HostName \\S+\n)  ProxyJump bastion\n`),
+      '$1  ProxyJump mid\n',
+    ),
+  );
+  mustSucceed(await cluster.deploy());
+  const ssh = Object.values(await stateValues()).find((v) => v.name === viaSshConfig && v.ssh)!.ssh;
+  expect(ssh.proxy_jump).toBe(`root@${cluster.address(bastion)},${cluster.address(direct)}`);
+
+  const start = logSize(viaSshConfig);
+  const midStart = logSize(direct);
+  const plan = await cluster.plan();
+  if (plan.code !== 0) throw new Error(`not converged:\n${describeCommand(plan)}`);
+  // node4 saw mid, and mid (besides the operator, for its own resources) saw the bastion.
+  const log = logSince(viaSshConfig, start);
+  expect(log).toMatch(new RegExp(`Accepted publickey for root from ${escape(cluster.address(direct))} port \\d+`));
+  expect(log).not.toContain(`from ${cluster.address(bastion)} `);
+  expect(logSince(direct, midStart)).toMatch(new RegExp(`Accepted publickey for root from ${escape(cluster.address(bastion))} port \\d+`));
 });
 
 test('destroy through the bastion leaves the nodes behind it as they were', async () => {
