@@ -26,7 +26,7 @@ import { hostIpSection, parseLinks, parseRoutes, routeHead } from './ip-output';
 import { parseImportId } from './import-id';
 import { NETNS_MARK, OUR_ROUTE_PROTO } from './names';
 import { resourceSchemas } from './schema';
-import { FOREIGN_ROUTES_FN, scriptWithVars } from './script';
+import { FOREIGN_ROUTES_FN, LINK_EXISTS_FN, scriptWithVars } from './script';
 import { checkSshBlock, DiagnosticCollector, requireValid } from './validate';
 
 type Ctx = ResourceContext<CalicoProviderState>;
@@ -309,16 +309,12 @@ export function parseFdb(text: string): StringMap {
 
 const DEVICES = ENCAPSULATIONS.map((k) => ENCAPSULATION[k].device);
 
-/**
- * Each device's details, permanent neighbours and FDB. A device that is not there costs no
- * process: /proc/sys/net/ipv4/conf lists the devices of the reader's own namespace (unlike /sys,
- * which shows the namespace it was mounted in), and every vxlan or ipip device has an entry
- * there (their MTU is at least IPv4's 68).
- */
+/** Each device's details, permanent neighbours and FDB; a device that is not there costs no process. */
 export const overlaySection: SnapshotSection<OverlayView> = {
   name: 'overlay',
-  script: `for d in ${DEVICES.join(' ')}; do
-  [ -e "/proc/sys/net/ipv4/conf/$d" ] || continue
+  script: `${LINK_EXISTS_FN}
+for d in ${DEVICES.join(' ')}; do
+  link_exists "$d" || continue
   part "device $d"; ip -d -o link show dev "$d" 2>/dev/null || true
   part "neighbours $d"; ip -4 neigh show dev "$d" nud permanent 2>/dev/null || true
   part "fdb $d"; bridge fdb show dev "$d" 2>/dev/null || true

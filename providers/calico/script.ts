@@ -18,6 +18,15 @@ export function scriptWithVars(vars: Record<string, string>, body: string): stri
 }
 
 /**
+ * Shell function: succeeds when the shell's own network namespace has a device named "$1", and
+ * starts no process to find out. /proc/sys/net lists the devices of the reader's namespace
+ * (unlike /sys, which shows the namespace it was mounted in), and every device we look for
+ * (veth, vxlan, ipip) has an IPv4 entry there: their MTU is at least IPv4's 68.
+ */
+export const LINK_EXISTS_FN = `
+link_exists() { [ -e "/proc/sys/net/ipv4/conf/$1" ]; }`;
+
+/**
  * Shell function: prints routes in the main table for exactly "$1" (a prefix) that would collide
  * with ours (same default metric) but were not created by us. `ip route replace` would otherwise
  * silently take such a route over, and our teardown would then delete it. Routes through the

@@ -16,7 +16,7 @@ import { parseImportId } from './import-id';
 import { hostIpSection, ipBatchRead, IpView, parseIpBatch, routesFor } from './ip-output';
 import { HOST_VETH_MAC, hostInterfaceName, NETNS_MARK, OUR_ROUTE_PROTO, tempPeerName } from './names';
 import { resourceSchemas } from './schema';
-import { FOREIGN_ROUTES_FN, scriptWithVars } from './script';
+import { FOREIGN_ROUTES_FN, LINK_EXISTS_FN, scriptWithVars } from './script';
 import { checkSshBlock, DiagnosticCollector, requireValid } from './validate';
 
 type Ctx = ResourceContext<CalicoProviderState>;
@@ -26,16 +26,13 @@ type WorkloadInputs = InputValues<typeof schema.block>;
 
 /**
  * Shell helpers for apply and delete, written to start as few processes as they can (a destroy
- * runs them for every workload). `hif_ok`: a host veth by that name exists; /proc/sys/net lists
- * the devices of the shell's own namespace (unlike /sys, which shows the namespace it was mounted
- * in), and a veth always has an IPv4 entry there (its MTU is at least IPv4's 68). `peer_ok`
- * holds when the host veth exists and its peer is eth0 inside our netns (the host side's "@ifN"
- * names the peer's ifindex).
+ * runs them for every workload). `peer_ok` holds when the host veth exists and its peer is eth0
+ * inside our netns (the host side's "@ifN" names the peer's ifindex).
  */
-const HELPERS = `
+const HELPERS = `${LINK_EXISTS_FN}
 netns_ok() { [ -e "/run/netns/$ns" ]; }
 netns_ours() { [[ $(ip -n "$ns" -o link show dev lo 2>/dev/null) == *' alias ${NETNS_MARK}' ]]; }
-hif_ok() { [ -e "/proc/sys/net/ipv4/conf/$hif" ]; }
+hif_ok() { link_exists "$hif"; }
 peer_ok() {
   netns_ok && hif_ok || return 1
   local host_end eth0 peer_re='^[0-9]+: [^@:]*@if([0-9]+):'
@@ -62,7 +59,7 @@ fi
 if hif_ok && ! peer_ok; then ip link del "$hif"; fi
 if ! hif_ok; then
   # A peer left under its temporary name by an apply of an earlier version, killed midway.
-  if [ -e "/proc/sys/net/ipv4/conf/$tmp" ]; then ip link del "$tmp"; fi
+  if link_exists "$tmp"; then ip link del "$tmp"; fi
   # Anything else called eth0 in our netns would block the new peer.
   if ip -n "$ns" link show dev eth0 >/dev/null 2>&1; then
     echo "$ns on $node already has an eth0 that is not the peer of $hif" >&2; exit 3
@@ -108,7 +105,7 @@ if netns_ours && peer_ok; then
   for ((i = 0; i < 50; i++)); do hif_ok || break; sleep 0.02; done
 fi
 if hif_ok; then ip link del "$hif"; fi
-if [ -e "/proc/sys/net/ipv4/conf/$tmp" ]; then ip link del "$tmp"; fi
+if link_exists "$tmp"; then ip link del "$tmp"; fi
 if netns_ok && netns_ours; then ip netns del "$ns"; fi
 echo end=ok`;
 

@@ -84,7 +84,8 @@ describe('parsers', () => {
     const view = overlaySection.parse(body, 'n1');
     expect(view.devices.get('vxlan.calico')).toEqual({ details: VXLAN_LINE, neighbours: { '198.19.2.1': '66:cc:c6:13:02:01' }, fdb: { '66:cc:c6:13:02:01': '198.18.44.2' } });
     expect(view.devices.get('tunl0')).toBeUndefined();
-    expect(overlaySection.script).toContain('[ -e "/proc/sys/net/ipv4/conf/$d" ] || continue');
+    expect(overlaySection.script).toContain('link_exists() { [ -e "/proc/sys/net/ipv4/conf/$1" ]; }');
+    expect(overlaySection.script).toContain('link_exists "$d" || continue');
   });
 
   it('MACs: six lower-case pairs, unicast, not all zero', () => {
