@@ -196,6 +196,10 @@ export class CalicoNode extends Construct {
       address: this.props.address,
       podCidr: props.podCidr,
       ssh,
+      // What the node's host should hold of ours: any other overlay device or workload
+      // namespace calico-net made there (a kill can leave one no state knows) is removed.
+      encapsulation: encapsulationOf(cluster.spec())?.kind,
+      workloads: Lazy.listValue({ produce: () => this.workloads.map((w) => w.name) }),
     });
     this.birdConfig = new CalicoResource(
       this,

@@ -17,6 +17,9 @@ export const OUR_ROUTE_PROTO = '211';
  */
 export const NODE_RECORD = '/run/calico-net/node';
 
+/** The list of devices and namespaces calico-net made on the host, beside the record (see registry.ts). */
+export const REGISTRY = '/run/calico-net/objects';
+
 export const DEFAULT_BIRD_CONFIG_PATH = '/etc/bird/bird.conf';
 export const DEFAULT_BIRD_SOCKET_PATH = '/run/bird/bird.ctl';
 /** Suffix of the copy of the file that was there before our first apply. */
@@ -38,13 +41,10 @@ export function hostInterfaceName(nodeName: string, workloadName: string): strin
   return `cali${identityHash(nodeName, workloadName)}`;
 }
 
-/**
- * Temporary name of the container end before it moves into the netns and becomes eth0. Derived
- * from the same hash so a half-finished earlier run leaves a name we recognise and remove.
- */
-export function tempPeerName(nodeName: string, workloadName: string): string {
-  return `ctmp${identityHash(nodeName, workloadName)}`;
-}
+// No temporary name for the container end: apply makes the pair with eth0 already inside the
+// namespace (one netlink request). Earlier versions built it as ctmp<hash> on the host; such a
+// leftover is the peer of the host veth and goes with it, so no device is ever removed by the
+// name ctmp… alone (a device of someone else's may carry it).
 
 export function backupPathFor(configPath: string): string {
   return `${configPath}${BACKUP_SUFFIX}`;

@@ -25,13 +25,15 @@
  */
 import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown } from '../runtime/resource';
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
-import { isIpv4, isIpv4Cidr, isNodeName } from '../../rules/checks';
-import { POD_GATEWAY } from '../../rules/constants';
+import { isIpv4, isIpv4Cidr, isNodeName, isWorkloadName } from '../../rules/checks';
+import { ENCAPSULATION, POD_GATEWAY } from '../../rules/constants';
 import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
 import { hostIpSection, parseRoutes, Route, routesFor } from './ip-output';
 import { parseImportId } from './import-id';
-import { NODE_RECORD, OUR_ROUTE_PROTO } from './names';
+import { NETNS_MARK, NODE_RECORD, OUR_ROUTE_PROTO, REGISTRY } from './names';
+import { leftoversOf, MarkedObjects, parseRegistry, REGISTRY_FNS, REMOVE_LEFTOVERS_FN, RegistryEntry, wantedOf } from './registry';
+import { workloadsSection } from './workload';
 import { resourceSchemas } from './schema';
 import { FOREIGN_ROUTES_FN, REMOVE_BIRD_ROUTES_FN, scriptWithVars } from './script';
 import { checkSshBlock, DiagnosticCollector, requireValid } from './validate';
@@ -83,6 +85,8 @@ host_routes_gateway() {
  */
 const APPLY_BODY = `${GATEWAY_FNS}
 ${FOREIGN_ROUTES_FN}
+${REGISTRY_FNS}
+${REMOVE_LEFTOVERS_FN}
 if [ -z "$(ip -4 -o addr show to "$address/32")" ]; then
   echo "$node does not hold its address $address on any interface: is the inventory pointing this node at the right host?" >&2
   exit ${ADDRESS_EXIT}
@@ -125,10 +129,15 @@ if [ "$want_own" = true ] && [ "$has_own" = false ]; then
   has_own=true
 fi
 echo "own_gateway_route=$has_own"
+# What a kill left behind, or the configuration no longer wants (e.g. vxlanMode back to Never
+# while the state knew only some of the nodes' overlays).
+remove_leftovers apply
 echo end=ok`;
 
 const DELETE_BODY = `${REMOVE_BIRD_ROUTES_FN}
 ${GATEWAY_FNS}
+${REGISTRY_FNS}
+${REMOVE_LEFTOVERS_FN}
 owner=""
 owner_cidr=""
 if [ -f "$rec" ]; then
@@ -147,6 +156,8 @@ else
   if [ -n "$(own_gateway_route)" ]; then
     ip route del ${POD_GATEWAY}/32 dev ${OWN_GATEWAY_DEV} table main proto ${OUR_ROUTE_PROTO}
   fi
+  # Objects of ours no resource in the state knows (a kill between making one and the state).
+  remove_leftovers delete
 fi
 if [ -n "$(ip -4 route show table main exact "$cidr" type blackhole proto ${OUR_ROUTE_PROTO})" ]; then
   ip route del blackhole "$cidr" table main proto ${OUR_ROUTE_PROTO}
@@ -154,10 +165,13 @@ fi
 remove_bird_routes root "$cidr"
 if [ -n "$orig" ]; then echo "$orig" > /proc/sys/net/ipv4/ip_forward; fi
 if [ "$owner" = "$node" ]; then rm -f "$rec"; fi
+if [ -f "$registry" ] && [ ! -s "$registry" ]; then rm -f "$registry"; fi
 echo end=ok`;
 
 interface NodeView {
   ipForward: string;
+  /** The registry's lines (registry.ts). */
+  registry: RegistryEntry[];
   /** `ip route get 169.254.1.1` as a route; undefined when the host has no route to it. */
   gatewayRoute?: Route;
 }
@@ -166,14 +180,33 @@ interface NodeView {
 export const nodeSection: SnapshotSection<NodeView> = {
   name: 'node',
   script: `part ip_forward; read -r node_ip_forward < /proc/sys/net/ipv4/ip_forward; printf '%s\\n' "$node_ip_forward"
-part gateway; ip -4 -o route get ${POD_GATEWAY} 2>/dev/null || true`,
+part gateway; ip -4 -o route get ${POD_GATEWAY} 2>/dev/null || true
+part registry; if [ -f ${REGISTRY} ]; then while IFS= read -r l; do printf '%s\\n' "$l"; done < ${REGISTRY}; fi`,
   parse(body) {
     const parts = splitParts(body);
-    return { ipForward: (parts.get('ip_forward') ?? '').trim(), gatewayRoute: parseRoutes(parts.get('gateway') ?? '')[0] };
+    return {
+      ipForward: (parts.get('ip_forward') ?? '').trim(),
+      gatewayRoute: parseRoutes(parts.get('gateway') ?? '')[0],
+      registry: parseRegistry(parts.get('registry') ?? ''),
+    };
   },
 };
 
-export const nodeSections = [nodeSection, hostIpSection] as const;
+export const nodeSections = [nodeSection, hostIpSection, workloadsSection] as const;
+
+/** Which devices and namespaces on the host carry our mark. */
+function markedObjects(s: HostSnapshot): MarkedObjects {
+  const links = new Set(s.get(hostIpSection).links.filter((l) => l.alias === NETNS_MARK).map((l) => l.name));
+  const netns = new Set(
+    [...s.get(workloadsSection).namespaces].filter(([, view]) => view.links.some((l) => l.name === 'lo' && l.alias === NETNS_MARK)).map(([name]) => name),
+  );
+  return { links, netns };
+}
+
+/** The `leftovers` fact (registry.ts). */
+export function nodeLeftovers(s: HostSnapshot, node: string, encapsulation: string | null, workloads: readonly string[] | null): string[] {
+  return leftoversOf(s.get(nodeSection).registry, markedObjects(s), wantedOf(node, encapsulation, workloads));
+}
 
 function isOurBlackhole(r: Route): boolean {
   return r.type === 'blackhole' && r.proto === OUR_ROUTE_PROTO;
@@ -184,6 +217,9 @@ function isOwnGatewayRoute(r: Route): boolean {
 }
 
 type NodeFacts = Pick<NodeState, keyof typeof DESIRED_FACTS | 'own_gateway_route'>;
+
+const isEncapsulationName = (v: string): string | null =>
+  v in ENCAPSULATION ? null : `"${v}" is not one of ${Object.keys(ENCAPSULATION).join(', ')}`;
 
 /** What read reports: the same checks apply makes (host_routes_gateway, own_gateway_route, the address test). */
 export function nodeFacts(s: HostSnapshot, cidr: string, address: string): NodeFacts {
@@ -216,12 +252,22 @@ function gatewayMode(planned: unknown): GatewayMode {
 }
 
 /** The inputs apply needs, checked again (states and import ids bypass validate()). */
-function checkedInputs(obj: NodeInputs): { name: string; address: string; cidr: string } {
+function checkedInputs(obj: NodeInputs): { name: string; address: string; cidr: string; encapsulation: string | null; workloads: string[] | null } {
+  const workloads = obj.workloads === null ? null : [...obj.workloads].sort();
+  for (const w of workloads ?? []) requireValid(w, 'workloads', isWorkloadName);
   return {
     name: requireValid(obj.name, 'name', isNodeName),
     address: requireValid(obj.address, 'address', isIpv4),
     cidr: requireValid(obj.pod_cidr, 'pod_cidr', isIpv4Cidr),
+    encapsulation: obj.encapsulation === null ? null : requireValid(obj.encapsulation, 'encapsulation', isEncapsulationName),
+    workloads,
   };
+}
+
+/** The registry variables of the node's scripts: what its configuration wants kept. */
+function wantedVars(node: string, encapsulation: string | null, workloads: string[] | null): Record<string, string> {
+  const wanted = wantedOf(node, encapsulation, workloads);
+  return { registry: REGISTRY, want_links: [...wanted.links].join(' '), want_netns: wanted.netns ? [...wanted.netns].join(' ') : '-' };
 }
 
 interface Applied {
@@ -232,10 +278,10 @@ interface Applied {
 
 /** Applies the node settings. */
 async function applyNode(planned: NodeInputs, mode: GatewayMode, ctx: Ctx): Promise<Applied> {
-  const { name, address, cidr } = checkedInputs(planned);
+  const { name, address, cidr, encapsulation, workloads } = checkedInputs(planned);
   const host = ctx.provider.hosts.hostFor(planned.ssh, name);
   const doing = 'apply the node settings';
-  const vars = { cidr, address, node: name, rec: NODE_RECORD, gw_mode: mode };
+  const vars = { cidr, address, node: name, rec: NODE_RECORD, gw_mode: mode, ...wantedVars(name, encapsulation, workloads) };
   const result = await runOn(host, name, scriptWithVars(vars, APPLY_BODY), { signal: ctx.signal, doing });
   if (result.code === GATEWAY_EXIT) throw new ProviderError(result.stderr.trim(), { attribute: ['name'] });
   if (result.code === ADDRESS_EXIT) throw new ProviderError(result.stderr.trim(), { attribute: ['address'] });
@@ -243,6 +289,8 @@ async function applyNode(planned: NodeInputs, mode: GatewayMode, ctx: Ctx): Prom
     throw new ProviderError(`Failed to ${doing} on node ${name}`, { detail: result.stderr.trim() || `exit code ${result.code}` });
   }
   const facts = parseFacts(result.stdout, name);
+  const removed = result.stdout.split('\n').filter((l) => l.startsWith('removed=')).map((l) => l.slice('removed='.length));
+  if (removed.length > 0) ctx.log.info(`node ${name}: removed what calico-net had made and the configuration no longer wants: ${removed.join(', ')}`);
   return { before: facts.get('before_ip_forward') ?? null, ownGatewayRoute: facts.get('own_gateway_route') === 'true' };
 }
 
@@ -255,6 +303,7 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
     c.string(config, ['name'], isNodeName);
     c.string(config, ['address'], isIpv4);
     c.string(config, ['pod_cidr'], isIpv4Cidr);
+    c.string(config, ['encapsulation'], isEncapsulationName);
     checkSshBlock(c, config);
     return c.diagnostics;
   },
@@ -267,6 +316,8 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
         id: req.config.name ?? Unknown,
         own_gateway_route: plannedOwnGatewayRoute(req.prior),
         original_ip_forward: req.prior ? req.prior.original_ip_forward : Unknown,
+        // Apply removes every leftover: a refresh that found some shows as drift.
+        leftovers: [],
       },
     };
   },
@@ -274,7 +325,7 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
   async create(plannedValue, ctx) {
     const planned = knownInputs(schema.block, plannedValue);
     const applied = await applyNode(planned, gatewayMode(plannedValue.own_gateway_route), ctx);
-    const state: NodeState = { ...planned, ...DESIRED_FACTS, id: planned.name, own_gateway_route: applied.ownGatewayRoute, original_ip_forward: applied.before };
+    const state: NodeState = { ...planned, ...DESIRED_FACTS, id: planned.name, own_gateway_route: applied.ownGatewayRoute, original_ip_forward: applied.before, leftovers: [] };
     return asObjectValue(state);
   },
 
@@ -283,14 +334,15 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
     const planned = knownInputs(schema.block, plannedValue);
     const applied = await applyNode(planned, gatewayMode(plannedValue.own_gateway_route), ctx);
     // The value before the FIRST apply stays the one destroy restores.
-    const state: NodeState = { ...planned, ...DESIRED_FACTS, id: planned.name, own_gateway_route: applied.ownGatewayRoute, original_ip_forward: prior.original_ip_forward };
+    const state: NodeState = { ...planned, ...DESIRED_FACTS, id: planned.name, own_gateway_route: applied.ownGatewayRoute, original_ip_forward: prior.original_ip_forward, leftovers: [] };
     return asObjectValue(state);
   },
 
   async read(stateValue, ctx) {
     const state = knownValues(schema.block, stateValue);
-    const { name, address, cidr } = checkedInputs(state);
-    const refreshed: NodeState = { ...state, ...nodeFacts(await snapshotOf(state.ssh, name, ctx), cidr, address) };
+    const { name, address, cidr, encapsulation, workloads } = checkedInputs(state);
+    const snapshot = await snapshotOf(state.ssh, name, ctx);
+    const refreshed: NodeState = { ...state, ...nodeFacts(snapshot, cidr, address), leftovers: nodeLeftovers(snapshot, name, encapsulation, workloads) };
     return asObjectValue(refreshed);
   },
 
@@ -299,7 +351,7 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
     const { name, cidr } = checkedInputs(prior);
     const orig = prior.original_ip_forward !== null && /^[01]$/.test(prior.original_ip_forward) ? prior.original_ip_forward : '';
     const host = ctx.provider.hosts.hostFor(prior.ssh, name);
-    const out = await runChecked(host, name, scriptWithVars({ cidr, orig, node: name, rec: NODE_RECORD }, DELETE_BODY), {
+    const out = await runChecked(host, name, scriptWithVars({ cidr, orig, node: name, rec: NODE_RECORD, registry: REGISTRY }, DELETE_BODY), {
       signal: ctx.signal,
       doing: 'remove the node settings',
     });
@@ -325,6 +377,11 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
       throw new ProviderError(`Cannot import calico_node ${name}`, { detail: `cannot tell node ${name}'s address: it holds neither ${ssh.host} nor a route to ${POD_GATEWAY}` });
     }
     const facts = nodeFacts(snapshot, podCidr, address);
+    // What the host holds of ours stands for what the configuration wants: nothing is a leftover
+    // until the configuration says otherwise (the plan after the import).
+    const marked = markedObjects(snapshot);
+    const encapsulation = (Object.keys(ENCAPSULATION) as (keyof typeof ENCAPSULATION)[]).find((k) => marked.links.has(ENCAPSULATION[k].device)) ?? null;
+    const workloads = [...marked.netns].filter((n) => !isWorkloadName(n)).sort();
     const state: NodeState = {
       id: name,
       name,
@@ -333,6 +390,9 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
       ...facts,
       // Unknown after the fact; the current value is the best guess of what to restore.
       original_ip_forward: facts.ip_forward,
+      encapsulation,
+      workloads,
+      leftovers: nodeLeftovers(snapshot, name, encapsulation, workloads),
       ssh,
     };
     return asObjectValue(state);

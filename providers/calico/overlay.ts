@@ -24,7 +24,8 @@ import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
 import { hostIpSection, parseLinks, parseRoutes, routeHead } from './ip-output';
 import { parseImportId } from './import-id';
-import { NETNS_MARK, OUR_ROUTE_PROTO } from './names';
+import { NETNS_MARK, OUR_ROUTE_PROTO, REGISTRY } from './names';
+import { BUILDING_DEVICE, REGISTRY_FNS } from './registry';
 import { resourceSchemas } from './schema';
 import { FOREIGN_ROUTES_FN, LINK_EXISTS_FN, scriptWithVars } from './script';
 import { checkSshBlock, DiagnosticCollector, requireValid } from './validate';
@@ -39,9 +40,6 @@ type StringMap = Record<string, string>;
 const DEVICE_MARK = NETNS_MARK;
 const OWNER_OURS = 'calico-net';
 const OWNER_FOREIGN = 'not calico-net';
-
-/** The name vxlan.calico is built under before it carries our mark (15 characters at most). */
-const BUILDING_DEVICE = 'vxlan.calico.t';
 
 const ADDRESS_EXIT = 44;
 const NO_IPIP_EXIT = 46;
@@ -136,9 +134,9 @@ function lines(map: StringMap): string {
 // which is what makes it safe to turn them into `ip -batch` commands.
 
 /** Shell helpers shared by apply and delete. */
-const HELPERS = `
+const HELPERS = `${REGISTRY_FNS}
 dev_exists() { ip link show dev "$dev" >/dev/null 2>&1; }
-dev_ours() { ip -o link show dev "$dev" 2>/dev/null | grep -q ' alias ${DEVICE_MARK} *$'; }
+dev_ours() { ip -o link show dev "\${1:-$dev}" 2>/dev/null | grep -q ' alias ${DEVICE_MARK} *$'; }
 # Prints the first word of each stdin line whose key is not among the declared lines in $1.
 undeclared() { awk 'NR == FNR { want[$1] = 1; next } !($1 in want) { print $1 }' <(printf '%s\\n' "$1") -; }
 remove_our_routes() {
@@ -176,16 +174,31 @@ if dev_exists; then
 fi
 if ! dev_exists; then
   # Built under a name of our own and renamed once marked, so an apply killed halfway never
-  # leaves an unmarked vxlan.calico that the next apply would refuse as foreign.
-  ip link del "$tmpdev" 2>/dev/null || true
-  if ! err=$(ip link add "$tmpdev" mtu "$mtu" address "$mac" type vxlan id "$vni" local "$address" dstport "$port" nolearning 2>&1); then
+  # leaves an unmarked vxlan.calico that the next apply would refuse as foreign. The temporary
+  # name is ours only with our mark: a device of that name without it is someone else's.
+  if ip link show dev "$tmpdev" >/dev/null 2>&1; then
+    if ! dev_ours "$tmpdev"; then
+      echo "$node already has a device $tmpdev that calico-net did not create (it lacks the alias ${DEVICE_MARK}); calico-net builds $dev under that name, so it is left alone and nothing was changed: remove or rename it, then apply again" >&2
+      exit 3
+    fi
+    ip link del "$tmpdev"
+  fi
+  # Listed on the host before they exist: a kill from here on leaves nothing unlisted.
+  register link "$dev"
+  register link "$tmpdev"
+  # Made and marked by one ip process: no window in which a kill of this script leaves it unmarked.
+  if ! err=$(printf 'link add %s mtu %s address %s type vxlan id %s local %s dstport %s nolearning\nlink set dev %s alias %s\n' \
+      "$tmpdev" "$mtu" "$mac" "$vni" "$address" "$port" "$tmpdev" ${DEVICE_MARK} | ip -batch - 2>&1); then
     # E.g. another device already uses this VNI and port, or the kernel has no vxlan module.
+    ip link del "$tmpdev" 2>/dev/null || true
+    unregister link "$tmpdev"
     echo "$node: cannot create $dev (VXLAN, VNI $vni, UDP port $port, local $address): $err" >&2
     exit 3
   fi
-  ip link set dev "$tmpdev" alias ${DEVICE_MARK}
   ip link set dev "$tmpdev" name "$dev"
+  unregister link "$tmpdev"
 fi
+register link "$dev"
 # Setting the MAC flushes the device's neighbours, even to the same value: only when it
 # differs, and before the neighbours are added.
 if [ "$(ip -o link show dev "$dev" | awk '{ for (i = 1; i < NF; i++) if ($i == "link/ether") print $(i + 1) }')" != "$mac" ]; then
@@ -195,6 +208,7 @@ ip link set dev "$dev" mtu "$mtu" up`;
 
 const IPIP_DEVICE = `
 if ! dev_exists; then modprobe ipip 2>/dev/null || true; fi
+register link "$dev"
 if ! dev_exists; then
   if ! err=$(ip link add name "$dev" type ipip remote any 2>&1); then
     echo "$node: this kernel has no ipip support (modprobe ipip failed, and ip link add $dev type ipip said: $err); IPIP cannot work on this host: use vxlanMode instead of ipipMode" >&2
@@ -239,7 +253,9 @@ echo end=ok`;
 
 const DELETE_BODY = `${HELPERS}
 remove_our_routes ""
-if [ "$kind" = vxlan ]; then ip link del ${BUILDING_DEVICE} 2>/dev/null || true; fi
+# The temporary name is ours only when marked (a foreign device of that name stays).
+if [ "$kind" = vxlan ] && dev_ours ${BUILDING_DEVICE}; then ip link del ${BUILDING_DEVICE}; fi
+unregister link ${BUILDING_DEVICE}
 if dev_exists && dev_ours; then
   if [ "$kind" = vxlan ]; then
     ip link del "$dev"
@@ -250,6 +266,7 @@ if dev_exists && dev_ours; then
     ip link set dev "$dev" alias ""
   fi
 fi
+if ! dev_exists || ! dev_ours; then unregister link "$dev"; fi
 echo end=ok`;
 
 function applyScript(o: Overlay): string {
@@ -260,6 +277,7 @@ function applyScript(o: Overlay): string {
     address: o.address,
     tunnel: o.tunnel,
     mtu: String(o.mtu),
+    registry: REGISTRY,
     neighbours: lines(o.neighbours),
     fdb: lines(o.fdb),
     routes: lines(o.routes),
@@ -527,7 +545,7 @@ export const overlayHandler: ResourceHandler<CalicoProviderState> = {
     const prior = knownValues(schema.block, priorValue);
     const o = overlayOf(prior);
     const host = ctx.provider.hosts.hostFor(prior.ssh, o.node);
-    const vars = { kind: o.kind, dev: o.device, tunnel: o.tunnel };
+    const vars = { node: o.node, kind: o.kind, dev: o.device, tunnel: o.tunnel, registry: REGISTRY };
     await runChecked(host, o.node, scriptWithVars(vars, DELETE_BODY), { signal: ctx.signal, doing: `remove the ${o.kind} overlay` });
   },
 

@@ -171,6 +171,31 @@ export const resourceSchemas = {
           computed: true,
           description: 'ip_forward before the first apply; restored on destroy.',
         },
+        encapsulation: {
+          type: 'string',
+          optional: true,
+          description:
+            'The overlay this node\'s configuration wants ("vxlan" or "ipip"; unset: none). An ' +
+            'overlay device of calico-net\'s that it does not name is removed by apply, whatever ' +
+            'the state says (a kill can leave one that no resource in the state knows).',
+        },
+        workloads: {
+          type: ['set', 'string'],
+          optional: true,
+          description:
+            'The names of the workloads this node\'s configuration wants. A namespace or veth ' +
+            'that calico-net made on the host (listed in its registry, and marked) for any other ' +
+            'workload is removed by apply. Unset: workload objects are left to their resources.',
+        },
+        leftovers: {
+          type: ['list', 'string'],
+          computed: true,
+          description:
+            'Fact: objects calico-net made on the host (listed in /run/calico-net/objects or one ' +
+            'of its overlay devices, and marked) that the configuration no longer wants, as ' +
+            '"link NAME" or "netns NAME". Apply removes them (desired []); destroy removes ' +
+            'every one listed for this node.',
+        },
       },
       blocks: { ssh: sshBlock },
     },

@@ -14,7 +14,8 @@ import { CalicoProviderState, parseFacts, runChecked } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
 import { parseImportId } from './import-id';
 import { hostIpSection, ipBatchRead, IpView, parseIpBatch, routesFor } from './ip-output';
-import { HOST_VETH_MAC, hostInterfaceName, NETNS_MARK, OUR_ROUTE_PROTO, tempPeerName } from './names';
+import { HOST_VETH_MAC, hostInterfaceName, NETNS_MARK, OUR_ROUTE_PROTO, REGISTRY } from './names';
+import { REGISTRY_FNS } from './registry';
 import { resourceSchemas } from './schema';
 import { FOREIGN_ROUTES_FN, LINK_EXISTS_FN, scriptWithVars } from './script';
 import { checkSshBlock, DiagnosticCollector, requireValid } from './validate';
@@ -30,6 +31,7 @@ type WorkloadInputs = InputValues<typeof schema.block>;
  * inside our netns (the host side's "@ifN" names the peer's ifindex).
  */
 const HELPERS = `${LINK_EXISTS_FN}
+${REGISTRY_FNS}
 netns_ok() { [ -e "/run/netns/$ns" ]; }
 netns_ours() { [[ $(ip -n "$ns" -o link show dev lo 2>/dev/null) == *' alias ${NETNS_MARK}' ]]; }
 hif_ok() { link_exists "$hif"; }
@@ -49,17 +51,25 @@ if [ -n "$other" ]; then
   exit 3
 fi
 if ! netns_ok; then
+  # Listed on the host before they exist: a kill from here on leaves nothing unlisted.
+  register netns "$ns"
+  register link "$hif"
   ip netns add "$ns"
   ip -n "$ns" link set dev lo alias ${NETNS_MARK}
 elif ! netns_ours; then
-  echo "network namespace $ns on $node exists but was not created by calico-net (its lo carries no \"${NETNS_MARK}\" alias), so it is not adopted: remove it, or take it over with terraform import (id $node/$ns@<host>)" >&2
-  exit 3
+  # A namespace already wired to our veth is ours without the mark (the mark was lost, or it
+  # was imported: import only reads, and the first apply marks it). Anything else is not.
+  if ! peer_ok; then
+    echo "network namespace $ns on $node exists but was not created by calico-net (its lo carries no \"${NETNS_MARK}\" alias), so it is not adopted: remove or rename it, then apply again" >&2
+    exit 3
+  fi
+  ip -n "$ns" link set dev lo alias ${NETNS_MARK}
 fi
+register netns "$ns"
+register link "$hif"
 # A host veth whose peer is not our eth0 (e.g. the netns was deleted and recreated) is rebuilt.
 if hif_ok && ! peer_ok; then ip link del "$hif"; fi
 if ! hif_ok; then
-  # A peer left under its temporary name by an apply of an earlier version, killed midway.
-  if link_exists "$tmp"; then ip link del "$tmp"; fi
   # Anything else called eth0 in our netns would block the new peer.
   if ip -n "$ns" link show dev eth0 >/dev/null 2>&1; then
     echo "$ns on $node already has an eth0 that is not the peer of $hif" >&2; exit 3
@@ -85,7 +95,7 @@ echo 0 > "/proc/sys/net/ipv4/neigh/$hif/proxy_delay"
 echo 1 > "/proc/sys/net/ipv4/conf/$hif/forwarding"
 if [ -e "/proc/sys/net/ipv6/conf/$hif/accept_ra" ]; then echo 0 > "/proc/sys/net/ipv6/conf/$hif/accept_ra"; fi
 ip -batch - <<BATCH
-link set dev $hif address ${HOST_VETH_MAC} mtu $mtu
+link set dev $hif address ${HOST_VETH_MAC} mtu $mtu alias ${NETNS_MARK}
 link set dev $hif up
 route replace $ip/32 dev $hif scope link table main proto ${OUR_ROUTE_PROTO}
 BATCH
@@ -105,21 +115,16 @@ if netns_ours && peer_ok; then
   for ((i = 0; i < 50; i++)); do hif_ok || break; sleep 0.02; done
 fi
 if hif_ok; then ip link del "$hif"; fi
-if link_exists "$tmp"; then ip link del "$tmp"; fi
 if netns_ok && netns_ours; then ip netns del "$ns"; fi
+unregister link "$hif"
+netns_ok || unregister netns "$ns"
 echo end=ok`;
-
-/** import: taking a namespace over is what import is for, so it gets our mark. */
-const MARK_BODY = `
-[ -e "/run/netns/$ns" ] || { echo "no network namespace $ns on $node" >&2; exit 3; }
-ip -n "$ns" link set dev lo alias ${NETNS_MARK}`;
 
 interface Workload {
   node: string;
   ns: string;
   ip: string;
   hif: string;
-  tmp: string;
 }
 
 /** The workload's names on the host, from its inputs (checked again: states bypass validate()). */
@@ -127,7 +132,7 @@ function workloadOf(obj: WorkloadInputs): Workload {
   const node = requireValid(obj.node_name, 'node_name', isNodeName);
   const ns = requireValid(obj.name, 'name', isWorkloadName);
   const ip = requireValid(obj.ip, 'ip', isPodIp);
-  return { node, ns, ip, hif: hostInterfaceName(node, ns), tmp: tempPeerName(node, ns) };
+  return { node, ns, ip, hif: hostInterfaceName(node, ns) };
 }
 
 /** The id: one place, for plan, apply and import. */
@@ -145,7 +150,7 @@ const DESIRED_FACTS = {
   host_route: true,
 } as const;
 
-interface WorkloadsView {
+export interface WorkloadsView {
   /** proxy_arp and proxy_delay of every cali* interface ("" when unreadable). */
   proxySysctls: Map<string, { proxyArp: string; proxyDelay: string }>;
   /** Every namespace under /run/netns whose name could be a workload's, by name. */
@@ -198,7 +203,7 @@ async function applyWorkload(planned: WorkloadInputs, ctx: Ctx): Promise<Workloa
   const w = workloadOf(planned);
   const mtu = requireValid(planned.mtu ?? WORKLOAD_MTU.default, 'mtu', isMtu);
   const host = ctx.provider.hosts.hostFor(planned.ssh, w.node);
-  const vars = { node: w.node, ns: w.ns, ip: w.ip, hif: w.hif, tmp: w.tmp, mtu: String(mtu) };
+  const vars = { node: w.node, ns: w.ns, ip: w.ip, hif: w.hif, mtu: String(mtu), registry: REGISTRY };
   const out = await runChecked(host, w.node, scriptWithVars(vars, APPLY_BODY), { signal: ctx.signal, doing: `set up workload ${w.ns}` });
   parseFacts(out, w.node);
   return { ...planned, id: workloadId(w.node, w.ns), host_interface: w.hif, ...DESIRED_FACTS };
@@ -240,6 +245,28 @@ export function workloadFacts(s: HostSnapshot, w: Pick<Workload, 'ns' | 'ip' | '
     proxy_arp: sysctls?.proxyArp || null,
     proxy_delay: sysctls?.proxyDelay || null,
   };
+}
+
+/**
+ * Why a namespace cannot be imported, or null. Import takes over only what apply can converge
+ * without touching anything of the user's: a namespace whose eth0 is the peer of the workload's
+ * host veth (ours, marked or not: the first apply puts the mark on). A namespace with an eth0
+ * of its own would need that device replaced; calico-net refuses here, before anything is in
+ * the state, and leaves the namespace and its devices as they are.
+ */
+export function importRefusal(s: HostSnapshot, node: string, name: string, hif: string): string | null {
+  const found = s.get(workloadsSection).namespaces.get(name);
+  if (!found) return `there is no network namespace ${name} on ${node}`;
+  const eth0 = found.links.find((l) => l.name === 'eth0');
+  const hostVeth = s.get(hostIpSection).links.find((l) => l.name === hif);
+  const wired = eth0 !== undefined && hostVeth !== undefined && hostVeth.peerIndex === eth0.index && eth0.peerIndex === hostVeth.index;
+  if (wired) return null;
+  const what = eth0 === undefined ? 'has no eth0' : `has an eth0 that is not the peer of ${hif}, calico-net's veth for this workload`;
+  return (
+    `network namespace ${name} on ${node} ${what}, so it was not made by calico-net and cannot be taken over without ` +
+    `replacing the user's devices, which calico-net does not do; nothing was imported or changed. Keep it out of the ` +
+    `inventory, or remove or rename it and let apply create the workload`
+  );
 }
 
 /** For import: the /32 on the namespace's eth0. */
@@ -291,7 +318,7 @@ export const workloadHandler: ResourceHandler<CalicoProviderState> = {
     const prior = knownValues(schema.block, priorValue);
     const w = workloadOf(prior);
     const host = ctx.provider.hosts.hostFor(prior.ssh, w.node);
-    const vars = { ns: w.ns, ip: w.ip, hif: w.hif, tmp: w.tmp };
+    const vars = { node: w.node, ns: w.ns, ip: w.ip, hif: w.hif, registry: REGISTRY };
     await runChecked(host, w.node, scriptWithVars(vars, DELETE_BODY), { signal: ctx.signal, doing: `remove workload ${w.ns}` });
   },
 
@@ -303,16 +330,17 @@ export const workloadHandler: ResourceHandler<CalicoProviderState> = {
     const name = subject.slice(slash + 1);
     const bad = slash < 0 ? 'missing "/<workload>"' : (isNodeName(node) ?? isWorkloadName(name));
     if (bad) throw new ProviderError(`Invalid import id "${id}"`, { detail: `${bad}; expected ${format}` });
+    // Import only reads (with import {} blocks it runs during plan): the first apply marks.
     const snapshot = await snapshotOf(ssh, node, ctx);
+    const hif = hostInterfaceName(node, name);
+    const refusal = importRefusal(snapshot, node, name, hif);
+    if (refusal) throw new ProviderError(`Cannot import workload ${name} on node ${node}`, { detail: refusal });
     const ip = podIpIn(snapshot, name);
-    if (ip) await runChecked(ctx.provider.hosts.hostFor(ssh, node), node, scriptWithVars({ ns: name, node }, MARK_BODY), { signal: ctx.signal, doing: `take over namespace ${name}` });
     if (!ip) {
       throw new ProviderError(`Cannot import workload ${name} on node ${node}`, {
         detail: `no network namespace ${name} with a /32 pod IP on eth0 was found on ${node}`,
       });
     }
-    const hif = hostInterfaceName(node, name);
-    const marked = await snapshotOf(ssh, node, ctx);
     const state: WorkloadState = {
       id: workloadId(node, name),
       node_name: node,
@@ -321,7 +349,7 @@ export const workloadHandler: ResourceHandler<CalicoProviderState> = {
       mtu: null,
       host_interface: hif,
       ssh,
-      ...workloadFacts(marked, { ns: name, ip, hif }),
+      ...workloadFacts(snapshot, { ns: name, ip, hif }),
     };
     return asObjectValue(state);
   },

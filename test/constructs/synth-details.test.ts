@@ -22,7 +22,7 @@ test('node ssh settings override the cluster defaults field by field; sshHost re
   const node = (name: string) => Object.values<any>(json.resource.calico_node).find((r) => r.name === name);
   expect(node('n1').ssh).toEqual({ host: 'n1.example.test', user: 'other', port: 2222, sudo: true, passphrase_env: 'PASS', known_hosts_path: '/kh' });
   expect(node('n2').ssh).toEqual({ host: '198.18.0.2', user: 'ops', port: 2222, sudo: true, passphrase_env: 'PASS' });
-  expect(node('n1')).toEqual({ name: 'n1', address: '198.18.0.1', pod_cidr: '198.19.1.0/24', ssh: node('n1').ssh });
+  expect(node('n1')).toEqual({ name: 'n1', address: '198.18.0.1', pod_cidr: '198.19.1.0/24', workloads: ['w'], ssh: node('n1').ssh });
   const bird = Object.values<any>(json.resource.calico_bird_config).find((r) => r.node_name === 'n1');
   expect(bird).toMatchObject({ config_path: '/etc/bird/c.conf', socket_path: '/run/b.ctl' });
   const nodeKey = Object.keys(json.resource.calico_node).find((k) => json.resource.calico_node[k].name === 'n1');
