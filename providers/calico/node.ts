@@ -22,6 +22,10 @@
  * someone else added survives), restores ip_forward, and removes `proto bird` leftovers that lie
  * inside this node's own pod block (only this node can own those). BIRD leftovers for other
  * nodes' blocks are removed by calico_bird_config's destroy, which owns BIRD.
+ *
+ * Leftovers (registry.ts): the node is the one resource every host has, so it converges what
+ * the host's registry lists against what its configuration wants (`encapsulation`,
+ * `workloads`): apply removes the rest, destroy what is still listed for it, read reports them.
  */
 import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown } from '../runtime/resource';
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
