@@ -50,7 +50,8 @@ export function parseLinks(text: string): Link[] {
     const m = /^(\d+): ([^:@\s]+)(?:@([^:\s]+))?: <([^>]*)>/.exec(line);
     if (!m) continue;
     const peer = m[3] ? /^if(\d+)$/.exec(m[3]) : null;
-    const netns = / link-netns (\S+)/.exec(line);
+    // `ip -o` ends the field with "\" when more follows (an alias, for one).
+    const netns = / link-netns ([^\s\\]+)/.exec(line);
     const link: Link = { index: Number(m[1]), name: m[2], peerIndex: peer ? Number(peer[1]) : undefined, flags: m[4].split(',').filter(Boolean) };
     if (netns) link.peerNetns = netns[1];
     const alias = /\\\s+alias (.*?)\s*$/.exec(line);

@@ -84,12 +84,15 @@ test('parseLinks: peer index only from a whole "ifN", multi-digit; link-netns an
     '9: veth1@xif3: <UP> mtu 1500',
     '10: veth2@if3x: <UP> mtu 1500',
     'junk 11: fake: <UP> mtu 1500',
+    '14: cali00000000002@if2: <UP> mtu 1500 qdisc noqueue state UP\\    link/ether ee:ee:ee:ee:ee:ee brd ff:ff:ff:ff:ff:ff link-netns wl2\\    alias calico-net',
   ].join('\n');
   expect(parseLinks(text)).toStrictEqual([
     { index: 8, name: 'cali00000000001', peerIndex: 12, flags: ['BROADCAST', 'UP'], peerNetns: 'wl-web-1' },
     { index: 1, name: 'lo', peerIndex: undefined, flags: ['LOOPBACK', 'UP'], alias: 'calico-net web-1' },
     { index: 9, name: 'veth1', peerIndex: undefined, flags: ['UP'] },
     { index: 10, name: 'veth2', peerIndex: undefined, flags: ['UP'] },
+    // link-netns followed by more fields (an alias): the name ends before the "\\".
+    { index: 14, name: 'cali00000000002', peerIndex: 2, flags: ['UP'], peerNetns: 'wl2', alias: 'calico-net' },
   ]);
 });
 

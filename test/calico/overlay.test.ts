@@ -301,13 +301,27 @@ describe.each(driftCases)('drift on node 1: $name', ({ inject, changed, read, br
 });
 
 test('an apply killed while building the device (a half-built one left under its building name) converges', async () => {
-  // What a kill between `ip link add` and the rename leaves: the device, unmarked, under our
-  // building name, holding the VNI/port/source pair a new device needs.
-  await a.exec(`ip link del vxlan.calico; ip link add vxlan.calico.t type vxlan id 4096 local ${a.address} dstport 4789 nolearning`);
+  // What a kill between making the device and the rename leaves: the device, marked (one ip
+  // process makes and marks it), under our building name, holding the VNI/port/source pair a
+  // new device needs.
+  await a.exec(`ip link del vxlan.calico; ip link add vxlan.calico.t type vxlan id 4096 local ${a.address} dstport 4789 nolearning; ip link set dev vxlan.calico.t alias calico-net`);
   expect((await driftOf(a.overlay)).changed).toEqual(['device', 'host_fdb', 'host_neighbours', 'host_routes']);
   await repair(a.overlay);
   expect((await a.exec('ip -o link show dev vxlan.calico.t', true)).code).not.toBe(0);
   await waitUntil('pods ping again', () => ping(a, b));
+});
+
+test('a device under our building name without our mark is refused and left in place, by apply and delete', async () => {
+  await c.exec('ip link add vxlan.calico.t type bridge');
+  const ctx = contextFor(resolverFor(hosts));
+  const config = overlayConfig(clusterOf('vxlanMode', [a.name, b.name, c.name]), c.name, c.address);
+  const err = (await apply(overlayHandler, config, null, ctx).catch((e) => e)) as ProviderError;
+  expect(err).toBeInstanceOf(ProviderError);
+  expect(err.options.detail).toMatch(/o-n3 already has a device vxlan\.calico\.t that calico-net did not create/);
+  expect((await c.exec('ip -o link show dev vxlan.calico', true)).code).not.toBe(0);
+  await overlayHandler.delete({ ...(await planOf(overlayHandler, config, null, ctx)), id: 'o-n3' }, ctx);
+  expect((await c.exec('ip -o link show dev vxlan.calico.t')).stdout).toContain('vxlan.calico.t');
+  await c.exec('ip link del vxlan.calico.t');
 });
 
 test('a vxlan.calico that calico-net did not create is refused and left in place', async () => {
