@@ -34,23 +34,33 @@ interface PrivateFlags {
   imported?: boolean;
 }
 
-function privateFlags(priv: Uint8Array | undefined): PrivateFlags {
+/** The flags in a private of ours; null for anything else (left as it is: echoed back). */
+function ourFlags(priv: Uint8Array | undefined): PrivateFlags | null {
   if (!priv || priv.length === 0) return {};
   try {
     const parsed: unknown = JSON.parse(Buffer.from(priv).toString('utf8'));
-    if (typeof parsed !== 'object' || parsed === null) return {};
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
     const p = parsed as Record<string, unknown>;
+    if (Object.keys(p).some((k) => k !== 'unverified' && k !== 'imported')) return null;
     return { unverified: p.unverified === true, imported: p.imported === true };
   } catch {
-    return {};
+    return null;
   }
 }
+
+const privateFlags = (priv: Uint8Array | undefined): PrivateFlags => ourFlags(priv) ?? {};
 
 function privateBytesOf(flags: PrivateFlags): Uint8Array {
   const kept: PrivateFlags = {};
   if (flags.unverified) kept.unverified = true;
   if (flags.imported) kept.imported = true;
   return Object.keys(kept).length === 0 ? NO_BYTES : Buffer.from(JSON.stringify(kept));
+}
+
+/** A private of ours with some flags changed; any other private goes back as it came. */
+function withFlags(priv: Uint8Array, change: PrivateFlags): Uint8Array {
+  const flags = ourFlags(priv);
+  return flags === null ? priv : privateBytesOf({ ...flags, ...change });
 }
 
 const isUnverified = (priv: Uint8Array | undefined) => privateFlags(priv).unverified === true;
@@ -207,7 +217,7 @@ export class ProviderService<P> {
         return { new_state: req.current_state, private: privateBytes, diagnostics: unknown.map((p) => errorDiagnostic(`Provider bug: ${req.type_name} read returned an unknown value for ${formatPath(p)}`, 'Read must return wholly known values.', p)) };
       }
       // A read that reached the host verifies the facts again.
-      return { new_state: dynamic(block, state), private: privateBytesOf({ ...flags, unverified: false }), diagnostics: [] };
+      return { new_state: dynamic(block, state), private: withFlags(privateBytes, { unverified: false }), diagnostics: [] };
     },
 
     PlanResourceChange: async (req, warnings) => {
@@ -269,7 +279,7 @@ export class ProviderService<P> {
       }
       // Applied on the host just now, with the configuration's settings: whatever the last
       // refresh could not verify is verified, and an imported state is one no longer.
-      return { new_state: dynamic(block, result), private: privateBytesOf({ ...privateFlags(privateBytes), unverified: false, imported: false }), diagnostics: [] };
+      return { new_state: dynamic(block, result), private: withFlags(privateBytes, { unverified: false, imported: false }), diagnostics: [] };
     },
 
     ImportResourceState: async (req, warnings) => {
