@@ -193,10 +193,11 @@ async function stopPid(pid: number | undefined): Promise<void> {
   await waitFor(async () => !alive(pid), 5000);
 }
 
-function sshdConfig(lab: LabInfo, node: LabNode, authorizedKeys: readonly string[] = [`${lab.clientKeyPath}.pub`]): string {
+function sshdConfig(lab: LabInfo, node: LabNode, authorizedKeys: readonly string[] = [`${lab.clientKeyPath}.pub`], extraListen: readonly string[] = []): string {
   const d = nodeDir(lab, node.name);
   return [
     `ListenAddress ${node.address}`,
+    ...extraListen.map((a) => `ListenAddress ${a}`),
     'Port 22',
     `HostKey ${path.join(d, 'ssh_host_ed25519_key')}`,
     `PidFile ${path.join(d, 'sshd.pid')}`,
@@ -211,12 +212,15 @@ function sshdConfig(lab: LabInfo, node: LabNode, authorizedKeys: readonly string
   ].join('\n');
 }
 
-/** `authorizedKeys`: the public key files sshd accepts (default: the lab's client key). */
-export async function startSshd(lab: LabInfo, nodeName: string, options: { authorizedKeys?: readonly string[] } = {}): Promise<void> {
+/**
+ * `authorizedKeys`: the public key files sshd accepts (default: the lab's client key).
+ * `listenAddresses`: addresses to listen on besides the node's own (already on the node).
+ */
+export async function startSshd(lab: LabInfo, nodeName: string, options: { authorizedKeys?: readonly string[]; listenAddresses?: readonly string[] } = {}): Promise<void> {
   const node = nodeOf(lab, nodeName);
   fs.mkdirSync('/run/sshd', { recursive: true }); // privilege-separation dir sshd insists on
   const config = path.join(nodeDir(lab, node.name), 'sshd_config');
-  fs.writeFileSync(config, sshdConfig(lab, node, options.authorizedKeys));
+  fs.writeFileSync(config, sshdConfig(lab, node, options.authorizedKeys, options.listenAddresses));
   node.sshdPid = startInNode(lab, node, ['/usr/sbin/sshd', '-D', '-e', '-f', config], 'sshd.log');
   saveLab(lab);
   const listening = await waitFor(async () => {

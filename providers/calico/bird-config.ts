@@ -18,7 +18,7 @@ import { inRange, isAbsolutePath, isNodeName } from '../../rules/checks';
 import { BIRD_RELOAD } from '../../rules/constants';
 import { maskSecrets, missingSecrets, spliceSecrets } from '../../rules/secrets';
 import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
-import { SnapshotSection, snapshotOf } from './host-snapshot';
+import { refuseImportedAgentRead, SnapshotSection, snapshotOf } from './host-snapshot';
 import { parseImportId } from './import-id';
 import { backupPathFor, DEFAULT_BIRD_CONFIG_PATH, DEFAULT_BIRD_SOCKET_PATH, OWNER_SUFFIX, PREVIOUS_SUFFIX } from './names';
 import { resourceSchemas } from './schema';
@@ -259,6 +259,7 @@ async function readFile(obj: BirdInputs, ctx: Ctx): Promise<BirdFile> {
   const { node, cfg, sock } = pathsOf(obj);
   // The usual paths come with the host's snapshot; others cost a read of their own.
   if (cfg === DEFAULT_BIRD_CONFIG_PATH && sock === DEFAULT_BIRD_SOCKET_PATH) return (await snapshotOf(obj.ssh, node, ctx)).get(birdConfigSection);
+  refuseImportedAgentRead(obj.ssh, node, ctx);
   const host = ctx.provider.readOnlyHosts.hostFor(obj.ssh, node);
   const out = await runChecked(host, node, scriptWithVars({ bird_cfg: cfg, bird_sock: sock }, BIRD_FILE_READ), { signal: ctx.signal, doing: 'read bird.conf' });
   return parseBirdFile(out, node, cfg);

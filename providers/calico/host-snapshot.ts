@@ -17,6 +17,7 @@ import { ProviderError, ResourceContext, UnreachableError } from '../runtime/res
 import { CalicoProviderState, HostResolver, runChecked, sshTargetFromBlock } from './hosts';
 import type { SshBlock } from './schema';
 import { scriptWithVars } from './script';
+import { placeKey, reachKey } from '../ssh/identity';
 
 /** One resource's (or several resources') part of the host snapshot. */
 export interface SnapshotSection<T> {
@@ -108,10 +109,18 @@ function unkeyMarks(stdout: string, key: string): string {
     .join('\n');
 }
 
+/**
+ * An answer fit for an error message: files travel base64-encoded in the snapshot (bird.conf,
+ * whose passwords are in clear there), and base64 is no mask. Long base64 runs are left out.
+ */
+export function withoutFileBytes(stdout: string): string {
+  return stdout.replace(/[A-Za-z0-9+/]{48,}={0,2}/g, (run) => `[${run.length} characters of base64 left out]`);
+}
+
 export function parseSnapshot(stdout: string, sections: readonly SnapshotSection<unknown>[], nodeName: string, key: string): HostSnapshot {
   const bodies = splitParts(unkeyMarks(stdout, key), SECTION_MARK);
   if (!bodies.has('end')) {
-    throw new ProviderError(`Incomplete answer from node ${nodeName}`, { detail: stdout.slice(-2000) });
+    throw new ProviderError(`Incomplete answer from node ${nodeName}`, { detail: withoutFileBytes(stdout).slice(-2000) });
   }
   const parsed = new Map<SnapshotSection<unknown>, unknown>();
   for (const section of sections) parsed.set(section, section.parse(bodies.get(section.name) ?? '', nodeName));
@@ -119,17 +128,20 @@ export function parseSnapshot(stdout: string, sections: readonly SnapshotSection
 }
 
 /**
- * The identity the SSH layer connects to. Two resources that name the same host this way share
- * a snapshot; sudo is part of it because it changes what the scripts may see.
+ * Whose read a snapshot is: the login (host, port, the whole jump chain, user, key or agent,
+ * known_hosts; see providers/ssh/identity.ts) and sudo, which changes what the scripts may see.
+ * Only resources that reach their host exactly this way share a snapshot: a read made with one
+ * resource's credentials never answers for a resource that declares others, and the same
+ * address behind two bastions is two hosts.
  */
 export function hostKey(ssh: SshBlock): string {
   const t = sshTargetFromBlock(ssh);
-  return `${t.user}@${t.host}:${t.port}${t.sudo ? ' sudo' : ''}`;
+  return `${reachKey(t)}${t.sudo ? ' sudo' : ''}`;
 }
 
 /** Snapshots per host for one provider process; concurrent readers share one fetch. */
 export class HostSnapshots {
-  private readonly cache = new Map<string, Promise<HostSnapshot>>();
+  private readonly cache = new Map<string, { place: string; snapshot: Promise<HostSnapshot> }>();
   private readonly key = newMarkKey();
   private readonly script: string;
 
@@ -146,30 +158,55 @@ export class HostSnapshots {
 
   of(ssh: SshBlock, nodeName: string, signal: AbortSignal): Promise<HostSnapshot> {
     const key = hostKey(ssh);
-    let snapshot = this.cache.get(key);
-    if (!snapshot) {
-      const host = this.hosts.hostFor(ssh, nodeName);
-      snapshot = runChecked(host, nodeName, this.script, { signal, doing: 'read its state' }).then((out) =>
-        parseSnapshot(out, this.sections, nodeName, this.key),
-      );
-      this.cache.set(key, snapshot);
-      // An unreachable host stays cached as such: the host's other resources fail fast instead
-      // of each waiting out the connect timeout again. Other failures are not kept.
-      const settled = snapshot;
-      settled.catch((err: unknown) => {
-        if (!(err instanceof UnreachableError) && this.cache.get(key) === settled) this.cache.delete(key);
-      });
-    }
+    const cached = this.cache.get(key);
+    if (cached) return cached.snapshot;
+    const host = this.hosts.hostFor(ssh, nodeName);
+    const snapshot = runChecked(host, nodeName, this.script, { signal, doing: 'read its state' }).then((out) =>
+      parseSnapshot(out, this.sections, nodeName, this.key),
+    );
+    const entry = { place: placeKey(sshTargetFromBlock(ssh)), snapshot };
+    this.cache.set(key, entry);
+    // An unreachable host stays cached as such: the host's other resources fail fast instead
+    // of each waiting out the connect timeout again. Other failures are not kept.
+    snapshot.catch((err: unknown) => {
+      if (!(err instanceof UnreachableError) && this.cache.get(key) === entry) this.cache.delete(key);
+    });
     return snapshot;
   }
 
-  /** Called before and after any script that may change the host (calicoState wraps them). */
+  /**
+   * Called before and after any script that may change the host (calicoState wraps them).
+   * Every snapshot of that machine goes, whichever login read it: a change made with one
+   * resource's credentials is a change for all.
+   */
   invalidate(ssh: SshBlock): void {
-    this.cache.delete(hostKey(ssh));
+    const place = placeKey(sshTargetFromBlock(ssh));
+    for (const [key, entry] of this.cache) if (entry.place === place) this.cache.delete(key);
   }
 }
 
 /** The snapshot of the host a resource's `ssh` block names: what every read uses. */
 export function snapshotOf(ssh: SshBlock, nodeName: string, ctx: ResourceContext<CalicoProviderState>): Promise<HostSnapshot> {
+  refuseImportedAgentRead(ssh, nodeName, ctx);
   return ctx.provider.snapshots.of(ssh, nodeName, ctx.signal);
+}
+
+/**
+ * An imported state holds the import id's settings: ssh-agent, as the import logged in, until
+ * an apply writes the configuration's (its key path) into the state. Refreshed where there is no
+ * agent (a plain `terraform plan` in another shell), that state has no login of its own; no
+ * other resource's login may stand in for it. So it is not refreshed: the runtime keeps it, says
+ * so, and plans its facts as unknown; the apply then works with the configuration's settings.
+ */
+export function refuseImportedAgentRead(ssh: SshBlock, nodeName: string, ctx: ResourceContext<CalicoProviderState>): void {
+  if (!ctx.imported || process.env.SSH_AUTH_SOCK) return;
+  const t = sshTargetFromBlock(ssh);
+  const agentLogins = [t.privateKeyPath, ...(t.jumps ?? []).map((j) => j.privateKeyPath ?? t.privateKeyPath)].filter((k) => !k).length;
+  if (agentLogins === 0) return;
+  throw new UnreachableError(`Cannot read node ${nodeName} (${ssh.host}) with the login its import recorded`, {
+    detail:
+      'The import logged in with ssh-agent (an import id carries no key path), and SSH_AUTH_SOCK is not set here. ' +
+      "No other resource's login stands in for it. The next apply records the configuration's ssh settings " +
+      '(private_key_path, known_hosts_path) and reads with them; run plans before that with the agent to refresh this object.',
+  });
 }

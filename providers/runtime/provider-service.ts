@@ -23,12 +23,47 @@ const NO_BYTES = Buffer.alloc(0);
 const NULL_VALUE: DynamicValue = { msgpack: Buffer.from([0xc0]) };
 
 /**
- * Private state is the runtime's own (handlers never see it). It carries one fact from a refresh
- * to the plans after it: the host was unreachable, so the state's facts are unverified. A
- * successful apply clears it.
+ * Private state is the runtime's own (handlers never see it). It carries facts from one RPC to
+ * the later ones: `unverified` (a refresh could not reach the system, so the state's facts are
+ * unverified) and `imported` (the state was built by an import from the id alone, and no apply
+ * has written the configuration's settings into it since; handlers see it as ctx.imported). A
+ * successful apply clears both. The first form, `{"unverified":true}`, is what older states hold.
  */
-const UNVERIFIED_PRIVATE = Buffer.from('{"unverified":true}');
-const isUnverified = (priv: Uint8Array | undefined) => !!priv && UNVERIFIED_PRIVATE.equals(priv);
+interface PrivateFlags {
+  unverified?: boolean;
+  imported?: boolean;
+}
+
+/** The flags in a private of ours; null for anything else (left as it is: echoed back). */
+function ourFlags(priv: Uint8Array | undefined): PrivateFlags | null {
+  if (!priv || priv.length === 0) return {};
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(priv).toString('utf8'));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
+    const p = parsed as Record<string, unknown>;
+    if (Object.keys(p).some((k) => k !== 'unverified' && k !== 'imported')) return null;
+    return { unverified: p.unverified === true, imported: p.imported === true };
+  } catch {
+    return null;
+  }
+}
+
+const privateFlags = (priv: Uint8Array | undefined): PrivateFlags => ourFlags(priv) ?? {};
+
+function privateBytesOf(flags: PrivateFlags): Uint8Array {
+  const kept: PrivateFlags = {};
+  if (flags.unverified) kept.unverified = true;
+  if (flags.imported) kept.imported = true;
+  return Object.keys(kept).length === 0 ? NO_BYTES : Buffer.from(JSON.stringify(kept));
+}
+
+/** A private of ours with some flags changed; any other private goes back as it came. */
+function withFlags(priv: Uint8Array, change: PrivateFlags): Uint8Array {
+  const flags = ourFlags(priv);
+  return flags === null ? priv : privateBytesOf({ ...flags, ...change });
+}
+
+const isUnverified = (priv: Uint8Array | undefined) => privateFlags(priv).unverified === true;
 
 export class ProviderService<P> {
   private configured: P | undefined;
@@ -53,8 +88,8 @@ export class ProviderService<P> {
   }
 
   /** The context of one handler call; ctx.warn adds to this RPC's warnings. */
-  private ctx(warnings: Diagnostic[]): ResourceContext<P> {
-    return { ...this.upgradeCtx(warnings), provider: this.configured as P };
+  private ctx(warnings: Diagnostic[], imported = false): ResourceContext<P> {
+    return { ...this.upgradeCtx(warnings), provider: this.configured as P, imported };
   }
 
   private upgradeCtx(warnings: Diagnostic[]): StateUpgradeContext {
@@ -159,14 +194,15 @@ export class ProviderService<P> {
       const current = decodeMsgpack(block, req.current_state?.msgpack);
       const privateBytes = req.private ?? NO_BYTES;
       if (!current) return { new_state: dynamic(block, null), private: privateBytes, diagnostics: [] };
+      const flags = privateFlags(privateBytes);
       let state: ObjectValue | null;
       try {
-        state = await h.read(current, this.ctx(warnings));
+        state = await h.read(current, this.ctx(warnings, flags.imported === true));
       } catch (err) {
         if (!(err instanceof UnreachableError)) throw err;
         return {
           new_state: req.current_state,
-          private: UNVERIFIED_PRIVATE,
+          private: privateBytesOf({ ...flags, unverified: true }),
           diagnostics: [
             toWire({
               severity: 'warning',
@@ -181,7 +217,7 @@ export class ProviderService<P> {
         return { new_state: req.current_state, private: privateBytes, diagnostics: unknown.map((p) => errorDiagnostic(`Provider bug: ${req.type_name} read returned an unknown value for ${formatPath(p)}`, 'Read must return wholly known values.', p)) };
       }
       // A read that reached the host verifies the facts again.
-      return { new_state: dynamic(block, state), private: isUnverified(privateBytes) ? NO_BYTES : privateBytes, diagnostics: [] };
+      return { new_state: dynamic(block, state), private: withFlags(privateBytes, { unverified: false }), diagnostics: [] };
     },
 
     PlanResourceChange: async (req, warnings) => {
@@ -241,8 +277,9 @@ export class ProviderService<P> {
           ),
         };
       }
-      // Applied on the host just now: whatever the last refresh could not verify is verified.
-      return { new_state: dynamic(block, result), private: isUnverified(privateBytes) ? NO_BYTES : privateBytes, diagnostics: [] };
+      // Applied on the host just now, with the configuration's settings: whatever the last
+      // refresh could not verify is verified, and an imported state is one no longer.
+      return { new_state: dynamic(block, result), private: withFlags(privateBytes, { unverified: false, imported: false }), diagnostics: [] };
     },
 
     ImportResourceState: async (req, warnings) => {
@@ -250,7 +287,7 @@ export class ProviderService<P> {
       if (!h) return this.unknownType(req.type_name);
       const state = await h.import(req.id ?? '', this.ctx(warnings));
       return {
-        imported_resources: [{ type_name: h.typeName, state: dynamic(h.schema.block, state), private: NO_BYTES }],
+        imported_resources: [{ type_name: h.typeName, state: dynamic(h.schema.block, state), private: privateBytesOf({ imported: true }) }],
         diagnostics: [],
       };
     },

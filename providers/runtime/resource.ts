@@ -76,6 +76,11 @@ export interface ResourceContext<P = unknown> {
    * the handler throws afterwards. Terraform prints it as "Warning: <summary>".
    */
   warn(summary: string, options?: { detail?: string; attribute?: AttributePath }): void;
+  /**
+   * In read(): the state was built by import() from the import id alone and no apply has run
+   * since, so its settings are the id's (and the defaults it implies), not the configuration's.
+   */
+  imported?: boolean;
 }
 
 /** What upgradeState gets: no provider (Terraform may upgrade state before it configures one). */

@@ -1,7 +1,7 @@
 /**
- * The ssh2 connection pool: one connection per user@host:port per process, shared by every
- * resource on that host, strict host key checking, bounded connect retries, and transparent
- * reconnects. Scripts run in one long-lived shell per host (remote-shell.ts), one at a time: no
+ * The ssh2 connection pool: one connection per host and login (identity.ts) per process,
+ * shared by every resource that reaches that host the same way, strict host key checking,
+ * bounded connect retries, and transparent reconnects. Scripts run in one long-lived shell per host (remote-shell.ts), one at a time: no
  * script pays for a channel, a login shell or its startup files.
  */
 import * as fs from 'fs';
@@ -9,9 +9,10 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Duplex } from 'stream';
 import type { Client, ClientChannel, ConnectConfig, ParsedKey, PublicKeyAuthMethod } from 'ssh2';
+import { bastionOf, reachKey } from './identity';
 import { verifyHostKey } from './known-hosts';
 import { HostShell } from './remote-shell';
-import { RemoteHost, RemoteResult, RunOptions, SshConnectionError, SshJump, SshTarget } from './types';
+import { RemoteHost, RemoteResult, RunOptions, SshConnectionError, SshTarget } from './types';
 
 export interface SshPoolOptions {
   connectTimeoutMs?: number;
@@ -29,19 +30,8 @@ function expandHome(p: string): string {
 }
 
 const hostPort = (h: { host: string; port: number }) => (h.port === 22 ? h.host : `${h.host}:${h.port}`);
-const endpoint = (h: SshJump) => `${h.user}@${h.host}:${h.port}`;
 
-/**
- * The last hop of a target's chain as a target of its own, reached through the hops before it.
- * A hop without a key of its own logs in as the target does, so every remaining hop gets that
- * key written out ("" = ssh-agent): from the bastion's side, its own key would be the fallback.
- */
-export function bastionOf(target: SshTarget): SshTarget {
-  const inherit = (j: SshJump): SshJump => ({ ...j, privateKeyPath: j.privateKeyPath ?? target.privateKeyPath ?? '' });
-  const jumps = (target.jumps ?? []).map(inherit);
-  const hop = jumps[jumps.length - 1];
-  return { ...target, host: hop.host, port: hop.port, user: hop.user, privateKeyPath: hop.privateKeyPath, sudo: false, jumps: jumps.slice(0, -1) };
-}
+export { bastionOf } from './identity';
 
 /** What a failed bastion connection means for the target behind it, in the operator's words. */
 const BASTION_FAILURE = {
@@ -53,8 +43,8 @@ const BASTION_FAILURE = {
 export class SshPool {
   private readonly connections = new Map<string, Promise<Connection>>();
   private readonly opened = new Map<string, number>();
-  /** One shell per user@host:port and sudo mode. */
-  private readonly shells = new Map<string, HostShell>();
+  /** One shell per connection (host and login) and sudo mode. */
+  private readonly shells = new Map<string, { shell: HostShell; name: string }>();
   /** Opened private keys by file and passphrase variable. */
   private readonly keys = new Map<string, ParsedKey>();
   private readonly connectTimeoutMs: number;
@@ -78,21 +68,25 @@ export class SshPool {
 
   /** Remote shells started so far (first start plus restarts), per user@host:port[+sudo]. */
   shellStats(): Record<string, number> {
-    return Object.fromEntries([...this.shells].map(([k, s]) => [k, s.started]));
+    const stats: Record<string, number> = {};
+    for (const { shell, name } of this.shells.values()) stats[name] = (stats[name] ?? 0) + shell.started;
+    return stats;
   }
 
   async close(): Promise<void> {
-    for (const shell of this.shells.values()) shell.close();
+    for (const { shell } of this.shells.values()) shell.close();
     this.shells.clear();
     const all = [...this.connections.values()];
     this.connections.clear();
     await Promise.all(all.map((p) => p.then((c) => c.client.end(), () => undefined)));
   }
 
-  /** The connection's identity: the same host reached another way is another connection. */
+  /**
+   * The connection's identity (identity.ts): the same host reached another way, or logged into
+   * with other credentials, is another connection, so no login answers for another's.
+   */
   private key(t: SshTarget): string {
-    const jumps = t.jumps ?? [];
-    return jumps.length === 0 ? this.statsKey(t) : `${this.statsKey(t)} via ${jumps.map(endpoint).join(',')}`;
+    return reachKey(t);
   }
 
   private statsKey(t: SshTarget): string {
@@ -292,12 +286,13 @@ export class SshPool {
 
   private shell(target: SshTarget, label: string): HostShell {
     const key = `${this.key(target)}${target.sudo ? '+sudo' : ''}`;
-    let shell = this.shells.get(key);
-    if (!shell) {
-      shell = new HostShell({ label, sudo: target.sudo, exec: (command) => this.exec(target, label, command), log: this.log });
-      this.shells.set(key, shell);
+    let entry = this.shells.get(key);
+    if (!entry) {
+      const shell = new HostShell({ label, sudo: target.sudo, exec: (command) => this.exec(target, label, command), log: this.log });
+      entry = { shell, name: `${this.statsKey(target)}${target.sudo ? '+sudo' : ''}` };
+      this.shells.set(key, entry);
     }
-    return shell;
+    return entry.shell;
   }
 
   private run(target: SshTarget, label: string, script: string, options: RunOptions = {}): Promise<RemoteResult> {
