@@ -64,15 +64,19 @@ interface LabRun {
 }
 
 /** The lab's floors (see floors.ts): SSH login and round trip from the operator, kernel work on a node. */
-async function measureFloors(lab: LabInfo): Promise<{ ssh: SshFloor; kernel: KernelFloor }> {
+async function measureFloors(lab: LabInfo, meter: NodeCpuMeter): Promise<{ ssh: SshFloor; kernel: KernelFloor }> {
   const script = path.join(packageRoot(), 'dist', 'bench', 'floors.js');
   const hosts = lab.nodes.slice(0, 8).map((n) => n.address.split('/')[0]);
+  const nodeCpuBefore = await meter.read();
   const r = await operatorExec(lab, [process.execPath, script, 'ssh', lab.knownHostsPath, lab.clientKeyPath, ...hosts]);
   if (r.code !== 0) throw new Error(`ssh floor: ${r.stderr}`);
   const ssh = JSON.parse(r.stdout.trim()) as SshFloor;
+  // What a login costs the host itself (sshd, the login shell, our remote shell, 11 empty
+  // scripts), which wall time on a loaded machine does not tell.
+  ssh.nodeCpuMsPerLogin = ((await meter.read()) - nodeCpuBefore) / hosts.length;
   const kernel = await kernelFloor(lab, 128);
   process.stdout.write(
-    `  floors: ssh login ${ssh.loginMs.toFixed(0)} ms/host, script round trip ${ssh.roundTripMs.toFixed(1)} ms; ` +
+    `  floors: ssh login ${ssh.loginMs.toFixed(0)} ms/host (node-side CPU ${ssh.nodeCpuMsPerLogin?.toFixed(0)} ms per login with 11 empty scripts), script round trip ${ssh.roundTripMs.toFixed(1)} ms; ` +
       `${kernel.workloads} workloads' netns+veth by a plain shell: ${kernel.sequentialMs} ms, ${kernel.twoParallelMs} ms in 2 parallel shells\n`,
   );
   return { ssh, kernel };
@@ -174,7 +178,7 @@ async function runLab(
     lab = await labUp({ dir: path.join(root, 'lab'), nodes: n, id, workloadsPerNode: 4, routeReflectors });
     meter = NodeCpuMeter.open(`calico-bench-${id}`, lab.nodes.map((node) => node.sshdPid));
     process.stdout.write(`  node-side CPU counted by ${meter.method}\n`);
-    const labFloors = floors ? await measureFloors(lab) : undefined;
+    const labFloors = floors ? await measureFloors(lab, meter) : undefined;
     const project = writeOperatorProject(path.join(root, 'project'));
     const cliConfig = emptyCliConfig(root);
     const stackDir = path.join(project, 'cdktf.out', 'stacks', `lab${id}`);
@@ -334,7 +338,8 @@ function targetRows(main: LabRun | undefined, big: LabRun | undefined): string[]
   }
   if (main?.floors) {
     const { ssh, kernel } = main.floors;
-    rows.push(['floor: ssh login + remote shell start per host', 'measured', `${ssh.loginMs.toFixed(0)} ms`, '-', '', '', '', '']);
+    rows.push(['floor: ssh login + remote shell start per host (wall)', 'measured', `${ssh.loginMs.toFixed(0)} ms`, '-', '', '', '', '']);
+    rows.push(['floor: node-side CPU of one login (+11 empty scripts)', 'measured', `${ssh.nodeCpuMsPerLogin?.toFixed(0)} ms`, '-', '', '', '', '']);
     rows.push(['floor: script round trip on a running shell', 'measured', `${ssh.roundTripMs.toFixed(1)} ms`, '-', '', '', '', '']);
     rows.push([`floor: ${kernel.workloads} workloads by a plain shell (1 / 2 shells)`, 'measured', `${(kernel.sequentialMs / 1000).toFixed(1)} / ${(kernel.twoParallelMs / 1000).toFixed(1)} s`, '-', '', '', '', '']);
   }
