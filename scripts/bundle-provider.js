@@ -37,9 +37,11 @@ try {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    // ssh2's optional native helpers: it falls back to pure JS when they are absent (no native
-    // add-ons are installed), so the bundle leaves those requires to fail the same way.
-    external: ['*.node', 'cpu-features'],
+    // ssh2 (a third of the bundle, with its dependencies) stays outside: the provider requires
+    // it lazily, on its first connection, and two of Terraform's three starts of a command
+    // connect to nothing; bundled, every start would parse it. Its optional native helpers
+    // stay out for the same reason as before: ssh2 falls back to pure JS without them.
+    external: ['ssh2', '*.node', 'cpu-features'],
     minify: true,
     legalComments: 'eof',
     logLevel: 'warning',
