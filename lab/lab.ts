@@ -3,7 +3,8 @@
  * bridge, one namespace per node and one for the operator, joined by veth pairs. Each node also
  * gets a private mount namespace (its own /run, /root and /etc/bird), a real sshd and a real
  * bird, so commands arriving over SSH behave as on a host.
- * Nothing in the root network namespace changes. Lab K uses 198.18.K.0/24 and names "cnK-…".
+ * Nothing in the root network namespace changes but the kernel's neighbour-table limits, which
+ * are shared and only ever raised (raiseNeighbourTable). Lab K uses 198.18.K.0/24 and names "cnK-…".
  *
  * With `subnets: 2` the nodes are split over two L2 segments, 198.18.K.0/25 and
  * 198.18.K.128/25 (one bridge each), joined by a router namespace that forwards between them
@@ -455,8 +456,8 @@ async function startNode(lab: LabInfo, node: LabNode): Promise<void> {
     'set -e',
     // A host's own /run: an empty tmpfs, then the dirs its daemons expect there (sshd's
     // privilege-separation dir, bird's socket, the workloads' netns names, and where
-    // calico_node keeps its per-host record: providers/calico/names.ts NODE_RECORD). A file
-    // the provider keeps per host under /run so never meets another node's.
+    // calico_node keeps its per-host record: providers/calico/names.ts NODE_RECORD), so a
+    // file the provider keeps per host under /run never meets another node's.
     'mount -t tmpfs -o mode=0755 tmpfs /run',
     'mkdir -p /run/netns /run/sshd /run/bird /run/calico-net',
     `mount --bind ${shQuote(path.join(d, 'etc-bird'))} /etc/bird`,
