@@ -20,6 +20,8 @@ export interface SshFloor {
   loginMs: number;
   /** One empty script on an already running shell: median ms. */
   roundTripMs: number;
+  /** Node-side CPU per host over the whole measurement (filled in by the bench, which owns the meter). */
+  nodeCpuMsPerLogin?: number;
 }
 
 async function measureSsh(knownHostsPath: string, privateKeyPath: string, hosts: string[]): Promise<SshFloor> {

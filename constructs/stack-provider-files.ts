@@ -10,7 +10,7 @@ import { Annotations, ISynthesisSession, TerraformStack } from 'cdktf';
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { Construct } from 'constructs';
 import { providerInstallationAdvice, writeStackProvider } from '../providers/install';
-import { packageRoot } from '../providers/package-root';
+import { providerLauncher } from '../providers/package-root';
 
 /**
  * The cdktf project directory (holding cdktf.json) the output directory belongs to, if any: the
@@ -33,7 +33,7 @@ export function addStackProviderFiles(provider: Construct): void {
       writeStackProvider({
         stackDir,
         projectDir: projectDirOf(session.outdir),
-        entry: path.join(packageRoot(), 'dist', 'providers', 'main.js'),
+        entry: providerLauncher(),
       });
       const advice = providerInstallationAdvice();
       if (advice) Annotations.of(stack).addWarning(advice);

@@ -1,9 +1,10 @@
 /**
  * A test cluster made of network namespaces on this machine: one "switch" namespace holding a
  * bridge, one namespace per node and one for the operator, joined by veth pairs. Each node also
- * gets a private mount namespace (its own /run/netns, /etc/bird, /run/bird and /run/calico-net),
- * a real sshd and a real bird, so commands arriving over SSH behave as on a host.
- * Nothing in the root network namespace changes. Lab K uses 198.18.K.0/24 and names "cnK-…".
+ * gets a private mount namespace (its own /run, /root and /etc/bird), a real sshd and a real
+ * bird, so commands arriving over SSH behave as on a host.
+ * Nothing in the root network namespace changes but the kernel's neighbour-table limits, which
+ * are shared and only ever raised (raiseNeighbourTable). Lab K uses 198.18.K.0/24 and names "cnK-…".
  *
  * With `subnets: 2` the nodes are split over two L2 segments, 198.18.K.0/25 and
  * 198.18.K.128/25 (one bridge each), joined by a router namespace that forwards between them
@@ -218,7 +219,6 @@ function sshdConfig(lab: LabInfo, node: LabNode, authorizedKeys: readonly string
  */
 export async function startSshd(lab: LabInfo, nodeName: string, options: { authorizedKeys?: readonly string[]; listenAddresses?: readonly string[] } = {}): Promise<void> {
   const node = nodeOf(lab, nodeName);
-  fs.mkdirSync('/run/sshd', { recursive: true }); // privilege-separation dir sshd insists on
   const config = path.join(nodeDir(lab, node.name), 'sshd_config');
   fs.writeFileSync(config, sshdConfig(lab, node, options.authorizedKeys, options.listenAddresses));
   node.sshdPid = startInNode(lab, node, ['/usr/sbin/sshd', '-D', '-e', '-f', config], 'sshd.log');
@@ -377,27 +377,31 @@ interface Plugged {
   mac: string;
 }
 
-/** Fixed MACs: the lab's k-th plugged interface (k < 65,536). */
+/** Fixed MACs: the lab's k-th plugged interface (k < 65,536), the same on every run (captures and neighbour dumps compare). */
 const macOf = (k: number) => `02:ca:1c:00:${hex2(k >> 8)}:${hex2(k & 255)}`;
 const hex2 = (n: number) => n.toString(16).padStart(2, '0');
 
 /**
- * Every interface on a bridge gets a permanent neighbour entry for every other one on it. Why:
- * all the lab's namespaces share one kernel, whose ARP table is global, with
- * net.ipv4.neigh.default.gc_thresh3 = 1024 dynamic entries for the whole machine. N nodes that
- * all talk to each other need N*(N-1) entries (992 at 32 nodes, 16,256 at 128), so a 32-node
- * verify overflowed the table ("neighbor table overflow!") and pings failed on a healthy
- * cluster. Permanent entries do not count against that limit; real hosts each have their own
- * table and never meet this. (MACs are per bridge, so labs never share them on a segment.)
+ * The neighbour (ARP/NDP) table a lab may fill: every node of a segment talks to every other one
+ * (N*(N-1) entries: 992 at 32 nodes, 16,256 at 128, ~40,000 at 200), and all the lab's
+ * namespaces share this machine's one kernel, whose table is global with Debian's
+ * gc_thresh3 = 1024 for the whole machine (a 32-node verify overflowed it: "neighbor table
+ * overflow!", pings failing on a healthy cluster). Real hosts each have their own table, so the
+ * lab raises the shared one far enough for a few 200-node labs at once. This replaces the
+ * permanent node-to-node entries the lab used to pin: with the room, nodes resolve each other by
+ * ARP as hosts do. gc_thresh* exist only in the root namespace, so this is the one thing a lab
+ * changes there. It only ever raises (another lab on the machine may rely on the room) and is
+ * not undone by `lab down`, for the same reason.
  */
-async function pinNeighbours(plugged: Plugged[]): Promise<void> {
-  for (const m of plugged) {
-    const others = plugged
-      .filter((o) => o !== m && o.bridge === m.bridge)
-      .map((o) => `neigh replace ${o.address} lladdr ${o.mac} dev ${m.dev} nud permanent`);
-    if (others.length === 0) continue;
-    const r = await run('ip', ['-n', m.netns, '-batch', '-'], { input: others.join('\n') + '\n' });
-    if (r.code !== 0) throw new Error(`permanent neighbours in ${m.netns} failed: ${(r.stderr || r.stdout).trim()}`);
+export const NEIGHBOUR_TABLE = { gc_thresh1: 4096, gc_thresh2: 65536, gc_thresh3: 131072 } as const;
+
+export function raiseNeighbourTable(): void {
+  for (const family of ['ipv4', 'ipv6']) {
+    for (const [name, wanted] of Object.entries(NEIGHBOUR_TABLE)) {
+      const file = `/proc/sys/net/${family}/neigh/default/${name}`;
+      const now = Number(fs.readFileSync(file, 'utf8').trim());
+      if (now < wanted) fs.writeFileSync(file, `${wanted}\n`);
+    }
   }
 }
 
@@ -416,6 +420,7 @@ async function buildNetwork(lab: LabInfo, operatorReach: 'all' | 'first', log: (
     await must('ip', ['-n', sw, 'link', 'set', br, 'up'], 'bridge up');
   }
   const prefixLength = Number(lab.subnets[0].split('/')[1]);
+  raiseNeighbourTable();
   const plugged: Plugged[] = [];
   await addNetns(lab.operator.netns);
   await plugIn(sw, { netns: lab.operator.netns, port: 'pop', bridge: 'br0', dev: 'eth0', address: lab.operator.address, prefixLength }, plugged);
@@ -439,12 +444,12 @@ async function buildNetwork(lab: LabInfo, operatorReach: 'all' | 'first', log: (
     const gateway = lab.router ? lab.router.addresses[n.subnet] : lab.operator.address;
     await must('ip', ['-n', n.netns, 'route', 'add', 'default', 'via', gateway], 'default route');
   }
-  await pinNeighbours(plugged);
 }
 
 async function startNode(lab: LabInfo, node: LabNode): Promise<void> {
   const d = nodeDir(lab, node.name);
-  for (const sub of ['etc-bird', 'run-bird', 'run-calico-net']) fs.mkdirSync(path.join(d, sub), { recursive: true });
+  for (const sub of ['etc-bird', 'home']) fs.mkdirSync(path.join(d, sub), { recursive: true });
+  fs.chmodSync(path.join(d, 'home'), 0o700);
   // The "original" bird.conf that destroy must bring back.
   fs.writeFileSync(path.join(d, 'etc-bird', 'bird.conf'), `router id ${node.address};\nprotocol device {\n}\n`);
   await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', node.name, '-f', path.join(d, 'ssh_host_ed25519_key')], 'host key');
@@ -453,17 +458,17 @@ async function startNode(lab: LabInfo, node: LabNode): Promise<void> {
   fs.rmSync(ready, { force: true });
   const setup = [
     'set -e',
-    'mount -t tmpfs tmpfs /run/netns',
+    // A host's own /run: an empty tmpfs, then the dirs its daemons expect there (sshd's
+    // privilege-separation dir, bird's socket, the workloads' netns names, and where
+    // calico_node keeps its per-host record: providers/calico/names.ts NODE_RECORD), so a
+    // file the provider keeps per host under /run never meets another node's.
+    'mount -t tmpfs -o mode=0755 tmpfs /run',
+    'mkdir -p /run/netns /run/sshd /run/bird /run/calico-net',
     `mount --bind ${shQuote(path.join(d, 'etc-bird'))} /etc/bird`,
-    `mount --bind ${shQuote(path.join(d, 'run-bird'))} /run/bird`,
-    // Where calico_node keeps its per-host record (providers/calico/names.ts NODE_RECORD).
-    `mount --bind ${shQuote(path.join(d, 'run-calico-net'))} /run/calico-net`,
+    ...ownHome(lab, d),
     `touch ${shQuote(ready)}`,
     'exec sleep infinity',
   ].join('; ');
-  fs.mkdirSync('/run/netns', { recursive: true });
-  fs.mkdirSync('/run/bird', { recursive: true });
-  fs.mkdirSync('/run/calico-net', { recursive: true });
   const holder = spawn('ip', ['netns', 'exec', node.netns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', setup], {
     detached: true,
     stdio: 'ignore',
@@ -477,6 +482,30 @@ async function startNode(lab: LabInfo, node: LabNode): Promise<void> {
   }
   await startSshd(lab, node.name);
   await startBird(lab, node.name);
+}
+
+/**
+ * Mounts a host's own, empty home over /root: logins on a node then run no ~/.bashrc of this
+ * machine's (pyenv and the like cost 0.1-1 s of CPU per login, which a bench would measure
+ * instead of us). A lab dir inside /root (the demo's `.lab` in a checkout under /root) would
+ * vanish with it, and the node's sshd reads its keys and config there: it is bound back at its
+ * own path (the home then holds only the directories leading to it).
+ */
+function ownHome(lab: LabInfo, d: string): string[] {
+  const home = path.join(d, 'home');
+  const labDir = fs.realpathSync(lab.dir);
+  const inside = path.relative('/root', labDir);
+  if (inside.startsWith('..') || path.isAbsolute(inside)) return [`mount --bind ${shQuote(home)} /root`];
+  const keep = '/run/calico-lab';
+  return [
+    `mkdir ${keep}`,
+    `mount --bind ${shQuote(labDir)} ${keep}`,
+    `mount --bind ${shQuote(home)} /root`,
+    `mkdir -p ${shQuote(labDir)}`,
+    `mount --bind ${keep} ${shQuote(labDir)}`,
+    `umount ${keep}`,
+    `rmdir ${keep}`,
+  ];
 }
 
 function inventoryYaml(lab: LabInfo, workloadsPerNode: number, asMode: 'ibgp' | 'ebgp'): string {

@@ -7,8 +7,8 @@
 import * as path from 'path';
 import { packageRoot } from '../providers/package-root';
 
-/** lab: `calico-net lab up`; demo: also pings; test: everything the suite runs. */
-export type Job = 'lab' | 'demo' | 'test';
+/** lab: `calico-net lab up`; demo: also pings; test: everything the suite runs; bench: also the peers `npm run bench` times. */
+export type Job = 'lab' | 'demo' | 'test' | 'bench';
 
 interface Tool {
   command: string;

@@ -32,6 +32,14 @@ export function packageRoot(): string {
   return locate().dir;
 }
 
+/**
+ * What Terraform's shim runs: the launcher (providers/start.ts), which starts the one-file bundle
+ * when it is current and dist/providers/main.js otherwise.
+ */
+export function providerLauncher(): string {
+  return path.join(packageRoot(), 'dist', 'providers', 'start.js');
+}
+
 /** The package's version: package.json is its one owner (the provider's version is this one). */
 export function packageVersion(): string {
   return locate().manifest.version;

@@ -10,7 +10,7 @@ const path = require('path');
 
 // The one table of tools: command, Debian package, smallest job that needs it.
 const { tools: TOOLS } = require('./prerequisites.json');
-const JOBS = ['lab', 'demo', 'test'];
+const JOBS = ['lab', 'demo', 'test', 'bench'];
 // sbin directories too: a non-root PATH often lacks them, and sshd lives there.
 const SEARCH = [...(process.env.PATH || '').split(':').filter(Boolean), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
 
@@ -34,9 +34,11 @@ function missingTools(job, commands = []) {
 
 // `demo`: the lab and ping (no PostgreSQL, sudo, …, which only tests use).
 const FOR_DEMO = process.argv[2] === 'demo';
+// `bench`: everything, plus the peers the bench times (Ansible), which `npm test` does not need.
+const FOR_BENCH = process.argv[2] === 'bench';
 
 function missingPackages() {
-  const missing = new Set(missingTools(FOR_DEMO ? 'demo' : 'test').map((t) => t.package));
+  const missing = new Set(missingTools(FOR_DEMO ? 'demo' : FOR_BENCH ? 'bench' : 'test').map((t) => t.package));
   if (FOR_DEMO) return [...missing].sort();
   // Debian puts the PostgreSQL server binaries under /usr/lib/postgresql/<version>/bin.
   if (!missing.has('postgresql')) {

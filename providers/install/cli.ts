@@ -1,11 +1,11 @@
 /**
  * `calico-net provider install [--plugins-dir DIR]`: the explicit, opt-in global install, for
  * running `terraform` from directories that are not synthesized stacks. Writes the shim (pointing
- * at this package's dist/providers/main.js) into ~/.terraform.d/plugins, or DIR. Nothing else
+ * at this package's dist/providers/start.js) into ~/.terraform.d/plugins, or DIR. Nothing else
  * ever writes there: synthesis puts the provider into each stack directory.
  */
 import * as path from 'path';
-import { packageRoot } from '../package-root';
+import { providerLauncher } from '../package-root';
 import { installProviderShim } from './mirror';
 
 const USAGE = 'usage: calico-net provider install [--plugins-dir DIR]';
@@ -24,7 +24,7 @@ export function providerCommand(argv: string[]): number {
       return 1;
     }
   }
-  const entry = path.join(packageRoot(), 'dist', 'providers', 'main.js');
+  const entry = providerLauncher();
   const shim = installProviderShim({ entry, pluginsDir });
   process.stdout.write(`calico provider: ${shim} -> ${entry}\n`);
   process.stdout.write('Terraform finds it there only while your CLI config has no provider_installation block.\n');

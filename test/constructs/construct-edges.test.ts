@@ -122,7 +122,7 @@ describe('provider files at synth', () => {
     expect(fs.readFileSync(path.join(stackDir, '.terraform.lock.hcl'), 'utf8')).toContain('provider "');
     const shims = fs.readdirSync(path.join(stackDir, 'terraform.d', 'plugins'), { recursive: true }) as string[];
     const shim = shims.map((f) => path.join(stackDir, 'terraform.d', 'plugins', f)).find((f) => fs.statSync(f).isFile());
-    expect(fs.readFileSync(shim!, 'utf8')).toContain(path.join('dist', 'providers', 'main.js'));
+    expect(fs.readFileSync(shim!, 'utf8')).toContain(path.join('dist', 'providers', 'start.js'));
     expect(fs.existsSync(path.join(base, 'terraform.d'))).toBe(false);
   });
 

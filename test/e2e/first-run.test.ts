@@ -149,7 +149,7 @@ afterAll(async () => {
 test('the packed package holds the compiled provider, the CLI and the init templates, and no tests', async () => {
   const list = await run('tar', ['-tzf', tarball]);
   const files = list.stdout.split('\n');
-  for (const f of ['package/dist/providers/main.js', 'package/dist/stacks/main.js', 'package/bin/calico-net.js', 'package/cli/init-template/main.js', 'package/templates/bird.conf.hbs', 'package/scripts/prerequisites.js']) {
+  for (const f of ['package/dist/providers/main.js', 'package/dist/providers/start.js', 'package/dist/providers/provider.js', 'package/dist/stacks/main.js', 'package/bin/calico-net.js', 'package/cli/init-template/main.js', 'package/templates/bird.conf.hbs', 'package/scripts/prerequisites.js']) {
     expect(files).toContain(f);
   }
   expect(files.filter((f) => f.startsWith('package/dist/test'))).toEqual([]);

@@ -6,8 +6,9 @@
  *
  * At 32×4 a healthy lab used to fail thousands of pairs: every namespace of the machine shares
  * one kernel ARP table (1,024 dynamic entries), and N nodes talking to each other need N*(N-1)
- * entries. The lab now pins its node-to-node neighbours; these tests check that they stay
- * pinned while verify runs, so that failure cannot come back unnoticed at a size CI affords.
+ * entries. The lab now raises that shared table (lab/lab.ts NEIGHBOUR_TABLE) and nodes resolve
+ * each other by ARP as hosts do; these tests check that verify reports no overflow and the node
+ * entries are ordinary ARP ones, so that failure cannot come back unnoticed at a size CI affords.
  */
 import * as path from 'path';
 import { operatorExec } from '../../lab';
@@ -52,14 +53,16 @@ test('every pair answers; the report is a summary, not a 160-column matrix', asy
   const r = await calicoNet(['verify']);
   if (r.code !== 0) throw new Error(describeCommand(r));
   expect(r.stdout.trim()).toBe(`${NODES * PER_NODE} workloads on ${NODES} nodes: ${total}/${total} workload pairs answered`);
-  // Node-to-node traffic used no dynamic ARP entries: every other lab member is a permanent
-  // neighbour on eth0, and no dynamic entry for a lab address was added next to them.
+  // No "ARP table was full" warning: the table had room.
+  expect(r.stderr).not.toMatch(/neighbour|ARP/);
+  // Node-to-node neighbours are ordinary ARP entries (nothing pinned), one per other lab member
+  // that carried traffic.
   const subnet = cluster.lab.nodes[0].address.replace(/\.\d+$/, '.');
   for (const node of cluster.lab.nodes) {
     const neigh = await cluster.exec(node.name, ['ip', 'neigh', 'show', 'dev', 'eth0']);
     const lab = neigh.stdout.split('\n').filter((l) => l.startsWith(subnet));
-    expect(lab).toHaveLength(NODES);
-    for (const l of lab) expect(l).toMatch(/ PERMANENT *$/);
+    expect(lab.length).toBeGreaterThanOrEqual(NODES - 1);
+    for (const l of lab) expect(l).not.toMatch(/PERMANENT/);
   }
 });
 

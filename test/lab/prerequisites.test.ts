@@ -14,7 +14,7 @@ test('every row names a command, a Debian package and a known job', () => {
   for (const t of table) {
     expect(t.command).toMatch(/^[a-z][a-z0-9_-]*$/);
     expect(t.package).toMatch(/^[a-z0-9][a-z0-9.+-]*$/);
-    expect(['lab', 'demo', 'test']).toContain(t.neededFor);
+    expect(['lab', 'demo', 'test', 'bench']).toContain(t.neededFor);
   }
 });
 
@@ -23,6 +23,14 @@ test('after the install script ran (pretest), nothing the whole suite needs is m
   expect(script.stderr).toBe('');
   expect(script.status).toBe(0);
   expect(missingPrerequisites('test')).toEqual([]);
+});
+
+test('the peers the bench times are a bench need only (npm test neither installs nor asks for them)', () => {
+  expect(table.find((t) => t.command === 'ansible-playbook')).toEqual({ command: 'ansible-playbook', package: 'ansible-core', neededFor: 'bench' });
+  const script = spawnSync('node', [path.join(__dirname, '../../scripts/prerequisites.js'), 'bench'], { encoding: 'utf8' });
+  expect(script.stderr).toBe('');
+  expect(script.status).toBe(0);
+  expect(missingPrerequisites('bench')).toEqual([]);
 });
 
 test('a command outside the table is a mistake in the caller, not a missing tool', () => {

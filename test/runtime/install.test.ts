@@ -53,7 +53,7 @@ test('`calico-net provider install --plugins-dir` is the opt-in global install',
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   const shim = path.join(tmp, 'registry.terraform.io/cdktf-calico/calico/0.1.0', terraformPlatform(), 'terraform-provider-calico_v0.1.0');
-  expect(fs.readFileSync(shim, 'utf8')).toContain(`'${path.join(REPO, 'dist/providers/main.js')}'`);
+  expect(fs.readFileSync(shim, 'utf8')).toContain(`'${path.join(REPO, 'dist/providers/start.js')}'`);
 });
 
 describe('lock file text', () => {
@@ -130,7 +130,7 @@ nodes:
 
   test('shim and lock file in the stack directory; terraform init there accepts them and runs the provider', () => {
     const shim = path.join(packageDirIn(path.join(stackDir, 'terraform.d', 'plugins')), 'terraform-provider-calico_v0.1.0');
-    expect(fs.readFileSync(shim, 'utf8')).toContain(`'${path.join(REPO, 'dist', 'providers', 'main.js')}'`);
+    expect(fs.readFileSync(shim, 'utf8')).toContain(`'${path.join(REPO, 'dist', 'providers', 'start.js')}'`);
     const lockBefore = fs.readFileSync(path.join(stackDir, '.terraform.lock.hcl'), 'utf8');
     expect(lockBefore).toContain(`"${hash1(path.dirname(shim))}"`);
 

@@ -1,17 +1,21 @@
 /**
- * The provider Terraform actually starts (dist/providers/main.js, the calico entry) comes up the
+ * The provider Terraform actually starts (dist/providers/start.js, the launcher of the one-file
+ * bundle) comes up the
  * way Terraform expects: launched with Terraform's environment (AutoMTLS on), it prints a
  * go-plugin handshake line and serves the calico schema over it. The start-up benchmark launches
  * that same entry. How long start-up takes is a benchmark figure (`npm run bench`), not asserted.
  */
 import { X509Certificate } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { providerEntry } from '../../providers/start';
 import { launchProvider, LaunchedProvider } from '../support/launch-provider';
 import { providerConfigSchema, resourceSchemas } from '../../providers/calico/schema';
 import type { BlockSchema } from '../../providers/runtime/schema';
 import { call, connect, REPO } from './provider-process';
 
-const CALICO_ENTRY = path.join(REPO, 'dist', 'providers', 'main.js');
+const CALICO_ENTRY = path.join(REPO, 'dist', 'providers', 'start.js');
 
 let p: LaunchedProvider | undefined;
 afterAll(async () => {
@@ -45,6 +49,27 @@ test('the benchmark measures the calico provider, not a stand-in', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const bench = require(path.join(REPO, 'dist', 'bench', 'startup.js')) as typeof import('../../bench/startup');
   expect(bench.defaultEntry()).toBe(CALICO_ENTRY);
+});
+
+test('the launcher starts the one-file bundle, which the build (and this run\'s global setup) made from the current dist/', () => {
+  const dir = path.join(REPO, 'dist', 'providers');
+  expect(providerEntry(dir)).toBe(path.join(dir, 'provider.js'));
+  expect(fs.statSync(path.join(dir, 'provider.js')).mtimeMs).toBeGreaterThanOrEqual(fs.statSync(path.join(dir, 'main.js')).mtimeMs);
+});
+
+test('a bundle older than main.js (a build by tsc alone) is never run, nor a missing one', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-entry-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'main.js'), '');
+    expect(providerEntry(dir)).toBe(path.join(dir, 'main.js'));
+    fs.writeFileSync(path.join(dir, 'provider.js'), '');
+    fs.utimesSync(path.join(dir, 'provider.js'), new Date(1000), new Date(1000));
+    expect(providerEntry(dir)).toBe(path.join(dir, 'main.js'));
+    fs.utimesSync(path.join(dir, 'provider.js'), new Date(), new Date(Date.now() + 1000));
+    expect(providerEntry(dir)).toBe(path.join(dir, 'provider.js'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the calico provider prints a go-plugin handshake line and serves the calico schema over it', async () => {

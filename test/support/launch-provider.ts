@@ -4,6 +4,7 @@
  * fresh client certificate. Resolves once the handshake line arrives.
  */
 import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
 import { generateSelfSignedCertificate, SelfSignedCertificate } from '../../providers/runtime/certificate';
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from '../../providers/runtime/serve';
 
@@ -25,6 +26,8 @@ export interface LaunchedProvider {
   clientCert?: SelfSignedCertificate;
   /** spawn() → handshake line, in milliseconds. */
   startupMs: number;
+  /** CPU the process used up to its handshake line (user + system, 10 ms ticks); says more than wall time on a busy machine. */
+  startupCpuMs?: number;
   stderr(): string;
   /** SIGTERM (the runtime cleans up its socket), SIGKILL after 2 s; resolves once it has exited. */
   kill(): Promise<void>;
@@ -43,6 +46,17 @@ export function parseHandshake(line: string): Handshake {
     // go-plugin uses base64 without padding.
     certDer: cert ? Buffer.from(cert, 'base64') : undefined,
   };
+}
+
+/** utime + stime of a live process, from /proc (clock ticks of 10 ms). */
+function cpuMsOf(pid: number | undefined): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 export function launchProvider(
@@ -83,6 +97,7 @@ export function launchProvider(
       const nl = stdout.indexOf('\n');
       if (nl < 0) return;
       const startupMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const startupCpuMs = cpuMsOf(child.pid);
       clearTimeout(timer);
       child.off('exit', onEarlyExit);
       const rawHandshake = stdout.slice(0, nl);
@@ -93,6 +108,7 @@ export function launchProvider(
           rawHandshake,
           clientCert,
           startupMs,
+          startupCpuMs,
           stderr: () => stderr,
           kill: async () => {
             if (child.exitCode === null && child.signalCode === null) {
