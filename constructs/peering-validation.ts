@@ -26,7 +26,10 @@ function timerProblems(peer: PeerSpec, label: string, out: string[]): void {
   }
   if (keepalive !== undefined && Number.isInteger(keepalive) && keepalive > 0) {
     const effectiveHold = hold ?? DEFAULT_HOLD_TIME;
-    if (effectiveHold !== 0 && effectiveHold < 3 * keepalive) {
+    if (effectiveHold === 0) {
+      // BIRD refuses a keepalive time above the hold time, and hold 0 means no keepalives at all.
+      out.push(`${label}.keepaliveTime: holdTime 0 switches keepalives off; leave keepaliveTime out`);
+    } else if (effectiveHold < 3 * keepalive) {
       out.push(
         `${label}.keepaliveTime: ${keepalive} s does not fit three times into the hold time (${effectiveHold} s${hold === undefined ? ", BIRD's default" : ''}); use at most ${Math.floor(effectiveHold / 3)}`,
       );

@@ -5,7 +5,10 @@
  * name the peer and field.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { App, TerraformStack } from 'cdktf';
+import { BgpPeer, CalicoCluster, CalicoNode } from '../../constructs';
 import { ClusterSpec, NodeSpec, PeerSpec } from '../../constructs/model';
 import { clusterProblems } from '../../constructs/validation';
 import { renderBirdConfig } from '../../constructs/bird-config';
@@ -231,6 +234,7 @@ describe('validation names the peer and the field', () => {
     ['hold 2', {}, { holdTime: 2 }, 'peers[0] 198.18.0.100.holdTime: 2 is not allowed by BGP'],
     ['hold < 3 × keepalive', {}, { holdTime: 9, keepaliveTime: 4 }, 'peers[0] 198.18.0.100.keepaliveTime: 4 s does not fit three times into the hold time (9 s); use at most 3'],
     ['keepalive against the default hold', {}, { keepaliveTime: 81 }, "peers[0] 198.18.0.100.keepaliveTime: 81 s does not fit three times into the hold time (240 s, BIRD's default); use at most 80"],
+    ['keepalive with hold 0', {}, { holdTime: 0, keepaliveTime: 30 }, 'peers[0] 198.18.0.100.keepaliveTime: holdTime 0 switches keepalives off; leave keepaliveTime out'],
     ['hold too big', {}, { holdTime: 65536 }, 'peers[0] 198.18.0.100.holdTime: 65536 is not an integer in 0..65535 (seconds)'],
     ['keepalive 0', {}, { keepaliveTime: 0 }, 'peers[0] 198.18.0.100.keepaliveTime: 0 is not an integer in 1..65535 (seconds)'],
     ['restart time', {}, { maxRestartTime: 4096 }, 'peers[0] 198.18.0.100.maxRestartTime: 4096 is not an integer in 1..4095'],
@@ -290,6 +294,52 @@ describe('validation names the peer and the field', () => {
 
   test('the example is clean, and a cluster without the fields has no new problems', () => {
     expect(clusterProblems(cluster())).toEqual([]);
-    expect(clusterProblems(cluster({ nodeToNodeMeshEnabled: false, listenPort: 1790 }, { holdTime: 0, keepaliveTime: 30, bfd: {}, ttlSecurity: 1 }))).toEqual([]);
+    const edges = cluster({ nodeToNodeMeshEnabled: false, listenPort: 1790 }, { holdTime: 0, bfd: {}, ttlSecurity: 1, maxRestartTime: 4095 });
+    expect(clusterProblems(edges)).toEqual([]);
+    parsed(edges);
+    const widest = cluster({}, { holdTime: 65535, keepaliveTime: 21845, localASNumber: 4294967295, numAllowedLocalASNumbers: 255, ttlSecurity: 255 });
+    expect(clusterProblems(widest)).toEqual([]);
+    parsed(widest);
+  });
+});
+
+describe('the constructs', () => {
+  function synth(props: Partial<ConstructorParameters<typeof CalicoCluster>[2]>, peer: Partial<PeerSpec>): { json?: any; error?: string } {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-peering-synth-'));
+    try {
+      const app = new App({ outdir });
+      const stack = new TerraformStack(app, 'fab');
+      const net = new CalicoCluster(stack, 'net', { name: 'fab', podCidr: '198.19.0.0/16', ...props });
+      new CalicoNode(net, 'node1', { name: 'node1', address: '198.18.0.1/24', podCidr: '198.19.1.0/24' });
+      new CalicoNode(net, 'node2', { name: 'node2', address: '198.18.0.2/24', podCidr: '198.19.2.0/24' });
+      new BgpPeer(net, 'tor', { ...tor, ...peer });
+      app.synth();
+      return { json: JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'fab', 'cdk.tf.json'), 'utf8')) };
+    } catch (err) {
+      return { error: (err as Error).message };
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  }
+
+  test("CalicoCluster's BGPConfiguration props and filters, and BgpPeer's fields, reach every node's bird.conf", () => {
+    const { json, error } = synth(
+      { nodeToNodeMeshEnabled: false, filters: [{ name: 'f', exportV4: [{ cidr: '198.19.2.0/24', matchOperator: 'Equal', action: 'Reject' }] }] },
+      { filters: ['f'], numAllowedLocalASNumbers: 1, acceptDefaultRoute: true },
+    );
+    expect(error).toBeUndefined();
+    const confs = Object.values<any>(json.resource.calico_bird_config).map((r) => r.content as string);
+    expect(confs).toHaveLength(2);
+    for (const conf of confs) {
+      expect(conf).not.toContain('Mesh_');
+      expect(conf).toContain("export filter { 'bgp_f_exportFilterV4'(); calico_export(); reject; };");
+      expect(conf).toContain('allow local as 1;');
+      expect(conf).toContain('if from ~ [ 198.18.0.100 ] then accept;');
+    }
+  });
+
+  test('a bad field stops synth with the peer and field named', () => {
+    expect(synth({}, { filters: ['nope'] }).error).toContain('peers[0] 198.18.0.100.filters: no filter named "nope"');
+    expect(synth({ listenPort: 70000 }, {}).error).toContain('cluster.listenPort: 70000 is not a port number');
   });
 });
