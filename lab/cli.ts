@@ -1,7 +1,7 @@
 /** `calico-net lab up|down`: a local test cluster out of network namespaces (root only). */
 import * as path from 'path';
 import { labDown, labUp } from './lab';
-import { torDown, torUp } from './tor';
+import { addTorToInventory, torDown, torUp } from './tor';
 
 function option(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(name);
@@ -74,6 +74,7 @@ export async function labCli(argv: string[]): Promise<number> {
   });
   // A ToR (FRR) peering with every node, and a host behind it (lab/tor.ts).
   const tor = rest.includes('--tor') ? await torUp(lab) : undefined;
+  if (tor) addTorToInventory(lab, tor);
   const op = `ip netns exec ${lab.operator.netns}`;
   process.stdout.write(
     [
@@ -83,7 +84,7 @@ export async function labCli(argv: string[]): Promise<number> {
       `deploy:         (in a cdktf project) CALICO_INVENTORY=${lab.inventoryPath} ${op} npx cdktf deploy`,
       ...(tor
         ? [
-            `ToR (FRR):      ${tor.address} AS ${tor.asNumber}; add to the inventory: peers: [{ address: ${tor.address}, asNumber: ${tor.asNumber} }]`,
+            `ToR (FRR):      ${tor.address} AS ${tor.asNumber}, in the inventory's peers`,
             `ToR's BGP:      ip netns exec ${tor.netns} vtysh --vty_socket ${tor.dir}/vty -c 'show bgp summary'`,
             `behind the ToR: ${tor.host.address} (ip netns exec ${tor.host.netns} ping 198.19.1.2)`,
           ]

@@ -16,6 +16,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { LabInfo } from './lab';
 import { run, RunResult, waitFor } from './process';
 
@@ -147,6 +148,13 @@ export async function torUp(lab: LabInfo, opts: TorOptions = {}): Promise<TorInf
     await torDown(lab.dir).catch(() => undefined);
     throw err;
   }
+}
+
+/** Adds the ToR to the lab's inventory as an external peer of every node (what `lab up --tor` hands the user). */
+export function addTorToInventory(lab: LabInfo, tor: TorInfo): void {
+  const inventory = parseYaml(fs.readFileSync(lab.inventoryPath, 'utf8'));
+  inventory.peers = [...(inventory.peers ?? []).filter((p: { address: string }) => p.address !== tor.address), { address: tor.address, asNumber: tor.asNumber }];
+  fs.writeFileSync(lab.inventoryPath, `# Written by calico-net lab up --tor (lab ${lab.id}).\n${toYaml(inventory)}`);
 }
 
 /** Starts one FRR daemon (it forks; its pid file says which process to stop later). */
