@@ -29,6 +29,7 @@ const mutated = [
   // Parsers of iproute2 and BIRD output.
   'providers/calico/ip-output.ts',
   'cli/bird-protocols.ts',
+  'cli/bird-peer-details.ts',
   // Report builders.
   'cli/drift-report.ts',
   'cli/status.ts',

@@ -15,6 +15,9 @@ export async function statusCommand(argv: string[]): Promise<number> {
       host: hosts.hostOf(node),
       socketPath: node.birdSocketPath ?? DEFAULT_BIRD_SOCKET_PATH,
       expectedProtocols: bgpSessionsOf(hosts.cluster, node.name).map((s) => s.protocol),
+      externalPeers: bgpSessionsOf(hosts.cluster, node.name)
+        .filter((s) => s.kind === 'global')
+        .map((s) => ({ protocol: s.protocol, address: s.neighbor, bfd: hosts.cluster.peers.some((p) => p.address === s.neighbor && p.bfd !== undefined) })),
     }));
     // --wait: sessions take a few seconds after a deploy; poll instead of sleeping blindly.
     const deadline = Date.now() + waitSeconds * 1000;

@@ -5,6 +5,7 @@
 import { RemoteHost } from '../providers/ssh/types';
 import { shQuote } from '../providers/ssh/quote';
 import { BgpSessionRow, parseBirdProtocols } from './bird-protocols';
+import { parseBfdSessions, parseProtocolsAll } from './bird-peer-details';
 
 export interface NodeStatusTarget {
   name: string;
@@ -12,6 +13,21 @@ export interface NodeStatusTarget {
   socketPath: string;
   /** BIRD protocol names this node must have Established (from the cluster topology). */
   expectedProtocols: string[];
+  /** The node's external peers (Global_ sessions): their routes, and BFD where it is on, are shown too. */
+  externalPeers?: { protocol: string; address: string; bfd: boolean }[];
+}
+
+/** One external peer as BIRD sees it: `show protocols all` and `show bfd sessions`. */
+export interface PeerStatus {
+  protocol: string;
+  address: string;
+  asNumber?: number;
+  /** BGP state (Established, Active, …); "unknown" when BIRD has no such protocol. */
+  state: string;
+  imported?: number;
+  exported?: number;
+  /** BFD session state (Up, Down, Init, AdminDown; "none" when BIRD has no session yet); absent when BFD is off. */
+  bfd?: string;
 }
 
 export interface NodeStatus {
@@ -21,6 +37,8 @@ export interface NodeStatus {
   problems: string[];
   /** Set when the node could not be asked at all (SSH or birdc failure). */
   error?: string;
+  /** External peers, when the node has any. */
+  peers?: PeerStatus[];
 }
 
 export async function collectStatus(targets: NodeStatusTarget[]): Promise<NodeStatus[]> {
@@ -41,10 +59,37 @@ async function statusOfNode(target: NodeStatusTarget): Promise<NodeStatus> {
       if (!row) problems.push(`${expected}: no such BGP session in BIRD`);
       else if (!row.established) problems.push(`${row.peerAddress} (${expected}): ${row.state} ${row.info}`.trim());
     }
-    return { node: target.name, sessions, problems };
+    const peers = target.externalPeers?.length ? await peerStatuses(target, problems) : undefined;
+    return { node: target.name, sessions, problems, ...(peers ? { peers } : {}) };
   } catch (err) {
     return failed(target, (err as Error).message);
   }
+}
+
+/** Prefix counts per external session, and BFD state where the peer has BFD on (two more birdc calls). */
+async function peerStatuses(target: NodeStatusTarget, problems: string[]): Promise<PeerStatus[]> {
+  const peers = target.externalPeers!;
+  const socket = shQuote(target.socketPath);
+  const all = await target.host.run(`birdc -s ${socket} show protocols all`);
+  if (all.code !== 0) problems.push(`birdc show protocols all failed (exit ${all.code}): ${(all.stderr || all.stdout).trim()}`);
+  const details = all.code === 0 ? parseProtocolsAll(all.stdout) : [];
+  let bfd: ReturnType<typeof parseBfdSessions> = [];
+  if (peers.some((p) => p.bfd)) {
+    const r = await target.host.run(`birdc -s ${socket} show bfd sessions`);
+    if (r.code !== 0) problems.push(`birdc show bfd sessions failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
+    else bfd = parseBfdSessions(r.stdout);
+  }
+  return peers.map((p) => {
+    const d = details.find((x) => x.protocol === p.protocol);
+    return {
+      protocol: p.protocol,
+      address: p.address,
+      ...(d?.neighborAs !== undefined ? { asNumber: d.neighborAs } : {}),
+      state: d?.bgpState ?? 'unknown',
+      ...(d?.imported !== undefined ? { imported: d.imported, exported: d.exported } : {}),
+      ...(p.bfd ? { bfd: bfd.find((b) => b.address === p.address)?.state ?? 'none' } : {}),
+    };
+  });
 }
 
 function failed(target: NodeStatusTarget, error: string): NodeStatus {
@@ -67,6 +112,11 @@ export function renderStatusTable(statuses: NodeStatus[]): string {
     }
     const rows = status.sessions.map((s) => [s.peerAddress, s.peerType, s.state, s.since, s.info]);
     out.push(...table(['PEER ADDRESS', 'PEER TYPE', 'STATE', 'SINCE', 'INFO'], rows).map((l) => `  ${l}`));
+    if (status.peers?.length) {
+      out.push('  External peers:');
+      const peerRows = status.peers.map((p) => [p.address, p.asNumber === undefined ? '' : String(p.asNumber), p.state, p.imported === undefined ? '' : String(p.imported), p.exported === undefined ? '' : String(p.exported), p.bfd ?? 'off']);
+      out.push(...table(['PEER ADDRESS', 'AS', 'BGP STATE', 'IMPORTED', 'EXPORTED', 'BFD'], peerRows).map((l) => `  ${l}`));
+    }
     for (const problem of status.problems) out.push(`  PROBLEM: ${problem}`);
     out.push('');
     established += status.sessions.filter((s) => s.established).length;

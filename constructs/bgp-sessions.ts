@@ -5,6 +5,7 @@
 import { ClusterSpec, NodeSpec, nodeAs, peerServesNode } from './model';
 import { ipv4ToInt } from '../rules/ipv4';
 import { sameSubnet } from '../rules/subnets';
+import { meshEnabled } from './peering';
 
 export type SessionKind = 'mesh' | 'route-reflector' | 'global';
 
@@ -57,7 +58,8 @@ export function bgpSessionsOf(cluster: ClusterSpec, nodeName: string): BgpSessio
   const sessions: BgpSession[] = [];
 
   if ((cluster.topology ?? 'full-mesh') === 'full-mesh') {
-    for (const peer of others) {
+    // nodeToNodeMeshEnabled: false (a ToR design): the nodes learn each other's blocks from peers.
+    for (const peer of meshEnabled(cluster) ? others : []) {
       sessions.push({
         protocol: protocolName('mesh', peer.address),
         kind: 'mesh',

@@ -7,6 +7,7 @@ import { bgpSessionsOf, rrClusterId } from './bgp-sessions';
 import { ClusterSpec, nodeAs } from './model';
 import { encapsulatedBlocks, encapsulationOf, overlayPlanOf } from './overlay';
 import { secretPlaceholder } from '../rules/secrets';
+import { peeringTemplateData, sessionExtras } from './peering';
 
 let compiled: HandlebarsTemplateDelegate | undefined;
 
@@ -23,12 +24,14 @@ function template(): HandlebarsTemplateDelegate {
 export function renderBirdConfig(cluster: ClusterSpec, nodeName: string): string {
   const node = cluster.nodes.find((n) => n.name === nodeName);
   if (!node) throw new Error(`no node named "${nodeName}" in cluster "${cluster.name}"`);
+  const sessions = bgpSessionsOf(cluster, nodeName);
   return template()({
     node,
     pool: cluster.podCidr,
     asNumber: nodeAs(cluster, node),
     // A password renders as its placeholder; the value travels in the sensitive `secrets` map.
-    sessions: bgpSessionsOf(cluster, nodeName).map((s) => ({ ...s, password: s.password === undefined ? undefined : secretPlaceholder(s.protocol) })),
+    sessions: sessions.map((s) => ({ ...s, ...sessionExtras(cluster, s), password: s.password === undefined ? undefined : secretPlaceholder(s.protocol) })),
+    peering: peeringTemplateData(cluster, node, sessions),
     rrClusterId: rrClusterId(cluster) ?? '',
     overlay: overlayTemplateData(cluster, nodeName),
   });

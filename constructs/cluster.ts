@@ -13,10 +13,12 @@ import { birdSecretsOf, renderBirdConfig } from './bird-config';
 import { BirdReloadSettings, ClusterSpec, EncapsulationMode, NodeSpec, PeerSpec, SshSettings, Topology, WorkloadSpec } from './model';
 import { defaultWorkloadMtu, encapsulationOf, OverlayInputs, overlayInputsOf, overlayPlanOf } from './overlay';
 import { clusterProblems, wasAccepted } from './validation';
+import { BgpConfigurationKnobs, BgpFilterSpec, bgpConfigurationOf } from './peering';
 import { resolveNodeSsh } from '../rules/ssh';
 import { withSplitAddress } from '../rules/subnets';
 
-export interface CalicoClusterProps {
+/** Calico's BGPConfiguration fields (nodeToNodeMeshEnabled, listenPort, communities, …) and BGPFilters: see constructs/peering.ts. */
+export interface CalicoClusterProps extends BgpConfigurationKnobs {
   name: string;
   /** The IP pool; every node's block lies inside it. */
   podCidr: string;
@@ -42,6 +44,8 @@ export interface CalicoClusterProps {
    * own mirror): machines without registry access cannot use it.
    */
   postDeployVerify?: { command?: string };
+  /** Calico's BGPFilters, referenced by name from peers' `filters`. */
+  filters?: BgpFilterSpec[];
 }
 
 export class CalicoCluster extends Construct {
@@ -69,6 +73,7 @@ export class CalicoCluster extends Construct {
       birdReload: spec.birdReload,
       vxlanMode: spec.vxlanMode,
       ipipMode: spec.ipipMode,
+      ...bgpConfigurationOf(spec),
     });
     for (const { workloads, ...props } of spec.nodes) {
       const node = new CalicoNode(cluster, props.name, props);
@@ -126,6 +131,7 @@ export class CalicoCluster extends Construct {
       birdReload: this.props.birdReload,
       vxlanMode: this.props.vxlanMode,
       ipipMode: this.props.ipipMode,
+      ...bgpConfigurationOf(this.props),
       nodes: this.nodes.map((n) => n.spec()),
       peers: [...this.peers],
     };

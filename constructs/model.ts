@@ -3,6 +3,7 @@
  * (bird.conf), validation and the status command's expectations all work on this one model.
  */
 import type { SshSettings } from '../rules/ssh';
+import type { BgpConfigurationKnobs, BgpFilterSpec, PeerKnobs } from './peering';
 
 export type { SshSettings };
 
@@ -36,7 +37,7 @@ export interface NodeSpec {
 }
 
 /** An external BGP peer (a ToR switch, a route server): a Global_<ip> session on its nodes. */
-export interface PeerSpec {
+export interface PeerSpec extends PeerKnobs {
   address: string;
   asNumber: number;
   password?: string;
@@ -80,7 +81,7 @@ export interface BirdReloadSettings {
 export type EncapsulationMode = 'Always' | 'CrossSubnet' | 'Never';
 export const ENCAPSULATION_MODES: readonly EncapsulationMode[] = ['Always', 'CrossSubnet', 'Never'];
 
-export interface ClusterSpec {
+export interface ClusterSpec extends BgpConfigurationKnobs {
   name: string;
   /** The IP pool every node block lies in. */
   podCidr: string;
@@ -94,6 +95,8 @@ export interface ClusterSpec {
   birdReload?: BirdReloadSettings;
   nodes: NodeSpec[];
   peers: PeerSpec[];
+  /** Calico's BGPFilters, referenced by name from peers' `filters`. */
+  filters?: BgpFilterSpec[];
   state?: StateSpec;
 }
 

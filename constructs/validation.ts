@@ -29,6 +29,7 @@ import { SshConfigError } from '../rules/ssh-config';
 import { isPrefixLength } from '../rules/subnets';
 import { clusterAs, ClusterSpec, ENCAPSULATION_MODES, nodeAs } from './model';
 import { encapsulationOf, tunnelAddressOf } from './overlay';
+import { peeringProblems } from './peering-validation';
 
 export class ClusterValidationError extends Error {
   constructor(public readonly problems: string[]) {
@@ -285,6 +286,8 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
       }
     }
   });
+
+  out.push(...peeringProblems(cluster, asNumberProblem));
 
   if ((cluster.topology ?? 'full-mesh') === 'route-reflector') {
     const rrs = cluster.nodes.filter((n) => n.routeReflector);

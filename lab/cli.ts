@@ -1,6 +1,7 @@
 /** `calico-net lab up|down`: a local test cluster out of network namespaces (root only). */
 import * as path from 'path';
 import { labDown, labUp } from './lab';
+import { addTorToInventory, torDown, torUp } from './tor';
 
 function option(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(name);
@@ -21,13 +22,13 @@ function operatorReach(v: string | undefined): 'all' | 'first' {
 }
 
 const USAGE =
-  'usage: calico-net lab up [--nodes N] [--id K] [--dir D] [--ebgp] [--route-reflectors R] [--workloads W] [--subnets 1|2] [--operator-reach all|first] | lab down [--dir D]\n';
+  'usage: calico-net lab up [--nodes N] [--id K] [--dir D] [--ebgp] [--route-reflectors R] [--workloads W] [--subnets 1|2] [--operator-reach all|first] [--tor] | lab down [--dir D]\n';
 
 const VALUE_OPTIONS: Record<string, readonly string[]> = {
   up: ['--nodes', '--id', '--dir', '--route-reflectors', '--workloads', '--subnets', '--operator-reach'],
   down: ['--dir'],
 };
-const FLAG_OPTIONS: Record<string, readonly string[]> = { up: ['--ebgp'], down: [] };
+const FLAG_OPTIONS: Record<string, readonly string[]> = { up: ['--ebgp', '--tor'], down: [] };
 
 /** The first argument that is not an option of `sub` (or an option's value): a typo must not build a lab. */
 function unknownArgument(sub: string, argv: string[]): string | undefined {
@@ -55,6 +56,7 @@ export async function labCli(argv: string[]): Promise<number> {
   }
   const dir = path.resolve(option(rest, '--dir') ?? '.lab');
   if (sub === 'down') {
+    await torDown(dir);
     await labDown(dir);
     process.stdout.write(`lab in ${dir} is down\n`);
     return 0;
@@ -70,6 +72,9 @@ export async function labCli(argv: string[]): Promise<number> {
     operatorReach: operatorReach(option(rest, '--operator-reach')),
     log: (line) => process.stdout.write(`lab: ${line}\n`),
   });
+  // A ToR (FRR) peering with every node, and a host behind it (lab/tor.ts).
+  const tor = rest.includes('--tor') ? await torUp(lab) : undefined;
+  if (tor) addTorToInventory(lab, tor);
   const op = `ip netns exec ${lab.operator.netns}`;
   process.stdout.write(
     [
@@ -77,6 +82,13 @@ export async function labCli(argv: string[]): Promise<number> {
       `inventory:      ${lab.inventoryPath}`,
       `ssh to a node:  ${op} ssh -i ${lab.clientKeyPath} -o UserKnownHostsFile=${lab.knownHostsPath} root@${lab.nodes[0].address}`,
       `deploy:         (in a cdktf project) CALICO_INVENTORY=${lab.inventoryPath} ${op} npx cdktf deploy`,
+      ...(tor
+        ? [
+            `ToR (FRR):      ${tor.address} AS ${tor.asNumber}, in the inventory's peers`,
+            `ToR's BGP:      ip netns exec ${tor.netns} vtysh --vty_socket ${tor.dir}/vty -c 'show bgp summary'`,
+            `behind the ToR: ${tor.host.address} (ip netns exec ${tor.host.netns} ping 198.19.1.2)`,
+          ]
+        : []),
       `tear down:      calico-net lab down --dir ${lab.dir}`,
       '',
     ].join('\n'),

@@ -17,4 +17,6 @@ export {
 } from './lab';
 export type { LabInfo, LabNode, LabOptions } from './lab';
 export { missingPrerequisites } from './prerequisites';
+export { torUp, torDown, loadTor, vtysh, vtyshJson, startDaemon, stopDaemon, frrInstalled } from './tor';
+export type { TorInfo, TorOptions, FrrDaemon } from './tor';
 export type { Job } from './prerequisites';

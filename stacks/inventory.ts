@@ -15,6 +15,7 @@ import { BirdReloadSettings, ClusterSpec, ENCAPSULATION_MODES, EncapsulationMode
 import { expandHome, mergeSsh, SSH_DEFAULTS, SshSettings } from '../rules/ssh';
 import { withSplitAddress } from '../rules/subnets';
 import { clusterProblems, ClusterValidationError, validateCluster } from '../constructs/validation';
+import { BgpConfigurationKnobs, BgpFilterSpec, FILTER_ACTIONS, MATCH_OPERATORS, SOURCE_ADDRESSES } from '../constructs/peering';
 
 /**
  * The inventory file as written: paths not yet resolved, defaults not applied. The shape below
@@ -22,7 +23,7 @@ import { clusterProblems, ClusterValidationError, validateCluster } from '../con
  * compile, and a file that passes the shape check is this type.
  */
 interface InventoryFile {
-  cluster: {
+  cluster: BgpConfigurationKnobs & {
     name: string;
     podCidr: string;
     asNumber?: number;
@@ -34,6 +35,7 @@ interface InventoryFile {
   ssh?: SshSettings;
   nodes: (Omit<NodeSpec, 'workloads' | 'prefixLength'> & { workloads?: WorkloadSpec[] })[];
   peers?: PeerSpec[];
+  filters?: BgpFilterSpec[];
   state?: { backend: 'local' | 'pg'; path?: string; connStr?: string; schemaName?: string };
 }
 
@@ -77,6 +79,17 @@ const sshShape: ShapeOf<SshSettings> = {
   sshConfig: { type: 'path-or-true' },
 };
 
+const serviceRangeShape: ShapeOf<NonNullable<BgpConfigurationKnobs['serviceClusterIPs']>[number]> = {
+  cidr: { type: 'string', required: true },
+  nodes: { type: 'strings' },
+};
+
+const filterRuleShape: ShapeOf<NonNullable<BgpFilterSpec['importV4']>[number]> = {
+  cidr: { type: 'string', required: true },
+  matchOperator: { type: 'string', required: true, oneOf: MATCH_OPERATORS },
+  action: { type: 'string', required: true, oneOf: FILTER_ACTIONS },
+};
+
 const inventoryShape: ShapeOf<InventoryFile> = {
   cluster: {
     required: true,
@@ -89,6 +102,14 @@ const inventoryShape: ShapeOf<InventoryFile> = {
         birdReload: { type: { object: { sessionWait: { type: 'number' }, revertAfter: { type: 'number' } } } },
         vxlanMode: { type: 'string', oneOf: ENCAPSULATION_MODES },
         ipipMode: { type: 'string', oneOf: ENCAPSULATION_MODES },
+        // Calico's BGPConfiguration (constructs/peering.ts).
+        nodeToNodeMeshEnabled: { type: 'boolean' },
+        listenPort: { type: 'number' },
+        communities: { type: { list: { name: { type: 'string', required: true }, value: { type: 'string', required: true } } } },
+        prefixAdvertisements: { type: { list: { cidr: { type: 'string', required: true }, communities: { type: 'strings', required: true } } } },
+        serviceClusterIPs: { type: { list: serviceRangeShape } },
+        serviceExternalIPs: { type: { list: serviceRangeShape } },
+        serviceLoadBalancerIPs: { type: { list: serviceRangeShape } },
       },
     },
   },
@@ -135,6 +156,28 @@ const inventoryShape: ShapeOf<InventoryFile> = {
         asNumber: { type: 'number', required: true },
         password: { type: 'string' },
         nodes: { type: 'strings' },
+        // Calico's BGPPeer (constructs/peering.ts).
+        acceptDefaultRoute: { type: 'boolean' },
+        keepaliveTime: { type: 'number' },
+        holdTime: { type: 'number' },
+        maxRestartTime: { type: 'number' },
+        keepOriginalNextHop: { type: 'boolean' },
+        localASNumber: { type: 'number' },
+        numAllowedLocalASNumbers: { type: 'number' },
+        ttlSecurity: { type: 'number' },
+        sourceAddress: { type: 'string', oneOf: SOURCE_ADDRESSES },
+        filters: { type: 'strings' },
+        bfd: { type: { object: { interval: { type: 'number' }, multiplier: { type: 'number' } } } },
+      },
+    },
+  },
+  // Calico's BGPFilter.
+  filters: {
+    type: {
+      list: {
+        name: { type: 'string', required: true },
+        importV4: { type: { list: filterRuleShape } },
+        exportV4: { type: { list: filterRuleShape } },
       },
     },
   },
@@ -261,6 +304,14 @@ export function parseInventory(text: string, file: string): ClusterSpec {
     birdReload: inv.cluster.birdReload,
     vxlanMode: inv.cluster.vxlanMode,
     ipipMode: inv.cluster.ipipMode,
+    nodeToNodeMeshEnabled: inv.cluster.nodeToNodeMeshEnabled,
+    listenPort: inv.cluster.listenPort,
+    communities: inv.cluster.communities,
+    prefixAdvertisements: inv.cluster.prefixAdvertisements,
+    serviceClusterIPs: inv.cluster.serviceClusterIPs,
+    serviceExternalIPs: inv.cluster.serviceExternalIPs,
+    serviceLoadBalancerIPs: inv.cluster.serviceLoadBalancerIPs,
+    filters: inv.filters,
     ssh: resolveSsh(mergeSsh({ user, port, knownHostsPath }, inv.ssh), baseDir),
     nodes: inv.nodes.map((n) => ({ ...withSplitAddress(n), ssh: resolveSsh(n.ssh, baseDir), workloads: n.workloads ?? [] })),
     peers: inv.peers ?? [],
