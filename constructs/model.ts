@@ -3,6 +3,7 @@
  * (bird.conf), validation and the status command's expectations all work on this one model.
  */
 import type { SshSettings } from '../rules/ssh';
+import type { PolicySpec } from './policy-model';
 
 export type { SshSettings };
 
@@ -12,6 +13,8 @@ export interface WorkloadSpec {
   name: string;
   ip: string;
   mtu?: number;
+  /** Calico labels: what policy selectors match (`{ role: db }`). */
+  labels?: Record<string, string>;
 }
 
 export interface NodeSpec {
@@ -95,6 +98,8 @@ export interface ClusterSpec {
   nodes: NodeSpec[];
   peers: PeerSpec[];
   state?: StateSpec;
+  /** Network policies (Calico v3 NetworkPolicy); none: no host changes for policy at all. */
+  policies?: PolicySpec[];
 }
 
 export const DEFAULT_AS_NUMBER = 64512;
