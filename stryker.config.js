@@ -28,6 +28,7 @@ const mutated = [
   'stacks/inventory.ts',
   // Parsers of iproute2 and BIRD output.
   'providers/calico/ip-output.ts',
+  'providers/calico/nft-table.ts',
   'cli/bird-protocols.ts',
   // Report builders.
   'cli/drift-report.ts',

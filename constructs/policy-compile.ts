@@ -253,3 +253,14 @@ export function packetVerdict(model: PolicyModel, p: Packet): PacketVerdict {
   if (dst && steps.every((s) => s.action === 'Allow')) steps.push(decide(model, dst, 'ingress', p));
   return { action: steps.every((s) => s.action === 'Allow') ? 'Allow' : 'Deny', steps };
 }
+
+const compiled = new WeakMap<ClusterSpec, PolicyModel | undefined>();
+
+/**
+ * The model of a cluster spec, compiled once per spec object: every node's ruleset at synth
+ * reads this one copy (the constructs hand out one spec per revision of the cluster).
+ */
+export function compiledPolicyModel(cluster: ClusterSpec): PolicyModel | undefined {
+  if (!compiled.has(cluster)) compiled.set(cluster, compilePolicyModel(cluster));
+  return compiled.get(cluster);
+}
