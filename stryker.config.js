@@ -35,6 +35,7 @@ const mutated = [
   'cli/status.ts',
   'cli/unified-diff.ts',
   'cli/verify.ts',
+  'cli/explain.ts',
 ];
 
 // globalSetup compiles dist/ for the suites that run the compiled default app; `npm run
