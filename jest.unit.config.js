@@ -17,6 +17,7 @@ const unitSuites = [
   'test/cli/report-edges.test.ts',
   'test/cli/lab-cli.test.ts',
   'test/cli/explain.test.ts',
+  'test/cli/policy-verify.test.ts',
   'test/calico/units.test.ts',
   'test/calico/bird-missing.test.ts',
   'test/calico/snapshot.test.ts',

@@ -36,6 +36,7 @@ const mutated = [
   'cli/unified-diff.ts',
   'cli/verify.ts',
   'cli/explain.ts',
+  'cli/policy-verify.ts',
 ];
 
 // globalSetup compiles dist/ for the suites that run the compiled default app; `npm run
