@@ -18,6 +18,8 @@ const unitSuites = [
   'test/cli/lab-cli.test.ts',
   'test/cli/peer-status.test.ts',
   'test/lab/tor-config.test.ts',
+  'test/cli/explain.test.ts',
+  'test/cli/policy-verify.test.ts',
   'test/calico/units.test.ts',
   'test/calico/bird-missing.test.ts',
   'test/calico/snapshot.test.ts',

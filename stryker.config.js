@@ -28,6 +28,7 @@ const mutated = [
   'stacks/inventory.ts',
   // Parsers of iproute2 and BIRD output.
   'providers/calico/ip-output.ts',
+  'providers/calico/nft-table.ts',
   'cli/bird-protocols.ts',
   'cli/bird-peer-details.ts',
   // Report builders.
@@ -35,6 +36,8 @@ const mutated = [
   'cli/status.ts',
   'cli/unified-diff.ts',
   'cli/verify.ts',
+  'cli/explain.ts',
+  'cli/policy-verify.ts',
 ];
 
 // globalSetup compiles dist/ for the suites that run the compiled default app; `npm run

@@ -13,6 +13,10 @@ const USAGE = `usage: calico-net <command> [options]
   drift  [--inventory FILE] [--stack S] [--format md|json] [--out FILE] [--dir PROJECT] [--skip-synth]
         refresh-only plan: what changed on the hosts since the last apply. Exit 0 = none,
         2 = drift, 1 = error (also when a node could not be read: the report names it).
+  explain SRC DST [PROTO/PORT] [--inventory FILE] [--format table|json]
+        what the network policies do to a new connection from SRC to DST (workload names or
+        addresses; tcp/5432, udp/53, icmp, …; default icmp): the policies of each end, in
+        order, and the rule (or default) that decides. Reads the inventory only.
   init [DIR]
         scaffold a cdktf project in DIR (default .): package.json, cdktf.json, a commented
         cluster.yaml, main.js (the app) and .gitignore. Never overwrites a file.
@@ -35,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./verify-command')).verifyCommand(rest);
     case 'drift':
       return (await import('./drift')).driftCommand(rest);
+    case 'explain':
+      return (await import('./explain')).explainCommand(rest);
     case 'init':
       return (await import('./init')).initCommand(rest);
     case 'provider':

@@ -1,12 +1,17 @@
 /** `calico-net verify [--inventory FILE] [--format table|json]` */
 import { formatOption, openClusterHosts } from './cluster-hosts';
 import { pingRun, renderPingReport, WorkloadTarget } from './verify';
+import { compilePolicyModel } from '../constructs/policy-compile';
+import { policyVerify } from './policy-verify';
 
 export async function verifyCommand(argv: string[]): Promise<number> {
   const format = formatOption(argv);
   const hosts = openClusterHosts(argv, 'verify');
   if (!hosts) return 1;
   try {
+    // With network policy, reachability is not "every pair": verify checks the truth table.
+    const model = compilePolicyModel(hosts.cluster);
+    if (model) return await policyVerify(model, (name) => hosts.hostOf(hosts.cluster.nodes.find((n) => n.name === name)!), format);
     const targets: WorkloadTarget[] = hosts.cluster.nodes.flatMap((node) =>
       node.workloads.map((w) => ({ node: node.name, name: w.name, ip: w.ip, host: hosts.hostOf(node) })),
     );

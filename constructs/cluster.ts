@@ -14,6 +14,9 @@ import { BirdReloadSettings, ClusterSpec, EncapsulationMode, NodeSpec, PeerSpec,
 import { defaultWorkloadMtu, encapsulationOf, OverlayInputs, overlayInputsOf, overlayPlanOf } from './overlay';
 import { clusterProblems, wasAccepted } from './validation';
 import { BgpConfigurationKnobs, BgpFilterSpec, bgpConfigurationOf } from './peering';
+import type { PolicySpec } from './policy-model';
+import { compiledPolicyModel } from './policy-compile';
+import { renderNodeRuleset } from './policy-nft';
 import { resolveNodeSsh } from '../rules/ssh';
 import { withSplitAddress } from '../rules/subnets';
 
@@ -52,6 +55,7 @@ export class CalicoCluster extends Construct {
   readonly provider: CalicoProvider;
   private readonly nodes: CalicoNode[] = [];
   private readonly peers: PeerSpec[] = [];
+  private readonly policies: PolicySpec[] = [];
   /** Bumped by every node, workload and peer added: what the cached spec and the trust are of. */
   private revision = 0;
   /** The revision at which the cluster equalled a spec validation already accepted. */
@@ -80,6 +84,7 @@ export class CalicoCluster extends Construct {
       for (const w of workloads) new Workload(node, w.name, w);
     }
     spec.peers.forEach((peer) => new BgpPeer(cluster, `peer-${peer.address}`, peer));
+    spec.policies?.forEach((policy) => cluster.registerPolicy(policy));
     if (wasAccepted(spec)) cluster.trustedRevision = cluster.revision;
     return cluster;
   }
@@ -134,6 +139,7 @@ export class CalicoCluster extends Construct {
       ...bgpConfigurationOf(this.props),
       nodes: this.nodes.map((n) => n.spec()),
       peers: [...this.peers],
+      policies: this.policies.length > 0 ? [...this.policies] : undefined,
     };
   }
 
@@ -167,6 +173,18 @@ export class CalicoCluster extends Construct {
     this.changed();
   }
 
+  /** @internal A network policy (NetworkPolicy, or the inventory's): every node enforces policy from now on. */
+  registerPolicy(policy: PolicySpec): void {
+    this.policies.push(policy);
+    this.changed();
+    for (const n of this.nodes) n.ensurePolicyRuleset();
+  }
+
+  /** Whether any network policy is declared (then every node gets a calico_policy_ruleset). */
+  get hasPolicies(): boolean {
+    return this.policies.length > 0;
+  }
+
   /** @internal A node, workload or peer was added. */
   changed(): void {
     this.revision++;
@@ -180,6 +198,8 @@ export class CalicoNode extends Construct {
   readonly birdConfig: CalicoResource<'calico_bird_config'>;
   /** The node's tunnel, when the cluster encapsulates (vxlanMode or ipipMode not Never). */
   readonly overlay?: CalicoResource<'calico_overlay'>;
+  /** The node's nftables policy table, once the cluster declares a network policy. */
+  policyRuleset?: CalicoResource<'calico_policy_ruleset'>;
   private readonly workloads: WorkloadSpec[] = [];
   /** @internal */
   readonly workloadResources: { name: string; resource: CalicoResource<'calico_workload'> }[] = [];
@@ -258,6 +278,24 @@ export class CalicoNode extends Construct {
         { dependsOn: [this.nodeResource] },
       );
     }
+    if (cluster.hasPolicies) this.ensurePolicyRuleset();
+  }
+
+  /** @internal The node's calico_policy_ruleset: its table, rendered from the cluster's one compiled model. */
+  ensurePolicyRuleset(): void {
+    if (this.policyRuleset) return;
+    const name = this.props.name;
+    this.policyRuleset = new CalicoResource(
+      this,
+      'policy',
+      'calico_policy_ruleset',
+      {
+        nodeName: name,
+        ruleset: Lazy.stringValue({ produce: () => templateLiteral(renderNodeRuleset(compiledPolicyModel(this.cluster.spec())!, name)) }),
+        ssh: this.sshBlock(),
+      },
+      { dependsOn: [this.nodeResource] },
+    );
   }
 
   spec(): NodeSpec {

@@ -6,6 +6,12 @@
  */
 export { CalicoCluster, CalicoNode, Workload, BgpPeer } from './cluster';
 export type { CalicoClusterProps, CalicoNodeProps, WorkloadProps, BgpPeerProps } from './cluster';
+export { NetworkPolicy } from './network-policy';
+export type { NetworkPolicyProps } from './network-policy';
+export * from './policy-model';
+export { parseSelector, matches as selectorMatches, canonicalSelector, SelectorError } from './selector';
+export { compilePolicyModel, packetVerdict } from './policy-compile';
+export type { PolicyModel, Packet, PacketVerdict } from './policy-compile';
 export { CalicoProvider, CalicoResource } from './bindings';
 export type { ResourceConfig, ProviderConfig } from './bindings';
 export * from './model';

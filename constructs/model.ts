@@ -4,6 +4,7 @@
  */
 import type { SshSettings } from '../rules/ssh';
 import type { BgpConfigurationKnobs, BgpFilterSpec, PeerKnobs } from './peering';
+import type { PolicySpec } from './policy-model';
 
 export type { SshSettings };
 
@@ -13,6 +14,8 @@ export interface WorkloadSpec {
   name: string;
   ip: string;
   mtu?: number;
+  /** Calico labels: what policy selectors match (`{ role: db }`). */
+  labels?: Record<string, string>;
 }
 
 export interface NodeSpec {
@@ -98,6 +101,8 @@ export interface ClusterSpec extends BgpConfigurationKnobs {
   /** Calico's BGPFilters, referenced by name from peers' `filters`. */
   filters?: BgpFilterSpec[];
   state?: StateSpec;
+  /** Network policies (Calico v3 NetworkPolicy); none: no host changes for policy at all. */
+  policies?: PolicySpec[];
 }
 
 export const DEFAULT_AS_NUMBER = 64512;

@@ -30,6 +30,7 @@ import { isPrefixLength } from '../rules/subnets';
 import { clusterAs, ClusterSpec, ENCAPSULATION_MODES, nodeAs } from './model';
 import { encapsulationOf, tunnelAddressOf } from './overlay';
 import { peeringProblems } from './peering-validation';
+import { clusterPolicyProblems } from './policy-validation';
 
 export class ClusterValidationError extends Error {
   constructor(public readonly problems: string[]) {
@@ -310,6 +311,7 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
       }
     });
   }
+  out.push(...clusterPolicyProblems(cluster));
   return out;
 }
 

@@ -16,6 +16,7 @@ import { expandHome, mergeSsh, SSH_DEFAULTS, SshSettings } from '../rules/ssh';
 import { withSplitAddress } from '../rules/subnets';
 import { clusterProblems, ClusterValidationError, validateCluster } from '../constructs/validation';
 import { BgpConfigurationKnobs, BgpFilterSpec, FILTER_ACTIONS, MATCH_OPERATORS, SOURCE_ADDRESSES } from '../constructs/peering';
+import type { PolicySpec } from '../constructs/policy-model';
 
 /**
  * The inventory file as written: paths not yet resolved, defaults not applied. The shape below
@@ -39,8 +40,11 @@ interface InventoryFile {
   state?: { backend: 'local' | 'pg'; path?: string; connStr?: string; schemaName?: string };
 }
 
-/** 'path-or-true': a string, or `true` (sshConfig: a file, or the default one). 'strings': a list of names. */
-type FieldType = 'string' | 'number' | 'boolean' | 'path-or-true' | 'strings' | { object: Shape } | { list: Shape };
+/**
+ * 'path-or-true': a string, or `true` (sshConfig: a file, or the default one). 'strings': a list of names.
+ * 'string-map': a mapping of names to strings (labels; their syntax is checked with the policies).
+ */
+type FieldType = 'string' | 'number' | 'boolean' | 'path-or-true' | 'strings' | 'string-map' | { object: Shape } | { list: Shape };
 interface Field {
   type: FieldType;
   required?: boolean;
@@ -59,6 +63,10 @@ type FieldOf<V> = [V] extends [string]
         ? { type: 'number' }
         : [V] extends [readonly string[]]
           ? { type: 'strings' }
+          : [V] extends [Readonly<Record<string, string>>]
+            ? string extends keyof V
+              ? { type: 'string-map' }
+              : { type: { object: ShapeOf<V> } }
           : [V] extends [readonly (infer E)[]]
             ? { type: { list: ShapeOf<E> } }
             : { type: { object: ShapeOf<V> } };
@@ -133,6 +141,7 @@ const inventoryShape: ShapeOf<InventoryFile> = {
               name: { type: 'string', required: true },
               ip: { type: 'string', required: true },
               mtu: { type: 'number' },
+              labels: { type: 'string-map' },
             },
           },
         },
@@ -233,6 +242,9 @@ function checkShape(value: unknown, shape: Shape, where: string, problems: strin
     } else if (t === 'strings') {
       if (!Array.isArray(v)) problems.push(`${at(key)}: expected a list of names, found ${describe(v)}`);
       else v.forEach((item, i) => typeof item !== 'string' && problems.push(`${at(key)}[${i}]: expected a string, found ${describe(item)}`));
+    } else if (t === 'string-map') {
+      if (typeof v !== 'object' || Array.isArray(v)) problems.push(`${at(key)}: expected a mapping of names to strings, found ${describe(v)}`);
+      else for (const [k, item] of Object.entries(v)) if (typeof item !== 'string') problems.push(`${at(key)}.${k}: expected a string, found ${describe(item)}`);
     } else if (typeof t === 'string') {
       if (typeof v !== t) problems.push(`${at(key)}: expected ${t === 'boolean' ? 'true or false' : `a ${t}`}, found ${describe(v)}`);
       else if (field.oneOf && !field.oneOf.includes(v as string)) {
@@ -286,6 +298,10 @@ export function parseInventory(text: string, file: string): ClusterSpec {
     throw new ClusterValidationError([`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`]);
   }
   const shapeProblems: string[] = [];
+  // Policies have a shape of their own (ports are numbers or "from:to"): clusterProblems checks
+  // them with every field named (constructs/policy-validation.ts), as it does for the constructs.
+  const { policies, ...rest } = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : { policies: undefined };
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) raw = rest;
   checkShape(raw, inventoryShape, '', shapeProblems);
   if (shapeProblems.length) throw new ClusterValidationError(shapeProblems);
 
@@ -317,6 +333,7 @@ export function parseInventory(text: string, file: string): ClusterSpec {
     peers: inv.peers ?? [],
     state: stateSpec(inv.state, baseDir, shapeProblems),
   };
+  if (policies !== undefined) cluster.policies = policies as PolicySpec[];
   if (shapeProblems.length) throw new ClusterValidationError([...shapeProblems, ...clusterProblems(cluster)]);
   validateCluster(cluster);
   return cluster;

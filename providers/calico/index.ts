@@ -13,13 +13,14 @@ import { HostSnapshots, SnapshotSection } from './host-snapshot';
 import { birdConfigHandler, birdConfigSection } from './bird-config';
 import { nodeHandler, nodeSections } from './node';
 import { overlayHandler, overlaySections } from './overlay';
+import { policyRulesetHandler } from './policy-ruleset';
 import { providerConfigSchema } from './schema';
 import { workloadHandler, workloadSections } from './workload';
 
 export type { CalicoProviderState, HostResolver } from './hosts';
 export { sshTargetFromBlock } from './hosts';
 export { hostInterfaceName, OUR_ROUTE_PROTO } from './names';
-export { nodeHandler, birdConfigHandler, workloadHandler, overlayHandler };
+export { nodeHandler, birdConfigHandler, workloadHandler, overlayHandler, policyRulesetHandler };
 
 /** Every section a read may ask for, each once: the one script a host snapshot runs. */
 export const SNAPSHOT_SECTIONS: readonly SnapshotSection<unknown>[] = [
@@ -75,7 +76,7 @@ export function createCalicoProvider(factory: HostResolverFactory): ProviderDefi
   return {
     name: 'calico',
     configSchema: providerConfigSchema,
-    resources: [nodeHandler, birdConfigHandler, workloadHandler, overlayHandler],
+    resources: [nodeHandler, birdConfigHandler, workloadHandler, overlayHandler, policyRulesetHandler],
     configure(config, ctx) {
       return calicoState(factory(settingsFrom(config, ctx.log)));
     },

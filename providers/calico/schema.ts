@@ -422,6 +422,45 @@ export const resourceSchemas = {
       blocks: { ssh: sshBlock },
     },
   },
+
+  calico_policy_ruleset: {
+    version: 0,
+    description:
+      'A node\'s network policy: one nftables table of calico-net\'s own (`inet calico-net`, marked ' +
+      'by its comment), checked on the host with `nft -c` and then loaded in one transaction that ' +
+      'replaces the previous table. A table of that name without the mark is refused and left alone.',
+    block: {
+      attributes: {
+        id: { type: 'string', computed: true, description: 'Node name.' },
+        node_name: { type: 'string', required: true, forceNew: true, description: 'Node name.' },
+        ruleset: {
+          type: 'string',
+          required: true,
+          description:
+            'The table as `nft -f` reads it, compiled at synth from the cluster\'s policies: exactly ' +
+            'one `table inet calico-net { … }` whose first statement is calico-net\'s comment.',
+        },
+        table: {
+          type: 'string',
+          computed: true,
+          description:
+            'Fact: the table as the host lists it (`nft list table inet calico-net`; set and map ' +
+            'elements one per line, sorted); "" when the host has none. A hand edit shows here.',
+        },
+        owner: {
+          type: 'string',
+          computed: true,
+          description: 'Fact: "calico-net", "not calico-net" (a table of that name calico-net did not make), or "" (no table).',
+        },
+        applied_table: {
+          type: 'string',
+          computed: true,
+          description: 'The listing right after the last apply of `ruleset`: what `table` must read.',
+        },
+      },
+      blocks: { ssh: sshBlock },
+    },
+  },
 } as const satisfies { readonly [typeName: string]: ResourceSchema };
 
 export type ResourceTypeName = keyof typeof resourceSchemas;

@@ -1,0 +1,167 @@
+/**
+ * `calico-net verify` for a cluster with network policy: a truth table, the way Kubernetes'
+ * network-policy conformance tools print one. For every ordered pair of workloads and every
+ * probe (ICMP echo, and each TCP or UDP port the policies name) the expected verdict comes from
+ * the compiled policy model (packetVerdict, the statement of the semantics the rulesets are
+ * rendered from); the observed one from the wire: a listener started in each destination's
+ * namespace for the run answers TCP connects and UDP datagrams, and each source probes all its
+ * cells at once from its own namespace. It passes only when every cell agrees.
+ */
+import { packetVerdict, PolicyEndpoint, PolicyModel } from '../constructs/policy-compile';
+import { RemoteHost } from '../providers/ssh/types';
+import { shQuote } from '../providers/ssh/quote';
+
+export interface Probe {
+  protocol: 'ICMP' | 'TCP' | 'UDP';
+  port?: number;
+}
+
+export interface Cell {
+  src: string;
+  dst: string;
+  probe: string;
+  expected: 'allow' | 'deny';
+  observed?: 'allow' | 'deny';
+}
+
+export const probeName = (p: Probe) => (p.port === undefined ? p.protocol : `${p.protocol}/${p.port}`);
+
+/** ICMP, then each TCP and UDP destination port the policies name (a range by its first port). */
+export function probesOf(model: PolicyModel, maxPorts = 16): Probe[] {
+  const ports = { TCP: new Set<number>(), UDP: new Set<number>() };
+  for (const p of model.policies) {
+    for (const r of [...p.ingress, ...p.egress]) {
+      const proto = r.protocol === 6 ? 'TCP' : r.protocol === 17 ? 'UDP' : undefined;
+      if (!proto) continue;
+      for (const range of [...(r.destination.ports ?? []), ...(r.destination.notPorts ?? [])]) ports[proto].add(range.from);
+    }
+  }
+  const sorted = (s: Set<number>) => [...s].sort((a, b) => a - b).slice(0, maxPorts);
+  return [{ protocol: 'ICMP' }, ...sorted(ports.TCP).map((port) => ({ protocol: 'TCP' as const, port })), ...sorted(ports.UDP).map((port) => ({ protocol: 'UDP' as const, port }))];
+}
+
+const PROTOCOL = { ICMP: 1, TCP: 6, UDP: 17 } as const;
+
+/** Every cell with its expected verdict. */
+export function expectedCells(model: PolicyModel, probes: Probe[]): Cell[] {
+  const cells: Cell[] = [];
+  for (const s of model.endpoints) {
+    for (const d of model.endpoints) {
+      if (s === d) continue;
+      for (const p of probes) {
+        const packet = p.protocol === 'ICMP' ? { icmpType: 8, icmpCode: 0 } : { port: p.port };
+        const v = packetVerdict(model, { src: s.ip, dst: d.ip, protocol: PROTOCOL[p.protocol], ...packet });
+        cells.push({ src: s.workload, dst: d.workload, probe: probeName(p), expected: v.action === 'Allow' ? 'allow' : 'deny' });
+      }
+    }
+  }
+  return cells;
+}
+
+/** A TCP listener and UDP echo on the given ports (a port already taken is left to its owner). */
+const LISTENER = `use IO::Socket::INET; use IO::Select;
+my ($tcp, $udp) = @ARGV; my $sel = IO::Select->new; my %udp;
+for (split /,/, $tcp) { my $s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $_, Listen => 64, ReuseAddr => 1) or next; $sel->add($s) }
+for (split /,/, $udp) { my $s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $_, Proto => "udp") or next; $sel->add($s); $udp{$s} = 1 }
+alarm(120);
+while (1) { for my $s ($sel->can_read) { if ($udp{$s}) { my $m; my $peer = $s->recv($m, 64); $s->send($m, 0, $peer) if $peer } else { my $c = $s->accept; close $c if $c } } }`;
+
+/** One UDP probe: a datagram, and a reply within a second. */
+const UDP_PROBE = `use IO::Socket::INET; use IO::Select;
+my $s = IO::Socket::INET->new(PeerAddr => $ARGV[0], PeerPort => $ARGV[1], Proto => "udp") or exit 1;
+$s->send("calico-net"); exit(IO::Select->new($s)->can_read(1) ? 0 : 1);`;
+
+export function listenerScript(netns: string, tcp: number[], udp: number[]): string {
+  return `ip netns exec ${shQuote(netns)} setsid perl -e ${shQuote(LISTENER)} ${shQuote(tcp.join(','))} ${shQuote(udp.join(','))} </dev/null >/dev/null 2>&1 & echo $!`;
+}
+
+/** Probes every "index protocol ip port" line from the namespace; prints "index allow|deny". */
+export function proberScript(netns: string, lines: string[]): string {
+  const body = `while read -r i proto ip port; do
+  ( case "$proto" in
+      ICMP) ping -n -c 1 -W 1 "$ip" >/dev/null 2>&1 ;;
+      TCP) timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$ip" "$port" 2>/dev/null ;;
+      UDP) perl -e "$udp_probe" "$ip" "$port" ;;
+    esac && echo "$i allow" || echo "$i deny" ) &
+done <<< "$cells"
+wait`;
+  // ip netns exec keeps the environment: the cells and the UDP prober travel as variables.
+  return `cells=${shQuote(lines.join('\n'))}\nudp_probe=${shQuote(UDP_PROBE)}\nexport cells udp_probe\nip netns exec ${shQuote(netns)} bash -c ${shQuote(body)}`;
+}
+
+export interface VerifyTarget extends PolicyEndpoint {
+  host: RemoteHost;
+}
+
+/** Runs the probes on the wire and fills each cell's observed verdict. */
+export async function observeCells(targets: VerifyTarget[], probes: Probe[], cells: Cell[]): Promise<void> {
+  const tcp = probes.filter((p) => p.protocol === 'TCP').map((p) => p.port!);
+  const udp = probes.filter((p) => p.protocol === 'UDP').map((p) => p.port!);
+  const listeners: { host: RemoteHost; pid: string }[] = [];
+  try {
+    if (tcp.length + udp.length > 0) {
+      for (const t of targets) {
+        const r = await t.host.run(listenerScript(t.workload, tcp, udp));
+        if (r.code !== 0) throw new Error(`cannot start a listener in ${t.node}/${t.workload}: ${r.stderr.trim()}`);
+        listeners.push({ host: t.host, pid: r.stdout.trim() });
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const byName = new Map(targets.map((t) => [t.workload, t]));
+    await Promise.all(
+      targets.map(async (src) => {
+        const mine = cells.map((c, i) => ({ c, i })).filter(({ c }) => c.src === src.workload);
+        const lines = mine.map(({ c, i }) => {
+          const [protocol, port] = c.probe.split('/');
+          return `${i} ${protocol} ${byName.get(c.dst)!.ip} ${port ?? 0}`;
+        });
+        const r = await src.host.run(proberScript(src.workload, lines));
+        for (const line of r.stdout.split('\n')) {
+          const m = /^(\d+) (allow|deny)$/.exec(line.trim());
+          if (m) cells[Number(m[1])].observed = m[2] as 'allow' | 'deny';
+        }
+      }),
+    );
+  } finally {
+    for (const l of listeners) if (/^\d+$/.test(l.pid)) await l.host.run(`kill ${l.pid} 2>/dev/null || true`).catch(() => undefined);
+  }
+}
+
+/** One matrix per probe: "." allowed, "X" denied, as expected; a mismatch shows both and "!". */
+export function renderTruthTable(workloads: string[], probes: Probe[], cells: Cell[]): string {
+  const mark = (v: 'allow' | 'deny' | undefined) => (v === 'allow' ? '.' : v === 'deny' ? 'X' : '?');
+  const width = Math.max(5, ...workloads.map((w) => w.length)) + 1;
+  const pad = (s: string) => s.padEnd(width);
+  const out: string[] = [];
+  for (const p of probes) {
+    const name = probeName(p);
+    out.push(`${name}  (rows: source, columns: destination; . allowed, X denied; a mismatch shows expected/observed and !)`);
+    out.push(pad('') + workloads.map(pad).join(''));
+    for (const s of workloads) {
+      const row = workloads.map((d) => {
+        if (s === d) return pad('-');
+        const c = cells.find((x) => x.src === s && x.dst === d && x.probe === name)!;
+        return pad(c.expected === c.observed ? mark(c.expected) : `${mark(c.expected)}/${mark(c.observed)}!`);
+      });
+      out.push(pad(s) + row.join(''));
+    }
+    out.push('');
+  }
+  const bad = cells.filter((c) => c.expected !== c.observed);
+  out.push(bad.length === 0 ? `all ${cells.length} cells agree` : `${bad.length} of ${cells.length} cells disagree`);
+  return out.join('\n');
+}
+
+/** The truth-table run of `calico-net verify`: exit 0 only when every cell agrees. */
+export async function policyVerify(model: PolicyModel, hostOf: (node: string) => RemoteHost, format: 'table' | 'json'): Promise<number> {
+  const probes = probesOf(model);
+  const cells = expectedCells(model, probes);
+  const targets: VerifyTarget[] = model.endpoints.map((e) => ({ ...e, host: hostOf(e.node) }));
+  await observeCells(targets, probes, cells);
+  const ok = cells.every((c) => c.expected === c.observed);
+  const workloads = model.endpoints.map((e) => e.workload);
+  process.stdout.write(
+    format === 'json' ? `${JSON.stringify({ ok, probes: probes.map(probeName), cells }, null, 2)}\n` : `${renderTruthTable(workloads, probes, cells)}\n`,
+  );
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,181 @@
+/**
+ * calico_policy_ruleset: a node's network policy as one nftables table of our own
+ * (`inet calico-net`, marked by its comment), compiled at synth (constructs/policy-nft.ts).
+ *
+ * Apply checks the ruleset on the host with `nft -c`, then replaces the table in one `nft -f`
+ * transaction (add, delete, define), so the host never runs without policy nor with half of
+ * it. The `table` fact is the host's listing in a stable form (nft-table.ts): plan expects the
+ * listing the last apply produced, so a rule added or deleted by hand, a flushed ruleset or a
+ * deleted table shows as a diff and the next apply loads the table again. A table of that name
+ * without our mark is refused (apply) and left alone (destroy), naming the node. A host without
+ * `nft` fails apply, naming the node; reads of it show no table.
+ *
+ * Reads run their own small read-only script rather than a section of the shared host snapshot:
+ * hosts of a cluster without policies never run anything about nftables.
+ */
+import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown } from '../runtime/resource';
+import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
+import { isNodeName } from '../../rules/checks';
+import { POLICY_TABLE_FAMILY, POLICY_TABLE_NAME } from '../../rules/policy-table';
+import { CalicoProviderState, runOn } from './hosts';
+import { parseImportId } from './import-id';
+import { isOurTable, normalizeListing, rulesetProblem, TABLE_MARK } from './nft-table';
+import { resourceSchemas } from './schema';
+import { scriptWithVars } from './script';
+import { checkSshBlock, DiagnosticCollector, requireValid } from './validate';
+
+type Ctx = ResourceContext<CalicoProviderState>;
+const schema = resourceSchemas.calico_policy_ruleset;
+type RulesetState = BlockValues<typeof schema.block>;
+type RulesetInputs = InputValues<typeof schema.block>;
+
+export const OWNER_OURS = 'calico-net';
+export const OWNER_FOREIGN = 'not calico-net';
+
+const NO_NFT_EXIT = 47;
+const FOREIGN_EXIT = 48;
+const CHECK_EXIT = 49;
+
+/** Where the script's answer starts: after it, only the listing. */
+const LISTING_MARK = '==> calico-net listing';
+
+const TABLE = `${POLICY_TABLE_FAMILY} ${POLICY_TABLE_NAME}`;
+
+/** Shell helpers: the current table (empty when none) and whether it carries our mark. */
+const HELPERS = `
+current_table() { nft list table ${TABLE} 2>/dev/null || true; }
+is_ours() { sed 's/^[[:space:]]*//' <<< "$1" | grep -qxF "$mark"; }`;
+
+const APPLY_BODY = `${HELPERS}
+if ! command -v nft >/dev/null 2>&1; then
+  echo "node $node has no nft command (Debian package nftables); network policy cannot be enforced there: install it, then apply again" >&2
+  exit ${NO_NFT_EXIT}
+fi
+cur=$(current_table)
+if [ -n "$cur" ] && ! is_ours "$cur"; then
+  echo "node $node already has a table ${TABLE} that calico-net did not create (it lacks calico-net's comment); it is left alone: remove or rename it, then apply again" >&2
+  exit ${FOREIGN_EXIT}
+fi
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+# One transaction: create the table if missing, delete it, define it anew.
+printf 'table ${TABLE}\\ndelete table ${TABLE}\\n%s\\n' "$ruleset" > "$tmp"
+if ! err=$(nft -c -f "$tmp" 2>&1); then
+  echo "node $node: nft -c refused the ruleset (nothing was changed): $err" >&2
+  exit ${CHECK_EXIT}
+fi
+nft -f "$tmp"
+echo '${LISTING_MARK}'
+nft list table ${TABLE}`;
+
+const READ_BODY = `
+if ! command -v nft >/dev/null 2>&1; then echo nft=missing; exit 0; fi
+echo nft=present
+echo '${LISTING_MARK}'
+nft list table ${TABLE} 2>/dev/null || true`;
+
+const DELETE_BODY = `${HELPERS}
+# Without nft there is no table of ours to remove.
+if ! command -v nft >/dev/null 2>&1; then echo end=ok; exit 0; fi
+cur=$(current_table)
+if [ -n "$cur" ]; then
+  if is_ours "$cur"; then nft delete table ${TABLE}; else echo foreign=1; fi
+fi
+echo end=ok`;
+
+/** The listing after our mark line in a script's stdout, normalized. */
+export function listingOf(stdout: string): string | undefined {
+  const at = stdout.indexOf(`${LISTING_MARK}\n`);
+  return at < 0 ? undefined : normalizeListing(stdout.slice(at + LISTING_MARK.length + 1));
+}
+
+/** The facts a listing gives. */
+export function tableFacts(listing: string): Pick<RulesetState, 'table' | 'owner'> {
+  if (listing === '') return { table: '', owner: '' };
+  return { table: listing, owner: isOurTable(listing) ? OWNER_OURS : OWNER_FOREIGN };
+}
+
+function checkedInputs(obj: Pick<RulesetInputs, 'node_name' | 'ruleset'>): { node: string; ruleset: string } {
+  const node = requireValid(obj.node_name, 'node_name', isNodeName);
+  const ruleset = requireValid(obj.ruleset, 'ruleset', rulesetProblem);
+  return { node, ruleset };
+}
+
+async function applyRuleset(planned: RulesetInputs, ctx: Ctx): Promise<RulesetState> {
+  const { node, ruleset } = checkedInputs(planned);
+  const host = ctx.provider.hosts.hostFor(planned.ssh, node);
+  const result = await runOn(host, node, scriptWithVars({ node, ruleset, mark: TABLE_MARK }, APPLY_BODY), { signal: ctx.signal, doing: 'load its network policy' });
+  const stderr = result.stderr.trim();
+  if (result.code === NO_NFT_EXIT || result.code === FOREIGN_EXIT) throw new ProviderError(stderr);
+  if (result.code === CHECK_EXIT) throw new ProviderError(`nft -c refused the network policy of node ${node}`, { detail: stderr, attribute: ['ruleset'] });
+  const listing = result.code === 0 ? listingOf(result.stdout) : undefined;
+  if (listing === undefined) {
+    throw new ProviderError(`Failed to load the network policy of node ${node}`, { detail: stderr || `exit code ${result.code}` });
+  }
+  return { ...planned, id: node, ...tableFacts(listing), applied_table: listing };
+}
+
+export const policyRulesetHandler: ResourceHandler<CalicoProviderState> = {
+  typeName: 'calico_policy_ruleset',
+  schema,
+
+  validate(config) {
+    const c = new DiagnosticCollector();
+    c.string(config, ['node_name'], isNodeName);
+    c.string(config, ['ruleset'], rulesetProblem);
+    checkSshBlock(c, config);
+    return c.diagnostics;
+  },
+
+  plan(req: PlanRequest): PlanResult {
+    const { prior, config } = req;
+    // The same ruleset as last applied: the host must list what it listed then. Otherwise the
+    // listing is known only once the new ruleset is loaded.
+    const same = prior !== null && typeof config.ruleset === 'string' && prior.ruleset === config.ruleset && typeof prior.applied_table === 'string';
+    const expected = same ? (prior.applied_table as string) : Unknown;
+    return {
+      planned: { ...req.proposed, id: config.node_name ?? Unknown, owner: OWNER_OURS, table: expected, applied_table: expected },
+    };
+  },
+
+  create: async (planned, ctx) => asObjectValue(await applyRuleset(knownInputs(schema.block, planned), ctx)),
+  update: async (_prior, planned, ctx) => asObjectValue(await applyRuleset(knownInputs(schema.block, planned), ctx)),
+
+  async read(stateValue, ctx) {
+    // A missing table is drift, not absence: the facts say it is gone and apply loads it again.
+    const state = knownValues(schema.block, stateValue);
+    const node = requireValid(state.node_name, 'node_name', isNodeName);
+    const host = ctx.provider.readOnlyHosts.hostFor(state.ssh, node);
+    const result = await runOn(host, node, scriptWithVars({}, READ_BODY), { signal: ctx.signal, doing: 'read its network policy' });
+    if (result.code !== 0) throw new ProviderError(`Failed to read the network policy of node ${node}`, { detail: result.stderr.trim() || `exit code ${result.code}` });
+    const listing = result.stdout.includes('nft=missing') ? '' : listingOf(result.stdout);
+    if (listing === undefined) throw new ProviderError(`Incomplete answer from node ${node}`, { detail: result.stdout.slice(0, 2000) });
+    return asObjectValue({ ...state, ...tableFacts(listing) });
+  },
+
+  async delete(priorValue, ctx) {
+    const prior = knownValues(schema.block, priorValue);
+    const node = requireValid(prior.node_name, 'node_name', isNodeName);
+    const host = ctx.provider.hosts.hostFor(prior.ssh, node);
+    const result = await runOn(host, node, scriptWithVars({ mark: TABLE_MARK }, DELETE_BODY), { signal: ctx.signal, doing: 'remove its network policy' });
+    if (result.code !== 0 || !/^end=ok$/m.test(result.stdout)) {
+      throw new ProviderError(`Failed to remove the network policy of node ${node}`, { detail: result.stderr.trim() || `exit code ${result.code}` });
+    }
+    if (/^foreign=1$/m.test(result.stdout)) {
+      ctx.warn(`Left node ${node}'s table ${TABLE} in place`, { detail: 'it lacks calico-net\'s comment: calico-net did not create it' });
+    }
+  },
+
+  async import(id, ctx) {
+    const { subject: node, ssh } = parseImportId(id, '<node>@[user@]host[:port]');
+    const problem = isNodeName(node);
+    if (problem) throw new ProviderError(`Invalid node name in import id "${id}"`, { detail: problem });
+    const host = ctx.provider.readOnlyHosts.hostFor(ssh, node);
+    const result = await runOn(host, node, scriptWithVars({}, READ_BODY), { signal: ctx.signal, doing: 'read its network policy' });
+    const listing = listingOf(result.stdout) ?? '';
+    if (!isOurTable(listing)) throw new ProviderError(`Cannot import calico_policy_ruleset ${node}`, { detail: `node ${node} has no table ${TABLE} marked as calico-net's` });
+    // The ruleset is not recoverable from the listing: the next plan loads the declared one.
+    const state: RulesetState = { id: node, node_name: node, ruleset: '', ...tableFacts(listing), applied_table: null, ssh };
+    return asObjectValue(state);
+  },
+};
