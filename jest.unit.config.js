@@ -36,6 +36,7 @@ const unitSuites = [
   'test/ssh/known-hosts.test.ts',
   'test/ssh/token-scanner.test.ts',
   'test/ssh/ssh-settings.test.ts',
+  'test/graph/picture.test.ts',
 ];
 
 /** @type {import('jest').Config} */

@@ -1,6 +1,6 @@
 /**
- * `calico-net init [DIR]`: a cdktf project for one cluster, the way `cdktf init` does it with its
- * templates — package.json (with cdktf-cli), cdktf.json, a commented cluster.yaml, the app
+ * `calico-net init [--cdk cdktn|cdktf] [DIR]`: a project for one cluster, the way `cdktf init` does
+ * it with its templates — package.json (with the CDK's CLI), cdktf.json, a commented cluster.yaml, the app
  * (main.js) and .gitignore. Works in an empty directory and in one where the package was just
  * installed: it adds what is missing and never overwrites a file that is already there (in an
  * existing package.json it only adds missing dependencies).
@@ -10,11 +10,19 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { packageRoot } from '../providers/package-root';
 
+/**
+ * CDK Terrain (cdktn) or CDK for Terraform (cdktf, archived by HashiCorp in December 2025). Both
+ * read cdktf.json and write cdktf.out; only the package names and the CLI's name differ.
+ */
+export type InitFlavour = 'cdktn' | 'cdktf';
+export const DEFAULT_INIT_FLAVOUR: InitFlavour = 'cdktn';
+
 interface PackageJson {
   name?: string;
   version?: string;
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
   [key: string]: unknown;
 }
 
@@ -28,28 +36,39 @@ function packageNameFor(dir: string): string {
   return name || 'calico-cluster';
 }
 
-/** The dependencies a project needs, at the versions this package was built with. */
-function wantedDependencies(): Record<string, string> {
+/** The dependencies a project needs, at the versions this package was built and tested with. */
+function wantedDependencies(flavour: InitFlavour): Record<string, string> {
   const own = readJson<PackageJson>(path.join(packageRoot(), 'package.json'));
-  const deps = own.dependencies ?? {};
+  // The CDK and its CLI are the app's to install (peer and dev dependencies here), not ours.
+  const versions = { ...(own.devDependencies ?? {}), ...(own.peerDependencies ?? {}), ...(own.dependencies ?? {}) };
   return {
     'cdktf-calico': `^${own.version}`,
-    cdktf: deps.cdktf,
-    'cdktf-cli': deps['cdktf-cli'],
-    constructs: deps.constructs,
+    [flavour]: versions[flavour],
+    [`${flavour}-cli`]: versions[`${flavour}-cli`],
+    constructs: versions.constructs,
   };
 }
 
-/** Adds what package.json lacks; returns what was done, or undefined when nothing was. */
-function ensurePackageJson(dir: string): string | undefined {
+/** The flavour an existing package.json already uses, if it names exactly one. */
+export function flavourOfProject(dir: string): InitFlavour | undefined {
   const file = path.join(dir, 'package.json');
-  const wanted = wantedDependencies();
+  if (!fs.existsSync(file)) return undefined;
+  const pkg = readJson<PackageJson>(file);
+  const present = { ...(pkg.devDependencies ?? {}), ...(pkg.dependencies ?? {}) };
+  const found = (['cdktn', 'cdktf'] as const).filter((n) => present[n] !== undefined || present[`${n}-cli`] !== undefined);
+  return found.length === 1 ? found[0] : undefined;
+}
+
+/** Adds what package.json lacks; returns what was done, or undefined when nothing was. */
+function ensurePackageJson(dir: string, flavour: InitFlavour): string | undefined {
+  const file = path.join(dir, 'package.json');
+  const wanted = wantedDependencies(flavour);
   if (!fs.existsSync(file)) {
     const pkg = {
       name: packageNameFor(dir),
       version: '0.1.0',
       private: true,
-      scripts: { synth: 'cdktf synth', diff: 'cdktf diff', deploy: 'cdktf deploy', destroy: 'cdktf destroy' },
+      scripts: { synth: `${flavour} synth`, diff: `${flavour} diff`, deploy: `${flavour} deploy`, destroy: `${flavour} destroy` },
       dependencies: wanted,
     };
     fs.writeFileSync(file, `${JSON.stringify(pkg, null, 2)}\n`, { flag: 'wx' });
@@ -91,11 +110,12 @@ function createOnly(file: string, content: string): boolean {
   }
 }
 
-export function initProject(dir: string): string[] {
+export function initProject(dir: string, flavour: InitFlavour = DEFAULT_INIT_FLAVOUR): string[] {
   fs.mkdirSync(dir, { recursive: true });
-  const template = (name: string): string => fs.readFileSync(path.join(packageRoot(), 'cli', 'init-template', name), 'utf8');
+  const template = (name: string): string =>
+    fs.readFileSync(path.join(packageRoot(), 'cli', 'init-template', name), 'utf8').replace(/__CDK__/g, flavour);
   const done: string[] = [];
-  const pkg = ensurePackageJson(dir);
+  const pkg = ensurePackageJson(dir, flavour);
   if (pkg) done.push(pkg);
   const files: [string, () => string][] = [
     ['cdktf.json', cdktfJson],
@@ -110,16 +130,36 @@ export function initProject(dir: string): string[] {
   return done;
 }
 
+const INIT_USAGE = 'usage: calico-net init [--cdk cdktn|cdktf] [DIR]\n';
+
 export function initCommand(argv: string[]): number {
-  if (argv.length > 1 || argv[0]?.startsWith('-')) {
-    process.stderr.write('usage: calico-net init [DIR]\n');
+  const args = [...argv];
+  let chosen: InitFlavour | undefined;
+  const flag = args.findIndex((a) => a === '--cdk' || a.startsWith('--cdk='));
+  if (flag >= 0) {
+    const value = args[flag].includes('=') ? args[flag].slice('--cdk='.length) : args[flag + 1];
+    args.splice(flag, args[flag].includes('=') ? 1 : 2);
+    if (value !== 'cdktn' && value !== 'cdktf') {
+      process.stderr.write(`calico-net init: --cdk must be cdktn or cdktf, not ${JSON.stringify(value ?? '')}\n${INIT_USAGE}`);
+      return 1;
+    }
+    chosen = value;
+  }
+  if (args.length > 1 || args[0]?.startsWith('-')) {
+    process.stderr.write(INIT_USAGE);
     return 1;
   }
-  const dir = path.resolve(argv[0] ?? '.');
-  for (const line of initProject(dir)) process.stdout.write(`${line}\n`);
+  const dir = path.resolve(args[0] ?? '.');
+  const existing = flavourOfProject(dir);
+  if (chosen && existing && chosen !== existing) {
+    process.stderr.write(`calico-net init: ${path.join(dir, 'package.json')} already uses ${existing}; see the README's migration note to move it to ${chosen}\n`);
+    return 1;
+  }
+  const flavour = chosen ?? existing ?? DEFAULT_INIT_FLAVOUR;
+  for (const line of initProject(dir, flavour)) process.stdout.write(`${line}\n`);
   const cd = dir === process.cwd() ? '' : `cd ${JSON.stringify(dir)} && `;
   process.stdout.write(
-    `\nNext: edit cluster.yaml, then\n  ${cd}npm install\n  npx cdktf deploy\n` +
+    `\nNext: edit cluster.yaml, then\n  ${cd}npm install\n  npx ${flavour} deploy\n` +
       '(run as a user whose ssh key and known_hosts reach every node; see the cdktf-calico README).\n',
   );
   return 0;

@@ -17,9 +17,14 @@ const USAGE = `usage: calico-net <command> [options]
         what the network policies do to a new connection from SRC to DST (workload names or
         addresses; tcp/5432, udp/53, icmp, …; default icmp): the policies of each end, in
         order, and the rule (or default) that decides. Reads the inventory only.
-  init [DIR]
-        scaffold a cdktf project in DIR (default .): package.json, cdktf.json, a commented
-        cluster.yaml, main.js (the app) and .gitignore. Never overwrites a file.
+  graph [--inventory FILE] [--format svg|mermaid|dot] [--out FILE] [--offline]
+        [--drift-report FILE | --dir PROJECT [--stack S]]
+        the cluster as a picture: subnets, nodes with blocks and workloads, BGP sessions by
+        state, reflectors, peers, tunnels, unreachable and drifted nodes. Never changes a host.
+  init [--cdk cdktn|cdktf] [DIR]
+        scaffold a project in DIR (default .) for CDK Terrain (default) or CDK for Terraform:
+        package.json, cdktf.json, a commented cluster.yaml, main.js (the app) and .gitignore.
+        Never overwrites a file.
   provider install [--plugins-dir DIR]
         opt-in: put the provider into ~/.terraform.d/plugins (or DIR) for terraform runs outside
         synthesized stacks. Not needed for cdktf: synthesis puts it into every stack directory.
@@ -41,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./drift')).driftCommand(rest);
     case 'explain':
       return (await import('./explain')).explainCommand(rest);
+    case 'graph':
+      return (await import('./graph-command')).graphCommand(rest);
     case 'init':
       return (await import('./init')).initCommand(rest);
     case 'provider':

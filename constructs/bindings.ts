@@ -7,7 +7,8 @@
  * usable from CDKTF without touching this file.
  */
 import { Construct } from 'constructs';
-import { TerraformProvider, TerraformResource, TerraformMetaArguments, Token } from 'cdktf';
+import type { TerraformMetaArguments } from 'cdktf';
+import { cdk } from './cdk';
 import { addStackProviderFiles } from './stack-provider-files';
 import type { AttributeSchema, BlockSchema } from '../providers/runtime/schema';
 import type { Attrs, Blocks, OptionalKeys, RequiredKeys, TsType } from '../providers/runtime/typed';
@@ -56,7 +57,7 @@ export function templateLiteral(text: string): string {
 }
 
 function escapeValue(value: unknown): unknown {
-  if (Token.isUnresolved(value)) return value;
+  if (cdk.Token.isUnresolved(value)) return value;
   if (typeof value === 'string') return templateLiteral(value);
   if (Array.isArray(value)) return value.map(escapeValue);
   if (value !== null && typeof value === 'object') {
@@ -109,7 +110,7 @@ export function synthesizeBlock(
   return out;
 }
 
-export class CalicoProvider extends TerraformProvider {
+export class CalicoProvider extends cdk.TerraformProvider {
   constructor(
     scope: Construct,
     id: string,
@@ -146,7 +147,7 @@ export class CalicoProvider extends TerraformProvider {
 }
 
 /** A resource of the calico provider; T selects the schema. */
-export class CalicoResource<T extends ResourceTypeName> extends TerraformResource {
+export class CalicoResource<T extends ResourceTypeName> extends cdk.TerraformResource {
   constructor(
     scope: Construct,
     id: string,

@@ -5,9 +5,9 @@
  * cluster is complete and validated.
  */
 import { Construct } from 'constructs';
-import { Fn, Lazy, TerraformStack } from 'cdktf';
-import { NullProvider } from '@cdktf/provider-null/lib/provider';
-import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
+import type { TerraformStack } from 'cdktf';
+import { cdk } from './cdk';
+import { NullProvider, NullResource } from './null-resource';
 import { CalicoProvider, CalicoResource, ResourceConfig, templateLiteral } from './bindings';
 import { birdSecretsOf, renderBirdConfig } from './bird-config';
 import { BirdReloadSettings, ClusterSpec, EncapsulationMode, NodeSpec, PeerSpec, SshSettings, Topology, WorkloadSpec } from './model';
@@ -106,11 +106,11 @@ export class CalicoCluster extends Construct {
     new NullResource(this, 'post-deploy-verify', {
       // References to every node's config and every workload: a change to any of them replaces
       // this resource (re-running the check), and the check runs after all of them.
-      triggers: Lazy.anyValue({
+      triggers: cdk.Lazy.anyValue({
         produce: () =>
           Object.fromEntries(
             this.nodes.flatMap((n) => [
-              [n.props.name, Fn.sha256(n.birdConfig.getStringAttribute('content'))],
+              [n.props.name, cdk.Fn.sha256(n.birdConfig.getStringAttribute('content'))],
               ...n.workloadResources.map((w) => [`${n.props.name}/${w.name}`, w.resource.getStringAttribute('id')]),
             ]),
           ),
@@ -236,9 +236,9 @@ export class CalicoNode extends Construct {
         configPath: props.birdConfigPath,
         socketPath: props.birdSocketPath,
         // A Lazy value is not escaped by synthesizeBlock: its producer escapes the rendered text.
-        content: Lazy.stringValue({ produce: () => templateLiteral(renderBirdConfig(cluster.spec(), props.name)) }),
+        content: cdk.Lazy.stringValue({ produce: () => templateLiteral(renderBirdConfig(cluster.spec(), props.name)) }),
         // Sensitive: Terraform hides it in plans and output; it still lands in the state.
-        secrets: Lazy.anyValue({
+        secrets: cdk.Lazy.anyValue({
           produce: () => {
             const secrets = Object.entries(birdSecretsOf(cluster.spec(), props.name));
             return secrets.length === 0 ? undefined : Object.fromEntries(secrets.map(([k, v]) => [k, templateLiteral(v)]));
@@ -255,9 +255,9 @@ export class CalicoNode extends Construct {
       // Every input comes from the node's overlay plan, the one the BIRD template renders from;
       // the remotes depend on the whole cluster, so they are resolved at synth.
       const inputs = () => overlayInputsOf(overlayPlanOf(cluster.spec(), props.name)!);
-      const text = (pick: (i: OverlayInputs) => string | undefined) => Lazy.stringValue({ produce: () => pick(inputs()) });
+      const text = (pick: (i: OverlayInputs) => string | undefined) => cdk.Lazy.stringValue({ produce: () => pick(inputs()) });
       const map = (pick: (i: OverlayInputs) => Record<string, string>) =>
-        Lazy.anyValue({ produce: () => pick(inputs()) }) as unknown as Record<string, string>;
+        cdk.Lazy.anyValue({ produce: () => pick(inputs()) }) as unknown as Record<string, string>;
       this.overlay = new CalicoResource(
         this,
         'overlay',
@@ -268,7 +268,7 @@ export class CalicoNode extends Construct {
           address: text((i) => i.address),
           tunnelAddress: text((i) => i.tunnelAddress),
           tunnelMac: encapsulationOf(cluster.spec())?.kind === 'vxlan' ? text((i) => i.tunnelMac) : undefined,
-          mtu: Lazy.numberValue({ produce: () => inputs().mtu }),
+          mtu: cdk.Lazy.numberValue({ produce: () => inputs().mtu }),
           neighbours: map((i) => i.neighbours),
           fdb: map((i) => i.fdb),
           routes: map((i) => i.routes),

@@ -5,9 +5,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Annotations, ISynthesisSession, TerraformStack } from 'cdktf';
-// Not re-exported from cdktf's index; the one hook that runs with the stack's output directory.
-import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
+import type { ISynthesisSession } from 'cdktf';
+import { addCustomSynthesis, cdk } from './cdk';
 import { Construct } from 'constructs';
 import { providerInstallationAdvice, writeStackProvider } from '../providers/install';
 import { providerLauncher } from '../providers/package-root';
@@ -28,7 +27,7 @@ export function addStackProviderFiles(provider: Construct): void {
   const files = new Construct(provider, 'stack-provider-files');
   addCustomSynthesis(files, {
     onSynthesize: (session: ISynthesisSession) => {
-      const stack = TerraformStack.of(provider);
+      const stack = cdk.TerraformStack.of(provider);
       const stackDir = path.join(session.outdir, session.manifest.forStack(stack).workingDirectory);
       writeStackProvider({
         stackDir,
@@ -36,7 +35,7 @@ export function addStackProviderFiles(provider: Construct): void {
         entry: providerLauncher(),
       });
       const advice = providerInstallationAdvice();
-      if (advice) Annotations.of(stack).addWarning(advice);
+      if (advice) cdk.Annotations.of(stack).addWarning(advice);
     },
   });
 }

@@ -8,7 +8,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, LocalBackend, PgBackend, TerraformStack } from 'cdktf';
+import type { App, TerraformStack } from 'cdktf';
+import { cdk } from '../constructs/cdk';
 import { parse as parseYaml } from 'yaml';
 import { CalicoCluster } from '../constructs/cluster';
 import { BirdReloadSettings, ClusterSpec, ENCAPSULATION_MODES, EncapsulationMode, NodeSpec, PeerSpec, StateSpec, Topology, WorkloadSpec } from '../constructs/model';
@@ -351,13 +352,13 @@ export function loadInventory(file: string): ClusterSpec {
 
 /** One stack named after the cluster, with its nodes, workloads and external peers. */
 export function buildClusterStack(app: App, cluster: ClusterSpec): TerraformStack {
-  const stack = new TerraformStack(app, cluster.name);
+  const stack = new cdk.TerraformStack(app, cluster.name);
   if (cluster.state?.backend === 'pg') {
     // Without connStr (cdktf types it as required; undefined is left out of the JSON), Terraform
     // reads PG_CONN_STR: the secret stays out of files and plans.
-    new PgBackend(stack, { connStr: cluster.state.connStr as string, schemaName: cluster.state.schemaName });
+    new cdk.PgBackend(stack, { connStr: cluster.state.connStr as string, schemaName: cluster.state.schemaName });
   } else if (cluster.state?.backend === 'local' && cluster.state.path) {
-    new LocalBackend(stack, { path: cluster.state.path });
+    new cdk.LocalBackend(stack, { path: cluster.state.path });
   }
   CalicoCluster.fromSpec(stack, 'cluster', cluster);
   return stack;

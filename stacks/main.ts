@@ -3,7 +3,7 @@
  * ./cluster.yaml). A bad inventory exits 1 with its problems and synthesizes nothing.
  */
 import * as path from 'path';
-import { App } from 'cdktf';
+import { cdk } from '../constructs/cdk';
 import { ClusterValidationError } from '../constructs/validation';
 import { buildClusterStack, loadInventory } from './inventory';
 
@@ -11,7 +11,7 @@ function main(): number {
   const file = path.resolve(process.env.CALICO_INVENTORY ?? 'cluster.yaml');
   try {
     const cluster = loadInventory(file);
-    const app = new App();
+    const app = new cdk.App();
     buildClusterStack(app, cluster);
     app.synth();
     return 0;

@@ -1,4 +1,4 @@
-// The cdktf app (cdktf.json runs `node main.js`): one stack from the inventory named by
+// The __CDK__ app (cdktf.json runs `node main.js`): one stack from the inventory named by
 // CALICO_INVENTORY, default ./cluster.yaml. Extend it with the constructs, for example:
 //
 //   const { Workload } = require('cdktf-calico');
@@ -7,7 +7,7 @@
 //
 // or build a stack from scratch with CalicoCluster, CalicoNode, Workload and BgpPeer.
 const path = require('path');
-const { App } = require('cdktf');
+const { App } = require('__CDK__');
 const { buildClusterStack, loadInventory, ClusterValidationError } = require('cdktf-calico');
 
 const inventory = path.resolve(process.env.CALICO_INVENTORY || 'cluster.yaml');

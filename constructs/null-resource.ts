@@ -1,0 +1,45 @@
+/**
+ * hashicorp/null's provider and `null_resource`, for postDeployVerify: the two classes of
+ * `@cdktf/provider-null` we used, written on the CDK library the app uses (cdk.ts). That package
+ * is built on cdktf by name, so a CDK Terrain app without cdktf could not load it; these synthesize
+ * the same JSON (the same provider version constraint and source).
+ */
+import { Construct } from 'constructs';
+import type { TerraformResourceConfig } from 'cdktf';
+import { cdk } from './cdk';
+
+const NULL_PROVIDER = { providerName: 'null', providerVersion: '3.2.4', providerVersionConstraint: '~> 3.0' };
+
+export class NullProvider extends cdk.TerraformProvider {
+  constructor(scope: Construct, id: string) {
+    super(scope, id, { terraformResourceType: 'null', terraformGeneratorMetadata: NULL_PROVIDER, terraformProviderSource: 'null' });
+  }
+
+  protected synthesizeAttributes(): Record<string, unknown> {
+    return {};
+  }
+}
+
+export interface NullResourceConfig extends Pick<TerraformResourceConfig, 'provisioners' | 'dependsOn' | 'provider'> {
+  /** A change to any value replaces the resource (and so re-runs its provisioners). */
+  readonly triggers?: Record<string, string>;
+}
+
+export class NullResource extends cdk.TerraformResource {
+  private readonly triggers?: Record<string, string>;
+
+  constructor(scope: Construct, id: string, config: NullResourceConfig = {}) {
+    super(scope, id, {
+      terraformResourceType: 'null_resource',
+      terraformGeneratorMetadata: NULL_PROVIDER,
+      provider: config.provider,
+      dependsOn: config.dependsOn,
+      provisioners: config.provisioners,
+    });
+    this.triggers = config.triggers;
+  }
+
+  protected synthesizeAttributes(): Record<string, unknown> {
+    return { triggers: cdk.hashMapper(cdk.stringToTerraform)(this.triggers) };
+  }
+}
