@@ -225,7 +225,7 @@ export class CalicoNode extends Construct {
       // What the node's host should hold of ours: any other overlay device or workload
       // namespace calico-net made there (a kill can leave one no state knows) is removed.
       encapsulation: encapsulationOf(cluster.spec())?.kind,
-      workloads: Lazy.listValue({ produce: () => this.workloads.map((w) => w.name) }),
+      workloads: cdk.Lazy.listValue({ produce: () => this.workloads.map((w) => w.name) }),
     });
     this.birdConfig = new CalicoResource(
       this,
@@ -291,7 +291,7 @@ export class CalicoNode extends Construct {
       'calico_policy_ruleset',
       {
         nodeName: name,
-        ruleset: Lazy.stringValue({ produce: () => templateLiteral(renderNodeRuleset(compiledPolicyModel(this.cluster.spec())!, name)) }),
+        ruleset: cdk.Lazy.stringValue({ produce: () => templateLiteral(renderNodeRuleset(compiledPolicyModel(this.cluster.spec())!, name)) }),
         ssh: this.sshBlock(),
       },
       { dependsOn: [this.nodeResource] },
