@@ -29,6 +29,7 @@ import { SshConfigError } from '../rules/ssh-config';
 import { isPrefixLength } from '../rules/subnets';
 import { clusterAs, ClusterSpec, ENCAPSULATION_MODES, nodeAs } from './model';
 import { encapsulationOf, tunnelAddressOf } from './overlay';
+import { shardingProblems } from './shards';
 
 export class ClusterValidationError extends Error {
   constructor(public readonly problems: string[]) {
@@ -307,6 +308,7 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
       }
     });
   }
+  out.push(...shardingProblems(cluster));
   return out;
 }
 

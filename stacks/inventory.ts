@@ -11,7 +11,7 @@ import * as path from 'path';
 import { App, LocalBackend, PgBackend, TerraformStack } from 'cdktf';
 import { parse as parseYaml } from 'yaml';
 import { CalicoCluster } from '../constructs/cluster';
-import { BirdReloadSettings, ClusterSpec, ENCAPSULATION_MODES, EncapsulationMode, NodeSpec, PeerSpec, StateSpec, Topology, WorkloadSpec } from '../constructs/model';
+import { BirdReloadSettings, ClusterSpec, ENCAPSULATION_MODES, EncapsulationMode, NodeSpec, PeerSpec, Sharding, SHARDINGS, StateSpec, Topology, WorkloadSpec } from '../constructs/model';
 import { expandHome, mergeSsh, SSH_DEFAULTS, SshSettings } from '../rules/ssh';
 import { withSplitAddress } from '../rules/subnets';
 import { clusterProblems, ClusterValidationError, validateCluster } from '../constructs/validation';
@@ -30,6 +30,7 @@ interface InventoryFile {
     birdReload?: BirdReloadSettings;
     vxlanMode?: EncapsulationMode;
     ipipMode?: EncapsulationMode;
+    sharding?: Sharding;
   };
   ssh?: SshSettings;
   nodes: (Omit<NodeSpec, 'workloads' | 'prefixLength'> & { workloads?: WorkloadSpec[] })[];
@@ -89,6 +90,7 @@ const inventoryShape: ShapeOf<InventoryFile> = {
         birdReload: { type: { object: { sessionWait: { type: 'number' }, revertAfter: { type: 'number' } } } },
         vxlanMode: { type: 'string', oneOf: ENCAPSULATION_MODES },
         ipipMode: { type: 'string', oneOf: ENCAPSULATION_MODES },
+        sharding: { type: 'string', oneOf: SHARDINGS },
       },
     },
   },
@@ -103,6 +105,7 @@ const inventoryShape: ShapeOf<InventoryFile> = {
         asNumber: { type: 'number' },
         podCidr: { type: 'string', required: true },
         routeReflector: { type: 'boolean' },
+        rack: { type: 'string' },
         birdConfigPath: { type: 'string' },
         birdSocketPath: { type: 'string' },
         ssh: { type: { object: sshShape } },
@@ -265,6 +268,7 @@ export function parseInventory(text: string, file: string): ClusterSpec {
     nodes: inv.nodes.map((n) => ({ ...withSplitAddress(n), ssh: resolveSsh(n.ssh, baseDir), workloads: n.workloads ?? [] })),
     peers: inv.peers ?? [],
     state: stateSpec(inv.state, baseDir, shapeProblems),
+    ...(inv.cluster.sharding === undefined ? {} : { sharding: inv.cluster.sharding }),
   };
   if (shapeProblems.length) throw new ClusterValidationError([...shapeProblems, ...clusterProblems(cluster)]);
   validateCluster(cluster);
@@ -284,13 +288,18 @@ export function loadInventory(file: string): ClusterSpec {
 /** One stack named after the cluster, with its nodes, workloads and external peers. */
 export function buildClusterStack(app: App, cluster: ClusterSpec): TerraformStack {
   const stack = new TerraformStack(app, cluster.name);
-  if (cluster.state?.backend === 'pg') {
-    // Without connStr (cdktf types it as required; undefined is left out of the JSON), Terraform
-    // reads PG_CONN_STR: the secret stays out of files and plans.
-    new PgBackend(stack, { connStr: cluster.state.connStr as string, schemaName: cluster.state.schemaName });
-  } else if (cluster.state?.backend === 'local' && cluster.state.path) {
-    new LocalBackend(stack, { path: cluster.state.path });
-  }
+  addStateBackend(stack, cluster.state);
   CalicoCluster.fromSpec(stack, 'cluster', cluster);
   return stack;
+}
+
+/** The stack's backend: pg, a local file, or (undefined) cdktf's default terraform.<stack>.tfstate. */
+export function addStateBackend(stack: TerraformStack, state: StateSpec | undefined): void {
+  if (state?.backend === 'pg') {
+    // Without connStr (cdktf types it as required; undefined is left out of the JSON), Terraform
+    // reads PG_CONN_STR: the secret stays out of files and plans.
+    new PgBackend(stack, { connStr: state.connStr as string, schemaName: state.schemaName });
+  } else if (state?.backend === 'local' && state.path) {
+    new LocalBackend(stack, { path: state.path });
+  }
 }
