@@ -13,6 +13,10 @@ const USAGE = `usage: calico-net <command> [options]
   drift  [--inventory FILE] [--stack S] [--format md|json] [--out FILE] [--dir PROJECT] [--skip-synth]
         refresh-only plan: what changed on the hosts since the last apply. Exit 0 = none,
         2 = drift, 1 = error (also when a node could not be read: the report names it).
+        With sharding: byRack and no --stack, every shard stack at once, in one report.
+  shard migrate [--inventory FILE] [--dir PROJECT]
+        move a cluster deployed as one stack into its shard stacks' states (nothing on the
+        hosts changes; every shard's next plan is empty).
   init [DIR]
         scaffold a cdktf project in DIR (default .): package.json, cdktf.json, a commented
         cluster.yaml, main.js (the app) and .gitignore. Never overwrites a file.
@@ -37,6 +41,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./drift')).driftCommand(rest);
     case 'init':
       return (await import('./init')).initCommand(rest);
+    case 'shard':
+      return (await import('./shard-migrate')).shardCommand(rest);
     case 'provider':
       return (await import('../providers/install/cli')).providerCommand(rest);
     case 'lab':
