@@ -16,6 +16,7 @@ const unitSuites = [
   'test/cli/verify-survivors.test.ts',
   'test/cli/report-edges.test.ts',
   'test/cli/lab-cli.test.ts',
+  'test/cli/shard-reports.test.ts',
   'test/calico/units.test.ts',
   'test/calico/bird-missing.test.ts',
   'test/calico/snapshot.test.ts',

@@ -3,6 +3,7 @@ import { bgpSessionsOf } from '../constructs/bgp-sessions';
 import { DEFAULT_BIRD_SOCKET_PATH } from '../providers/calico/names';
 import { formatOption, openClusterHosts, optionValue } from './cluster-hosts';
 import { collectStatus, NodeStatus, renderStatusTable, statusIsHealthy } from './status';
+import { shardStackOfNode } from '../constructs/shards';
 
 export async function statusCommand(argv: string[]): Promise<number> {
   const format = formatOption(argv);
@@ -15,6 +16,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
       host: hosts.hostOf(node),
       socketPath: node.birdSocketPath ?? DEFAULT_BIRD_SOCKET_PATH,
       expectedProtocols: bgpSessionsOf(hosts.cluster, node.name).map((s) => s.protocol),
+      // A sharded cluster: every shard's nodes in this one run, each named with its stack.
+      shard: shardStackOfNode(hosts.cluster, node),
     }));
     // --wait: sessions take a few seconds after a deploy; poll instead of sleeping blindly.
     const deadline = Date.now() + waitSeconds * 1000;

@@ -12,10 +12,14 @@ export interface NodeStatusTarget {
   socketPath: string;
   /** BIRD protocol names this node must have Established (from the cluster topology). */
   expectedProtocols: string[];
+  /** The shard stack holding the node (sharded clusters only). */
+  shard?: string;
 }
 
 export interface NodeStatus {
   node: string;
+  /** The shard stack holding the node (sharded clusters only). */
+  shard?: string;
   sessions: BgpSessionRow[];
   /** Expected protocols that are missing or not Established. */
   problems: string[];
@@ -41,15 +45,17 @@ async function statusOfNode(target: NodeStatusTarget): Promise<NodeStatus> {
       if (!row) problems.push(`${expected}: no such BGP session in BIRD`);
       else if (!row.established) problems.push(`${row.peerAddress} (${expected}): ${row.state} ${row.info}`.trim());
     }
-    return { node: target.name, sessions, problems };
+    return { node: target.name, ...shardOf(target), sessions, problems };
   } catch (err) {
     return failed(target, (err as Error).message);
   }
 }
 
 function failed(target: NodeStatusTarget, error: string): NodeStatus {
-  return { node: target.name, sessions: [], problems: [error], error };
+  return { node: target.name, ...shardOf(target), sessions: [], problems: [error], error };
 }
+
+const shardOf = (target: NodeStatusTarget) => (target.shard === undefined ? {} : { shard: target.shard });
 
 export function statusIsHealthy(statuses: NodeStatus[]): boolean {
   return statuses.every((s) => s.problems.length === 0);
@@ -60,7 +66,7 @@ export function renderStatusTable(statuses: NodeStatus[]): string {
   let established = 0;
   let total = 0;
   for (const status of statuses) {
-    out.push(`Node ${status.node}:`);
+    out.push(`Node ${status.node}${status.shard === undefined ? '' : ` (shard ${status.shard})`}:`);
     if (status.error) {
       out.push(`  ERROR: ${status.error}`, '');
       continue;

@@ -44,6 +44,12 @@ export function shardOf(cluster: ClusterSpec, node: NodeSpec): string | undefine
   return node.rack;
 }
 
+/** The stack holding a node's resources (`<cluster>-<shard>`); undefined when not sharded. */
+export function shardStackOfNode(cluster: ClusterSpec, node: NodeSpec): string | undefined {
+  const shard = shardOf(cluster, node);
+  return shard === undefined ? undefined : shardStackName(cluster, shard);
+}
+
 export function shardStackName(cluster: Pick<ClusterSpec, 'name'>, shard: string): string {
   return `${cluster.name}-${shard}`;
 }

@@ -113,8 +113,10 @@ test("cdktf deploy 'lab95-*' --parallelism 3 applies every shard at once", async
   // status and verify cover every shard's nodes in one run with one exit code.
   const status = await calicoNet(['status', '--wait', '30']);
   expect(status.code).toBe(0);
-  for (const n of cluster.nodeNames) expect(status.stdout).toContain(n);
-  expect((await calicoNet(['verify'])).code).toBe(0);
+  for (const n of cluster.nodeNames) expect(status.stdout).toContain(`Node ${n} (shard lab95-${RACKS[n]}):`);
+  const verify = await calicoNet(['verify']);
+  expect(verify.code).toBe(0);
+  expect(verify.stdout).toMatch(/30\/30 workload pairs answered\nshards: lab95-r1: node1; lab95-r2: node2; lab95-r3: node3\n$/);
 });
 
 test("a change to one rack changes only its stack's configuration and plan", async () => {
