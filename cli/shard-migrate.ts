@@ -104,9 +104,15 @@ export async function migrateToShards(
   if (shards.length === 0) throw new Error(`${inventory}: cluster.sharding is not set; nothing to migrate to`);
   await synthesizeProject(projectDir, inventory);
 
-  // The single stack: only its backend matters, in a directory of its own.
+  // The single stack: its backend, in a directory of its own, with the provider a shard stack
+  // carries (terraform init installs the providers the state names, and ours is in no registry).
+  const dirs = new Map(shards.map((s) => [s.stackName, stackDirectory(projectDir, s.stackName).dir]));
   const single = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-single-'));
   try {
+    const shardDir = dirs.get(shards[0].stackName)!;
+    for (const entry of ['terraform.d', '.terraform.lock.hcl']) {
+      fs.cpSync(path.join(shardDir, entry), path.join(single, entry), { recursive: true });
+    }
     fs.writeFileSync(path.join(single, 'backend.tf.json'), JSON.stringify({ terraform: { backend: singleStackBackend(cluster, projectDir) } }, null, 2));
     const old = await pullState(single, `single stack ${cluster.name}`);
     const oldResources = old?.resources ?? [];
@@ -116,7 +122,6 @@ export async function migrateToShards(
     }
 
     // Plan every move before making any.
-    const dirs = new Map(shards.map((s) => [s.stackName, stackDirectory(projectDir, s.stackName).dir]));
     const parts = shards.map((s) => {
       const declared = declaredAddresses(dirs.get(s.stackName)!);
       return { stack: s.stackName, declared, resources: oldResources.filter((r) => declared.has(addressOf(r))) };
