@@ -129,7 +129,8 @@ export class CalicoCluster extends Construct {
     // shard's cluster afterwards come last, as they would in one stack.
     const mine = new Map(own.nodes.map((n) => [n.name, n]));
     const whole = this.wholeCluster.nodes.map((n) => mine.get(n.name) ?? withSplitAddress(n));
-    const added = own.nodes.filter((n) => !this.wholeCluster!.nodes.some((w) => w.name === n.name));
+    const inWhole = new Set(this.wholeCluster.nodes.map((n) => n.name));
+    const added = own.nodes.filter((n) => !inWhole.has(n.name));
     return { ...own, nodes: [...whole, ...added], sharding: this.wholeCluster.sharding };
   }
 

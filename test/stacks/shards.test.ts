@@ -7,7 +7,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App } from 'cdktf';
+import { App, TerraformStack } from 'cdktf';
+import { CalicoCluster, CalicoNode } from '../../constructs/cluster';
 import { ClusterSpec } from '../../constructs/model';
 import { ClusterValidationError } from '../../constructs/validation';
 import { shardSchemaName, shardStatePath, shardsOf, REFLECTORS_SHARD } from '../../constructs/shards';
@@ -209,6 +210,17 @@ describe('sharding: byRack', () => {
   test('shards are sorted by name whatever the inventory order', () => {
     const reordered = parse(rackInventory().replace(/^( {2}- \{ name: a0.*)\n(.*)$/m, '$2\n$1'));
     expect(shardsOf(reordered).map((s) => s.name)).toEqual(['a', 'b', 'c', REFLECTORS_SHARD]);
+  });
+
+  test("a shard's cluster sees every node in inventory order, and a node added to it afterwards last", () => {
+    const stack = new TerraformStack(new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'calico-shards-')) }), 'fleet-a');
+    const shard = CalicoCluster.fromSpec(stack, 'cluster', cluster, { onlyNodes: ['a0', 'a1'] });
+    expect(shard.spec().nodes.map((n) => n.name)).toEqual(cluster.nodes.map((n) => n.name));
+    new CalicoNode(shard, 'a9', { name: 'a9', rack: 'a', address: '198.18.95.60', podCidr: '198.19.60.0/24' });
+    expect(shard.spec().nodes.map((n) => n.name)).toEqual([...cluster.nodes.map((n) => n.name), 'a9']);
+    expect(shard.spec().sharding).toBe('byRack');
+    // Only the shard's own nodes have constructs (and so resources) in this stack.
+    expect(shard.node.children.filter((c) => c instanceof CalicoNode).map((c) => c.node.id)).toEqual(['a0', 'a1', 'a9']);
   });
 
   test('the compiled default app writes the shard stacks', () => {
