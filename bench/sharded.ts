@@ -22,10 +22,18 @@ import { labDown, labUp, operatorExec, LabInfo } from '../lab';
 import { startPostgres, Postgres } from '../lab/postgres';
 import { automationEnv, cdktfBinary, writeOperatorProject } from '../cli/operator-project';
 import { packageRoot } from '../providers/package-root';
+import { processCpuMs } from './measure';
 
 export interface ShardedStep {
   step: string;
   seconds: number;
+  /**
+   * Operator-side CPU seconds of everything the step ran (cdktf, terraform, providers): on a
+   * shared, loaded machine a steadier measure than wall time.
+   */
+  cpuSeconds: number;
+  /** The machine's 1-minute load average when the step started. */
+  load: number;
   /** Resources in the stack(s) the step worked on. */
   resources?: number;
   note?: string;
@@ -44,9 +52,16 @@ interface Result {
   stderr: string;
 }
 
+/** CPU and load of the step being timed (set by timed(), read by record()). */
+let lastCpuSeconds = 0;
+let lastLoad = 0;
+
 async function timed(fn: () => Promise<Result>): Promise<[number, Result]> {
+  lastLoad = os.loadavg()[0];
+  const cpu = processCpuMs('self').childrenMs;
   const t = process.hrtime.bigint();
   const r = await fn();
+  lastCpuSeconds = (processCpuMs('self').childrenMs - cpu) / 1000;
   return [Number(process.hrtime.bigint() - t) / 1e9, r];
 }
 
@@ -62,10 +77,15 @@ export async function runShardedBench(nodes: number, racks: number, id: number):
   let lab: LabInfo | undefined;
   let pg: Postgres | undefined;
   const steps: ShardedStep[] = [];
-  const record = (s: ShardedStep) => {
+  const record = (step: Omit<ShardedStep, 'cpuSeconds' | 'load'>) => {
+    const s: ShardedStep = { ...step, cpuSeconds: lastCpuSeconds, load: lastLoad };
     steps.push(s);
-    const perResource = s.resources ? `, ${((s.seconds * 1000) / s.resources).toFixed(1)} ms/resource (${s.resources})` : '';
-    process.stdout.write(`  ${s.step}: ${s.seconds.toFixed(1)} s${perResource}${s.note ? `; ${s.note}` : ''}\n`);
+    const perResource = s.resources
+      ? `; per resource ${((s.seconds * 1000) / s.resources).toFixed(0)} ms wall, ${((s.cpuSeconds * 1000) / s.resources).toFixed(0)} ms CPU (${s.resources} resources)`
+      : '';
+    process.stdout.write(
+      `  ${s.step}: ${s.seconds.toFixed(1)} s wall, operator CPU ${s.cpuSeconds.toFixed(1)} s, load ${s.load.toFixed(1)}${perResource}${s.note ? `; ${s.note}` : ''}\n`,
+    );
   };
   try {
     process.stdout.write(`sharded lab: ${nodes} nodes x 4 workloads in ${racks} racks, 2 route reflectors, pg state: building...\n`);
