@@ -26,6 +26,7 @@ const mutated = [
   '!constructs/index.ts',
   // Inventory parsing.
   'stacks/inventory.ts',
+  'stacks/shards.ts',
   // Parsers of iproute2 and BIRD output.
   'providers/calico/ip-output.ts',
   'providers/calico/nft-table.ts',

@@ -9,6 +9,9 @@
  *   CI-gate flow (plan -out, then apply the saved plan), `calico-net verify`, destroy;
  * - BENCH_BIG_NODES (default 128; 0 skips it) nodes × 4 workloads with 2 route reflectors:
  *   deploy, no-op plan, destroy.
+ * - BENCH_SHARD_NODES (default 16; 0 skips it) nodes × 4 workloads in BENCH_SHARD_RACKS (default
+ *   4) racks with 2 route reflectors on pg state, one stack against shards (bench/sharded.ts),
+ *   on lab BENCH_SHARD_LAB_ID (default 110).
  * Labs use ids BENCH_LAB_ID (default 100) and the next one; BENCH_NODES=0 skips the main lab.
  * Per command: wall time; operator-side CPU (everything the command ran: cdktf, terraform,
  * providers) and the providers' share, with the load average at its start (the machine may be
@@ -33,6 +36,7 @@ import { measureStartup, unbundledEntry } from './startup';
 import { NodeCpuMeter } from './node-cpu';
 import { processCpuMs } from './measure';
 import { kernelFloor, KernelFloor, SshFloor } from './floors';
+import { runShardedBench, ShardedRun } from './sharded';
 
 /** One measured command. */
 interface Measured {
@@ -370,6 +374,11 @@ async function main(): Promise<void> {
   const labs: LabRun[] = [];
   if (nodes > 0) labs.push(await runLab(nodes, 0, labId, mainLabSteps, true));
   if (bigNodes > 0) labs.push(await runLab(bigNodes, 2, labId + 1, bigLabSteps));
+  const shardNodes = Number(process.env.BENCH_SHARD_NODES ?? 16);
+  const sharded: ShardedRun | undefined =
+    shardNodes > 0
+      ? await runShardedBench(shardNodes, Number(process.env.BENCH_SHARD_RACKS ?? 4), Number(process.env.BENCH_SHARD_LAB_ID ?? 110))
+      : undefined;
   const main = nodes > 0 ? labs[0] : undefined;
   const big = bigNodes > 0 ? labs[labs.length - 1] : undefined;
 
@@ -396,7 +405,7 @@ async function main(): Promise<void> {
     rows,
   );
   const out = path.join(process.cwd(), 'bench-results.json');
-  fs.writeFileSync(out, JSON.stringify({ startup, unbundledStartup: unbundled, synth1000Seconds: synth1000, labs }, null, 2) + '\n');
+  fs.writeFileSync(out, JSON.stringify({ startup, unbundledStartup: unbundled, synth1000Seconds: synth1000, labs, sharded }, null, 2) + '\n');
   process.stdout.write(`\nwritten: ${out}\n`);
 }
 

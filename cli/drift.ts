@@ -11,6 +11,7 @@ import * as path from 'path';
 import { inventoryPathFrom } from './cluster-hosts';
 import { driftReportFromPlan, renderDriftMarkdown, DriftReport, UnreadNode } from './drift-report';
 import { Progress } from './progress';
+import { shardedDriftCommand, shardStacksOf } from './shard-drift';
 import { runTerraform, terraformErrorText } from './terraform';
 import { synthesizeProject, stackDirectory } from './project';
 
@@ -62,6 +63,9 @@ export async function detectDrift(options: DriftOptions, progress: Progress): Pr
 
 export async function driftCommand(argv: string[]): Promise<number> {
   const options = parseDriftArgs(argv);
+  // A sharded inventory without --stack: every shard, in parallel, in one report.
+  const shards = options.stack === undefined ? shardStacksOf(options) : null;
+  if (shards) return shardedDriftCommand(options, shards, detectDrift);
   const progress = new Progress('drift');
   let report: DriftReport;
   try {

@@ -13,6 +13,7 @@ const USAGE = `usage: calico-net <command> [options]
   drift  [--inventory FILE] [--stack S] [--format md|json] [--out FILE] [--dir PROJECT] [--skip-synth]
         refresh-only plan: what changed on the hosts since the last apply. Exit 0 = none,
         2 = drift, 1 = error (also when a node could not be read: the report names it).
+        With sharding: byRack and no --stack, every shard stack at once, in one report.
   explain SRC DST [PROTO/PORT] [--inventory FILE] [--format table|json]
         what the network policies do to a new connection from SRC to DST (workload names or
         addresses; tcp/5432, udp/53, icmp, …; default icmp): the policies of each end, in
@@ -21,6 +22,9 @@ const USAGE = `usage: calico-net <command> [options]
         [--drift-report FILE | --dir PROJECT [--stack S]]
         the cluster as a picture: subnets, nodes with blocks and workloads, BGP sessions by
         state, reflectors, peers, tunnels, unreachable and drifted nodes. Never changes a host.
+  shard migrate [--inventory FILE] [--dir PROJECT]
+        move a cluster deployed as one stack into its shard stacks' states (nothing on the
+        hosts changes; every shard's next plan is empty).
   init [--cdk cdktn|cdktf] [DIR]
         scaffold a project in DIR (default .) for CDK Terrain (default) or CDK for Terraform:
         package.json, cdktf.json, a commented cluster.yaml, main.js (the app) and .gitignore.
@@ -50,6 +54,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import('./graph-command')).graphCommand(rest);
     case 'init':
       return (await import('./init')).initCommand(rest);
+    case 'shard':
+      return (await import('./shard-migrate')).shardCommand(rest);
     case 'provider':
       return (await import('../providers/install/cli')).providerCommand(rest);
     case 'lab':

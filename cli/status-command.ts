@@ -3,6 +3,7 @@ import { bgpSessionsOf } from '../constructs/bgp-sessions';
 import { DEFAULT_BIRD_SOCKET_PATH } from '../providers/calico/names';
 import { formatOption, openClusterHosts, optionValue } from './cluster-hosts';
 import { collectStatus, NodeStatus, renderStatusTable, statusIsHealthy } from './status';
+import { shardStackOfNode } from '../constructs/shards';
 
 export async function statusCommand(argv: string[]): Promise<number> {
   const format = formatOption(argv);
@@ -18,6 +19,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
       externalPeers: bgpSessionsOf(hosts.cluster, node.name)
         .filter((s) => s.kind === 'global')
         .map((s) => ({ protocol: s.protocol, address: s.neighbor, bfd: hosts.cluster.peers.some((p) => p.address === s.neighbor && p.bfd !== undefined) })),
+      // A sharded cluster: every shard's nodes in this one run, each named with its stack.
+      shard: shardStackOfNode(hosts.cluster, node),
     }));
     // --wait: sessions take a few seconds after a deploy; poll instead of sleeping blindly.
     const deadline = Date.now() + waitSeconds * 1000;

@@ -13,6 +13,8 @@ export interface NodeStatusTarget {
   socketPath: string;
   /** BIRD protocol names this node must have Established (from the cluster topology). */
   expectedProtocols: string[];
+  /** The shard stack holding the node (sharded clusters only). */
+  shard?: string;
   /** The node's external peers (Global_ sessions): their routes, and BFD where it is on, are shown too. */
   externalPeers?: { protocol: string; address: string; bfd: boolean }[];
 }
@@ -32,6 +34,8 @@ export interface PeerStatus {
 
 export interface NodeStatus {
   node: string;
+  /** The shard stack holding the node (sharded clusters only). */
+  shard?: string;
   sessions: BgpSessionRow[];
   /** Expected protocols that are missing or not Established. */
   problems: string[];
@@ -60,7 +64,7 @@ async function statusOfNode(target: NodeStatusTarget): Promise<NodeStatus> {
       else if (!row.established) problems.push(`${row.peerAddress} (${expected}): ${row.state} ${row.info}`.trim());
     }
     const peers = target.externalPeers?.length ? await peerStatuses(target, problems) : undefined;
-    return { node: target.name, sessions, problems, ...(peers ? { peers } : {}) };
+    return { node: target.name, ...shardOf(target), sessions, problems, ...(peers ? { peers } : {}) };
   } catch (err) {
     return failed(target, (err as Error).message);
   }
@@ -93,8 +97,10 @@ async function peerStatuses(target: NodeStatusTarget, problems: string[]): Promi
 }
 
 function failed(target: NodeStatusTarget, error: string): NodeStatus {
-  return { node: target.name, sessions: [], problems: [error], error };
+  return { node: target.name, ...shardOf(target), sessions: [], problems: [error], error };
 }
+
+const shardOf = (target: NodeStatusTarget) => (target.shard === undefined ? {} : { shard: target.shard });
 
 export function statusIsHealthy(statuses: NodeStatus[]): boolean {
   return statuses.every((s) => s.problems.length === 0);
@@ -105,7 +111,7 @@ export function renderStatusTable(statuses: NodeStatus[]): string {
   let established = 0;
   let total = 0;
   for (const status of statuses) {
-    out.push(`Node ${status.node}:`);
+    out.push(`Node ${status.node}${status.shard === undefined ? '' : ` (shard ${status.shard})`}:`);
     if (status.error) {
       out.push(`  ERROR: ${status.error}`, '');
       continue;

@@ -61,13 +61,15 @@ export class CalicoCluster extends Construct {
   /** The revision at which the cluster equalled a spec validation already accepted. */
   private trustedRevision = -1;
   private cachedSpec?: { revision: number; spec: ClusterSpec };
+  /** Set for one shard (fromSpec's onlyNodes): the whole cluster, whose other nodes this stack does not build. */
+  private wholeCluster?: ClusterSpec;
 
   /**
    * The constructs of a whole cluster spec (the inventory loader's). A spec that
    * validateCluster accepted is not validated again at synth, unless more is added to the
    * cluster afterwards.
    */
-  static fromSpec(scope: TerraformStack, id: string, spec: ClusterSpec): CalicoCluster {
+  static fromSpec(scope: TerraformStack, id: string, spec: ClusterSpec, options: FromSpecOptions = {}): CalicoCluster {
     const cluster = new CalicoCluster(scope, id, {
       name: spec.name,
       podCidr: spec.podCidr,
@@ -79,7 +81,10 @@ export class CalicoCluster extends Construct {
       ipipMode: spec.ipipMode,
       ...bgpConfigurationOf(spec),
     });
+    // One shard of a sharded cluster: the other nodes still shape every bird.conf and overlay.
+    if (options.onlyNodes) cluster.wholeCluster = spec;
     for (const { workloads, ...props } of spec.nodes) {
+      if (options.onlyNodes && !options.onlyNodes.includes(props.name)) continue;
       const node = new CalicoNode(cluster, props.name, props);
       for (const w of workloads) new Workload(node, w.name, w);
     }
@@ -127,6 +132,19 @@ export class CalicoCluster extends Construct {
   }
 
   private buildSpec(): ClusterSpec {
+    const own = this.ownSpec();
+    if (!this.wholeCluster) return own;
+    // The nodes of other shards keep their inventory places, so everything rendered from the
+    // cluster (bird.conf, overlays) is what the single stack renders; nodes added to this
+    // shard's cluster afterwards come last, as they would in one stack.
+    const mine = new Map(own.nodes.map((n) => [n.name, n]));
+    const whole = this.wholeCluster.nodes.map((n) => mine.get(n.name) ?? withSplitAddress(n));
+    const inWhole = new Set(this.wholeCluster.nodes.map((n) => n.name));
+    const added = own.nodes.filter((n) => !inWhole.has(n.name));
+    return { ...own, nodes: [...whole, ...added], sharding: this.wholeCluster.sharding };
+  }
+
+  private ownSpec(): ClusterSpec {
     return {
       name: this.props.name,
       podCidr: this.props.podCidr,
@@ -189,6 +207,16 @@ export class CalicoCluster extends Construct {
   changed(): void {
     this.revision++;
   }
+}
+
+/** How CalicoCluster.fromSpec builds a cluster. */
+export interface FromSpecOptions {
+  /**
+   * Build only these nodes' resources (one shard of a sharded cluster, see constructs/shards.ts);
+   * the spec's other nodes and peers still shape every rendered bird.conf and overlay.
+   * @default every node of the spec
+   */
+  readonly onlyNodes?: readonly string[];
 }
 
 export type CalicoNodeProps = Omit<NodeSpec, 'workloads'>;

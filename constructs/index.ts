@@ -20,3 +20,7 @@ export type { BgpSession, SessionKind } from './bgp-sessions';
 export { renderBirdConfig } from './bird-config';
 export { clusterProblems, validateCluster, ClusterValidationError } from './validation';
 export { buildClusterStack, loadInventory, parseInventory } from '../stacks/inventory';
+export { buildClusterStacks } from '../stacks/shards';
+export { shardsOf, shardOf, shardStackName, shardState, REFLECTORS_SHARD } from './shards';
+export type { Shard } from './shards';
+export type { FromSpecOptions } from './cluster';

@@ -33,6 +33,11 @@ export interface NodeSpec {
   asNumber?: number;
   podCidr: string;
   routeReflector?: boolean;
+  /**
+   * The node's rack (its shard under `sharding: byRack`): lower-case letters, digits and "-".
+   * Without sharding it is only a label. @default none
+   */
+  rack?: string;
   birdConfigPath?: string;
   birdSocketPath?: string;
   ssh?: SshSettings;
@@ -103,7 +108,16 @@ export interface ClusterSpec extends BgpConfigurationKnobs {
   state?: StateSpec;
   /** Network policies (Calico v3 NetworkPolicy); none: no host changes for policy at all. */
   policies?: PolicySpec[];
+  /**
+   * `byRack`: one stack (and state) per rack, plus one for the route reflectors; see
+   * constructs/shards.ts. @default one stack for the whole cluster
+   */
+  sharding?: Sharding;
 }
+
+/** How a cluster is split into stacks (shards). */
+export type Sharding = 'byRack';
+export const SHARDINGS: readonly Sharding[] = ['byRack'];
 
 export const DEFAULT_AS_NUMBER = 64512;
 

@@ -31,6 +31,7 @@ import { clusterAs, ClusterSpec, ENCAPSULATION_MODES, nodeAs } from './model';
 import { encapsulationOf, tunnelAddressOf } from './overlay';
 import { peeringProblems } from './peering-validation';
 import { clusterPolicyProblems } from './policy-validation';
+import { shardingProblems } from './shards';
 
 export class ClusterValidationError extends Error {
   constructor(public readonly problems: string[]) {
@@ -312,6 +313,7 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
     });
   }
   out.push(...clusterPolicyProblems(cluster));
+  out.push(...shardingProblems(cluster));
   return out;
 }
 

@@ -12,7 +12,7 @@ import type { App, TerraformStack } from 'cdktf';
 import { cdk } from '../constructs/cdk';
 import { parse as parseYaml } from 'yaml';
 import { CalicoCluster } from '../constructs/cluster';
-import { BirdReloadSettings, ClusterSpec, ENCAPSULATION_MODES, EncapsulationMode, NodeSpec, PeerSpec, StateSpec, Topology, WorkloadSpec } from '../constructs/model';
+import { BirdReloadSettings, ClusterSpec, ENCAPSULATION_MODES, EncapsulationMode, NodeSpec, PeerSpec, Sharding, SHARDINGS, StateSpec, Topology, WorkloadSpec } from '../constructs/model';
 import { expandHome, mergeSsh, SSH_DEFAULTS, SshSettings } from '../rules/ssh';
 import { withSplitAddress } from '../rules/subnets';
 import { clusterProblems, ClusterValidationError, validateCluster } from '../constructs/validation';
@@ -33,6 +33,7 @@ interface InventoryFile {
     birdReload?: BirdReloadSettings;
     vxlanMode?: EncapsulationMode;
     ipipMode?: EncapsulationMode;
+    sharding?: Sharding;
   };
   ssh?: SshSettings;
   nodes: (Omit<NodeSpec, 'workloads' | 'prefixLength'> & { workloads?: WorkloadSpec[] })[];
@@ -119,6 +120,7 @@ const inventoryShape: ShapeOf<InventoryFile> = {
         serviceClusterIPs: { type: { list: serviceRangeShape } },
         serviceExternalIPs: { type: { list: serviceRangeShape } },
         serviceLoadBalancerIPs: { type: { list: serviceRangeShape } },
+        sharding: { type: 'string', oneOf: SHARDINGS },
       },
     },
   },
@@ -133,6 +135,7 @@ const inventoryShape: ShapeOf<InventoryFile> = {
         asNumber: { type: 'number' },
         podCidr: { type: 'string', required: true },
         routeReflector: { type: 'boolean' },
+        rack: { type: 'string' },
         birdConfigPath: { type: 'string' },
         birdSocketPath: { type: 'string' },
         ssh: { type: { object: sshShape } },
@@ -333,6 +336,7 @@ export function parseInventory(text: string, file: string): ClusterSpec {
     nodes: inv.nodes.map((n) => ({ ...withSplitAddress(n), ssh: resolveSsh(n.ssh, baseDir), workloads: n.workloads ?? [] })),
     peers: inv.peers ?? [],
     state: stateSpec(inv.state, baseDir, shapeProblems),
+    ...(inv.cluster.sharding === undefined ? {} : { sharding: inv.cluster.sharding }),
   };
   if (policies !== undefined) cluster.policies = policies as PolicySpec[];
   if (shapeProblems.length) throw new ClusterValidationError([...shapeProblems, ...clusterProblems(cluster)]);
@@ -353,13 +357,18 @@ export function loadInventory(file: string): ClusterSpec {
 /** One stack named after the cluster, with its nodes, workloads and external peers. */
 export function buildClusterStack(app: App, cluster: ClusterSpec): TerraformStack {
   const stack = new cdk.TerraformStack(app, cluster.name);
-  if (cluster.state?.backend === 'pg') {
-    // Without connStr (cdktf types it as required; undefined is left out of the JSON), Terraform
-    // reads PG_CONN_STR: the secret stays out of files and plans.
-    new cdk.PgBackend(stack, { connStr: cluster.state.connStr as string, schemaName: cluster.state.schemaName });
-  } else if (cluster.state?.backend === 'local' && cluster.state.path) {
-    new cdk.LocalBackend(stack, { path: cluster.state.path });
-  }
+  addStateBackend(stack, cluster.state);
   CalicoCluster.fromSpec(stack, 'cluster', cluster);
   return stack;
+}
+
+/** The stack's backend: pg, a local file, or (undefined) cdktf's default terraform.<stack>.tfstate. */
+export function addStateBackend(stack: TerraformStack, state: StateSpec | undefined): void {
+  if (state?.backend === 'pg') {
+    // Without connStr (cdktf types it as required; undefined is left out of the JSON), Terraform
+    // reads PG_CONN_STR: the secret stays out of files and plans.
+    new cdk.PgBackend(stack, { connStr: state.connStr as string, schemaName: state.schemaName });
+  } else if (state?.backend === 'local' && state.path) {
+    new cdk.LocalBackend(stack, { path: state.path });
+  }
 }

@@ -1,18 +1,19 @@
 /**
- * The default app: one stack from the inventory named by CALICO_INVENTORY (default
+ * The default app: one stack (or, with `sharding`, one per shard) from the inventory named by CALICO_INVENTORY (default
  * ./cluster.yaml). A bad inventory exits 1 with its problems and synthesizes nothing.
  */
 import * as path from 'path';
 import { cdk } from '../constructs/cdk';
 import { ClusterValidationError } from '../constructs/validation';
-import { buildClusterStack, loadInventory } from './inventory';
+import { loadInventory } from './inventory';
+import { buildClusterStacks } from './shards';
 
 function main(): number {
   const file = path.resolve(process.env.CALICO_INVENTORY ?? 'cluster.yaml');
   try {
     const cluster = loadInventory(file);
     const app = new cdk.App();
-    buildClusterStack(app, cluster);
+    buildClusterStacks(app, cluster);
     app.synth();
     return 0;
   } catch (err) {

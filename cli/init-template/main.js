@@ -1,5 +1,5 @@
-// The __CDK__ app (cdktf.json runs `node main.js`): one stack from the inventory named by
-// CALICO_INVENTORY, default ./cluster.yaml. Extend it with the constructs, for example:
+// The __CDK__ app (cdktf.json runs `node main.js`): one stack (one per rack with
+// `sharding: byRack`) from the inventory named by CALICO_INVENTORY, default ./cluster.yaml. Extend it with the constructs, for example:
 //
 //   const { Workload } = require('cdktf-calico');
 //   const cluster = stack.node.findChild('cluster');          // the CalicoCluster
@@ -8,12 +8,12 @@
 // or build a stack from scratch with CalicoCluster, CalicoNode, Workload and BgpPeer.
 const path = require('path');
 const { App } = require('__CDK__');
-const { buildClusterStack, loadInventory, ClusterValidationError } = require('cdktf-calico');
+const { buildClusterStacks, loadInventory, ClusterValidationError } = require('cdktf-calico');
 
 const inventory = path.resolve(process.env.CALICO_INVENTORY || 'cluster.yaml');
 try {
   const app = new App();
-  const stack = buildClusterStack(app, loadInventory(inventory));
+  const [stack] = buildClusterStacks(app, loadInventory(inventory));
   void stack; // add your own constructs to `stack` here
   app.synth();
 } catch (err) {
