@@ -232,7 +232,10 @@ test("graceful restart: while node1's BIRD restarts, FRR keeps its block and tra
     const r = await vtyshJson<{ paths: { stale?: boolean; valid?: boolean }[] }>(tor, `show bgp ipv4 unicast ${node1.podCidr} json`);
     return r.paths.length === 1 && !r.paths[0].stale && r.paths[0].valid ? true : undefined;
   });
-  expect(await ping('198.19.1.2')).toBe(true);
+  // A BIRD started afresh (not `bird -R`) prunes the kernel routes it has not learned yet, the
+  // route back to the host among them, until FRR sends it again: wait for it, then ping.
+  await cluster.waitForRoutes('node1', [new RegExp(`^${dots(tor.host.network)} via ${dots(tor.address)} .*proto bird`)]);
+  expect(await until('a ping from the host behind FRR to node1 pod', async () => ((await ping('198.19.1.2')) ? true : undefined), 10_000)).toBe(true);
 });
 
 test('BFD: the session goes down within a second of FRR’s bfdd dying', async () => {
@@ -284,4 +287,14 @@ test('BFD: the session goes down within a second of FRR’s bfdd dying', async (
   await startDaemon(tor, 'bfdd');
   await frrBfd();
   await until('the session to come back', async () => ((await globalEstablished('node1')) ? true : undefined), 60_000);
+});
+
+test("destroy: BIRD's routes from the ToR leave the kernel with the rest; the host's own default route stays", async () => {
+  const destroy = await cluster.destroy();
+  if (destroy.code !== 0) throw new Error(describeCommand(destroy));
+  for (const node of cluster.nodeNames) {
+    const routes = await cluster.routes(node);
+    expect({ node, bird: routes.filter((r) => /proto bird/.test(r)) }).toEqual({ node, bird: [] });
+    expect(routes).toContain(`default via ${cluster.lab.operator.address} dev eth0`);
+  }
 });
