@@ -18,7 +18,7 @@ const USAGE = `usage: calico-net <command> [options]
         the cluster as a picture: subnets, nodes with blocks and workloads, BGP sessions by
         state, reflectors, peers, tunnels, unreachable and drifted nodes. Never changes a host.
   init [--cdk cdktn|cdktf] [DIR]
-        scaffold a project in DIR (default .) for CDK Terrain (default) or CDK for Terraform:
+        scaffold a project in DIR (default .) for CDK for Terraform (default) or CDK Terrain:
         package.json, cdktf.json, a commented cluster.yaml, main.js (the app) and .gitignore.
         Never overwrites a file.
   provider install [--plugins-dir DIR]

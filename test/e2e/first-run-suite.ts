@@ -22,13 +22,9 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { operatorExec } from '../../lab';
 import { run } from '../../lab/process';
 import { packageRoot } from '../../providers/package-root';
+import { nodeRunsCdktnCli } from '../../cli/init';
 import { CommandResult, describeCommand, E2eCluster, NodeSnapshot } from './cluster';
 
-/** Whether this Node runs cdktn-cli 0.24 (engines: node >= 22.19.0). */
-export function nodeRunsCdktnCli(version: string): boolean {
-  const [major, minor] = version.split('.').map(Number);
-  return major > 22 || (major === 22 && minor >= 19);
-}
 
 export function firstRunSuite(flavour: 'cdktf' | 'cdktn', labId: number): void {
 
