@@ -186,7 +186,8 @@ test('two new projects: npm install the tarball, calico-net init, npm install', 
     expect(fs.existsSync(path.join(dir, 'node_modules', flavour, 'package.json'))).toBe(true);
     expect(fs.existsSync(path.join(dir, 'node_modules', flavour === 'cdktf' ? 'cdktn' : 'cdktf'))).toBe(false);
   }
-});
+  // Two full npm installs (and, for cdktn on an older Node, a Node 22 binary) on a shared machine.
+}, 1_200_000);
 
 test(`plain ${flavour} deploy works the first time; plan exits 0; destroy is clean`, async () => {
   await deployPlanDestroy(first);
