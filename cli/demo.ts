@@ -2,7 +2,8 @@
  * `npm run demo`: the main job on the embedded default. As root: a 3-node lab out of network
  * namespaces (real sshd and bird per node, one AS per node as in the seed, one workload each),
  * `cdktf deploy` from the lab's operator namespace, then every node's BGP sessions and a
- * workload-to-workload ping matrix. The lab stays up for exploring.
+ * workload-to-workload ping matrix, and the cluster's picture (calico-net graph, SVG) written
+ * to a file whose path it prints. The lab stays up for exploring.
  */
 import * as path from 'path';
 import { labDown, labUp, operatorExec, LabInfo } from '../lab';
@@ -61,8 +62,19 @@ export async function runDemo(nodes = 3): Promise<number> {
   banner('Workload-to-workload pings (calico-net verify)');
   const verify = await inOperator(lab, [process.execPath, cli, 'verify', '--inventory', lab.inventoryPath], projectDir, false);
 
+  banner('The cluster as a picture (calico-net graph)');
+  const picture = path.join(dir, 'cluster.svg');
+  // The sessions as status reads them and the drift a refresh-only plan finds: nothing changes.
+  const drawn = await inOperator(
+    lab,
+    [process.execPath, cli, 'graph', '--inventory', lab.inventoryPath, '--dir', projectDir, '--out', picture],
+    projectDir,
+    false,
+  );
+  if (drawn === 0) say(`  picture of the demo cluster: ${picture}`);
+
   printHowTo(lab, projectDir);
-  return status === 0 && verify === 0 ? 0 : 1;
+  return status === 0 && verify === 0 && drawn === 0 ? 0 : 1;
 }
 
 function printHowTo(lab: LabInfo, projectDir: string): void {
@@ -75,6 +87,7 @@ function printHowTo(lab: LabInfo, projectDir: string): void {
   say(`  then, on the node:   birdc show protocols; ip route; ip netns list`);
   say(`  BGP status:          ${op} ${calicoNet} status --inventory ${lab.inventoryPath}`);
   say(`  ping matrix:         ${op} ${calicoNet} verify --inventory ${lab.inventoryPath}`);
+  say(`  picture (SVG):       ${op} ${calicoNet} graph --inventory ${lab.inventoryPath} --dir ${projectDir} --out cluster.svg`);
   say(`  drift report:        cd ${projectDir} && CALICO_INVENTORY=${lab.inventoryPath} ${op} ${calicoNet} drift`);
   say(`  redeploy / destroy:  cd ${projectDir} && CALICO_INVENTORY=${lab.inventoryPath} ${op} ${cdktf} deploy|destroy`);
   say(`  tear the lab down:   ${calicoNet} lab down --dir ${lab.dir}`);

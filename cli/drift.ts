@@ -12,6 +12,10 @@ import { inventoryPathFrom } from './cluster-hosts';
 import { driftReportFromPlan, renderDriftMarkdown, DriftReport, UnreadNode } from './drift-report';
 import { Progress } from './progress';
 import { shardedDriftCommand, shardStacksOf } from './shard-drift';
+import { driftOfReport } from './graph-command';
+import { buildPicture } from './graph/picture';
+import { pictureMermaid } from './graph/text-formats';
+import { loadInventory } from '../stacks/inventory';
 import { runTerraform, terraformErrorText } from './terraform';
 import { synthesizeProject, stackDirectory } from './project';
 
@@ -74,7 +78,7 @@ export async function driftCommand(argv: string[]): Promise<number> {
     process.stderr.write(`calico-net drift: ${(err as Error).message}\n`);
     return 1;
   }
-  const text = options.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderDriftMarkdown(report);
+  const text = options.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderDriftMarkdown(report) + driftPicture(report, options);
   if (options.out) fs.writeFileSync(options.out, text);
   else process.stdout.write(text);
   if (report.unreadable.length > 0) {
@@ -84,6 +88,22 @@ export async function driftCommand(argv: string[]): Promise<number> {
   }
   progress.done(report.drifted ? `drift found in ${report.resources.length} resource(s)` : 'no drift');
   return report.drifted ? 2 : 0;
+}
+
+/**
+ * The cluster as a Mermaid picture with the drifted and unread nodes marked, for the Markdown
+ * report (GitHub renders it in a pull-request comment). Sessions are not read here: the picture
+ * says so. An inventory that cannot be loaded costs the picture, never the report.
+ */
+function driftPicture(report: DriftReport, options: DriftOptions): string {
+  try {
+    const inventory = options.inventory ?? inventoryPathFrom([]);
+    const cluster = loadInventory(inventory);
+    const picture = buildPicture(cluster, { drift: driftOfReport(report), notes: ['BGP sessions not read by drift (calico-net graph reads them)'] });
+    return `\n### Cluster picture\n\n\`\`\`mermaid\n${pictureMermaid(picture)}\`\`\`\n`;
+  } catch (err) {
+    return `\n_No cluster picture: ${(err as Error).message.split('\n')[0]}_\n`;
+  }
 }
 
 interface Diagnostic {

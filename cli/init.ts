@@ -15,7 +15,11 @@ import { packageRoot } from '../providers/package-root';
  * read cdktf.json and write cdktf.out; only the package names and the CLI's name differ.
  */
 export type InitFlavour = 'cdktn' | 'cdktf';
-export const DEFAULT_INIT_FLAVOUR: InitFlavour = 'cdktn';
+/**
+ * cdktf, not yet cdktn: cdktn-cli 0.24 needs Node.js >= 22.19 (its engines field; on Node 20 it
+ * fails at start), and this package supports Node 20. See the README's CDK section.
+ */
+export const DEFAULT_INIT_FLAVOUR: InitFlavour = 'cdktf';
 
 interface PackageJson {
   name?: string;
@@ -130,6 +134,12 @@ export function initProject(dir: string, flavour: InitFlavour = DEFAULT_INIT_FLA
   return done;
 }
 
+/** Whether this Node runs cdktn-cli 0.24 (engines: node >= 22.19.0). */
+export function nodeRunsCdktnCli(version: string): boolean {
+  const [major, minor] = version.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 19);
+}
+
 const INIT_USAGE = 'usage: calico-net init [--cdk cdktn|cdktf] [DIR]\n';
 
 export function initCommand(argv: string[]): number {
@@ -156,6 +166,9 @@ export function initCommand(argv: string[]): number {
     return 1;
   }
   const flavour = chosen ?? existing ?? DEFAULT_INIT_FLAVOUR;
+  if (flavour === 'cdktn' && !nodeRunsCdktnCli(process.versions.node)) {
+    process.stderr.write(`calico-net init: note: cdktn-cli needs Node.js >= 22.19; this is ${process.versions.node}\n`);
+  }
   for (const line of initProject(dir, flavour)) process.stdout.write(`${line}\n`);
   const cd = dir === process.cwd() ? '' : `cd ${JSON.stringify(dir)} && `;
   process.stdout.write(

@@ -26,7 +26,7 @@ const USAGE = `usage: calico-net <command> [options]
         move a cluster deployed as one stack into its shard stacks' states (nothing on the
         hosts changes; every shard's next plan is empty).
   init [--cdk cdktn|cdktf] [DIR]
-        scaffold a project in DIR (default .) for CDK Terrain (default) or CDK for Terraform:
+        scaffold a project in DIR (default .) for CDK for Terraform (default) or CDK Terrain:
         package.json, cdktf.json, a commented cluster.yaml, main.js (the app) and .gitignore.
         Never overwrites a file.
   provider install [--plugins-dir DIR]

