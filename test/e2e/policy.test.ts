@@ -207,9 +207,9 @@ test('deploy: every node holds our marked table; the truth table holds on the wi
   expect(report.cells).toContainEqual({ src: 'front', dst: 'api', probe: 'ICMP', expected: 'deny', observed: 'deny' });
   expect(report.cells).toContainEqual({ src: 'api', dst: 'db', probe: 'TCP/5432', expected: 'allow', observed: 'allow' });
   expect(verify.code).toBe(0);
-  const table = await calicoNet(['verify']);
-  expect(table.stdout).toContain('all 36 cells agree');
-  expect(table.code).toBe(0);
+  const verifyTable = await calicoNet(['verify']);
+  expect(verifyTable.stdout).toContain('all 36 cells agree');
+  expect(verifyTable.code).toBe(0);
 });
 
 test('a policy edit changes exactly the cells it should', async () => {
