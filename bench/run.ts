@@ -37,6 +37,7 @@ import { NodeCpuMeter } from './node-cpu';
 import { processCpuMs } from './measure';
 import { kernelFloor, KernelFloor, SshFloor } from './floors';
 import { runShardedBench, ShardedRun } from './sharded';
+import { printPolicyBench, runPolicyBench } from './policy';
 
 /** One measured command. */
 interface Measured {
@@ -404,8 +405,11 @@ async function main(): Promise<void> {
     ['lab', 'command', 'wall s', 'ssh conn/host', 'shells/host', 'node CPU ms/host', 'provider procs', 'peak RSS MB', 'operator CPU s', 'provider CPU s', 'waiting s', 'load'],
     rows,
   );
+  // Network policy (issue 22): ruleset load and throughput on lab 65's namespaces; BENCH_POLICY=0 skips it.
+  const policy = process.env.BENCH_POLICY === '0' ? undefined : runPolicyBench();
+  if (policy) printPolicyBench(policy);
   const out = path.join(process.cwd(), 'bench-results.json');
-  fs.writeFileSync(out, JSON.stringify({ startup, unbundledStartup: unbundled, synth1000Seconds: synth1000, labs, sharded }, null, 2) + '\n');
+  fs.writeFileSync(out, JSON.stringify({ startup, unbundledStartup: unbundled, synth1000Seconds: synth1000, labs, sharded, policy }, null, 2) + '\n');
   process.stdout.write(`\nwritten: ${out}\n`);
 }
 

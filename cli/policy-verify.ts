@@ -108,20 +108,25 @@ export async function observeCells(targets: VerifyTarget[], probes: Probe[], cel
       await new Promise((r) => setTimeout(r, 300));
     }
     const byName = new Map(targets.map((t) => [t.workload, t]));
-    await Promise.all(
-      targets.map(async (src) => {
-        const mine = cells.map((c, i) => ({ c, i })).filter(({ c }) => c.src === src.workload);
-        const lines = mine.map(({ c, i }) => {
-          const [protocol, port] = c.probe.split('/');
-          return `${i} ${protocol} ${byName.get(c.dst)!.ip} ${port ?? 0}`;
-        });
-        const r = await src.host.run(proberScript(src.workload, lines));
-        for (const line of r.stdout.split('\n')) {
-          const m = /^(\d+) (allow|deny)$/.exec(line.trim());
-          if (m) cells[Number(m[1])].observed = m[2] as 'allow' | 'deny';
-        }
-      }),
-    );
+    // A cell that did not answer is probed once more before it counts as denied (a loaded host
+    // can miss a 1-2 s window; a dropped packet never answers, however often it is sent).
+    for (const pass of [0, 1]) {
+      await Promise.all(
+        targets.map(async (src) => {
+          const mine = cells.map((c, i) => ({ c, i })).filter(({ c }) => c.src === src.workload && (pass === 0 || c.observed !== 'allow'));
+          if (mine.length === 0) return;
+          const lines = mine.map(({ c, i }) => {
+            const [protocol, port] = c.probe.split('/');
+            return `${i} ${protocol} ${byName.get(c.dst)!.ip} ${port ?? 0}`;
+          });
+          const r = await src.host.run(proberScript(src.workload, lines));
+          for (const line of r.stdout.split('\n')) {
+            const m = /^(\d+) (allow|deny)$/.exec(line.trim());
+            if (m) cells[Number(m[1])].observed = m[2] as 'allow' | 'deny';
+          }
+        }),
+      );
+    }
   } finally {
     for (const l of listeners) if (/^\d+$/.test(l.pid)) await l.host.run(`kill ${l.pid} 2>/dev/null || true`).catch(() => undefined);
   }

@@ -76,7 +76,7 @@ test('provider: configure builds the resolver from the factory and close release
     settings = s;
     return { hostFor: () => { throw new Error('unused'); }, close: () => { closed++; } };
   });
-  expect(provider.resources.map((r) => r.typeName).sort()).toEqual(['calico_bird_config', 'calico_node', 'calico_overlay', 'calico_workload']);
+  expect(provider.resources.map((r) => r.typeName).sort()).toEqual(['calico_bird_config', 'calico_node', 'calico_overlay', 'calico_policy_ruleset', 'calico_workload']);
   const state = await provider.configure({ connect_timeout: 5, connect_retries: null }, { signal: new AbortController().signal, log: silentLog });
   expect(settings).toMatchObject({ connectTimeoutSeconds: 5, connectRetries: 2 });
   await provider.close!(state);

@@ -11,6 +11,7 @@ import { renderNodeRuleset, selectorSet } from '../../constructs/policy-nft';
 import { ClusterSpec } from '../../constructs/model';
 import { threeTier } from './policy-fixture';
 import { hostInterfaceName } from '../../providers/calico/names';
+import { createHash } from 'crypto';
 import { parseInventory } from '../../stacks/inventory';
 import { ClusterValidationError } from '../../constructs/validation';
 
@@ -353,14 +354,15 @@ describe('the nftables ruleset of a node', () => {
   });
 
   test('verdict maps keyed on the veth reach each selected workload, whose chain runs its policies in order then drops', () => {
-    expect(n1).toContain(`\tmap fw_map {\n\t\ttype ifname : verdict\n\t\telements = { "${front}" : goto fw_${front} }\n\t}`);
-    expect(n1).toContain(`\tmap tw_map {\n\t\ttype ifname : verdict\n\t\telements = { "${db}" : goto tw_${db} }\n\t}`);
-    expect(n1).toContain(`\tchain tw_${db} {\n\t\tcomment "ingress of node1/db"\n\t\tjump pi_db\n\t\tdrop\n\t}`);
-    expect(n1).toContain(`\tchain fw_${front} {\n\t\tcomment "egress of node1/front"\n\t\tjump po_no-lab-net\n\t\tdrop\n\t}`);
+    const chainOf = (prefix: string, names: string[]) => `${prefix}${createHash('sha1').update(names.join('\n')).digest('hex').slice(0, 12)}`;
+    expect(n1).toContain(`\tmap fw_map {\n\t\ttype ifname : verdict\n\t\telements = { "${front}" : goto ${chainOf('fw_', ['no-lab-net'])} }\n\t}`);
+    expect(n1).toContain(`\tmap tw_map {\n\t\ttype ifname : verdict\n\t\telements = { "${db}" : goto ${chainOf('tw_', ['db'])} }\n\t}`);
+    expect(n1).toContain(`\tchain ${chainOf('tw_', ['db'])} {\n\t\tcomment "ingress: db"\n\t\tjump pi_db\n\t\tdrop\n\t}`);
+    expect(n1).toContain(`\tchain ${chainOf('fw_', ['no-lab-net'])} {\n\t\tcomment "egress: no-lab-net"\n\t\tjump po_no-lab-net\n\t\tdrop\n\t}`);
     // Only the policies and sets this node's workloads use.
     expect(n1).not.toContain('pi_api');
     expect(n2).toContain(`\tchain pi_api {\n\t\tmeta l4proto 6 ip saddr @${selectorSet("role == 'front'")} th dport 8080 accept\n\t}`);
-    expect(n2).toContain(`"${api}" : goto tw_${api}`);
+    expect(n2).toContain(`"${api}" : goto ${chainOf('tw_', ['api'])}`);
     expect(n2).toContain(`\tmap fw_map {\n\t\ttype ifname : verdict\n\t}`);
     expect(n2).not.toContain('po_no-lab-net');
   });
@@ -393,6 +395,20 @@ describe('the nftables ruleset of a node', () => {
     expect(text).toContain('\t\tmeta l4proto 17 th sport { 53, 1000-2000 } th dport != 9 accept\n');
     // A selector matching nothing is an empty set (the rule never matches; its negation always does).
     expect(text).toContain(`\tset ${none} {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tcomment "role == 'nobody'"\n\t}`);
+  });
+
+  test('workloads with the same policies share one chain; comments are cut to what nft takes (128)', () => {
+    const many = Array.from({ length: 30 }, (_, i) => ({ name: `policy-number-${i}`, order: i, selector: 'all()', ingress: [{ action: 'Deny' as const }] }));
+    const text = renderNodeRuleset(compilePolicyModel(threeTier({ policies: many }))!, 'node1');
+    expect(text.match(/\tchain tw_[0-9a-f]{12} \{/g)).toHaveLength(1);
+    expect(text).toMatch(new RegExp(`"${front}" : goto (tw_[0-9a-f]{12}),\\n\\t+ +"${db}" : goto \\1 \\}`));
+    expect(text).toContain(`comment "${`ingress: ${many.map((p) => p.name).join(' ')}`.slice(0, 117)}..."`);
+    expect(text.match(/\t\tjump pi_/g)).toHaveLength(30);
+    const long = `role in {${Array.from({ length: 40 }, (_, i) => `'v${i}'`).join(', ')}}`;
+    const t2 = renderNodeRuleset(compilePolicyModel(threeTier({ policies: [{ name: 'p', ingress: [{ action: 'Allow', source: { selector: long } }] }] }))!, 'node1');
+    const comment = /comment "(role in[^"]*)"/.exec(t2)![1];
+    expect(comment).toHaveLength(120);
+    expect(comment.endsWith("'v16',...")).toBe(true);
   });
 
   test('the same cluster renders the same text; a node without workloads gets the bare table', () => {

@@ -1,0 +1,170 @@
+/**
+ * The network-policy figures of `npm run bench` (root; also `node dist/bench/policy.js` alone),
+ * on lab id 65's namespaces (cn65-*), no SSH and no Terraform: what the dataplane costs.
+ *
+ * - Ruleset load: the table the compiler renders for one host with 250 workloads and 100
+ *   policies, loaded as calico_policy_ruleset loads it (`nft -c -f`, then one `nft -f`
+ *   transaction that replaces the table); median of 5. Target ≤ 1 s.
+ * - Throughput: iperf3 (TCP, 5 s) from one workload namespace to another through a host
+ *   namespace, routed as calico_workload wires them (veth, /32 routes, proxy ARP), first with
+ *   no table, then with that table loaded (both workloads selected by all 100 policies, the
+ *   allowing rule in the last one). Median of 3 runs each, interleaved. Target: within 5%.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { compilePolicyModel } from '../constructs/policy-compile';
+import { renderNodeRuleset } from '../constructs/policy-nft';
+import { ClusterSpec } from '../constructs/model';
+import { PolicySpec } from '../constructs/policy-model';
+import { hostInterfaceName } from '../providers/calico/names';
+
+const HOST = 'cn65-host';
+const A = 'cn65-wa';
+const B = 'cn65-wb';
+const NODE = 'bench';
+
+function sh(script: string): { code: number; stdout: string; stderr: string; ms: number } {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr, ms };
+}
+
+function must(script: string): string {
+  const r = sh(script);
+  if (r.code !== 0) throw new Error(`${script}\n${r.stderr}`);
+  return r.stdout;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** 250 workloads on one node; 100 policies selecting all of them, the last allowing iperf3. */
+export function benchCluster(workloads = 250, policies = 100): ClusterSpec {
+  const wl = Array.from({ length: workloads }, (_, i) => ({
+    name: `wl${String(i).padStart(3, '0')}`,
+    // 198.19.65.2 .. 198.19.65.251.
+    ip: `198.19.65.${i + 2}`,
+    labels: { tier: 't', app: `a${i % policies}` },
+  }));
+  const ps: PolicySpec[] = Array.from({ length: policies }, (_, i) => ({
+    name: `p${String(i).padStart(3, '0')}`,
+    order: i,
+    selector: "tier == 't'",
+    ingress: [i === policies - 1 ? { action: 'Allow', protocol: 'TCP', destination: { ports: [5201] } } : { action: 'Allow', protocol: 'TCP', source: { selector: `app == 'a${i}'` }, destination: { ports: [10000 + i] } }],
+    egress: [i === policies - 1 ? { action: 'Allow' } : { action: 'Deny', protocol: 'UDP', destination: { ports: [20000 + i] } }],
+  }));
+  return {
+    name: 'bench',
+    podCidr: '198.19.0.0/16',
+    peers: [],
+    nodes: [{ name: NODE, address: '198.18.65.1', podCidr: '198.19.65.0/24', workloads: wl }],
+    policies: ps,
+  };
+}
+
+function cleanup(): void {
+  sh(`for p in /tmp/cn65-iperf.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; rm -f "$p"; done; for n in ${HOST} ${A} ${B}; do ip netns del "$n" 2>/dev/null; done; true`);
+}
+
+function wire(ns: string, iface: string, ip: string): void {
+  must(`set -e
+ip -n ${HOST} link add ${iface} type veth peer name eth0 netns ${ns}
+ip -n ${HOST} link set ${iface} address ee:ee:ee:ee:ee:ee up
+ip netns exec ${HOST} sysctl -qw net.ipv4.conf.${iface}.proxy_arp=1 net.ipv4.neigh.${iface}.proxy_delay=0
+ip -n ${HOST} route add ${ip}/32 dev ${iface}
+ip -n ${ns} link set lo up
+ip -n ${ns} link set eth0 up
+ip -n ${ns} addr add ${ip}/32 dev eth0
+ip -n ${ns} route add 169.254.1.1 dev eth0 scope link
+ip -n ${ns} route add default via 169.254.1.1`);
+}
+
+function iperfGbps(): number {
+  const out = must(`ip netns exec ${A} iperf3 -c 198.19.65.3 -t 5 -J`);
+  return JSON.parse(out).end.sum_received.bits_per_second / 1e9;
+}
+
+export interface PolicyBench {
+  workloads: number;
+  policies: number;
+  rulesetBytes: number;
+  rulesetLines: number;
+  loadMs: { check: number; load: number; total: number; runsTotal: number[] };
+  throughputGbps: { without: number; with: number; runsWithout: number[]; runsWith: number[] };
+  slowdownPercent: number;
+}
+
+export function runPolicyBench(): PolicyBench {
+  for (const tool of ['nft', 'iperf3', 'ip']) if (sh(`command -v ${tool}`).code !== 0) throw new Error(`policy bench: ${tool} is missing`);
+  cleanup();
+  const spec = benchCluster();
+  const model = compilePolicyModel(spec)!;
+  const ruleset = renderNodeRuleset(model, NODE);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cn65-')), 'ruleset.nft');
+  fs.writeFileSync(file, `table inet calico-net\ndelete table inet calico-net\n${ruleset}`);
+  try {
+    // As calico_node does on a host without a default route: proxy ARP answers for the pods'
+    // gateway only when the host routes it out of another device.
+    must(`ip netns add ${HOST} && ip netns add ${A} && ip netns add ${B} && ip netns exec ${HOST} sysctl -qw net.ipv4.ip_forward=1 && ip -n ${HOST} link set lo up && ip -n ${HOST} route add 169.254.1.1/32 dev lo`);
+    wire(A, hostInterfaceName(NODE, 'wl000'), '198.19.65.2');
+    wire(B, hostInterfaceName(NODE, 'wl001'), '198.19.65.3');
+    must(`ip netns exec ${B} iperf3 -s -D -I /tmp/cn65-iperf.pid`);
+    sh('sleep 0.5');
+    must(`ip netns exec ${A} ping -c 1 -W 2 198.19.65.3`);
+
+    const runsWithout: number[] = [];
+    const runsWith: number[] = [];
+    const checks: number[] = [];
+    const loads: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      sh(`ip netns exec ${HOST} nft delete table inet calico-net 2>/dev/null`);
+      const c = sh(`ip netns exec ${HOST} nft -c -f ${file}`);
+      const l = sh(`ip netns exec ${HOST} nft -f ${file}`);
+      if (c.code !== 0 || l.code !== 0) throw new Error(`nft refused the bench ruleset: ${c.stderr}${l.stderr}`);
+      checks.push(c.ms);
+      loads.push(l.ms);
+    }
+    for (let i = 0; i < 3; i++) {
+      sh(`ip netns exec ${HOST} nft delete table inet calico-net 2>/dev/null`);
+      runsWithout.push(iperfGbps());
+      must(`ip netns exec ${HOST} nft -f ${file}`);
+      runsWith.push(iperfGbps());
+    }
+    const without = median(runsWithout);
+    const withPolicy = median(runsWith);
+    const totals = checks.map((c, i) => c + loads[i]);
+    return {
+      workloads: spec.nodes[0].workloads.length,
+      policies: spec.policies!.length,
+      rulesetBytes: ruleset.length,
+      rulesetLines: ruleset.split('\n').length,
+      loadMs: { check: median(checks), load: median(loads), total: median(totals), runsTotal: totals.map((t) => Math.round(t)) },
+      throughputGbps: { without, with: withPolicy, runsWithout, runsWith },
+      slowdownPercent: ((without - withPolicy) / without) * 100,
+    };
+  } finally {
+    cleanup();
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
+}
+
+export function printPolicyBench(b: PolicyBench): void {
+  const out = process.stdout;
+  out.write(`\nnetwork policy (lab 65 namespaces; ${b.workloads} workloads, ${b.policies} policies on one host; ruleset ${b.rulesetLines} lines, ${(b.rulesetBytes / 1024).toFixed(0)} KiB)\n`);
+  out.write(`  ruleset load (nft -c + nft -f): median ${b.loadMs.total.toFixed(0)} ms (check ${b.loadMs.check.toFixed(0)}, load ${b.loadMs.load.toFixed(0)}; runs ${b.loadMs.runsTotal.join(', ')}); target <= 1000 ms: ${b.loadMs.total <= 1000 ? 'met' : 'NOT met'}\n`);
+  const t = b.throughputGbps;
+  out.write(`  iperf3 pod to pod: without policy ${t.without.toFixed(2)} Gbit/s, with ${t.with.toFixed(2)} Gbit/s (${b.slowdownPercent.toFixed(1)}% slower; runs ${t.runsWithout.map((x) => x.toFixed(2)).join('/')} vs ${t.runsWith.map((x) => x.toFixed(2)).join('/')}); target within 5%: ${b.slowdownPercent <= 5 ? 'met' : 'NOT met'}\n`);
+}
+
+if (require.main === module) {
+  try {
+    const b = runPolicyBench();
+    printPolicyBench(b);
+    fs.writeFileSync(path.join(process.cwd(), 'bench-policy.json'), JSON.stringify(b, null, 2) + '\n');
+  } catch (err) {
+    process.stderr.write(`policy bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  }
+}
