@@ -20,7 +20,7 @@ interface StateResource {
 }
 
 beforeAll(async () => {
-  cluster = await E2eCluster.up({ id: 15, nodes: 2, asMode: 'ebgp' });
+  cluster = await E2eCluster.up({ id: 22, nodes: 2, asMode: 'ebgp' });
   const deploy = await cluster.deploy();
   if (deploy.code !== 0) throw new Error(describeCommand(deploy));
 

@@ -22,7 +22,7 @@ let cluster: E2eCluster;
 const cli = path.join(packageRoot(), 'bin', 'calico-net.js');
 
 beforeAll(async () => {
-  cluster = await E2eCluster.up({ id: 16, nodes: NODES, asMode: 'ibgp', workloadsPerNode: PER_NODE });
+  cluster = await E2eCluster.up({ id: 23, nodes: NODES, asMode: 'ibgp', workloadsPerNode: PER_NODE });
   const deploy = await cluster.deploy();
   if (deploy.code !== 0) throw new Error(describeCommand(deploy));
 });
