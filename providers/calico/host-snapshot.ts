@@ -1,5 +1,5 @@
 /**
- * One read of a host per provider process: the sections every Calico resource declares (a shell
+ * One read of a host per login (see hostKey) per provider process: the sections every Calico resource declares (a shell
  * fragment and its parser, e.g. `nodeSection` in node.ts) joined into one script, whose answer
  * is split back and handed to each section's parser. Every resource on that host derives its
  * facts from the parsed sections.
