@@ -142,8 +142,10 @@ test('calico-net status expects the ToR session on node1 only, and finds every e
   expect({ code: r.code, stderr: r.stderr.slice(-1500) }).toMatchObject({ code: 0 });
   const report = JSON.parse(r.stdout);
   expect(report.healthy).toBe(true);
-  const text = JSON.stringify(report.nodes);
+  // Among the BGP sessions (the ToR is also listed once more under node1's external peers).
+  const text = JSON.stringify(report.nodes.map((n: { sessions: unknown }) => n.sessions));
   expect(text.match(/Global_198_18_46_200/g)).toHaveLength(1);
+  expect(report.nodes.filter((n: { peers?: unknown[] }) => n.peers?.length).map((n: { node: string }) => n.node)).toEqual(['node1']);
 });
 
 test("the ToR's block lands in node1's kernel via the router (gateway recursive)", async () => {
