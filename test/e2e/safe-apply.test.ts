@@ -133,7 +133,7 @@ test('a namespace calico-net did not create is neither adopted nor deleted', asy
   expect(refused.stdout + refused.stderr).toMatch(/network namespace theirs on node1 exists but was not created by calico-net/);
   // Import no longer takes over a namespace that is not paired with our veth (it is refused at
   // import), so the message asks for the namespace to be moved out of the way.
-  expect(refused.stdout + refused.stderr).toMatch(/remove or rename it, then apply again/);
+  expect(refused.stdout + refused.stderr).toMatch(/remove\s+or\s+rename\s+it,\s+then\s+apply\s+again/);
   expect((await cluster.sh('node1', 'ip -n theirs -o link show keepme')).code).toBe(0);
   expect((await cluster.sh('node1', 'ip -n theirs -o link show eth0')).code).not.toBe(0);
 
