@@ -229,21 +229,6 @@ test('a tunnel of ours that no state knows shows as drift in plan, and the next 
   await expectExactly('Never');
 });
 
-test('kill -9 mid VXLAN deploy, then destroy: nothing of ours is left on any node', async () => {
-  setVxlanMode('Always');
-  await synth();
-  const run = await killedApply(/calico_overlay[^\n]*: Creation complete after/);
-  expect(run.killed).toBe(true);
-  const destroy = await cluster.destroy();
-  if (destroy.code !== 0) throw new Error(describeCommand(destroy));
-  for (const node of NODES) {
-    const h = await held(node);
-    expect({ node, ...h }).toEqual({ node, overlayLinks: [], tunnelRoutes: [], ourRoutes: [], netns: [] });
-    expect({ node, links: await links(node) }).toEqual({ node, links: linksBefore.get(node) });
-    expect((await cluster.exec(node, ['ls', '-A', '/run/calico-net'])).stdout.trim()).toBe('');
-  }
-});
-
 test('devices named like our temporary ones but not ours are refused and left in place', async () => {
   setVxlanMode('Never');
   await deploy();
