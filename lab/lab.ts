@@ -19,7 +19,7 @@ import { stringify as toYaml } from 'yaml';
 import { shQuote } from '../providers/ssh/quote';
 import type { RemoteHost } from '../providers/ssh/types';
 import { missingPrerequisites } from './prerequisites';
-import { run, RunResult, waitFor } from './process';
+import { alive, run, RunResult, waitFor } from './process';
 
 export interface LabNode {
   name: string;
@@ -171,15 +171,6 @@ function startInNode(lab: LabInfo, node: LabNode, argv: string[], logName: strin
   child.unref();
   if (!child.pid) throw new Error(`could not start ${argv[0]} on ${node.name}`);
   return child.pid;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function stopPid(pid: number | undefined): Promise<void> {

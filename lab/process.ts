@@ -53,3 +53,13 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number):
     await sleep(100);
   }
 }
+
+/** Whether a process of that pid still exists (signal 0 checks without touching it). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -18,7 +18,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { LabInfo } from './lab';
-import { run, RunResult, waitFor } from './process';
+import { alive, run, RunResult, waitFor } from './process';
 
 export const FRR_DIR = '/usr/lib/frr';
 export type FrrDaemon = 'zebra' | 'bgpd' | 'bfdd';
@@ -166,15 +166,6 @@ export async function startDaemon(tor: TorInfo, daemon: FrrDaemon): Promise<void
   const started = await waitFor(async () => fs.existsSync(pidFile) && fs.existsSync(path.join(tor.dir, 'vty', `${daemon}.vty`)), 10_000);
   if (!started) throw new Error(`ToR: ${daemon} did not start (see ${path.join(tor.dir, 'frr.log')})`);
   tor.pids[daemon] = Number(fs.readFileSync(pidFile, 'utf8').trim());
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Stops one daemon by its recorded pid (SIGKILL: a crash, as a failure test wants). */
