@@ -5,7 +5,7 @@
  * quoted anyway. Each check returns what is wrong, or null.
  */
 import { ipv4ToInt } from './ipv4';
-import { POD_GATEWAY, WORKLOAD_MTU } from './constants';
+import { ENCAPSULATION, POD_GATEWAY, WORKLOAD_MTU } from './constants';
 
 /** Returns a description of what is wrong, or null when the value is fine. */
 export type Check = (value: string) => string | null;
@@ -69,6 +69,19 @@ export function inRange(min: number, max: number): (v: number) => string | null 
 
 export function isMtu(v: number): string | null {
   return Number.isInteger(v) && v >= WORKLOAD_MTU.min && v <= WORKLOAD_MTU.max ? null : `${v} is not an MTU in ${WORKLOAD_MTU.min}..${WORKLOAD_MTU.max}`;
+}
+
+/** A unicast MAC written as six lower-case hex pairs (the form `ip` prints). */
+export function isUnicastMac(v: string): string | null {
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(v)) return `"${v}" is not a MAC address (six lower-case hex pairs, e.g. 66:cc:c6:13:01:01)`;
+  if (parseInt(v.slice(0, 2), 16) % 2 === 1) return `"${v}" is a multicast MAC address`;
+  if (v === '00:00:00:00:00:00') return `"${v}" is the all-zero MAC address`;
+  return null;
+}
+
+/** One of the encapsulations calico-net programs (ENCAPSULATION's keys). */
+export function encapsulationProblem(v: string): string | null {
+  return Object.prototype.hasOwnProperty.call(ENCAPSULATION, v) ? null : `"${v}" is not one of ${Object.keys(ENCAPSULATION).join(', ')}`;
 }
 
 /** A TCP port. */

@@ -14,7 +14,7 @@
  */
 import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown, Value } from '../runtime/resource';
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
-import { inRange, isAbsolutePath, isNodeName } from '../../rules/checks';
+import { isAbsolutePath, isNodeName } from '../../rules/checks';
 import { BIRD_RELOAD } from '../../rules/constants';
 import { maskSecrets, missingSecrets, spliceSecrets } from '../../rules/secrets';
 import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
@@ -23,7 +23,6 @@ import { parseImportId } from './import-id';
 import { backupPathFor, DEFAULT_BIRD_CONFIG_PATH, DEFAULT_BIRD_SOCKET_PATH, OWNER_SUFFIX, PREVIOUS_SUFFIX } from './names';
 import { resourceSchemas } from './schema';
 import { REMOVE_BIRD_ROUTES_FN, scriptWithVars } from './script';
-import { checkSshBlock, DiagnosticCollector, requireValid } from './validate';
 
 type Ctx = ResourceContext<CalicoProviderState>;
 const schema = resourceSchemas.calico_bird_config;
@@ -192,12 +191,9 @@ interface Paths {
   sock: string;
 }
 
+/** The inputs' paths, defaults applied (the runtime ran the schema's checks on them: states too). */
 function pathsOf(obj: BirdInputs): Paths {
-  return {
-    node: requireValid(obj.node_name, 'node_name', isNodeName),
-    cfg: requireValid(obj.config_path ?? DEFAULT_BIRD_CONFIG_PATH, 'config_path', isAbsolutePath),
-    sock: requireValid(obj.socket_path ?? DEFAULT_BIRD_SOCKET_PATH, 'socket_path', isAbsolutePath),
-  };
+  return { node: obj.node_name, cfg: obj.config_path ?? DEFAULT_BIRD_CONFIG_PATH, sock: obj.socket_path ?? DEFAULT_BIRD_SOCKET_PATH };
 }
 
 /** The id: one place, for plan, apply and import. */
@@ -274,32 +270,18 @@ async function birdFacts(obj: BirdInputs, ctx: Ctx): Promise<Pick<BirdState, 'co
   return { content: maskSecrets(file.content ?? '', obj.content, obj.secrets), loaded: file.loaded };
 }
 
-/** The session wait and BIRD's own revert timeout, defaults applied and checked. */
+/**
+ * The session wait and BIRD's own revert timeout, defaults applied. The schema's checks (ranges,
+ * revert_after after session_wait) ran on the set values; the defaults pass them by construction.
+ */
 function reloadTimingOf(obj: BirdInputs): { wait: number; revert: number } {
-  const wait = requireValid(obj.session_wait ?? BIRD_RELOAD.sessionWait, 'session_wait', inRange(0, BIRD_RELOAD.maxSessionWait));
-  const revert = requireValid(obj.revert_after ?? wait + BIRD_RELOAD.revertMargin, 'revert_after', inRange(wait + 1, BIRD_RELOAD.maxRevertAfter));
-  return { wait, revert };
+  const wait = obj.session_wait ?? BIRD_RELOAD.sessionWait;
+  return { wait, revert: obj.revert_after ?? wait + BIRD_RELOAD.revertMargin };
 }
 
 export const birdConfigHandler: ResourceHandler<CalicoProviderState> = {
   typeName: 'calico_bird_config',
   schema,
-
-  validate(config) {
-    const c = new DiagnosticCollector();
-    c.string(config, ['node_name'], isNodeName);
-    c.string(config, ['config_path'], isAbsolutePath);
-    c.string(config, ['socket_path'], isAbsolutePath);
-    c.number(config, ['session_wait'], inRange(0, BIRD_RELOAD.maxSessionWait));
-    c.number(config, ['revert_after'], inRange(1, BIRD_RELOAD.maxRevertAfter));
-    const wait = config.session_wait;
-    const revert = config.revert_after;
-    if (typeof wait === 'number' && typeof revert === 'number' && revert <= wait) {
-      c.diagnostics.push({ severity: 'error', summary: 'Invalid revert_after', detail: `${revert} must exceed session_wait (${wait})`, attribute: ['revert_after'] });
-    }
-    checkSshBlock(c, config);
-    return c.diagnostics;
-  },
 
   plan(req: PlanRequest): PlanResult {
     const node: Value = req.config.node_name;

@@ -4,7 +4,7 @@
  */
 import { ProviderError, UnreachableError } from '../runtime/resource';
 import { RemoteHost, RemoteResult, SshConnectionError, SshTarget } from '../ssh/types';
-import { proxyJumpKeysProblem, proxyJumpProblem, sshTarget } from '../../rules/ssh';
+import { sshTarget } from '../../rules/ssh';
 import type { HostSnapshots } from './host-snapshot';
 import type { SshBlock } from './schema';
 
@@ -27,16 +27,11 @@ export interface CalicoProviderState {
 
 /** The `ssh` block with the documented defaults applied (rules/ssh.ts owns them). */
 export function sshTargetFromBlock(ssh: SshBlock): SshTarget {
-  // validate() saw it, but an imported or stored block did not pass there.
-  const jump = ssh.proxy_jump ?? undefined;
-  const problem = jump === undefined ? null : proxyJumpProblem(jump);
-  if (problem) throw new ProviderError('Invalid ssh.proxy_jump', { detail: problem, attribute: ['ssh', 'proxy_jump'] });
-  const keys = ssh.proxy_jump_keys ?? undefined;
-  const keysProblem = proxyJumpKeysProblem(jump, keys);
-  if (keysProblem) throw new ProviderError('Invalid ssh.proxy_jump_keys', { detail: keysProblem, attribute: ['ssh', 'proxy_jump_keys'] });
+  // The runtime ran the schema's checks (proxy_jump, one key per hop) on the block, stored or
+  // imported ones too; sshTarget refuses a bad jump of its own accord as well.
   return sshTarget(ssh.host, {
-    proxyJump: jump,
-    proxyJumpKeys: keys,
+    proxyJump: ssh.proxy_jump ?? undefined,
+    proxyJumpKeys: ssh.proxy_jump_keys ?? undefined,
     port: ssh.port ?? undefined,
     user: ssh.user ?? undefined,
     privateKeyPath: ssh.private_key_path ?? undefined,

@@ -29,7 +29,7 @@
  */
 import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown } from '../runtime/resource';
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
-import { isIpv4, isIpv4Cidr, isNodeName, isWorkloadName } from '../../rules/checks';
+import { isNodeName, isWorkloadName } from '../../rules/checks';
 import { ENCAPSULATION, POD_GATEWAY } from '../../rules/constants';
 import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
@@ -40,7 +40,6 @@ import { leftoversOf, MarkedObjects, parseRegistry, REGISTRY_FNS, REMOVE_LEFTOVE
 import { workloadsSection } from './workload';
 import { resourceSchemas } from './schema';
 import { FOREIGN_ROUTES_FN, REMOVE_BIRD_ROUTES_FN, scriptWithVars } from './script';
-import { checkSshBlock, DiagnosticCollector, requireValid } from './validate';
 
 type Ctx = ResourceContext<CalicoProviderState>;
 const schema = resourceSchemas.calico_node;
@@ -222,9 +221,6 @@ function isOwnGatewayRoute(r: Route): boolean {
 
 type NodeFacts = Pick<NodeState, keyof typeof DESIRED_FACTS | 'own_gateway_route'>;
 
-const isEncapsulationName = (v: string): string | null =>
-  v in ENCAPSULATION ? null : `"${v}" is not one of ${Object.keys(ENCAPSULATION).join(', ')}`;
-
 /** What read reports: the same checks apply makes (host_routes_gateway, own_gateway_route, the address test). */
 export function nodeFacts(s: HostSnapshot, cidr: string, address: string): NodeFacts {
   const node = s.get(nodeSection);
@@ -255,17 +251,10 @@ function gatewayMode(planned: unknown): GatewayMode {
   return planned === true ? 'own' : planned === false ? 'host' : 'auto';
 }
 
-/** The inputs apply needs, checked again (states and import ids bypass validate()). */
+/** The inputs apply needs (the runtime ran the schema's checks on them: states too). */
 function checkedInputs(obj: NodeInputs): { name: string; address: string; cidr: string; encapsulation: string | null; workloads: string[] | null } {
   const workloads = obj.workloads === null ? null : [...obj.workloads].sort();
-  for (const w of workloads ?? []) requireValid(w, 'workloads', isWorkloadName);
-  return {
-    name: requireValid(obj.name, 'name', isNodeName),
-    address: requireValid(obj.address, 'address', isIpv4),
-    cidr: requireValid(obj.pod_cidr, 'pod_cidr', isIpv4Cidr),
-    encapsulation: obj.encapsulation === null ? null : requireValid(obj.encapsulation, 'encapsulation', isEncapsulationName),
-    workloads,
-  };
+  return { name: obj.name, address: obj.address, cidr: obj.pod_cidr, encapsulation: obj.encapsulation, workloads };
 }
 
 /** The registry variables of the node's scripts: what its configuration wants kept. */
@@ -301,16 +290,6 @@ async function applyNode(planned: NodeInputs, mode: GatewayMode, ctx: Ctx): Prom
 export const nodeHandler: ResourceHandler<CalicoProviderState> = {
   typeName: 'calico_node',
   schema,
-
-  validate(config) {
-    const c = new DiagnosticCollector();
-    c.string(config, ['name'], isNodeName);
-    c.string(config, ['address'], isIpv4);
-    c.string(config, ['pod_cidr'], isIpv4Cidr);
-    c.string(config, ['encapsulation'], isEncapsulationName);
-    checkSshBlock(c, config);
-    return c.diagnostics;
-  },
 
   plan(req: PlanRequest): PlanResult {
     return {

@@ -18,7 +18,7 @@
  */
 import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown, Value } from '../runtime/resource';
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
-import { isIpv4, isIpv4Cidr, isMtu, isNodeName } from '../../rules/checks';
+import { encapsulationProblem, isIpv4, isNodeName } from '../../rules/checks';
 import { ENCAPSULATION, Encapsulation, UNDERLAY_MTU } from '../../rules/constants';
 import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
@@ -28,7 +28,6 @@ import { NETNS_MARK, OUR_ROUTE_PROTO, REGISTRY } from './names';
 import { BUILDING_DEVICE, REGISTRY_FNS } from './registry';
 import { resourceSchemas } from './schema';
 import { FOREIGN_ROUTES_FN, LINK_EXISTS_FN, scriptWithVars } from './script';
-import { checkSshBlock, DiagnosticCollector, requireValid } from './validate';
 
 type Ctx = ResourceContext<CalicoProviderState>;
 const schema = resourceSchemas.calico_overlay;
@@ -46,46 +45,6 @@ const NO_IPIP_EXIT = 46;
 
 const ENCAPSULATIONS = Object.keys(ENCAPSULATION) as Encapsulation[];
 
-/** A unicast MAC written as six lower-case hex pairs (the form `ip` prints). */
-export function isUnicastMac(v: string): string | null {
-  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(v)) return `"${v}" is not a MAC address (six lower-case hex pairs, e.g. 66:cc:c6:13:01:01)`;
-  if (parseInt(v.slice(0, 2), 16) % 2 === 1) return `"${v}" is a multicast MAC address`;
-  if (v === '00:00:00:00:00:00') return `"${v}" is the all-zero MAC address`;
-  return null;
-}
-
-const isEncapsulation = (v: string): string | null =>
-  (ENCAPSULATIONS as string[]).includes(v) ? null : `"${v}" is not one of ${ENCAPSULATIONS.join(', ')}`;
-
-/** Map entries as checked (key check, value check); the message names the key. */
-function mapProblems(map: StringMap, keyCheck: (v: string) => string | null, valueCheck: (v: string) => string | null): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(map)) {
-    const p = keyCheck(k) ?? valueCheck(v);
-    if (p) out.push(`["${k}"]: ${p}`);
-  }
-  return out;
-}
-
-const MAP_CHECKS = {
-  neighbours: [isIpv4, isUnicastMac],
-  fdb: [isUnicastMac, isIpv4],
-  routes: [isIpv4Cidr, isIpv4],
-} as const;
-
-/** Problems that involve more than one attribute (VXLAN needs a MAC; IPIP has no neighbours). */
-function crossProblems(o: { encapsulation: string; tunnel_mac: string | null; neighbours: StringMap | null; fdb: StringMap | null }): [string, string][] {
-  const out: [string, string][] = [];
-  if (o.encapsulation === 'vxlan' && o.tunnel_mac === null) out.push(['tunnel_mac', 'VXLAN needs the device MAC']);
-  if (o.encapsulation === 'ipip') {
-    if (o.tunnel_mac !== null) out.push(['tunnel_mac', 'IPIP devices have no MAC']);
-    for (const name of ['neighbours', 'fdb'] as const) {
-      if (Object.keys(o[name] ?? {}).length > 0) out.push([name, 'IPIP has no neighbour or FDB entries']);
-    }
-  }
-  return out;
-}
-
 interface Overlay {
   node: string;
   kind: Encapsulation;
@@ -99,23 +58,23 @@ interface Overlay {
   routes: StringMap;
 }
 
-/** The inputs, checked again (states and import ids bypass validate()): they reach a shell. */
+/**
+ * The inputs as the scripts use them, defaults applied. They reach a shell: the runtime ran the
+ * schema's checks on them (every map entry and the VXLAN/IPIP rules included), states too.
+ */
 function overlayOf(obj: OverlayInputs): Overlay {
-  const node = requireValid(obj.node_name, 'node_name', isNodeName);
-  const kind = requireValid(obj.encapsulation, 'encapsulation', isEncapsulation) as Encapsulation;
-  const address = requireValid(obj.address, 'address', isIpv4);
-  const tunnel = requireValid(obj.tunnel_address, 'tunnel_address', isIpv4);
-  const mac = obj.tunnel_mac === null ? null : requireValid(obj.tunnel_mac, 'tunnel_mac', isUnicastMac);
-  const mtu = requireValid(obj.mtu ?? defaultMtu(kind), 'mtu', isMtu);
+  const kind = obj.encapsulation as Encapsulation;
   const maps = { neighbours: obj.neighbours ?? {}, fdb: obj.fdb ?? {}, routes: obj.routes ?? {} };
-  for (const name of ['neighbours', 'fdb', 'routes'] as const) {
-    const [keyCheck, valueCheck] = MAP_CHECKS[name];
-    const problems = mapProblems(maps[name], keyCheck, valueCheck);
-    if (problems.length) throw new ProviderError(`Invalid ${name}`, { detail: problems.join('; '), attribute: [name] });
-  }
-  const [cross] = crossProblems({ encapsulation: kind, tunnel_mac: mac, ...maps });
-  if (cross) throw new ProviderError(`Invalid ${cross[0]}`, { detail: cross[1], attribute: [cross[0]] });
-  return { node, kind, device: ENCAPSULATION[kind].device, address, tunnel, mac, mtu, ...maps };
+  return {
+    node: obj.node_name,
+    kind,
+    device: ENCAPSULATION[kind].device,
+    address: obj.address,
+    tunnel: obj.tunnel_address,
+    mac: obj.tunnel_mac,
+    mtu: obj.mtu ?? defaultMtu(kind),
+    ...maps,
+  };
 }
 
 function defaultMtu(kind: Encapsulation): number {
@@ -473,41 +432,13 @@ export const overlayHandler: ResourceHandler<CalicoProviderState> = {
   typeName: 'calico_overlay',
   schema,
 
-  validate(config) {
-    const c = new DiagnosticCollector();
-    c.string(config, ['node_name'], isNodeName);
-    c.string(config, ['encapsulation'], isEncapsulation);
-    c.string(config, ['address'], isIpv4);
-    c.string(config, ['tunnel_address'], isIpv4);
-    c.string(config, ['tunnel_mac'], isUnicastMac);
-    c.number(config, ['mtu'], isMtu);
-    checkSshBlock(c, config);
-    const diagnostics = [...c.diagnostics];
-    const maps: Record<string, StringMap | null> = {};
-    for (const name of ['neighbours', 'fdb', 'routes'] as const) {
-      const map = knownMap(config[name]);
-      if (map === undefined) continue;
-      maps[name] = map;
-      const [keyCheck, valueCheck] = MAP_CHECKS[name];
-      for (const p of mapProblems(map ?? {}, keyCheck, valueCheck)) {
-        diagnostics.push({ severity: 'error', summary: `Invalid ${name}`, detail: p, attribute: [name] });
-      }
-    }
-    const { encapsulation, tunnel_mac: mac } = config;
-    if (typeof encapsulation === 'string' && mac !== Unknown && maps.neighbours !== undefined && maps.fdb !== undefined) {
-      const cross = crossProblems({ encapsulation, tunnel_mac: typeof mac === 'string' ? mac : null, neighbours: maps.neighbours, fdb: maps.fdb });
-      for (const [attribute, detail] of cross) diagnostics.push({ severity: 'error', summary: `Invalid ${attribute}`, detail, attribute: [attribute] });
-    }
-    return diagnostics;
-  },
-
   plan(req: PlanRequest): PlanResult {
     const c = req.config;
     const kind = c.encapsulation;
     const routes = knownMap(c.routes);
     const neighbours = knownMap(c.neighbours);
     const fdb = knownMap(c.fdb);
-    const kindKnown = typeof kind === 'string' && !isEncapsulation(kind);
+    const kindKnown = typeof kind === 'string' && !encapsulationProblem(kind);
     const deviceKnown = kindKnown && [c.address, c.tunnel_address, c.tunnel_mac, c.mtu].every((v) => v !== Unknown);
     const device = deviceKnown
       ? desiredDevice({

@@ -19,10 +19,9 @@ import { isNodeName } from '../../rules/checks';
 import { POLICY_TABLE_FAMILY, POLICY_TABLE_NAME } from '../../rules/policy-table';
 import { CalicoProviderState, runOn } from './hosts';
 import { parseImportId } from './import-id';
-import { isOurTable, normalizeListing, rulesetProblem, TABLE_MARK } from './nft-table';
+import { isOurTable, normalizeListing, TABLE_MARK } from './nft-table';
 import { resourceSchemas } from './schema';
 import { scriptWithVars } from './script';
-import { checkSshBlock, DiagnosticCollector, requireValid } from './validate';
 
 type Ctx = ResourceContext<CalicoProviderState>;
 const schema = resourceSchemas.calico_policy_ruleset;
@@ -95,14 +94,9 @@ export function tableFacts(listing: string): Pick<RulesetState, 'table' | 'owner
   return { table: listing, owner: isOurTable(listing) ? OWNER_OURS : OWNER_FOREIGN };
 }
 
-function checkedInputs(obj: Pick<RulesetInputs, 'node_name' | 'ruleset'>): { node: string; ruleset: string } {
-  const node = requireValid(obj.node_name, 'node_name', isNodeName);
-  const ruleset = requireValid(obj.ruleset, 'ruleset', rulesetProblem);
-  return { node, ruleset };
-}
-
 async function applyRuleset(planned: RulesetInputs, ctx: Ctx): Promise<RulesetState> {
-  const { node, ruleset } = checkedInputs(planned);
+  // The runtime ran the schema's checks on both (rulesetProblem among them) before apply.
+  const { node_name: node, ruleset } = planned;
   const host = ctx.provider.hosts.hostFor(planned.ssh, node);
   const result = await runOn(host, node, scriptWithVars({ node, ruleset, mark: TABLE_MARK }, APPLY_BODY), { signal: ctx.signal, doing: 'load its network policy' });
   const stderr = result.stderr.trim();
@@ -118,14 +112,6 @@ async function applyRuleset(planned: RulesetInputs, ctx: Ctx): Promise<RulesetSt
 export const policyRulesetHandler: ResourceHandler<CalicoProviderState> = {
   typeName: 'calico_policy_ruleset',
   schema,
-
-  validate(config) {
-    const c = new DiagnosticCollector();
-    c.string(config, ['node_name'], isNodeName);
-    c.string(config, ['ruleset'], rulesetProblem);
-    checkSshBlock(c, config);
-    return c.diagnostics;
-  },
 
   plan(req: PlanRequest): PlanResult {
     const { prior, config } = req;
@@ -144,7 +130,7 @@ export const policyRulesetHandler: ResourceHandler<CalicoProviderState> = {
   async read(stateValue, ctx) {
     // A missing table is drift, not absence: the facts say it is gone and apply loads it again.
     const state = knownValues(schema.block, stateValue);
-    const node = requireValid(state.node_name, 'node_name', isNodeName);
+    const node = state.node_name;
     const host = ctx.provider.readOnlyHosts.hostFor(state.ssh, node);
     const result = await runOn(host, node, scriptWithVars({}, READ_BODY), { signal: ctx.signal, doing: 'read its network policy' });
     if (result.code !== 0) throw new ProviderError(`Failed to read the network policy of node ${node}`, { detail: result.stderr.trim() || `exit code ${result.code}` });
@@ -155,7 +141,7 @@ export const policyRulesetHandler: ResourceHandler<CalicoProviderState> = {
 
   async delete(priorValue, ctx) {
     const prior = knownValues(schema.block, priorValue);
-    const node = requireValid(prior.node_name, 'node_name', isNodeName);
+    const node = prior.node_name;
     const host = ctx.provider.hosts.hostFor(prior.ssh, node);
     const result = await runOn(host, node, scriptWithVars({ mark: TABLE_MARK }, DELETE_BODY), { signal: ctx.signal, doing: 'remove its network policy' });
     if (result.code !== 0 || !/^end=ok$/m.test(result.stdout)) {

@@ -15,6 +15,31 @@
 import type { NestedBlockSchema, ResourceSchema } from '../runtime/schema';
 import type { BlockValues } from '../runtime/typed';
 import { packageVersion } from '../package-root';
+import { eachElement, mapEntries, numberValue, stringValue } from '../runtime/validation';
+import {
+  encapsulationProblem,
+  inRange,
+  isAbsolutePath,
+  isEnvVarName,
+  isHostName,
+  isIpv4,
+  isIpv4Cidr,
+  isMtu,
+  isNodeName,
+  isNonEmpty,
+  isPodIp,
+  isPort,
+  isUnicastMac,
+  isUserName,
+  isWorkloadName,
+} from '../../rules/checks';
+import { BIRD_RELOAD } from '../../rules/constants';
+import { proxyJumpKeysProblem, proxyJumpProblem } from '../../rules/ssh';
+import { rulesetProblem } from './nft-table';
+
+// The checks below run at validate (unknown values skipped) and again at apply, read, delete
+// and import (runtime/validation.ts): handlers trust the inputs they are handed.
+const nodeName = [stringValue(isNodeName)];
 
 export const PROVIDER_SOURCE = 'registry.terraform.io/cdktf-calico/calico';
 export const PROVIDER_SHORT_SOURCE = 'cdktf-calico/calico';
@@ -36,20 +61,23 @@ export const sshBlock = {
         required: true,
         forceNew: true,
         description: 'Address or name the provider connects to over SSH.',
+        validators: [stringValue(isHostName)],
       },
-      port: { type: 'number', optional: true, description: 'SSH port (default 22).' },
-      user: { type: 'string', optional: true, description: 'SSH user (default root).' },
+      port: { type: 'number', optional: true, description: 'SSH port (default 22).', validators: [numberValue(isPort)] },
+      user: { type: 'string', optional: true, description: 'SSH user (default root).', validators: [stringValue(isUserName)] },
       private_key_path: {
         type: 'string',
         optional: true,
         description:
           'Path of the private key file on the machine running Terraform. Without it the ' +
           'provider uses ssh-agent (SSH_AUTH_SOCK). The key itself never enters state.',
+        validators: [stringValue(isNonEmpty)],
       },
       passphrase_env: {
         type: 'string',
         optional: true,
         description: 'Name of the environment variable holding the private key passphrase.',
+        validators: [stringValue(isEnvVarName)],
       },
       known_hosts_path: {
         type: 'string',
@@ -57,6 +85,7 @@ export const sshBlock = {
         description:
           'known_hosts file used to verify the host key (default ~/.ssh/known_hosts). An ' +
           'unknown or changed host key is refused.',
+        validators: [stringValue(isNonEmpty)],
       },
       sudo: {
         type: 'bool',
@@ -70,6 +99,7 @@ export const sshBlock = {
           'Jump host(s) in OpenSSH ProxyJump form: `[user@]host[:port]`, or a comma-separated ' +
           'chain, first hop first. Every hop is checked against known_hosts_path and logs in with ' +
           'the same key or agent; a hop without a user uses `user`. `none` = direct.',
+        validators: [stringValue(proxyJumpProblem)],
       },
       proxy_jump_keys: {
         type: ['list', 'string'],
@@ -87,6 +117,19 @@ export const sshBlock = {
           'values in this block when it was written. Informational: the provider never reads ssh_config.',
       },
     },
+    checks: [
+      {
+        // One key per hop: checked once both are known (either may come from another resource).
+        reads: ['proxy_jump', 'proxy_jump_keys'],
+        problems: (ssh) => {
+          const keys = ssh.proxy_jump_keys;
+          if (!Array.isArray(keys)) return [];
+          const jump = typeof ssh.proxy_jump === 'string' ? ssh.proxy_jump : undefined;
+          const problem = proxyJumpKeysProblem(jump, keys.map((k) => (typeof k === 'string' ? k : '')));
+          return problem ? [{ attribute: 'proxy_jump_keys', problem }] : [];
+        },
+      },
+    ],
   },
 } as const satisfies NestedBlockSchema;
 
@@ -121,19 +164,21 @@ export const resourceSchemas = {
     block: {
       attributes: {
         id: { type: 'string', computed: true, description: 'Node name.' },
-        name: { type: 'string', required: true, forceNew: true, description: 'Node name.' },
+        name: { type: 'string', required: true, forceNew: true, description: 'Node name.', validators: nodeName },
         address: {
           type: 'string',
           required: true,
           description:
             'Host IPv4 address: the router id and BGP source. Apply refuses a host that does not ' +
             'hold it, so an inventory that points a node at the wrong host is caught.',
+          validators: [stringValue(isIpv4)],
         },
         pod_cidr: {
           type: 'string',
           required: true,
           forceNew: true,
           description: 'Pod block owned by this node; a blackhole route is installed for it.',
+          validators: [stringValue(isIpv4Cidr)],
         },
         ip_forward: {
           type: 'string',
@@ -178,6 +223,7 @@ export const resourceSchemas = {
             'The overlay this node\'s configuration wants ("vxlan" or "ipip"; unset: none). An ' +
             'overlay device of calico-net\'s that it does not name is removed by apply, whatever ' +
             'the state says (a kill can leave one that no resource in the state knows).',
+          validators: [stringValue(encapsulationProblem)],
         },
         workloads: {
           type: ['set', 'string'],
@@ -186,6 +232,7 @@ export const resourceSchemas = {
             'The names of the workloads this node\'s configuration wants. A namespace or veth ' +
             'that calico-net made on the host (listed in its registry, and marked) for any other ' +
             'workload is removed by apply. Unset: workload objects are left to their resources.',
+          validators: [eachElement(isWorkloadName)],
         },
         leftovers: {
           type: ['list', 'string'],
@@ -210,17 +257,19 @@ export const resourceSchemas = {
     block: {
       attributes: {
         id: { type: 'string', computed: true, description: 'Node name and config path.' },
-        node_name: { type: 'string', required: true, forceNew: true, description: 'Node name.' },
+        node_name: { type: 'string', required: true, forceNew: true, description: 'Node name.', validators: nodeName },
         config_path: {
           type: 'string',
           optional: true,
           forceNew: true,
           description: 'BIRD config file on the host (default /etc/bird/bird.conf).',
+          validators: [stringValue(isAbsolutePath)],
         },
         socket_path: {
           type: 'string',
           optional: true,
           description: 'BIRD control socket on the host (default /run/bird/bird.ctl).',
+          validators: [stringValue(isAbsolutePath)],
         },
         content: {
           type: 'string',
@@ -245,6 +294,7 @@ export const resourceSchemas = {
             'Established before (and is still configured) to be Established again; otherwise ' +
             'BIRD goes back to the previous config and the apply fails naming the sessions. ' +
             '0 switches the check off (a plain `birdc configure`). Default 30.',
+          validators: [numberValue(inRange(0, BIRD_RELOAD.maxSessionWait))],
         },
         revert_after: {
           type: 'number',
@@ -253,6 +303,7 @@ export const resourceSchemas = {
             'Seconds after which BIRD itself reverts a new config that was never confirmed ' +
             '(`birdc configure timeout`), should the provider lose the host mid-check. Must ' +
             'exceed session_wait. Default session_wait + 90.',
+          validators: [numberValue(inRange(1, BIRD_RELOAD.maxRevertAfter))],
         },
         backup_path: {
           type: 'string',
@@ -268,6 +319,16 @@ export const resourceSchemas = {
         },
       },
       blocks: { ssh: sshBlock },
+      checks: [
+        {
+          // BIRD's own revert must come after the session wait (its default when unset).
+          reads: ['session_wait', 'revert_after'],
+          problems: ({ session_wait: wait, revert_after: revert }) => {
+            const w = typeof wait === 'number' ? wait : BIRD_RELOAD.sessionWait;
+            return typeof revert === 'number' && revert <= w ? [{ attribute: 'revert_after', problem: `${revert} must exceed session_wait (${w})` }] : [];
+          },
+        },
+      ],
     },
   },
 
@@ -279,18 +340,20 @@ export const resourceSchemas = {
     block: {
       attributes: {
         id: { type: 'string', computed: true, description: 'Node name and workload name.' },
-        node_name: { type: 'string', required: true, forceNew: true, description: 'Node name.' },
+        node_name: { type: 'string', required: true, forceNew: true, description: 'Node name.', validators: nodeName },
         name: {
           type: 'string',
           required: true,
           forceNew: true,
           description: 'Workload name; also the name of its network namespace.',
+          validators: [stringValue(isWorkloadName)],
         },
-        ip: { type: 'string', required: true, forceNew: true, description: 'Pod IPv4 address.' },
+        ip: { type: 'string', required: true, forceNew: true, description: 'Pod IPv4 address.', validators: [stringValue(isPodIp)] },
         mtu: {
           type: 'number',
           optional: true,
           description: 'MTU of the veth pair (default: the host default of 1500).',
+          validators: [numberValue(isMtu)],
         },
         host_interface: {
           type: 'string',
@@ -347,12 +410,13 @@ export const resourceSchemas = {
     block: {
       attributes: {
         id: { type: 'string', computed: true, description: 'Node name.' },
-        node_name: { type: 'string', required: true, forceNew: true, description: 'Node name.' },
+        node_name: { type: 'string', required: true, forceNew: true, description: 'Node name.', validators: nodeName },
         encapsulation: {
           type: 'string',
           required: true,
           forceNew: true,
           description: '"vxlan" (device vxlan.calico) or "ipip" (device tunl0).',
+          validators: [stringValue(encapsulationProblem)],
         },
         address: {
           type: 'string',
@@ -360,31 +424,37 @@ export const resourceSchemas = {
           description:
             'The node\'s underlay IPv4 address: the VXLAN source (`local`). Apply refuses a host ' +
             'that does not hold it.',
+          validators: [stringValue(isIpv4)],
         },
         tunnel_address: {
           type: 'string',
           required: true,
           description: 'This node\'s tunnel (VTEP) address, from its own block; held as /32 by the device.',
+          validators: [stringValue(isIpv4)],
         },
         tunnel_mac: {
           type: 'string',
           optional: true,
           description: 'VXLAN only: the MAC of vxlan.calico, which remote nodes put in their neighbour entries.',
+          validators: [stringValue(isUnicastMac)],
         },
         mtu: {
           type: 'number',
           optional: true,
           description: 'MTU of the tunnel device (default: 1500 minus the overhead, VXLAN 50, IPIP 20).',
+          validators: [numberValue(isMtu)],
         },
         neighbours: {
           type: ['map', 'string'],
           optional: true,
           description: 'VXLAN only: remote VTEP address → its MAC, as permanent neighbour entries on vxlan.calico.',
+          validators: [mapEntries({ keys: isIpv4, values: isUnicastMac })],
         },
         fdb: {
           type: ['map', 'string'],
           optional: true,
           description: 'VXLAN only: remote VTEP MAC → the remote node\'s underlay address, as permanent FDB entries.',
+          validators: [mapEntries({ keys: isUnicastMac, values: isIpv4 })],
         },
         routes: {
           type: ['map', 'string'],
@@ -392,6 +462,7 @@ export const resourceSchemas = {
           description:
             'Remote pod block → gateway (VXLAN: the remote VTEP address; IPIP: the remote node\'s ' +
             'address), installed as `<block> via <gateway> dev <device> onlink`, marked as ours.',
+          validators: [mapEntries({ keys: isIpv4Cidr, values: isIpv4 })],
         },
         device: {
           type: ['map', 'string'],
@@ -420,6 +491,24 @@ export const resourceSchemas = {
         },
       },
       blocks: { ssh: sshBlock },
+      checks: [
+        {
+          // VXLAN needs a MAC; IPIP has no MAC, neighbours or FDB entries.
+          reads: ['encapsulation', 'tunnel_mac', 'neighbours', 'fdb'],
+          problems: (o) => {
+            const out: { attribute: string; problem: string }[] = [];
+            if (o.encapsulation === 'vxlan' && o.tunnel_mac === null) out.push({ attribute: 'tunnel_mac', problem: 'VXLAN needs the device MAC' });
+            if (o.encapsulation === 'ipip') {
+              if (o.tunnel_mac !== null) out.push({ attribute: 'tunnel_mac', problem: 'IPIP devices have no MAC' });
+              for (const name of ['neighbours', 'fdb']) {
+                const map = o[name];
+                if (map !== null && typeof map === 'object' && Object.keys(map).length > 0) out.push({ attribute: name, problem: 'IPIP has no neighbour or FDB entries' });
+              }
+            }
+            return out;
+          },
+        },
+      ],
     },
   },
 
@@ -432,13 +521,15 @@ export const resourceSchemas = {
     block: {
       attributes: {
         id: { type: 'string', computed: true, description: 'Node name.' },
-        node_name: { type: 'string', required: true, forceNew: true, description: 'Node name.' },
+        node_name: { type: 'string', required: true, forceNew: true, description: 'Node name.', validators: nodeName },
         ruleset: {
           type: 'string',
           required: true,
           description:
             'The table as `nft -f` reads it, compiled at synth from the cluster\'s policies: exactly ' +
             'one `table inet calico-net { … }` whose first statement is calico-net\'s comment.',
+          // It reaches a host only at apply; an imported state holds "" here until then.
+          validators: [stringValue(rulesetProblem, { appliedOnly: true })],
         },
         table: {
           type: 'string',

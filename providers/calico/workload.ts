@@ -8,7 +8,7 @@
  */
 import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown, Value } from '../runtime/resource';
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
-import { isMtu, isNodeName, isPodIp, isWorkloadName } from '../../rules/checks';
+import { isNodeName, isWorkloadName } from '../../rules/checks';
 import { POD_GATEWAY, WORKLOAD_MTU } from '../../rules/constants';
 import { CalicoProviderState, parseFacts, runChecked } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
@@ -18,7 +18,6 @@ import { HOST_VETH_MAC, hostInterfaceName, NETNS_MARK, OUR_ROUTE_PROTO, REGISTRY
 import { REGISTRY_FNS } from './registry';
 import { resourceSchemas } from './schema';
 import { FOREIGN_ROUTES_FN, LINK_EXISTS_FN, scriptWithVars } from './script';
-import { checkSshBlock, DiagnosticCollector, requireValid } from './validate';
 
 type Ctx = ResourceContext<CalicoProviderState>;
 const schema = resourceSchemas.calico_workload;
@@ -127,12 +126,9 @@ interface Workload {
   hif: string;
 }
 
-/** The workload's names on the host, from its inputs (checked again: states bypass validate()). */
+/** The workload's names on the host, from its inputs (the runtime ran the schema's checks on them: states too). */
 function workloadOf(obj: WorkloadInputs): Workload {
-  const node = requireValid(obj.node_name, 'node_name', isNodeName);
-  const ns = requireValid(obj.name, 'name', isWorkloadName);
-  const ip = requireValid(obj.ip, 'ip', isPodIp);
-  return { node, ns, ip, hif: hostInterfaceName(node, ns) };
+  return { node: obj.node_name, ns: obj.name, ip: obj.ip, hif: hostInterfaceName(obj.node_name, obj.name) };
 }
 
 /** The id: one place, for plan, apply and import. */
@@ -201,7 +197,7 @@ export const workloadSections = [workloadsSection, hostIpSection] as const;
 
 async function applyWorkload(planned: WorkloadInputs, ctx: Ctx): Promise<WorkloadState> {
   const w = workloadOf(planned);
-  const mtu = requireValid(planned.mtu ?? WORKLOAD_MTU.default, 'mtu', isMtu);
+  const mtu = planned.mtu ?? WORKLOAD_MTU.default;
   const host = ctx.provider.hosts.hostFor(planned.ssh, w.node);
   const vars = { node: w.node, ns: w.ns, ip: w.ip, hif: w.hif, mtu: String(mtu), registry: REGISTRY };
   const out = await runChecked(host, w.node, scriptWithVars(vars, APPLY_BODY), { signal: ctx.signal, doing: `set up workload ${w.ns}` });
@@ -277,16 +273,6 @@ function podIpIn(s: HostSnapshot, ns: string): string | undefined {
 export const workloadHandler: ResourceHandler<CalicoProviderState> = {
   typeName: 'calico_workload',
   schema,
-
-  validate(config) {
-    const c = new DiagnosticCollector();
-    c.string(config, ['node_name'], isNodeName);
-    c.string(config, ['name'], isWorkloadName);
-    c.string(config, ['ip'], isPodIp);
-    c.number(config, ['mtu'], isMtu);
-    checkSshBlock(c, config);
-    return c.diagnostics;
-  },
 
   plan(req: PlanRequest): PlanResult {
     const node: Value = req.config.node_name;

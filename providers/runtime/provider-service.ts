@@ -13,6 +13,7 @@ import type { ApplyResourceChangeRequest, DynamicValue, RpcRequest, RpcResponse,
 import { AttributePath, Diagnostic, UnreachableError, Logger, ObjectValue, ProviderDefinition, ResourceContext, ResourceHandler, StateUpgradeContext } from './resource';
 import { schemaToWire } from './schema-wire';
 import { formatPath, unknownPaths } from './value-walk';
+import { validationProblems } from './validation';
 
 /** One RPC's implementation: `warnings` collects what handlers pass to ctx.warn during the call. */
 type RpcImpl<K extends ProviderRpc> = (req: RpcRequest<K>, warnings: Diagnostic[]) => Promise<RpcResponse<K>>;
@@ -128,16 +129,18 @@ export class ProviderService<P> {
     },
 
     ValidateProviderConfig: async (req) => {
-      decodeMsgpack(this.def.configSchema.block, req.config?.msgpack);
-      return { diagnostics: [] };
+      const config = decodeMsgpack(this.def.configSchema.block, req.config?.msgpack);
+      return { diagnostics: validationProblems(this.def.configSchema.block, config, 'config').map(toWire) };
     },
 
     ValidateResourceConfig: async (req) => {
       const h = this.handler(req.type_name);
       if (!h) return this.unknownType(req.type_name);
       const config = decodeMsgpack(h.schema.block, req.config?.msgpack);
-      if (!config || !h.validate) return { diagnostics: [] };
-      return { diagnostics: h.validate(config).map(toWire) };
+      if (!config) return { diagnostics: [] };
+      // The schema's checks (unknown values skipped), then whatever else the handler checks.
+      const diagnostics = [...validationProblems(h.schema.block, config, 'config'), ...(h.validate?.(config) ?? [])];
+      return { diagnostics: diagnostics.map(toWire) };
     },
 
     ValidateDataResourceConfig: async (req) => ({
@@ -194,6 +197,10 @@ export class ProviderService<P> {
       const current = decodeMsgpack(block, req.current_state?.msgpack);
       const privateBytes = req.private ?? NO_BYTES;
       if (!current) return { new_state: dynamic(block, null), private: privateBytes, diagnostics: [] };
+      // A state may hold what validate() never saw (written by hand, by an import, by an older
+      // provider): the schema's checks run on it before the handler reaches a host with it.
+      const invalid = validationProblems(block, current, 'state');
+      if (invalid.length) return { new_state: req.current_state, private: privateBytes, diagnostics: invalid.map(toWire) };
       const flags = privateFlags(privateBytes);
       let state: ObjectValue | null;
       try {
@@ -257,6 +264,10 @@ export class ProviderService<P> {
       const planned = decodeMsgpack(block, req.planned_state?.msgpack);
       const privateBytes = req.planned_private ?? NO_BYTES;
       const ctx = this.ctx(warnings);
+      // The checks validate() ran, again on values known now (some were unknown then; a prior
+      // state never passed there): the handler gets only inputs that pass them.
+      const invalid = planned ? validationProblems(block, planned, 'apply') : validationProblems(block, prior, 'state');
+      if (invalid.length) return errorAnswer('ApplyResourceChange', req, invalid.map(toWire));
       if (!planned) {
         if (prior) await h.delete(prior, ctx);
         return { new_state: dynamic(block, null), private: NO_BYTES, diagnostics: [] };
@@ -286,6 +297,8 @@ export class ProviderService<P> {
       const h = this.handler(req.type_name);
       if (!h) return this.unknownType(req.type_name);
       const state = await h.import(req.id ?? '', this.ctx(warnings));
+      const invalid = validationProblems(h.schema.block, state, 'state');
+      if (invalid.length) return { diagnostics: invalid.map(toWire) };
       return {
         imported_resources: [{ type_name: h.typeName, state: dynamic(h.schema.block, state), private: privateBytesOf({ imported: true }) }],
         diagnostics: [],
@@ -310,7 +323,7 @@ export class ProviderService<P> {
     } catch (err) {
       this.log.error(`${name} failed`, { rpc: name, type: typeName, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
       const diag = diagnosticFromError(err, `${typeName ? `${typeName}: ` : ''}${operationOf(name, req)} failed`);
-      res = errorAnswer(name, req, diag);
+      res = errorAnswer(name, req, [diag]);
     }
     return warnings.length ? withWarnings(res, warnings.map(toWire)) : res;
   }
@@ -347,8 +360,7 @@ function operationOf<K extends ProviderRpc>(name: K, req: RpcRequest<K>): string
 }
 
 /** The error answer of each RPC keeps Terraform's view of the object where that matters. */
-function errorAnswer<K extends ProviderRpc>(name: K, req: RpcRequest<K>, diag: WireDiagnostic): RpcResponse<K> {
-  const diagnostics = [diag];
+function errorAnswer<K extends ProviderRpc>(name: K, req: RpcRequest<K>, diagnostics: WireDiagnostic[]): RpcResponse<K> {
   // K is generic, so TypeScript cannot narrow req from name: each branch names its RPC's types.
   switch (name) {
     case 'ApplyResourceChange': {
@@ -367,7 +379,7 @@ function errorAnswer<K extends ProviderRpc>(name: K, req: RpcRequest<K>, diag: W
       return answer as RpcResponse<K>;
     }
     case 'StopProvider': {
-      const answer: RpcResponse<'StopProvider'> = { Error: diag.summary };
+      const answer: RpcResponse<'StopProvider'> = { Error: diagnostics[0]?.summary ?? '' };
       return answer as RpcResponse<K>;
     }
     default: {

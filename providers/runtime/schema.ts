@@ -4,6 +4,8 @@
  * lets the same literal drive both the wire schema and the types derived from it.
  */
 
+import type { AttributeValidator, BlockCheck } from './validation';
+
 /** cty type in Terraform's JSON notation. */
 export type CtyType =
   | 'string'
@@ -22,6 +24,11 @@ export interface AttributeSchema {
   readonly sensitive?: boolean;
   /** A change to this attribute replaces the resource instead of updating it in place. */
   readonly forceNew?: boolean;
+  /**
+   * Checks of the attribute's value (validation.ts), run by the runtime at validate (unknowns
+   * skipped) and again at apply, read, delete and import on known values.
+   */
+  readonly validators?: readonly AttributeValidator[];
 }
 
 export interface NestedBlockSchema {
@@ -34,6 +41,8 @@ export interface NestedBlockSchema {
 export interface BlockSchema {
   readonly attributes: { readonly [name: string]: AttributeSchema };
   readonly blocks?: { readonly [name: string]: NestedBlockSchema };
+  /** Checks that read several attributes of this block, each reporting on one (validation.ts). */
+  readonly checks?: readonly BlockCheck[];
 }
 
 export interface ResourceSchema {

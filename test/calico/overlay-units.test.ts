@@ -5,7 +5,9 @@
  */
 import { Unknown } from '../../providers/runtime/resource';
 import { overlayHandler } from '../../providers/calico';
-import { deviceSettings, hostRoutes, isUnicastMac, overlaySection, parseFdb, parseNeighbours } from '../../providers/calico/overlay';
+import { deviceSettings, hostRoutes, overlaySection, parseFdb, parseNeighbours } from '../../providers/calico/overlay';
+import { isUnicastMac } from '../../rules/checks';
+import { validationProblems } from '../../providers/runtime/validation';
 import { contextFor, fullConfig, planOf, proposedFrom, resolverFor } from './driver';
 
 const VXLAN_LINE =
@@ -111,7 +113,7 @@ const vxlan = {
 };
 
 describe('validate', () => {
-  const problems = (values: object) => overlayHandler.validate!(fullConfig(overlayHandler, values as never, ssh)).map((d) => [d.attribute, d.detail]);
+  const problems = (values: object) => validationProblems(overlayHandler.schema.block, fullConfig(overlayHandler, values as never, ssh), 'config').map((d) => [d.attribute, d.detail]);
 
   it('a good VXLAN config has none; Unknown values are left for apply', () => {
     expect(problems(vxlan)).toEqual([]);

@@ -1,5 +1,6 @@
 /** Host-free parts: validation diagnostics, plan hooks, import ids, quoting, provider wiring. */
-import { ObjectValue, Unknown } from '../../providers/runtime/resource';
+import { ObjectValue, ResourceHandler, Unknown } from '../../providers/runtime/resource';
+import { validationProblems } from '../../providers/runtime/validation';
 import { birdConfigHandler, createCalicoProvider, hostInterfaceName, nodeHandler, workloadHandler } from '../../providers/calico';
 import { parseImportId } from '../../providers/calico/import-id';
 import { scriptWithVars } from '../../providers/calico/script';
@@ -10,21 +11,24 @@ import { contextFor, fullConfig, planOf, silentLog } from './driver';
 const ssh = { host: '198.18.210.1' };
 const ctx = contextFor({ hostFor: () => { throw new Error('no host in unit tests'); } });
 
+/** What ValidateResourceConfig reports for a configuration: the schema's checks. */
+const validate = (h: ResourceHandler<never>, config: ObjectValue) => validationProblems(h.schema.block, config, 'config');
+
 function attributesWithErrors(diags: { attribute?: (string | number)[] }[]): string[] {
   return diags.map((d) => (d.attribute ?? []).join('.')).sort();
 }
 
 test('validate names the offending attributes', () => {
   const node = fullConfig(nodeHandler, { name: 'bad name;rm', address: '198.18.300.1', pod_cidr: '198.19.0.1/24' }, { host: 'h;x', port: 70000 });
-  expect(attributesWithErrors(nodeHandler.validate!(node))).toEqual(['address', 'name', 'pod_cidr', 'ssh.host', 'ssh.port']);
+  expect(attributesWithErrors(validate(nodeHandler, node))).toEqual(['address', 'name', 'pod_cidr', 'ssh.host', 'ssh.port']);
   const bird = fullConfig(birdConfigHandler, { node_name: 'n1', content: 'x', config_path: 'etc/bird.conf', socket_path: '/run/../x' }, ssh);
-  expect(attributesWithErrors(birdConfigHandler.validate!(bird))).toEqual(['config_path', 'socket_path']);
+  expect(attributesWithErrors(validate(birdConfigHandler, bird))).toEqual(['config_path', 'socket_path']);
   const wl = fullConfig(workloadHandler, { node_name: 'n1', name: '$(reboot)', ip: '169.254.1.1', mtu: 10 }, { ...ssh, passphrase_env: 'A-B' });
-  expect(attributesWithErrors(workloadHandler.validate!(wl))).toEqual(['ip', 'mtu', 'name', 'ssh.passphrase_env']);
+  expect(attributesWithErrors(validate(workloadHandler, wl))).toEqual(['ip', 'mtu', 'name', 'ssh.passphrase_env']);
   const good = fullConfig(workloadHandler, { node_name: 'node1', name: 'web-1', ip: '198.19.0.5', mtu: 1450 }, { ...ssh, port: 2222 });
-  expect(workloadHandler.validate!(good)).toEqual([]);
+  expect(validate(workloadHandler, good)).toEqual([]);
   // Unknown values are checked at apply, not at validate.
-  expect(nodeHandler.validate!({ ...node, name: Unknown, address: Unknown, pod_cidr: Unknown, ssh: { ...(node.ssh as ObjectValue), host: Unknown, port: null } })).toEqual([]);
+  expect(validate(nodeHandler, { ...node, name: Unknown, address: Unknown, pod_cidr: Unknown, ssh: { ...(node.ssh as ObjectValue), host: Unknown, port: null } })).toEqual([]);
 });
 
 test('plan sets facts to the desired values and host_interface at plan time', async () => {

@@ -14,10 +14,11 @@ import { CalicoCluster, CalicoNode } from '../../constructs/cluster';
 import { parseInventory } from '../../stacks/inventory';
 import { mergeSsh, parseProxyJump, proxyJumpKeysProblem, proxyJumpProblem, resolveNodeSsh, resolveSsh, sshTarget } from '../../rules/ssh';
 import { clearSshConfigCache, sshConfigFor } from '../../rules/ssh-config';
-import { checkSshBlock, DiagnosticCollector } from '../../providers/calico/validate';
+import { sshBlock } from '../../providers/calico/schema';
+import { validationProblems, ValidationStage } from '../../providers/runtime/validation';
+import { ObjectValue } from '../../providers/runtime/resource';
 import { sshTargetFromBlock } from '../../providers/calico/hosts';
 import { bastionOf } from '../../providers/ssh/pool';
-import { ProviderError } from '../../providers/runtime/resource';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-sshsettings-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -27,6 +28,11 @@ function writeConfig(name: string, text: string): string {
   fs.writeFileSync(file, text);
   clearSshConfigCache();
   return file;
+}
+
+/** The schema's checks of a resource's `ssh` block, as the runtime runs them at that stage. */
+function sshProblems(ssh: ObjectValue, stage: ValidationStage) {
+  return validationProblems({ attributes: {}, blocks: { ssh: sshBlock } }, { ssh }, stage);
 }
 
 function node(k: number, over: Partial<NodeSpec> = {}): NodeSpec {
@@ -78,13 +84,13 @@ describe('sshTarget and the provider block', () => {
   });
 
   it('validate() reports a bad proxy_jump on its attribute; apply refuses it too', () => {
-    const c = new DiagnosticCollector();
-    checkSshBlock(c, { ssh: { host: 'h', proxy_jump: 'a b' } });
-    expect(c.diagnostics).toEqual([
+    const diagnostics = sshProblems({ host: 'h', proxy_jump: 'a b' }, 'config');
+    expect(diagnostics).toEqual([
       expect.objectContaining({ summary: 'Invalid ssh.proxy_jump', attribute: ['ssh', 'proxy_jump'], detail: expect.stringMatching(/hop "a b"/) }),
     ]);
     const block = { host: 'h', port: null, user: null, private_key_path: null, passphrase_env: null, known_hosts_path: null, sudo: null, proxy_jump_keys: null, from_ssh_config: null };
-    expect(() => sshTargetFromBlock({ ...block, proxy_jump: 'a b' })).toThrow(ProviderError);
+    expect(sshProblems({ ...block, proxy_jump: 'a b' }, 'state')).toEqual(diagnostics);
+    expect(() => sshTargetFromBlock({ ...block, proxy_jump: 'a b' })).toThrow(/hop "a b"/);
     expect(sshTargetFromBlock({ ...block, proxy_jump: 'j@b:2' }).jumps).toEqual([{ host: 'b', user: 'j', port: 2 }]);
   });
 });
@@ -201,11 +207,14 @@ describe('a key per hop (proxyJumpKeys)', () => {
   });
 
   it('validate() checks the count on proxy_jump_keys; apply refuses a stored mismatch', () => {
-    const c = new DiagnosticCollector();
-    checkSshBlock(c, { ssh: { host: 'h', proxy_jump: 'b1,b2', proxy_jump_keys: ['/k'] } });
-    expect(c.diagnostics).toEqual([expect.objectContaining({ summary: 'Invalid ssh.proxy_jump_keys', attribute: ['ssh', 'proxy_jump_keys'], detail: expect.stringMatching(/1 entry for 2 proxyJump hops/) })]);
+    expect(sshProblems({ host: 'h', proxy_jump: 'b1,b2', proxy_jump_keys: ['/k'] }, 'config')).toEqual([
+      expect.objectContaining({ summary: 'Invalid ssh.proxy_jump_keys', attribute: ['ssh', 'proxy_jump_keys'], detail: expect.stringMatching(/1 entry for 2 proxyJump hops/) }),
+    ]);
     const block = { host: 'h', port: null, user: null, private_key_path: '/k/node', passphrase_env: null, known_hosts_path: null, sudo: null, from_ssh_config: null };
-    expect(() => sshTargetFromBlock({ ...block, proxy_jump: null, proxy_jump_keys: ['/k'] })).toThrow(ProviderError);
+    expect(sshProblems({ ...block, proxy_jump: null, proxy_jump_keys: ['/k'] }, 'state')).toEqual([
+      expect.objectContaining({ summary: 'Invalid ssh.proxy_jump_keys', attribute: ['ssh', 'proxy_jump_keys'], detail: expect.stringMatching(/1 entry for no proxyJump hops/) }),
+    ]);
+    expect(() => sshTargetFromBlock({ ...block, proxy_jump: null, proxy_jump_keys: ['/k'] })).toThrow(/1 entry for no proxyJump hops/);
     expect(sshTargetFromBlock({ ...block, proxy_jump: 'j@b:2', proxy_jump_keys: ['/k/b'] }).jumps).toEqual([{ host: 'b', user: 'j', port: 2, privateKeyPath: '/k/b' }]);
   });
 });
