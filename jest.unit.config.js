@@ -34,6 +34,7 @@ const unitSuites = [
   'test/runtime/flatmap-typed.test.ts',
   'test/runtime/codec-edges.test.ts',
   'test/runtime/value-walk-edges.test.ts',
+  'test/runtime/validation.test.ts',
   'test/ssh/known-hosts.test.ts',
   'test/ssh/token-scanner.test.ts',
   'test/ssh/ssh-settings.test.ts',
