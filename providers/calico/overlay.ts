@@ -15,6 +15,9 @@
  * place, and a route for a declared block that is not ours is refused, never replaced. The
  * neighbours, FDB entries and addresses of our own device are ours: entries not declared are
  * removed. BIRD is configured (templates/bird.conf.hbs) to leave these blocks to us.
+ *
+ * What differs between the two lives in one strategy per kind (STRATEGIES below): its script
+ * (templates/scripts/overlay-vxlan.sh, overlay-ipip.sh), its variables, its device settings.
  */
 import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown, Value } from '../runtime/resource';
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
