@@ -16,7 +16,8 @@ import { randomBytes } from 'crypto';
 import { ProviderError, ResourceContext, UnreachableError } from '../runtime/resource';
 import { CalicoProviderState, HostResolver, runChecked, sshTargetFromBlock } from './hosts';
 import type { SshBlock } from './schema';
-import { scriptWithVars } from './script';
+import { DEFAULT_BIRD_CONFIG_PATH, DEFAULT_BIRD_SOCKET_PATH, REGISTRY } from './names';
+import { remoteScript, ScriptPiece } from './script';
 import { placeKey, reachKey } from '../ssh/identity';
 
 /** One resource's (or several resources') part of the host snapshot. */
@@ -24,11 +25,12 @@ export interface SnapshotSection<T> {
   /** Unique among the sections: [a-z_]+. */
   readonly name: string;
   /**
-   * Shell fragment printing this section's body. It runs under `set -euo pipefail` with the
-   * others, so a failing host-wide read fails the snapshot; `part LABEL` starts a labelled
-   * sub-part (read back with splitParts).
+   * The file under templates/scripts (its name without ".sh", e.g. "snapshot-node") printing
+   * this section's body. It runs under `set -euo pipefail` with the others, so a failing
+   * host-wide read fails the snapshot; `part LABEL` starts a labelled sub-part (read back with
+   * splitParts). Its variables come from snapshotVars.
    */
-  readonly script: string;
+  readonly scriptFile: string;
   parse(body: string, nodeName: string): T;
 }
 
@@ -84,13 +86,18 @@ export function newMarkKey(): string {
  */
 export function snapshotScript(sections: readonly SnapshotSection<unknown>[], key: string): string {
   if (!/^[A-Za-z0-9_-]+$/.test(key)) throw new Error('bad snapshot mark key');
-  const body = [
-    `section() { printf '%s\\n' "${SECTION_MARK}${key} $1"; }`,
-    `part() { printf '%s\\n' "${PART_MARK}${key} $*"; }`,
-    ...sections.flatMap((s) => [`section ${s.name}`, s.script.trim()]),
-    'section end',
-  ].join('\n');
-  return scriptWithVars({}, body);
+  const pieces: ScriptPiece[] = [
+    // snapshot-frame.sh prints these marks: keep the two in step.
+    'snapshot-frame',
+    ...sections.flatMap((s): ScriptPiece[] => [{ text: `section ${s.name}` }, s.scriptFile]),
+    { text: 'section end' },
+  ];
+  return remoteScript(pieces, { ...snapshotVars(), mark_key: key }).text;
+}
+
+/** The variables the sections' files read: the registry and the default BIRD paths. */
+function snapshotVars(): Record<string, string> {
+  return { registry: REGISTRY, bird_cfg: DEFAULT_BIRD_CONFIG_PATH, bird_sock: DEFAULT_BIRD_SOCKET_PATH };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Parsers for iproute2's one-line output (`ip -o link`, `ip -o -4 addr`, `ip -4 route`), so a
- * host's state can be fetched once and every resource's facts derived from it locally; and the
- * one-process read of a namespace's links, addresses and main table (`ip -batch`).
+ * host's state can be fetched once and every resource's facts derived from it locally, and the
+ * calico_overlay device's neighbours and FDB (`ip neigh`, `bridge fdb`). The one-process read of
+ * a namespace's links, addresses and main table is ip_batch_read in templates/scripts/lib/ip-read.sh.
  */
 import type { SnapshotSection } from './host-snapshot';
 
@@ -113,23 +114,8 @@ export interface IpView {
 }
 
 /**
- * Shell fragment: one `ip` process printing a namespace's links, addresses and main table (`-o`
- * applies to all three: one line each). The whole main table: `ip route show` leaves out any
- * field it was asked to filter on (proto, scope), so filtering there would hide what the facts
- * compare. `netnsArg` is "" for the host's own namespace, or `-n "$ns"`; `tail` goes on the
- * command's line (e.g. redirections, `|| true`). The fragment must start in column 0 (heredoc).
- */
-export function ipBatchRead(netnsArg: string, tail = ''): string {
-  return `ip ${netnsArg ? `${netnsArg} ` : ''}-4 -o -batch - <<'IP_BATCH'${tail}
-link show
-addr show
-route show table main
-IP_BATCH`;
-}
-
-/**
- * Splits ipBatchRead's answer by the shape of each line. The link and address parsers take only
- * their own shapes ("N: name: <flags>", "N: name inet …"); a route never starts with "N:"
+ * Splits the answer of ip_batch_read (templates/scripts/lib/ip-read.sh) by the shape of each
+ * line. The link and address parsers take only their own shapes ("N: name: <flags>", "N: name inet …"); a route never starts with "N:"
  * (device names cannot hold a colon). The order of the three is not relied on.
  */
 export function parseIpBatch(text: string): IpView {
@@ -143,7 +129,7 @@ export function parseIpBatch(text: string): IpView {
  */
 export const hostIpSection: SnapshotSection<IpView> = {
   name: 'host_ip',
-  script: ipBatchRead(''),
+  scriptFile: 'snapshot-host-ip',
   parse: (body) => parseIpBatch(body),
 };
 
@@ -151,4 +137,24 @@ export const hostIpSection: SnapshotSection<IpView> = {
 export function routesFor(routes: Route[], prefix: string): Route[] {
   const want = canonicalPrefix(prefix);
   return routes.filter((r) => r.prefix === want);
+}
+
+/** calico_overlay's permanent neighbours as `ip -4 neigh show dev D nud permanent` prints them: address → MAC. */
+export function parseNeighbours(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(\S+) lladdr (\S+)/.exec(line.trim());
+    if (m) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+/** `bridge fdb show dev D`: entries with a destination, MAC → destinations (comma-separated when several). */
+export function parseFdb(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(\S+) dst (\S+)/.exec(line.trim());
+    if (m) out[m[1]] = out[m[1]] ? `${out[m[1]]},${m[2]}` : m[2];
+  }
+  return out;
 }

@@ -29,6 +29,9 @@ export const OWNER_SUFFIX = '.calico-net.owner';
 /** Suffix of the config that ran before the one being loaded, kept until BGP came back. */
 export const PREVIOUS_SUFFIX = '.calico-net.prev';
 
+/** The device our route to the pods' gateway goes through (see node.ts for why lo). */
+export const OWN_GATEWAY_DEV = 'lo';
+
 /** Calico's host-side veth MAC: pods see the same gateway MAC on every node. */
 export const HOST_VETH_MAC = 'ee:ee:ee:ee:ee:ee';
 
@@ -41,10 +44,9 @@ export function hostInterfaceName(nodeName: string, workloadName: string): strin
   return `cali${identityHash(nodeName, workloadName)}`;
 }
 
-// No temporary name for the container end: apply makes the pair with eth0 already inside the
-// namespace (one netlink request). Earlier versions built it as ctmp<hash> on the host; such a
-// leftover is the peer of the host veth and goes with it, so no device is ever removed by the
-// name ctmp… alone (a device of someone else's may carry it).
+// The container end has no name of its own on the host: apply makes the pair with eth0 already
+// inside the namespace (one netlink request), so there is no temporary peer to clean up, and
+// nothing is ever removed by a name derived from the workload alone (only the marked host veth).
 
 export function backupPathFor(configPath: string): string {
   return `${configPath}${BACKUP_SUFFIX}`;

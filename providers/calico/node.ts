@@ -35,141 +35,30 @@ import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
 import { hostIpSection, parseRoutes, Route, routesFor } from './ip-output';
 import { parseImportId } from './import-id';
-import { NETNS_MARK, NODE_RECORD, OUR_ROUTE_PROTO, REGISTRY } from './names';
-import { leftoversOf, MarkedObjects, parseRegistry, REGISTRY_FNS, REMOVE_LEFTOVERS_FN, RegistryEntry, wantedOf } from './registry';
+import { NETNS_MARK, NODE_RECORD, OUR_ROUTE_PROTO, OWN_GATEWAY_DEV, REGISTRY } from './names';
+import { leftoversOf, MarkedObjects, parseRegistry, RegistryEntry, wantedOf } from './registry';
 import { workloadsSection } from './workload';
 import { resourceSchemas } from './schema';
-import { FOREIGN_ROUTES_FN, REMOVE_BIRD_ROUTES_FN, scriptWithVars } from './script';
+import { scriptFailure } from './exit-codes';
+import { remoteScript } from './script';
 
 type Ctx = ResourceContext<CalicoProviderState>;
 const schema = resourceSchemas.calico_node;
 type NodeState = BlockValues<typeof schema.block>;
 type NodeInputs = InputValues<typeof schema.block>;
 
-const GATEWAY_EXIT = 42;
-const ADDRESS_EXIT = 44;
-
 /** The facts apply establishes, which plan announces. */
 const DESIRED_FACTS = { ip_forward: '1', blackhole_route: true, gateway_route: true, address_assigned: true } as const;
-
-/** Our route to the pods' gateway (see the top of this file for why lo). */
-const OWN_GATEWAY_DEV = 'lo';
 
 /**
  * Proxy ARP can use a route to 169.254.1.1 through any device but a workload's veth (the ARP
  * request comes in on one of those). Through lo: our own route, or a host's own `dev lo` route;
  * a `local` 169.254.1.1 (the host holds the address) is answered as the host's own address.
+ * host_routes_gateway in templates/scripts/lib/gateway.sh is the same rule in shell.
  */
 function isUsableGatewayDev(dev: string | undefined): boolean {
   return dev !== undefined && dev !== '' && !dev.startsWith('cali');
 }
-
-/**
- * Shell functions: own_gateway_route prints our route to 169.254.1.1 (empty when absent);
- * host_routes_gateway succeeds when the kernel routes 169.254.1.1 out of a device proxy ARP can
- * use (isUsableGatewayDev in shell).
- */
-const GATEWAY_FNS = `
-own_gateway_route() {
-  ip -4 route show table main exact ${POD_GATEWAY}/32 dev ${OWN_GATEWAY_DEV} proto ${OUR_ROUTE_PROTO}
-}
-host_routes_gateway() {
-  local out dev
-  out=$(ip -4 -o route get ${POD_GATEWAY} 2>/dev/null) || return 1
-  dev=$(printf '%s\\n' "$out" | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p' | head -n1)
-  case "$dev" in ''|cali*) return 1 ;; esac
-  return 0
-}`;
-
-/**
- * $gw_mode (from the plan): "own" keeps or adds our gateway route, "host" expects the host's own
- * route (the plan saw one), "auto" (create: the plan could not know) decides here. Every check
- * comes before the first change, so a refusal changes nothing.
- */
-const APPLY_BODY = `${GATEWAY_FNS}
-${FOREIGN_ROUTES_FN}
-${REGISTRY_FNS}
-${REMOVE_LEFTOVERS_FN}
-if [ -z "$(ip -4 -o addr show to "$address/32")" ]; then
-  echo "$node does not hold its address $address on any interface: is the inventory pointing this node at the right host?" >&2
-  exit ${ADDRESS_EXIT}
-fi
-has_own=false
-[ -z "$(own_gateway_route)" ] || has_own=true
-case "$gw_mode" in
-  own) want_own=true ;;
-  host) want_own=false ;;
-  *) if [ "$has_own" = true ] || ! host_routes_gateway; then want_own=true; else want_own=false; fi ;;
-esac
-if [ "$want_own" = true ] && [ "$has_own" = false ]; then
-  blocking=$(foreign_routes ${POD_GATEWAY}/32)
-  if [ -n "$blocking" ]; then
-    echo "$node has a route to ${POD_GATEWAY} that calico-net did not create ($blocking) where calico-net puts its own (pods need one proxy ARP can use, not through a workload veth): remove it, then apply again" >&2
-    exit ${GATEWAY_EXIT}
-  fi
-fi
-if [ "$want_own" = false ] && [ "$has_own" = false ] && ! host_routes_gateway; then
-  echo "$node no longer routes ${POD_GATEWAY} through an uplink, as it did when the plan was made: plan again (calico-net then adds its own route)" >&2
-  exit ${GATEWAY_EXIT}
-fi
-other=$(foreign_routes "$cidr")
-if [ -n "$other" ]; then
-  echo "$node already has a route for $cidr that calico-net did not create ($other); remove it or choose another pod_cidr" >&2
-  exit 3
-fi
-# The value before any calico_node touched this host: from the record when there is one.
-orig=""
-if [ -f "$rec" ]; then orig=$(sed -n 's/^original_ip_forward=//p' "$rec"); fi
-[ -n "$orig" ] || orig=$(cat /proc/sys/net/ipv4/ip_forward)
-mkdir -p "$(dirname "$rec")"
-printf 'name=%s\npod_cidr=%s\noriginal_ip_forward=%s\n' "$node" "$cidr" "$orig" > "$rec.tmp"
-mv -f "$rec.tmp" "$rec"
-echo "before_ip_forward=$orig"
-echo 1 > /proc/sys/net/ipv4/ip_forward
-ip route replace blackhole "$cidr" table main proto ${OUR_ROUTE_PROTO}
-if [ "$want_own" = true ] && [ "$has_own" = false ]; then
-  ip route replace ${POD_GATEWAY}/32 dev ${OWN_GATEWAY_DEV} scope link table main proto ${OUR_ROUTE_PROTO}
-  has_own=true
-fi
-echo "own_gateway_route=$has_own"
-# What a kill left behind, or the configuration no longer wants (e.g. vxlanMode back to Never
-# while the state knew only some of the nodes' overlays).
-remove_leftovers apply
-echo end=ok`;
-
-const DELETE_BODY = `${REMOVE_BIRD_ROUTES_FN}
-${GATEWAY_FNS}
-${REGISTRY_FNS}
-${REMOVE_LEFTOVERS_FN}
-owner=""
-owner_cidr=""
-if [ -f "$rec" ]; then
-  owner=$(sed -n 's/^name=//p' "$rec")
-  owner_cidr=$(sed -n 's/^pod_cidr=//p' "$rec")
-  recorded=$(sed -n 's/^original_ip_forward=//p' "$rec")
-  [ -z "$recorded" ] || orig=$recorded
-fi
-if [ -n "$owner" ] && [ "$owner" != "$node" ]; then
-  # Another calico_node took this host over (the node was renamed): what it owns stays.
-  echo "handed_over=$owner"
-  if [ "$owner_cidr" = "$cidr" ]; then echo end=ok; exit 0; fi
-  orig=""
-else
-  # The gateway route is the host's, not the block's: it goes only with the last owner.
-  if [ -n "$(own_gateway_route)" ]; then
-    ip route del ${POD_GATEWAY}/32 dev ${OWN_GATEWAY_DEV} table main proto ${OUR_ROUTE_PROTO}
-  fi
-  # Objects of ours no resource in the state knows (a kill between making one and the state).
-  remove_leftovers delete
-fi
-if [ -n "$(ip -4 route show table main exact "$cidr" type blackhole proto ${OUR_ROUTE_PROTO})" ]; then
-  ip route del blackhole "$cidr" table main proto ${OUR_ROUTE_PROTO}
-fi
-remove_bird_routes root "$cidr"
-if [ -n "$orig" ]; then echo "$orig" > /proc/sys/net/ipv4/ip_forward; fi
-if [ "$owner" = "$node" ]; then rm -f "$rec"; fi
-if [ -f "$registry" ] && [ ! -s "$registry" ]; then rm -f "$registry"; fi
-echo end=ok`;
 
 interface NodeView {
   ipForward: string;
@@ -182,9 +71,7 @@ interface NodeView {
 /** What the node's read needs beyond the host-wide routes and addresses. */
 export const nodeSection: SnapshotSection<NodeView> = {
   name: 'node',
-  script: `part ip_forward; read -r node_ip_forward < /proc/sys/net/ipv4/ip_forward; printf '%s\\n' "$node_ip_forward"
-part gateway; ip -4 -o route get ${POD_GATEWAY} 2>/dev/null || true
-part registry; if [ -f ${REGISTRY} ]; then while IFS= read -r l; do printf '%s\\n' "$l"; done < ${REGISTRY}; fi`,
+  scriptFile: 'snapshot-node',
   parse(body) {
     const parts = splitParts(body);
     return {
@@ -275,12 +162,10 @@ async function applyNode(planned: NodeInputs, mode: GatewayMode, ctx: Ctx): Prom
   const host = ctx.provider.hosts.hostFor(planned.ssh, name);
   const doing = 'apply the node settings';
   const vars = { cidr, address, node: name, rec: NODE_RECORD, gw_mode: mode, ...wantedVars(name, encapsulation, workloads) };
-  const result = await runOn(host, name, scriptWithVars(vars, APPLY_BODY), { signal: ctx.signal, doing });
-  if (result.code === GATEWAY_EXIT) throw new ProviderError(result.stderr.trim(), { attribute: ['name'] });
-  if (result.code === ADDRESS_EXIT) throw new ProviderError(result.stderr.trim(), { attribute: ['address'] });
-  if (result.code !== 0) {
-    throw new ProviderError(`Failed to ${doing} on node ${name}`, { detail: result.stderr.trim() || `exit code ${result.code}` });
-  }
+  const script = remoteScript(['node-apply'], vars);
+  const result = await runOn(host, name, script.text, { signal: ctx.signal, doing });
+  const failure = scriptFailure(result.code, result.stderr, script.exits, { node: name, doing });
+  if (failure) throw failure;
   const facts = parseFacts(result.stdout, name);
   const removed = result.stdout.split('\n').filter((l) => l.startsWith('removed=')).map((l) => l.slice('removed='.length));
   if (removed.length > 0) ctx.log.info(`node ${name}: removed what calico-net had made and the configuration no longer wants: ${removed.join(', ')}`);
@@ -334,7 +219,7 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
     const { name, cidr } = checkedInputs(prior);
     const orig = prior.original_ip_forward !== null && /^[01]$/.test(prior.original_ip_forward) ? prior.original_ip_forward : '';
     const host = ctx.provider.hosts.hostFor(prior.ssh, name);
-    const out = await runChecked(host, name, scriptWithVars({ cidr, orig, node: name, rec: NODE_RECORD, registry: REGISTRY }, DELETE_BODY), {
+    const out = await runChecked(host, name, remoteScript(['node-delete'], { cidr, orig, node: name, rec: NODE_RECORD, registry: REGISTRY }).text, {
       signal: ctx.signal,
       doing: 'remove the node settings',
     });

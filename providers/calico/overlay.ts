@@ -15,6 +15,9 @@
  * place, and a route for a declared block that is not ours is refused, never replaced. The
  * neighbours, FDB entries and addresses of our own device are ours: entries not declared are
  * removed. BIRD is configured (templates/bird.conf.hbs) to leave these blocks to us.
+ *
+ * What differs between the two lives in one strategy per kind (STRATEGIES below): its script
+ * (templates/scripts/overlay-vxlan.sh, overlay-ipip.sh), its variables, its device settings.
  */
 import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown, Value } from '../runtime/resource';
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
@@ -22,12 +25,13 @@ import { encapsulationProblem, isIpv4, isNodeName } from '../../rules/checks';
 import { ENCAPSULATION, Encapsulation, UNDERLAY_MTU } from '../../rules/constants';
 import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
-import { hostIpSection, parseLinks, parseRoutes, routeHead } from './ip-output';
+import { hostIpSection, parseFdb, parseLinks, parseNeighbours, parseRoutes, routeHead } from './ip-output';
 import { parseImportId } from './import-id';
 import { NETNS_MARK, OUR_ROUTE_PROTO, REGISTRY } from './names';
-import { BUILDING_DEVICE, REGISTRY_FNS } from './registry';
+import { BUILDING_DEVICE } from './registry';
 import { resourceSchemas } from './schema';
-import { FOREIGN_ROUTES_FN, LINK_EXISTS_FN, scriptWithVars } from './script';
+import { scriptFailure } from './exit-codes';
+import { remoteScript, RemoteScript } from './script';
 
 type Ctx = ResourceContext<CalicoProviderState>;
 const schema = resourceSchemas.calico_overlay;
@@ -39,9 +43,6 @@ type StringMap = Record<string, string>;
 const DEVICE_MARK = NETNS_MARK;
 const OWNER_OURS = 'calico-net';
 const OWNER_FOREIGN = 'not calico-net';
-
-const ADDRESS_EXIT = 44;
-const NO_IPIP_EXIT = 46;
 
 const ENCAPSULATIONS = Object.keys(ENCAPSULATION) as Encapsulation[];
 
@@ -89,163 +90,81 @@ function lines(map: StringMap): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Scripts. Values arrive as quoted variables; the maps as "key value" lines of checked values,
-// which is what makes it safe to turn them into `ip -batch` commands.
+// What differs between the encapsulations, in TypeScript and in shell: one strategy per kind.
 
-/** Shell helpers shared by apply and delete. */
-const HELPERS = `${REGISTRY_FNS}
-dev_exists() { ip link show dev "$dev" >/dev/null 2>&1; }
-dev_ours() { ip -o link show dev "\${1:-$dev}" 2>/dev/null | grep -q ' alias ${DEVICE_MARK} *$'; }
-# Prints the first word of each stdin line whose key is not among the declared lines in $1.
-undeclared() { awk 'NR == FNR { want[$1] = 1; next } !($1 in want) { print $1 }' <(printf '%s\\n' "$1") -; }
-remove_our_routes() {
-  { ip -4 route show table main proto ${OUR_ROUTE_PROTO} dev "$dev" 2>/dev/null || true; } | undeclared "$1" |
-    while read -r prefix; do ip route del "$prefix" dev "$dev" table main proto ${OUR_ROUTE_PROTO}; done
-}`;
+interface OverlayStrategy {
+  /**
+   * Its script under templates/scripts: ensure_device, converge_entries and remove_device for
+   * this kind, which overlay-apply.sh and overlay-delete.sh call.
+   */
+  readonly script: string;
+  /** The device has a MAC of its own (tunnel_mac), neighbours and FDB entries. */
+  readonly hasMac: boolean;
+  /** Its script's own variables. */
+  vars(o: Overlay): StringMap;
+  /** Its settings in the `device` fact as apply makes them. */
+  desired(o: Pick<Overlay, 'address' | 'mac'>): StringMap;
+  /** Recognises the kind in `ip -d -o link show` and reads its settings there. */
+  readonly detect: RegExp;
+  settings(details: string, field: (re: RegExp) => string): StringMap;
+  /** For import: the node's underlay address, from the device's settings or the login's host. */
+  underlayAddress(device: StringMap, sshHost: string): string | undefined;
+}
 
-const APPLY_CHECKS = `
-if [ -z "$(ip -4 -o addr show to "$address/32")" ]; then
-  echo "$node does not hold its address $address on any interface: is the inventory pointing this node at the right host?" >&2
-  exit ${ADDRESS_EXIT}
-fi
-${FOREIGN_ROUTES_FN}
-while read -r prefix gw; do
-  if [ -z "$prefix" ]; then continue; fi
-  other=$(foreign_routes "$prefix")
-  if [ -n "$other" ]; then
-    echo "$node already has a route for $prefix that calico-net did not create ($other); remove it, then apply again" >&2
-    exit 3
-  fi
-done <<< "$routes"`;
+const STRATEGIES: Readonly<Record<Encapsulation, OverlayStrategy>> = {
+  vxlan: {
+    script: 'overlay-vxlan',
+    hasMac: true,
+    vars: (o) => ({ mac: o.mac ?? '', vni: String(ENCAPSULATION.vxlan.vni), port: String(ENCAPSULATION.vxlan.port) }),
+    desired: (o) => ({
+      vni: String(ENCAPSULATION.vxlan.vni),
+      local: o.address,
+      dstport: String(ENCAPSULATION.vxlan.port),
+      learning: 'off',
+      mac: o.mac ?? '',
+    }),
+    detect: /\\\s+vxlan id (\d+)/,
+    settings: (details, field) => ({
+      vni: field(/\\\s+vxlan id (\d+)/),
+      local: field(/ vxlan id \d+ .*?\blocal (\S+)/),
+      dstport: field(/ dstport (\d+)/),
+      learning: / nolearning /.test(details) ? 'off' : 'on',
+      mac: field(/ link\/ether (\S+)/),
+    }),
+    underlayAddress: (device) => device.local,
+  },
+  ipip: {
+    script: 'overlay-ipip',
+    hasMac: false,
+    vars: () => ({}),
+    desired: () => ({ remote: 'any' }),
+    detect: /\\\s+ipip /,
+    settings: (_details, field) => ({ remote: field(/\\\s+ipip .*?\bremote (\S+)/) }),
+    underlayAddress: (_device, sshHost) => sshHost,
+  },
+};
 
-const VXLAN_DEVICE = `
-if dev_exists; then
-  if ! dev_ours; then
-    echo "$node already has a device $dev that calico-net did not create (it lacks the alias ${DEVICE_MARK}); it is left alone: remove it, then apply again" >&2
-    exit 3
-  fi
-  # VNI, source, port and learning cannot change in place: a device that differs is rebuilt
-  # (its neighbours, FDB entries and routes are added again below).
-  case "$(ip -d -o link show dev "$dev")" in
-    *" vxlan id $vni local $address "*" dstport $port nolearning "*) ;;
-    *) ip link del "$dev" ;;
-  esac
-fi
-if ! dev_exists; then
-  # Built under a name of our own and renamed once marked, so an apply killed halfway never
-  # leaves an unmarked vxlan.calico that the next apply would refuse as foreign. The temporary
-  # name is ours only with our mark: a device of that name without it is someone else's.
-  if ip link show dev "$tmpdev" >/dev/null 2>&1; then
-    if ! dev_ours "$tmpdev"; then
-      echo "$node already has a device $tmpdev that calico-net did not create (it lacks the alias ${DEVICE_MARK}); calico-net builds $dev under that name, so it is left alone and nothing was changed: remove or rename it, then apply again" >&2
-      exit 3
-    fi
-    ip link del "$tmpdev"
-  fi
-  # Listed on the host before they exist: a kill from here on leaves nothing unlisted.
-  register link "$dev"
-  register link "$tmpdev"
-  # Made and marked by one ip process: no window in which a kill of this script leaves it unmarked.
-  if ! err=$(printf 'link add %s mtu %s address %s type vxlan id %s local %s dstport %s nolearning\nlink set dev %s alias %s\n' \
-      "$tmpdev" "$mtu" "$mac" "$vni" "$address" "$port" "$tmpdev" ${DEVICE_MARK} | ip -batch - 2>&1); then
-    # E.g. another device already uses this VNI and port, or the kernel has no vxlan module.
-    ip link del "$tmpdev" 2>/dev/null || true
-    unregister link "$tmpdev"
-    echo "$node: cannot create $dev (VXLAN, VNI $vni, UDP port $port, local $address): $err" >&2
-    exit 3
-  fi
-  ip link set dev "$tmpdev" name "$dev"
-  unregister link "$tmpdev"
-fi
-register link "$dev"
-# Setting the MAC flushes the device's neighbours, even to the same value: only when it
-# differs, and before the neighbours are added.
-if [ "$(ip -o link show dev "$dev" | awk '{ for (i = 1; i < NF; i++) if ($i == "link/ether") print $(i + 1) }')" != "$mac" ]; then
-  ip link set dev "$dev" address "$mac"
-fi
-ip link set dev "$dev" mtu "$mtu" up`;
+/** The variables every overlay script takes. */
+function commonVars(o: Overlay): StringMap {
+  return { node: o.node, dev: o.device, tmpdev: BUILDING_DEVICE, tunnel: o.tunnel, registry: REGISTRY };
+}
 
-const IPIP_DEVICE = `
-if ! dev_exists; then modprobe ipip 2>/dev/null || true; fi
-register link "$dev"
-if ! dev_exists; then
-  if ! err=$(ip link add name "$dev" type ipip remote any 2>&1); then
-    echo "$node: this kernel has no ipip support (modprobe ipip failed, and ip link add $dev type ipip said: $err); IPIP cannot work on this host: use vxlanMode instead of ipipMode" >&2
-    exit ${NO_IPIP_EXIT}
-  fi
-fi
-case "$(ip -d -o link show dev "$dev")" in
-  *" ipip "*) ;;
-  *) echo "$node has a device $dev that is not an ipip tunnel; it is left alone" >&2; exit 3 ;;
-esac
-# tunl0 is the kernel's fallback device, there for anyone: in use by someone else when it
-# holds an address without our mark.
-if ! dev_ours && [ -n "$(ip -4 -o addr show dev "$dev")" ]; then
-  echo "$node: $dev holds addresses that calico-net did not add (it lacks the alias ${DEVICE_MARK}); it is left alone" >&2
-  exit 3
-fi
-ip link set dev "$dev" alias ${DEVICE_MARK} mtu "$mtu" up`;
-
-const APPLY_ENTRIES = `
-ip addr replace "$tunnel/32" dev "$dev"
-ip -4 -o addr show dev "$dev" | awk '{ print $4 }' | while read -r a; do
-  if [ "$a" != "$tunnel/32" ]; then ip addr del "$a" dev "$dev"; fi
-done
-if [ "$kind" = vxlan ]; then
-  while read -r vtep lladdr; do
-    if [ -n "$vtep" ]; then echo "neigh replace $vtep lladdr $lladdr dev $dev nud permanent"; fi
-  done <<< "$neighbours" | ip -batch -
-  ip -4 neigh show dev "$dev" nud permanent | undeclared "$neighbours" | while read -r vtep; do ip neigh del "$vtep" dev "$dev"; done
-  while read -r lladdr dst; do
-    if [ -n "$lladdr" ]; then echo "fdb replace $lladdr dev $dev dst $dst self permanent"; fi
-  done <<< "$fdb" | bridge -batch -
-  # An FDB entry is a (MAC, destination) pair: one not declared as such goes.
-  bridge fdb show dev "$dev" | awk '$2 == "dst" { print $1 "/" $3 }' |
-    undeclared "$(awk 'NF { print $1 "/" $2 }' <<< "$fdb")" | tr / ' ' |
-    while read -r lladdr dst; do bridge fdb del "$lladdr" dev "$dev" dst "$dst" self; done
-fi
-while read -r prefix gw; do
-  if [ -n "$prefix" ]; then echo "route replace $prefix via $gw dev $dev onlink table main proto ${OUR_ROUTE_PROTO}"; fi
-done <<< "$routes" | ip -batch -
-remove_our_routes "$routes"
-echo end=ok`;
-
-const DELETE_BODY = `${HELPERS}
-remove_our_routes ""
-# The temporary name is ours only when marked (a foreign device of that name stays).
-if [ "$kind" = vxlan ] && dev_ours ${BUILDING_DEVICE}; then ip link del ${BUILDING_DEVICE}; fi
-unregister link ${BUILDING_DEVICE}
-if dev_exists && dev_ours; then
-  if [ "$kind" = vxlan ]; then
-    ip link del "$dev"
-  elif ! ip link del "$dev" 2>/dev/null; then
-    # The kernel's fallback tunl0 cannot be deleted: take back what we set on it.
-    ip addr del "$tunnel/32" dev "$dev" 2>/dev/null || true
-    ip link set dev "$dev" down
-    ip link set dev "$dev" alias ""
-  fi
-fi
-if ! dev_exists || ! dev_ours; then unregister link "$dev"; fi
-echo end=ok`;
-
-function applyScript(o: Overlay): string {
-  const vars: Record<string, string> = {
-    node: o.node,
-    kind: o.kind,
-    dev: o.device,
+function applyScript(o: Overlay): RemoteScript {
+  const strategy = STRATEGIES[o.kind];
+  const vars = {
+    ...commonVars(o),
     address: o.address,
-    tunnel: o.tunnel,
     mtu: String(o.mtu),
-    registry: REGISTRY,
     neighbours: lines(o.neighbours),
     fdb: lines(o.fdb),
     routes: lines(o.routes),
+    ...strategy.vars(o),
   };
-  if (o.kind === 'vxlan') {
-    Object.assign(vars, { mac: o.mac!, vni: String(ENCAPSULATION.vxlan.vni), port: String(ENCAPSULATION.vxlan.port), tmpdev: BUILDING_DEVICE });
-  }
-  const device = o.kind === 'vxlan' ? VXLAN_DEVICE : IPIP_DEVICE;
-  return scriptWithVars(vars, [HELPERS, APPLY_CHECKS, device, APPLY_ENTRIES].join('\n'));
+  return remoteScript([strategy.script, 'overlay-apply'], vars);
+}
+
+function deleteScript(o: Overlay): RemoteScript {
+  return remoteScript([STRATEGIES[o.kind].script, 'overlay-delete'], commonVars(o));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,38 +183,12 @@ interface OverlayView {
   devices: Map<string, DeviceView>;
 }
 
-/** Permanent neighbours as `ip -4 neigh show dev D nud permanent` prints them. */
-export function parseNeighbours(text: string): StringMap {
-  const out: StringMap = {};
-  for (const line of text.split('\n')) {
-    const m = /^(\S+) lladdr (\S+)/.exec(line.trim());
-    if (m) out[m[1]] = m[2];
-  }
-  return out;
-}
-
-/** `bridge fdb show dev D`: entries with a destination, MAC → destinations. */
-export function parseFdb(text: string): StringMap {
-  const out: StringMap = {};
-  for (const line of text.split('\n')) {
-    const m = /^(\S+) dst (\S+)/.exec(line.trim());
-    if (m) out[m[1]] = out[m[1]] ? `${out[m[1]]},${m[2]}` : m[2];
-  }
-  return out;
-}
-
 const DEVICES = ENCAPSULATIONS.map((k) => ENCAPSULATION[k].device);
 
 /** Each device's details, permanent neighbours and FDB; a device that is not there costs no process. */
 export const overlaySection: SnapshotSection<OverlayView> = {
   name: 'overlay',
-  script: `${LINK_EXISTS_FN}
-for d in ${DEVICES.join(' ')}; do
-  link_exists "$d" || continue
-  part "device $d"; ip -d -o link show dev "$d" 2>/dev/null || true
-  part "neighbours $d"; ip -4 neigh show dev "$d" nud permanent 2>/dev/null || true
-  part "fdb $d"; bridge fdb show dev "$d" 2>/dev/null || true
-done`,
+  scriptFile: 'snapshot-overlay',
   parse(body) {
     const devices = new Map<string, DeviceView>();
     for (const [label, text] of splitParts(body)) {
@@ -324,28 +217,15 @@ export function deviceSettings(details: string, addresses: string[]): StringMap 
     state: link.flags.includes('UP') ? 'up' : 'down',
     addresses: addresses.join(' '),
   };
-  const vxlan = /\\\s+vxlan id (\d+)/.exec(details);
-  if (vxlan) {
-    return {
-      kind: 'vxlan',
-      ...common,
-      vni: vxlan[1],
-      local: field(/ vxlan id \d+ .*?\blocal (\S+)/),
-      dstport: field(/ dstport (\d+)/),
-      learning: / nolearning /.test(details) ? 'off' : 'on',
-      mac: field(/ link\/ether (\S+)/),
-    };
-  }
-  if (/\\\s+ipip /.test(details)) return { kind: 'ipip', ...common, remote: field(/\\\s+ipip .*?\bremote (\S+)/) };
+  const kind = ENCAPSULATIONS.find((k) => STRATEGIES[k].detect.test(details));
+  if (kind) return { kind, ...common, ...STRATEGIES[kind].settings(details, field) };
   return { kind: field(/\\\s+([a-z0-9_]+) /) || 'unknown', ...common };
 }
 
 /** The device fact apply establishes. */
 function desiredDevice(o: Pick<Overlay, 'kind' | 'address' | 'tunnel' | 'mac' | 'mtu'>): StringMap {
   const common = { owner: OWNER_OURS, mtu: String(o.mtu), state: 'up', addresses: `${o.tunnel}/32` };
-  if (o.kind === 'ipip') return { kind: 'ipip', ...common, remote: 'any' };
-  const { vni, port } = ENCAPSULATION.vxlan;
-  return { kind: 'vxlan', ...common, vni: String(vni), local: o.address, dstport: String(port), learning: 'off', mac: o.mac ?? '' };
+  return { kind: o.kind, ...common, ...STRATEGIES[o.kind].desired(o) };
 }
 
 function routeText(via: string, dev: string): string {
@@ -403,12 +283,10 @@ async function applyOverlay(planned: OverlayInputs, ctx: Ctx): Promise<OverlaySt
   const o = overlayOf(planned);
   const host = ctx.provider.hosts.hostFor(planned.ssh, o.node);
   const doing = `set up the ${o.kind} overlay`;
-  const result = await runOn(host, o.node, applyScript(o), { signal: ctx.signal, doing });
-  if (result.code === ADDRESS_EXIT) throw new ProviderError(result.stderr.trim(), { attribute: ['address'] });
-  if (result.code === NO_IPIP_EXIT) throw new ProviderError(result.stderr.trim(), { attribute: ['encapsulation'] });
-  if (result.code !== 0) {
-    throw new ProviderError(`Failed to ${doing} on node ${o.node}`, { detail: result.stderr.trim() || `exit code ${result.code}` });
-  }
+  const script = applyScript(o);
+  const result = await runOn(host, o.node, script.text, { signal: ctx.signal, doing });
+  const failure = scriptFailure(result.code, result.stderr, script.exits, { node: o.node, doing });
+  if (failure) throw failure;
   parseFacts(result.stdout, o.node);
   return {
     ...planned,
@@ -476,8 +354,7 @@ export const overlayHandler: ResourceHandler<CalicoProviderState> = {
     const prior = knownValues(schema.block, priorValue);
     const o = overlayOf(prior);
     const host = ctx.provider.hosts.hostFor(prior.ssh, o.node);
-    const vars = { node: o.node, kind: o.kind, dev: o.device, tunnel: o.tunnel, registry: REGISTRY };
-    await runChecked(host, o.node, scriptWithVars(vars, DELETE_BODY), { signal: ctx.signal, doing: `remove the ${o.kind} overlay` });
+    await runChecked(host, o.node, deleteScript(o).text, { signal: ctx.signal, doing: `remove the ${o.kind} overlay` });
   },
 
   async import(id, ctx) {
@@ -496,7 +373,7 @@ export const overlayHandler: ResourceHandler<CalicoProviderState> = {
     }
     const device = found.facts.device;
     const tunnel = device.addresses.split(' ').find((a) => a.endsWith('/32'))?.slice(0, -3);
-    const address = found.kind === 'vxlan' ? device.local : ssh.host;
+    const address = STRATEGIES[found.kind].underlayAddress(device, ssh.host);
     if (!tunnel || !address || isIpv4(address)) {
       throw new ProviderError(`Cannot import calico_overlay ${node}`, { detail: `${found.device} on ${node} holds no /32 tunnel address, or its underlay address is unknown` });
     }
@@ -513,7 +390,7 @@ export const overlayHandler: ResourceHandler<CalicoProviderState> = {
       encapsulation: found.kind,
       address,
       tunnel_address: tunnel,
-      tunnel_mac: found.kind === 'vxlan' ? device.mac : null,
+      tunnel_mac: STRATEGIES[found.kind].hasMac ? device.mac : null,
       mtu: Number(device.mtu),
       neighbours: dev?.neighbours ?? {},
       fdb: dev?.fdb ?? {},

@@ -16,9 +16,12 @@
  * device, or on the namespace's lo). A line whose object is gone, or whose object lacks the mark
  * (made by someone else under the name, after a kill between the line and the object), is
  * dropped and the object left in place.
+ *
+ * The shell side (register, unregister, remove_leftovers) is templates/scripts/lib/registry.sh
+ * and lib/leftovers.sh.
  */
 import { ENCAPSULATION, Encapsulation } from '../../rules/constants';
-import { hostInterfaceName, NETNS_MARK, REGISTRY } from './names';
+import { hostInterfaceName } from './names';
 
 export type RegistryKind = 'link' | 'netns';
 
@@ -87,83 +90,3 @@ export function leftoversOf(entries: RegistryEntry[], marked: MarkedObjects, wan
   }
   return [...out].sort();
 }
-
-/**
- * Shell functions over the registry file "$registry" for the node "$node":
- * - `register KIND NAME`: adds the line (replacing one for the same object), before it is made;
- *   writes nothing when the line is already there, so a repeated apply costs no process.
- * - `unregister KIND NAME`: drops the object's line, once it is gone.
- * Both read the file with bash itself and replace it atomically (a kill leaves the old or the
- * new file, never half of one).
- */
-export const REGISTRY_FNS = `
-registry_write() {
-  [ -d "\${registry%/*}" ] || mkdir -p "\${registry%/*}"
-  printf '%s' "$1" > "$registry.tmp"
-  mv -f "$registry.tmp" "$registry"
-}
-register() {
-  local line rest="" found=false
-  if [ -f "$registry" ]; then
-    while IFS= read -r line; do
-      if [ "$line" = "$1 $2 $node" ]; then found=true; fi
-      case "$line" in "$1 $2 "*) ;; *) rest+="$line"$'\\n' ;; esac
-    done < "$registry"
-  fi
-  [ "$found" = true ] || registry_write "$rest$1 $2 $node"$'\\n'
-}
-unregister() {
-  local line rest="" found=false
-  [ -f "$registry" ] || return 0
-  while IFS= read -r line; do
-    case "$line" in "$1 $2 "*) found=true ;; *) rest+="$line"$'\\n' ;; esac
-  done < "$registry"
-  [ "$found" = false ] || registry_write "$rest"
-}`;
-
-/**
- * Shell function `remove_leftovers MODE`: removes objects of ours that are not wanted.
- * MODE apply: every marked object the registry lists, or that is one of our overlay devices,
- * unless "$want_links" / "$want_netns" (space-separated) name it; "$want_netns" = "-" means the
- * configuration does not list its workloads, so workload objects stay. MODE delete: every
- * marked object listed for "$node", and our marked overlay devices. Prints `removed=KIND NAME`
- * for each. Unmarked objects are never touched: their lines go, the objects stay.
- */
-export const REMOVE_LEFTOVERS_FN = `
-link_marked() { [ -e "/proc/sys/net/ipv4/conf/$1" ] && [[ $(ip -o link show dev "$1" 2>/dev/null) == *' alias ${NETNS_MARK}' ]]; }
-netns_marked() { [ -e "/run/netns/$1" ] && [[ $(ip -n "$1" -o link show dev lo 2>/dev/null) == *' alias ${NETNS_MARK}' ]]; }
-wanted() { [[ " $1 " == *" $2 "* ]]; }
-remove_link() {
-  if [ "$1" = tunl0 ] && ! ip link del tunl0 2>/dev/null; then
-    # The kernel's fallback tunl0 cannot be deleted: take back what we set on it.
-    ip -4 -o addr show dev tunl0 | awk '{ print $4 }' | while read -r a; do ip addr del "$a" dev tunl0; done
-    ip link set dev tunl0 down
-    ip link set dev tunl0 alias ""
-  fi
-  ip link del "$1" 2>/dev/null || true
-}
-remove_leftovers() {
-  local mode=$1 kind name owner todo=""
-  if [ -f "$registry" ]; then
-    while read -r kind name owner; do
-      [ -n "$owner" ] || continue
-      if [ "$mode" = delete ] && [ "$owner" != "$node" ]; then continue; fi
-      todo+="$kind $name"$'\\n'
-    done < "$registry"
-  fi
-  for name in ${OVERLAY_DEVICES.join(' ')}; do todo+="link $name"$'\\n'; done
-  while read -r kind name; do
-    [ -n "$name" ] || continue
-    if [ "$mode" = apply ]; then
-      if [ "$kind" = link ] && wanted "$want_links" "$name"; then continue; fi
-      if [ "$kind" = netns ] && { [ "$want_netns" = - ] || wanted "$want_netns" "$name"; }; then continue; fi
-      if [ "$kind" = link ] && [ "$want_netns" = - ] && [[ $name == cali* ]]; then continue; fi
-    fi
-    if [ "$kind" = link ] && link_marked "$name"; then
-      remove_link "$name"; echo "removed=link $name"
-    elif [ "$kind" = netns ] && netns_marked "$name"; then
-      ip netns del "$name"; echo "removed=netns $name"
-    fi
-    unregister "$kind" "$name"
-  done <<< "$todo"
-}`;

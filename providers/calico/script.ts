@@ -1,9 +1,23 @@
 /**
- * Script building for the Calico resources: values travel as quoted shell variables, and the
- * shell fragments more than one resource runs are written once, here.
+ * The one place remote scripts are loaded and parameterised. The scripts are files under
+ * templates/scripts (shipped in the package; found through packageRoot(), from the sources, from
+ * dist/ and from the one-file bundle alike), so shellcheck and an editor see them as what they
+ * are. A script file pulls in a library with a line `. "$LIB/NAME.sh"`: the loader puts the
+ * library's text in its place, once per script, since the host has no copy to source.
+ *
+ * Values travel as quoted shell variables assigned at the top (scriptWithVars), never spliced
+ * into code: a resource's own values under lower-case names, declared by each script as
+ * `: "${name:?}"`; the constants below and the address family's values under upper-case names,
+ * the same for every script.
  */
+import * as fs from 'fs';
+import * as path from 'path';
+import { POD_GATEWAY, ENCAPSULATION } from '../../rules/constants';
+import { packageRoot } from '../package-root';
 import { shQuote } from '../ssh/quote';
-import { OUR_ROUTE_PROTO } from './names';
+import { ExitName, isExitName } from './exit-codes';
+import { HOST_VETH_MAC, NETNS_MARK, OUR_ROUTE_PROTO, OWN_GATEWAY_DEV } from './names';
+import { OVERLAY_DEVICES } from './registry';
 
 /**
  * Builds a script whose first lines assign the given shell variables (each value quoted), so
@@ -11,43 +25,131 @@ import { OUR_ROUTE_PROTO } from './names';
  */
 export function scriptWithVars(vars: Record<string, string>, body: string): string {
   const assignments = Object.entries(vars).map(([name, value]) => {
-    if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad shell variable name ${name}`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`bad shell variable name ${name}`);
     return `${name}=${shQuote(value)}`;
   });
   return ['set -euo pipefail', ...assignments, body].join('\n');
 }
 
 /**
- * Shell function: succeeds when the shell's own network namespace has a device named "$1", and
- * starts no process to find out. /proc/sys/net lists the devices of the reader's namespace
- * (unlike /sys, which shows the namespace it was mounted in), and every device we look for
- * (veth, vxlan, ipip) has an IPv4 entry there: their MTU is at least IPv4's 68.
+ * What the scripts take from the address family: the `ip` flag, the host prefix length, the
+ * sysctl directory and forwarding's switch in it. IPv4's are the only ones used today; the
+ * dual-stack work passes IPv6's (-6, 128, /proc/sys/net/ipv6, conf/all/forwarding).
  */
-export const LINK_EXISTS_FN = `
-link_exists() { [ -e "/proc/sys/net/ipv4/conf/$1" ]; }`;
+export interface ScriptFamily {
+  IP_FAMILY_FLAG: string;
+  HOST_PREFIX: string;
+  SYSCTL_DIR: string;
+  /** Forwarding's switch, relative to SYSCTL_DIR. */
+  IP_FORWARD: string;
+}
+
+export const IPV4_SCRIPT_FAMILY: Readonly<ScriptFamily> = {
+  IP_FAMILY_FLAG: '-4',
+  HOST_PREFIX: '32',
+  SYSCTL_DIR: '/proc/sys/net/ipv4',
+  IP_FORWARD: 'ip_forward',
+};
+
+/** The constants every script may use (names.ts and rules/constants.ts own their values). */
+export function scriptConstants(): Record<string, string> {
+  return {
+    CALICO_MARK: NETNS_MARK,
+    ROUTE_PROTO: OUR_ROUTE_PROTO,
+    POD_GATEWAY,
+    OWN_GATEWAY_DEV,
+    HOST_VETH_MAC,
+    OVERLAY_DEVICES: OVERLAY_DEVICES.join(' '),
+    ENCAPSULATION_DEVICES: Object.values(ENCAPSULATION)
+      .map((e) => e.device)
+      .join(' '),
+  };
+}
+
+/** templates/scripts: where the script files are. */
+export function scriptsDir(): string {
+  return path.join(packageRoot(), 'templates', 'scripts');
+}
+
+/** A file under templates/scripts, without ".sh" (e.g. "node-apply", "lib/registry"), or literal lines. */
+export type ScriptPiece = string | { readonly text: string };
+
+/** A script ready to run, and the exit names (exit-codes.ts) its text can end with. */
+export interface RemoteScript {
+  readonly text: string;
+  readonly exits: ReadonlySet<ExitName>;
+}
+
+const INCLUDE = /^\. "\$LIB\/([a-z0-9-]+)\.sh"$/;
+const FILE_NAME = /^(lib\/)?[a-z0-9-]+$/;
+const files = new Map<string, string>();
+
+function readScriptFile(name: string): string {
+  if (!FILE_NAME.test(name)) throw new Error(`bad script name ${name}`);
+  let text = files.get(name);
+  if (text === undefined) {
+    text = fs.readFileSync(path.join(scriptsDir(), `${name}.sh`), 'utf8');
+    files.set(name, text);
+  }
+  return text;
+}
+
+/** The file's lines with its libraries in place (each library once per script: `seen`). */
+function expand(name: string, seen: Set<string>): string[] {
+  const out: string[] = [];
+  for (const line of readScriptFile(name).split('\n')) {
+    const include = INCLUDE.exec(line);
+    if (include) {
+      const lib = `lib/${include[1]}`;
+      if (!seen.has(lib)) {
+        seen.add(lib);
+        out.push(...expand(lib, seen));
+      }
+      continue;
+    }
+    // Directives are for shellcheck; the host has no use for them.
+    if (/^# shellcheck /.test(line) || /^#!/.test(line)) continue;
+    out.push(line);
+  }
+  return out;
+}
+
+const bodies = new Map<string, { body: string; exits: ReadonlySet<ExitName> }>();
+
+/** The pieces as one body (cached), and the exit names it uses; an unknown name is our bug. */
+export function scriptBody(pieces: readonly ScriptPiece[]): { body: string; exits: ReadonlySet<ExitName> } {
+  const key = JSON.stringify(pieces);
+  const cached = bodies.get(key);
+  if (cached) return cached;
+  const seen = new Set<string>();
+  const lines = pieces.flatMap((p) => {
+    if (typeof p !== 'string') return [p.text];
+    if (p.startsWith('lib/')) {
+      if (seen.has(p)) return [];
+      seen.add(p);
+    }
+    return expand(p, seen);
+  });
+  const body = lines.join('\n');
+  if (body.includes('$LIB')) throw new Error(`script ${JSON.stringify(pieces)} sources a library in a form the loader does not inline`);
+  const exits = new Set<ExitName>();
+  for (const m of body.matchAll(/(?:^|[\s;|&({])fail ([a-z_]+)\b/g)) {
+    if (!isExitName(m[1])) throw new Error(`script ${JSON.stringify(pieces)} fails with ${m[1]}, which exit-codes.ts does not know`);
+    exits.add(m[1]);
+  }
+  const result = { body, exits };
+  bodies.set(key, result);
+  return result;
+}
 
 /**
- * Shell function: prints routes in the main table for exactly "$1" (a prefix) that would collide
- * with ours (same default metric) but were not created by us. `ip route replace` would otherwise
- * silently take such a route over, and our teardown would then delete it. Routes through the
- * device "$2", when given, do not count (the caller replaces them itself).
+ * The script made of `pieces`, run with `vars` (a resource's values: lower-case names) and the
+ * constants and family values (upper-case names).
  */
-export const FOREIGN_ROUTES_FN = `
-foreign_routes() {
-  ip -4 route show table main exact "$1" |
-    awk -v dev="\${2-}" '!/ proto ${OUR_ROUTE_PROTO}( |$)/ && !/ metric [1-9]/ && (dev == "" || index($0, " dev " dev " ") == 0)'
-}`;
-
-/**
- * Shell function: deletes every IPv4 \`proto bird\` route of the main table that \`ip route show\`
- * selects with the given arguments (none: all of them; \`root <cidr>\`: those inside a block).
- * BIRD's kernel protocol runs with \`persist\`, so its routes outlive its config: teardown removes
- * them itself. The first word of a line is the route type when it is not the prefix.
- */
-export const REMOVE_BIRD_ROUTES_FN = `
-remove_bird_routes() {
-  ip -4 route show table main "$@" proto bird | awk '/^[^ \\t]/{print ($1 ~ /^(unicast|blackhole|unreachable|prohibit|throw)$/) ? $2 : $1}' | sort -u |
-    while read -r prefix; do
-      while ip route del "$prefix" table main proto bird 2>/dev/null; do :; done
-    done
-}`;
+export function remoteScript(pieces: readonly ScriptPiece[], vars: Record<string, string>, family: Readonly<ScriptFamily> = IPV4_SCRIPT_FAMILY): RemoteScript {
+  const shared: Record<string, string> = { ...scriptConstants(), ...family };
+  const clash = Object.keys(vars).find((name) => name in shared || name === 'LIB');
+  if (clash) throw new Error(`script variable ${clash} is one of the shared names`);
+  const { body, exits } = scriptBody(pieces);
+  return { text: scriptWithVars({ ...shared, ...vars }, body), exits };
+}

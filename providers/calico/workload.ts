@@ -13,111 +13,15 @@ import { POD_GATEWAY, WORKLOAD_MTU } from '../../rules/constants';
 import { CalicoProviderState, parseFacts, runChecked } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
 import { parseImportId } from './import-id';
-import { hostIpSection, ipBatchRead, IpView, parseIpBatch, routesFor } from './ip-output';
-import { HOST_VETH_MAC, hostInterfaceName, NETNS_MARK, OUR_ROUTE_PROTO, REGISTRY } from './names';
-import { REGISTRY_FNS } from './registry';
+import { hostIpSection, IpView, parseIpBatch, routesFor } from './ip-output';
+import { hostInterfaceName, NETNS_MARK, OUR_ROUTE_PROTO, REGISTRY } from './names';
 import { resourceSchemas } from './schema';
-import { FOREIGN_ROUTES_FN, LINK_EXISTS_FN, scriptWithVars } from './script';
+import { remoteScript } from './script';
 
 type Ctx = ResourceContext<CalicoProviderState>;
 const schema = resourceSchemas.calico_workload;
 type WorkloadState = BlockValues<typeof schema.block>;
 type WorkloadInputs = InputValues<typeof schema.block>;
-
-/**
- * Shell helpers for apply and delete, written to start as few processes as they can (a destroy
- * runs them for every workload). `peer_ok` holds when the host veth exists and its peer is eth0
- * inside our netns (the host side's "@ifN" names the peer's ifindex).
- */
-const HELPERS = `${LINK_EXISTS_FN}
-${REGISTRY_FNS}
-netns_ok() { [ -e "/run/netns/$ns" ]; }
-netns_ours() { [[ $(ip -n "$ns" -o link show dev lo 2>/dev/null) == *' alias ${NETNS_MARK}' ]]; }
-hif_ok() { link_exists "$hif"; }
-peer_ok() {
-  netns_ok && hif_ok || return 1
-  local host_end eth0 peer_re='^[0-9]+: [^@:]*@if([0-9]+):'
-  host_end=$(ip -o link show dev "$hif" 2>/dev/null) || return 1
-  eth0=$(ip -n "$ns" -o link show dev eth0 2>/dev/null) || return 1
-  [[ $host_end =~ $peer_re ]] && [ "\${BASH_REMATCH[1]}" = "\${eth0%%:*}" ]
-}`;
-
-const APPLY_BODY = `${HELPERS}
-${FOREIGN_ROUTES_FN}
-other=$(foreign_routes "$ip/32" "$hif")
-if [ -n "$other" ]; then
-  echo "$node already routes $ip/32 elsewhere ($other), not created by calico-net; remove that route or pick another pod IP" >&2
-  exit 3
-fi
-if ! netns_ok; then
-  # Listed on the host before they exist: a kill from here on leaves nothing unlisted.
-  register netns "$ns"
-  register link "$hif"
-  ip netns add "$ns"
-  ip -n "$ns" link set dev lo alias ${NETNS_MARK}
-elif ! netns_ours; then
-  # A namespace already wired to our veth is ours without the mark (the mark was lost, or it
-  # was imported: import only reads, and the first apply marks it). Anything else is not.
-  if ! peer_ok; then
-    echo "network namespace $ns on $node exists but was not created by calico-net (its lo carries no \"${NETNS_MARK}\" alias), so it is not adopted: remove or rename it, then apply again" >&2
-    exit 3
-  fi
-  ip -n "$ns" link set dev lo alias ${NETNS_MARK}
-fi
-register netns "$ns"
-register link "$hif"
-# A host veth whose peer is not our eth0 (e.g. the netns was deleted and recreated) is rebuilt.
-if hif_ok && ! peer_ok; then ip link del "$hif"; fi
-if ! hif_ok; then
-  # Anything else called eth0 in our netns would block the new peer.
-  if ip -n "$ns" link show dev eth0 >/dev/null 2>&1; then
-    echo "$ns on $node already has an eth0 that is not the peer of $hif" >&2; exit 3
-  fi
-  # One netlink request makes both ends, eth0 already inside the netns: nothing is left
-  # half-made if we are killed, and there is no move into the netns (a move waits for an RCU
-  # grace period under the kernel's global RTNL lock, ~17 ms that every namespace on the
-  # machine queues behind).
-  ip link add "$hif" type veth peer name eth0 netns "$ns"
-fi
-# One ip process per namespace (every value here passed its check: no quoting needed in -batch).
-ip -n "$ns" -batch - <<BATCH
-link set dev eth0 mtu $mtu
-link set dev lo up
-addr replace $ip/32 dev eth0
-link set dev eth0 up
-route replace ${POD_GATEWAY} dev eth0 scope link
-route replace default via ${POD_GATEWAY} dev eth0
-BATCH
-# Sysctls are written by the shell itself: no process each.
-echo 1 > "/proc/sys/net/ipv4/conf/$hif/proxy_arp"
-echo 0 > "/proc/sys/net/ipv4/neigh/$hif/proxy_delay"
-echo 1 > "/proc/sys/net/ipv4/conf/$hif/forwarding"
-if [ -e "/proc/sys/net/ipv6/conf/$hif/accept_ra" ]; then echo 0 > "/proc/sys/net/ipv6/conf/$hif/accept_ra"; fi
-ip -batch - <<BATCH
-link set dev $hif address ${HOST_VETH_MAC} mtu $mtu alias ${NETNS_MARK}
-link set dev $hif up
-route replace $ip/32 dev $hif scope link table main proto ${OUR_ROUTE_PROTO}
-BATCH
-echo end=ok`;
-
-const DELETE_BODY = `${HELPERS}
-# Only ours: the route carries our proto and points at our veth (the kernel deletes only a route
-# that matches both; none there is not an error); the veth carries our name; the namespace our
-# mark (a foreign one keeps everything but the end of our veth pair).
-ip route del "$ip/32" dev "$hif" table main proto ${OUR_ROUTE_PROTO} 2>/dev/null || true
-# When the pair joins our netns, deleting the netns takes the pair with it: the kernel tears
-# namespaces down in batches, while deleting a veth waits for its own RCU grace periods under
-# the global RTNL lock (~30 ms each, measured; 10 workloads went in 67 ms instead of 380). A
-# namespace kept alive by a process inside it keeps the pair: then it is deleted by name.
-if netns_ours && peer_ok; then
-  ip netns del "$ns"
-  for ((i = 0; i < 50; i++)); do hif_ok || break; sleep 0.02; done
-fi
-if hif_ok; then ip link del "$hif"; fi
-if netns_ok && netns_ours; then ip netns del "$ns"; fi
-unregister link "$hif"
-netns_ok || unregister netns "$ns"
-echo end=ok`;
 
 interface Workload {
   node: string;
@@ -160,22 +64,7 @@ export interface WorkloadsView {
  */
 export const workloadsSection: SnapshotSection<WorkloadsView> = {
   name: 'workloads',
-  script: `part sysctls
-for d in /proc/sys/net/ipv4/conf/cali*; do
-  [ -d "$d" ] || continue
-  i=\${d##*/} arp= delay=
-  # read, not $(cat …): no process per file (this runs for every veth on every plan).
-  read -r arp 2>/dev/null < "$d/proxy_arp" || true
-  read -r delay 2>/dev/null < "/proc/sys/net/ipv4/neigh/$i/proxy_delay" || true
-  printf '%s %s %s\\n' "$i" "$arp" "$delay"
-done
-for f in /run/netns/*; do
-  [ -e "$f" ] || continue
-  ns=\${f##*/}
-  case "$ns" in *[!A-Za-z0-9_.-]*) continue ;; esac
-  part "netns $ns"
-${ipBatchRead('-n "$ns"', ' 2>/dev/null || true')}
-done`,
+  scriptFile: 'snapshot-workloads',
   parse(body) {
     const proxySysctls = new Map<string, { proxyArp: string; proxyDelay: string }>();
     const namespaces = new Map<string, IpView>();
@@ -200,7 +89,7 @@ async function applyWorkload(planned: WorkloadInputs, ctx: Ctx): Promise<Workloa
   const mtu = planned.mtu ?? WORKLOAD_MTU.default;
   const host = ctx.provider.hosts.hostFor(planned.ssh, w.node);
   const vars = { node: w.node, ns: w.ns, ip: w.ip, hif: w.hif, mtu: String(mtu), registry: REGISTRY };
-  const out = await runChecked(host, w.node, scriptWithVars(vars, APPLY_BODY), { signal: ctx.signal, doing: `set up workload ${w.ns}` });
+  const out = await runChecked(host, w.node, remoteScript(['workload-apply'], vars).text, { signal: ctx.signal, doing: `set up workload ${w.ns}` });
   parseFacts(out, w.node);
   return { ...planned, id: workloadId(w.node, w.ns), host_interface: w.hif, ...DESIRED_FACTS };
 }
@@ -216,7 +105,7 @@ export function workloadFacts(s: HostSnapshot, w: Pick<Workload, 'ns' | 'ip' | '
   const host = s.get(hostIpSection);
   const hostVeth = host.links.find((l) => l.name === w.hif);
   const eth0 = ns?.links.find((l) => l.name === 'eth0');
-  // peer_ok in APPLY_BODY: each end of the pair names the other's ifindex, and the host end
+  // peer_ok in templates/scripts/lib/workload.sh: each end of the pair names the other's ifindex, and the host end
   // names our namespace when iproute2 shows it.
   const pairedWithHostVeth =
     hostVeth !== undefined &&
@@ -305,7 +194,7 @@ export const workloadHandler: ResourceHandler<CalicoProviderState> = {
     const w = workloadOf(prior);
     const host = ctx.provider.hosts.hostFor(prior.ssh, w.node);
     const vars = { node: w.node, ns: w.ns, ip: w.ip, hif: w.hif, registry: REGISTRY };
-    await runChecked(host, w.node, scriptWithVars(vars, DELETE_BODY), { signal: ctx.signal, doing: `remove workload ${w.ns}` });
+    await runChecked(host, w.node, remoteScript(['workload-delete'], vars).text, { signal: ctx.signal, doing: `remove workload ${w.ns}` });
   },
 
   async import(id, ctx) {

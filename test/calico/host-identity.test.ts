@@ -82,7 +82,7 @@ function recordingResolver() {
         label: ssh.host,
         async run(script) {
           reads.push(`${ssh.private_key_path ?? 'agent'} via ${ssh.proxy_jump ?? 'direct'}`);
-          const key = /"==> ([A-Za-z0-9_-]+) \$1"/.exec(script)?.[1];
+          const key = /^mark_key='([A-Za-z0-9_-]+)'$/m.exec(script)?.[1];
           return { code: 0, stdout: key ? `==> ${key} probe\n==> ${key} end\n` : '', stderr: '' };
         },
       };
@@ -91,8 +91,8 @@ function recordingResolver() {
   return { reads, resolver };
 }
 
-/** A section that parses anything. */
-const probe: SnapshotSection<string> = { name: 'probe', script: 'true', parse: () => 'parsed' };
+/** A section that parses anything (its file is any of ours: the resolver answers for the host). */
+const probe: SnapshotSection<string> = { name: 'probe', scriptFile: 'snapshot-node', parse: () => 'parsed' };
 
 const snapshotsOver = (resolver: HostResolver) => new HostSnapshots(resolver, [probe]);
 

@@ -2,7 +2,9 @@
  * The iproute2 output parsers on the exact shapes `ip -o link`, `ip -o -4 addr` and `ip -4 route`
  * print (iproute2 6.x on this kernel), edge cases included.
  */
-import { canonicalPrefix, ipBatchRead, parseAddresses, parseIpBatch, parseLinks, parseRoutes } from '../../providers/calico/ip-output';
+import { spawnSync } from 'child_process';
+import { canonicalPrefix, parseAddresses, parseIpBatch, parseLinks, parseRoutes } from '../../providers/calico/ip-output';
+import { remoteScript } from '../../providers/calico/script';
 
 test('canonicalPrefix: host routes get /32, default is 0.0.0.0/0, prefixes stay', () => {
   expect(canonicalPrefix('198.19.1.2')).toBe('198.19.1.2/32');
@@ -131,7 +133,11 @@ test('parseIpBatch: one `ip -4 -o -batch` answer (links, addresses, main table) 
   expect(parseRoutes('\\tnexthop via 198.18.0.3 dev eth0\n')).toEqual([]);
 });
 
-test('ipBatchRead: one ip process reads all three, its tail on the command line, the heredoc closed in column 0', () => {
-  expect(ipBatchRead('')).toBe("ip -4 -o -batch - <<'IP_BATCH'\nlink show\naddr show\nroute show table main\nIP_BATCH");
-  expect(ipBatchRead('-n "$ns"', ' 2>/dev/null || true').split('\n')[0]).toBe(`ip -n "$ns" -4 -o -batch - <<'IP_BATCH' 2>/dev/null || true`);
+test('ip_batch_read (lib/ip-read.sh): one ip process reads all three, in the host or a named namespace', () => {
+  // A stand-in `ip` prints its arguments and what it was fed: no network is read.
+  const fake = { text: 'ip() { printf \'ip %s\\n\' "$*"; cat; }\nip_batch_read host\nip_batch_read netns "$ns"' };
+  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', remoteScript(['lib/ip-read', fake], { ns: 'web 1' }).text], { encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  const batch = 'link show\naddr show\nroute show table main\n';
+  expect(r.stdout).toBe(`ip -4 -o -batch -\n${batch}ip -n web 1 -4 -o -batch -\n${batch}`);
 });

@@ -5,7 +5,9 @@
  */
 import { Unknown } from '../../providers/runtime/resource';
 import { overlayHandler } from '../../providers/calico';
-import { deviceSettings, hostRoutes, overlaySection, parseFdb, parseNeighbours } from '../../providers/calico/overlay';
+import { deviceSettings, hostRoutes, overlaySection } from '../../providers/calico/overlay';
+import { parseFdb, parseNeighbours } from '../../providers/calico/ip-output';
+import { scriptBody } from '../../providers/calico/script';
 import { isUnicastMac } from '../../rules/checks';
 import { validationProblems } from '../../providers/runtime/validation';
 import { contextFor, fullConfig, planOf, proposedFrom, resolverFor } from './driver';
@@ -86,8 +88,9 @@ describe('parsers', () => {
     const view = overlaySection.parse(body, 'n1');
     expect(view.devices.get('vxlan.calico')).toEqual({ details: VXLAN_LINE, neighbours: { '198.19.2.1': '66:cc:c6:13:02:01' }, fdb: { '66:cc:c6:13:02:01': '198.18.44.2' } });
     expect(view.devices.get('tunl0')).toBeUndefined();
-    expect(overlaySection.script).toContain('link_exists() { [ -e "/proc/sys/net/ipv4/conf/$1" ]; }');
-    expect(overlaySection.script).toContain('link_exists "$d" || continue');
+    const script = scriptBody([overlaySection.scriptFile]).body;
+    expect(script).toContain('link_exists() { [ -e "$SYSCTL_DIR/conf/$1" ]; }');
+    expect(script).toContain('link_exists "$d" || continue');
   });
 
   it('MACs: six lower-case pairs, unicast, not all zero', () => {

@@ -8,8 +8,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { hostInterfaceName } from '../../providers/calico/names';
-import { leftoversOf, OVERLAY_DEVICES, parseRegistry, REGISTRY_FNS, wantedOf } from '../../providers/calico/registry';
-import { scriptWithVars } from '../../providers/calico/script';
+import { leftoversOf, OVERLAY_DEVICES, parseRegistry, wantedOf } from '../../providers/calico/registry';
+import { remoteScript } from '../../providers/calico/script';
 
 describe('parseRegistry', () => {
   test('reads kind, name and node; ignores anything else', () => {
@@ -68,7 +68,7 @@ describe('register / unregister (bash)', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   function bash(node: string, body: string): string {
-    const r = spawnSync('bash', ['--norc', '--noprofile', '-c', scriptWithVars({ node, registry }, `${REGISTRY_FNS}\n${body}`)], { encoding: 'utf8' });
+    const r = spawnSync('bash', ['--norc', '--noprofile', '-c', remoteScript(['lib/registry', { text: body }], { node, registry }).text], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(r.stderr);
     return fs.existsSync(registry) ? fs.readFileSync(registry, 'utf8') : '<none>';
   }
