@@ -17,7 +17,8 @@ function main(): number {
     buildClusterStacks(app, cluster);
     app.synth();
     // Before terraform reads them: a state file a killed run left empty is not "nothing deployed".
-    recoverKilledLocalStates(app.outdir, (message) => process.stderr.write(`calico-net: ${message}\n`));
+    // On stdout: cdktf shows an app's stdout, and its stderr only when the app fails.
+    recoverKilledLocalStates(app.outdir, (message) => process.stdout.write(`calico-net: ${message}\n`));
     return 0;
   } catch (err) {
     if (err instanceof StateRecoveryError) {
