@@ -21,6 +21,7 @@ export { renderBirdConfig } from './bird-config';
 export { clusterProblems, validateCluster, ClusterValidationError } from './validation';
 export { buildClusterStack, loadInventory, parseInventory } from '../stacks/inventory';
 export { buildClusterStacks } from '../stacks/shards';
+export { recoverKilledLocalStates, StateRecoveryError } from '../stacks/state-recovery';
 export { shardsOf, shardOf, shardStackName, shardState, REFLECTORS_SHARD } from './shards';
 export type { Shard } from './shards';
 export type { FromSpecOptions } from './cluster';

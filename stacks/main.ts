@@ -7,6 +7,7 @@ import { cdk } from '../constructs/cdk';
 import { ClusterValidationError } from '../constructs/validation';
 import { loadInventory } from './inventory';
 import { buildClusterStacks } from './shards';
+import { recoverKilledLocalStates, StateRecoveryError } from './state-recovery';
 
 function main(): number {
   const file = path.resolve(process.env.CALICO_INVENTORY ?? 'cluster.yaml');
@@ -15,8 +16,15 @@ function main(): number {
     const app = new cdk.App();
     buildClusterStacks(app, cluster);
     app.synth();
+    // Before terraform reads them: a state file a killed run left empty is not "nothing deployed".
+    // On stdout: cdktf shows an app's stdout, and its stderr only when the app fails.
+    recoverKilledLocalStates(app.outdir, (message) => process.stdout.write(`calico-net: ${message}\n`));
     return 0;
   } catch (err) {
+    if (err instanceof StateRecoveryError) {
+      process.stderr.write(`calico-net: ${err.message}\n`);
+      return 1;
+    }
     if (err instanceof ClusterValidationError) {
       process.stderr.write(`invalid inventory ${file}:\n  ${err.problems.join('\n  ')}\n`);
       return 1;

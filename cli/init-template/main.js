@@ -8,7 +8,7 @@
 // or build a stack from scratch with CalicoCluster, CalicoNode, Workload and BgpPeer.
 const path = require('path');
 const { App } = require('__CDK__');
-const { buildClusterStacks, loadInventory, ClusterValidationError } = require('cdktf-calico');
+const { buildClusterStacks, loadInventory, ClusterValidationError, recoverKilledLocalStates, StateRecoveryError } = require('cdktf-calico');
 
 const inventory = path.resolve(process.env.CALICO_INVENTORY || 'cluster.yaml');
 try {
@@ -16,8 +16,15 @@ try {
   const [stack] = buildClusterStacks(app, loadInventory(inventory));
   void stack; // add your own constructs to `stack` here
   app.synth();
+  // A local state file a killed terraform left empty is put back from Terraform's .backup.
+  recoverKilledLocalStates(app.outdir, (message) => console.log(`calico-net: ${message}`));
 } catch (err) {
-  if (!(err instanceof ClusterValidationError)) throw err;
-  process.stderr.write(`invalid inventory ${inventory}:\n  ${err.problems.join('\n  ')}\n`);
-  process.exitCode = 1;
+  if (err instanceof StateRecoveryError) {
+    process.stderr.write(`calico-net: ${err.message}\n`);
+    process.exitCode = 1;
+  } else {
+    if (!(err instanceof ClusterValidationError)) throw err;
+    process.stderr.write(`invalid inventory ${inventory}:\n  ${err.problems.join('\n  ')}\n`);
+    process.exitCode = 1;
+  }
 }

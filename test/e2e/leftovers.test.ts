@@ -229,6 +229,28 @@ test('a tunnel of ours that no state knows shows as drift in plan, and the next 
   await expectExactly('Never');
 });
 
+test('kill -9 mid VXLAN deploy, then destroy: nothing of ours is left on any node', async () => {
+  setVxlanMode('Always');
+  await synth();
+  const run = await killedApply(/calico_overlay[^\n]*: Creation complete after/);
+  expect(run.killed).toBe(true);
+  // A kill while Terraform writes the state (it truncates the file, then writes) leaves it
+  // empty; the destroy's synthesis then restores the state from Terraform's .backup and says so.
+  const stateFile = path.join(cluster.projectDir, `terraform.${cluster.stackName}.tfstate`);
+  const emptied = fs.readFileSync(stateFile, 'utf8').trim() === '';
+  const destroy = await cluster.destroy();
+  if (destroy.code !== 0) throw new Error(describeCommand(destroy));
+  const said = (destroy.stdout + destroy.stderr).replace(/[ \t]*\r?\n[│╷╵ \t]*/g, ' ');
+  expect({ emptied, restored: /was killed while writing it\. Restored the state before that run/.test(said) }).toEqual({ emptied, restored: emptied });
+  expect(destroy.stdout).not.toMatch(/Resources: 0 destroyed/);
+  for (const node of NODES) {
+    const h = await held(node);
+    expect({ node, ...h }).toEqual({ node, overlayLinks: [], tunnelRoutes: [], ourRoutes: [], netns: [] });
+    expect({ node, links: await links(node) }).toEqual({ node, links: linksBefore.get(node) });
+    expect((await cluster.exec(node, ['ls', '-A', '/run/calico-net'])).stdout.trim()).toBe('');
+  }
+});
+
 test('devices named like our temporary ones but not ours are refused and left in place', async () => {
   setVxlanMode('Never');
   await deploy();
