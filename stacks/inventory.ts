@@ -16,7 +16,7 @@ import { BirdReloadSettings, ClusterSpec, ENCAPSULATION_MODES, EncapsulationMode
 import { expandHome, mergeSsh, SSH_DEFAULTS, SshSettings } from '../rules/ssh';
 import { withSplitAddress } from '../rules/subnets';
 import { clusterProblems, ClusterValidationError, validateCluster } from '../constructs/validation';
-import { BgpConfigurationKnobs, BgpFilterSpec, FILTER_ACTIONS, MATCH_OPERATORS, SOURCE_ADDRESSES } from '../constructs/peering';
+import { BgpConfigurationKnobs, BgpFilterSpec, FILTER_ACTIONS, MATCH_OPERATORS, NEXT_HOP_MODES, SOURCE_ADDRESSES } from '../constructs/peering';
 import type { PolicySpec } from '../constructs/policy-model';
 
 /**
@@ -139,6 +139,7 @@ const inventoryShape: ShapeOf<InventoryFile> = {
         birdConfigPath: { type: 'string' },
         birdSocketPath: { type: 'string' },
         ssh: { type: { object: sshShape } },
+        labels: { type: 'string-map' },
         workloads: {
           type: {
             list: {
@@ -175,6 +176,8 @@ const inventoryShape: ShapeOf<InventoryFile> = {
         holdTime: { type: 'number' },
         maxRestartTime: { type: 'number' },
         keepOriginalNextHop: { type: 'boolean' },
+        nextHopMode: { type: 'string', oneOf: NEXT_HOP_MODES },
+        nodeSelector: { type: 'string' },
         localASNumber: { type: 'number' },
         numAllowedLocalASNumbers: { type: 'number' },
         ttlSecurity: { type: 'number' },
