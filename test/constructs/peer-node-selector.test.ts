@@ -16,6 +16,7 @@ import { renderBirdConfig } from '../../constructs/bird-config';
 import { bgpSessionsOf } from '../../constructs/bgp-sessions';
 import { parseInventory } from '../../stacks/inventory';
 import { birdParse } from '../stacks/synth-helpers';
+import { buildPicture } from '../../cli/graph/picture';
 
 function node(k: number, labels?: Record<string, string>, over: Partial<NodeSpec> = {}): NodeSpec {
   return { name: `node${k}`, address: `198.18.0.${k}`, prefixLength: 24, podCidr: `198.19.${k}.0/24`, workloads: [], ...(labels ? { labels } : {}), ...over };
@@ -249,5 +250,15 @@ describe('the constructs', () => {
 
   test('a bad selector stops synth with the peer and field named', () => {
     expect(synth({ nodeSelector: 'rack in {a}' }).error).toContain('peers[0] 198.18.0.100.nodeSelector: selector "rack in {a}" does not parse');
+  });
+});
+
+describe('calico-net graph', () => {
+  test('a nodeSelector peer: its box names the selector, and it has an edge to the selected node only', () => {
+    const c = cluster({ nodeSelector: "rack == 'a'" });
+    const picture = buildPicture(c);
+    const hub = picture.hubs.find((h) => h.kind === 'peer')!;
+    expect(hub.label).toEqual(['peer 198.18.0.100', 'AS 65000', "nodes: rack == 'a'"]);
+    expect(picture.edges.filter((e) => e.kind === 'peer').map((e) => e.to)).toEqual(['node_node1']);
   });
 });
