@@ -213,7 +213,16 @@ function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
+/**
+ * Calico fields a Calico user may write that we do not have: said as such, not answered with a
+ * look-alike key ("peerSelector" is four edits from "nodeSelector", which means something else).
+ */
+const CALICO_FIELDS_NOT_SUPPORTED: Record<string, string> = {
+  peerSelector: "Calico's BGPPeer peerSelector (node-to-node peerings chosen by label) is not supported; nodes peer by the mesh or topology: route-reflector, external peers by address (nodeSelector picks which nodes hold the session)",
+};
+
 function suggestion(key: string, known: string[]): string {
+  if (Object.prototype.hasOwnProperty.call(CALICO_FIELDS_NOT_SUPPORTED, key)) return ` (${CALICO_FIELDS_NOT_SUPPORTED[key]})`;
   const best = known
     .map((k) => ({ k, d: editDistance(key, k) }))
     .sort((x, y) => x.d - y.d)[0];

@@ -208,6 +208,8 @@ describe('the inventory', () => {
     expect(() => parseInventory(yaml('    nodeSelector: "rack =="'), 'inv.yaml')).toThrow('peers[0] 198.18.0.100.nodeSelector: selector "rack ==" does not parse');
     expect(() => parseInventory(yaml('    nodeSelector: has(rack)', '    labels: { rack: [a] }'), 'inv.yaml')).toThrow('nodes[0].labels');
     expect(() => parseInventory(yaml('    nodeselector: has(rack)'), 'inv.yaml')).toThrow('unknown key "nodeselector" (did you mean "nodeSelector"?)');
+    // Calico's peerSelector is not ours: said so, never "did you mean nodeSelector".
+    expect(() => parseInventory(yaml('    peerSelector: has(rr)'), 'inv.yaml')).toThrow(`peers[0]: unknown key "peerSelector" (Calico's BGPPeer peerSelector (node-to-node peerings chosen by label) is not supported;`);
   });
 });
 

@@ -9,7 +9,9 @@
  * - relabelling node2 to rack a (inventory change, redeploy) brings node2's session up too;
  * - nextHopMode: node1 passes node2's block on to FRR. Under Auto it keeps node2 as the next
  *   hop (BIRD's default between direct sessions on one segment), under Self FRR receives it with
- *   node1 as the next hop; back to Auto, node2 again.
+ *   node1 as the next hop; back to Auto, node2 again;
+ * - a selector that matches no node: the deploy goes through with cdktf's warning naming the
+ *   peer and field, and no node keeps a session to FRR.
  */
 import * as fs from 'fs';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
@@ -152,4 +154,20 @@ test("nextHopMode Self: FRR receives node2's block from node1 with node1 as next
   });
   const back = await until('FRR to receive node2 as the next hop again', async () => ((await nextHopFrom(block2, addr1)) === addr2 ? addr2 : undefined));
   expect(back).toBe(addr2);
+});
+
+test('a nodeSelector that matches no node: cdktf deploy warns, naming peer and field, and both sessions to FRR go', async () => {
+  const inv = inventory();
+  inv.peers[0].nodeSelector = "rack == 'zz'";
+  fs.writeFileSync(cluster.lab.inventoryPath, toYaml(inv));
+  const r = await cluster.deploy();
+  if (r.code !== 0) throw new Error(describeCommand(r));
+  // cdktf prints the synth warning (a construct annotation) with the deploy's output.
+  expect(r.stdout + r.stderr).toContain(`peers[0] ${tor.address}.nodeSelector: "rack == 'zz'" matches no node`);
+  await cluster.waitForSessions(() => 1);
+  for (const node of cluster.nodeNames) expect({ node, ...(await hasGlobal(node)) }).toEqual({ node, present: false, established: false });
+  await until('FRR to see both nodes gone', async () => {
+    const p = await frrPeers();
+    return cluster.nodeNames.every((n) => p[cluster.address(n)] !== 'Established') ? p : undefined;
+  });
 });
