@@ -88,7 +88,7 @@ export function bgpSessionsOf(cluster: ClusterSpec, nodeName: string): BgpSessio
 
   // A peer limited to some nodes keeps its Global_ name (not Calico's Node_ for node-specific
   // peers): limiting it later does not rename, and so restart, the sessions the nodes keep.
-  for (const peer of cluster.peers.filter((p) => peerServesNode(p, nodeName))) {
+  for (const peer of cluster.peers.filter((p) => peerServesNode(p, self))) {
     sessions.push({
       protocol: protocolName('global', peer.address),
       kind: 'global',

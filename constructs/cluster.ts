@@ -13,6 +13,7 @@ import { birdSecretsOf, renderBirdConfig } from './bird-config';
 import { BirdReloadSettings, ClusterSpec, EncapsulationMode, NodeSpec, PeerSpec, SshSettings, Topology, WorkloadSpec } from './model';
 import { defaultWorkloadMtu, encapsulationOf, OverlayInputs, overlayInputsOf, overlayPlanOf } from './overlay';
 import { clusterProblems, wasAccepted } from './validation';
+import { peeringWarnings } from './peering-validation';
 import { BgpConfigurationKnobs, BgpFilterSpec, bgpConfigurationOf } from './peering';
 import type { PolicySpec } from './policy-model';
 import { compiledPolicyModel } from './policy-compile';
@@ -103,6 +104,8 @@ export class CalicoCluster extends Construct {
     this.provider = new CalicoProvider(scope, `${id}-provider`);
     // Runs before cdktf writes the stack: a bad cluster synthesizes nothing.
     this.node.addValidation({ validate: () => (this.revision === this.trustedRevision ? [] : clusterProblems(this.spec())) });
+    // Said at synth but not refused (a nodeSelector that matches no node): Calico accepts it too.
+    this.node.addValidation({ validate: () => (peeringWarnings(this.spec()).forEach((w) => cdk.Annotations.of(this).addWarning(w)), []) });
     if (props.postDeployVerify) this.addPostDeployVerify(scope, id, props.postDeployVerify.command ?? 'npx calico-net verify');
   }
 

@@ -5,6 +5,7 @@
 import type { SshSettings } from '../rules/ssh';
 import type { BgpConfigurationKnobs, BgpFilterSpec, PeerKnobs } from './peering';
 import type { PolicySpec } from './policy-model';
+import { nodeSelectorMatches } from './node-selector';
 
 export type { SshSettings };
 
@@ -41,6 +42,8 @@ export interface NodeSpec {
   birdConfigPath?: string;
   birdSocketPath?: string;
   ssh?: SshSettings;
+  /** Calico node labels: what a BGPPeer's `nodeSelector` matches (`{ rack: a }`). @default none */
+  labels?: Record<string, string>;
   workloads: WorkloadSpec[];
 }
 
@@ -54,11 +57,18 @@ export interface PeerSpec extends PeerKnobs {
    * one rack). @default every node
    */
   nodes?: string[];
+  /**
+   * Calico's BGPPeer `nodeSelector`: the nodes whose `labels` match it peer with it (the
+   * policy selector syntax, constructs/selector.ts). At most one of `nodes` and `nodeSelector`.
+   * @default every node
+   */
+  nodeSelector?: string;
 }
 
-/** Whether a node holds a session to the peer. */
-export function peerServesNode(peer: PeerSpec, nodeName: string): boolean {
-  return peer.nodes === undefined || peer.nodes.includes(nodeName);
+/** Whether a node holds a session to the peer: named in `nodes`, or matched by `nodeSelector`. */
+export function peerServesNode(peer: PeerSpec, node: Pick<NodeSpec, 'name' | 'labels'>): boolean {
+  if (peer.nodes !== undefined && !peer.nodes.includes(node.name)) return false;
+  return peer.nodeSelector === undefined || nodeSelectorMatches(peer.nodeSelector, node.labels ?? {});
 }
 
 /**

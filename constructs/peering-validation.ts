@@ -7,7 +7,9 @@ import { inRange, isIpv4Cidr, isPort, isUsableHostAddress } from '../rules/check
 import { cidrContainsCidr, cidrsOverlap, parseCidr } from '../rules/ipv4';
 import { needsMultihop } from './bgp-sessions';
 import { ClusterSpec, nodeAs, PeerSpec, peerServesNode } from './model';
-import { BFD_DEFAULTS, COMMUNITY_VALUE, communityValue, FILTER_ACTIONS, MATCH_OPERATORS, serviceRangesOf, SOURCE_ADDRESSES } from './peering';
+import { selectorProblem } from './selector';
+import { BFD_DEFAULTS, COMMUNITY_VALUE, communityValue, FILTER_ACTIONS, MATCH_OPERATORS, NEXT_HOP_MODES, serviceRangesOf, SOURCE_ADDRESSES } from './peering';
+import { labelProblems } from './policy-validation';
 
 /** BIRD's default hold time, which a keepalive alone must fit three times into. */
 const DEFAULT_HOLD_TIME = 240;
@@ -54,7 +56,7 @@ function bfdProblems(cluster: ClusterSpec, peer: PeerSpec, label: string, out: s
   if (bfd.interval !== undefined && inRange(10, 60000)(bfd.interval)) out.push(`${label}.bfd.interval: ${inRange(10, 60000)(bfd.interval)} (milliseconds)`);
   if (bfd.multiplier !== undefined && inRange(1, 255)(bfd.multiplier)) out.push(`${label}.bfd.multiplier: ${inRange(1, 255)(bfd.multiplier)}`);
   if (isUsableHostAddress(peer.address)) return; // reported with the address
-  const multihop = cluster.nodes.filter((n) => peerServesNode(peer, n.name)).filter((n) => multihopFrom(cluster, peer, n.name));
+  const multihop = cluster.nodes.filter((n) => peerServesNode(peer, n)).filter((n) => multihopFrom(cluster, peer, n.name));
   if (multihop.length > 0) {
     out.push(
       `${label}.bfd: BFD needs a directly connected peer, but the session from ${multihop.map((n) => `"${n.name}"`).join(', ')} is multihop` +
@@ -67,7 +69,7 @@ function bfdProblems(cluster: ClusterSpec, peer: PeerSpec, label: string, out: s
 function bfdAgreementProblems(cluster: ClusterSpec, out: string[]): void {
   for (const node of cluster.nodes) {
     const settings = cluster.peers
-      .filter((p) => p.bfd !== undefined && peerServesNode(p, node.name))
+      .filter((p) => p.bfd !== undefined && peerServesNode(p, node))
       .map((p) => ({ p, key: `${p.bfd!.interval ?? BFD_DEFAULTS.interval}/${p.bfd!.multiplier ?? BFD_DEFAULTS.multiplier}` }));
     const first = settings[0];
     const other = settings.find((s) => s.key !== first?.key);
@@ -100,7 +102,51 @@ function peerProblems(cluster: ClusterSpec, peer: PeerSpec, i: number, asNumberP
     } else if (seen.has(name)) out.push(`${label}.filters: "${name}" is listed twice`);
     seen.add(name);
   }
+  nodeSelectorProblems(peer, label, out);
+  if (peer.nextHopMode !== undefined && !NEXT_HOP_MODES.includes(peer.nextHopMode)) {
+    out.push(`${label}.nextHopMode: must be one of ${NEXT_HOP_MODES.join(', ')}, not ${JSON.stringify(peer.nextHopMode)}`);
+  } else if (peer.nextHopMode !== undefined && peer.keepOriginalNextHop) {
+    // Calico's own rule: keepOriginalNextHop is deprecated, and the two may not both be set.
+    out.push(`${label}.nextHopMode: keepOriginalNextHop is set too; use nextHopMode alone (Keep is what keepOriginalNextHop did)`);
+  }
   bfdProblems(cluster, peer, label, out);
+}
+
+/** Calico's longest selector (its BGPPeer CRD allows 1024 characters). */
+const MAX_SELECTOR_LENGTH = 1024;
+
+function nodeSelectorProblems(peer: PeerSpec, label: string, out: string[]): void {
+  if (peer.nodeSelector === undefined) return;
+  if (typeof peer.nodeSelector !== 'string') {
+    out.push(`${label}.nodeSelector: expected a selector string, found ${JSON.stringify(peer.nodeSelector)}`);
+    return;
+  }
+  if (peer.nodes !== undefined) out.push(`${label}: set nodes or nodeSelector, not both (as Calico's node and nodeSelector)`);
+  if (peer.nodeSelector.length > MAX_SELECTOR_LENGTH) {
+    out.push(`${label}.nodeSelector: ${peer.nodeSelector.length} characters, at most ${MAX_SELECTOR_LENGTH}`);
+    return;
+  }
+  const p = selectorProblem(peer.nodeSelector);
+  if (p) out.push(`${label}.nodeSelector: ${p}`);
+}
+
+/** Node labels (what nodeSelector matches): the same rules as workload labels. */
+function nodeLabelProblems(cluster: ClusterSpec, out: string[]): void {
+  cluster.nodes.forEach((node, i) => out.push(...labelProblems(node.labels, `nodes[${i}] "${node.name}"`)));
+}
+
+/**
+ * What synth says but lets pass: a nodeSelector that matches no node today. Calico accepts it
+ * too (labels change; a peer may be set up before its rack's nodes exist), but here the
+ * inventory is the whole cluster, so it is most likely a typo: said, not refused.
+ */
+export function peeringWarnings(cluster: ClusterSpec): string[] {
+  return cluster.peers.flatMap((peer, i) => {
+    if (peer.nodeSelector === undefined || typeof peer.nodeSelector !== 'string' || selectorProblem(peer.nodeSelector) !== null) return [];
+    if (cluster.nodes.some((n) => peerServesNode(peer, n))) return [];
+    const labelled = cluster.nodes.filter((n) => n.labels && Object.keys(n.labels).length > 0).length;
+    return [`peers[${i}] ${peer.address}.nodeSelector: "${peer.nodeSelector}" matches no node (${labelled} of ${cluster.nodes.length} nodes have labels); no node peers with ${peer.address}`];
+  });
 }
 
 function filterProblems(cluster: ClusterSpec, out: string[]): void {
@@ -181,5 +227,6 @@ export function peeringProblems(cluster: ClusterSpec, asNumberProblem: AsCheck):
   filterProblems(cluster, out);
   cluster.peers.forEach((peer, i) => peerProblems(cluster, peer, i, asNumberProblem, out));
   bfdAgreementProblems(cluster, out);
+  nodeLabelProblems(cluster, out);
   return out;
 }

@@ -12,6 +12,14 @@ import type { ClusterSpec, NodeSpec, PeerSpec } from './model';
 export type SourceAddress = 'UseNodeIP' | 'None';
 export const SOURCE_ADDRESSES: readonly SourceAddress[] = ['UseNodeIP', 'None'];
 
+/**
+ * BGPPeer.nextHopMode: the next hop of the routes this node sends the peer. Auto: BGP's (and
+ * BIRD's) default; Self: always this node (`next hop self`); Keep: the one the route came with
+ * (`next hop keep`). It replaces keepOriginalNextHop (Calico refuses both on one peer).
+ */
+export type NextHopMode = 'Auto' | 'Self' | 'Keep';
+export const NEXT_HOP_MODES: readonly NextHopMode[] = ['Auto', 'Self', 'Keep'];
+
 /** BIRD's BFD session settings: transmit/receive interval in milliseconds and the detect multiplier. */
 export interface BfdSettings {
   /** @default 100 (ms) */
@@ -33,6 +41,8 @@ export interface PeerKnobs {
   readonly maxRestartTime?: number;
   /** Pass routes on with the next hop they came with (`next hop keep`), e.g. to a route server. @default false */
   readonly keepOriginalNextHop?: boolean;
+  /** Calico's successor of keepOriginalNextHop: Auto, Self or Keep. @default Auto */
+  readonly nextHopMode?: NextHopMode;
   /** The AS this node presents to the peer instead of its own. */
   readonly localASNumber?: number;
   /** Accept routes whose AS path holds our own AS up to N times (`allow local as N`). */
@@ -205,6 +215,9 @@ export function sessionExtras(cluster: ClusterSpec, session: BgpSession): Sessio
     if (peer.ttlSecurity !== undefined) options.push(peer.ttlSecurity > 1 ? `ttl security on; multihop ${peer.ttlSecurity};` : 'ttl security on;');
     if (peer.bfd !== undefined) options.push('bfd on;');
     if (peer.keepOriginalNextHop) channel.push('next hop keep;');
+    // As Calico's confd: Self and Keep each one BIRD option on the channel, Auto nothing.
+    if (peer.nextHopMode === 'Self') channel.push('next hop self;');
+    if (peer.nextHopMode === 'Keep') channel.push('next hop keep;');
     const filters = (peer.filters ?? []).map((name) => cluster.filters?.find((f) => f.name === name)).filter((f) => f !== undefined);
     const imports = filters.filter((f) => (f.importV4 ?? []).length > 0).map((f) => `${filterFunctionName(f.name, 'import')}();`);
     const exports = filters.filter((f) => (f.exportV4 ?? []).length > 0).map((f) => `${filterFunctionName(f.name, 'export')}();`);

@@ -16,7 +16,7 @@ import { BirdReloadSettings, ClusterSpec, ENCAPSULATION_MODES, EncapsulationMode
 import { expandHome, mergeSsh, SSH_DEFAULTS, SshSettings } from '../rules/ssh';
 import { withSplitAddress } from '../rules/subnets';
 import { clusterProblems, ClusterValidationError, validateCluster } from '../constructs/validation';
-import { BgpConfigurationKnobs, BgpFilterSpec, FILTER_ACTIONS, MATCH_OPERATORS, SOURCE_ADDRESSES } from '../constructs/peering';
+import { BgpConfigurationKnobs, BgpFilterSpec, FILTER_ACTIONS, MATCH_OPERATORS, NEXT_HOP_MODES, SOURCE_ADDRESSES } from '../constructs/peering';
 import type { PolicySpec } from '../constructs/policy-model';
 
 /**
@@ -139,6 +139,7 @@ const inventoryShape: ShapeOf<InventoryFile> = {
         birdConfigPath: { type: 'string' },
         birdSocketPath: { type: 'string' },
         ssh: { type: { object: sshShape } },
+        labels: { type: 'string-map' },
         workloads: {
           type: {
             list: {
@@ -175,6 +176,8 @@ const inventoryShape: ShapeOf<InventoryFile> = {
         holdTime: { type: 'number' },
         maxRestartTime: { type: 'number' },
         keepOriginalNextHop: { type: 'boolean' },
+        nextHopMode: { type: 'string', oneOf: NEXT_HOP_MODES },
+        nodeSelector: { type: 'string' },
         localASNumber: { type: 'number' },
         numAllowedLocalASNumbers: { type: 'number' },
         ttlSecurity: { type: 'number' },
@@ -210,7 +213,16 @@ function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
+/**
+ * Calico fields a Calico user may write that we do not have: said as such, not answered with a
+ * look-alike key ("peerSelector" is four edits from "nodeSelector", which means something else).
+ */
+const CALICO_FIELDS_NOT_SUPPORTED: Record<string, string> = {
+  peerSelector: "Calico's BGPPeer peerSelector (node-to-node peerings chosen by label) is not supported; nodes peer by the mesh or topology: route-reflector, external peers by address (nodeSelector picks which nodes hold the session)",
+};
+
 function suggestion(key: string, known: string[]): string {
+  if (Object.prototype.hasOwnProperty.call(CALICO_FIELDS_NOT_SUPPORTED, key)) return ` (${CALICO_FIELDS_NOT_SUPPORTED[key]})`;
   const best = known
     .map((k) => ({ k, d: editDistance(key, k) }))
     .sort((x, y) => x.d - y.d)[0];

@@ -246,7 +246,9 @@ export function buildPicture(cluster: ClusterSpec, live: LiveState = {}): Cluste
   for (const peer of cluster.peers) {
     const id = safeId('peer', peer.address);
     const served = peer.nodes ?? [];
-    const scope = served.length === 0 ? 'global peer' : served.length <= 3 ? `for ${served.join(', ')}` : `for ${served.length} nodes: ${served[0]} … ${served[served.length - 1]}`;
+    const listed = served.length === 0 ? 'global peer' : served.length <= 3 ? `for ${served.join(', ')}` : `for ${served.length} nodes: ${served[0]} … ${served[served.length - 1]}`;
+    // A nodeSelector peer: its selector says which nodes (the edges below show them).
+    const scope = peer.nodeSelector !== undefined && served.length === 0 ? `nodes: ${peer.nodeSelector}` : listed;
     hubs.push({ id, kind: 'peer', label: [`peer ${peer.address}`, `AS ${peer.asNumber}`, scope] });
     const states = cluster.nodes.flatMap((node) =>
       (sessionsOf.get(node.name) ?? []).filter((s) => s.session.kind === 'global' && s.session.neighbor === peer.address).map((s) => s.state),
