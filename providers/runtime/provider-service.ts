@@ -12,6 +12,7 @@ import type { ProviderRpc } from './grpc-services';
 import type { ApplyResourceChangeRequest, DynamicValue, RpcRequest, RpcResponse, WithDiagnostics } from './protocol';
 import { AttributePath, Diagnostic, UnreachableError, Logger, ObjectValue, ProviderDefinition, ResourceContext, ResourceHandler, StateUpgradeContext } from './resource';
 import { schemaToWire } from './schema-wire';
+import { startedByDestroy } from './terraform-command';
 import { formatPath, unknownPaths } from './value-walk';
 
 /** One RPC's implementation: `warnings` collects what handlers pass to ctx.warn during the call. */
@@ -73,7 +74,21 @@ export class ProviderService<P> {
     private readonly log: Logger,
     /** Aborted by SIGINT and StopProvider. */
     private readonly stop: AbortController,
+    /** Whether this process serves a destroy (tests pass their own answer). */
+    private readonly destroyCommand: () => boolean = startedByDestroy,
   ) {}
+
+  private destroying: boolean | undefined;
+
+  /** A destroy's refresh that the definition lets go without reads (asked once per process). */
+  private skipsRefresh(): boolean {
+    if (!this.def.skipRefreshOnDestroy) return false;
+    if (this.destroying === undefined) {
+      this.destroying = this.destroyCommand();
+      if (this.destroying) this.log.info('destroy: ReadResource answers with the stored state; each delete checks its host itself');
+    }
+    return this.destroying;
+  }
 
   get provider(): P | undefined {
     return this.configured;
@@ -194,6 +209,9 @@ export class ProviderService<P> {
       const current = decodeMsgpack(block, req.current_state?.msgpack);
       const privateBytes = req.private ?? NO_BYTES;
       if (!current) return { new_state: dynamic(block, null), private: privateBytes, diagnostics: [] };
+      // A destroy deletes every object whatever a read finds (read never answers "gone"), and
+      // each delete looks at the host itself: a login per host to refresh first buys nothing.
+      if (this.skipsRefresh()) return { new_state: req.current_state, private: privateBytes, diagnostics: [] };
       const flags = privateFlags(privateBytes);
       let state: ObjectValue | null;
       try {
