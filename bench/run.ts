@@ -6,7 +6,9 @@
  * - synth of a 1000-node × 10-workload inventory (no lab);
  * - BENCH_NODES (default 32) nodes × 4 workloads, full mesh: synth, first deploy, no-op
  *   `cdktf deploy`, no-op `terraform plan`, plan after one drifted fact, repair deploy, the
- *   CI-gate flow (plan -out, then apply the saved plan), `calico-net verify`, destroy;
+ *   CI-gate flow (plan -out, then apply the saved plan), `calico-net verify`, a deploy with 10
+ *   policies (bench/policy-lab.ts), `calico-net verify` of their truth table, a deploy without
+ *   them, destroy;
  * - BENCH_BIG_NODES (default 128; 0 skips it) nodes × 4 workloads with 2 route reflectors:
  *   deploy, no-op plan, destroy.
  * - BENCH_SHARD_NODES (default 16; 0 skips it) nodes × 4 workloads in BENCH_SHARD_RACKS (default
@@ -38,6 +40,7 @@ import { processCpuMs } from './measure';
 import { kernelFloor, KernelFloor, SshFloor } from './floors';
 import { runShardedBench, ShardedRun } from './sharded';
 import { printPolicyBench, runPolicyBench } from './policy';
+import { withBenchPolicies } from './policy-lab';
 
 /** One measured command. */
 interface Measured {
@@ -245,6 +248,11 @@ function mainLabSteps(lab: LabInfo, plan: string[], context: StepContext): Step[
   const last = lab.nodes[lab.nodes.length - 1].name;
   const drift = () => nodeExec(lab, last, ['sysctl', '-w', 'net.ipv4.ip_forward=0']);
   const verify = [process.execPath, path.join(packageRoot(), 'bin', 'calico-net.js'), 'verify', '--inventory', lab.inventoryPath];
+  const plain = fs.readFileSync(lab.inventoryPath, 'utf8');
+  const policies = {
+    add: async () => fs.writeFileSync(lab.inventoryPath, withBenchPolicies(plain)),
+    remove: async () => fs.writeFileSync(lab.inventoryPath, plain),
+  };
   return [
     ['synth', cdktf('synth'), 'project', [0]],
     ['first deploy', deploy, 'project', [0]],
@@ -257,6 +265,11 @@ function mainLabSteps(lab: LabInfo, plan: string[], context: StepContext): Step[
     ['saved-plan apply', ['terraform', 'apply', '-input=false', '-no-color', 'gate.tfplan'], 'stack', [0]],
     // A failed pair is a finding to print, not a reason to lose the rest of the bench.
     ['verify', verify, 'project', [0, 1]],
+    // Issue 22: verify with 10 policies (truth table on the wire), then the policies removed
+    // again, so destroy tears down what the first deploy made.
+    ['policy deploy', deploy, 'project', [0], policies.add],
+    ['policy verify', verify, 'project', [0, 1]],
+    ['policy removal deploy', deploy, 'project', [0], policies.remove],
     ['destroy', cdktf('destroy', '--auto-approve'), 'project', [0]],
     // The peer on the same lab, now back as it was: its first run, a second (no-op) run, and
     // --check (its plan) against the no-op state.
@@ -342,6 +355,7 @@ function targetRows(main: LabRun | undefined, big: LabRun | undefined): string[]
     if (!d || !f) notRun(main, 'destroy vs first deploy');
     else rows.push([label(main, 'destroy vs first deploy'), '<= 1x', `${d.seconds.toFixed(1)} / ${f.seconds.toFixed(1)} s = ${(d.seconds / f.seconds).toFixed(2)}x`, failed(d) || (d.seconds <= f.seconds ? 'yes' : 'NO'), ...costColumns(main, d)]);
     seconds(main, 'verify', 15, 32, 'calico-net verify, passing');
+    seconds(main, 'policy verify', 30, 32, 'calico-net verify with 10 policies, passing (issue 22)');
   } else {
     rows.push(['32 nodes: the peer ratios, destroy, verify', '', 'not run (BENCH_NODES=0)', '', '', '', '', '']);
   }
