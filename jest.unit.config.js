@@ -31,6 +31,7 @@ const unitSuites = [
   'test/calico/host-identity.test.ts',
   'test/plugin/**/*.test.ts',
   'test/runtime/codec.test.ts',
+  'test/runtime/destroy-refresh.test.ts',
   'test/runtime/planning.test.ts',
   'test/runtime/flatmap-typed.test.ts',
   'test/runtime/codec-edges.test.ts',

@@ -16,6 +16,7 @@ const mutated = [
   'providers/runtime/typed.ts',
   'providers/runtime/flatmap.ts',
   'providers/runtime/diagnostics.ts',
+  'providers/runtime/terraform-command.ts',
   // Rules every layer shares: input checks, IPv4 arithmetic, SSH targets.
   'rules/checks.ts',
   'rules/ipv4.ts',

@@ -6,7 +6,9 @@
  * - synth of a 1000-node × 10-workload inventory (no lab);
  * - BENCH_NODES (default 32) nodes × 4 workloads, full mesh: synth, first deploy, no-op
  *   `cdktf deploy`, no-op `terraform plan`, plan after one drifted fact, repair deploy, the
- *   CI-gate flow (plan -out, then apply the saved plan), `calico-net verify`, destroy;
+ *   CI-gate flow (plan -out, then apply the saved plan), `calico-net verify`, a deploy with 10
+ *   policies (bench/policy-lab.ts), `calico-net verify` of their truth table, a deploy without
+ *   them, destroy;
  * - BENCH_BIG_NODES (default 128; 0 skips it) nodes × 4 workloads with 2 route reflectors:
  *   deploy, no-op plan, destroy.
  * - BENCH_SHARD_NODES (default 16; 0 skips it) nodes × 4 workloads in BENCH_SHARD_RACKS (default
@@ -38,6 +40,7 @@ import { processCpuMs } from './measure';
 import { kernelFloor, KernelFloor, SshFloor } from './floors';
 import { runShardedBench, ShardedRun } from './sharded';
 import { printPolicyBench, runPolicyBench } from './policy';
+import { withBenchPolicies } from './policy-lab';
 
 /** One measured command. */
 interface Measured {
@@ -46,6 +49,8 @@ interface Measured {
   connPerHost: number;
   /** Same for remote shells started (1 = no restarts). */
   shellsPerHost: number;
+  /** Same for scripts run: round trips on the hosts' shells. */
+  scriptsPerHost: number;
   /** Node-side CPU (sshd + shell + scripts) per host, ms. */
   nodeCpuMsPerHost: number;
   providerProcesses: number;
@@ -90,6 +95,7 @@ async function measureFloors(lab: LabInfo, meter: NodeCpuMeter): Promise<{ ssh: 
 interface StatsLine {
   connections: Record<string, number>;
   shells?: Record<string, number>;
+  scripts?: Record<string, number>;
   maxRssKb: number;
   cpuMs?: number;
 }
@@ -194,7 +200,11 @@ async function runLab(
       const r = await operatorExec(lab!, ['terraform', 'state', 'list'], { cwd: stackDir, env: { ...automationEnv(lab!.inventoryPath), TF_CLI_CONFIG_FILE: cliConfig } });
       if (r.code === 0) resources = r.stdout.split('\n').filter(Boolean).length;
     };
+    // BENCH_STEPS=a,b runs only the named steps (e.g. "synth,first deploy,destroy"), for a
+    // quick look at one figure; the targets table then says what was not run.
+    const only = process.env.BENCH_STEPS?.split(',').map((x) => x.trim());
     for (const [name, argv, where, codes, before, stepEnv] of steps(lab, plan, { root, stackDir, countResources })) {
+      if (only && !only.includes(name)) continue;
       await before?.();
       const cpuBefore = await meter.read();
       const load = os.loadavg()[0];
@@ -209,6 +219,7 @@ async function runLab(
         seconds,
         connPerHost: worstHost(lines, (l) => l.connections),
         shellsPerHost: worstHost(lines, (l) => l.shells),
+        scriptsPerHost: worstHost(lines, (l) => l.scripts),
         nodeCpuMsPerHost: cpu / n,
         providerProcesses: lines.length,
         peakRssMb: Math.max(0, ...lines.map((l) => l.maxRssKb)) / 1024,
@@ -237,6 +248,11 @@ function mainLabSteps(lab: LabInfo, plan: string[], context: StepContext): Step[
   const last = lab.nodes[lab.nodes.length - 1].name;
   const drift = () => nodeExec(lab, last, ['sysctl', '-w', 'net.ipv4.ip_forward=0']);
   const verify = [process.execPath, path.join(packageRoot(), 'bin', 'calico-net.js'), 'verify', '--inventory', lab.inventoryPath];
+  const plain = fs.readFileSync(lab.inventoryPath, 'utf8');
+  const policies = {
+    add: async () => fs.writeFileSync(lab.inventoryPath, withBenchPolicies(plain)),
+    remove: async () => fs.writeFileSync(lab.inventoryPath, plain),
+  };
   return [
     ['synth', cdktf('synth'), 'project', [0]],
     ['first deploy', deploy, 'project', [0]],
@@ -249,6 +265,11 @@ function mainLabSteps(lab: LabInfo, plan: string[], context: StepContext): Step[
     ['saved-plan apply', ['terraform', 'apply', '-input=false', '-no-color', 'gate.tfplan'], 'stack', [0]],
     // A failed pair is a finding to print, not a reason to lose the rest of the bench.
     ['verify', verify, 'project', [0, 1]],
+    // Issue 22: verify with 10 policies (truth table on the wire), then the policies removed
+    // again, so destroy tears down what the first deploy made.
+    ['policy deploy', deploy, 'project', [0], policies.add],
+    ['policy verify', verify, 'project', [0, 1]],
+    ['policy removal deploy', deploy, 'project', [0], policies.remove],
     ['destroy', cdktf('destroy', '--auto-approve'), 'project', [0]],
     // The peer on the same lab, now back as it was: its first run, a second (no-op) run, and
     // --check (its plan) against the no-op state.
@@ -308,8 +329,10 @@ function targetRows(main: LabRun | undefined, big: LabRun | undefined): string[]
   const at = (run: LabRun, size: number) => (run.nodes === size ? '' : ` (n/a: ${run.nodes} nodes)`);
   const label = (run: LabRun, what: string) => `${what} (${run.nodes}x4${run.topology === 'mesh' ? '' : `, ${run.topology}`})`;
   const failed = (m: Measured, ok: number[] = [0]) => (ok.includes(m.exitCode) ? '' : `NO (exit ${m.exitCode})`);
+  const notRun = (run: LabRun, what: string) => rows.push([label(run, what), '', 'not run (BENCH_STEPS)', '', '', '', '', '']);
   const seconds = (run: LabRun, step: string, limit: number, size: number, what: string) => {
     const m = run.steps[step];
+    if (!m) return notRun(run, what);
     const met = failed(m) || `${m.seconds <= limit ? 'yes' : 'NO'}${at(run, size)}`;
     rows.push([label(run, what), `<= ${limit} s`, `${m.seconds.toFixed(1)} s`, met, ...costColumns(run, m)]);
   };
@@ -317,7 +340,7 @@ function targetRows(main: LabRun | undefined, big: LabRun | undefined): string[]
   const ratio = (run: LabRun, ours: string, peer: string, factor: number, what: string) => {
     const m = run.steps[ours];
     const p = run.steps[peer];
-    if (!p) return;
+    if (!m || !p) return notRun(run, `${what}: ${ours} vs ${peer}`);
     const x = p.seconds / m.seconds;
     const met = failed(m) || failed(p) || `${x >= factor ? 'yes' : 'NO'}${at(run, 32)}`;
     rows.push([label(run, `${what}: ${ours} vs ${peer}`), `>= ${factor}x`, `${m.seconds.toFixed(1)} / ${p.seconds.toFixed(1)} s = ${x.toFixed(1)}x`, met, ...costColumns(run, m)]);
@@ -329,8 +352,10 @@ function targetRows(main: LabRun | undefined, big: LabRun | undefined): string[]
     ratio(main, 'no-op plan', ANSIBLE_CHECK, 15, 'no-op terraform plan');
     const d = main.steps.destroy;
     const f = main.steps['first deploy'];
-    rows.push([label(main, 'destroy vs first deploy'), '<= 1x', `${d.seconds.toFixed(1)} / ${f.seconds.toFixed(1)} s = ${(d.seconds / f.seconds).toFixed(2)}x`, failed(d) || (d.seconds <= f.seconds ? 'yes' : 'NO'), ...costColumns(main, d)]);
+    if (!d || !f) notRun(main, 'destroy vs first deploy');
+    else rows.push([label(main, 'destroy vs first deploy'), '<= 1x', `${d.seconds.toFixed(1)} / ${f.seconds.toFixed(1)} s = ${(d.seconds / f.seconds).toFixed(2)}x`, failed(d) || (d.seconds <= f.seconds ? 'yes' : 'NO'), ...costColumns(main, d)]);
     seconds(main, 'verify', 15, 32, 'calico-net verify, passing');
+    seconds(main, 'policy verify', 30, 32, 'calico-net verify with 10 policies, passing (issue 22)');
   } else {
     rows.push(['32 nodes: the peer ratios, destroy, verify', '', 'not run (BENCH_NODES=0)', '', '', '', '', '']);
   }
@@ -394,7 +419,7 @@ async function main(): Promise<void> {
     Object.entries(run.steps).map(([step, m]) => [
       // Commands without a provider process (synth, calico-net verify) have no provider columns.
       `${run.nodes}x4 ${run.topology}`, step, m.seconds.toFixed(1),
-      ...(m.providerProcesses ? [String(m.connPerHost), String(m.shellsPerHost)] : ['-', '-']),
+      ...(m.providerProcesses ? [String(m.connPerHost), String(m.shellsPerHost), String(m.scriptsPerHost)] : ['-', '-', '-']),
       m.nodeCpuMsPerHost.toFixed(0), String(m.providerProcesses), m.providerProcesses ? m.peakRssMb.toFixed(0) : '-',
       m.operatorCpuS.toFixed(1), m.providerProcesses ? m.providerCpuS.toFixed(1) : '-',
       (m.seconds - (m.operatorCpuS + (m.nodeCpuMsPerHost * run.nodes) / 1000) / CORES).toFixed(1), m.load.toFixed(1),
@@ -402,7 +427,7 @@ async function main(): Promise<void> {
   );
   // Wall time depends on who else uses the machine; CPU time much less so.
   printTable(
-    ['lab', 'command', 'wall s', 'ssh conn/host', 'shells/host', 'node CPU ms/host', 'provider procs', 'peak RSS MB', 'operator CPU s', 'provider CPU s', 'waiting s', 'load'],
+    ['lab', 'command', 'wall s', 'ssh conn/host', 'shells/host', 'scripts/host', 'node CPU ms/host', 'provider procs', 'peak RSS MB', 'operator CPU s', 'provider CPU s', 'waiting s', 'load'],
     rows,
   );
   // Network policy (issue 22): ruleset load and throughput on lab 65's namespaces; BENCH_POLICY=0 skips it.

@@ -18,7 +18,7 @@ const provider = createCalicoProvider((settings) => {
     // The label is the address alone: messages already name the node ("node n1 (198.18.0.1)").
     hostFor: (ssh) => pool.host(sshTargetFromBlock(ssh), ssh.host),
     close: () => {
-      recordStats(pool.stats(), pool.shellStats());
+      recordStats(pool.stats(), pool.shellStats(), pool.scriptStats());
       return pool.close();
     },
   };
@@ -28,15 +28,15 @@ void serveProvider(provider);
 
 /**
  * For the benchmark: with CALICO_PROVIDER_STATS set, each provider process appends one JSON
- * line (connections opened and remote shells started per host, peak memory, CPU time) to that file when
+ * line (connections opened, remote shells started and scripts run per host, peak memory, CPU time) to that file when
  * Terraform closes it.
  */
-function recordStats(connections: Record<string, number>, shells: Record<string, number>): void {
+function recordStats(connections: Record<string, number>, shells: Record<string, number>, scripts: Record<string, number>): void {
   const file = process.env.CALICO_PROVIDER_STATS;
   if (!file) return;
   const usage = process.resourceUsage();
   const cpuMs = Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000);
-  const line = { pid: process.pid, connections, shells, maxRssKb: ownPeakRssKb() ?? usage.maxRSS, cpuMs };
+  const line = { pid: process.pid, connections, shells, scripts, maxRssKb: ownPeakRssKb() ?? usage.maxRSS, cpuMs };
   fs.appendFileSync(file, JSON.stringify(line) + '\n');
 }
 

@@ -77,6 +77,10 @@ export function createCalicoProvider(factory: HostResolverFactory): ProviderDefi
     name: 'calico',
     configSchema: providerConfigSchema,
     resources: [nodeHandler, birdConfigHandler, workloadHandler, overlayHandler, policyRulesetHandler],
+    // Reads report what is missing as facts (drift), never as "gone", and every delete checks on
+    // the host what is ours and fails when the host is away: a destroy's refresh, one more login
+    // per host, changes nothing it does (issue 29: it was destroy's whole extra cost).
+    skipRefreshOnDestroy: true,
     configure(config, ctx) {
       return calicoState(factory(settingsFrom(config, ctx.log)));
     },

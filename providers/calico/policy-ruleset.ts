@@ -2,11 +2,15 @@
  * calico_policy_ruleset: a node's network policy as one nftables table of our own
  * (`inet calico-net`, marked by its comment), compiled at synth (constructs/policy-nft.ts).
  *
- * Apply checks the ruleset on the host with `nft -c`, then replaces the table in one `nft -f`
- * transaction (add, delete, define), so the host never runs without policy nor with half of
- * it. The `table` fact is the host's listing in a stable form (nft-table.ts): plan expects the
- * listing the last apply produced, so a rule added or deleted by hand, a flushed ruleset or a
- * deleted table shows as a diff and the next apply loads the table again. A table of that name
+ * Apply replaces the table in one `nft -f` transaction (add, delete, define). That transaction
+ * is the check: nft parses and evaluates the whole file before it sends anything, and the kernel
+ * validates every object of the batch and commits all of it or none, so a refused ruleset leaves
+ * the table as it was (the script confirms that) and the host never runs without policy nor with
+ * half of it. A separate `nft -c` pass cost as much again and is weaker: it passed a jump loop
+ * that the kernel refuses at commit (measured with nft 1.0.6). The `table` fact is the host's
+ * listing in a stable form (nft-table.ts): plan expects the listing the last apply produced, so
+ * a rule added or deleted by hand, a flushed ruleset or a deleted table shows as a diff and the
+ * next apply loads the table again. A table of that name
  * without our mark is refused (apply) and left alone (destroy), naming the node. A host without
  * `nft` fails apply, naming the node; reads of it show no table.
  *
@@ -34,15 +38,20 @@ export const OWNER_FOREIGN = 'not calico-net';
 const NO_NFT_EXIT = 47;
 const FOREIGN_EXIT = 48;
 const CHECK_EXIT = 49;
+const CHANGED_EXIT = 50;
 
 /** Where the script's answer starts: after it, only the listing. */
 const LISTING_MARK = '==> calico-net listing';
 
 const TABLE = `${POLICY_TABLE_FAMILY} ${POLICY_TABLE_NAME}`;
 
-/** Shell helpers: the current table (empty when none) and whether it carries our mark. */
+/**
+ * Shell helpers: the current table (empty when none) and whether it carries our mark. The
+ * listing is terse (no set elements) and stateless (no counters): enough to see the mark and to
+ * compare before with after, at a fraction of a full listing's cost with hundreds of workloads.
+ */
 const HELPERS = `
-current_table() { nft list table ${TABLE} 2>/dev/null || true; }
+current_table() { nft -t -s list table ${TABLE} 2>/dev/null || true; }
 is_ours() { sed 's/^[[:space:]]*//' <<< "$1" | grep -qxF "$mark"; }`;
 
 const APPLY_BODY = `${HELPERS}
@@ -57,13 +66,17 @@ if [ -n "$cur" ] && ! is_ours "$cur"; then
 fi
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-# One transaction: create the table if missing, delete it, define it anew.
+# One transaction: create the table if missing, delete it, define it anew. nft checks all of it
+# and the kernel commits all of it or nothing, so no separate nft -c pass.
 printf 'table ${TABLE}\\ndelete table ${TABLE}\\n%s\\n' "$ruleset" > "$tmp"
-if ! err=$(nft -c -f "$tmp" 2>&1); then
-  echo "node $node: nft -c refused the ruleset (nothing was changed): $err" >&2
+if ! err=$(nft -f "$tmp" 2>&1); then
+  if [ "$(current_table)" != "$cur" ]; then
+    echo "node $node: nft refused the ruleset, and the table ${TABLE} now differs from before (this should not happen: nft transactions are all or nothing): $err" >&2
+    exit ${CHANGED_EXIT}
+  fi
+  echo "node $node: nft refused the ruleset (the transaction was aborted; the table is as it was): $err" >&2
   exit ${CHECK_EXIT}
 fi
-nft -f "$tmp"
 echo '${LISTING_MARK}'
 nft list table ${TABLE}`;
 
@@ -94,14 +107,20 @@ export function tableFacts(listing: string): Pick<RulesetState, 'table' | 'owner
   return { table: listing, owner: isOurTable(listing) ? OWNER_OURS : OWNER_FOREIGN };
 }
 
+/** The script apply runs on the node (bench/policy.ts times this very script). */
+export function rulesetApplyScript(node: string, ruleset: string): string {
+  return scriptWithVars({ node, ruleset, mark: TABLE_MARK }, APPLY_BODY);
+}
+
 async function applyRuleset(planned: RulesetInputs, ctx: Ctx): Promise<RulesetState> {
   // The runtime ran the schema's checks on both (rulesetProblem among them) before apply.
   const { node_name: node, ruleset } = planned;
   const host = ctx.provider.hosts.hostFor(planned.ssh, node);
-  const result = await runOn(host, node, scriptWithVars({ node, ruleset, mark: TABLE_MARK }, APPLY_BODY), { signal: ctx.signal, doing: 'load its network policy' });
+  const result = await runOn(host, node, rulesetApplyScript(node, ruleset), { signal: ctx.signal, doing: 'load its network policy' });
   const stderr = result.stderr.trim();
   if (result.code === NO_NFT_EXIT || result.code === FOREIGN_EXIT) throw new ProviderError(stderr);
-  if (result.code === CHECK_EXIT) throw new ProviderError(`nft -c refused the network policy of node ${node}`, { detail: stderr, attribute: ['ruleset'] });
+  if (result.code === CHECK_EXIT) throw new ProviderError(`nft refused the network policy of node ${node}; its table is as it was`, { detail: stderr, attribute: ['ruleset'] });
+  if (result.code === CHANGED_EXIT) throw new ProviderError(`nft refused the network policy of node ${node}, and its table changed anyway: plan again to see it`, { detail: stderr });
   const listing = result.code === 0 ? listingOf(result.stdout) : undefined;
   if (listing === undefined) {
     throw new ProviderError(`Failed to load the network policy of node ${node}`, { detail: stderr || `exit code ${result.code}` });

@@ -516,8 +516,8 @@ export const resourceSchemas = {
     version: 0,
     description:
       'A node\'s network policy: one nftables table of calico-net\'s own (`inet calico-net`, marked ' +
-      'by its comment), checked on the host with `nft -c` and then loaded in one transaction that ' +
-      'replaces the previous table. A table of that name without the mark is refused and left alone.',
+      'by its comment), loaded in one nft transaction that the kernel checks whole and that ' +
+      'replaces the previous table, or, refused, leaves it as it was. A table of that name without the mark is refused and left alone.',
     block: {
       attributes: {
         id: { type: 'string', computed: true, description: 'Node name.' },

@@ -12,6 +12,7 @@ import type { ProviderRpc } from './grpc-services';
 import type { ApplyResourceChangeRequest, DynamicValue, RpcRequest, RpcResponse, WithDiagnostics } from './protocol';
 import { AttributePath, Diagnostic, UnreachableError, Logger, ObjectValue, ProviderDefinition, ResourceContext, ResourceHandler, StateUpgradeContext } from './resource';
 import { schemaToWire } from './schema-wire';
+import { startedByDestroy } from './terraform-command';
 import { formatPath, unknownPaths } from './value-walk';
 import { validationProblems } from './validation';
 
@@ -74,7 +75,21 @@ export class ProviderService<P> {
     private readonly log: Logger,
     /** Aborted by SIGINT and StopProvider. */
     private readonly stop: AbortController,
+    /** Whether this process serves a destroy (tests pass their own answer). */
+    private readonly destroyCommand: () => boolean = startedByDestroy,
   ) {}
+
+  private destroying: boolean | undefined;
+
+  /** A destroy's refresh that the definition lets go without reads (asked once per process). */
+  private skipsRefresh(): boolean {
+    if (!this.def.skipRefreshOnDestroy) return false;
+    if (this.destroying === undefined) {
+      this.destroying = this.destroyCommand();
+      if (this.destroying) this.log.info('destroy: ReadResource answers with the stored state; each delete checks its host itself');
+    }
+    return this.destroying;
+  }
 
   get provider(): P | undefined {
     return this.configured;
@@ -201,6 +216,9 @@ export class ProviderService<P> {
       // provider): the schema's checks run on it before the handler reaches a host with it.
       const invalid = validationProblems(block, current, 'state');
       if (invalid.length) return { new_state: req.current_state, private: privateBytes, diagnostics: invalid.map(toWire) };
+      // A destroy deletes every object whatever a read finds (read never answers "gone"), and
+      // each delete looks at the host itself: a login per host to refresh first buys nothing.
+      if (this.skipsRefresh()) return { new_state: req.current_state, private: privateBytes, diagnostics: [] };
       const flags = privateFlags(privateBytes);
       let state: ObjectValue | null;
       try {

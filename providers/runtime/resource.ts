@@ -136,4 +136,12 @@ export interface ProviderDefinition<P = unknown> {
   configure(config: ObjectValue, ctx: { signal: AbortSignal; log: Logger }): Promise<P> | P;
   /** Called once before the process exits (Shutdown): close connections. */
   close?(provider: P | undefined): Promise<void> | void;
+  /**
+   * When the process serves a destroy (terraform-command.ts), answer ReadResource with the
+   * stored state without calling read(): the pre-destroy refresh then costs no host contact.
+   * Only for providers whose read never answers "gone" (null), so that a refresh cannot change
+   * what a destroy deletes, and whose delete() checks the real object itself (what it may
+   * remove, and that the host is reachable).
+   */
+  readonly skipRefreshOnDestroy?: boolean;
 }

@@ -43,6 +43,8 @@ const BASTION_FAILURE = {
 export class SshPool {
   private readonly connections = new Map<string, Promise<Connection>>();
   private readonly opened = new Map<string, number>();
+  /** Scripts run (round trips), per user@host:port[+sudo]: the bench's count of round trips. */
+  private readonly scripts = new Map<string, number>();
   /** One shell per connection (host and login) and sudo mode. */
   private readonly shells = new Map<string, { shell: HostShell; name: string }>();
   /** Opened private keys by file and passphrase variable. */
@@ -71,6 +73,11 @@ export class SshPool {
     const stats: Record<string, number> = {};
     for (const { shell, name } of this.shells.values()) stats[name] = (stats[name] ?? 0) + shell.started;
     return stats;
+  }
+
+  /** Scripts run so far (each one round trip on a running shell), per user@host:port[+sudo]. */
+  scriptStats(): Record<string, number> {
+    return Object.fromEntries(this.scripts);
   }
 
   async close(): Promise<void> {
@@ -296,6 +303,8 @@ export class SshPool {
   }
 
   private run(target: SshTarget, label: string, script: string, options: RunOptions = {}): Promise<RemoteResult> {
+    const name = `${this.statsKey(target)}${target.sudo ? '+sudo' : ''}`;
+    this.scripts.set(name, (this.scripts.get(name) ?? 0) + 1);
     return this.shell(target, label).run(script, options);
   }
 
