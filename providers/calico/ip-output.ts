@@ -4,6 +4,7 @@
  * one-process read of a namespace's links, addresses and main table (`ip -batch`).
  */
 import type { SnapshotSection } from './host-snapshot';
+import { familyOf, IPV4 } from '../../rules/address-family';
 
 export interface Link {
   index: number;
@@ -40,8 +41,8 @@ const ROUTE_KEYS = new Set(['dev', 'via', 'proto', 'scope', 'src']);
 
 /** "198.19.1.0/24" → same; "198.19.1.2" → "198.19.1.2/32"; "default" → "0.0.0.0/0". */
 export function canonicalPrefix(text: string): string {
-  if (text === 'default') return '0.0.0.0/0';
-  return text.includes('/') ? text : `${text}/32`;
+  if (text === 'default') return IPV4.defaultRoute;
+  return text.includes('/') ? text : `${text}/${(familyOf(text) ?? IPV4).hostPrefix}`;
 }
 
 export function parseLinks(text: string): Link[] {
