@@ -18,8 +18,9 @@ const mutated = [
   'providers/runtime/diagnostics.ts',
   'providers/runtime/terraform-command.ts',
   // Rules every layer shares: input checks, IPv4 arithmetic, SSH targets.
+  // Rules every layer shares: input checks, address families and CIDR maths, SSH targets.
   'rules/checks.ts',
-  'rules/ipv4.ts',
+  'rules/address-family.ts',
   'rules/ssh.ts',
   'rules/subnets.ts',
   // Constructs and their validation.

@@ -3,7 +3,7 @@
  * these, and `calico-net status` expects exactly these to be Established.
  */
 import { ClusterSpec, NodeSpec, nodeAs, peerServesNode } from './model';
-import { ipv4ToInt } from '../rules/ipv4';
+import { addressValue } from '../rules/address-family';
 import { sameSubnet } from '../rules/subnets';
 import { meshEnabled } from './peering';
 
@@ -66,7 +66,7 @@ export function bgpSessionsOf(cluster: ClusterSpec, nodeName: string): BgpSessio
         neighbor: peer.address,
         asNumber: nodeAs(cluster, peer),
         rrClient: false,
-        passive: ipv4ToInt(peer.address) > ipv4ToInt(self.address),
+        passive: addressValue(peer.address) > addressValue(self.address),
         multihop: needsMultihop(self, nodeAs(cluster, self), peer, nodeAs(cluster, peer)),
       });
     }

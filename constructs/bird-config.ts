@@ -7,6 +7,7 @@ import { bgpSessionsOf, rrClusterId } from './bgp-sessions';
 import { ClusterSpec, nodeAs } from './model';
 import { encapsulatedBlocks, encapsulationOf, overlayPlanOf } from './overlay';
 import { secretPlaceholder } from '../rules/secrets';
+import { IPV4 } from '../rules/address-family';
 import { peeringTemplateData, sessionExtras } from './peering';
 
 let compiled: HandlebarsTemplateDelegate | undefined;
@@ -34,6 +35,8 @@ export function renderBirdConfig(cluster: ClusterSpec, nodeName: string): string
     peering: peeringTemplateData(cluster, node, sessions),
     rrClusterId: rrClusterId(cluster) ?? '',
     overlay: overlayTemplateData(cluster, nodeName),
+    // The IPv4 family's BIRD names (channel, default route): the template writes none itself.
+    v4: IPV4,
   });
 }
 

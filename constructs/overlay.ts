@@ -6,7 +6,7 @@
  * so the two can never disagree about which blocks go through the tunnel.
  */
 import { ENCAPSULATION, Encapsulation, UNDERLAY_MTU } from '../rules/constants';
-import { ipv4ToInt, parseCidr } from '../rules/ipv4';
+import { addressValue, nthAddress, parseCidr } from '../rules/address-family';
 import { ClusterSpec, EncapsulationMode, NodeSpec } from './model';
 import { sameSubnet } from '../rules/subnets';
 
@@ -53,17 +53,13 @@ export function encapsulationOf(cluster: Pick<ClusterSpec, 'vxlanMode' | 'ipipMo
   return undefined;
 }
 
-function intToIpv4(n: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
-}
-
 /**
  * A node's tunnel address: the first host address of its block (network + 1). Calico takes one
  * from the block through IPAM; a fixed choice lets every node know every other node's VTEP
  * without asking it, and validation refuses a workload on it.
  */
 export function tunnelAddressOf(block: string): string {
-  return intToIpv4(parseCidr(block).network + 1);
+  return nthAddress(parseCidr(block), 1);
 }
 
 /**
@@ -72,8 +68,8 @@ export function tunnelAddressOf(block: string): string {
  * vendor owns; one per address, so no two nodes of a cluster share one.
  */
 export function vtepMacOf(address: string): string {
-  const n = ipv4ToInt(address);
-  const octets = [0x66, 0xcc, ...[24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256)];
+  const n = addressValue(address);
+  const octets = [0x66, 0xcc, ...[24n, 16n, 8n, 0n].map((shift) => Number((n >> shift) & 0xffn))];
   return octets.map((o) => o.toString(16).padStart(2, '0')).join(':');
 }
 

@@ -4,7 +4,7 @@
  * field) and the field, and says what is wrong.
  */
 import { inRange, isIpv4Cidr, isPort, isUsableHostAddress } from '../rules/checks';
-import { cidrContainsCidr, cidrsOverlap, parseCidr } from '../rules/ipv4';
+import { cidrContainsCidr, cidrsOverlap, parseCidr } from '../rules/address-family';
 import { needsMultihop } from './bgp-sessions';
 import { ClusterSpec, nodeAs, PeerSpec, peerServesNode } from './model';
 import { selectorProblem } from './selector';

@@ -10,7 +10,7 @@
  * (Allow or Deny; Log logs and goes on); a packet no rule decided is dropped.
  */
 import { hostInterfaceName } from '../providers/calico/names';
-import { cidrContainsIp, parseCidr } from '../rules/ipv4';
+import { cidrContainsIp, parseCidr } from '../rules/address-family';
 import type { ClusterSpec } from './model';
 import { comparePolicies, IcmpMatch, PolicyAction, PolicyRule, PolicySpec, PolicyType, policyTypesOf, PortSpec, protocolNumber, EntityRule } from './policy-model';
 import { canonicalSelector, matches, parseSelector } from './selector';

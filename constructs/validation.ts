@@ -23,7 +23,7 @@ import {
   isWorkloadName,
 } from '../rules/checks';
 import { BIRD_RELOAD } from '../rules/constants';
-import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, ipv4ToInt, parseCidr } from '../rules/ipv4';
+import { addressValue, cidrContainsCidr, cidrContainsIp, cidrsOverlap, parseCidr } from '../rules/address-family';
 import { mergeSsh, parseProxyJump, proxyJumpKeysProblem, proxyJumpProblem, resolveNodeSsh, SshSettings } from '../rules/ssh';
 import { SshConfigError } from '../rules/ssh-config';
 import { isPrefixLength } from '../rules/subnets';
@@ -255,9 +255,9 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
       } else workloadIps.set(w.ip, k);
       if (!cidrContainsIp(block, w.ip)) {
         out.push(`${wLabel}.ip: ${w.ip} is outside node "${node.name}"'s block ${node.podCidr}`);
-      } else if (ipv4ToInt(w.ip) === block.network) {
+      } else if (addressValue(w.ip) === block.network) {
         out.push(`${wLabel}.ip: ${w.ip} is the network address of ${node.podCidr}`);
-      } else if (ipv4ToInt(w.ip) === block.last) {
+      } else if (addressValue(w.ip) === block.last) {
         out.push(`${wLabel}.ip: ${w.ip} is the broadcast address of ${node.podCidr}`);
       } else if (encapsulation && w.ip === tunnelAddressOf(node.podCidr)) {
         out.push(`${wLabel}.ip: ${w.ip} is node "${node.name}"'s tunnel address (${encapsulation.field} ${encapsulation.mode}: the first address of its block)`);

@@ -4,16 +4,13 @@
  * validate()). Every value that reaches a remote shell passes one of these first, and is then
  * quoted anyway. Each check returns what is wrong, or null.
  */
-import { ipv4ToInt } from './ipv4';
+import { addressValue, cidrContainsIp, isIpv4Text, networkOf, parseCidr } from './address-family';
 import { ENCAPSULATION, POD_GATEWAY, WORKLOAD_MTU } from './constants';
 
 /** Returns a description of what is wrong, or null when the value is fine. */
 export type Check = (value: string) => string | null;
 
-const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
-const IPV4 = new RegExp(`^${OCTET}(\\.${OCTET}){3}$`);
-
-export const isIpv4: Check = (v) => (IPV4.test(v) ? null : `"${v}" is not an IPv4 address`);
+export const isIpv4: Check = (v) => (isIpv4Text(v) ? null : `"${v}" is not an IPv4 address`);
 
 export const isPodIp: Check = (v) => {
   const bad = isIpv4(v);
@@ -27,8 +24,7 @@ export const isIpv4Cidr: Check = (v) => {
   const m = /^([^/]+)\/([0-9]{1,2})$/.exec(v);
   if (!m || isIpv4(m[1]) || Number(m[2]) > 32) return `"${v}" is not an IPv4 CIDR (a.b.c.d/len)`;
   const len = Number(m[2]);
-  const hostBits = ipv4ToInt(m[1]) % 2 ** (32 - len);
-  if (hostBits !== 0) return `"${v}" has host bits set; the network address is required`;
+  if (networkOf(m[1], len).network !== addressValue(m[1])) return `"${v}" has host bits set; the network address is required`;
   return null;
 };
 
@@ -94,22 +90,31 @@ export function isPort(v: number): string | null {
  * and limited broadcast pass isIpv4 but can never be a node's BGP source or SSH target; with a
  * known prefix length, neither can the subnet's broadcast (or, below /31, network) address.
  */
+/**
+ * IPv4 blocks no host can be reached at, first match wins (the two single addresses before the
+ * blocks that hold them), each with what to say.
+ */
+const UNUSABLE_IPV4: readonly [string, (v: string) => string][] = [
+  ['0.0.0.0/32', (v) => `${v} is the unspecified address`],
+  ['255.255.255.255/32', (v) => `${v} is the limited broadcast address`],
+  ['0.0.0.0/8', (v) => `${v} lies in 0.0.0.0/8 ("this network"), which no host can use`],
+  ['127.0.0.0/8', (v) => `${v} is a loopback address (127.0.0.0/8)`],
+  ['224.0.0.0/4', (v) => `${v} is a multicast address (224.0.0.0/4)`],
+  ['240.0.0.0/4', (v) => `${v} lies in the reserved block 240.0.0.0/4`],
+  ['169.254.0.0/16', (v) => `${v} is a link-local address (169.254.0.0/16)`],
+];
+
 export function isUsableHostAddress(v: string, prefixLength?: number): string | null {
   const bad = isIpv4(v);
   if (bad) return bad;
-  const n = ipv4ToInt(v);
-  const first = Math.floor(n / 2 ** 24);
-  if (n === 0) return `${v} is the unspecified address`;
-  if (n === 2 ** 32 - 1) return `${v} is the limited broadcast address`;
-  if (first === 0) return `${v} lies in 0.0.0.0/8 ("this network"), which no host can use`;
-  if (first === 127) return `${v} is a loopback address (127.0.0.0/8)`;
-  if (first >= 224 && first <= 239) return `${v} is a multicast address (224.0.0.0/4)`;
-  if (first >= 240) return `${v} lies in the reserved block 240.0.0.0/4`;
-  if (Math.floor(n / 2 ** 16) === 169 * 256 + 254) return `${v} is a link-local address (169.254.0.0/16)`;
+  const unusable = UNUSABLE_IPV4.find(([block]) => cidrContainsIp(parseCidr(block), v));
+  if (unusable) return unusable[1](v);
   if (prefixLength !== undefined && prefixLength < 31) {
-    const size = 2 ** (32 - prefixLength);
-    if (n % size === size - 1) return `${v} is the broadcast address of its /${prefixLength} subnet`;
-    if (n % size === 0) return `${v} is the network address of its /${prefixLength} subnet`;
+    const n = addressValue(v);
+    const subnet = networkOf(v, prefixLength);
+    if (n === subnet.last) return `${v} is the broadcast address of its /${prefixLength} subnet`;
+    if (n === subnet.network) return `${v} is the network address of its /${prefixLength} subnet`;
   }
   return null;
 }
+

@@ -3,7 +3,7 @@
  * as Calico's node IPv4Address does ("198.18.1.1/24"); the router id, BGP source and SSH target
  * stay the bare address. CrossSubnet encapsulation and eBGP multihop decide by sameSubnet.
  */
-import { ipv4ToInt } from './ipv4';
+import { familyOf, IPV4, networkOf } from './address-family';
 
 export interface NodeAddress {
   readonly address: string;
@@ -28,8 +28,7 @@ export function isPrefixLength(length: number): string | null {
 }
 
 function networkContains(node: NodeAddress & { prefixLength: number }, ip: string): boolean {
-  const size = 2 ** (32 - node.prefixLength);
-  return Math.floor(ipv4ToInt(node.address) / size) === Math.floor(ipv4ToInt(ip) / size);
+  return networkOf(node.address, node.prefixLength).network === networkOf(ip, node.prefixLength).network;
 }
 
 /**
@@ -39,5 +38,7 @@ function networkContains(node: NodeAddress & { prefixLength: number }, ip: strin
 export function sameSubnet(a: NodeAddress, b: NodeAddress): boolean | undefined {
   if (a.prefixLength === undefined || b.prefixLength === undefined) return undefined;
   if (isPrefixLength(a.prefixLength) || isPrefixLength(b.prefixLength)) return undefined;
+  // Addresses validation has not passed yet (a cluster with other problems) decide nothing.
+  if (familyOf(a.address) !== IPV4 || familyOf(b.address) !== IPV4) return undefined;
   return networkContains({ ...a, prefixLength: a.prefixLength }, b.address) && networkContains({ ...b, prefixLength: b.prefixLength }, a.address);
 }

@@ -15,6 +15,7 @@ import { bgpSessionsOf, BgpSession } from '../../constructs/bgp-sessions';
 import { ClusterSpec, NodeSpec, nodeAs } from '../../constructs/model';
 import { encapsulationOf, overlayPlanOf } from '../../constructs/overlay';
 import { BgpSessionRow } from '../bird-protocols';
+import { networkCidrOf } from '../../rules/address-family';
 
 export const DETAILED_LIMIT = 12;
 
@@ -105,12 +106,7 @@ export function safeId(prefix: string, text: string): string {
 /** The subnet a node is on: its network from the address prefix, or "subnet unknown". */
 export function subnetOf(node: NodeSpec): string {
   if (node.prefixLength === undefined || Number.isNaN(node.prefixLength)) return 'subnet not given';
-  const parts = node.address.split('.').map(Number);
-  const value = ((parts[0] << 24) >>> 0) + (parts[1] << 16) + (parts[2] << 8) + parts[3];
-  const size = 2 ** (32 - node.prefixLength);
-  const network = Math.floor(value / size) * size;
-  const ip = [24, 16, 8, 0].map((s) => Math.floor(network / 2 ** s) % 256).join('.');
-  return `${ip}/${node.prefixLength}`;
+  return networkCidrOf(node.address, node.prefixLength);
 }
 
 function sessionState(cluster: ClusterSpec, node: NodeSpec, session: BgpSession, live: LiveState): SessionState {

@@ -5,6 +5,7 @@
  * a namespace's links, addresses and main table is ip_batch_read in templates/scripts/lib/ip-read.sh.
  */
 import type { SnapshotSection } from './host-snapshot';
+import { familyOf, IPV4 } from '../../rules/address-family';
 
 export interface Link {
   index: number;
@@ -41,8 +42,8 @@ const ROUTE_KEYS = new Set(['dev', 'via', 'proto', 'scope', 'src']);
 
 /** "198.19.1.0/24" → same; "198.19.1.2" → "198.19.1.2/32"; "default" → "0.0.0.0/0". */
 export function canonicalPrefix(text: string): string {
-  if (text === 'default') return '0.0.0.0/0';
-  return text.includes('/') ? text : `${text}/32`;
+  if (text === 'default') return IPV4.defaultRoute;
+  return text.includes('/') ? text : `${text}/${(familyOf(text) ?? IPV4).hostPrefix}`;
 }
 
 export function parseLinks(text: string): Link[] {

@@ -31,6 +31,7 @@ import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandle
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
 import { isNodeName, isWorkloadName } from '../../rules/checks';
 import { ENCAPSULATION, POD_GATEWAY } from '../../rules/constants';
+import { hostRoute } from '../../rules/address-family';
 import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
 import { hostIpSection, parseRoutes, Route, routesFor } from './ip-output';
@@ -116,7 +117,7 @@ export function nodeFacts(s: HostSnapshot, cidr: string, address: string): NodeF
     ip_forward: node.ipForward || null,
     blackhole_route: routesFor(host.routes, cidr).some(isOurBlackhole),
     gateway_route: isUsableGatewayDev(node.gatewayRoute?.dev),
-    own_gateway_route: routesFor(host.routes, `${POD_GATEWAY}/32`).some(isOwnGatewayRoute),
+    own_gateway_route: routesFor(host.routes, hostRoute(POD_GATEWAY)).some(isOwnGatewayRoute),
     address_assigned: host.addresses.some((a) => a.address === address),
   };
 }

@@ -23,6 +23,7 @@ import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandle
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
 import { encapsulationProblem, isIpv4, isNodeName } from '../../rules/checks';
 import { ENCAPSULATION, Encapsulation, UNDERLAY_MTU } from '../../rules/constants';
+import { IPV4 } from '../../rules/address-family';
 import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
 import { hostIpSection, parseFdb, parseLinks, parseNeighbours, parseRoutes, routeHead } from './ip-output';
@@ -224,7 +225,7 @@ export function deviceSettings(details: string, addresses: string[]): StringMap 
 
 /** The device fact apply establishes. */
 function desiredDevice(o: Pick<Overlay, 'kind' | 'address' | 'tunnel' | 'mac' | 'mtu'>): StringMap {
-  const common = { owner: OWNER_OURS, mtu: String(o.mtu), state: 'up', addresses: `${o.tunnel}/32` };
+  const common = { owner: OWNER_OURS, mtu: String(o.mtu), state: 'up', addresses: `${o.tunnel}/${IPV4.hostPrefix}` };
   return { kind: o.kind, ...common, ...STRATEGIES[o.kind].desired(o) };
 }
 
@@ -372,7 +373,7 @@ export const overlayHandler: ResourceHandler<CalicoProviderState> = {
       });
     }
     const device = found.facts.device;
-    const tunnel = device.addresses.split(' ').find((a) => a.endsWith('/32'))?.slice(0, -3);
+    const tunnel = device.addresses.split(' ').find((a) => a.endsWith(`/${IPV4.hostPrefix}`))?.split('/')[0];
     const address = STRATEGIES[found.kind].underlayAddress(device, ssh.host);
     if (!tunnel || !address || isIpv4(address)) {
       throw new ProviderError(`Cannot import calico_overlay ${node}`, { detail: `${found.device} on ${node} holds no /32 tunnel address, or its underlay address is unknown` });

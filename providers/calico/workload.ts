@@ -10,6 +10,7 @@ import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandle
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
 import { isNodeName, isWorkloadName } from '../../rules/checks';
 import { POD_GATEWAY, WORKLOAD_MTU } from '../../rules/constants';
+import { hostRoute as hostRouteOf, IPV4 } from '../../rules/address-family';
 import { CalicoProviderState, parseFacts, runChecked } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
 import { parseImportId } from './import-id';
@@ -114,13 +115,13 @@ export function workloadFacts(s: HostSnapshot, w: Pick<Workload, 'ns' | 'ip' | '
     eth0.peerIndex === hostVeth.index &&
     (hostVeth.peerNetns === undefined || hostVeth.peerNetns === w.ns);
   const eth0Up = eth0?.flags.includes('UP') ?? false;
-  const podAddress = ns?.addresses.some((a) => a.dev === 'eth0' && a.address === w.ip && a.prefixLength === 32) ?? false;
+  const podAddress = ns?.addresses.some((a) => a.dev === 'eth0' && a.address === w.ip && a.prefixLength === IPV4.hostPrefix) ?? false;
   const nsRoutes = ns?.routes ?? [];
   const gatewayRoute = routesFor(nsRoutes, POD_GATEWAY).some((r) => r.dev === 'eth0' && r.scope === 'link');
   const defaultRoute = routesFor(nsRoutes, 'default').some((r) => r.via === POD_GATEWAY && r.dev === 'eth0');
   const hostRoute =
     hostVeth !== undefined &&
-    routesFor(host.routes, `${w.ip}/32`).some((r) => r.type === 'unicast' && r.dev === w.hif && r.scope === 'link' && r.proto === OUR_ROUTE_PROTO);
+    routesFor(host.routes, hostRouteOf(w.ip)).some((r) => r.type === 'unicast' && r.dev === w.hif && r.scope === 'link' && r.proto === OUR_ROUTE_PROTO);
   const sysctls = hostVeth ? proxySysctls.get(w.hif) : undefined;
   return {
     netns_present: ns !== undefined,

@@ -20,7 +20,7 @@ import {
   isUserName,
   isWorkloadName,
 } from '../../rules/checks';
-import { cidrContainsCidr, cidrsOverlap, ipv4ToInt, parseCidr } from '../../rules/ipv4';
+import { addressValue, cidrContainsCidr, cidrsOverlap, IPV4, parseCidr } from '../../rules/address-family';
 import { expandHome, mergeSsh, SSH_DEFAULTS, sshHostOf, sshTarget } from '../../rules/ssh';
 
 const ok = (check: (v: string) => string | null, values: string[]) => values.filter((v) => check(v) !== null);
@@ -140,12 +140,12 @@ test('isUsableHostAddress: each special block at its edges, and the subnet ends 
   expect(isUsableHostAddress('198.18.0.0')).toBeNull();
 });
 
-test('ipv4ToInt and parseCidr', () => {
-  expect(ipv4ToInt('1.2.3.4')).toBe(0x01020304);
-  expect(ipv4ToInt('255.255.255.255')).toBe(2 ** 32 - 1);
-  expect(parseCidr('198.19.1.0/24')).toEqual({ text: '198.19.1.0/24', network: ipv4ToInt('198.19.1.0'), length: 24, last: ipv4ToInt('198.19.1.255') });
-  expect(parseCidr('0.0.0.0/0').last).toBe(2 ** 32 - 1);
-  expect(parseCidr('198.19.1.5/32').last).toBe(ipv4ToInt('198.19.1.5'));
+test('addressValue and parseCidr on IPv4', () => {
+  expect(addressValue('1.2.3.4')).toBe(0x01020304n);
+  expect(addressValue('255.255.255.255')).toBe(2n ** 32n - 1n);
+  expect(parseCidr('198.19.1.0/24')).toEqual({ text: '198.19.1.0/24', family: IPV4, network: addressValue('198.19.1.0'), length: 24, last: addressValue('198.19.1.255') });
+  expect(parseCidr('0.0.0.0/0').last).toBe(2n ** 32n - 1n);
+  expect(parseCidr('198.19.1.5/32').last).toBe(addressValue('198.19.1.5'));
   // Containment needs both ends inside; overlap is symmetric.
   expect(cidrContainsCidr(parseCidr('198.19.0.0/24'), parseCidr('198.19.0.0/23'))).toBe(false);
   expect(cidrContainsCidr(parseCidr('198.19.0.0/23'), parseCidr('198.19.1.0/24'))).toBe(true);

@@ -7,7 +7,7 @@ import { asNumberProblem, clusterProblems, ClusterValidationError, passwordProbl
 import { bgpSessionsOf, protocolName, rrClusterId } from '../../constructs/bgp-sessions';
 import { birdParse } from '../stacks/synth-helpers';
 import { camelCase, synthesizeBlock } from '../../constructs/bindings';
-import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, parseCidr } from '../../rules/ipv4';
+import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, IPV4, parseCidr } from '../../rules/address-family';
 import { isPrefixLength, sameSubnet, withSplitAddress } from '../../rules/subnets';
 import { renderBirdConfig } from '../../constructs/bird-config';
 import type { BlockSchema } from '../../providers/runtime/schema';
@@ -179,7 +179,7 @@ describe('clusterProblems', () => {
 describe('ipv4 blocks', () => {
   it('contain, nest and overlap at their exact edges', () => {
     const b = parseCidr('198.19.1.0/24');
-    expect(b).toEqual({ text: '198.19.1.0/24', network: 3323134208, length: 24, last: 3323134463 });
+    expect(b).toEqual({ text: '198.19.1.0/24', family: IPV4, network: 3323134208n, length: 24, last: 3323134463n });
     expect(cidrContainsIp(b, '198.19.1.0')).toBe(true);
     expect(cidrContainsIp(b, '198.19.1.255')).toBe(true);
     expect(cidrContainsIp(b, '198.19.0.255')).toBe(false);
