@@ -1,8 +1,9 @@
 /**
  * The checks every input passes, wherever it enters: the constructs and the inventory loader at
- * synth, the provider's validate() and its handlers at apply (import ids and states bypass
- * validate()). Every value that reaches a remote shell passes one of these first, and is then
- * quoted anyway. Each check returns what is wrong, or null.
+ * synth, and the provider's schema (providers/calico/schema.ts), whose validators the runtime
+ * runs at validate and again at apply, destroy, refresh and import (states and import ids never
+ * pass through validate). Every value that reaches a remote shell passes one of these first, and
+ * is then quoted anyway. Each check returns what is wrong, or null.
  */
 import { addressValue, cidrContainsIp, isIpv4Text, networkOf, parseCidr } from './address-family';
 import { ENCAPSULATION, POD_GATEWAY, WORKLOAD_MTU } from './constants';

@@ -6,8 +6,8 @@
  *   serveProvider(myProvider);
  *
  * What a provider author uses: the handler contract (resource.ts: ResourceHandler, ResourceContext
- * with ctx.warn, ProviderError, UnreachableError, Unknown), the schema types (schema.ts), and the
- * value helpers below.
+ * with ctx.warn, ProviderError, UnreachableError, Unknown), the schema types (schema.ts), the
+ * checks declared on them (validation.ts), and the value helpers below.
  */
 export { serveProvider, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from './serve';
 export type { ServeOptions, RunningServer } from './serve';

@@ -106,7 +106,11 @@ export interface PlanResult {
 export interface ResourceHandler<P = unknown> {
   readonly typeName: string;
   readonly schema: ResourceSchema;
-  /** Static checks of a configuration (values may be Unknown). */
+  /**
+   * Checks of a configuration (values may be Unknown) beyond the schema's own validators and
+   * block checks (validation.ts), which the runtime runs first, and again on known values at
+   * apply, read, delete and import. Prefer those: this hook runs at validate only.
+   */
   validate?(config: ObjectValue): Diagnostic[];
   /** Adjust the planned state (e.g. set facts to the values apply will establish). */
   plan?(req: PlanRequest, ctx: ResourceContext<P>): Promise<PlanResult> | PlanResult;
