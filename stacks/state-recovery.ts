@@ -75,8 +75,8 @@ export function localStateVerdict(files: LocalStateFiles): StateFileVerdict {
       kind: 'refuse',
       problem:
         `${killed}, and there is no usable ${file}.backup to restore. Terraform would act as if nothing were deployed, ` +
-        `while the hosts still hold what calico-net made. Restore the state from a copy of your own, or move ${file} away ` +
-        `and deploy: calico-net takes its objects on the hosts over again, and a destroy after that removes them`,
+        `while the hosts still hold what calico-net made. Restore the state from a copy of your own (or move ${file} away ` +
+        `and deploy again before any destroy)`,
     };
   }
   const lineage = partialLineage(state);
