@@ -384,21 +384,24 @@ async function main(): Promise<void> {
   const bigNodes = Number(process.env.BENCH_BIG_NODES ?? 128);
   // Before (every module on its own) and after (the launcher and its one-file bundle), interleaved
   // in time as little as possible apart so the machine's load treats both alike.
-  const unbundled = await measureStartup(9, unbundledEntry());
-  const startup = await measureStartup(9);
+  // BENCH_STEPS (a quick look at chosen lab steps) leaves out the start-up, synth and floor runs.
+  const quick = process.env.BENCH_STEPS !== undefined;
+  const unbundled = quick ? undefined : await measureStartup(9, unbundledEntry());
+  const startup = quick ? undefined : await measureStartup(9);
   for (const [what, s] of [['unbundled main.js', unbundled], ['start.js (bundle)', startup]] as const) {
+    if (!s) continue;
     process.stdout.write(
       `provider start-up, ${what}: median ${s.medianMs} ms, CPU ${s.medianCpuMs} ms (runs ${s.runsMs.join(', ')})\n`,
     );
   }
-  const synth1000 = synthLarge();
-  process.stdout.write(`synth 1000 nodes x 10 workloads: ${synth1000.toFixed(1)} s\n`);
+  const synth1000 = quick ? undefined : synthLarge();
+  if (synth1000 !== undefined) process.stdout.write(`synth 1000 nodes x 10 workloads: ${synth1000.toFixed(1)} s\n`);
 
   // Lab ids are shared out among the people on a machine: BENCH_LAB_ID picks ours (the big lab
   // takes the next one).
   const labId = Number(process.env.BENCH_LAB_ID ?? 100);
   const labs: LabRun[] = [];
-  if (nodes > 0) labs.push(await runLab(nodes, 0, labId, mainLabSteps, true));
+  if (nodes > 0) labs.push(await runLab(nodes, 0, labId, mainLabSteps, !quick));
   if (bigNodes > 0) labs.push(await runLab(bigNodes, 2, labId + 1, bigLabSteps));
   const shardNodes = Number(process.env.BENCH_SHARD_NODES ?? 16);
   const sharded: ShardedRun | undefined =

@@ -52,7 +52,9 @@ const TABLE = `${POLICY_TABLE_FAMILY} ${POLICY_TABLE_NAME}`;
  */
 const HELPERS = `
 current_table() { nft -t -s list table ${TABLE} 2>/dev/null || true; }
-is_ours() { sed 's/^[[:space:]]*//' <<< "$1" | grep -qxF "$mark"; }`;
+# awk reads the whole listing: a pipe into grep -q, which quits at the first match, killed its
+# writer with SIGPIPE on a large table, and pipefail turned our own table into a foreign one.
+is_ours() { awk -v m="$mark" '{ sub(/^[[:space:]]+/, "") } $0 == m { found = 1 } END { exit !found }' <<< "$1"; }`;
 
 const APPLY_BODY = `${HELPERS}
 if ! command -v nft >/dev/null 2>&1; then

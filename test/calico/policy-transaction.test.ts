@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { labDown, labUp, LabInfo, nodeHost } from '../../lab';
+import { labDown, labUp, LabInfo, nodeExec } from '../../lab';
 import { ObjectValue, ProviderError } from '../../providers/runtime/resource';
 import { policyRulesetHandler } from '../../providers/calico';
 import { normalizeListing, TABLE_HEADER, TABLE_MARK } from '../../providers/calico/nft-table';
@@ -78,7 +78,10 @@ beforeAll(async () => {
   await assertE2ePrerequisites();
   lab = await labUp({ dir, nodes: 1, id: 150 });
   address = lab.nodes[0].address;
-  host = nodeHost(lab, lab.nodes[0].name);
+  const name = lab.nodes[0].name;
+  // The script on stdin, as the remote shell gets it over its channel (as one argument, a
+  // large ruleset would pass the kernel's 128 KB limit for a single argument).
+  host = { label: `${name} (${address})`, run: (script) => nodeExec(lab, name, ['bash', '--norc', '-s'], { input: script }) };
 });
 
 afterAll(async () => {
@@ -137,4 +140,24 @@ test("the bench's table (250 workloads, 100 policies on one node) loads through 
   // Both verdict maps hold every workload's interface, and every policy has its ingress chain.
   expect(listed.match(/^\t+"cali[0-9a-f]{11}" : goto /gm)).toHaveLength(500);
   expect(listed.match(/^\tchain pi_p\d{3} \{$/gm)).toHaveLength(100);
+  // Loaded again over itself: an update, whose ownership check reads the table first.
+  state = await load(ruleset, state);
+  expect(await hostTable()).toBe(listed);
+});
+
+test('a table of ours larger than a pipe holds is still ours: the update loads, the delete removes it', async () => {
+  // 3,000 chains list as some 150 KB, more than a pipe's 64 KB: a check that piped the listing
+  // into grep -q (which quits at the mark, line 2) killed the writer with SIGPIPE, and with
+  // pipefail took our own table for a foreign one.
+  const big = table(...Array.from({ length: 3000 }, (_, i) => [`\tchain big_${String(i).padStart(4, '0')} {`, `\t\tip saddr 198.19.150.${(i % 250) + 1} accept`, '\t}']).flat());
+  state = await load(big, state);
+  expect((await exec('nft -t -s list table inet calico-net | wc -c')).stdout.trim()).toMatch(/^\d{6,}$/);
+  state = await load(GOOD, state);
+  expect(await hostTable()).toContain('chain probe_a');
+  state = await load(big, state);
+  const ctx = contextFor(resolverFor(new Map([[address, host]])));
+  const warnings: string[] = [];
+  await policyRulesetHandler.delete(state, { ...ctx, warn: (summary: string) => warnings.push(summary) });
+  expect(warnings).toEqual([]);
+  expect(await hostTable()).toBe('');
 });
