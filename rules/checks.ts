@@ -90,11 +90,13 @@ const UNUSABLE_IPV4: readonly [string, (v: string) => string][] = [
   ['240.0.0.0/4', (v) => `${v} lies in the reserved block 240.0.0.0/4`],
   ['169.254.0.0/16', (v) => `${v} is a link-local address (169.254.0.0/16)`],
 ];
+/** Parsed once: every node, peer and workload address is checked against them. */
+const UNUSABLE_IPV4_BLOCKS = UNUSABLE_IPV4.map(([block, say]) => [parseCidr(block), say] as const);
 
 export function isUsableHostAddress(v: string, prefixLength?: number): string | null {
   const bad = isIpv4(v);
   if (bad) return bad;
-  const unusable = UNUSABLE_IPV4.find(([block]) => cidrContainsIp(parseCidr(block), v));
+  const unusable = UNUSABLE_IPV4_BLOCKS.find(([block]) => cidrContainsIp(block, v));
   if (unusable) return unusable[1](v);
   if (prefixLength !== undefined && prefixLength < 31) {
     const n = addressValue(v);
@@ -139,12 +141,13 @@ const UNUSABLE_IPV6: readonly [string, (v: string) => string][] = [
   ['fec0::/10', (v) => `${v} is a deprecated site-local address (fec0::/10)`],
   ['ff00::/8', (v) => `${v} is a multicast address (ff00::/8)`],
 ];
+const UNUSABLE_IPV6_BLOCKS = UNUSABLE_IPV6.map(([block, say]) => [parseCidr(block), say] as const);
 
 /** An IPv6 address a host can be reached at, peer from or give a workload (no broadcast in IPv6). */
 export function usableIpv6Problem(v: string): string | null {
   if (!isIpv6Text(v)) return ipv6Problem(v);
   // The block first: an IPv4-mapped address is refused as such, whatever its spelling.
-  const unusable = UNUSABLE_IPV6.find(([block]) => cidrContainsIp(parseCidr(block), v));
+  const unusable = UNUSABLE_IPV6_BLOCKS.find(([block]) => cidrContainsIp(block, v));
   return unusable ? unusable[1](v) : ipv6Problem(v);
 }
 
