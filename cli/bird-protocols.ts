@@ -7,6 +7,8 @@
  * BIRD's timeformat setting.
  */
 
+import { ipv6Problem } from '../rules/checks';
+
 // Node_ sessions are only made for route reflectors here, so they are labelled as such.
 export type PeerType = 'node-to-node mesh' | 'route reflector' | 'global';
 
@@ -30,6 +32,18 @@ const PEER_TYPES: Record<string, PeerType> = {
 };
 
 const PROTOCOL_NAME = /^(Mesh|Node|Global)_(\d+)_(\d+)_(\d+)_(\d+)$/;
+/** A dual-stack node's IPv6 sessions (constructs/bird-v6.ts): each ":" of the address became "_". */
+const PROTOCOL_NAME_V6 = /^(Mesh|Node|Global)_([0-9a-f_]+)$/;
+
+/** The session kind and peer address a protocol name stands for, or undefined for other protocols. */
+function sessionOfName(protocol: string): { kind: string; address: string } | undefined {
+  const v4 = PROTOCOL_NAME.exec(protocol);
+  if (v4) return { kind: v4[1], address: v4.slice(2, 6).join('.') };
+  const v6 = PROTOCOL_NAME_V6.exec(protocol);
+  const address = v6?.[2].replace(/_/g, ':');
+  // An IPv4 name has exactly four groups, which no IPv6 address in canonical form has.
+  return v6 && address && ipv6Problem(address) === null ? { kind: v6[1], address } : undefined;
+}
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export function parseBirdProtocols(output: string): BgpSessionRow[] {
@@ -42,15 +56,15 @@ export function parseBirdProtocols(output: string): BgpSessionRow[] {
     const fields = line.trim().split(/\s+/);
     if (fields.length < 5) continue;
     const [protocol, proto, , state, ...rest] = fields;
-    const name = PROTOCOL_NAME.exec(protocol);
+    const name = sessionOfName(protocol);
     if (proto !== 'BGP' || !name) continue;
     const sinceParts = DATE.test(rest[0]) && rest.length > 1 ? 2 : 1;
     const since = rest.slice(0, sinceParts).join(' ');
     const info = rest.slice(sinceParts).join(' ');
     rows.push({
       protocol,
-      peerAddress: name.slice(2, 6).join('.'),
-      peerType: PEER_TYPES[name[1]],
+      peerAddress: name.address,
+      peerType: PEER_TYPES[name.kind],
       state,
       since,
       info,

@@ -1,5 +1,6 @@
 /** `calico-net status [--inventory FILE] [--format table|json] [--wait SECONDS]` */
 import { bgpSessionsOf } from '../constructs/bgp-sessions';
+import { bgpSessionsV6Of } from '../constructs/bird-v6';
 import { DEFAULT_BIRD_SOCKET_PATH } from '../providers/calico/names';
 import { formatOption, openClusterHosts, optionValue } from './cluster-hosts';
 import { collectStatus, NodeStatus, renderStatusTable, statusIsHealthy } from './status';
@@ -11,11 +12,14 @@ export async function statusCommand(argv: string[]): Promise<number> {
   const hosts = openClusterHosts(argv, 'status');
   if (!hosts) return 1;
   try {
+    // A dual-stack node's IPv6 sessions are expected Established as well (constructs/bird-v6.ts).
+    const sessionsOf = (name: string) => [...bgpSessionsOf(hosts.cluster, name), ...bgpSessionsV6Of(hosts.cluster, name)];
     const targets = hosts.cluster.nodes.map((node) => ({
       name: node.name,
       host: hosts.hostOf(node),
       socketPath: node.birdSocketPath ?? DEFAULT_BIRD_SOCKET_PATH,
-      expectedProtocols: bgpSessionsOf(hosts.cluster, node.name).map((s) => s.protocol),
+      expectedProtocols: sessionsOf(node.name).map((s) => s.protocol),
+      // Route and BFD details stay the IPv4 peers' (their parsers read IPv4 routes).
       externalPeers: bgpSessionsOf(hosts.cluster, node.name)
         .filter((s) => s.kind === 'global')
         .map((s) => ({ protocol: s.protocol, address: s.neighbor, bfd: hosts.cluster.peers.some((p) => p.address === s.neighbor && p.bfd !== undefined) })),

@@ -3,7 +3,7 @@
  * these, and `calico-net status` expects exactly these to be Established.
  */
 import { ClusterSpec, NodeSpec, nodeAs, peerServesNode } from './model';
-import { addressValue } from '../rules/address-family';
+import { addressValue, familyOf, IPV6 } from '../rules/address-family';
 import { sameSubnet } from '../rules/subnets';
 import { meshEnabled } from './peering';
 
@@ -43,7 +43,8 @@ export function needsMultihop(self: NodeSpec, selfAs: number, neighbor: { addres
 const PREFIX: Record<SessionKind, string> = { mesh: 'Mesh', 'route-reflector': 'Node', global: 'Global' };
 
 export function protocolName(kind: SessionKind, ip: string): string {
-  return `${PREFIX[kind]}_${ip.replace(/\./g, '_')}`;
+  // IPv6 sessions as Calico's bird6 names them: each ":" becomes "_" too.
+  return `${PREFIX[kind]}_${ip.replace(/[.:]/g, '_')}`;
 }
 
 /** All RRs share one cluster id (the first RR's address), so a pair of RRs is redundant. */
@@ -88,7 +89,8 @@ export function bgpSessionsOf(cluster: ClusterSpec, nodeName: string): BgpSessio
 
   // A peer limited to some nodes keeps its Global_ name (not Calico's Node_ for node-specific
   // peers): limiting it later does not rename, and so restart, the sessions the nodes keep.
-  for (const peer of cluster.peers.filter((p) => peerServesNode(p, self))) {
+  // Peers with an IPv6 address hold IPv6 sessions only (constructs/bird-v6.ts).
+  for (const peer of cluster.peers.filter((p) => peerServesNode(p, self) && familyOf(p.address) !== IPV6)) {
     sessions.push({
       protocol: protocolName('global', peer.address),
       kind: 'global',

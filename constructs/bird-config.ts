@@ -8,6 +8,8 @@ import { ClusterSpec, nodeAs } from './model';
 import { encapsulatedBlocks, encapsulationOf, overlayPlanOf } from './overlay';
 import { secretPlaceholder } from '../rules/secrets';
 import { IPV4 } from '../rules/address-family';
+import { routerIdOf } from './dual-stack';
+import { birdSecretsV6Of, ipv6TemplateData } from './bird-v6';
 import { peeringTemplateData, sessionExtras } from './peering';
 
 let compiled: HandlebarsTemplateDelegate | undefined;
@@ -28,6 +30,7 @@ export function renderBirdConfig(cluster: ClusterSpec, nodeName: string): string
   const sessions = bgpSessionsOf(cluster, nodeName);
   return template()({
     node,
+    routerId: routerIdOf(node),
     pool: cluster.podCidr,
     asNumber: nodeAs(cluster, node),
     // A password renders as its placeholder; the value travels in the sensitive `secrets` map.
@@ -37,6 +40,8 @@ export function renderBirdConfig(cluster: ClusterSpec, nodeName: string): string
     overlay: overlayTemplateData(cluster, nodeName),
     // The IPv4 family's BIRD names (channel, default route): the template writes none itself.
     v4: IPV4,
+    // Dual-stack: the IPv6 part (false: an IPv4-only cluster renders as before).
+    v6: ipv6TemplateData(cluster, node),
   });
 }
 
@@ -50,9 +55,12 @@ function overlayTemplateData(cluster: ClusterSpec, nodeName: string): { device: 
 
 /** The secrets a node's bird.conf needs: its sessions' passwords by protocol name. */
 export function birdSecretsOf(cluster: ClusterSpec, nodeName: string): Record<string, string> {
-  return Object.fromEntries(
-    bgpSessionsOf(cluster, nodeName)
-      .filter((s) => s.password !== undefined)
-      .map((s) => [s.protocol, s.password!]),
-  );
+  return {
+    ...Object.fromEntries(
+      bgpSessionsOf(cluster, nodeName)
+        .filter((s) => s.password !== undefined)
+        .map((s) => [s.protocol, s.password!]),
+    ),
+    ...birdSecretsV6Of(cluster, nodeName),
+  };
 }

@@ -26,6 +26,8 @@ export interface CalicoClusterProps extends BgpConfigurationKnobs {
   name: string;
   /** The IP pool; every node's block lies inside it. */
   podCidr: string;
+  /** Dual-stack: the IPv6 pool; every node's podCidrV6 lies inside it (constructs/dual-stack.ts). @default none (IPv4 only) */
+  podCidrV6?: string;
   /** Default 64512. */
   asNumber?: number;
   topology?: Topology;
@@ -74,6 +76,7 @@ export class CalicoCluster extends Construct {
     const cluster = new CalicoCluster(scope, id, {
       name: spec.name,
       podCidr: spec.podCidr,
+      ...(spec.podCidrV6 === undefined ? {} : { podCidrV6: spec.podCidrV6 }),
       asNumber: spec.asNumber,
       topology: spec.topology,
       ssh: spec.ssh,
@@ -151,6 +154,7 @@ export class CalicoCluster extends Construct {
     return {
       name: this.props.name,
       podCidr: this.props.podCidr,
+      ...(this.props.podCidrV6 === undefined ? {} : { podCidrV6: this.props.podCidrV6 }),
       asNumber: this.props.asNumber,
       topology: this.props.topology,
       ssh: this.props.ssh,

@@ -14,6 +14,11 @@ export type Topology = 'full-mesh' | 'route-reflector';
 export interface WorkloadSpec {
   name: string;
   ip: string;
+  /**
+   * Dual-stack: the workload's IPv6 address, inside its node's podCidrV6 (canonical spelling,
+   * e.g. fd00:198:19:1::5). @default none (IPv4 only)
+   */
+  ipv6?: string;
   mtu?: number;
   /** Calico labels: what policy selectors match (`{ role: db }`). */
   labels?: Record<string, string>;
@@ -33,6 +38,19 @@ export interface NodeSpec {
   /** Defaults to the cluster's AS; a per-node AS makes the sessions eBGP (the seed). */
   asNumber?: number;
   podCidr: string;
+  /**
+   * Dual-stack: the node's IPv6 address, with the prefix length of its network as Calico's
+   * IPv6Address has it ("fd00:198:18::1/64"): the source of its IPv6 BGP sessions. Needed on
+   * every node once the cluster has podCidrV6. @default none
+   */
+  ipv6Address?: string;
+  /** Dual-stack: the node's IPv6 block, inside the cluster's podCidrV6. @default none */
+  podCidrV6?: string;
+  /**
+   * BGP router id (Calico's CALICO_ROUTER_ID): a 32-bit id written as an IPv4 address, even for
+   * the IPv6 sessions (MP-BGP keeps 4 octets). @default the node's IPv4 address
+   */
+  routerID?: string;
   routeReflector?: boolean;
   /**
    * The node's rack (its shard under `sharding: byRack`): lower-case letters, digits and "-".
@@ -103,6 +121,11 @@ export interface ClusterSpec extends BgpConfigurationKnobs {
   name: string;
   /** The IP pool every node block lies in. */
   podCidr: string;
+  /**
+   * Dual-stack: the IPv6 pool every node's podCidrV6 lies in. Its sessions run between the
+   * nodes' ipv6Address, beside the IPv4 ones, as Calico's bird6 does. @default none (IPv4 only)
+   */
+  podCidrV6?: string;
   /** VXLAN between nodes (Calico's IPPool vxlanMode). At most one of the two modes is not Never. @default Never */
   vxlanMode?: EncapsulationMode;
   /** IPIP between nodes (Calico's IPPool ipipMode). @default Never */

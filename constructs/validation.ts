@@ -29,6 +29,8 @@ import { SshConfigError } from '../rules/ssh-config';
 import { isPrefixLength } from '../rules/subnets';
 import { clusterAs, ClusterSpec, ENCAPSULATION_MODES, nodeAs } from './model';
 import { encapsulationOf, tunnelAddressOf } from './overlay';
+import { dualStackProblems } from './dual-stack';
+import { isIpv6Peer } from './bird-v6';
 import { peeringProblems } from './peering-validation';
 import { clusterPolicyProblems } from './policy-validation';
 import { shardingProblems } from './shards';
@@ -267,7 +269,8 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
 
   cluster.peers.forEach((peer, i) => {
     const label = `peers[${i}] ${peer.address}`;
-    const addrProblem = isUsableHostAddress(peer.address);
+    // An IPv6 peer's address is checked with the dual-stack rules (dual-stack.ts).
+    const addrProblem = isIpv6Peer(peer) ? null : isUsableHostAddress(peer.address);
     if (addrProblem) out.push(`peers[${i}].address: ${addrProblem}`);
     else if (addresses.has(peer.address)) {
       out.push(`${label}: is the address of node "${cluster.nodes[addresses.get(peer.address)!].name}"; external peers are other routers`);
@@ -290,6 +293,7 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
   });
 
   out.push(...peeringProblems(cluster, asNumberProblem));
+  out.push(...dualStackProblems(cluster, nodeLabel));
 
   if ((cluster.topology ?? 'full-mesh') === 'route-reflector') {
     const rrs = cluster.nodes.filter((n) => n.routeReflector);

@@ -5,7 +5,7 @@
  * pass through validate). Every value that reaches a remote shell passes one of these first, and
  * is then quoted anyway. Each check returns what is wrong, or null.
  */
-import { addressValue, cidrContainsIp, isIpv4Text, networkOf, parseCidr } from './address-family';
+import { addressValue, canonicalIpv6, cidrContainsIp, isIpv4Text, isIpv6Text, networkOf, parseCidr } from './address-family';
 import { ENCAPSULATION, POD_GATEWAY, WORKLOAD_MTU } from './constants';
 
 /** Returns a description of what is wrong, or null when the value is fine. */
@@ -104,11 +104,13 @@ const UNUSABLE_IPV4: readonly [string, (v: string) => string][] = [
   ['240.0.0.0/4', (v) => `${v} lies in the reserved block 240.0.0.0/4`],
   ['169.254.0.0/16', (v) => `${v} is a link-local address (169.254.0.0/16)`],
 ];
+/** Parsed once: every node, peer and workload address is checked against them. */
+const UNUSABLE_IPV4_BLOCKS = UNUSABLE_IPV4.map(([block, say]) => [parseCidr(block), say] as const);
 
 export function isUsableHostAddress(v: string, prefixLength?: number): string | null {
   const bad = isIpv4(v);
   if (bad) return bad;
-  const unusable = UNUSABLE_IPV4.find(([block]) => cidrContainsIp(parseCidr(block), v));
+  const unusable = UNUSABLE_IPV4_BLOCKS.find(([block]) => cidrContainsIp(block, v));
   if (unusable) return unusable[1](v);
   if (prefixLength !== undefined && prefixLength < 31) {
     const n = addressValue(v);
@@ -119,3 +121,51 @@ export function isUsableHostAddress(v: string, prefixLength?: number): string | 
   return null;
 }
 
+// ---- IPv6 twins of the address checks (dual-stack: podCidrV6, ipv6Address, a workload's ipv6) ----
+
+/**
+ * An IPv6 address, in the one spelling iproute2 and BIRD print (RFC 5952: lower case, the
+ * longest run of zero groups as "::"), so what a host reports compares equal to what was asked.
+ */
+export function ipv6Problem(v: string): string | null {
+  if (!isIpv6Text(v)) return `"${v}" is not an IPv6 address`;
+  const canonical = canonicalIpv6(v);
+  return canonical === v ? null : `"${v}" is not in canonical form (RFC 5952, as ip and BIRD print it): write ${canonical}`;
+}
+
+export function ipv6CidrProblem(v: string): string | null {
+  const m = /^([^/]+)\/([0-9]{1,3})$/.exec(v);
+  if (!m || !isIpv6Text(m[1]) || Number(m[2]) > 128) return `"${v}" is not an IPv6 CIDR (address/len)`;
+  const bad = ipv6Problem(m[1]);
+  if (bad) return bad;
+  if (networkOf(m[1], Number(m[2])).network !== addressValue(m[1])) return `"${v}" has host bits set; the network address is required`;
+  return null;
+}
+
+/**
+ * IPv6 blocks no node, peer or workload can use, first match wins (the single addresses before
+ * the blocks that hold them), each with what to say.
+ */
+const UNUSABLE_IPV6: readonly [string, (v: string) => string][] = [
+  ['::/128', (v) => `${v} is the unspecified address`],
+  ['::1/128', (v) => `${v} is the loopback address`],
+  ['::ffff:0:0/96', (v) => `${v} is an IPv4-mapped address (::ffff:0:0/96); use the IPv4 address itself`],
+  ['::/8', (v) => `${v} lies in the reserved block ::/8`],
+  ['fe80::/10', (v) => `${v} is a link-local address (fe80::/10)`],
+  ['fec0::/10', (v) => `${v} is a deprecated site-local address (fec0::/10)`],
+  ['ff00::/8', (v) => `${v} is a multicast address (ff00::/8)`],
+];
+const UNUSABLE_IPV6_BLOCKS = UNUSABLE_IPV6.map(([block, say]) => [parseCidr(block), say] as const);
+
+/** An IPv6 address a host can be reached at, peer from or give a workload (no broadcast in IPv6). */
+export function usableIpv6Problem(v: string): string | null {
+  if (!isIpv6Text(v)) return ipv6Problem(v);
+  // The block first: an IPv4-mapped address is refused as such, whatever its spelling.
+  const unusable = UNUSABLE_IPV6_BLOCKS.find(([block]) => cidrContainsIp(block, v));
+  return unusable ? unusable[1](v) : ipv6Problem(v);
+}
+
+/** A prefix length an IPv6 network can have: a whole number from 1 to 128. */
+export function ipv6PrefixLengthProblem(length: number): string | null {
+  return Number.isInteger(length) && length >= 1 && length <= 128 ? null : 'the prefix length after "/" must be a whole number from 1 to 128';
+}

@@ -28,6 +28,7 @@ interface InventoryFile {
   cluster: BgpConfigurationKnobs & {
     name: string;
     podCidr: string;
+    podCidrV6?: string;
     asNumber?: number;
     topology?: Topology;
     birdReload?: BirdReloadSettings;
@@ -107,6 +108,7 @@ const inventoryShape: ShapeOf<InventoryFile> = {
       object: {
         name: { type: 'string', required: true },
         podCidr: { type: 'string', required: true },
+        podCidrV6: { type: 'string' },
         asNumber: { type: 'number' },
         topology: { type: 'string', oneOf: ['full-mesh', 'route-reflector'] },
         birdReload: { type: { object: { sessionWait: { type: 'number' }, revertAfter: { type: 'number' } } } },
@@ -134,6 +136,9 @@ const inventoryShape: ShapeOf<InventoryFile> = {
         sshHost: { type: 'string' },
         asNumber: { type: 'number' },
         podCidr: { type: 'string', required: true },
+        ipv6Address: { type: 'string' },
+        podCidrV6: { type: 'string' },
+        routerID: { type: 'string' },
         routeReflector: { type: 'boolean' },
         rack: { type: 'string' },
         birdConfigPath: { type: 'string' },
@@ -145,6 +150,7 @@ const inventoryShape: ShapeOf<InventoryFile> = {
             list: {
               name: { type: 'string', required: true },
               ip: { type: 'string', required: true },
+              ipv6: { type: 'string' },
               mtu: { type: 'number' },
               labels: { type: 'string-map' },
             },
@@ -331,6 +337,7 @@ export function parseInventory(text: string, file: string): ClusterSpec {
   const cluster: ClusterSpec = {
     name: inv.cluster.name,
     podCidr: inv.cluster.podCidr,
+    ...(inv.cluster.podCidrV6 === undefined ? {} : { podCidrV6: inv.cluster.podCidrV6 }),
     asNumber: inv.cluster.asNumber,
     topology: inv.cluster.topology,
     birdReload: inv.cluster.birdReload,

@@ -495,3 +495,30 @@ describe('edges the mutation run found untested', () => {
     expect(status.problems).toEqual(['10.0.0.2 (Mesh_10_0_0_2): down']);
   });
 });
+
+describe('parseBirdProtocols on a dual-stack node', () => {
+  it('reads the IPv6 sessions by their Calico names back to their addresses, and nothing that only looks like one', async () => {
+    const out = [
+      'Name Proto Table State Since Info',
+      'Mesh_198_18_0_2 BGP --- up 03:37 Established',
+      'Mesh_fd00_198_18__2 BGP --- up 03:37 Established',
+      'Node_fd00_198_18__3 BGP --- start 03:37 Active Socket: Connection refused',
+      'Global_fd00_198_18__fe BGP --- up 03:37 Established',
+      'Mesh_FD00_198_18__2 BGP --- up 03:37 Established',
+      'Mesh_fd00_0198_18__2 BGP --- up 03:37 Established',
+      'Mesh_fd00__1__2 BGP --- up 03:37 Established',
+      'Peer_fd00_198_18__9 BGP --- up 03:37 Established',
+      'kernel_v6 Kernel master6 up 03:37',
+    ].join('\n');
+    expect(parseBirdProtocols(out).map((r) => [r.protocol, r.peerAddress, r.peerType, r.established])).toEqual([
+      ['Mesh_198_18_0_2', '198.18.0.2', 'node-to-node mesh', true],
+      ['Mesh_fd00_198_18__2', 'fd00:198:18::2', 'node-to-node mesh', true],
+      ['Node_fd00_198_18__3', 'fd00:198:18::3', 'route reflector', false],
+      ['Global_fd00_198_18__fe', 'fd00:198:18::fe', 'global', true],
+    ]);
+    const [status] = await collectStatus([
+      { name: 'n', host: cannedHost('n', () => ok(out)), socketPath: '/s', expectedProtocols: ['Mesh_fd00_198_18__2', 'Node_fd00_198_18__3', 'Mesh_fd00_198_18__4'] },
+    ]);
+    expect(status.problems).toEqual(['fd00:198:18::3 (Node_fd00_198_18__3): start Active Socket: Connection refused', 'Mesh_fd00_198_18__4: no such BGP session in BIRD']);
+  });
+});

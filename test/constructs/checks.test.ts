@@ -1,5 +1,5 @@
 /**
- * The shared input checks (rules/checks.ts), IPv4 arithmetic (rules/ipv4.ts) and SSH settings
+ * The shared input checks (rules/checks.ts), the address families and CIDR maths (rules/address-family.ts) and SSH settings
  * (rules/ssh.ts) directly, at the edges of every pattern and range, with their exact wording.
  */
 import * as os from 'os';
