@@ -98,11 +98,15 @@ function familyOfValid(address: string): AddressFamily {
   return family;
 }
 
-/** An address as a number (the address must be valid). */
+/**
+ * An address as a number (the address must be valid). A dotted quad our own pattern accepted is
+ * four octets to multiply out, several times faster than a general parser (policy evaluation
+ * and the checks call this per address); IPv6 goes through ipaddr.js.
+ */
 export function addressValue(address: string): bigint {
+  if (isIpv4Text(address)) return BigInt(address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0));
   familyOfValid(address);
-  return ipaddr
-    .parse(address)
+  return ipaddr.IPv6.parse(address)
     .toByteArray()
     .reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
 }
