@@ -12,6 +12,7 @@ import type { ResourceSchema } from '../../providers/runtime/schema';
 import { eachElement, mapEntries, numberValue, stringValue, validationProblems } from '../../providers/runtime/validation';
 import { createCalicoProvider } from '../../providers/calico';
 import { resourceSchemas } from '../../providers/calico/schema';
+import { encapsulationProblem } from '../../rules/checks';
 
 const d = '';
 const noSpace = (v: string) => (/\s/.test(v) ? `"${v}" contains a space` : null);
@@ -284,6 +285,19 @@ describe('the calico resources', () => {
     const imported: ObjectValue = { id: 'n1', node_name: 'n1', ruleset: '', table: '', owner: '', applied_table: null, ssh };
     expect(validationProblems(block, imported, 'state')).toEqual([]);
     expect(validationProblems(block, imported, 'apply').map((x) => x.attribute)).toEqual([['ruleset']]);
+  });
+
+  it('one encapsulation check for node and overlay: only the encapsulations calico-net programs', () => {
+    expect(encapsulationProblem('vxlan')).toBeNull();
+    expect(encapsulationProblem('ipip')).toBeNull();
+    // Not an object key lookup: inherited names are no encapsulation either.
+    for (const v of ['gre', 'constructor', 'toString', '']) expect(encapsulationProblem(v)).toBe(`"${v}" is not one of vxlan, ipip`);
+    const node = resourceSchemas.calico_node.block;
+    const config: ObjectValue = { name: 'n1', address: '198.18.140.1', pod_cidr: '198.19.140.0/24', encapsulation: 'constructor', workloads: ['web', 'a b'], ssh };
+    expect(validationProblems(node, config, 'config').map((x) => [x.attribute, x.detail])).toEqual([
+      [['encapsulation'], '"constructor" is not one of vxlan, ipip'],
+      [['workloads'], expect.stringMatching(/^"a b" is not a valid workload name/)],
+    ]);
   });
 
   it('bird: revert_after must exceed session_wait, whose default counts when it is unset', () => {
