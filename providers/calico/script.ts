@@ -94,10 +94,23 @@ function readScriptFile(name: string): string {
   return text;
 }
 
-/** The file's lines with its libraries in place (each library once per script: `seen`). */
+/**
+ * The file's lines with its libraries in place (each library once per script: `seen`). Comment
+ * lines and blank lines stay home (the snapshot runs on every plan): only outside here-documents,
+ * whose lines are data.
+ */
 function expand(name: string, seen: Set<string>): string[] {
   const out: string[] = [];
+  let heredocEnd: string | undefined;
   for (const line of readScriptFile(name).split('\n')) {
+    if (heredocEnd !== undefined) {
+      out.push(line);
+      if (line === heredocEnd) heredocEnd = undefined;
+      continue;
+    }
+    if (/^\s*(#|$)/.test(line)) continue;
+    // A here-document's opener (not a here-string, <<<): its lines run up to the word alone on a line.
+    heredocEnd = /(?:^|[^<])<<(?!<)-?\s*'?([A-Za-z_]+)'?/.exec(line)?.[1];
     const include = INCLUDE.exec(line);
     if (include) {
       const lib = `lib/${include[1]}`;
@@ -107,8 +120,6 @@ function expand(name: string, seen: Set<string>): string[] {
       }
       continue;
     }
-    // Directives are for shellcheck; the host has no use for them.
-    if (/^# shellcheck /.test(line) || /^#!/.test(line)) continue;
     out.push(line);
   }
   return out;

@@ -143,3 +143,14 @@ test('the snapshot script, run here, frames every section so the parser finds th
   const snapshot = parseSnapshot(`banner\n${r.stdout}`, SNAPSHOT_SECTIONS, 'local', key);
   for (const section of SNAPSHOT_SECTIONS) expect(() => snapshot.get(section)).not.toThrow();
 });
+
+test('comment and blank lines stay home, here-documents travel whole', () => {
+  const { body } = scriptBody(['workload-apply']);
+  expect(body).not.toMatch(/^\s*#/m);
+  expect(body).not.toMatch(/^\s*$/m);
+  expect(body).toContain('ip -n "$ns" -batch - <<BATCH\nlink set dev eth0 mtu $mtu\n');
+  const { body: read } = scriptBody(['lib/ip-read', { text: 'x' }]);
+  expect(read).toContain("<<'IP_BATCH'\nlink show\naddr show\nroute show table main\nIP_BATCH\n}\nx");
+  const fake = { text: 'ip() { cat; }\nip_batch_read host' };
+  expect(bash(remoteScript(['lib/ip-read', fake], {}).text).stdout).toBe('link show\naddr show\nroute show table main\n');
+});
