@@ -15,6 +15,8 @@
  *   4) racks with 2 route reflectors on pg state, one stack against shards (bench/sharded.ts),
  *   on lab BENCH_SHARD_LAB_ID (default 110).
  * Labs use ids BENCH_LAB_ID (default 100) and the next one; BENCH_NODES=0 skips the main lab.
+ * BENCH_STEPS="first deploy,destroy" (names as printed) runs only those steps of the labs, and
+ * no start-up, 1000-node synth or floor runs: a quick look at one figure.
  * Per command: wall time; operator-side CPU (everything the command ran: cdktf, terraform,
  * providers) and the providers' share, with the load average at its start (the machine may be
  * shared, and CPU time says more than wall time then); SSH connections opened and remote shells
