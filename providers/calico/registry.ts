@@ -18,7 +18,7 @@
  * dropped and the object left in place.
  */
 import { ENCAPSULATION, Encapsulation } from '../../rules/constants';
-import { hostInterfaceName, NETNS_MARK, REGISTRY } from './names';
+import { hostInterfaceName, NETNS_MARK } from './names';
 
 export type RegistryKind = 'link' | 'netns';
 

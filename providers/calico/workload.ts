@@ -60,7 +60,7 @@ elif ! netns_ours; then
   # A namespace already wired to our veth is ours without the mark (the mark was lost, or it
   # was imported: import only reads, and the first apply marks it). Anything else is not.
   if ! peer_ok; then
-    echo "network namespace $ns on $node exists but was not created by calico-net (its lo carries no \"${NETNS_MARK}\" alias), so it is not adopted: remove or rename it, then apply again" >&2
+    echo "network namespace $ns on $node exists but was not created by calico-net (its lo carries no \\"${NETNS_MARK}\\" alias), so it is not adopted: remove or rename it, then apply again" >&2
     exit 3
   fi
   ip -n "$ns" link set dev lo alias ${NETNS_MARK}
