@@ -8,6 +8,7 @@
 const { defineConfig } = require('eslint/config');
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
+const eslintComments = require('@eslint-community/eslint-plugin-eslint-comments/configs');
 
 /**
  * Typed rules on top of `recommended`, each for a failure this project has to rule out:
@@ -67,6 +68,9 @@ module.exports = defineConfig(
   },
   js.configs.recommended,
   tseslint.configs.recommended,
+  // Disable comments: never for the whole file or every rule, always paired, and each with its reason.
+  eslintComments.recommended,
+  { rules: { '@eslint-community/eslint-comments/require-description': ['error', { ignore: ['eslint-enable'] }] } },
   {
     files: ['**/*.ts'],
     languageOptions: {
