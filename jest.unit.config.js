@@ -41,6 +41,7 @@ const unitSuites = [
   'test/ssh/token-scanner.test.ts',
   'test/ssh/ssh-settings.test.ts',
   'test/graph/picture.test.ts',
+  'test/graph/dot.test.ts',
 ];
 
 /** @type {import('jest').Config} */

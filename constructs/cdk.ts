@@ -106,7 +106,7 @@ function loadCdk(): { flavour: CdkFlavour; library: CdkLibrary; entry: string } 
   const choice = chooseCdk(evidence);
   if ('problem' in choice) throw new Error(choice.problem);
   const entry = evidence.paths[choice.flavour] as string;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CDK library is chosen at run time (cdktf or cdktn), by path
   return { flavour: choice.flavour, library: require(entry) as CdkLibrary, entry };
 }
 
@@ -121,6 +121,7 @@ export const cdkFlavour: CdkFlavour = loaded.flavour;
  * a stack's output directory. Both keep it at the same path, keyed by the same symbol.
  */
 export function addCustomSynthesis(construct: IConstruct, synthesis: { onSynthesize: (session: CdktfLibrary.ISynthesisSession) => void }): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a file inside whichever CDK library was loaded, found by path
   const synthesizer = require(path.join(path.dirname(loaded.entry), 'synthesize', 'synthesizer')) as {
     addCustomSynthesis: (c: unknown, s: unknown) => void;
   };

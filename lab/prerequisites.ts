@@ -21,6 +21,7 @@ interface InstallScript {
 }
 
 function installScript(): InstallScript {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain JavaScript outside the compiled tree, found from the package root
   return require(path.join(packageRoot(), 'scripts', 'prerequisites.js')) as InstallScript;
 }
 

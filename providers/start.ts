@@ -12,6 +12,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- enableCompileCache is missing from @types/node 20: typed here as optional
 const cacheable = require('module') as { enableCompileCache?: () => unknown };
 try {
   cacheable.enableCompileCache?.();
@@ -31,4 +32,5 @@ export function providerEntry(dir: string = __dirname): string {
   return main;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the entry is chosen at run time (bundle or main.js)
 if (require.main === module) require(providerEntry());

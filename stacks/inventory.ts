@@ -75,7 +75,7 @@ type FieldOf<V> = [V] extends [string]
             : { type: { object: ShapeOf<V> } };
 /** Every key of T, required exactly where T requires it. */
 type ShapeOf<T> = {
-  [K in keyof T]-?: FieldOf<NonNullable<T[K]>> & ({} extends Pick<T, K> ? { required?: false } : { required: true });
+  [K in keyof T]-?: FieldOf<NonNullable<T[K]>> & (Record<never, never> extends Pick<T, K> ? { required?: false } : { required: true });
 };
 
 const sshShape: ShapeOf<SshSettings> = {

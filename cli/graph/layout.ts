@@ -138,7 +138,7 @@ export function elkGraphOf(picture: ClusterPicture): ElkNode {
 
 export async function layoutPicture(picture: ClusterPicture): Promise<Scene> {
   // The bundled build runs in this process (no worker thread): one call per command.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- elkjs's bundled build has no typings; typed here by hand
   const ELK = require('elkjs/lib/elk.bundled.js') as new () => { layout(graph: ElkNode): Promise<ElkNode> };
   const result = await new ELK().layout(elkGraphOf(picture));
   const boxes = new Map<string, Box>();

@@ -92,8 +92,11 @@ export function pictureDot(picture: ClusterPicture): string {
   for (const e of picture.edges) {
     const style = e.kind === 'tunnel' || e.state === 'down' ? 'dashed' : e.state === 'unknown' ? 'dotted' : 'solid';
     const attrs = [`label=${dotString(e.label)}`, `color="${edgeColour(e)}"`, `fontcolor="${edgeColour(e)}"`, `style=${style}`];
-    if (groupIds.has(e.from)) attrs.push(`ltail=cluster_${e.from}`);
-    if (groupIds.has(e.to)) attrs.push(`lhead=cluster_${e.to}`);
+    // A tunnel within one subnet (Always mode) loops at the subnet's point: clipping a loop at the
+    // cluster it starts and ends inside is what Graphviz warns about ("tail is inside head cluster").
+    const loop = e.from === e.to;
+    if (groupIds.has(e.from) && !loop) attrs.push(`ltail=cluster_${e.from}`);
+    if (groupIds.has(e.to) && !loop) attrs.push(`lhead=cluster_${e.to}`);
     out.push(`  ${e.from} -- ${e.to} [${attrs.join(', ')}];`);
   }
   out.push('}');

@@ -22,7 +22,7 @@ let extensionCodec: ExtensionCodecType | undefined;
 /** Loaded on first use: nothing before the handshake needs it. */
 function lib(): { m: Msgpack; ext: ExtensionCodecType } {
   if (!msgpack || !extensionCodec) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: nothing before the handshake needs msgpack
     msgpack = require('@msgpack/msgpack') as Msgpack;
     extensionCodec = new msgpack.ExtensionCodec();
     extensionCodec.register({

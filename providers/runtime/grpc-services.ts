@@ -13,7 +13,7 @@ let root: protobuf.Root | undefined;
 
 function protoRoot(): protobuf.Root {
   if (!root) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: loaded on first use, after the handshake
     const pb: typeof protobuf = require('protobufjs');
     root = new pb.Root();
     for (const text of [PROTO_TEXT, PLUGIN_PROTO_TEXT, HEALTH_PROTO_TEXT]) {

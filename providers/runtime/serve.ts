@@ -66,7 +66,7 @@ export async function serveProvider<P>(def: ProviderDefinition<P>, options: Serv
   }
 
   // stdout belongs to the handshake: a stray console.log in a handler must not corrupt it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: util is loaded only once stdout is taken over
   const { format } = require('util') as typeof import('util');
   console.log = console.info = (...args: unknown[]) => log.info(format(...args));
   console.debug = (...args: unknown[]) => log.debug(format(...args));
@@ -80,7 +80,7 @@ export async function serveProvider<P>(def: ProviderDefinition<P>, options: Serv
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: String(reason) }));
   process.on('uncaughtException', (err) => log.error('uncaught exception', { error: err.stack ?? err.message }));
 
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: grpc-js loads after the handshake line is printed
   const grpc: typeof grpcTypes = require('@grpc/grpc-js');
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,

@@ -32,7 +32,7 @@ export type OptionalKeys<B extends BlockSchema> = {
 }[keyof Attrs<B>];
 /** Attributes only the provider sets (ids, facts read from the remote system). */
 export type ComputedOnlyKeys<B extends BlockSchema> = Exclude<keyof Attrs<B>, RequiredKeys<B> | OptionalKeys<B>>;
-export type Blocks<B extends BlockSchema> = B['blocks'] extends object ? B['blocks'] : {};
+export type Blocks<B extends BlockSchema> = B['blocks'] extends object ? B['blocks'] : Record<never, never>;
 
 type NestedValues<N> = N extends { block: infer Inner extends BlockSchema; required: true }
   ? BlockValues<Inner>

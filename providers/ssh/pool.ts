@@ -166,6 +166,7 @@ export class SshPool {
         throw new SshConnectionError(`${label}: the private key passphrase variable ${target.passphraseEnv} is not set`, 'auth');
       }
     }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: ssh2 loads only when a host is connected to
     const { utils } = require('ssh2') as typeof import('ssh2');
     const parsed = utils.parseKey(bytes, passphrase);
     if (parsed instanceof Error) {
@@ -234,6 +235,7 @@ export class SshPool {
     const auth = this.authConfig(target, label);
     const sock = (target.jumps ?? []).length > 0 ? await this.tunnel(target, label) : undefined;
     // Loaded on first use: Terraform starts the provider often, most starts never connect.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, for the reason above
     const { Client } = require('ssh2') as typeof import('ssh2');
     return new Promise((resolve, reject) => {
       const client = new Client();

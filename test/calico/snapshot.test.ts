@@ -5,7 +5,7 @@
 import { hostInterfaceName, SNAPSHOT_SECTIONS } from '../../providers/calico';
 import { birdConfigSection } from '../../providers/calico/bird-config';
 import { newMarkKey, parseSnapshot, snapshotScript } from '../../providers/calico/host-snapshot';
-import { hostIpSection, parseIpBatch, parseLinks, parseRoutes, routesFor } from '../../providers/calico/ip-output';
+import { hostIpSection, parseLinks, parseRoutes, routesFor } from '../../providers/calico/ip-output';
 import { nodeFacts, nodeSection, plannedOwnGatewayRoute } from '../../providers/calico/node';
 import { Unknown } from '../../providers/runtime/resource';
 import { workloadFacts } from '../../providers/calico/workload';

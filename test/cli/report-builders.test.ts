@@ -4,7 +4,7 @@
  * builder sends (the lab-backed tests in test/e2e run the same builders against real nodes).
  */
 import { collectStatus, renderStatusTable, statusIsHealthy, table, NodeStatus } from '../../cli/status';
-import { pingMatrix, renderPingMatrix, WorkloadTarget } from '../../cli/verify';
+import { renderPingMatrix, WorkloadTarget } from '../../cli/verify';
 import { driftReportFromPlan, renderDriftMarkdown } from '../../cli/drift-report';
 import { unifiedDiff } from '../../cli/unified-diff';
 import { parseBirdProtocols, BgpSessionRow } from '../../cli/bird-protocols';

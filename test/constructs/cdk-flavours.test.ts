@@ -33,10 +33,12 @@ function synthWith(flavour: CdkFlavour): { json: any; hook: any; used: string } 
   try {
     jest.isolateModules(() => {
       // The app's own import of its CDK, then ours (as main.js does).
+      /* eslint-disable @typescript-eslint/no-require-imports -- fresh module instances inside jest.isolateModules */
       const library = require(flavour);
       const { cdkFlavour } = require('../../constructs/cdk');
       const { CalicoCluster, CalicoNode, Workload } = require('../../constructs/cluster');
       const { buildClusterStack, parseInventory } = require('../../stacks/inventory');
+      /* eslint-enable @typescript-eslint/no-require-imports */
       const app = new library.App({ outdir });
       buildClusterStack(app, parseInventory(inventory, '/inv/cluster.yaml'));
       // A second stack written with the constructs by hand, with postDeployVerify's null_resource.

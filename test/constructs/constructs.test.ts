@@ -126,6 +126,7 @@ test('a misspelt property is refused at construction with the construct path', (
   const cluster = new CalicoCluster(stack, 'net', { name: 's', podCidr: '198.19.0.0/16' });
   new CalicoNode(cluster, 'a', { name: 'a', address: '198.18.5.1', podCidr: '198.19.5.0/24' });
   // TypeScript catches typos in typed code; the generic bindings also catch them in untyped code.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped on purpose: the call as plain JavaScript makes it
   const { CalicoResource } = require('../../constructs');
   expect(() => new CalicoResource(stack, 'x', 'calico_workload', { nodeName: 'a', name: 'x', ip: '198.19.5.3', ssh: { host: 'h' }, ipp: 1 })).toThrow(
     /s\/x: unknown property "ipp"/,

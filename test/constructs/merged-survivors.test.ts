@@ -32,7 +32,7 @@ function withHome<T>(config: string, fn: () => T): T {
   fs.writeFileSync(path.join(home, '.ssh', 'config'), config);
   // jest gives each suite its own copy of process.env, which os.homedir() does not read; the
   // module object itself (the `import * as os` namespace only forwards to it) can be spied on.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object itself, which jest.spyOn can replace a property on
   const spy = jest.spyOn(require('os') as typeof os, 'homedir').mockReturnValue(home);
   clearSshConfigCache();
   try {
@@ -95,7 +95,7 @@ nodes:
     try {
       return parseInventory(text, path.join(dir, 'cluster.yaml'));
     } catch (err) {
-      throw new Error(((err as ClusterValidationError).problems ?? [String(err)]).join('\n'));
+      throw new Error(((err as ClusterValidationError).problems ?? [String(err)]).join('\n'), { cause: err });
     }
   };
 

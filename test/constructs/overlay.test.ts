@@ -162,7 +162,7 @@ describe('bird.conf', () => {
   it('VXLAN Always: the encapsulated blocks are neither exported to nor learned from the kernel', () => {
     const conf = renderBirdConfig(cluster({ vxlanMode: 'Always' }), 'n1');
     expect(conf).toContain('define calico_encapsulated = [ 198.19.2.0/24, 198.19.3.0/24 ];');
-    expect(conf).toMatch(/filter calico_kernel_programming \{\n  if source = RTS_DEVICE then reject;\n  if source = RTS_STATIC then reject;\n  if net ~ calico_encapsulated then reject;\n  if net ~ \[ 198\.19\.0\.0\/16\+ \] then accept;\n  if source != RTS_BGP then reject;\n  if net = 0\.0\.0\.0\/0 then reject;\n  accept;\n\}/);
+    expect(conf).toMatch(/filter calico_kernel_programming \{\n {2}if source = RTS_DEVICE then reject;\n {2}if source = RTS_STATIC then reject;\n {2}if net ~ calico_encapsulated then reject;\n {2}if net ~ \[ 198\.19\.0\.0\/16\+ \] then accept;\n {2}if source != RTS_BGP then reject;\n {2}if net = 0\.0\.0\.0\/0 then reject;\n {2}accept;\n\}/);
     expect(conf).toContain('    import where net !~ calico_encapsulated;\n');
     expect(conf).not.toContain('import all;\n    export filter calico_kernel_programming');
     expect(birdParse(conf)).toEqual({ code: 0, output: '' });

@@ -7,6 +7,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { parseSnapshot, withoutFileBytes } from '../../providers/calico/host-snapshot';
 import { maskBirdPasswords, maskSecrets, secretPlaceholder, spliceSecrets, UNDECLARED_SECRET } from '../../rules/secrets';
 
 const SECRET = 's3cr3t-Value';
@@ -110,7 +111,6 @@ test('a placeholder put in is never searched again, whatever the declared values
 });
 
 test('an incomplete snapshot answer is reported without the file bytes it carried (base64 is no mask)', () => {
-  const { parseSnapshot, withoutFileBytes } = require('../../providers/calico/host-snapshot');
   const conf = Buffer.from(bgp(`password "${SECRET}";`)).toString('base64');
   const answer = `==> k bird_config\npresent\n${conf}\nmtime=1\n`;
   expect(withoutFileBytes(answer)).not.toContain(conf.slice(0, 48));

@@ -8,7 +8,6 @@ import { clusterPolicyProblems, policyProblems } from '../../constructs/policy-v
 import { comparePolicies, PolicySpec, policyTypesOf } from '../../constructs/policy-model';
 import { compilePolicyModel, decide, packetVerdict, PolicyModel } from '../../constructs/policy-compile';
 import { renderNodeRuleset, selectorSet } from '../../constructs/policy-nft';
-import { ClusterSpec } from '../../constructs/model';
 import { threeTier } from './policy-fixture';
 import { hostInterfaceName } from '../../providers/calico/names';
 import { createHash } from 'crypto';

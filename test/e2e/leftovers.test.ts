@@ -99,18 +99,20 @@ function killedApply(trigger: RegExp): Promise<{ killed: boolean; output: string
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('error', reject);
-    child.on('close', async () => {
+    child.on('close', () => {
       // The provider may outlive terraform by a moment: wait until the group is empty.
-      for (let i = 0; i < 100; i++) {
-        try {
-          process.kill(-child.pid!, 0);
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          break;
+      const reaped = async () => {
+        for (let i = 0; i < 100; i++) {
+          try {
+            process.kill(-child.pid!, 0);
+            process.kill(-child.pid!, 'SIGKILL');
+          } catch {
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 100));
         }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      resolve({ killed, output });
+      };
+      reaped().then(() => resolve({ killed, output }), reject);
     });
   });
 }

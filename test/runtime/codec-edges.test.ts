@@ -66,8 +66,10 @@ describe('wire values (strict): no text conversions', () => {
   it('a refined unknown decodes as Unknown also when it is the first thing a fresh codec reads', () => {
     // The extension codec is built on first use, once per module instance: load a new one.
     jest.isolateModules(() => {
+      /* eslint-disable @typescript-eslint/no-require-imports -- fresh module instances inside jest.isolateModules */
       const fresh = require('../../providers/runtime/codec') as typeof import('../../providers/runtime/codec');
       const freshUnknown = (require('../../providers/runtime/resource') as typeof import('../../providers/runtime/resource')).Unknown;
+      /* eslint-enable @typescript-eslint/no-require-imports */
       expect(fresh.decodeMsgpackRaw(rawEncode(new ExtData(12, new Uint8Array([0x0c]))))).toBe(freshUnknown);
       // The bool words of stored state come from a table built at load: check it in this instance too.
       expect(['true', 'false', '1', '0'].map((on) => fresh.decodeRawState(block, { on })!.on)).toEqual([true, false, true, false]);

@@ -46,7 +46,7 @@ function declared(block: BlockSchema): unknown {
 
 test('the benchmark measures the calico provider, not a stand-in', () => {
   // The compiled bench, as `npm run bench` runs it (its default entry is relative to itself).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the compiled dist/ file, not the source ts-jest would compile
   const bench = require(path.join(REPO, 'dist', 'bench', 'startup.js')) as typeof import('../../bench/startup');
   expect(bench.defaultEntry()).toBe(CALICO_ENTRY);
 });
