@@ -13,8 +13,9 @@ export type Topology = 'full-mesh' | 'route-reflector';
 export interface WorkloadSpec {
   name: string;
   ip: string;
+  /** The veth MTU. @default under VXLAN/IPIP the underlay's minus the tunnel overhead (overlay.ts), else the host's 1500 */
   mtu?: number;
-  /** Calico labels: what policy selectors match (`{ role: db }`). */
+  /** Calico labels: what policy selectors match (`{ role: db }`). @default none */
   labels?: Record<string, string>;
 }
 
@@ -26,20 +27,28 @@ export interface NodeSpec {
    * the model then holds the bare address and prefixLength.
    */
   address: string;
-  /** Prefix length of the node's network: which nodes share a subnet (CrossSubnet, multihop). */
+  /**
+   * Prefix length of the node's network: which nodes share a subnet (CrossSubnet, multihop).
+   * @default the one `address` carries, else unknown (every other node is on another subnet)
+   */
   prefixLength?: number;
+  /** Where SSH connects. @default address */
   sshHost?: string;
-  /** Defaults to the cluster's AS; a per-node AS makes the sessions eBGP (the seed). */
+  /** A per-node AS makes the sessions eBGP (the seed). @default the cluster's asNumber */
   asNumber?: number;
   podCidr: string;
+  /** A route reflector under topology `route-reflector`. @default false */
   routeReflector?: boolean;
   /**
    * The node's rack (its shard under `sharding: byRack`): lower-case letters, digits and "-".
    * Without sharding it is only a label. @default none
    */
   rack?: string;
+  /** @default /etc/bird/bird.conf */
   birdConfigPath?: string;
+  /** @default /run/bird/bird.ctl */
   birdSocketPath?: string;
+  /** SSH settings over the cluster's, field by field. @default the cluster's */
   ssh?: SshSettings;
   workloads: WorkloadSpec[];
 }
@@ -48,6 +57,7 @@ export interface NodeSpec {
 export interface PeerSpec extends PeerKnobs {
   address: string;
   asNumber: number;
+  /** The session's TCP MD5 password (Calico's BGPPeer password). @default none */
   password?: string;
   /**
    * The nodes that peer with it, by name ("this peer is for these nodes only", e.g. the ToR of
@@ -97,16 +107,21 @@ export interface ClusterSpec extends BgpConfigurationKnobs {
   vxlanMode?: EncapsulationMode;
   /** IPIP between nodes (Calico's IPPool ipipMode). @default Never */
   ipipMode?: EncapsulationMode;
+  /** @default 64512 (DEFAULT_AS_NUMBER), as Calico's */
   asNumber?: number;
+  /** @default full-mesh */
   topology?: Topology;
+  /** SSH defaults for every node. @default root on port 22, ~/.ssh/known_hosts, the SSH agent's keys */
   ssh?: SshSettings;
+  /** How each node's new bird.conf is loaded and, when BGP does not come back, rolled back. @default see BirdReloadSettings */
   birdReload?: BirdReloadSettings;
   nodes: NodeSpec[];
   peers: PeerSpec[];
-  /** Calico's BGPFilters, referenced by name from peers' `filters`. */
+  /** Calico's BGPFilters, referenced by name from peers' `filters`. @default none */
   filters?: BgpFilterSpec[];
+  /** @default Terraform's local backend, terraform.<stack>.tfstate in the stack directory */
   state?: StateSpec;
-  /** Network policies (Calico v3 NetworkPolicy); none: no host changes for policy at all. */
+  /** Network policies (Calico v3 NetworkPolicy); none: no host changes for policy at all. @default none */
   policies?: PolicySpec[];
   /**
    * `byRack`: one stack (and state) per rack, plus one for the route reflectors; see
@@ -127,4 +142,18 @@ export function clusterAs(cluster: ClusterSpec): number {
 
 export function nodeAs(cluster: ClusterSpec, node: NodeSpec): number {
   return node.asNumber ?? clusterAs(cluster);
+}
+
+/**
+ * The fields a cluster is made of that are not its members: its settings. The CalicoCluster
+ * construct's props and the inventory's `cluster:` section are derived from this, so a field
+ * added to ClusterSpec reaches both without being listed again.
+ */
+export type ClusterMembers = 'nodes' | 'peers' | 'policies' | 'state';
+export type ClusterSettings = Omit<ClusterSpec, ClusterMembers>;
+
+/** A cluster's settings without its members; fields that are undefined are left out, as absent. */
+export function clusterSettingsOf(from: ClusterSettings & Partial<Pick<ClusterSpec, ClusterMembers>>): ClusterSettings {
+  const { nodes: _nodes, peers: _peers, policies: _policies, state: _state, ...settings } = from;
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as ClusterSettings;
 }

@@ -8,11 +8,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { App, TerraformStack } from 'cdktf';
+import type { App, TerraformStack } from '../constructs/cdk-types';
 import { cdk } from '../constructs/cdk';
 import { parse as parseYaml } from 'yaml';
 import { CalicoCluster } from '../constructs/cluster';
-import { BirdReloadSettings, ClusterSpec, ENCAPSULATION_MODES, EncapsulationMode, NodeSpec, PeerSpec, Sharding, SHARDINGS, StateSpec, Topology, WorkloadSpec } from '../constructs/model';
+import { ClusterSettings, clusterSettingsOf, ClusterSpec, ENCAPSULATION_MODES, NodeSpec, PeerSpec, SHARDINGS, StateSpec, WorkloadSpec } from '../constructs/model';
 import { expandHome, mergeSsh, SSH_DEFAULTS, SshSettings } from '../rules/ssh';
 import { withSplitAddress } from '../rules/subnets';
 import { clusterProblems, ClusterValidationError, validateCluster } from '../constructs/validation';
@@ -25,16 +25,8 @@ import type { PolicySpec } from '../constructs/policy-model';
  * compile, and a file that passes the shape check is this type.
  */
 interface InventoryFile {
-  cluster: BgpConfigurationKnobs & {
-    name: string;
-    podCidr: string;
-    asNumber?: number;
-    topology?: Topology;
-    birdReload?: BirdReloadSettings;
-    vxlanMode?: EncapsulationMode;
-    ipipMode?: EncapsulationMode;
-    sharding?: Sharding;
-  };
+  /** ClusterSpec's settings (model.ts), but ssh and filters, which have sections of their own. */
+  cluster: Omit<ClusterSettings, 'ssh' | 'filters'>;
   ssh?: SshSettings;
   nodes: (Omit<NodeSpec, 'workloads' | 'prefixLength'> & { workloads?: WorkloadSpec[] })[];
   peers?: PeerSpec[];
@@ -317,26 +309,13 @@ export function parseInventory(text: string, file: string): ClusterSpec {
   const readsSshConfig = [inv.ssh, ...inv.nodes.map((n) => n.ssh)].some((s) => s?.sshConfig !== undefined && s.sshConfig !== false);
   const { user, port, knownHostsPath } = readsSshConfig ? ({} as Partial<typeof SSH_DEFAULTS>) : SSH_DEFAULTS;
   const cluster: ClusterSpec = {
-    name: inv.cluster.name,
-    podCidr: inv.cluster.podCidr,
-    asNumber: inv.cluster.asNumber,
-    topology: inv.cluster.topology,
-    birdReload: inv.cluster.birdReload,
-    vxlanMode: inv.cluster.vxlanMode,
-    ipipMode: inv.cluster.ipipMode,
-    nodeToNodeMeshEnabled: inv.cluster.nodeToNodeMeshEnabled,
-    listenPort: inv.cluster.listenPort,
-    communities: inv.cluster.communities,
-    prefixAdvertisements: inv.cluster.prefixAdvertisements,
-    serviceClusterIPs: inv.cluster.serviceClusterIPs,
-    serviceExternalIPs: inv.cluster.serviceExternalIPs,
-    serviceLoadBalancerIPs: inv.cluster.serviceLoadBalancerIPs,
+    // The file's cluster section is ClusterSpec's settings, its keys proven by checkShape.
+    ...clusterSettingsOf(inv.cluster),
     filters: inv.filters,
     ssh: resolveSsh(mergeSsh({ user, port, knownHostsPath }, inv.ssh), baseDir),
     nodes: inv.nodes.map((n) => ({ ...withSplitAddress(n), ssh: resolveSsh(n.ssh, baseDir), workloads: n.workloads ?? [] })),
     peers: inv.peers ?? [],
     state: stateSpec(inv.state, baseDir, shapeProblems),
-    ...(inv.cluster.sharding === undefined ? {} : { sharding: inv.cluster.sharding }),
   };
   if (policies !== undefined) cluster.policies = policies as PolicySpec[];
   if (shapeProblems.length) throw new ClusterValidationError([...shapeProblems, ...clusterProblems(cluster)]);

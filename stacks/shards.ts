@@ -4,7 +4,7 @@
  * `<cluster>-<shard>` stack holds only its nodes' resources, renders them from the whole
  * inventory, and keeps its own state (constructs/shards.ts says which and where).
  */
-import type { App, TerraformStack } from 'cdktf';
+import type { App, TerraformStack } from '../constructs/cdk-types';
 import { cdk } from '../constructs/cdk';
 import { CalicoCluster } from '../constructs/cluster';
 import { ClusterSpec } from '../constructs/model';
