@@ -29,7 +29,7 @@ export interface NodeSpec {
   address: string;
   /**
    * Prefix length of the node's network: which nodes share a subnet (CrossSubnet, multihop).
-   * @default the one `address` carries, else unknown (every other node is on another subnet)
+   * @default the one `address` carries, else none (vxlanMode or ipipMode CrossSubnet then needs it)
    */
   prefixLength?: number;
   /** Where SSH connects. @default address */
