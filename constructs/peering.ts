@@ -106,22 +106,6 @@ export interface BgpConfigurationKnobs {
   readonly serviceLoadBalancerIPs?: ServiceRange[];
 }
 
-/** The BGPConfiguration fields and filters of a cluster (or its props), copied field by field. */
-export function bgpConfigurationOf(from: BgpConfigurationKnobs & { filters?: BgpFilterSpec[] }): BgpConfigurationKnobs & { filters?: BgpFilterSpec[] } {
-  const out: BgpConfigurationKnobs & { filters?: BgpFilterSpec[] } = {
-    nodeToNodeMeshEnabled: from.nodeToNodeMeshEnabled,
-    listenPort: from.listenPort,
-    communities: from.communities,
-    prefixAdvertisements: from.prefixAdvertisements,
-    serviceClusterIPs: from.serviceClusterIPs,
-    serviceExternalIPs: from.serviceExternalIPs,
-    serviceLoadBalancerIPs: from.serviceLoadBalancerIPs,
-    filters: from.filters,
-  };
-  // Absent stays absent: a cluster without these fields is the same object shape as before.
-  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
-}
-
 export const SERVICE_RANGE_FIELDS = ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const;
 
 /** Every service range of the cluster, with the field that declares it (for messages). */
