@@ -119,6 +119,23 @@ export type CalicoProviderProps = Readonly<ProviderConfig> & {
   readonly alias?: string;
 };
 
+/**
+ * What is wrong with the provider's settings, per field. The provider itself takes any number
+ * (a negative timeout would fail every connection at once), so the construct checks them.
+ * Unresolved tokens (a variable, a reference) are Terraform's to resolve and pass unchecked.
+ */
+export function providerSettingsProblems(settings: { readonly connectTimeout?: number; readonly connectRetries?: number }): string[] {
+  const problems: string[] = [];
+  const known = (v: number | undefined): v is number => v !== undefined && !cdk.Token.isUnresolved(v);
+  if (known(settings.connectTimeout) && !(Number.isFinite(settings.connectTimeout) && settings.connectTimeout > 0 && settings.connectTimeout <= 3600)) {
+    problems.push(`connectTimeout must be a number of seconds above 0 and at most 3600, not ${settings.connectTimeout}`);
+  }
+  if (known(settings.connectRetries) && !(Number.isInteger(settings.connectRetries) && settings.connectRetries >= 0 && settings.connectRetries <= 100)) {
+    problems.push(`connectRetries must be a whole number from 0 to 100, not ${settings.connectRetries}`);
+  }
+  return problems;
+}
+
 /** The construct id of the provider a cluster creates when the stack has none yet. */
 export const STACK_PROVIDER_ID = 'calico-provider';
 
@@ -139,6 +156,8 @@ export class CalicoProvider extends cdk.TerraformProvider {
     id: string,
     private readonly config: CalicoProviderProps = {},
   ) {
+    const problems = providerSettingsProblems(config);
+    if (problems.length > 0) throw new Error(`calico provider "${id}": ${problems.join('; ')}`);
     const stack = cdk.TerraformStack.of(scope);
     const existing = config.alias === undefined ? stackDefaultProvider(stack) : undefined;
     if (existing) {
