@@ -128,6 +128,16 @@ export interface ClusterSpec extends BgpConfigurationKnobs {
    * constructs/shards.ts. @default one stack for the whole cluster
    */
   sharding?: Sharding;
+  /** The calico provider's settings in the cluster's stacks (the inventory's `provider:`). @default the provider's */
+  provider?: ProviderSettings;
+}
+
+/** The calico provider's attributes a cluster's stacks set (CalicoProvider's props). */
+export interface ProviderSettings {
+  /** Seconds to wait for an SSH connection before failing. @default 15 */
+  readonly connectTimeout?: number;
+  /** Extra attempts after a failed SSH connection. @default 2 */
+  readonly connectRetries?: number;
 }
 
 /** How a cluster is split into stacks (shards). */
@@ -145,15 +155,16 @@ export function nodeAs(cluster: ClusterSpec, node: NodeSpec): number {
 }
 
 /**
- * The fields a cluster is made of that are not its members: its settings. The CalicoCluster
+ * The fields a cluster is made of that are neither its members nor its stacks' own (state,
+ * provider): its settings. The CalicoCluster
  * construct's props and the inventory's `cluster:` section are derived from this, so a field
  * added to ClusterSpec reaches both without being listed again.
  */
-export type ClusterMembers = 'nodes' | 'peers' | 'policies' | 'state';
+export type ClusterMembers = 'nodes' | 'peers' | 'policies' | 'state' | 'provider';
 export type ClusterSettings = Omit<ClusterSpec, ClusterMembers>;
 
 /** A cluster's settings without its members; fields that are undefined are left out, as absent. */
 export function clusterSettingsOf(from: ClusterSettings & Partial<Pick<ClusterSpec, ClusterMembers>>): ClusterSettings {
-  const { nodes: _nodes, peers: _peers, policies: _policies, state: _state, ...settings } = from;
+  const { nodes: _nodes, peers: _peers, policies: _policies, state: _state, provider: _provider, ...settings } = from;
   return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as ClusterSettings;
 }

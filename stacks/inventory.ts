@@ -12,7 +12,8 @@ import type { App, TerraformStack } from '../constructs/cdk-types';
 import { cdk } from '../constructs/cdk';
 import { parse as parseYaml } from 'yaml';
 import { CalicoCluster } from '../constructs/cluster';
-import { ClusterSettings, clusterSettingsOf, ClusterSpec, ENCAPSULATION_MODES, NodeSpec, PeerSpec, SHARDINGS, StateSpec, WorkloadSpec } from '../constructs/model';
+import { CalicoProvider, providerSettingsProblems, STACK_PROVIDER_ID } from '../constructs/bindings';
+import { ClusterSettings, clusterSettingsOf, ClusterSpec, ProviderSettings, ENCAPSULATION_MODES, NodeSpec, PeerSpec, SHARDINGS, StateSpec, WorkloadSpec } from '../constructs/model';
 import { expandHome, mergeSsh, SSH_DEFAULTS, SshSettings } from '../rules/ssh';
 import { withSplitAddress } from '../rules/subnets';
 import { clusterProblems, ClusterValidationError, validateCluster } from '../constructs/validation';
@@ -32,6 +33,7 @@ interface InventoryFile {
   peers?: PeerSpec[];
   filters?: BgpFilterSpec[];
   state?: { backend: 'local' | 'pg'; path?: string; connStr?: string; schemaName?: string };
+  provider?: ProviderSettings;
 }
 
 /**
@@ -144,6 +146,7 @@ const inventoryShape: ShapeOf<InventoryFile> = {
       },
     },
   },
+  provider: { type: { object: { connectTimeout: { type: 'number' }, connectRetries: { type: 'number' } } } },
   state: {
     type: {
       object: {
@@ -316,7 +319,9 @@ export function parseInventory(text: string, file: string): ClusterSpec {
     nodes: inv.nodes.map((n) => ({ ...withSplitAddress(n), ssh: resolveSsh(n.ssh, baseDir), workloads: n.workloads ?? [] })),
     peers: inv.peers ?? [],
     state: stateSpec(inv.state, baseDir, shapeProblems),
+    ...(inv.provider === undefined ? {} : { provider: inv.provider }),
   };
+  shapeProblems.push(...providerSettingsProblems(inv.provider ?? {}).map((p) => `provider.${p.replace(/^(\w+) /, "$1: ")}`));
   if (policies !== undefined) cluster.policies = policies as PolicySpec[];
   if (shapeProblems.length) throw new ClusterValidationError([...shapeProblems, ...clusterProblems(cluster)]);
   validateCluster(cluster);
@@ -337,8 +342,14 @@ export function loadInventory(file: string): ClusterSpec {
 export function buildClusterStack(app: App, cluster: ClusterSpec): TerraformStack {
   const stack = new cdk.TerraformStack(app, cluster.name);
   addStateBackend(stack, cluster.state);
+  addStackProvider(stack, cluster.provider);
   CalicoCluster.fromSpec(stack, 'cluster', cluster);
   return stack;
+}
+
+/** The stack's calico provider with the inventory's settings; without any, the cluster makes it. */
+export function addStackProvider(stack: TerraformStack, settings: ProviderSettings | undefined): void {
+  if (settings !== undefined) new CalicoProvider(stack, STACK_PROVIDER_ID, settings);
 }
 
 /** The stack's backend: pg, a local file, or (undefined) cdktf's default terraform.<stack>.tfstate. */
