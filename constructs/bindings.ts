@@ -6,8 +6,8 @@
  * and synthesis walks the schema to emit Terraform's names. A resource added to the schema is
  * usable from CDKTF without touching this file.
  */
-import { Construct } from 'constructs';
-import type { TerraformMetaArguments } from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
+import type { TerraformMetaArguments } from './cdk-types';
 import { cdk } from './cdk';
 import { addStackProviderFiles } from './stack-provider-files';
 import type { AttributeSchema, BlockSchema } from '../providers/runtime/schema';
@@ -110,12 +110,63 @@ export function synthesizeBlock(
   return out;
 }
 
+/** The calico provider's settings: the provider schema's attributes, plus Terraform's alias. */
+export type CalicoProviderProps = Readonly<ProviderConfig> & {
+  /**
+   * A second configuration of the provider, used only by resources that name it. Clusters use
+   * the stack's unaliased one. @default none: the stack's default calico provider
+   */
+  readonly alias?: string;
+};
+
+/**
+ * What is wrong with the provider's settings, per field. The provider itself takes any number
+ * (a negative timeout would fail every connection at once), so the construct checks them.
+ * Unresolved tokens (a variable, a reference) are Terraform's to resolve and pass unchecked.
+ */
+export function providerSettingsProblems(settings: { readonly connectTimeout?: number; readonly connectRetries?: number }): string[] {
+  const problems: string[] = [];
+  const known = (v: number | undefined): v is number => v !== undefined && !cdk.Token.isUnresolved(v);
+  if (known(settings.connectTimeout) && !(Number.isFinite(settings.connectTimeout) && settings.connectTimeout > 0 && settings.connectTimeout <= 3600)) {
+    problems.push(`connectTimeout must be a number of seconds above 0 and at most 3600, not ${settings.connectTimeout}`);
+  }
+  if (known(settings.connectRetries) && !(Number.isInteger(settings.connectRetries) && settings.connectRetries >= 0 && settings.connectRetries <= 100)) {
+    problems.push(`connectRetries must be a whole number from 0 to 100, not ${settings.connectRetries}`);
+  }
+  return problems;
+}
+
+/** The construct id of the provider a cluster creates when the stack has none yet. */
+export const STACK_PROVIDER_ID = 'calico-provider';
+
+/**
+ * The calico provider of a stack. Terraform accepts one unaliased configuration per provider,
+ * so every cluster of a stack shares one: the first cluster creates it (`CalicoProvider.of`), or
+ * you create it first, in the stack, to set `connectTimeout` / `connectRetries`.
+ */
 export class CalicoProvider extends cdk.TerraformProvider {
+  /** The stack's unaliased calico provider, created at the stack's top level if it has none yet. */
+  static of(scope: IConstruct): CalicoProvider {
+    const stack = cdk.TerraformStack.of(scope);
+    return stackDefaultProvider(stack) ?? new CalicoProvider(stack, STACK_PROVIDER_ID);
+  }
+
   constructor(
     scope: Construct,
     id: string,
-    private readonly config: ProviderConfig & { alias?: string } = {},
+    private readonly config: CalicoProviderProps = {},
   ) {
+    const problems = providerSettingsProblems(config);
+    if (problems.length > 0) throw new Error(`calico provider "${id}": ${problems.join('; ')}`);
+    const stack = cdk.TerraformStack.of(scope);
+    const existing = config.alias === undefined ? stackDefaultProvider(stack) : undefined;
+    if (existing) {
+      throw new Error(
+        `stack "${stack.node.id}" already has the calico provider (${existing.node.path}); a stack has one, shared by ` +
+          'every cluster in it: create yours in the stack before the first CalicoCluster (CalicoProvider.of(stack) returns it), ' +
+          'or give this one an alias',
+      );
+    }
     super(scope, id, {
       terraformResourceType: PROVIDER_LOCAL_NAME,
       terraformGeneratorMetadata: { providerName: PROVIDER_LOCAL_NAME, providerVersionConstraint: PROVIDER_VERSION },
@@ -146,6 +197,17 @@ export class CalicoProvider extends cdk.TerraformProvider {
   public static readonly version = PROVIDER_VERSION;
 }
 
+/** The unaliased calico provider anywhere in the stack (a user may nest it in a construct). */
+function stackDefaultProvider(stack: IConstruct): CalicoProvider | undefined {
+  return stack.node.findAll().find((c): c is CalicoProvider => c instanceof CalicoProvider && c.alias === undefined);
+}
+
+/** Terraform's meta-arguments for a calico resource: `provider` names an aliased calico provider. */
+export type CalicoResourceMeta = TerraformMetaArguments & {
+  /** @default the stack's unaliased calico provider */
+  readonly provider?: CalicoProvider;
+};
+
 /** A resource of the calico provider; T selects the schema. */
 export class CalicoResource<T extends ResourceTypeName> extends cdk.TerraformResource {
   constructor(
@@ -153,7 +215,7 @@ export class CalicoResource<T extends ResourceTypeName> extends cdk.TerraformRes
     id: string,
     public readonly typeName: T,
     private readonly config: ResourceConfig<T>,
-    meta: TerraformMetaArguments = {},
+    meta: CalicoResourceMeta = {},
   ) {
     super(scope, id, {
       terraformResourceType: typeName,

@@ -7,14 +7,15 @@
  *
  * Both are optional peer dependencies: a project installs the one it uses, and we load that very
  * copy (resolved from the project), so App, stacks, tokens and our resources share one library.
- * Types come from cdktf's declarations; cdktn's are the same API under another name.
+ * Types come from cdk-types.ts, our own shape of the part we use, checked against both libraries:
+ * our declarations name neither, so a project type-checks with only the one it installed.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type * as CdktfLibrary from 'cdktf';
 import type { IConstruct } from 'constructs';
+import type { CdkLibrary, ISynthesisSession } from './cdk-types';
 
-export type CdkLibrary = typeof CdktfLibrary;
+export type { CdkLibrary };
 export type CdkFlavour = 'cdktn' | 'cdktf';
 export const CDK_FLAVOURS: readonly CdkFlavour[] = ['cdktn', 'cdktf'];
 
@@ -120,7 +121,7 @@ export const cdkFlavour: CdkFlavour = loaded.flavour;
  * `addCustomSynthesis`: not re-exported from either library's index; the one hook that runs with
  * a stack's output directory. Both keep it at the same path, keyed by the same symbol.
  */
-export function addCustomSynthesis(construct: IConstruct, synthesis: { onSynthesize: (session: CdktfLibrary.ISynthesisSession) => void }): void {
+export function addCustomSynthesis(construct: IConstruct, synthesis: { onSynthesize: (session: ISynthesisSession) => void }): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a file inside whichever CDK library was loaded, found by path
   const synthesizer = require(path.join(path.dirname(loaded.entry), 'synthesize', 'synthesizer')) as {
     addCustomSynthesis: (c: unknown, s: unknown) => void;

@@ -4,54 +4,36 @@
  * BIRD config depends on every node and peer, so it is rendered lazily at synth, after the
  * cluster is complete and validated.
  */
-import { Construct } from 'constructs';
-import type { TerraformStack } from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
 import { cdk } from './cdk';
 import { NullProvider, NullResource } from './null-resource';
 import { CalicoProvider, CalicoResource, ResourceConfig, templateLiteral } from './bindings';
 import { birdSecretsOf, renderBirdConfig } from './bird-config';
-import { BirdReloadSettings, ClusterSpec, EncapsulationMode, NodeSpec, PeerSpec, SshSettings, Topology, WorkloadSpec } from './model';
+import { BirdReloadSettings, ClusterSettings, clusterSettingsOf, ClusterSpec, NodeSpec, PeerSpec, SshSettings, WorkloadSpec } from './model';
 import { defaultWorkloadMtu, encapsulationOf, OverlayInputs, overlayInputsOf, overlayPlanOf } from './overlay';
 import { clusterProblems, wasAccepted } from './validation';
 import { peeringWarnings } from './peering-validation';
-import { BgpConfigurationKnobs, BgpFilterSpec, bgpConfigurationOf } from './peering';
+import { enclosing, requireStack } from './scope';
 import type { PolicySpec } from './policy-model';
 import { compiledPolicyModel } from './policy-compile';
 import { renderNodeRuleset } from './policy-nft';
 import { resolveNodeSsh } from '../rules/ssh';
 import { withSplitAddress } from '../rules/subnets';
 
-/** Calico's BGPConfiguration fields (nodeToNodeMeshEnabled, listenPort, communities, …) and BGPFilters: see constructs/peering.ts. */
-export interface CalicoClusterProps extends BgpConfigurationKnobs {
-  name: string;
-  /** The IP pool; every node's block lies inside it. */
-  podCidr: string;
-  /** Dual-stack: the IPv6 pool; every node's podCidrV6 lies inside it (constructs/dual-stack.ts). @default none (IPv4 only) */
-  podCidrV6?: string;
-  /** Default 64512. */
-  asNumber?: number;
-  topology?: Topology;
-  /** SSH defaults for every node. */
-  ssh?: SshSettings;
-  /** How each node's new bird.conf is loaded and, when BGP does not come back, rolled back. */
-  birdReload?: BirdReloadSettings;
+/**
+ * The cluster's settings, as ClusterSpec declares them (model.ts: name, podCidr, asNumber,
+ * topology, ssh, birdReload, vxlanMode/ipipMode, Calico's BGPConfiguration fields and BGPFilters,
+ * and whatever ClusterSpec gains), plus what only the construct does. Its members come as
+ * constructs: CalicoNode, BgpPeer, NetworkPolicy. `sharding` is the inventory's (stacks/shards.ts).
+ */
+export interface CalicoClusterProps extends Readonly<Omit<ClusterSettings, 'sharding'>> {
   /**
-   * VXLAN between nodes, as Calico's IPPool vxlanMode: Always, CrossSubnet (only towards nodes
-   * outside the node's subnet; needs every node's prefix length) or Never. At most one of
-   * vxlanMode and ipipMode may be other than Never. @default Never
+   * When set, a null_resource runs `command` (default `npx calico-net verify`) on the machine
+   * running Terraform after every deploy that changed a node's BIRD config or a workload. Needs
+   * the hashicorp/null provider, which comes from the public registry (or your own mirror):
+   * machines without registry access cannot use it. @default none: no check after a deploy
    */
-  vxlanMode?: EncapsulationMode;
-  /** IPIP between nodes, as Calico's IPPool ipipMode (the host kernel needs the ipip module). @default Never */
-  ipipMode?: EncapsulationMode;
-  /**
-   * Off by default. When set, a null_resource runs `command` (default `npx calico-net verify`)
-   * on the machine running Terraform after every deploy that changed a node's BIRD config or a
-   * workload. Needs the hashicorp/null provider, which comes from the public registry (or your
-   * own mirror): machines without registry access cannot use it.
-   */
-  postDeployVerify?: { command?: string };
-  /** Calico's BGPFilters, referenced by name from peers' `filters`. */
-  filters?: BgpFilterSpec[];
+  readonly postDeployVerify?: { readonly command?: string };
 }
 
 export class CalicoCluster extends Construct {
@@ -72,19 +54,9 @@ export class CalicoCluster extends Construct {
    * validateCluster accepted is not validated again at synth, unless more is added to the
    * cluster afterwards.
    */
-  static fromSpec(scope: TerraformStack, id: string, spec: ClusterSpec, options: FromSpecOptions = {}): CalicoCluster {
-    const cluster = new CalicoCluster(scope, id, {
-      name: spec.name,
-      podCidr: spec.podCidr,
-      ...(spec.podCidrV6 === undefined ? {} : { podCidrV6: spec.podCidrV6 }),
-      asNumber: spec.asNumber,
-      topology: spec.topology,
-      ssh: spec.ssh,
-      birdReload: spec.birdReload,
-      vxlanMode: spec.vxlanMode,
-      ipipMode: spec.ipipMode,
-      ...bgpConfigurationOf(spec),
-    });
+  static fromSpec(scope: Construct, id: string, spec: ClusterSpec, options: FromSpecOptions = {}): CalicoCluster {
+    const { sharding: _sharding, ...settings } = clusterSettingsOf(spec);
+    const cluster = new CalicoCluster(scope, id, settings);
     // One shard of a sharded cluster: the other nodes still shape every bird.conf and overlay.
     if (options.onlyNodes) cluster.wholeCluster = spec;
     for (const { workloads, ...props } of spec.nodes) {
@@ -98,26 +70,31 @@ export class CalicoCluster extends Construct {
     return cluster;
   }
 
+  /**
+   * @param scope anywhere inside a TerraformStack (its resources are the stack's; the stack's one
+   *   calico provider, see CalicoProvider.of, serves every cluster in it)
+   */
   constructor(
-    scope: TerraformStack,
+    scope: Construct,
     id: string,
     private readonly props: CalicoClusterProps,
   ) {
+    requireStack(scope, 'CalicoCluster', id);
     super(scope, id);
-    this.provider = new CalicoProvider(scope, `${id}-provider`);
+    this.provider = CalicoProvider.of(this);
     // Runs before cdktf writes the stack: a bad cluster synthesizes nothing.
     this.node.addValidation({ validate: () => (this.revision === this.trustedRevision ? [] : clusterProblems(this.spec())) });
     // Said at synth but not refused (a nodeSelector that matches no node): Calico accepts it too.
     this.node.addValidation({ validate: () => (peeringWarnings(this.spec()).forEach((w) => cdk.Annotations.of(this).addWarning(w)), []) });
-    if (props.postDeployVerify) this.addPostDeployVerify(scope, id, props.postDeployVerify.command ?? 'npx calico-net verify');
+    if (props.postDeployVerify) this.addPostDeployVerify(props.postDeployVerify.command ?? 'npx calico-net verify');
   }
 
-  private addPostDeployVerify(scope: TerraformStack, id: string, command: string): void {
-    new NullProvider(scope, `${id}-null-provider`);
+  private addPostDeployVerify(command: string): void {
+    NullProvider.of(this);
     new NullResource(this, 'post-deploy-verify', {
       // References to every node's config and every workload: a change to any of them replaces
       // this resource (re-running the check), and the check runs after all of them.
-      triggers: cdk.Lazy.anyValue({
+      triggers: cdk.Token.asStringMap(cdk.Lazy.anyValue({
         produce: () =>
           Object.fromEntries(
             this.nodes.flatMap((n) => [
@@ -125,7 +102,7 @@ export class CalicoCluster extends Construct {
               ...n.workloadResources.map((w) => [`${n.props.name}/${w.name}`, w.resource.getStringAttribute('id')]),
             ]),
           ),
-      }) as unknown as Record<string, string>,
+      })),
       // The command is user text in a Terraform template like any other: escaped.
       provisioners: [{ type: 'local-exec', command: templateLiteral(command) }],
     });
@@ -151,17 +128,9 @@ export class CalicoCluster extends Construct {
   }
 
   private ownSpec(): ClusterSpec {
+    const { postDeployVerify: _verify, ...settings } = this.props;
     return {
-      name: this.props.name,
-      podCidr: this.props.podCidr,
-      ...(this.props.podCidrV6 === undefined ? {} : { podCidrV6: this.props.podCidrV6 }),
-      asNumber: this.props.asNumber,
-      topology: this.props.topology,
-      ssh: this.props.ssh,
-      birdReload: this.props.birdReload,
-      vxlanMode: this.props.vxlanMode,
-      ipipMode: this.props.ipipMode,
-      ...bgpConfigurationOf(this.props),
+      ...clusterSettingsOf(settings),
       nodes: this.nodes.map((n) => n.spec()),
       peers: [...this.peers],
       policies: this.policies.length > 0 ? [...this.policies] : undefined,
@@ -226,7 +195,8 @@ export interface FromSpecOptions {
   readonly onlyNodes?: readonly string[];
 }
 
-export type CalicoNodeProps = Omit<NodeSpec, 'workloads'>;
+/** A node as NodeSpec declares it (model.ts); its workloads come as Workload constructs. */
+export type CalicoNodeProps = Readonly<Omit<NodeSpec, 'workloads'>>;
 
 export class CalicoNode extends Construct {
   readonly nodeResource: CalicoResource<'calico_node'>;
@@ -242,12 +212,14 @@ export class CalicoNode extends Construct {
   /** The props with the address split from its prefix length ("198.18.1.1/24"). */
   readonly props: CalicoNodeProps;
 
-  constructor(
-    readonly cluster: CalicoCluster,
-    id: string,
-    props: CalicoNodeProps,
-  ) {
-    super(cluster, id);
+  /** The cluster the node belongs to: the nearest CalicoCluster at or above its scope. */
+  readonly cluster: CalicoCluster;
+
+  /** @param scope a CalicoCluster, or a construct inside one */
+  constructor(scope: Construct, id: string, props: CalicoNodeProps) {
+    const cluster = enclosing(scope, CalicoCluster, 'CalicoNode', id);
+    super(scope, id);
+    this.cluster = cluster;
     this.props = withSplitAddress(props);
     cluster.registerNode(this);
     const ssh = this.sshBlock();
@@ -273,12 +245,12 @@ export class CalicoNode extends Construct {
         // A Lazy value is not escaped by synthesizeBlock: its producer escapes the rendered text.
         content: cdk.Lazy.stringValue({ produce: () => templateLiteral(renderBirdConfig(cluster.spec(), props.name)) }),
         // Sensitive: Terraform hides it in plans and output; it still lands in the state.
-        secrets: cdk.Lazy.anyValue({
+        secrets: cdk.Token.asStringMap(cdk.Lazy.anyValue({
           produce: () => {
             const secrets = Object.entries(birdSecretsOf(cluster.spec(), props.name));
             return secrets.length === 0 ? undefined : Object.fromEntries(secrets.map(([k, v]) => [k, templateLiteral(v)]));
           },
-        }) as unknown as Record<string, string>,
+        })),
         sessionWait: cluster.birdReload?.sessionWait,
         revertAfter: cluster.birdReload?.revertAfter,
         ssh,
@@ -292,7 +264,7 @@ export class CalicoNode extends Construct {
       const inputs = () => overlayInputsOf(overlayPlanOf(cluster.spec(), props.name)!);
       const text = (pick: (i: OverlayInputs) => string | undefined) => cdk.Lazy.stringValue({ produce: () => pick(inputs()) });
       const map = (pick: (i: OverlayInputs) => Record<string, string>) =>
-        cdk.Lazy.anyValue({ produce: () => pick(inputs()) }) as unknown as Record<string, string>;
+        cdk.Token.asStringMap(cdk.Lazy.anyValue({ produce: () => pick(inputs()) }));
       this.overlay = new CalicoResource(
         this,
         'overlay',
@@ -363,13 +335,16 @@ export class CalicoNode extends Construct {
   }
 }
 
-export type WorkloadProps = WorkloadSpec;
+/** A workload as WorkloadSpec declares it (model.ts). */
+export type WorkloadProps = Readonly<WorkloadSpec>;
 
 export class Workload extends Construct {
   readonly resource: CalicoResource<'calico_workload'>;
 
-  constructor(node: CalicoNode, id: string, props: WorkloadProps) {
-    super(node, id);
+  /** @param scope a CalicoNode, or a construct inside one */
+  constructor(scope: Construct, id: string, props: WorkloadProps) {
+    const node = enclosing(scope, CalicoNode, 'Workload', id);
+    super(scope, id);
     this.resource = new CalicoResource(
       this,
       'workload',
@@ -381,15 +356,19 @@ export class Workload extends Construct {
   }
 }
 
-export type BgpPeerProps = PeerSpec;
+/** An external peer as PeerSpec declares it (model.ts). */
+export type BgpPeerProps = Readonly<PeerSpec>;
 
 /**
  * An external BGP peer: every node's BIRD config gets a Global_<ip> session to it, or only the
  * configs of the nodes named in `nodes` (a ToR per rack).
  */
 export class BgpPeer extends Construct {
-  constructor(cluster: CalicoCluster, id: string, props: BgpPeerProps) {
-    super(cluster, id);
+  /** @param scope a CalicoCluster, or a construct inside one */
+  constructor(scope: Construct, id: string, props: BgpPeerProps) {
+    const cluster = enclosing(scope, CalicoCluster, 'BgpPeer', id);
+    super(scope, id);
     cluster.registerPeer({ ...props, nodes: props.nodes && [...props.nodes] });
   }
 }
+

@@ -13,6 +13,7 @@ export { parseSelector, matches as selectorMatches, canonicalSelector, SelectorE
 export { compilePolicyModel, packetVerdict } from './policy-compile';
 export type { PolicyModel, Packet, PacketVerdict } from './policy-compile';
 export { CalicoProvider, CalicoResource } from './bindings';
+export type { CalicoProviderProps, CalicoResourceMeta } from './bindings';
 export type { ResourceConfig, ProviderConfig } from './bindings';
 export * from './model';
 export { bgpSessionsOf, protocolName } from './bgp-sessions';

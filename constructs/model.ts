@@ -19,8 +19,9 @@ export interface WorkloadSpec {
    * e.g. fd00:198:19:1::5). @default none (IPv4 only)
    */
   ipv6?: string;
+  /** The veth MTU. @default under VXLAN/IPIP the underlay's minus the tunnel overhead (overlay.ts), else the host's 1500 */
   mtu?: number;
-  /** Calico labels: what policy selectors match (`{ role: db }`). */
+  /** Calico labels: what policy selectors match (`{ role: db }`). @default none */
   labels?: Record<string, string>;
 }
 
@@ -32,10 +33,14 @@ export interface NodeSpec {
    * the model then holds the bare address and prefixLength.
    */
   address: string;
-  /** Prefix length of the node's network: which nodes share a subnet (CrossSubnet, multihop). */
+  /**
+   * Prefix length of the node's network: which nodes share a subnet (CrossSubnet, multihop).
+   * @default the one `address` carries, else none (vxlanMode or ipipMode CrossSubnet then needs it)
+   */
   prefixLength?: number;
+  /** Where SSH connects. @default address */
   sshHost?: string;
-  /** Defaults to the cluster's AS; a per-node AS makes the sessions eBGP (the seed). */
+  /** A per-node AS makes the sessions eBGP (the seed). @default the cluster's asNumber */
   asNumber?: number;
   podCidr: string;
   /**
@@ -51,14 +56,18 @@ export interface NodeSpec {
    * the IPv6 sessions (MP-BGP keeps 4 octets). @default the node's IPv4 address
    */
   routerID?: string;
+  /** A route reflector under topology `route-reflector`. @default false */
   routeReflector?: boolean;
   /**
    * The node's rack (its shard under `sharding: byRack`): lower-case letters, digits and "-".
    * Without sharding it is only a label. @default none
    */
   rack?: string;
+  /** @default /etc/bird/bird.conf */
   birdConfigPath?: string;
+  /** @default /run/bird/bird.ctl */
   birdSocketPath?: string;
+  /** SSH settings over the cluster's, field by field. @default the cluster's */
   ssh?: SshSettings;
   /** Calico node labels: what a BGPPeer's `nodeSelector` matches (`{ rack: a }`). @default none */
   labels?: Record<string, string>;
@@ -69,6 +78,7 @@ export interface NodeSpec {
 export interface PeerSpec extends PeerKnobs {
   address: string;
   asNumber: number;
+  /** The session's TCP MD5 password (Calico's BGPPeer password). @default none */
   password?: string;
   /**
    * The nodes that peer with it, by name ("this peer is for these nodes only", e.g. the ToR of
@@ -130,22 +140,37 @@ export interface ClusterSpec extends BgpConfigurationKnobs {
   vxlanMode?: EncapsulationMode;
   /** IPIP between nodes (Calico's IPPool ipipMode). @default Never */
   ipipMode?: EncapsulationMode;
+  /** @default 64512 (DEFAULT_AS_NUMBER), as Calico's */
   asNumber?: number;
+  /** @default full-mesh */
   topology?: Topology;
+  /** SSH defaults for every node. @default root on port 22, ~/.ssh/known_hosts, the SSH agent's keys */
   ssh?: SshSettings;
+  /** How each node's new bird.conf is loaded and, when BGP does not come back, rolled back. @default see BirdReloadSettings */
   birdReload?: BirdReloadSettings;
   nodes: NodeSpec[];
   peers: PeerSpec[];
-  /** Calico's BGPFilters, referenced by name from peers' `filters`. */
+  /** Calico's BGPFilters, referenced by name from peers' `filters`. @default none */
   filters?: BgpFilterSpec[];
+  /** @default Terraform's local backend, terraform.<stack>.tfstate in the stack directory */
   state?: StateSpec;
-  /** Network policies (Calico v3 NetworkPolicy); none: no host changes for policy at all. */
+  /** Network policies (Calico v3 NetworkPolicy); none: no host changes for policy at all. @default none */
   policies?: PolicySpec[];
   /**
    * `byRack`: one stack (and state) per rack, plus one for the route reflectors; see
    * constructs/shards.ts. @default one stack for the whole cluster
    */
   sharding?: Sharding;
+  /** The calico provider's settings in the cluster's stacks (the inventory's `provider:`). @default the provider's */
+  provider?: ProviderSettings;
+}
+
+/** The calico provider's attributes a cluster's stacks set (CalicoProvider's props). */
+export interface ProviderSettings {
+  /** Seconds to wait for an SSH connection before failing. @default 15 */
+  readonly connectTimeout?: number;
+  /** Extra attempts after a failed SSH connection. @default 2 */
+  readonly connectRetries?: number;
 }
 
 /** How a cluster is split into stacks (shards). */
@@ -160,4 +185,19 @@ export function clusterAs(cluster: ClusterSpec): number {
 
 export function nodeAs(cluster: ClusterSpec, node: NodeSpec): number {
   return node.asNumber ?? clusterAs(cluster);
+}
+
+/**
+ * The fields a cluster is made of that are neither its members nor its stacks' own (state,
+ * provider): its settings. The CalicoCluster
+ * construct's props and the inventory's `cluster:` section are derived from this, so a field
+ * added to ClusterSpec reaches both without being listed again.
+ */
+export type ClusterMembers = 'nodes' | 'peers' | 'policies' | 'state' | 'provider';
+export type ClusterSettings = Omit<ClusterSpec, ClusterMembers>;
+
+/** A cluster's settings without its members; fields that are undefined are left out, as absent. */
+export function clusterSettingsOf(from: ClusterSettings & Partial<Pick<ClusterSpec, ClusterMembers>>): ClusterSettings {
+  const { nodes: _nodes, peers: _peers, policies: _policies, state: _state, provider: _provider, ...settings } = from;
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as ClusterSettings;
 }

@@ -4,14 +4,18 @@
  * without policies has none, and its hosts see nothing of nftables.
  */
 import { Construct } from 'constructs';
-import type { CalicoCluster } from './cluster';
+import { CalicoCluster } from './cluster';
 import type { PolicySpec } from './policy-model';
+import { enclosing } from './scope';
 
-export type NetworkPolicyProps = PolicySpec;
+/** A policy as PolicySpec declares it (policy-model.ts). */
+export type NetworkPolicyProps = Readonly<PolicySpec>;
 
 export class NetworkPolicy extends Construct {
-  constructor(cluster: CalicoCluster, id: string, props: NetworkPolicyProps) {
-    super(cluster, id);
+  /** @param scope a CalicoCluster, or a construct inside one */
+  constructor(scope: Construct, id: string, props: NetworkPolicyProps) {
+    const cluster = enclosing(scope, CalicoCluster, 'NetworkPolicy', id);
+    super(scope, id);
     cluster.registerPolicy(props);
   }
 }

@@ -4,13 +4,19 @@
  * is built on cdktf by name, so a CDK Terrain app without cdktf could not load it; these synthesize
  * the same JSON (the same provider version constraint and source).
  */
-import { Construct } from 'constructs';
-import type { TerraformResourceConfig } from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
+import type { TerraformResourceConfig } from './cdk-types';
 import { cdk } from './cdk';
 
 const NULL_PROVIDER = { providerName: 'null', providerVersion: '3.2.4', providerVersionConstraint: '~> 3.0' };
 
 export class NullProvider extends cdk.TerraformProvider {
+  /** The stack's null provider (one per stack, as for calico's), created at its top level if it has none yet. */
+  static of(scope: IConstruct): NullProvider {
+    const stack = cdk.TerraformStack.of(scope);
+    return stack.node.findAll().find((c): c is NullProvider => c instanceof NullProvider) ?? new NullProvider(stack, 'null-provider');
+  }
+
   constructor(scope: Construct, id: string) {
     super(scope, id, { terraformResourceType: 'null', terraformGeneratorMetadata: NULL_PROVIDER, terraformProviderSource: 'null' });
   }
@@ -20,7 +26,7 @@ export class NullProvider extends cdk.TerraformProvider {
   }
 }
 
-export interface NullResourceConfig extends Pick<TerraformResourceConfig, 'provisioners' | 'dependsOn' | 'provider'> {
+export interface NullResourceConfig extends Pick<TerraformResourceConfig, 'provisioners' | 'dependsOn'> {
   /** A change to any value replaces the resource (and so re-runs its provisioners). */
   readonly triggers?: Record<string, string>;
 }
@@ -32,7 +38,6 @@ export class NullResource extends cdk.TerraformResource {
     super(scope, id, {
       terraformResourceType: 'null_resource',
       terraformGeneratorMetadata: NULL_PROVIDER,
-      provider: config.provider,
       dependsOn: config.dependsOn,
       provisioners: config.provisioners,
     });

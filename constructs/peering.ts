@@ -43,17 +43,17 @@ export interface PeerKnobs {
   readonly keepOriginalNextHop?: boolean;
   /** Calico's successor of keepOriginalNextHop: Auto, Self or Keep. @default Auto */
   readonly nextHopMode?: NextHopMode;
-  /** The AS this node presents to the peer instead of its own. */
+  /** The AS this node presents to the peer instead of its own. @default the node's AS */
   readonly localASNumber?: number;
-  /** Accept routes whose AS path holds our own AS up to N times (`allow local as N`). */
+  /** Accept routes whose AS path holds our own AS up to N times (`allow local as N`). @default none: not at all */
   readonly numAllowedLocalASNumbers?: number;
-  /** GTSM (RFC 5082): accept the peer's packets only from at most this many hops away. */
+  /** GTSM (RFC 5082): accept the peer's packets only from at most this many hops away. @default off */
   readonly ttlSecurity?: number;
   /** @default 'UseNodeIP' */
   readonly sourceAddress?: SourceAddress;
-  /** Names of BGPFilters, applied in this order before Calico's own import and export logic. */
+  /** Names of BGPFilters, applied in this order before Calico's own import and export logic. @default none */
   readonly filters?: string[];
-  /** Bidirectional forwarding detection on this session (directly connected peers only). */
+  /** Bidirectional forwarding detection on this session (directly connected peers only). @default off */
   readonly bfd?: BfdSettings;
 }
 
@@ -72,7 +72,9 @@ export interface BgpFilterRule {
 /** Calico's BGPFilter: ordered rules per direction; the first rule that matches decides. */
 export interface BgpFilterSpec {
   readonly name: string;
+  /** @default none: every route passes on to Calico's own import logic */
   readonly importV4?: BgpFilterRule[];
+  /** @default none: every route passes on to Calico's own export logic */
   readonly exportV4?: BgpFilterRule[];
 }
 
@@ -102,27 +104,16 @@ export interface BgpConfigurationKnobs {
   readonly nodeToNodeMeshEnabled?: boolean;
   /** The port BIRD listens on and the nodes reach each other at. @default 179 */
   readonly listenPort?: number;
+  /** Named communities, for prefixAdvertisements. @default none */
   readonly communities?: CommunitySpec[];
+  /** Communities attached to the routes of given CIDRs. @default none */
   readonly prefixAdvertisements?: PrefixAdvertisement[];
+  /** Service ranges announced (Calico's serviceClusterIPs). @default none */
   readonly serviceClusterIPs?: ServiceRange[];
+  /** @default none */
   readonly serviceExternalIPs?: ServiceRange[];
+  /** @default none */
   readonly serviceLoadBalancerIPs?: ServiceRange[];
-}
-
-/** The BGPConfiguration fields and filters of a cluster (or its props), copied field by field. */
-export function bgpConfigurationOf(from: BgpConfigurationKnobs & { filters?: BgpFilterSpec[] }): BgpConfigurationKnobs & { filters?: BgpFilterSpec[] } {
-  const out: BgpConfigurationKnobs & { filters?: BgpFilterSpec[] } = {
-    nodeToNodeMeshEnabled: from.nodeToNodeMeshEnabled,
-    listenPort: from.listenPort,
-    communities: from.communities,
-    prefixAdvertisements: from.prefixAdvertisements,
-    serviceClusterIPs: from.serviceClusterIPs,
-    serviceExternalIPs: from.serviceExternalIPs,
-    serviceLoadBalancerIPs: from.serviceLoadBalancerIPs,
-    filters: from.filters,
-  };
-  // Absent stays absent: a cluster without these fields is the same object shape as before.
-  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
 }
 
 export const SERVICE_RANGE_FIELDS = ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const;

@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { ISynthesisSession } from 'cdktf';
+import type { ISynthesisSession } from './cdk-types';
 import { addCustomSynthesis, cdk } from './cdk';
 import { Construct } from 'constructs';
 import { providerInstallationAdvice, writeStackProvider } from '../providers/install';

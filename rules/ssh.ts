@@ -16,7 +16,7 @@ export interface SshSettings {
   readonly port?: number;
   /** Private key file on the machine running Terraform. @default ssh-agent (SSH_AUTH_SOCK) */
   readonly privateKeyPath?: string;
-  /** Name of the environment variable holding the key's passphrase (never the passphrase). */
+  /** Name of the environment variable holding the key's passphrase (never the passphrase). @default none: an unencrypted key */
   readonly passphraseEnv?: string;
   /** known_hosts for strict host key checking. @default "~/.ssh/known_hosts" */
   readonly knownHostsPath?: string;

@@ -8,11 +8,12 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { App, TerraformStack } from 'cdktf';
+import type { App, TerraformStack } from '../constructs/cdk-types';
 import { cdk } from '../constructs/cdk';
 import { parse as parseYaml } from 'yaml';
 import { CalicoCluster } from '../constructs/cluster';
-import { BirdReloadSettings, ClusterSpec, ENCAPSULATION_MODES, EncapsulationMode, NodeSpec, PeerSpec, Sharding, SHARDINGS, StateSpec, Topology, WorkloadSpec } from '../constructs/model';
+import { CalicoProvider, providerSettingsProblems, STACK_PROVIDER_ID } from '../constructs/bindings';
+import { ClusterSettings, clusterSettingsOf, ClusterSpec, ProviderSettings, ENCAPSULATION_MODES, NodeSpec, PeerSpec, SHARDINGS, StateSpec, WorkloadSpec } from '../constructs/model';
 import { expandHome, mergeSsh, SSH_DEFAULTS, SshSettings } from '../rules/ssh';
 import { withSplitAddress } from '../rules/subnets';
 import { clusterProblems, ClusterValidationError, validateCluster } from '../constructs/validation';
@@ -25,22 +26,14 @@ import type { PolicySpec } from '../constructs/policy-model';
  * compile, and a file that passes the shape check is this type.
  */
 interface InventoryFile {
-  cluster: BgpConfigurationKnobs & {
-    name: string;
-    podCidr: string;
-    podCidrV6?: string;
-    asNumber?: number;
-    topology?: Topology;
-    birdReload?: BirdReloadSettings;
-    vxlanMode?: EncapsulationMode;
-    ipipMode?: EncapsulationMode;
-    sharding?: Sharding;
-  };
+  /** ClusterSpec's settings (model.ts), but ssh and filters, which have sections of their own. */
+  cluster: Omit<ClusterSettings, 'ssh' | 'filters'>;
   ssh?: SshSettings;
   nodes: (Omit<NodeSpec, 'workloads' | 'prefixLength'> & { workloads?: WorkloadSpec[] })[];
   peers?: PeerSpec[];
   filters?: BgpFilterSpec[];
   state?: { backend: 'local' | 'pg'; path?: string; connStr?: string; schemaName?: string };
+  provider?: ProviderSettings;
 }
 
 /**
@@ -159,6 +152,7 @@ const inventoryShape: ShapeOf<InventoryFile> = {
       },
     },
   },
+  provider: { type: { object: { connectTimeout: { type: 'number' }, connectRetries: { type: 'number' } } } },
   state: {
     type: {
       object: {
@@ -335,28 +329,16 @@ export function parseInventory(text: string, file: string): ClusterSpec {
   const readsSshConfig = [inv.ssh, ...inv.nodes.map((n) => n.ssh)].some((s) => s?.sshConfig !== undefined && s.sshConfig !== false);
   const { user, port, knownHostsPath } = readsSshConfig ? ({} as Partial<typeof SSH_DEFAULTS>) : SSH_DEFAULTS;
   const cluster: ClusterSpec = {
-    name: inv.cluster.name,
-    podCidr: inv.cluster.podCidr,
-    ...(inv.cluster.podCidrV6 === undefined ? {} : { podCidrV6: inv.cluster.podCidrV6 }),
-    asNumber: inv.cluster.asNumber,
-    topology: inv.cluster.topology,
-    birdReload: inv.cluster.birdReload,
-    vxlanMode: inv.cluster.vxlanMode,
-    ipipMode: inv.cluster.ipipMode,
-    nodeToNodeMeshEnabled: inv.cluster.nodeToNodeMeshEnabled,
-    listenPort: inv.cluster.listenPort,
-    communities: inv.cluster.communities,
-    prefixAdvertisements: inv.cluster.prefixAdvertisements,
-    serviceClusterIPs: inv.cluster.serviceClusterIPs,
-    serviceExternalIPs: inv.cluster.serviceExternalIPs,
-    serviceLoadBalancerIPs: inv.cluster.serviceLoadBalancerIPs,
+    // The file's cluster section is ClusterSpec's settings, its keys proven by checkShape.
+    ...clusterSettingsOf(inv.cluster),
     filters: inv.filters,
     ssh: resolveSsh(mergeSsh({ user, port, knownHostsPath }, inv.ssh), baseDir),
     nodes: inv.nodes.map((n) => ({ ...withSplitAddress(n), ssh: resolveSsh(n.ssh, baseDir), workloads: n.workloads ?? [] })),
     peers: inv.peers ?? [],
     state: stateSpec(inv.state, baseDir, shapeProblems),
-    ...(inv.cluster.sharding === undefined ? {} : { sharding: inv.cluster.sharding }),
+    ...(inv.provider === undefined ? {} : { provider: inv.provider }),
   };
+  shapeProblems.push(...providerSettingsProblems(inv.provider ?? {}).map((p) => `provider.${p.replace(/^(\w+) /, "$1: ")}`));
   if (policies !== undefined) cluster.policies = policies as PolicySpec[];
   if (shapeProblems.length) throw new ClusterValidationError([...shapeProblems, ...clusterProblems(cluster)]);
   validateCluster(cluster);
@@ -377,8 +359,14 @@ export function loadInventory(file: string): ClusterSpec {
 export function buildClusterStack(app: App, cluster: ClusterSpec): TerraformStack {
   const stack = new cdk.TerraformStack(app, cluster.name);
   addStateBackend(stack, cluster.state);
+  addStackProvider(stack, cluster.provider);
   CalicoCluster.fromSpec(stack, 'cluster', cluster);
   return stack;
+}
+
+/** The stack's calico provider with the inventory's settings; without any, the cluster makes it. */
+export function addStackProvider(stack: TerraformStack, settings: ProviderSettings | undefined): void {
+  if (settings !== undefined) new CalicoProvider(stack, STACK_PROVIDER_ID, settings);
 }
 
 /** The stack's backend: pg, a local file, or (undefined) cdktf's default terraform.<stack>.tfstate. */
