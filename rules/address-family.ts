@@ -29,6 +29,8 @@ export interface AddressFamily {
   readonly hostPrefix: 32 | 128;
   /** Where the family's sysctls live (`conf/<if>/forwarding`, `neigh/<if>/…`). */
   readonly sysctlDir: '/proc/sys/net/ipv4' | '/proc/sys/net/ipv6';
+  /** The host-wide forwarding switch, under sysctlDir (IPv6 has no ip_forward of its own). */
+  readonly forwardingSysctl: 'ip_forward' | 'conf/all/forwarding';
   /** BIRD 2's channel (and net type) name: `protocol static { ipv4; }`. */
   readonly birdChannel: 'ipv4' | 'ipv6';
   /** The default route as a CIDR. */
@@ -42,6 +44,7 @@ export const IPV4: AddressFamily = {
   ipFlag: '-4',
   hostPrefix: 32,
   sysctlDir: '/proc/sys/net/ipv4',
+  forwardingSysctl: 'ip_forward',
   birdChannel: 'ipv4',
   defaultRoute: '0.0.0.0/0',
 };
@@ -53,6 +56,7 @@ export const IPV6: AddressFamily = {
   ipFlag: '-6',
   hostPrefix: 128,
   sysctlDir: '/proc/sys/net/ipv6',
+  forwardingSysctl: 'conf/all/forwarding',
   birdChannel: 'ipv6',
   defaultRoute: '::/0',
 };

@@ -12,6 +12,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { AddressFamily, IPV4 } from '../../rules/address-family';
 import { POD_GATEWAY, ENCAPSULATION } from '../../rules/constants';
 import { packageRoot } from '../package-root';
 import { shQuote } from '../ssh/quote';
@@ -44,12 +45,17 @@ export interface ScriptFamily {
   IP_FORWARD: string;
 }
 
-export const IPV4_SCRIPT_FAMILY: Readonly<ScriptFamily> = {
-  IP_FAMILY_FLAG: '-4',
-  HOST_PREFIX: '32',
-  SYSCTL_DIR: '/proc/sys/net/ipv4',
-  IP_FORWARD: 'ip_forward',
-};
+/** A family's values as the scripts see them; rules/address-family.ts owns them. */
+export function scriptFamilyOf(family: AddressFamily): Readonly<ScriptFamily> {
+  return {
+    IP_FAMILY_FLAG: family.ipFlag,
+    HOST_PREFIX: String(family.hostPrefix),
+    SYSCTL_DIR: family.sysctlDir,
+    IP_FORWARD: family.forwardingSysctl,
+  };
+}
+
+export const IPV4_SCRIPT_FAMILY = scriptFamilyOf(IPV4);
 
 /** The constants every script may use (names.ts and rules/constants.ts own their values). */
 export function scriptConstants(): Record<string, string> {

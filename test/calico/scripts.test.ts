@@ -8,7 +8,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { EXIT_CODES, ExitName, scriptFailure } from '../../providers/calico/exit-codes';
-import { remoteScript, scriptBody, scriptConstants, scriptsDir, IPV4_SCRIPT_FAMILY, scriptWithVars } from '../../providers/calico/script';
+import { remoteScript, scriptBody, scriptConstants, scriptFamilyOf, scriptsDir, IPV4_SCRIPT_FAMILY, scriptWithVars } from '../../providers/calico/script';
+import { IPV6 } from '../../rules/address-family';
 import { newMarkKey, parseSnapshot, snapshotScript } from '../../providers/calico/host-snapshot';
 import { SNAPSHOT_SECTIONS } from '../../providers/calico';
 
@@ -121,7 +122,7 @@ test('values reach the script as quoted variables, never as code; shared names c
 });
 
 test('the address family reaches the scripts from one place: an IPv6 family changes the values, not the scripts', () => {
-  const ipv6 = { IP_FAMILY_FLAG: '-6', HOST_PREFIX: '128', SYSCTL_DIR: '/proc/sys/net/ipv6', IP_FORWARD: 'conf/all/forwarding' };
+  const ipv6 = scriptFamilyOf(IPV6);
   const show = { text: 'printf "%s %s %s %s" "$IP_FAMILY_FLAG" "$HOST_PREFIX" "$SYSCTL_DIR" "$IP_FORWARD"' };
   expect(bash(remoteScript([show], {}).text).stdout).toBe('-4 32 /proc/sys/net/ipv4 ip_forward');
   expect(bash(remoteScript([show], {}, ipv6).text).stdout).toBe('-6 128 /proc/sys/net/ipv6 conf/all/forwarding');
