@@ -9,7 +9,7 @@
  */
 import { compilePolicyModel, DirectionVerdict, endpointKey, Packet, PacketVerdict, PolicyEndpoint, PolicyModel, packetVerdict } from '../constructs/policy-compile';
 import { PROTOCOL_NUMBERS } from '../constructs/policy-model';
-import { isIpv4 } from '../rules/checks';
+import { ipv4Problem } from '../rules/checks';
 import { ClusterValidationError } from '../constructs/validation';
 import { loadInventory } from '../stacks/inventory';
 import { formatOption, inventoryPathFrom } from './cluster-hosts';
@@ -21,7 +21,7 @@ export interface Party {
 
 /** A workload by name (`name`, or `node/name` when several nodes have one) or an address. */
 export function resolveParty(model: PolicyModel | undefined, endpoints: PolicyEndpoint[], text: string): Party {
-  if (!isIpv4(text)) return { ip: text, endpoint: endpoints.find((e) => e.ip === text) };
+  if (!ipv4Problem(text)) return { ip: text, endpoint: endpoints.find((e) => e.ip === text) };
   const found = endpoints.filter((e) => endpointKey(e) === text || e.workload === text);
   if (found.length === 1) return { ip: found[0].ip, endpoint: found[0] };
   if (found.length > 1) throw new Error(`"${text}" names workloads on several nodes (${found.map(endpointKey).join(', ')}): write node/name`);

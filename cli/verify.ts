@@ -16,7 +16,7 @@
  */
 import { shQuote } from '../providers/ssh/quote';
 import { RemoteHost } from '../providers/ssh/types';
-import { isIpv4, isWorkloadName } from '../rules/checks';
+import { ipv4Problem, workloadNameProblem } from '../rules/checks';
 import { table } from './status';
 
 export interface WorkloadTarget {
@@ -153,7 +153,7 @@ export async function pingMatrix(workloads: WorkloadTarget[], opts: { pinger?: P
 export async function pingRun(workloads: WorkloadTarget[], opts: { pinger?: Pinger } = {}): Promise<PingRun> {
   for (const w of workloads) {
     // The same checks the provider applies before these values reach a shell.
-    const problem = isIpv4(w.ip) ?? isWorkloadName(w.name);
+    const problem = ipv4Problem(w.ip) ?? workloadNameProblem(w.name);
     if (problem) throw new Error(`workload ${label(w)}: ${problem}`);
   }
   const byNode = new Map<string, WorkloadTarget[]>();

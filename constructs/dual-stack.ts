@@ -14,7 +14,7 @@
  *   natively beside it.
  */
 import { Cidr, cidrContainsCidr, cidrContainsIp, cidrsOverlap, addressValue, parseCidr } from '../rules/address-family';
-import { ipv6CidrProblem, ipv6PrefixLengthProblem, isIpv4, usableIpv6Problem } from '../rules/checks';
+import { ipv6CidrProblem, ipv6PrefixLengthProblem, ipv4Problem, usableIpv6Problem } from '../rules/checks';
 import type { ClusterSpec, NodeSpec, PeerSpec } from './model';
 import { familyOf, IPV6 } from '../rules/address-family';
 
@@ -113,7 +113,7 @@ function ipv6PeerProblems(cluster: ClusterSpec, peer: PeerSpec, i: number, out: 
 function routerIdProblems(cluster: ClusterSpec, nodeLabel: (i: number) => string, out: string[]): void {
   cluster.nodes.forEach((node, i) => {
     if (node.routerID === undefined) return;
-    const bad = isIpv4(node.routerID) ?? (node.routerID === '0.0.0.0' ? '0.0.0.0 is not a router id' : null);
+    const bad = ipv4Problem(node.routerID) ?? (node.routerID === '0.0.0.0' ? '0.0.0.0 is not a router id' : null);
     if (bad) {
       out.push(`${nodeLabel(i)}.routerID: ${bad}`);
       return;

@@ -3,7 +3,7 @@
  * with the rest of the cluster checks at synth. Each problem names the peer (or the cluster
  * field) and the field, and says what is wrong.
  */
-import { inRange, isIpv4Cidr, isPort, isUsableHostAddress } from '../rules/checks';
+import { inRange, ipv4CidrProblem, portProblem, usableHostAddressProblem } from '../rules/checks';
 import { cidrContainsCidr, cidrsOverlap, parseCidr } from '../rules/address-family';
 import { needsMultihop } from './bgp-sessions';
 import { ClusterSpec, nodeAs, PeerSpec, peerServesNode } from './model';
@@ -55,7 +55,7 @@ function bfdProblems(cluster: ClusterSpec, peer: PeerSpec, label: string, out: s
   if (bfd === undefined) return;
   if (bfd.interval !== undefined && inRange(10, 60000)(bfd.interval)) out.push(`${label}.bfd.interval: ${inRange(10, 60000)(bfd.interval)} (milliseconds)`);
   if (bfd.multiplier !== undefined && inRange(1, 255)(bfd.multiplier)) out.push(`${label}.bfd.multiplier: ${inRange(1, 255)(bfd.multiplier)}`);
-  if (isUsableHostAddress(peer.address)) return; // reported with the address
+  if (usableHostAddressProblem(peer.address)) return; // reported with the address
   const multihop = cluster.nodes.filter((n) => peerServesNode(peer, n)).filter((n) => multihopFrom(cluster, peer, n.name));
   if (multihop.length > 0) {
     out.push(
@@ -159,7 +159,7 @@ function filterProblems(cluster: ClusterSpec, out: string[]): void {
     for (const direction of ['importV4', 'exportV4'] as const) {
       (f[direction] ?? []).forEach((rule, k) => {
         const where = `${label}.${direction}[${k}]`;
-        const cidr = isIpv4Cidr(rule.cidr);
+        const cidr = ipv4CidrProblem(rule.cidr);
         if (cidr) out.push(`${where}.cidr: ${cidr}`);
         if (!MATCH_OPERATORS.includes(rule.matchOperator)) out.push(`${where}.matchOperator: must be one of ${MATCH_OPERATORS.join(', ')}, not ${JSON.stringify(rule.matchOperator)}`);
         if (!FILTER_ACTIONS.includes(rule.action)) out.push(`${where}.action: must be one of ${FILTER_ACTIONS.join(', ')}, not ${JSON.stringify(rule.action)}`);
@@ -176,7 +176,7 @@ function communityValueProblem(value: string): string | null {
 }
 
 function bgpConfigurationProblems(cluster: ClusterSpec, nodeNames: Set<string>, out: string[]): void {
-  if (cluster.listenPort !== undefined && isPort(cluster.listenPort)) out.push(`cluster.listenPort: ${isPort(cluster.listenPort)}`);
+  if (cluster.listenPort !== undefined && portProblem(cluster.listenPort)) out.push(`cluster.listenPort: ${portProblem(cluster.listenPort)}`);
   const communityNames = new Set<string>();
   (cluster.communities ?? []).forEach((c, i) => {
     if (!NAME.test(c.name)) out.push(`cluster.communities[${i}].name: "${c.name}" is not a name (letters, digits, "_", ".", "-")`);
@@ -185,11 +185,11 @@ function bgpConfigurationProblems(cluster: ClusterSpec, nodeNames: Set<string>, 
     const p = communityValueProblem(c.value);
     if (p) out.push(`cluster.communities[${i}] "${c.name}".value: ${p}`);
   });
-  const pool = isIpv4Cidr(cluster.podCidr) ? null : parseCidr(cluster.podCidr);
+  const pool = ipv4CidrProblem(cluster.podCidr) ? null : parseCidr(cluster.podCidr);
   const services = serviceRangesOf(cluster);
   for (const { field, index, range } of services) {
     const where = `cluster.${field}[${index}]`;
-    const bad = isIpv4Cidr(range.cidr);
+    const bad = ipv4CidrProblem(range.cidr);
     if (bad) {
       out.push(`${where}.cidr: ${bad}`);
       continue;
@@ -203,11 +203,11 @@ function bgpConfigurationProblems(cluster: ClusterSpec, nodeNames: Set<string>, 
   }
   (cluster.prefixAdvertisements ?? []).forEach((adv, i) => {
     const where = `cluster.prefixAdvertisements[${i}]`;
-    const bad = isIpv4Cidr(adv.cidr);
+    const bad = ipv4CidrProblem(adv.cidr);
     if (bad) out.push(`${where}.cidr: ${bad}`);
     else {
       const cidr = parseCidr(adv.cidr);
-      const inside = (pool && cidrContainsCidr(pool, cidr)) || services.some((s) => !isIpv4Cidr(s.range.cidr) && cidrContainsCidr(parseCidr(s.range.cidr), cidr));
+      const inside = (pool && cidrContainsCidr(pool, cidr)) || services.some((s) => !ipv4CidrProblem(s.range.cidr) && cidrContainsCidr(parseCidr(s.range.cidr), cidr));
       if (!inside) out.push(`${where}.cidr: ${adv.cidr} is neither inside the pod pool ${cluster.podCidr} nor inside a service range: nothing we announce matches it`);
     }
     if (adv.communities.length === 0) out.push(`${where}.communities: names no community`);

@@ -5,7 +5,7 @@
  * Shape (unknown keys, wrong types) and meaning are checked in one pass, so the inventory and
  * the constructs refuse the same things.
  */
-import { isIpv4Cidr } from '../rules/checks';
+import { ipv4CidrProblem } from '../rules/checks';
 import { PORT_PROTOCOLS, POLICY_ACTIONS, POLICY_TYPES, PROTOCOL_NUMBERS, ProtocolName } from './policy-model';
 import { selectorProblem } from './selector';
 
@@ -81,11 +81,11 @@ function protocolOf(v: unknown): number | undefined {
 }
 
 function portProblem(v: unknown): string | null {
-  const isPort = (n: number) => Number.isInteger(n) && n >= 0 && n <= 65535;
-  if (typeof v === 'number') return isPort(v) ? null : `${v} is not a port (0..65535)`;
+  const isPortNumber = (n: number) => Number.isInteger(n) && n >= 0 && n <= 65535;
+  if (typeof v === 'number') return isPortNumber(v) ? null : `${v} is not a port (0..65535)`;
   if (typeof v === 'string') {
     const m = /^(\d{1,5}):(\d{1,5})$/.exec(v);
-    if (m && isPort(Number(m[1])) && isPort(Number(m[2])) && Number(m[1]) <= Number(m[2])) return null;
+    if (m && isPortNumber(Number(m[1])) && isPortNumber(Number(m[2])) && Number(m[1]) <= Number(m[2])) return null;
     if (m) return `"${v}" is not a port range (from:to, 0 <= from <= to <= 65535)`;
     return `"${v}" is not a port or from:to range (named ports are not supported)`;
   }
@@ -108,7 +108,7 @@ function entityProblems(e: unknown, protocol: number | null | undefined, where: 
     if (!Array.isArray(v)) out.push(`${where}.${key}: expected a list of CIDRs, found ${describe(v)}`);
     else
       v.forEach((n, i) => {
-        const p = typeof n === 'string' ? isIpv4Cidr(n) : `expected a CIDR, found ${describe(n)}`;
+        const p = typeof n === 'string' ? ipv4CidrProblem(n) : `expected a CIDR, found ${describe(n)}`;
         if (p) out.push(`${where}.${key}[${i}]: ${p}`);
       });
   }

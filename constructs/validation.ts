@@ -10,23 +10,23 @@
  */
 import {
   inRange,
-  isAbsolutePath,
-  isEnvVarName,
-  isHostName,
-  isIpv4Cidr,
-  isMtu,
-  isNodeName,
-  isPodIp,
-  isPort,
-  isUsableHostAddress,
-  isUserName,
-  isWorkloadName,
+  absolutePathProblem,
+  envVarNameProblem,
+  hostNameProblem,
+  ipv4CidrProblem,
+  mtuProblem,
+  nodeNameProblem,
+  podIpProblem,
+  portProblem,
+  usableHostAddressProblem,
+  userNameProblem,
+  workloadNameProblem,
 } from '../rules/checks';
 import { BIRD_RELOAD } from '../rules/constants';
 import { addressValue, cidrContainsCidr, cidrContainsIp, cidrsOverlap, parseCidr } from '../rules/address-family';
 import { mergeSsh, parseProxyJump, proxyJumpKeysProblem, proxyJumpProblem, resolveNodeSsh, SshSettings } from '../rules/ssh';
 import { SshConfigError } from '../rules/ssh-config';
-import { isPrefixLength } from '../rules/subnets';
+import { prefixLengthProblem } from '../rules/subnets';
 import { clusterAs, ClusterSpec, ENCAPSULATION_MODES, nodeAs } from './model';
 import { encapsulationOf, tunnelAddressOf } from './overlay';
 import { dualStackProblems } from './dual-stack';
@@ -64,7 +64,7 @@ export function passwordProblem(value: string): string | null {
 function sshProblems(ssh: SshSettings | undefined, where: string, out: string[]): void {
   if (!ssh) return;
   if (ssh.port !== undefined) {
-    const p = isPort(ssh.port);
+    const p = portProblem(ssh.port);
     if (p) out.push(`${where}.port: ${p}`);
   }
   const check = (field: keyof SshSettings, fn: (v: string) => string | null) => {
@@ -74,16 +74,16 @@ function sshProblems(ssh: SshSettings | undefined, where: string, out: string[])
       if (p) out.push(`${where}.${field}: ${p}`);
     }
   };
-  check('user', isUserName);
-  check('passphraseEnv', isEnvVarName);
-  check('privateKeyPath', isAbsolutePath);
-  check('knownHostsPath', isAbsolutePath);
+  check('user', userNameProblem);
+  check('passphraseEnv', envVarNameProblem);
+  check('privateKeyPath', absolutePathProblem);
+  check('knownHostsPath', absolutePathProblem);
   check('proxyJump', proxyJumpProblem);
   ssh.proxyJumpKeys?.forEach((k, i) => {
-    const p = k === '' ? null : isAbsolutePath(k);
+    const p = k === '' ? null : absolutePathProblem(k);
     if (p) out.push(`${where}.proxyJumpKeys[${i}]: ${p}`);
   });
-  if (typeof ssh.sshConfig === 'string') check('sshConfig', isAbsolutePath);
+  if (typeof ssh.sshConfig === 'string') check('sshConfig', absolutePathProblem);
 }
 
 /**
@@ -93,7 +93,7 @@ function sshProblems(ssh: SshSettings | undefined, where: string, out: string[])
  */
 function resolvedSshProblems(cluster: ClusterSpec, node: ClusterSpec['nodes'][number], label: string, out: string[]): void {
   const merged = mergeSsh(cluster.ssh, node.ssh);
-  if (typeof merged.sshConfig === 'string' && isAbsolutePath(merged.sshConfig)) return; // reported above
+  if (typeof merged.sshConfig === 'string' && absolutePathProblem(merged.sshConfig)) return; // reported above
   if (merged.proxyJump !== undefined && proxyJumpProblem(merged.proxyJump)) return; // reported above
   let resolved;
   try {
@@ -105,8 +105,8 @@ function resolvedSshProblems(cluster: ClusterSpec, node: ClusterSpec['nodes'][nu
   }
   const from = (setting: string) => `${label}.ssh.sshConfig: ${setting} from ${merged.sshConfig === true ? '~/.ssh/config' : merged.sshConfig}`;
   const s = resolved.settings;
-  if (resolved.fromSshConfig.includes('HostName') && isHostName(resolved.host)) out.push(`${from('HostName')}: ${isHostName(resolved.host)}`);
-  if (resolved.fromSshConfig.includes('User') && s.user !== undefined && isUserName(s.user)) out.push(`${from('User')}: ${isUserName(s.user)}`);
+  if (resolved.fromSshConfig.includes('HostName') && hostNameProblem(resolved.host)) out.push(`${from('HostName')}: ${hostNameProblem(resolved.host)}`);
+  if (resolved.fromSshConfig.includes('User') && s.user !== undefined && userNameProblem(s.user)) out.push(`${from('User')}: ${userNameProblem(s.user)}`);
   if (resolved.fromSshConfig.includes('ProxyJump') && s.proxyJump !== undefined && proxyJumpProblem(s.proxyJump)) {
     out.push(`${from('ProxyJump')}: ${proxyJumpProblem(s.proxyJump)}`);
     return;
@@ -167,9 +167,9 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
   const out: string[] = [];
   const nodeLabel = (i: number) => `nodes[${i}] "${cluster.nodes[i].name}"`;
 
-  const clusterName = isNodeName(cluster.name);
+  const clusterName = nodeNameProblem(cluster.name);
   if (clusterName) out.push(`cluster.name: ${clusterName}`);
-  const poolProblem = isIpv4Cidr(cluster.podCidr);
+  const poolProblem = ipv4CidrProblem(cluster.podCidr);
   if (poolProblem) out.push(`cluster.podCidr: ${poolProblem}`);
   const pool = poolProblem ? null : parseCidr(cluster.podCidr);
   if (cluster.asNumber !== undefined) {
@@ -187,14 +187,14 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
 
   cluster.nodes.forEach((node, i) => {
     const label = nodeLabel(i);
-    const nameProblem = isNodeName(node.name);
+    const nameProblem = nodeNameProblem(node.name);
     if (nameProblem) out.push(`nodes[${i}].name: ${nameProblem}`);
     if (names.has(node.name)) out.push(`${label}: duplicate node name (also nodes[${names.get(node.name)}])`);
     else names.set(node.name, i);
 
-    const prefixProblem = node.prefixLength === undefined ? null : isPrefixLength(node.prefixLength);
+    const prefixProblem = node.prefixLength === undefined ? null : prefixLengthProblem(node.prefixLength);
     if (prefixProblem) out.push(`${label}.address: ${prefixProblem}`);
-    const addrProblem = isUsableHostAddress(node.address, prefixProblem ? undefined : node.prefixLength);
+    const addrProblem = usableHostAddressProblem(node.address, prefixProblem ? undefined : node.prefixLength);
     if (addrProblem) out.push(`${label}.address: ${addrProblem}`);
     else {
       if (addresses.has(node.address)) {
@@ -205,19 +205,19 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
         out.push(`${label}.address: ${node.address} lies inside the pod pool ${cluster.podCidr}`);
       }
     }
-    if (node.sshHost !== undefined && isHostName(node.sshHost)) out.push(`${label}.sshHost: ${isHostName(node.sshHost)}`);
+    if (node.sshHost !== undefined && hostNameProblem(node.sshHost)) out.push(`${label}.sshHost: ${hostNameProblem(node.sshHost)}`);
     if (node.asNumber !== undefined) {
       const p = asNumberProblem(node.asNumber);
       if (p) out.push(`${label}.asNumber: ${p}`);
     }
     for (const field of ['birdConfigPath', 'birdSocketPath'] as const) {
       const v = node[field];
-      if (v !== undefined && isAbsolutePath(v)) out.push(`${label}.${field}: ${isAbsolutePath(v)}`);
+      if (v !== undefined && absolutePathProblem(v)) out.push(`${label}.${field}: ${absolutePathProblem(v)}`);
     }
     sshProblems(node.ssh, `${label}.ssh`, out);
     resolvedSshProblems(cluster, node, label, out);
 
-    const blockProblem = isIpv4Cidr(node.podCidr);
+    const blockProblem = ipv4CidrProblem(node.podCidr);
     if (blockProblem) {
       out.push(`${label}.podCidr: ${blockProblem}`);
       return;
@@ -240,13 +240,13 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
     const workloadIps = new Map<string, number>();
     node.workloads.forEach((w, k) => {
       const wLabel = `${label}.workloads[${k}] "${w.name}"`;
-      const wName = isWorkloadName(w.name);
+      const wName = workloadNameProblem(w.name);
       if (wName) out.push(`${label}.workloads[${k}].name: ${wName}`);
       if (workloadNames.has(w.name)) out.push(`${wLabel}: duplicate workload name on node "${node.name}"`);
       else workloadNames.set(w.name, k);
-      const mtuProblem = w.mtu === undefined ? null : isMtu(w.mtu);
-      if (mtuProblem) out.push(`${wLabel}.mtu: ${mtuProblem}`);
-      const ipProblem = isPodIp(w.ip);
+      const badMtu = w.mtu === undefined ? null : mtuProblem(w.mtu);
+      if (badMtu) out.push(`${wLabel}.mtu: ${badMtu}`);
+      const ipProblem = podIpProblem(w.ip);
       if (ipProblem) {
         out.push(`${wLabel}.ip: ${ipProblem}`);
         return;
@@ -270,7 +270,7 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
   cluster.peers.forEach((peer, i) => {
     const label = `peers[${i}] ${peer.address}`;
     // An IPv6 peer's address is checked with the dual-stack rules (dual-stack.ts).
-    const addrProblem = isIpv6Peer(peer) ? null : isUsableHostAddress(peer.address);
+    const addrProblem = isIpv6Peer(peer) ? null : usableHostAddressProblem(peer.address);
     if (addrProblem) out.push(`peers[${i}].address: ${addrProblem}`);
     else if (addresses.has(peer.address)) {
       out.push(`${label}: is the address of node "${cluster.nodes[addresses.get(peer.address)!].name}"; external peers are other routers`);

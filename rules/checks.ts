@@ -11,37 +11,37 @@ import { ENCAPSULATION, POD_GATEWAY, WORKLOAD_MTU } from './constants';
 /** Returns a description of what is wrong, or null when the value is fine. */
 export type Check = (value: string) => string | null;
 
-export const isIpv4: Check = (v) => (isIpv4Text(v) ? null : `"${v}" is not an IPv4 address`);
+export const ipv4Problem: Check = (v) => (isIpv4Text(v) ? null : `"${v}" is not an IPv4 address`);
 
-export const isPodIp: Check = (v) => {
-  const bad = isIpv4(v);
+export const podIpProblem: Check = (v) => {
+  const bad = ipv4Problem(v);
   if (bad) return bad;
   if (v === POD_GATEWAY) return `${POD_GATEWAY} is the pods' gateway and cannot be a pod IP`;
   if (v === '0.0.0.0' || v === '255.255.255.255') return `"${v}" cannot be a pod IP`;
   return null;
 };
 
-export const isIpv4Cidr: Check = (v) => {
+export const ipv4CidrProblem: Check = (v) => {
   const m = /^([^/]+)\/([0-9]{1,2})$/.exec(v);
-  if (!m || isIpv4(m[1]) || Number(m[2]) > 32) return `"${v}" is not an IPv4 CIDR (a.b.c.d/len)`;
+  if (!m || ipv4Problem(m[1]) || Number(m[2]) > 32) return `"${v}" is not an IPv4 CIDR (a.b.c.d/len)`;
   const len = Number(m[2]);
   if (networkOf(m[1], len).network !== addressValue(m[1])) return `"${v}" has host bits set; the network address is required`;
   return null;
 };
 
 /** Node names appear in import ids (split on "/", ":" and "@") and in messages. */
-export const isNodeName: Check = (v) =>
+export const nodeNameProblem: Check = (v) =>
   /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(v)
     ? null
     : `"${v}" is not a valid node name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63)`;
 
 /** Workload names become network namespace names (a file under /run/netns). */
-export const isWorkloadName: Check = (v) =>
+export const workloadNameProblem: Check = (v) =>
   /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(v)
     ? null
     : `"${v}" is not a valid workload name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63)`;
 
-export const isAbsolutePath: Check = (v) => {
+export const absolutePathProblem: Check = (v) => {
   if (!v.startsWith('/')) return `"${v}" is not an absolute path`;
   if (/[\0\n\r]/.test(v)) return 'the path contains a control character';
   if (v.split('/').some((seg) => seg === '..' || seg === '.')) return `"${v}" contains "." or ".." segments`;
@@ -49,27 +49,27 @@ export const isAbsolutePath: Check = (v) => {
   return null;
 };
 
-export const isHostName: Check = (v) =>
+export const hostNameProblem: Check = (v) =>
   /^[A-Za-z0-9]([A-Za-z0-9.:_-]{0,252})$/.test(v) ? null : `"${v}" is not a host name or address`;
 
-export const isUserName: Check = (v) =>
+export const userNameProblem: Check = (v) =>
   /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/.test(v) ? null : `"${v}" is not a valid user name`;
 
-export const isEnvVarName: Check = (v) =>
+export const envVarNameProblem: Check = (v) =>
   /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? null : `"${v}" is not an environment variable name`;
 
-export const isNonEmpty: Check = (v) => (v.length > 0 && !v.includes('\0') ? null : 'must not be empty');
+export const nonEmptyProblem: Check = (v) => (v.length > 0 && !v.includes('\0') ? null : 'must not be empty');
 
 export function inRange(min: number, max: number): (v: number) => string | null {
   return (v) => (Number.isInteger(v) && v >= min && v <= max ? null : `${v} is not an integer in ${min}..${max}`);
 }
 
-export function isMtu(v: number): string | null {
+export function mtuProblem(v: number): string | null {
   return Number.isInteger(v) && v >= WORKLOAD_MTU.min && v <= WORKLOAD_MTU.max ? null : `${v} is not an MTU in ${WORKLOAD_MTU.min}..${WORKLOAD_MTU.max}`;
 }
 
 /** A unicast MAC written as six lower-case hex pairs (the form `ip` prints). */
-export function isUnicastMac(v: string): string | null {
+export function unicastMacProblem(v: string): string | null {
   if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(v)) return `"${v}" is not a MAC address (six lower-case hex pairs, e.g. 66:cc:c6:13:01:01)`;
   if (parseInt(v.slice(0, 2), 16) % 2 === 1) return `"${v}" is a multicast MAC address`;
   if (v === '00:00:00:00:00:00') return `"${v}" is the all-zero MAC address`;
@@ -82,13 +82,13 @@ export function encapsulationProblem(v: string): string | null {
 }
 
 /** A TCP port. */
-export function isPort(v: number): string | null {
+export function portProblem(v: number): string | null {
   return Number.isInteger(v) && v >= 1 && v <= 65535 ? null : `${v} is not a port number (1..65535)`;
 }
 
 /**
  * An address a host can be reached at and peer from. 0.0.0.0, loopback, multicast, link-local
- * and limited broadcast pass isIpv4 but can never be a node's BGP source or SSH target; with a
+ * and limited broadcast pass ipv4Problem but can never be a node's BGP source or SSH target; with a
  * known prefix length, neither can the subnet's broadcast (or, below /31, network) address.
  */
 /**
@@ -107,8 +107,8 @@ const UNUSABLE_IPV4: readonly [string, (v: string) => string][] = [
 /** Parsed once: every node, peer and workload address is checked against them. */
 const UNUSABLE_IPV4_BLOCKS = UNUSABLE_IPV4.map(([block, say]) => [parseCidr(block), say] as const);
 
-export function isUsableHostAddress(v: string, prefixLength?: number): string | null {
-  const bad = isIpv4(v);
+export function usableHostAddressProblem(v: string, prefixLength?: number): string | null {
+  const bad = ipv4Problem(v);
   if (bad) return bad;
   const unusable = UNUSABLE_IPV4_BLOCKS.find(([block]) => cidrContainsIp(block, v));
   if (unusable) return unusable[1](v);

@@ -6,7 +6,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import type { SshJump, SshTarget } from '../providers/ssh/types';
-import { isHostName, isUserName } from './checks';
+import { hostNameProblem, userNameProblem } from './checks';
 import { SshConfigError, sshConfigFor } from './ssh-config';
 
 export interface SshSettings {
@@ -109,8 +109,8 @@ export function parseProxyJump(spec: string): JumpHop[] | string {
       host = rest;
     }
     const where = `hop "${raw}"`;
-    if (user !== undefined && isUserName(user)) return `${where}: ${isUserName(user)}`;
-    if (isHostName(host)) return `${where}: ${isHostName(host)}`;
+    if (user !== undefined && userNameProblem(user)) return `${where}: ${userNameProblem(user)}`;
+    if (hostNameProblem(host)) return `${where}: ${hostNameProblem(host)}`;
     let port: number | undefined;
     if (portText !== undefined) {
       port = Number(portText);

@@ -23,7 +23,7 @@ export function withSplitAddress<T extends NodeAddress>(node: T): T & NodeAddres
 }
 
 /** A prefix length a node's network can have: a whole number from 1 to 32. */
-export function isPrefixLength(length: number): string | null {
+export function prefixLengthProblem(length: number): string | null {
   return Number.isInteger(length) && length >= 1 && length <= 32 ? null : 'the prefix length after "/" must be a whole number from 1 to 32';
 }
 
@@ -37,7 +37,7 @@ function networkContains(node: NodeAddress & { prefixLength: number }, ip: strin
  */
 export function sameSubnet(a: NodeAddress, b: NodeAddress): boolean | undefined {
   if (a.prefixLength === undefined || b.prefixLength === undefined) return undefined;
-  if (isPrefixLength(a.prefixLength) || isPrefixLength(b.prefixLength)) return undefined;
+  if (prefixLengthProblem(a.prefixLength) || prefixLengthProblem(b.prefixLength)) return undefined;
   // Addresses validation has not passed yet (a cluster with other problems) decide nothing.
   if (familyOf(a.address) !== IPV4 || familyOf(b.address) !== IPV4) return undefined;
   return networkContains({ ...a, prefixLength: a.prefixLength }, b.address) && networkContains({ ...b, prefixLength: b.prefixLength }, a.address);

@@ -14,7 +14,7 @@
  */
 import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown, Value } from '../runtime/resource';
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
-import { isAbsolutePath, isNodeName } from '../../rules/checks';
+import { absolutePathProblem, nodeNameProblem } from '../../rules/checks';
 import { BIRD_RELOAD } from '../../rules/constants';
 import { maskSecrets, missingSecrets, spliceSecrets } from '../../rules/secrets';
 import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
@@ -199,7 +199,7 @@ export const birdConfigHandler: ResourceHandler<CalicoProviderState> = {
     const colon = subject.indexOf(':');
     const node = colon < 0 ? subject : subject.slice(0, colon);
     const cfg = colon < 0 ? DEFAULT_BIRD_CONFIG_PATH : subject.slice(colon + 1);
-    const bad = isNodeName(node) ?? isAbsolutePath(cfg);
+    const bad = nodeNameProblem(node) ?? absolutePathProblem(cfg);
     if (bad) throw new ProviderError(`Invalid import id "${id}"`, { detail: `${bad}; expected ${format}` });
     const inputs: BirdInputs = {
       node_name: node,

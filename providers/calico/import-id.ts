@@ -17,7 +17,7 @@
  *   node3/web@198.18.35.131 via ops@198.18.35.1:22,198.18.36.1
  */
 import { ProviderError } from '../runtime/resource';
-import { isHostName, isUserName } from '../../rules/checks';
+import { hostNameProblem, userNameProblem } from '../../rules/checks';
 import { parseProxyJump } from '../../rules/ssh';
 import type { SshBlock } from './schema';
 
@@ -50,7 +50,7 @@ export function parseImportId(id: string, format: string): ImportTarget {
   if (userAt >= 0) {
     user = rest.slice(0, userAt);
     rest = rest.slice(userAt + 1);
-    if (isUserName(user)) bad(`"${user}" is not a user name`);
+    if (userNameProblem(user)) bad(`"${user}" is not a user name`);
   }
   let host = rest;
   let port: number | null = null;
@@ -63,7 +63,7 @@ export function parseImportId(id: string, format: string): ImportTarget {
     host = hostPort[1];
     if (hostPort[2]) port = Number(hostPort[2]);
   }
-  if (!host || isHostName(host)) bad(`"${host}" is not a host name or address`);
+  if (!host || hostNameProblem(host)) bad(`"${host}" is not a host name or address`);
   if (port !== null && (port < 1 || port > 65535)) bad(`port ${port} is out of range`);
   return {
     subject,

@@ -29,7 +29,7 @@
  */
 import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown } from '../runtime/resource';
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
-import { isNodeName, isWorkloadName } from '../../rules/checks';
+import { nodeNameProblem, workloadNameProblem } from '../../rules/checks';
 import { ENCAPSULATION, POD_GATEWAY } from '../../rules/constants';
 import { hostRoute } from '../../rules/address-family';
 import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
@@ -230,7 +230,7 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
 
   async import(id, ctx) {
     const { subject: name, ssh } = parseImportId(id, '<node>@[user@]host[:port]');
-    const problem = isNodeName(name);
+    const problem = nodeNameProblem(name);
     if (problem) throw new ProviderError(`Invalid node name in import id "${id}"`, { detail: problem });
     const snapshot = await snapshotOf(ssh, name, ctx);
     const podCidr = snapshot.get(hostIpSection).routes.find(isOurBlackhole)?.prefix;
@@ -250,7 +250,7 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
     // until the configuration says otherwise (the plan after the import).
     const marked = markedObjects(snapshot);
     const encapsulation = (Object.keys(ENCAPSULATION) as (keyof typeof ENCAPSULATION)[]).find((k) => marked.links.has(ENCAPSULATION[k].device)) ?? null;
-    const workloads = [...marked.netns].filter((n) => !isWorkloadName(n)).sort();
+    const workloads = [...marked.netns].filter((n) => !workloadNameProblem(n)).sort();
     const state: NodeState = {
       id: name,
       name,

@@ -21,7 +21,7 @@
  */
 import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown, Value } from '../runtime/resource';
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
-import { encapsulationProblem, isIpv4, isNodeName } from '../../rules/checks';
+import { encapsulationProblem, ipv4Problem, nodeNameProblem } from '../../rules/checks';
 import { ENCAPSULATION, Encapsulation, UNDERLAY_MTU } from '../../rules/constants';
 import { IPV4 } from '../../rules/address-family';
 import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
@@ -360,7 +360,7 @@ export const overlayHandler: ResourceHandler<CalicoProviderState> = {
 
   async import(id, ctx) {
     const { subject: node, ssh } = parseImportId(id, '<node>@[user@]host[:port]');
-    const problem = isNodeName(node);
+    const problem = nodeNameProblem(node);
     if (problem) throw new ProviderError(`Invalid node name in import id "${id}"`, { detail: problem });
     const snapshot = await snapshotOf(ssh, node, ctx);
     const view = snapshot.get(overlaySection);
@@ -375,7 +375,7 @@ export const overlayHandler: ResourceHandler<CalicoProviderState> = {
     const device = found.facts.device;
     const tunnel = device.addresses.split(' ').find((a) => a.endsWith(`/${IPV4.hostPrefix}`))?.split('/')[0];
     const address = STRATEGIES[found.kind].underlayAddress(device, ssh.host);
-    if (!tunnel || !address || isIpv4(address)) {
+    if (!tunnel || !address || ipv4Problem(address)) {
       throw new ProviderError(`Cannot import calico_overlay ${node}`, { detail: `${found.device} on ${node} holds no /32 tunnel address, or its underlay address is unknown` });
     }
     const routes = Object.fromEntries(

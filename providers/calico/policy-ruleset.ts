@@ -19,7 +19,7 @@
  */
 import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown } from '../runtime/resource';
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
-import { isNodeName } from '../../rules/checks';
+import { nodeNameProblem } from '../../rules/checks';
 import { POLICY_TABLE_FAMILY, POLICY_TABLE_NAME } from '../../rules/policy-table';
 import { CalicoProviderState, runOn } from './hosts';
 import { parseImportId } from './import-id';
@@ -175,7 +175,7 @@ export const policyRulesetHandler: ResourceHandler<CalicoProviderState> = {
 
   async import(id, ctx) {
     const { subject: node, ssh } = parseImportId(id, '<node>@[user@]host[:port]');
-    const problem = isNodeName(node);
+    const problem = nodeNameProblem(node);
     if (problem) throw new ProviderError(`Invalid node name in import id "${id}"`, { detail: problem });
     const host = ctx.provider.readOnlyHosts.hostFor(ssh, node);
     const result = await runOn(host, node, scriptWithVars({}, READ_BODY), { signal: ctx.signal, doing: 'read its network policy' });

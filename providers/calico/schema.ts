@@ -19,19 +19,19 @@ import { eachElement, mapEntries, numberValue, stringValue } from '../runtime/va
 import {
   encapsulationProblem,
   inRange,
-  isAbsolutePath,
-  isEnvVarName,
-  isHostName,
-  isIpv4,
-  isIpv4Cidr,
-  isMtu,
-  isNodeName,
-  isNonEmpty,
-  isPodIp,
-  isPort,
-  isUnicastMac,
-  isUserName,
-  isWorkloadName,
+  absolutePathProblem,
+  envVarNameProblem,
+  hostNameProblem,
+  ipv4Problem,
+  ipv4CidrProblem,
+  mtuProblem,
+  nodeNameProblem,
+  nonEmptyProblem,
+  podIpProblem,
+  portProblem,
+  unicastMacProblem,
+  userNameProblem,
+  workloadNameProblem,
 } from '../../rules/checks';
 import { BIRD_RELOAD } from '../../rules/constants';
 import { proxyJumpKeysProblem, proxyJumpProblem } from '../../rules/ssh';
@@ -39,7 +39,7 @@ import { rulesetProblem } from './nft-table';
 
 // The checks below run at validate (unknown values skipped) and again at apply, read, delete
 // and import (runtime/validation.ts): handlers trust the inputs they are handed.
-const nodeName = [stringValue(isNodeName)];
+const nodeName = [stringValue(nodeNameProblem)];
 
 export const PROVIDER_SOURCE = 'registry.terraform.io/cdktf-calico/calico';
 export const PROVIDER_SHORT_SOURCE = 'cdktf-calico/calico';
@@ -61,23 +61,23 @@ export const sshBlock = {
         required: true,
         forceNew: true,
         description: 'Address or name the provider connects to over SSH.',
-        validators: [stringValue(isHostName)],
+        validators: [stringValue(hostNameProblem)],
       },
-      port: { type: 'number', optional: true, description: 'SSH port (default 22).', validators: [numberValue(isPort)] },
-      user: { type: 'string', optional: true, description: 'SSH user (default root).', validators: [stringValue(isUserName)] },
+      port: { type: 'number', optional: true, description: 'SSH port (default 22).', validators: [numberValue(portProblem)] },
+      user: { type: 'string', optional: true, description: 'SSH user (default root).', validators: [stringValue(userNameProblem)] },
       private_key_path: {
         type: 'string',
         optional: true,
         description:
           'Path of the private key file on the machine running Terraform. Without it the ' +
           'provider uses ssh-agent (SSH_AUTH_SOCK). The key itself never enters state.',
-        validators: [stringValue(isNonEmpty)],
+        validators: [stringValue(nonEmptyProblem)],
       },
       passphrase_env: {
         type: 'string',
         optional: true,
         description: 'Name of the environment variable holding the private key passphrase.',
-        validators: [stringValue(isEnvVarName)],
+        validators: [stringValue(envVarNameProblem)],
       },
       known_hosts_path: {
         type: 'string',
@@ -85,7 +85,7 @@ export const sshBlock = {
         description:
           'known_hosts file used to verify the host key (default ~/.ssh/known_hosts). An ' +
           'unknown or changed host key is refused.',
-        validators: [stringValue(isNonEmpty)],
+        validators: [stringValue(nonEmptyProblem)],
       },
       sudo: {
         type: 'bool',
@@ -171,14 +171,14 @@ export const resourceSchemas = {
           description:
             'Host IPv4 address: the router id and BGP source. Apply refuses a host that does not ' +
             'hold it, so an inventory that points a node at the wrong host is caught.',
-          validators: [stringValue(isIpv4)],
+          validators: [stringValue(ipv4Problem)],
         },
         pod_cidr: {
           type: 'string',
           required: true,
           forceNew: true,
           description: 'Pod block owned by this node; a blackhole route is installed for it.',
-          validators: [stringValue(isIpv4Cidr)],
+          validators: [stringValue(ipv4CidrProblem)],
         },
         ip_forward: {
           type: 'string',
@@ -232,7 +232,7 @@ export const resourceSchemas = {
             'The names of the workloads this node\'s configuration wants. A namespace or veth ' +
             'that calico-net made on the host (listed in its registry, and marked) for any other ' +
             'workload is removed by apply. Unset: workload objects are left to their resources.',
-          validators: [eachElement(isWorkloadName)],
+          validators: [eachElement(workloadNameProblem)],
         },
         leftovers: {
           type: ['list', 'string'],
@@ -263,13 +263,13 @@ export const resourceSchemas = {
           optional: true,
           forceNew: true,
           description: 'BIRD config file on the host (default /etc/bird/bird.conf).',
-          validators: [stringValue(isAbsolutePath)],
+          validators: [stringValue(absolutePathProblem)],
         },
         socket_path: {
           type: 'string',
           optional: true,
           description: 'BIRD control socket on the host (default /run/bird/bird.ctl).',
-          validators: [stringValue(isAbsolutePath)],
+          validators: [stringValue(absolutePathProblem)],
         },
         content: {
           type: 'string',
@@ -346,14 +346,14 @@ export const resourceSchemas = {
           required: true,
           forceNew: true,
           description: 'Workload name; also the name of its network namespace.',
-          validators: [stringValue(isWorkloadName)],
+          validators: [stringValue(workloadNameProblem)],
         },
-        ip: { type: 'string', required: true, forceNew: true, description: 'Pod IPv4 address.', validators: [stringValue(isPodIp)] },
+        ip: { type: 'string', required: true, forceNew: true, description: 'Pod IPv4 address.', validators: [stringValue(podIpProblem)] },
         mtu: {
           type: 'number',
           optional: true,
           description: 'MTU of the veth pair (default: the host default of 1500).',
-          validators: [numberValue(isMtu)],
+          validators: [numberValue(mtuProblem)],
         },
         host_interface: {
           type: 'string',
@@ -424,37 +424,37 @@ export const resourceSchemas = {
           description:
             'The node\'s underlay IPv4 address: the VXLAN source (`local`). Apply refuses a host ' +
             'that does not hold it.',
-          validators: [stringValue(isIpv4)],
+          validators: [stringValue(ipv4Problem)],
         },
         tunnel_address: {
           type: 'string',
           required: true,
           description: 'This node\'s tunnel (VTEP) address, from its own block; held as /32 by the device.',
-          validators: [stringValue(isIpv4)],
+          validators: [stringValue(ipv4Problem)],
         },
         tunnel_mac: {
           type: 'string',
           optional: true,
           description: 'VXLAN only: the MAC of vxlan.calico, which remote nodes put in their neighbour entries.',
-          validators: [stringValue(isUnicastMac)],
+          validators: [stringValue(unicastMacProblem)],
         },
         mtu: {
           type: 'number',
           optional: true,
           description: 'MTU of the tunnel device (default: 1500 minus the overhead, VXLAN 50, IPIP 20).',
-          validators: [numberValue(isMtu)],
+          validators: [numberValue(mtuProblem)],
         },
         neighbours: {
           type: ['map', 'string'],
           optional: true,
           description: 'VXLAN only: remote VTEP address → its MAC, as permanent neighbour entries on vxlan.calico.',
-          validators: [mapEntries({ keys: isIpv4, values: isUnicastMac })],
+          validators: [mapEntries({ keys: ipv4Problem, values: unicastMacProblem })],
         },
         fdb: {
           type: ['map', 'string'],
           optional: true,
           description: 'VXLAN only: remote VTEP MAC → the remote node\'s underlay address, as permanent FDB entries.',
-          validators: [mapEntries({ keys: isUnicastMac, values: isIpv4 })],
+          validators: [mapEntries({ keys: unicastMacProblem, values: ipv4Problem })],
         },
         routes: {
           type: ['map', 'string'],
@@ -462,7 +462,7 @@ export const resourceSchemas = {
           description:
             'Remote pod block → gateway (VXLAN: the remote VTEP address; IPIP: the remote node\'s ' +
             'address), installed as `<block> via <gateway> dev <device> onlink`, marked as ours.',
-          validators: [mapEntries({ keys: isIpv4Cidr, values: isIpv4 })],
+          validators: [mapEntries({ keys: ipv4CidrProblem, values: ipv4Problem })],
         },
         device: {
           type: ['map', 'string'],

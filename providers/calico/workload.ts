@@ -8,7 +8,7 @@
  */
 import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown, Value } from '../runtime/resource';
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
-import { isNodeName, isWorkloadName } from '../../rules/checks';
+import { nodeNameProblem, workloadNameProblem } from '../../rules/checks';
 import { POD_GATEWAY, WORKLOAD_MTU } from '../../rules/constants';
 import { hostRoute as hostRouteOf, IPV4 } from '../../rules/address-family';
 import { CalicoProviderState, parseFacts, runChecked } from './hosts';
@@ -204,7 +204,7 @@ export const workloadHandler: ResourceHandler<CalicoProviderState> = {
     const slash = subject.indexOf('/');
     const node = subject.slice(0, slash);
     const name = subject.slice(slash + 1);
-    const bad = slash < 0 ? 'missing "/<workload>"' : (isNodeName(node) ?? isWorkloadName(name));
+    const bad = slash < 0 ? 'missing "/<workload>"' : (nodeNameProblem(node) ?? workloadNameProblem(name));
     if (bad) throw new ProviderError(`Invalid import id "${id}"`, { detail: `${bad}; expected ${format}` });
     // Import only reads (with import {} blocks it runs during plan): the first apply marks.
     const snapshot = await snapshotOf(ssh, node, ctx);

@@ -8,7 +8,7 @@ import { overlayHandler } from '../../providers/calico';
 import { deviceSettings, hostRoutes, overlaySection } from '../../providers/calico/overlay';
 import { parseFdb, parseNeighbours } from '../../providers/calico/ip-output';
 import { scriptBody } from '../../providers/calico/script';
-import { isUnicastMac } from '../../rules/checks';
+import { unicastMacProblem } from '../../rules/checks';
 import { validationProblems } from '../../providers/runtime/validation';
 import { contextFor, fullConfig, planOf, proposedFrom, resolverFor } from './driver';
 
@@ -94,12 +94,12 @@ describe('parsers', () => {
   });
 
   it('MACs: six lower-case pairs, unicast, not all zero', () => {
-    expect(isUnicastMac('66:cc:c6:13:01:01')).toBeNull();
-    expect(isUnicastMac('66:CC:C6:13:01:01')).toMatch(/is not a MAC address/);
-    expect(isUnicastMac('66:cc:c6:13:01')).toMatch(/is not a MAC address/);
-    expect(isUnicastMac('66:cc:c6:13:01:01; reboot')).toMatch(/is not a MAC address/);
-    expect(isUnicastMac('67:cc:c6:13:01:01')).toBe('"67:cc:c6:13:01:01" is a multicast MAC address');
-    expect(isUnicastMac('00:00:00:00:00:00')).toBe('"00:00:00:00:00:00" is the all-zero MAC address');
+    expect(unicastMacProblem('66:cc:c6:13:01:01')).toBeNull();
+    expect(unicastMacProblem('66:CC:C6:13:01:01')).toMatch(/is not a MAC address/);
+    expect(unicastMacProblem('66:cc:c6:13:01')).toMatch(/is not a MAC address/);
+    expect(unicastMacProblem('66:cc:c6:13:01:01; reboot')).toMatch(/is not a MAC address/);
+    expect(unicastMacProblem('67:cc:c6:13:01:01')).toBe('"67:cc:c6:13:01:01" is a multicast MAC address');
+    expect(unicastMacProblem('00:00:00:00:00:00')).toBe('"00:00:00:00:00:00" is the all-zero MAC address');
   });
 });
 

@@ -6,19 +6,19 @@ import * as os from 'os';
 import * as path from 'path';
 import {
   inRange,
-  isAbsolutePath,
-  isEnvVarName,
-  isHostName,
-  isIpv4,
-  isIpv4Cidr,
-  isMtu,
-  isNodeName,
-  isNonEmpty,
-  isPodIp,
-  isPort,
-  isUsableHostAddress,
-  isUserName,
-  isWorkloadName,
+  absolutePathProblem,
+  envVarNameProblem,
+  hostNameProblem,
+  ipv4Problem,
+  ipv4CidrProblem,
+  mtuProblem,
+  nodeNameProblem,
+  nonEmptyProblem,
+  podIpProblem,
+  portProblem,
+  usableHostAddressProblem,
+  userNameProblem,
+  workloadNameProblem,
 } from '../../rules/checks';
 import { addressValue, cidrContainsCidr, cidrsOverlap, IPV4, parseCidr } from '../../rules/address-family';
 import { expandHome, mergeSsh, SSH_DEFAULTS, sshHostOf, sshTarget } from '../../rules/ssh';
@@ -26,118 +26,118 @@ import { expandHome, mergeSsh, SSH_DEFAULTS, sshHostOf, sshTarget } from '../../
 const ok = (check: (v: string) => string | null, values: string[]) => values.filter((v) => check(v) !== null);
 const bad = (check: (v: string) => string | null, values: string[]) => values.filter((v) => check(v) === null);
 
-test('isIpv4: every octet range at its edges; four octets exactly; nothing around them', () => {
-  expect(ok(isIpv4, ['0.0.0.0', '255.255.255.255', '250.251.252.253', '249.240.200.209', '199.190.100.109', '99.90.10.19', '9.8.1.0', '198.18.0.1'])).toEqual([]);
-  expect(bad(isIpv4, ['256.0.0.1', '260.0.0.1', '300.0.0.1', '1.2.3.256', '01.2.3.4', '1.2.3.04', '001.2.3.4', '1.2.3', '1.2.3.4.5', ' 1.2.3.4', '1.2.3.4 ', 'x1.2.3.4', '1.2.3.4x', 'a.b.c.d', '1..2.3', '', '1.2.3.-1', '1:2:3:4', '1.2.3.4/24'])).toEqual([]);
-  expect(isIpv4('1.2.3')).toBe('"1.2.3" is not an IPv4 address');
-  expect(isIpv4('1.2.3.4')).toBeNull();
+test('ipv4Problem: every octet range at its edges; four octets exactly; nothing around them', () => {
+  expect(ok(ipv4Problem, ['0.0.0.0', '255.255.255.255', '250.251.252.253', '249.240.200.209', '199.190.100.109', '99.90.10.19', '9.8.1.0', '198.18.0.1'])).toEqual([]);
+  expect(bad(ipv4Problem, ['256.0.0.1', '260.0.0.1', '300.0.0.1', '1.2.3.256', '01.2.3.4', '1.2.3.04', '001.2.3.4', '1.2.3', '1.2.3.4.5', ' 1.2.3.4', '1.2.3.4 ', 'x1.2.3.4', '1.2.3.4x', 'a.b.c.d', '1..2.3', '', '1.2.3.-1', '1:2:3:4', '1.2.3.4/24'])).toEqual([]);
+  expect(ipv4Problem('1.2.3')).toBe('"1.2.3" is not an IPv4 address');
+  expect(ipv4Problem('1.2.3.4')).toBeNull();
 });
 
-test('isPodIp: an IPv4 address that is not the pods\' gateway, 0.0.0.0 or the broadcast address', () => {
-  expect(isPodIp('198.19.1.5')).toBeNull();
-  expect(isPodIp('169.254.1.1')).toBe("169.254.1.1 is the pods' gateway and cannot be a pod IP");
-  expect(isPodIp('0.0.0.0')).toBe('"0.0.0.0" cannot be a pod IP');
-  expect(isPodIp('255.255.255.255')).toBe('"255.255.255.255" cannot be a pod IP');
-  expect(isPodIp('1.2.3')).toBe('"1.2.3" is not an IPv4 address');
+test('podIpProblem: an IPv4 address that is not the pods\' gateway, 0.0.0.0 or the broadcast address', () => {
+  expect(podIpProblem('198.19.1.5')).toBeNull();
+  expect(podIpProblem('169.254.1.1')).toBe("169.254.1.1 is the pods' gateway and cannot be a pod IP");
+  expect(podIpProblem('0.0.0.0')).toBe('"0.0.0.0" cannot be a pod IP');
+  expect(podIpProblem('255.255.255.255')).toBe('"255.255.255.255" cannot be a pod IP');
+  expect(podIpProblem('1.2.3')).toBe('"1.2.3" is not an IPv4 address');
 });
 
-test('isIpv4Cidr: a network address with a length of one or two digits up to 32', () => {
-  expect(ok(isIpv4Cidr, ['198.19.0.0/16', '198.19.1.0/24', '198.19.1.5/32', '0.0.0.0/0', '198.19.1.4/30', '198.19.1.0/9'.replace('198.19.1.0', '198.0.0.0')])).toEqual([]);
+test('ipv4CidrProblem: a network address with a length of one or two digits up to 32', () => {
+  expect(ok(ipv4CidrProblem, ['198.19.0.0/16', '198.19.1.0/24', '198.19.1.5/32', '0.0.0.0/0', '198.19.1.4/30', '198.19.1.0/9'.replace('198.19.1.0', '198.0.0.0')])).toEqual([]);
   const shape = (v: string) => `"${v}" is not an IPv4 CIDR (a.b.c.d/len)`;
   for (const v of ['198.19.0.0/33', '198.19.0.0/024', '198.19.0.0/', '/24', '198.19.0.0', '198.19.0.0/24x', 'x198.19.0.0/24', '198.19.0/24', '198.19.0.0/2a', '198.19.0.0//24', '198.19.0.0/24/24', 'x/198.19.0.0/24']) {
-    expect(isIpv4Cidr(v)).toBe(shape(v));
+    expect(ipv4CidrProblem(v)).toBe(shape(v));
   }
-  expect(isIpv4Cidr('198.19.1.1/24')).toBe('"198.19.1.1/24" has host bits set; the network address is required');
-  expect(isIpv4Cidr('198.19.1.128/24')).toBe('"198.19.1.128/24" has host bits set; the network address is required');
-  expect(isIpv4Cidr('1.0.0.0/0')).toBe('"1.0.0.0/0" has host bits set; the network address is required');
-  expect(isIpv4Cidr('198.19.1.2/31')).toBeNull();
-  expect(isIpv4Cidr('198.19.1.3/31')).toBe('"198.19.1.3/31" has host bits set; the network address is required');
+  expect(ipv4CidrProblem('198.19.1.1/24')).toBe('"198.19.1.1/24" has host bits set; the network address is required');
+  expect(ipv4CidrProblem('198.19.1.128/24')).toBe('"198.19.1.128/24" has host bits set; the network address is required');
+  expect(ipv4CidrProblem('1.0.0.0/0')).toBe('"1.0.0.0/0" has host bits set; the network address is required');
+  expect(ipv4CidrProblem('198.19.1.2/31')).toBeNull();
+  expect(ipv4CidrProblem('198.19.1.3/31')).toBe('"198.19.1.3/31" has host bits set; the network address is required');
 });
 
 test('node and workload names: a letter or digit first, then letters, digits, "_", ".", "-", 63 at most', () => {
   const good = ['a', 'Z', '0', '9', 'z9', 'A0', 'node1', 'a_b.c-d', 'web-1', 'x'.repeat(63), `9${'Z'.repeat(62)}`];
   const wrong = ['', '-a', '_a', '.a', 'x'.repeat(64), 'a b', 'a/b', 'a:b', 'a@b', 'a;b', 'é', ' a', 'a ', 'a\n'];
-  for (const check of [isNodeName, isWorkloadName]) {
+  for (const check of [nodeNameProblem, workloadNameProblem]) {
     expect(ok(check, good)).toEqual([]);
     expect(bad(check, wrong)).toEqual([]);
   }
-  expect(isNodeName('-a')).toBe('"-a" is not a valid node name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63)');
-  expect(isWorkloadName('-a')).toBe('"-a" is not a valid workload name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63)');
+  expect(nodeNameProblem('-a')).toBe('"-a" is not a valid node name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63)');
+  expect(workloadNameProblem('-a')).toBe('"-a" is not a valid workload name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63)');
 });
 
-test('isAbsolutePath: absolute, no control characters, no "." or ".." segments, not a directory', () => {
-  expect(ok(isAbsolutePath, ['/etc/bird/bird.conf', '/a', '/a/.hidden', '/a/..b', '/a/b..'])).toEqual([]);
-  expect(isAbsolutePath('etc/bird.conf')).toBe('"etc/bird.conf" is not an absolute path');
-  expect(isAbsolutePath('./a')).toBe('"./a" is not an absolute path');
-  for (const v of ['/a\nb', '/a\rb', '/a\0b']) expect(isAbsolutePath(v)).toBe('the path contains a control character');
-  for (const v of ['/a/../b', '/a/./b', '/..', '/a/..']) expect(isAbsolutePath(v)).toBe(`"${v}" contains "." or ".." segments`);
-  expect(isAbsolutePath('/a/')).toBe('"/a/" names a directory');
-  expect(isAbsolutePath('/')).toBe('"/" names a directory');
+test('absolutePathProblem: absolute, no control characters, no "." or ".." segments, not a directory', () => {
+  expect(ok(absolutePathProblem, ['/etc/bird/bird.conf', '/a', '/a/.hidden', '/a/..b', '/a/b..'])).toEqual([]);
+  expect(absolutePathProblem('etc/bird.conf')).toBe('"etc/bird.conf" is not an absolute path');
+  expect(absolutePathProblem('./a')).toBe('"./a" is not an absolute path');
+  for (const v of ['/a\nb', '/a\rb', '/a\0b']) expect(absolutePathProblem(v)).toBe('the path contains a control character');
+  for (const v of ['/a/../b', '/a/./b', '/..', '/a/..']) expect(absolutePathProblem(v)).toBe(`"${v}" contains "." or ".." segments`);
+  expect(absolutePathProblem('/a/')).toBe('"/a/" names a directory');
+  expect(absolutePathProblem('/')).toBe('"/" names a directory');
 });
 
-test('isHostName: a letter or digit first, then letters, digits, ".", ":", "_", "-", 253 at most', () => {
-  expect(ok(isHostName, ['h', 'Z', '0', 'n1.example.test', '2001:db8::1', 'a_b-c', `a${'z'.repeat(252)}`, `9${'Z9.:_-'.repeat(42)}`])).toEqual([]);
-  expect(bad(isHostName, ['', '-h', '.h', ':h', '_h', `a${'z'.repeat(253)}`, 'h;x', 'h x', 'h/x', 'h@x', '[::1]', 'h\n'])).toEqual([]);
-  expect(isHostName('h;x')).toBe('"h;x" is not a host name or address');
+test('hostNameProblem: a letter or digit first, then letters, digits, ".", ":", "_", "-", 253 at most', () => {
+  expect(ok(hostNameProblem, ['h', 'Z', '0', 'n1.example.test', '2001:db8::1', 'a_b-c', `a${'z'.repeat(252)}`, `9${'Z9.:_-'.repeat(42)}`])).toEqual([]);
+  expect(bad(hostNameProblem, ['', '-h', '.h', ':h', '_h', `a${'z'.repeat(253)}`, 'h;x', 'h x', 'h/x', 'h@x', '[::1]', 'h\n'])).toEqual([]);
+  expect(hostNameProblem('h;x')).toBe('"h;x" is not a host name or address');
 });
 
-test('isUserName: a letter or "_" first, then letters, digits, "_", ".", "-", 32 at most', () => {
-  expect(ok(isUserName, ['a', 'Z', '_', '_a', 'ops', 'a.b-c_9', `a${'z'.repeat(31)}`, `Z${'09Az_.-'.repeat(4)}`.slice(0, 32)])).toEqual([]);
-  expect(bad(isUserName, ['', '0a', '9', '-a', '.a', `a${'z'.repeat(32)}`, 'a b', 'a;b', 'a$', 'a\n'])).toEqual([]);
-  expect(isUserName('a b')).toBe('"a b" is not a valid user name');
+test('userNameProblem: a letter or "_" first, then letters, digits, "_", ".", "-", 32 at most', () => {
+  expect(ok(userNameProblem, ['a', 'Z', '_', '_a', 'ops', 'a.b-c_9', `a${'z'.repeat(31)}`, `Z${'09Az_.-'.repeat(4)}`.slice(0, 32)])).toEqual([]);
+  expect(bad(userNameProblem, ['', '0a', '9', '-a', '.a', `a${'z'.repeat(32)}`, 'a b', 'a;b', 'a$', 'a\n'])).toEqual([]);
+  expect(userNameProblem('a b')).toBe('"a b" is not a valid user name');
 });
 
-test('isEnvVarName: a letter or "_" first, then letters, digits, "_"', () => {
-  expect(ok(isEnvVarName, ['A', 'z', '_', 'KEY_PASS', 'a_1', 'Z9', `_${'aZ09_'.repeat(20)}`])).toEqual([]);
-  expect(bad(isEnvVarName, ['', '1A', 'A-B', 'A B', 'A.B', '$A', 'A\n', 'A='])).toEqual([]);
-  expect(isEnvVarName('A-B')).toBe('"A-B" is not an environment variable name');
+test('envVarNameProblem: a letter or "_" first, then letters, digits, "_"', () => {
+  expect(ok(envVarNameProblem, ['A', 'z', '_', 'KEY_PASS', 'a_1', 'Z9', `_${'aZ09_'.repeat(20)}`])).toEqual([]);
+  expect(bad(envVarNameProblem, ['', '1A', 'A-B', 'A B', 'A.B', '$A', 'A\n', 'A='])).toEqual([]);
+  expect(envVarNameProblem('A-B')).toBe('"A-B" is not an environment variable name');
 });
 
-test('isNonEmpty: something, and no NUL', () => {
-  expect(isNonEmpty('a')).toBeNull();
-  expect(isNonEmpty('')).toBe('must not be empty');
-  expect(isNonEmpty('a\0')).toBe('must not be empty');
+test('nonEmptyProblem: something, and no NUL', () => {
+  expect(nonEmptyProblem('a')).toBeNull();
+  expect(nonEmptyProblem('')).toBe('must not be empty');
+  expect(nonEmptyProblem('a\0')).toBe('must not be empty');
 });
 
-test('inRange, isMtu, isPort: integers within both ends', () => {
+test('inRange, mtuProblem, portProblem: integers within both ends', () => {
   const r = inRange(1, 5);
   expect([1, 3, 5].map(r)).toEqual([null, null, null]);
   expect(r(0)).toBe('0 is not an integer in 1..5');
   expect(r(6)).toBe('6 is not an integer in 1..5');
   expect(r(1.5)).toBe('1.5 is not an integer in 1..5');
-  expect([576, 1500, 65535].map(isMtu)).toEqual([null, null, null]);
-  expect(isMtu(575)).toBe('575 is not an MTU in 576..65535');
-  expect(isMtu(65536)).toBe('65536 is not an MTU in 576..65535');
-  expect(isMtu(1500.5)).toBe('1500.5 is not an MTU in 576..65535');
-  expect([1, 22, 65535].map(isPort)).toEqual([null, null, null]);
-  expect(isPort(0)).toBe('0 is not a port number (1..65535)');
-  expect(isPort(65536)).toBe('65536 is not a port number (1..65535)');
-  expect(isPort(22.5)).toBe('22.5 is not a port number (1..65535)');
+  expect([576, 1500, 65535].map(mtuProblem)).toEqual([null, null, null]);
+  expect(mtuProblem(575)).toBe('575 is not an MTU in 576..65535');
+  expect(mtuProblem(65536)).toBe('65536 is not an MTU in 576..65535');
+  expect(mtuProblem(1500.5)).toBe('1500.5 is not an MTU in 576..65535');
+  expect([1, 22, 65535].map(portProblem)).toEqual([null, null, null]);
+  expect(portProblem(0)).toBe('0 is not a port number (1..65535)');
+  expect(portProblem(65536)).toBe('65536 is not a port number (1..65535)');
+  expect(portProblem(22.5)).toBe('22.5 is not a port number (1..65535)');
 });
 
-test('isUsableHostAddress: each special block at its edges, and the subnet ends for a known length', () => {
+test('usableHostAddressProblem: each special block at its edges, and the subnet ends for a known length', () => {
   const fine = ['1.0.0.0', '126.255.255.255', '128.0.0.0', '169.253.255.255', '169.255.0.0', '223.255.255.255', '198.18.0.1'];
-  expect(fine.filter((v) => isUsableHostAddress(v) !== null)).toEqual([]);
-  expect(isUsableHostAddress('1.2.3')).toBe('"1.2.3" is not an IPv4 address');
-  expect(isUsableHostAddress('0.0.0.0')).toBe('0.0.0.0 is the unspecified address');
-  expect(isUsableHostAddress('255.255.255.255')).toBe('255.255.255.255 is the limited broadcast address');
-  expect(isUsableHostAddress('0.0.0.1')).toBe('0.0.0.1 lies in 0.0.0.0/8 ("this network"), which no host can use');
-  expect(isUsableHostAddress('0.255.255.255')).toBe('0.255.255.255 lies in 0.0.0.0/8 ("this network"), which no host can use');
-  expect(isUsableHostAddress('127.0.0.1')).toBe('127.0.0.1 is a loopback address (127.0.0.0/8)');
-  expect(isUsableHostAddress('127.255.255.255')).toBe('127.255.255.255 is a loopback address (127.0.0.0/8)');
-  expect(isUsableHostAddress('224.0.0.0')).toBe('224.0.0.0 is a multicast address (224.0.0.0/4)');
-  expect(isUsableHostAddress('239.255.255.255')).toBe('239.255.255.255 is a multicast address (224.0.0.0/4)');
-  expect(isUsableHostAddress('240.0.0.0')).toBe('240.0.0.0 lies in the reserved block 240.0.0.0/4');
-  expect(isUsableHostAddress('255.255.255.254')).toBe('255.255.255.254 lies in the reserved block 240.0.0.0/4');
-  expect(isUsableHostAddress('169.254.0.0')).toBe('169.254.0.0 is a link-local address (169.254.0.0/16)');
-  expect(isUsableHostAddress('169.254.255.255')).toBe('169.254.255.255 is a link-local address (169.254.0.0/16)');
-  expect(isUsableHostAddress('198.18.0.255', 24)).toBe('198.18.0.255 is the broadcast address of its /24 subnet');
-  expect(isUsableHostAddress('198.18.0.0', 24)).toBe('198.18.0.0 is the network address of its /24 subnet');
-  expect(isUsableHostAddress('198.18.0.3', 30)).toBe('198.18.0.3 is the broadcast address of its /30 subnet');
-  expect(isUsableHostAddress('198.18.0.4', 30)).toBe('198.18.0.4 is the network address of its /30 subnet');
-  expect([isUsableHostAddress('198.18.0.1', 24), isUsableHostAddress('198.18.0.254', 24), isUsableHostAddress('198.18.0.0', 31), isUsableHostAddress('198.18.0.1', 31), isUsableHostAddress('198.18.0.1', 32)]).toEqual([null, null, null, null, null]);
-  expect(isUsableHostAddress('198.18.0.255')).toBeNull();
-  expect(isUsableHostAddress('198.18.0.0')).toBeNull();
+  expect(fine.filter((v) => usableHostAddressProblem(v) !== null)).toEqual([]);
+  expect(usableHostAddressProblem('1.2.3')).toBe('"1.2.3" is not an IPv4 address');
+  expect(usableHostAddressProblem('0.0.0.0')).toBe('0.0.0.0 is the unspecified address');
+  expect(usableHostAddressProblem('255.255.255.255')).toBe('255.255.255.255 is the limited broadcast address');
+  expect(usableHostAddressProblem('0.0.0.1')).toBe('0.0.0.1 lies in 0.0.0.0/8 ("this network"), which no host can use');
+  expect(usableHostAddressProblem('0.255.255.255')).toBe('0.255.255.255 lies in 0.0.0.0/8 ("this network"), which no host can use');
+  expect(usableHostAddressProblem('127.0.0.1')).toBe('127.0.0.1 is a loopback address (127.0.0.0/8)');
+  expect(usableHostAddressProblem('127.255.255.255')).toBe('127.255.255.255 is a loopback address (127.0.0.0/8)');
+  expect(usableHostAddressProblem('224.0.0.0')).toBe('224.0.0.0 is a multicast address (224.0.0.0/4)');
+  expect(usableHostAddressProblem('239.255.255.255')).toBe('239.255.255.255 is a multicast address (224.0.0.0/4)');
+  expect(usableHostAddressProblem('240.0.0.0')).toBe('240.0.0.0 lies in the reserved block 240.0.0.0/4');
+  expect(usableHostAddressProblem('255.255.255.254')).toBe('255.255.255.254 lies in the reserved block 240.0.0.0/4');
+  expect(usableHostAddressProblem('169.254.0.0')).toBe('169.254.0.0 is a link-local address (169.254.0.0/16)');
+  expect(usableHostAddressProblem('169.254.255.255')).toBe('169.254.255.255 is a link-local address (169.254.0.0/16)');
+  expect(usableHostAddressProblem('198.18.0.255', 24)).toBe('198.18.0.255 is the broadcast address of its /24 subnet');
+  expect(usableHostAddressProblem('198.18.0.0', 24)).toBe('198.18.0.0 is the network address of its /24 subnet');
+  expect(usableHostAddressProblem('198.18.0.3', 30)).toBe('198.18.0.3 is the broadcast address of its /30 subnet');
+  expect(usableHostAddressProblem('198.18.0.4', 30)).toBe('198.18.0.4 is the network address of its /30 subnet');
+  expect([usableHostAddressProblem('198.18.0.1', 24), usableHostAddressProblem('198.18.0.254', 24), usableHostAddressProblem('198.18.0.0', 31), usableHostAddressProblem('198.18.0.1', 31), usableHostAddressProblem('198.18.0.1', 32)]).toEqual([null, null, null, null, null]);
+  expect(usableHostAddressProblem('198.18.0.255')).toBeNull();
+  expect(usableHostAddressProblem('198.18.0.0')).toBeNull();
 });
 
 test('addressValue and parseCidr on IPv4', () => {

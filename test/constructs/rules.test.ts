@@ -8,7 +8,7 @@ import { bgpSessionsOf, protocolName, rrClusterId } from '../../constructs/bgp-s
 import { birdParse } from '../stacks/synth-helpers';
 import { camelCase, synthesizeBlock } from '../../constructs/bindings';
 import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, IPV4, parseCidr } from '../../rules/address-family';
-import { isPrefixLength, sameSubnet, withSplitAddress } from '../../rules/subnets';
+import { prefixLengthProblem, sameSubnet, withSplitAddress } from '../../rules/subnets';
 import { renderBirdConfig } from '../../constructs/bird-config';
 import type { BlockSchema } from '../../providers/runtime/schema';
 
@@ -201,9 +201,9 @@ describe('node subnets', () => {
     expect(withSplitAddress({ address: '198.18.1.7', prefixLength: 25 })).toEqual({ address: '198.18.1.7', prefixLength: 25 });
     expect(withSplitAddress({ address: '198.18.1.7/' }).prefixLength).toBeNaN();
     expect(withSplitAddress({ address: '198.18.1.7/024' }).prefixLength).toBeNaN();
-    expect(isPrefixLength(32)).toBeNull();
-    expect(isPrefixLength(0)).toMatch(/from 1 to 32/);
-    expect(isPrefixLength(NaN)).toMatch(/from 1 to 32/);
+    expect(prefixLengthProblem(32)).toBeNull();
+    expect(prefixLengthProblem(0)).toMatch(/from 1 to 32/);
+    expect(prefixLengthProblem(NaN)).toMatch(/from 1 to 32/);
   });
 
   it('puts two nodes on one subnet only when each network holds the other address', () => {

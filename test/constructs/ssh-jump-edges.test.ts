@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseProxyJump, resolveSsh, sshTarget } from '../../rules/ssh';
 import { clearSshConfigCache } from '../../rules/ssh-config';
-import { isPrefixLength, withSplitAddress } from '../../rules/subnets';
+import { prefixLengthProblem, withSplitAddress } from '../../rules/subnets';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-jump-edges-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -86,7 +86,7 @@ describe('ssh_config applied to jump hops', () => {
 describe('node prefixes', () => {
   it('splits at a leading slash too, and takes prefix lengths 1..32 only', () => {
     expect(withSplitAddress({ address: '/24' })).toEqual({ address: '', prefixLength: 24 });
-    expect(isPrefixLength(1)).toBeNull();
-    expect(isPrefixLength(33)).toMatch(/from 1 to 32/);
+    expect(prefixLengthProblem(1)).toBeNull();
+    expect(prefixLengthProblem(33)).toMatch(/from 1 to 32/);
   });
 });
