@@ -23,7 +23,10 @@ interface InventoryNode {
 }
 
 /** hosts.yml for the lab, from the lab's own inventory (the one our deploy used). */
-export function ansibleInventory(lab: LabInfo, clusterYaml: { cluster: { podCidr: string; asNumber?: number }; nodes: InventoryNode[] }): string {
+export function ansibleInventory(
+  lab: LabInfo,
+  clusterYaml: { cluster: { podCidr: string; asNumber?: number }; nodes: InventoryNode[] },
+): string {
   const asNumber = clusterYaml.cluster.asNumber ?? 64512;
   return toYaml({
     nodes: {
@@ -32,7 +35,13 @@ export function ansibleInventory(lab: LabInfo, clusterYaml: { cluster: { podCidr
           const address = n.address.split('/')[0];
           return [
             n.name,
-            { ansible_host: address, address, as_number: n.asNumber ?? asNumber, pod_cidr: n.podCidr, workloads: n.workloads.map((w) => ({ name: w.name, ip: w.ip })) },
+            {
+              ansible_host: address,
+              address,
+              as_number: n.asNumber ?? asNumber,
+              pod_cidr: n.podCidr,
+              workloads: n.workloads.map((w) => ({ name: w.name, ip: w.ip })),
+            },
           ];
         }),
       ),

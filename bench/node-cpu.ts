@@ -43,7 +43,8 @@ const V1: Hierarchy = {
 function hierarchies(): Hierarchy[] {
   const found: Hierarchy[] = [];
   for (const root of ['/sys/fs/cgroup', '/sys/fs/cgroup/unified']) {
-    if (fs.existsSync(path.join(root, 'cgroup.procs')) && fs.existsSync(path.join(root, 'cgroup.subtree_control'))) found.push({ ...V2, root });
+    if (fs.existsSync(path.join(root, 'cgroup.procs')) && fs.existsSync(path.join(root, 'cgroup.subtree_control')))
+      found.push({ ...V2, root });
   }
   if (fs.existsSync(path.join(V1.root, 'cpuacct.usage'))) found.push(V1);
   return found;
@@ -58,7 +59,9 @@ export class NodeCpuMeter {
 
   /** How the figures are counted, for the bench's output. */
   get method(): string {
-    return this.group ? `cgroup ${this.group.dir}` : "sshd's reaped children (no writable cgroup: remote shells that outlive their session are missed)";
+    return this.group
+      ? `cgroup ${this.group.dir}`
+      : "sshd's reaped children (no writable cgroup: remote shells that outlive their session are missed)";
   }
 
   static open(name: string, sshdPids: number[]): NodeCpuMeter {
@@ -83,7 +86,10 @@ export class NodeCpuMeter {
       return this.pids.reduce((sum, pid) => sum + cpuMsWithChildren(pid), 0);
     }
     const procs = path.join(this.group.dir, 'cgroup.procs');
-    await waitFor(async () => fs.readFileSync(procs, 'utf8').trim().split('\n').filter(Boolean).length <= this.pids.length, 30_000);
+    await waitFor(
+      async () => fs.readFileSync(procs, 'utf8').trim().split('\n').filter(Boolean).length <= this.pids.length,
+      30_000,
+    );
     return this.group.hierarchy.usageMs(this.group.dir);
   }
 

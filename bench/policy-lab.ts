@@ -11,16 +11,68 @@ import { PolicySpec } from '../constructs/policy-model';
 const ROLES = ['front', 'api', 'db', 'cache'];
 
 export const BENCH_POLICIES: PolicySpec[] = [
-  { name: 'api-from-front', order: 10, selector: "role == 'api'", ingress: [{ action: 'Allow', protocol: 'TCP', source: { selector: "role == 'front'" }, destination: { ports: [8080] } }] },
-  { name: 'db-from-api', order: 20, selector: "role == 'db'", ingress: [{ action: 'Log', protocol: 'TCP' }, { action: 'Allow', protocol: 'TCP', source: { selector: "role == 'api'" }, destination: { ports: [5432] } }] },
-  { name: 'cache-from-backends', order: 30, selector: "role == 'cache'", ingress: [{ action: 'Allow', protocol: 'TCP', source: { selector: "role in {'api', 'db'}" }, destination: { ports: [6379] } }] },
+  {
+    name: 'api-from-front',
+    order: 10,
+    selector: "role == 'api'",
+    ingress: [
+      { action: 'Allow', protocol: 'TCP', source: { selector: "role == 'front'" }, destination: { ports: [8080] } },
+    ],
+  },
+  {
+    name: 'db-from-api',
+    order: 20,
+    selector: "role == 'db'",
+    ingress: [
+      { action: 'Log', protocol: 'TCP' },
+      { action: 'Allow', protocol: 'TCP', source: { selector: "role == 'api'" }, destination: { ports: [5432] } },
+    ],
+  },
+  {
+    name: 'cache-from-backends',
+    order: 30,
+    selector: "role == 'cache'",
+    ingress: [
+      {
+        action: 'Allow',
+        protocol: 'TCP',
+        source: { selector: "role in {'api', 'db'}" },
+        destination: { ports: [6379] },
+      },
+    ],
+  },
   { name: 'front-open', order: 40, selector: "role == 'front'", ingress: [{ action: 'Allow' }] },
   { name: 'api-icmp', order: 50, selector: "role == 'api'", ingress: [{ action: 'Allow', protocol: 'ICMP' }] },
-  { name: 'odd-zone-no-db', order: 60, selector: "zone == 'odd'", types: ['Egress'], egress: [{ action: 'Deny', protocol: 'TCP', destination: { ports: [5432] } }, { action: 'Allow' }] },
-  { name: 'even-cache-icmp', order: 70, selector: "role == 'cache' && zone == 'even'", ingress: [{ action: 'Allow', protocol: 'ICMP' }] },
-  { name: 'dns-from-all', order: 80, selector: "has(role)", ingress: [{ action: 'Allow', protocol: 'UDP', destination: { ports: [53] } }] },
+  {
+    name: 'odd-zone-no-db',
+    order: 60,
+    selector: "zone == 'odd'",
+    types: ['Egress'],
+    egress: [{ action: 'Deny', protocol: 'TCP', destination: { ports: [5432] } }, { action: 'Allow' }],
+  },
+  {
+    name: 'even-cache-icmp',
+    order: 70,
+    selector: "role == 'cache' && zone == 'even'",
+    ingress: [{ action: 'Allow', protocol: 'ICMP' }],
+  },
+  {
+    name: 'dns-from-all',
+    order: 80,
+    selector: 'has(role)',
+    ingress: [{ action: 'Allow', protocol: 'UDP', destination: { ports: [53] } }],
+  },
   { name: 'db-deny-rest', order: 90, selector: "role == 'db'", ingress: [{ action: 'Deny' }] },
-  { name: 'front-egress', selector: "role == 'front' && !has(quarantine)", types: ['Egress'], egress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [8080] } }, { action: 'Allow', protocol: 'ICMP' }, { action: 'Allow', protocol: 'UDP' }] },
+  {
+    name: 'front-egress',
+    selector: "role == 'front' && !has(quarantine)",
+    types: ['Egress'],
+    egress: [
+      { action: 'Allow', protocol: 'TCP', destination: { ports: [8080] } },
+      { action: 'Allow', protocol: 'ICMP' },
+      { action: 'Allow', protocol: 'UDP' },
+    ],
+  },
 ];
 
 interface InventoryNode {

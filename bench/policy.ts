@@ -60,8 +60,21 @@ export function benchCluster(workloads = 250, policies = 100): ClusterSpec {
     name: `p${String(i).padStart(3, '0')}`,
     order: i,
     selector: "tier == 't'",
-    ingress: [i === policies - 1 ? { action: 'Allow', protocol: 'TCP', destination: { ports: [5201] } } : { action: 'Allow', protocol: 'TCP', source: { selector: `app == 'a${i}'` }, destination: { ports: [10000 + i] } }],
-    egress: [i === policies - 1 ? { action: 'Allow' } : { action: 'Deny', protocol: 'UDP', destination: { ports: [20000 + i] } }],
+    ingress: [
+      i === policies - 1
+        ? { action: 'Allow', protocol: 'TCP', destination: { ports: [5201] } }
+        : {
+            action: 'Allow',
+            protocol: 'TCP',
+            source: { selector: `app == 'a${i}'` },
+            destination: { ports: [10000 + i] },
+          },
+    ],
+    egress: [
+      i === policies - 1
+        ? { action: 'Allow' }
+        : { action: 'Deny', protocol: 'UDP', destination: { ports: [20000 + i] } },
+    ],
   }));
   return {
     name: 'bench',
@@ -73,7 +86,9 @@ export function benchCluster(workloads = 250, policies = 100): ClusterSpec {
 }
 
 function cleanup(): void {
-  sh(`for p in /tmp/cn65-iperf.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; rm -f "$p"; done; for n in ${HOST} ${A} ${B}; do ip netns del "$n" 2>/dev/null; done; true`);
+  sh(
+    `for p in /tmp/cn65-iperf.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; rm -f "$p"; done; for n in ${HOST} ${A} ${B}; do ip netns del "$n" 2>/dev/null; done; true`,
+  );
 }
 
 function wire(ns: string, iface: string, ip: string): void {
@@ -110,7 +125,8 @@ export interface PolicyBench {
 }
 
 export function runPolicyBench(): PolicyBench {
-  for (const tool of ['nft', 'iperf3', 'ip']) if (sh(`command -v ${tool}`).code !== 0) throw new Error(`policy bench: ${tool} is missing`);
+  for (const tool of ['nft', 'iperf3', 'ip'])
+    if (sh(`command -v ${tool}`).code !== 0) throw new Error(`policy bench: ${tool} is missing`);
   cleanup();
   const spec = benchCluster();
   const model = compilePolicyModel(spec)!;
@@ -120,7 +136,9 @@ export function runPolicyBench(): PolicyBench {
   try {
     // As calico_node does on a host without a default route: proxy ARP answers for the pods'
     // gateway only when the host routes it out of another device.
-    must(`ip netns add ${HOST} && ip netns add ${A} && ip netns add ${B} && ip netns exec ${HOST} sysctl -qw net.ipv4.ip_forward=1 && ip -n ${HOST} link set lo up && ip -n ${HOST} route add 169.254.1.1/32 dev lo`);
+    must(
+      `ip netns add ${HOST} && ip netns add ${A} && ip netns add ${B} && ip netns exec ${HOST} sysctl -qw net.ipv4.ip_forward=1 && ip -n ${HOST} link set lo up && ip -n ${HOST} route add 169.254.1.1/32 dev lo`,
+    );
     wire(A, hostInterfaceName(NODE, 'wl000'), '198.19.65.2');
     wire(B, hostInterfaceName(NODE, 'wl001'), '198.19.65.3');
     must(`ip netns exec ${B} iperf3 -s -D -I /tmp/cn65-iperf.pid`);
@@ -138,7 +156,8 @@ export function runPolicyBench(): PolicyBench {
       const t0 = process.hrtime.bigint();
       const r = spawnSync('ip', ['netns', 'exec', HOST, 'bash', '--norc', '-s'], { input: script, encoding: 'utf8' });
       scriptRuns.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      if (r.status !== 0 || !r.stdout.includes('table inet calico-net {')) throw new Error(`the apply script failed (exit ${r.status}): ${r.stderr}`);
+      if (r.status !== 0 || !r.stdout.includes('table inet calico-net {'))
+        throw new Error(`the apply script failed (exit ${r.status}): ${r.stderr}`);
     }
     const scriptCpuMs = (childCpuMs() - cpuBefore) / 5;
     const runsWithout: number[] = [];
@@ -168,7 +187,12 @@ export function runPolicyBench(): PolicyBench {
       rulesetBytes: ruleset.length,
       rulesetLines: ruleset.split('\n').length,
       applyScriptMs: { median: median(scriptRuns), runs: scriptRuns.map((t) => Math.round(t)), cpuMs: scriptCpuMs },
-      loadMs: { check: median(checks), load: median(loads), total: median(totals), runsTotal: totals.map((t) => Math.round(t)) },
+      loadMs: {
+        check: median(checks),
+        load: median(loads),
+        total: median(totals),
+        runsTotal: totals.map((t) => Math.round(t)),
+      },
       load,
       throughputGbps: { without, with: withPolicy, runsWithout, runsWith },
       slowdownPercent: ((without - withPolicy) / without) * 100,
@@ -181,12 +205,20 @@ export function runPolicyBench(): PolicyBench {
 
 export function printPolicyBench(b: PolicyBench): void {
   const out = process.stdout;
-  out.write(`\nnetwork policy (lab 65 namespaces; ${b.workloads} workloads, ${b.policies} policies on one host; ruleset ${b.rulesetLines} lines, ${(b.rulesetBytes / 1024).toFixed(0)} KiB)\n`);
+  out.write(
+    `\nnetwork policy (lab 65 namespaces; ${b.workloads} workloads, ${b.policies} policies on one host; ruleset ${b.rulesetLines} lines, ${(b.rulesetBytes / 1024).toFixed(0)} KiB)\n`,
+  );
   const a = b.applyScriptMs;
-  out.write(`  ruleset load, calico_policy_ruleset's apply script on the host (ownership check, one nft -f transaction, listing): median ${a.median.toFixed(0)} ms, CPU ${a.cpuMs.toFixed(0)} ms (runs ${a.runs.join(', ')}; load ${b.load.toFixed(1)}); target <= 1000 ms: ${a.median <= 1000 ? 'met' : 'NOT met'}\n`);
-  out.write(`    nft -f alone: median ${b.loadMs.load.toFixed(0)} ms; before (nft -c -f, then nft -f): median ${b.loadMs.total.toFixed(0)} ms (check ${b.loadMs.check.toFixed(0)}; runs ${b.loadMs.runsTotal.join(', ')})\n`);
+  out.write(
+    `  ruleset load, calico_policy_ruleset's apply script on the host (ownership check, one nft -f transaction, listing): median ${a.median.toFixed(0)} ms, CPU ${a.cpuMs.toFixed(0)} ms (runs ${a.runs.join(', ')}; load ${b.load.toFixed(1)}); target <= 1000 ms: ${a.median <= 1000 ? 'met' : 'NOT met'}\n`,
+  );
+  out.write(
+    `    nft -f alone: median ${b.loadMs.load.toFixed(0)} ms; before (nft -c -f, then nft -f): median ${b.loadMs.total.toFixed(0)} ms (check ${b.loadMs.check.toFixed(0)}; runs ${b.loadMs.runsTotal.join(', ')})\n`,
+  );
   const t = b.throughputGbps;
-  out.write(`  iperf3 pod to pod: without policy ${t.without.toFixed(2)} Gbit/s, with ${t.with.toFixed(2)} Gbit/s (${b.slowdownPercent.toFixed(1)}% slower; runs ${t.runsWithout.map((x) => x.toFixed(2)).join('/')} vs ${t.runsWith.map((x) => x.toFixed(2)).join('/')}); target within 5%: ${b.slowdownPercent <= 5 ? 'met' : 'NOT met'}\n`);
+  out.write(
+    `  iperf3 pod to pod: without policy ${t.without.toFixed(2)} Gbit/s, with ${t.with.toFixed(2)} Gbit/s (${b.slowdownPercent.toFixed(1)}% slower; runs ${t.runsWithout.map((x) => x.toFixed(2)).join('/')} vs ${t.runsWith.map((x) => x.toFixed(2)).join('/')}); target within 5%: ${b.slowdownPercent <= 5 ? 'met' : 'NOT met'}\n`,
+  );
 }
 
 if (require.main === module) {

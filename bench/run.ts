@@ -103,7 +103,14 @@ interface StatsLine {
 }
 
 function readStats(file: string): StatsLine[] {
-  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  return fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : [];
 }
 
 /** Per host summed over all provider processes of one command; the worst host. */
@@ -128,10 +135,16 @@ function synthLarge(): number {
     name: `node${i + 1}`,
     address: `198.18.${Math.floor((i + 1) / 250)}.${((i + 1) % 250) + 1}`,
     podCidr: `198.19.${Math.floor(i / 4)}.${(i % 4) * 64}/26`,
-    workloads: Array.from({ length: 10 }, (_, w) => ({ name: `w${w}`, ip: `198.19.${Math.floor(i / 4)}.${(i % 4) * 64 + w + 2}` })),
+    workloads: Array.from({ length: 10 }, (_, w) => ({
+      name: `w${w}`,
+      ip: `198.19.${Math.floor(i / 4)}.${(i % 4) * 64 + w + 2}`,
+    })),
   }));
   const rr = nodes.slice(0, 3).map((n) => ({ ...n, routeReflector: true }));
-  const inventory = { cluster: { name: 'big', podCidr: '198.19.0.0/16', topology: 'route-reflector' }, nodes: [...rr, ...nodes.slice(3)] };
+  const inventory = {
+    cluster: { name: 'big', podCidr: '198.19.0.0/16', topology: 'route-reflector' },
+    nodes: [...rr, ...nodes.slice(3)],
+  };
   const file = path.join(dir, 'cluster.yaml');
   fs.writeFileSync(file, toYaml(inventory));
   const t = process.hrtime.bigint();
@@ -145,7 +158,14 @@ function synthLarge(): number {
   return seconds;
 }
 
-type Step = [name: string, argv: string[], where: 'project' | 'stack', codes: number[], before?: () => Promise<unknown>, env?: NodeJS.ProcessEnv];
+type Step = [
+  name: string,
+  argv: string[],
+  where: 'project' | 'stack',
+  codes: number[],
+  before?: () => Promise<unknown>,
+  env?: NodeJS.ProcessEnv,
+];
 
 /** What a lab's steps may need besides the lab: the bench's scratch dir and the stack's resource count. */
 interface StepContext {
@@ -187,9 +207,14 @@ async function runLab(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    process.stdout.write(`lab: ${n} nodes x 4 workloads, ${routeReflectors ? `${routeReflectors} route reflectors` : 'full mesh'}: building...\n`);
+    process.stdout.write(
+      `lab: ${n} nodes x 4 workloads, ${routeReflectors ? `${routeReflectors} route reflectors` : 'full mesh'}: building...\n`,
+    );
     lab = await labUp({ dir: path.join(root, 'lab'), nodes: n, id, workloadsPerNode: 4, routeReflectors });
-    meter = NodeCpuMeter.open(`calico-bench-${id}`, lab.nodes.map((node) => node.sshdPid));
+    meter = NodeCpuMeter.open(
+      `calico-bench-${id}`,
+      lab.nodes.map((node) => node.sshdPid),
+    );
     process.stdout.write(`  node-side CPU counted by ${meter.method}\n`);
     const labFloors = floors ? await measureFloors(lab, meter) : undefined;
     const project = writeOperatorProject(path.join(root, 'project'));
@@ -199,7 +224,10 @@ async function runLab(
     const measured: Record<string, Measured> = {};
     let resources: number | undefined;
     const countResources = async () => {
-      const r = await operatorExec(lab!, ['terraform', 'state', 'list'], { cwd: stackDir, env: { ...automationEnv(lab!.inventoryPath), TF_CLI_CONFIG_FILE: cliConfig } });
+      const r = await operatorExec(lab!, ['terraform', 'state', 'list'], {
+        cwd: stackDir,
+        env: { ...automationEnv(lab!.inventoryPath), TF_CLI_CONFIG_FILE: cliConfig },
+      });
       if (r.code === 0) resources = r.stdout.split('\n').filter(Boolean).length;
     };
     // BENCH_STEPS=a,b runs only the named steps (e.g. "synth,first deploy,destroy"), for a
@@ -211,9 +239,17 @@ async function runLab(
       const cpuBefore = await meter.read();
       const load = os.loadavg()[0];
       const operatorBefore = childrenCpuMs();
-      const env = { ...automationEnv(lab.inventoryPath), TF_CLI_CONFIG_FILE: cliConfig, CALICO_PROVIDER_STATS: statsFor(name), ...stepEnv };
-      const [seconds, r] = await timed(() => operatorExec(lab!, argv, { cwd: where === 'stack' ? stackDir : project, env }));
-      if (!codes.includes(r.code)) throw new Error(`${name}: ${argv.join(' ')} exited ${r.code}:\n${(r.stdout + r.stderr).slice(-3000)}`);
+      const env = {
+        ...automationEnv(lab.inventoryPath),
+        TF_CLI_CONFIG_FILE: cliConfig,
+        CALICO_PROVIDER_STATS: statsFor(name),
+        ...stepEnv,
+      };
+      const [seconds, r] = await timed(() =>
+        operatorExec(lab!, argv, { cwd: where === 'stack' ? stackDir : project, env }),
+      );
+      if (!codes.includes(r.code))
+        throw new Error(`${name}: ${argv.join(' ')} exited ${r.code}:\n${(r.stdout + r.stderr).slice(-3000)}`);
       const operatorCpuS = (childrenCpuMs() - operatorBefore) / 1000;
       const cpu = (await meter.read()) - cpuBefore;
       const lines = readStats(statsFor(name));
@@ -231,9 +267,17 @@ async function runLab(
         load,
       };
       const note = r.code === codes[0] ? '' : ` (exit ${r.code}: ${r.stdout.split('\n')[0].slice(0, 200)})`;
-      process.stdout.write(`  ${name}: ${seconds.toFixed(1)} s, operator CPU ${operatorCpuS.toFixed(1)} s, load ${load.toFixed(1)}${note}\n`);
+      process.stdout.write(
+        `  ${name}: ${seconds.toFixed(1)} s, operator CPU ${operatorCpuS.toFixed(1)} s, load ${load.toFixed(1)}${note}\n`,
+      );
     }
-    return { nodes: n, topology: routeReflectors ? `rr(${routeReflectors})` : 'mesh', resources, steps: measured, floors: labFloors };
+    return {
+      nodes: n,
+      topology: routeReflectors ? `rr(${routeReflectors})` : 'mesh',
+      resources,
+      steps: measured,
+      floors: labFloors,
+    };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -249,7 +293,13 @@ const deploy = cdktf('deploy', '--auto-approve');
 function mainLabSteps(lab: LabInfo, plan: string[], context: StepContext): Step[] {
   const last = lab.nodes[lab.nodes.length - 1].name;
   const drift = () => nodeExec(lab, last, ['sysctl', '-w', 'net.ipv4.ip_forward=0']);
-  const verify = [process.execPath, path.join(packageRoot(), 'bin', 'calico-net.js'), 'verify', '--inventory', lab.inventoryPath];
+  const verify = [
+    process.execPath,
+    path.join(packageRoot(), 'bin', 'calico-net.js'),
+    'verify',
+    '--inventory',
+    lab.inventoryPath,
+  ];
   const plain = fs.readFileSync(lab.inventoryPath, 'utf8');
   const policies = {
     add: async () => fs.writeFileSync(lab.inventoryPath, withBenchPolicies(plain)),
@@ -282,7 +332,8 @@ function mainLabSteps(lab: LabInfo, plan: string[], context: StepContext): Step[
 function ansibleSteps(lab: LabInfo, context: StepContext): Step[] {
   const inventory = path.join(context.root, 'ansible-hosts.yml');
   const env = ansibleEnv(context.root);
-  const writeInventory = async () => fs.writeFileSync(inventory, ansibleInventory(lab, parseYaml(fs.readFileSync(lab.inventoryPath, 'utf8'))));
+  const writeInventory = async () =>
+    fs.writeFileSync(inventory, ansibleInventory(lab, parseYaml(fs.readFileSync(lab.inventoryPath, 'utf8'))));
   return [
     [ANSIBLE_FIRST, playbookArgv(inventory), 'project', [0], writeInventory, env],
     [ANSIBLE_NOOP, playbookArgv(inventory), 'project', [0], undefined, env],
@@ -329,9 +380,11 @@ function costColumns(run: LabRun, m: Measured): string[] {
 function targetRows(main: LabRun | undefined, big: LabRun | undefined): string[][] {
   const rows: string[][] = [];
   const at = (run: LabRun, size: number) => (run.nodes === size ? '' : ` (n/a: ${run.nodes} nodes)`);
-  const label = (run: LabRun, what: string) => `${what} (${run.nodes}x4${run.topology === 'mesh' ? '' : `, ${run.topology}`})`;
+  const label = (run: LabRun, what: string) =>
+    `${what} (${run.nodes}x4${run.topology === 'mesh' ? '' : `, ${run.topology}`})`;
   const failed = (m: Measured, ok: number[] = [0]) => (ok.includes(m.exitCode) ? '' : `NO (exit ${m.exitCode})`);
-  const notRun = (run: LabRun, what: string) => rows.push([label(run, what), '', 'not run (BENCH_STEPS)', '', '', '', '', '']);
+  const notRun = (run: LabRun, what: string) =>
+    rows.push([label(run, what), '', 'not run (BENCH_STEPS)', '', '', '', '', '']);
   const seconds = (run: LabRun, step: string, limit: number, size: number, what: string) => {
     const m = run.steps[step];
     if (!m) return notRun(run, what);
@@ -345,7 +398,13 @@ function targetRows(main: LabRun | undefined, big: LabRun | undefined): string[]
     if (!m || !p) return notRun(run, `${what}: ${ours} vs ${peer}`);
     const x = p.seconds / m.seconds;
     const met = failed(m) || failed(p) || `${x >= factor ? 'yes' : 'NO'}${at(run, 32)}`;
-    rows.push([label(run, `${what}: ${ours} vs ${peer}`), `>= ${factor}x`, `${m.seconds.toFixed(1)} / ${p.seconds.toFixed(1)} s = ${x.toFixed(1)}x`, met, ...costColumns(run, m)]);
+    rows.push([
+      label(run, `${what}: ${ours} vs ${peer}`),
+      `>= ${factor}x`,
+      `${m.seconds.toFixed(1)} / ${p.seconds.toFixed(1)} s = ${x.toFixed(1)}x`,
+      met,
+      ...costColumns(run, m),
+    ]);
     rows.push([label(run, `  the peer: ${peer}`), '', `${p.seconds.toFixed(1)} s`, '', ...costColumns(run, p)]);
   };
   if (main) {
@@ -355,7 +414,14 @@ function targetRows(main: LabRun | undefined, big: LabRun | undefined): string[]
     const d = main.steps.destroy;
     const f = main.steps['first deploy'];
     if (!d || !f) notRun(main, 'destroy vs first deploy');
-    else rows.push([label(main, 'destroy vs first deploy'), '<= 1x', `${d.seconds.toFixed(1)} / ${f.seconds.toFixed(1)} s = ${(d.seconds / f.seconds).toFixed(2)}x`, failed(d) || (d.seconds <= f.seconds ? 'yes' : 'NO'), ...costColumns(main, d)]);
+    else
+      rows.push([
+        label(main, 'destroy vs first deploy'),
+        '<= 1x',
+        `${d.seconds.toFixed(1)} / ${f.seconds.toFixed(1)} s = ${(d.seconds / f.seconds).toFixed(2)}x`,
+        failed(d) || (d.seconds <= f.seconds ? 'yes' : 'NO'),
+        ...costColumns(main, d),
+      ]);
     seconds(main, 'verify', 15, 32, 'calico-net verify, passing');
     seconds(main, 'policy verify', 30, 32, 'calico-net verify with 10 policies, passing (issue 22)');
   } else {
@@ -364,16 +430,61 @@ function targetRows(main: LabRun | undefined, big: LabRun | undefined): string[]
   if (big) {
     seconds(big, 'no-op plan', 10, 128, 'no-op plan');
     const rss = Math.max(...Object.values(big.steps).map((m) => m.peakRssMb));
-    rows.push([label(big, 'provider peak RSS'), '<= 150 MB', `${rss.toFixed(0)} MB`, `${rss <= 150 ? 'yes' : 'NO'}${at(big, 128)}`, '', '', '', '']);
+    rows.push([
+      label(big, 'provider peak RSS'),
+      '<= 150 MB',
+      `${rss.toFixed(0)} MB`,
+      `${rss <= 150 ? 'yes' : 'NO'}${at(big, 128)}`,
+      '',
+      '',
+      '',
+      '',
+    ]);
   } else {
     rows.push(['128 nodes: no-op plan, peak RSS', '', 'not run (BENCH_BIG_NODES=0)', '', '', '', '', '']);
   }
   if (main?.floors) {
     const { ssh, kernel } = main.floors;
-    rows.push(['floor: ssh login + remote shell start per host (wall)', 'measured', `${ssh.loginMs.toFixed(0)} ms`, '-', '', '', '', '']);
-    rows.push(['floor: node-side CPU of one login (+11 empty scripts)', 'measured', `${ssh.nodeCpuMsPerLogin?.toFixed(0)} ms`, '-', '', '', '', '']);
-    rows.push(['floor: script round trip on a running shell', 'measured', `${ssh.roundTripMs.toFixed(1)} ms`, '-', '', '', '', '']);
-    rows.push([`floor: ${kernel.workloads} workloads by a plain shell (1 / 2 shells)`, 'measured', `${(kernel.sequentialMs / 1000).toFixed(1)} / ${(kernel.twoParallelMs / 1000).toFixed(1)} s`, '-', '', '', '', '']);
+    rows.push([
+      'floor: ssh login + remote shell start per host (wall)',
+      'measured',
+      `${ssh.loginMs.toFixed(0)} ms`,
+      '-',
+      '',
+      '',
+      '',
+      '',
+    ]);
+    rows.push([
+      'floor: node-side CPU of one login (+11 empty scripts)',
+      'measured',
+      `${ssh.nodeCpuMsPerLogin?.toFixed(0)} ms`,
+      '-',
+      '',
+      '',
+      '',
+      '',
+    ]);
+    rows.push([
+      'floor: script round trip on a running shell',
+      'measured',
+      `${ssh.roundTripMs.toFixed(1)} ms`,
+      '-',
+      '',
+      '',
+      '',
+      '',
+    ]);
+    rows.push([
+      `floor: ${kernel.workloads} workloads by a plain shell (1 / 2 shells)`,
+      'measured',
+      `${(kernel.sequentialMs / 1000).toFixed(1)} / ${(kernel.twoParallelMs / 1000).toFixed(1)} s`,
+      '-',
+      '',
+      '',
+      '',
+      '',
+    ]);
   }
   return rows;
 }
@@ -390,7 +501,10 @@ async function main(): Promise<void> {
   const quick = process.env.BENCH_STEPS !== undefined;
   const unbundled = quick ? undefined : await measureStartup(9, unbundledEntry());
   const startup = quick ? undefined : await measureStartup(9);
-  for (const [what, s] of [['unbundled main.js', unbundled], ['start.js (bundle)', startup]] as const) {
+  for (const [what, s] of [
+    ['unbundled main.js', unbundled],
+    ['start.js (bundle)', startup],
+  ] as const) {
     if (!s) continue;
     process.stdout.write(
       `provider start-up, ${what}: median ${s.medianMs} ms, CPU ${s.medianCpuMs} ms (runs ${s.runsMs.join(', ')})\n`,
@@ -408,7 +522,11 @@ async function main(): Promise<void> {
   const shardNodes = Number(process.env.BENCH_SHARD_NODES ?? 16);
   const sharded: ShardedRun | undefined =
     shardNodes > 0
-      ? await runShardedBench(shardNodes, Number(process.env.BENCH_SHARD_RACKS ?? 4), Number(process.env.BENCH_SHARD_LAB_ID ?? 110))
+      ? await runShardedBench(
+          shardNodes,
+          Number(process.env.BENCH_SHARD_RACKS ?? 4),
+          Number(process.env.BENCH_SHARD_LAB_ID ?? 110),
+        )
       : undefined;
   const main = nodes > 0 ? labs[0] : undefined;
   const big = bigNodes > 0 ? labs[labs.length - 1] : undefined;
@@ -417,29 +535,61 @@ async function main(): Promise<void> {
   // op CPU/resource: everything the command ran on the operator side (cdktf, terraform,
   // providers; ansible and its ssh for the peer) over the stack's resources; node CPU/host: each
   // node's sshd and all under it; waiting: wall time minus all that CPU over the cores.
-  printTable(['measurement', 'target', 'measured', 'met', 'op CPU/resource', 'node CPU/host', 'waiting', 'load'], targetRows(main, big));
+  printTable(
+    ['measurement', 'target', 'measured', 'met', 'op CPU/resource', 'node CPU/host', 'waiting', 'load'],
+    targetRows(main, big),
+  );
 
   process.stdout.write('\nper command\n');
   const rows = labs.flatMap((run) =>
     Object.entries(run.steps).map(([step, m]) => [
       // Commands without a provider process (synth, calico-net verify) have no provider columns.
-      `${run.nodes}x4 ${run.topology}`, step, m.seconds.toFixed(1),
-      ...(m.providerProcesses ? [String(m.connPerHost), String(m.shellsPerHost), String(m.scriptsPerHost)] : ['-', '-', '-']),
-      m.nodeCpuMsPerHost.toFixed(0), String(m.providerProcesses), m.providerProcesses ? m.peakRssMb.toFixed(0) : '-',
-      m.operatorCpuS.toFixed(1), m.providerProcesses ? m.providerCpuS.toFixed(1) : '-',
-      (m.seconds - (m.operatorCpuS + (m.nodeCpuMsPerHost * run.nodes) / 1000) / CORES).toFixed(1), m.load.toFixed(1),
+      `${run.nodes}x4 ${run.topology}`,
+      step,
+      m.seconds.toFixed(1),
+      ...(m.providerProcesses
+        ? [String(m.connPerHost), String(m.shellsPerHost), String(m.scriptsPerHost)]
+        : ['-', '-', '-']),
+      m.nodeCpuMsPerHost.toFixed(0),
+      String(m.providerProcesses),
+      m.providerProcesses ? m.peakRssMb.toFixed(0) : '-',
+      m.operatorCpuS.toFixed(1),
+      m.providerProcesses ? m.providerCpuS.toFixed(1) : '-',
+      (m.seconds - (m.operatorCpuS + (m.nodeCpuMsPerHost * run.nodes) / 1000) / CORES).toFixed(1),
+      m.load.toFixed(1),
     ]),
   );
   // Wall time depends on who else uses the machine; CPU time much less so.
   printTable(
-    ['lab', 'command', 'wall s', 'ssh conn/host', 'shells/host', 'scripts/host', 'node CPU ms/host', 'provider procs', 'peak RSS MB', 'operator CPU s', 'provider CPU s', 'waiting s', 'load'],
+    [
+      'lab',
+      'command',
+      'wall s',
+      'ssh conn/host',
+      'shells/host',
+      'scripts/host',
+      'node CPU ms/host',
+      'provider procs',
+      'peak RSS MB',
+      'operator CPU s',
+      'provider CPU s',
+      'waiting s',
+      'load',
+    ],
     rows,
   );
   // Network policy (issue 22): ruleset load and throughput on lab 65's namespaces; BENCH_POLICY=0 skips it.
   const policy = process.env.BENCH_POLICY === '0' ? undefined : runPolicyBench();
   if (policy) printPolicyBench(policy);
   const out = path.join(process.cwd(), 'bench-results.json');
-  fs.writeFileSync(out, JSON.stringify({ startup, unbundledStartup: unbundled, synth1000Seconds: synth1000, labs, sharded, policy }, null, 2) + '\n');
+  fs.writeFileSync(
+    out,
+    JSON.stringify(
+      { startup, unbundledStartup: unbundled, synth1000Seconds: synth1000, labs, sharded, policy },
+      null,
+      2,
+    ) + '\n',
+  );
   process.stdout.write(`\nwritten: ${out}\n`);
 }
 

@@ -88,7 +88,9 @@ export async function runShardedBench(nodes: number, racks: number, id: number):
     );
   };
   try {
-    process.stdout.write(`sharded lab: ${nodes} nodes x 4 workloads in ${racks} racks, 2 route reflectors, pg state: building...\n`);
+    process.stdout.write(
+      `sharded lab: ${nodes} nodes x 4 workloads in ${racks} racks, 2 route reflectors, pg state: building...\n`,
+    );
     pg = startPostgres();
     lab = await labUp({ dir: path.join(root, 'lab'), nodes, id, workloadsPerNode: 4, routeReflectors: 2 });
     const project = writeOperatorProject(path.join(root, 'project'));
@@ -107,10 +109,17 @@ export async function runShardedBench(nodes: number, racks: number, id: number):
     const inLab = (argv: string[], cwd = project) => operatorExec(lab!, argv, { cwd, env });
     const cdktf = (...args: string[]) => inLab([cdktfBinary(), ...args]);
     const stackDir = (stack: string) => path.join(project, 'cdktf.out', 'stacks', stack);
-    const plan = (stack: string) => inLab(['terraform', 'plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=120s'], stackDir(stack));
+    const plan = (stack: string) =>
+      inLab(
+        ['terraform', 'plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=120s'],
+        stackDir(stack),
+      );
     const resourcesIn = (stack: string) => {
       const json = JSON.parse(fs.readFileSync(path.join(stackDir(stack), 'cdk.tf.json'), 'utf8'));
-      return Object.values<Record<string, unknown>>(json.resource ?? {}).reduce((sum, byName) => sum + Object.keys(byName).length, 0);
+      return Object.values<Record<string, unknown>>(json.resource ?? {}).reduce(
+        (sum, byName) => sum + Object.keys(byName).length,
+        0,
+      );
     };
 
     let [s, r] = await timed(() => cdktf('deploy', '--auto-approve'));
@@ -122,11 +131,16 @@ export async function runShardedBench(nodes: number, racks: number, id: number):
 
     inventory.cluster.sharding = 'byRack';
     write();
-    [s, r] = await timed(() => inLab([process.execPath, path.join(packageRoot(), 'bin', 'calico-net.js'), 'shard', 'migrate']));
+    [s, r] = await timed(() =>
+      inLab([process.execPath, path.join(packageRoot(), 'bin', 'calico-net.js'), 'shard', 'migrate']),
+    );
     must('shard migrate', r);
     record({ step: 'calico-net shard migrate', seconds: s, note: `${racks + 1} shard states written` });
 
-    const shards = [...Array.from({ length: racks }, (_, i) => `${cluster}-${rackName(i)}`), `${cluster}-route-reflectors`];
+    const shards = [
+      ...Array.from({ length: racks }, (_, i) => `${cluster}-${rackName(i)}`),
+      `${cluster}-route-reflectors`,
+    ];
     const first = shards[0];
     [s, r] = await timed(() => plan(first));
     must('one rack no-op plan', r);
@@ -140,7 +154,11 @@ export async function runShardedBench(nodes: number, racks: number, id: number):
       return bad < 0 ? results[0] : { ...results[bad], stdout: `${shards[bad]}: ${results[bad].stdout}` };
     });
     must('every shard planned at once', allPlans[1]);
-    record({ step: `all ${shards.length} shards: no-op plans at once`, seconds: allPlans[0], resources: shards.reduce((n, x) => n + resourcesIn(x), 0) });
+    record({
+      step: `all ${shards.length} shards: no-op plans at once`,
+      seconds: allPlans[0],
+      resources: shards.reduce((n, x) => n + resourcesIn(x), 0),
+    });
 
     // A one-rack change: a workload more on the rack's first node, deployed from the inventory.
     const addWorkload = (rack: string, suffix: string) => {
@@ -152,7 +170,11 @@ export async function runShardedBench(nodes: number, racks: number, id: number):
     write();
     [s, r] = await timed(() => cdktf('deploy', first, '--auto-approve'));
     must('one-rack change', r);
-    record({ step: 'one rack changed: cdktf deploy of its stack (synth + plan + apply)', seconds: s, resources: resourcesIn(first) });
+    record({
+      step: 'one rack changed: cdktf deploy of its stack (synth + plan + apply)',
+      seconds: s,
+      resources: resourcesIn(first),
+    });
 
     // Two racks at once: both apply, each under its own lock.
     const [second, third] = [shards[1 % racks], shards[2 % racks]];
@@ -164,7 +186,11 @@ export async function runShardedBench(nodes: number, racks: number, id: number):
       inLab(['terraform', 'apply', '-auto-approve', '-input=false', '-no-color', '-lock-timeout=0s'], stackDir(stack));
     const both = await timed(async () => {
       const rs = await Promise.all([apply(second), apply(third)]);
-      return { code: rs.every((x) => x.code === 0) ? 0 : 1, stdout: rs.map((x) => x.stdout).join('\n'), stderr: rs.map((x) => x.stderr).join('\n') };
+      return {
+        code: rs.every((x) => x.code === 0) ? 0 : 1,
+        stdout: rs.map((x) => x.stdout).join('\n'),
+        stderr: rs.map((x) => x.stderr).join('\n'),
+      };
     });
     must('two racks at once', both[1]);
     record({ step: `two racks applied at once (${second}, ${third})`, seconds: both[0], note: 'both applied' });
@@ -175,14 +201,26 @@ export async function runShardedBench(nodes: number, racks: number, id: number):
     must('synth', await cdktf('synth'));
     const [sameS, same] = await timed(async () => {
       const rs = await Promise.all([apply(first), apply(first)]);
-      const refused = rs.filter((x) => x.code !== 0 && /Error acquiring the state lock/.test(x.stdout + x.stderr)).length;
+      const refused = rs.filter(
+        (x) => x.code !== 0 && /Error acquiring the state lock/.test(x.stdout + x.stderr),
+      ).length;
       const applied = rs.filter((x) => x.code === 0).length;
-      return { code: refused === 1 && applied === 1 ? 0 : 1, stdout: `refused ${refused}, applied ${applied}`, stderr: rs.map((x) => x.stderr).join('\n') };
+      return {
+        code: refused === 1 && applied === 1 ? 0 : 1,
+        stdout: `refused ${refused}, applied ${applied}`,
+        stderr: rs.map((x) => x.stderr).join('\n'),
+      };
     });
     must('two applies of one rack', same);
-    record({ step: `two applies of ${first} at once`, seconds: sameS, note: 'one applied, one refused by the pg lock' });
+    record({
+      step: `two applies of ${first} at once`,
+      seconds: sameS,
+      note: 'one applied, one refused by the pg lock',
+    });
 
-    [s, r] = await timed(() => cdktf('destroy', `${cluster}-*`, '--auto-approve', '--parallelism', String(shards.length)));
+    [s, r] = await timed(() =>
+      cdktf('destroy', `${cluster}-*`, '--auto-approve', '--parallelism', String(shards.length)),
+    );
     must('destroy', r);
     record({ step: `cdktf destroy '${cluster}-*' --parallelism ${shards.length}`, seconds: s });
     return { nodes, racks, routeReflectors: 2, steps };

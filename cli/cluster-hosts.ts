@@ -12,7 +12,7 @@ import { resolveNodeSsh, sshTarget } from '../rules/ssh';
 
 export function inventoryPathFrom(argv: string[]): string {
   const i = argv.indexOf('--inventory');
-  return path.resolve(i >= 0 && argv[i + 1] ? argv[i + 1] : process.env.CALICO_INVENTORY ?? 'cluster.yaml');
+  return path.resolve(i >= 0 && argv[i + 1] ? argv[i + 1] : (process.env.CALICO_INVENTORY ?? 'cluster.yaml'));
 }
 
 export function optionValue(argv: string[], name: string): string | undefined {

@@ -60,7 +60,12 @@ export async function runDemo(nodes = 3): Promise<number> {
   );
 
   banner('Workload-to-workload pings (calico-net verify)');
-  const verify = await inOperator(lab, [process.execPath, cli, 'verify', '--inventory', lab.inventoryPath], projectDir, false);
+  const verify = await inOperator(
+    lab,
+    [process.execPath, cli, 'verify', '--inventory', lab.inventoryPath],
+    projectDir,
+    false,
+  );
 
   banner('The cluster as a picture (calico-net graph)');
   const picture = path.join(dir, 'cluster.svg');
@@ -83,11 +88,15 @@ function printHowTo(lab: LabInfo, projectDir: string): void {
   const cdktf = cdktfBinary();
   const first = lab.nodes[0];
   banner('The lab is still running. To explore:');
-  say(`  ssh into a node:     ${op} ssh -i ${lab.clientKeyPath} -o UserKnownHostsFile=${lab.knownHostsPath} root@${first.address}`);
+  say(
+    `  ssh into a node:     ${op} ssh -i ${lab.clientKeyPath} -o UserKnownHostsFile=${lab.knownHostsPath} root@${first.address}`,
+  );
   say(`  then, on the node:   birdc show protocols; ip route; ip netns list`);
   say(`  BGP status:          ${op} ${calicoNet} status --inventory ${lab.inventoryPath}`);
   say(`  ping matrix:         ${op} ${calicoNet} verify --inventory ${lab.inventoryPath}`);
-  say(`  picture (SVG):       ${op} ${calicoNet} graph --inventory ${lab.inventoryPath} --dir ${projectDir} --out cluster.svg`);
+  say(
+    `  picture (SVG):       ${op} ${calicoNet} graph --inventory ${lab.inventoryPath} --dir ${projectDir} --out cluster.svg`,
+  );
   say(`  drift report:        cd ${projectDir} && CALICO_INVENTORY=${lab.inventoryPath} ${op} ${calicoNet} drift`);
   say(`  redeploy / destroy:  cd ${projectDir} && CALICO_INVENTORY=${lab.inventoryPath} ${op} ${cdktf} deploy|destroy`);
   say(`  tear the lab down:   ${calicoNet} lab down --dir ${lab.dir}`);
@@ -97,7 +106,7 @@ if (require.main === module) {
   runDemo().then(
     (code) => process.exit(code),
     (err) => {
-      process.stderr.write(`demo failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+      process.stderr.write(`demo failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exit(1);
     },
   );

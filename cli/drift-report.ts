@@ -81,13 +81,7 @@ function isObject(v: unknown): v is Record<string, Json> {
 }
 
 /** Leaf differences between two JSON values, with dotted paths. */
-function differences(
-  before: unknown,
-  after: unknown,
-  sensitive: unknown,
-  path: string,
-  out: DriftedAttribute[],
-): void {
+function differences(before: unknown, after: unknown, sensitive: unknown, path: string, out: DriftedAttribute[]): void {
   if (sensitive === true) {
     if (JSON.stringify(before) !== JSON.stringify(after)) {
       out.push({ path, expected: SENSITIVE, actual: SENSITIVE });
@@ -138,10 +132,9 @@ export function driftReportFromPlan(plan: PlanJson, stack: string, unreadable: U
       differences(change.before, change.after, sensitive, '', attributes);
     }
     if (!gone && attributes.length === 0) continue;
-    const workload = drift.type === 'calico_workload' ? (before.name as string) ?? null : null;
+    const workload = drift.type === 'calico_workload' ? ((before.name as string) ?? null) : null;
     const node =
-      ((before.node_name as string) ?? (drift.type === 'calico_node' ? (before.name as string) : null)) ??
-      null;
+      (before.node_name as string) ?? (drift.type === 'calico_node' ? (before.name as string) : null) ?? null;
     resources.push({
       address: drift.address,
       type: drift.type,
@@ -203,7 +196,16 @@ export function renderDriftMarkdown(report: DriftReport): string {
       }
       out.push('');
       for (const a of r.attributes.filter((x) => x.diff !== undefined)) {
-        out.push(`<details open><summary><code>${a.path}</code> diff</summary>`, '', '```diff', a.diff!.trimEnd(), '```', '', '</details>', '');
+        out.push(
+          `<details open><summary><code>${a.path}</code> diff</summary>`,
+          '',
+          '```diff',
+          a.diff!.trimEnd(),
+          '```',
+          '',
+          '</details>',
+          '',
+        );
       }
     }
   }

@@ -54,7 +54,9 @@ export async function detectDrift(options: DriftOptions, progress: Progress): Pr
     );
     const diagnostics = planDiagnostics(plan.stdout);
     if (plan.code !== 0) {
-      const errors = diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.summary}\n${d.detail ?? ''}`.trim());
+      const errors = diagnostics
+        .filter((d) => d.severity === 'error')
+        .map((d) => `${d.summary}\n${d.detail ?? ''}`.trim());
       throw new Error(`refresh-only plan failed:\n${errors.length ? errors.join('\n\n') : terraformErrorText(plan)}`);
     }
     const show = await runTerraform(['show', '-json', '-no-color', planFile], { cwd: dir });
@@ -78,7 +80,10 @@ export async function driftCommand(argv: string[]): Promise<number> {
     process.stderr.write(`calico-net drift: ${(err as Error).message}\n`);
     return 1;
   }
-  const text = options.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderDriftMarkdown(report) + driftPicture(report, options);
+  const text =
+    options.format === 'json'
+      ? JSON.stringify(report, null, 2) + '\n'
+      : renderDriftMarkdown(report) + driftPicture(report, options);
   if (options.out) fs.writeFileSync(options.out, text);
   else process.stdout.write(text);
   if (report.unreadable.length > 0) {
@@ -99,7 +104,10 @@ function driftPicture(report: DriftReport, options: DriftOptions): string {
   try {
     const inventory = options.inventory ?? inventoryPathFrom([]);
     const cluster = loadInventory(inventory);
-    const picture = buildPicture(cluster, { drift: driftOfReport(report), notes: ['BGP sessions not read by drift (calico-net graph reads them)'] });
+    const picture = buildPicture(cluster, {
+      drift: driftOfReport(report),
+      notes: ['BGP sessions not read by drift (calico-net graph reads them)'],
+    });
     return `\n### Cluster picture\n\n\`\`\`mermaid\n${pictureMermaid(picture)}\`\`\`\n`;
   } catch (err) {
     return `\n_No cluster picture: ${(err as Error).message.split('\n')[0]}_\n`;
@@ -160,7 +168,10 @@ function parseDriftArgs(argv: string[]): DriftOptions {
     } else if (arg === '--out') options.out = value();
     else if (arg === '--dir') options.projectDir = path.resolve(value());
     else if (arg === '--skip-synth') options.skipSynth = true;
-    else throw new Error(`unknown option "${arg}" (usage: calico-net drift [--inventory FILE] [--stack S] [--format md|json] [--out FILE] [--dir PROJECT] [--skip-synth])`);
+    else
+      throw new Error(
+        `unknown option "${arg}" (usage: calico-net drift [--inventory FILE] [--stack S] [--format md|json] [--out FILE] [--dir PROJECT] [--skip-synth])`,
+      );
   }
   return options;
 }

@@ -7,7 +7,16 @@
  * It reads only the inventory, compiled into the same policy model synth compiles (and
  * evaluated by the same packetVerdict): no host is asked anything.
  */
-import { compilePolicyModel, DirectionVerdict, endpointKey, Packet, PacketVerdict, PolicyEndpoint, PolicyModel, packetVerdict } from '../constructs/policy-compile';
+import {
+  compilePolicyModel,
+  DirectionVerdict,
+  endpointKey,
+  Packet,
+  PacketVerdict,
+  PolicyEndpoint,
+  PolicyModel,
+  packetVerdict,
+} from '../constructs/policy-compile';
 import { PROTOCOL_NUMBERS } from '../constructs/policy-model';
 import { ipv4Problem } from '../rules/checks';
 import { ClusterValidationError } from '../constructs/validation';
@@ -24,17 +33,27 @@ export function resolveParty(model: PolicyModel | undefined, endpoints: PolicyEn
   if (!ipv4Problem(text)) return { ip: text, endpoint: endpoints.find((e) => e.ip === text) };
   const found = endpoints.filter((e) => endpointKey(e) === text || e.workload === text);
   if (found.length === 1) return { ip: found[0].ip, endpoint: found[0] };
-  if (found.length > 1) throw new Error(`"${text}" names workloads on several nodes (${found.map(endpointKey).join(', ')}): write node/name`);
+  if (found.length > 1)
+    throw new Error(
+      `"${text}" names workloads on several nodes (${found.map(endpointKey).join(', ')}): write node/name`,
+    );
   throw new Error(`"${text}" is neither a workload of the inventory nor an IPv4 address`);
 }
 
 /** `tcp/5432`, `udp/53`, `icmp`, `icmp/8/0`, `17/53`, … as the packet's protocol fields. */
 export function parseProtoPort(text: string): Omit<Packet, 'src' | 'dst'> {
   const [proto, a, b, ...rest] = text.split('/');
-  const name = Object.keys(PROTOCOL_NUMBERS).find((n) => n.toLowerCase() === proto.toLowerCase()) as keyof typeof PROTOCOL_NUMBERS | undefined;
-  const protocol = name ? PROTOCOL_NUMBERS[name] : /^\d{1,3}$/.test(proto) && Number(proto) >= 1 && Number(proto) <= 255 ? Number(proto) : undefined;
-  const num = (v: string | undefined, max: number) => (v !== undefined && /^\d+$/.test(v) && Number(v) <= max ? Number(v) : undefined);
-  const bad = () => new Error(`"${text}" is not PROTO/PORT (tcp/5432, udp/53, sctp/9, icmp, icmp/TYPE/CODE, or a protocol number)`);
+  const name = Object.keys(PROTOCOL_NUMBERS).find((n) => n.toLowerCase() === proto.toLowerCase()) as
+    keyof typeof PROTOCOL_NUMBERS | undefined;
+  const protocol = name
+    ? PROTOCOL_NUMBERS[name]
+    : /^\d{1,3}$/.test(proto) && Number(proto) >= 1 && Number(proto) <= 255
+      ? Number(proto)
+      : undefined;
+  const num = (v: string | undefined, max: number) =>
+    v !== undefined && /^\d+$/.test(v) && Number(v) <= max ? Number(v) : undefined;
+  const bad = () =>
+    new Error(`"${text}" is not PROTO/PORT (tcp/5432, udp/53, sctp/9, icmp, icmp/TYPE/CODE, or a protocol number)`);
   if (protocol === undefined || rest.length > 0) throw bad();
   if (protocol === PROTOCOL_NUMBERS.ICMP) {
     const icmpType = a === undefined ? 8 : num(a, 255);
@@ -59,7 +78,13 @@ export interface Explanation {
   verdict: PacketVerdict;
 }
 
-export function explain(model: PolicyModel | undefined, endpoints: PolicyEndpoint[], src: string, dst: string, proto = 'icmp'): Explanation {
+export function explain(
+  model: PolicyModel | undefined,
+  endpoints: PolicyEndpoint[],
+  src: string,
+  dst: string,
+  proto = 'icmp',
+): Explanation {
   const s = resolveParty(model, endpoints, src);
   const d = resolveParty(model, endpoints, dst);
   const packet: Packet = { src: s.ip, dst: d.ip, ...parseProtoPort(proto) };
@@ -74,7 +99,8 @@ function partyText(p: Party): string {
 function packetText(p: Packet): string {
   const name = Object.entries(PROTOCOL_NUMBERS).find(([, n]) => n === p.protocol)?.[0] ?? `protocol ${p.protocol}`;
   if (p.port !== undefined) return `${name}/${p.port}`;
-  if (p.icmpType !== undefined) return `${name} type ${p.icmpType}${p.icmpCode === undefined ? '' : ` code ${p.icmpCode}`}`;
+  if (p.icmpType !== undefined)
+    return `${name} type ${p.icmpType}${p.icmpCode === undefined ? '' : ` code ${p.icmpCode}`}`;
   return name;
 }
 
@@ -83,11 +109,14 @@ function stepText(model: PolicyModel | undefined, s: DirectionVerdict): string[]
     const o = model?.policies.find((p) => p.name === name)?.order;
     return o === undefined ? `${name} (no order)` : `${name} (order ${o})`;
   };
-  const lines = [`  ${s.direction} of ${s.endpoint}: ${s.policies.length ? `policies ${s.policies.map(order).join(', ')}` : 'no policy selects it'}`];
+  const lines = [
+    `  ${s.direction} of ${s.endpoint}: ${s.policies.length ? `policies ${s.policies.map(order).join(', ')}` : 'no policy selects it'}`,
+  ];
   for (const l of s.logged) lines.push(`    logged by ${l}`);
   const by = s.decidedBy;
   if (by.kind === 'rule') lines.push(`    decided by ${by.policy} ${s.direction}[${by.rule}]: ${s.action}`);
-  else if (by.kind === 'default-deny') lines.push(`    no rule matched: Deny (a policy selects it for ${s.direction}, so what no rule allows is dropped)`);
+  else if (by.kind === 'default-deny')
+    lines.push(`    no rule matched: Deny (a policy selects it for ${s.direction}, so what no rule allows is dropped)`);
   else lines.push(`    open: Allow (no policy selects it for ${s.direction})`);
   return lines;
 }
@@ -111,7 +140,10 @@ export async function explainCommand(argv: string[]): Promise<number> {
     const cluster = loadInventory(inventoryPathFrom(argv));
     const model = compilePolicyModel(cluster);
     const endpoints: PolicyEndpoint[] =
-      model?.endpoints ?? cluster.nodes.flatMap((n) => n.workloads.map((w) => ({ node: n.name, workload: w.name, ip: w.ip, iface: '', labels: w.labels ?? {} })));
+      model?.endpoints ??
+      cluster.nodes.flatMap((n) =>
+        n.workloads.map((w) => ({ node: n.name, workload: w.name, ip: w.ip, iface: '', labels: w.labels ?? {} })),
+      );
     const e = explain(model, endpoints, positional[0], positional[1], positional[2]);
     process.stdout.write(format === 'json' ? `${JSON.stringify(e, null, 2)}\n` : renderExplanation(model, e));
     return 0;

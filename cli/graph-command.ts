@@ -40,7 +40,12 @@ interface GraphOptions {
 }
 
 export function parseGraphArgs(argv: string[]): GraphOptions {
-  const options: GraphOptions = { inventory: inventoryPathFrom(argv), format: 'svg', offline: false, projectDir: process.cwd() };
+  const options: GraphOptions = {
+    inventory: inventoryPathFrom(argv),
+    format: 'svg',
+    offline: false,
+    projectDir: process.cwd(),
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -51,7 +56,8 @@ export function parseGraphArgs(argv: string[]): GraphOptions {
     if (arg === '--inventory') value();
     else if (arg === '--format') {
       const f = value();
-      if (f !== 'svg' && f !== 'mermaid' && f !== 'dot') throw new Error(`--format must be svg, mermaid or dot, not "${f}"`);
+      if (f !== 'svg' && f !== 'mermaid' && f !== 'dot')
+        throw new Error(`--format must be svg, mermaid or dot, not "${f}"`);
       options.format = f;
     } else if (arg === '--out') options.out = value();
     else if (arg === '--offline') options.offline = true;
@@ -68,7 +74,10 @@ export function driftOfReport(report: DriftReport): NonNullable<LiveState['drift
   const drifted = new Map<string, string[]>();
   for (const r of report.resources) {
     if (!r.node) continue;
-    const what = r.action === 'delete' ? `${r.type}${r.workload ? ` ${r.workload}` : ''} gone` : `${r.type}${r.workload ? ` ${r.workload}` : ''}: ${r.attributes.map((a) => a.path).join(', ')}`;
+    const what =
+      r.action === 'delete'
+        ? `${r.type}${r.workload ? ` ${r.workload}` : ''} gone`
+        : `${r.type}${r.workload ? ` ${r.workload}` : ''}: ${r.attributes.map((a) => a.path).join(', ')}`;
     drifted.set(r.node, [...(drifted.get(r.node) ?? []), what]);
   }
   return { drifted, unreadable: new Map(report.unreadable.map((u) => [u.node, u.reason])) };
@@ -86,7 +95,9 @@ export async function readSessions(cluster: ClusterSpec, inventory: string): Pro
         expectedProtocols: bgpSessionsOf(cluster, node.name).map((s) => s.protocol),
       })),
     );
-    return new Map(statuses.map((s) => [s.node, { sessions: s.sessions, ...(s.error !== undefined ? { error: s.error } : {}) }]));
+    return new Map(
+      statuses.map((s) => [s.node, { sessions: s.sessions, ...(s.error !== undefined ? { error: s.error } : {}) }]),
+    );
   } finally {
     await hosts.close();
   }
@@ -121,12 +132,20 @@ export async function graphCommand(argv: string[]): Promise<number> {
         const { detectDrift } = await import('./drift');
         const { Progress } = await import('./progress');
         const report = await detectDrift(
-          { projectDir: options.projectDir, inventory: options.inventory, stack: options.stack, format: 'json', skipSynth: false },
+          {
+            projectDir: options.projectDir,
+            inventory: options.inventory,
+            stack: options.stack,
+            format: 'json',
+            skipSynth: false,
+          },
           new Progress('graph'),
         );
         live.drift = driftOfReport(report);
       } else {
-        live.notes?.push(`drift not read: no cdktf.json in ${options.projectDir} (--dir PROJECT or --drift-report FILE)`);
+        live.notes?.push(
+          `drift not read: no cdktf.json in ${options.projectDir} (--dir PROJECT or --drift-report FILE)`,
+        );
       }
     } catch (err) {
       // The sessions are still worth drawing; the legend and stderr say drift is missing.

@@ -36,7 +36,11 @@ function readJson<T>(file: string): T {
 
 /** An npm package name from a directory name. */
 function packageNameFor(dir: string): string {
-  const name = path.basename(path.resolve(dir)).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '');
+  const name = path
+    .basename(path.resolve(dir))
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[._-]+/, '');
   return name || 'calico-cluster';
 }
 
@@ -59,7 +63,9 @@ export function flavourOfProject(dir: string): InitFlavour | undefined {
   if (!fs.existsSync(file)) return undefined;
   const pkg = readJson<PackageJson>(file);
   const present = { ...(pkg.devDependencies ?? {}), ...(pkg.dependencies ?? {}) };
-  const found = (['cdktn', 'cdktf'] as const).filter((n) => present[n] !== undefined || present[`${n}-cli`] !== undefined);
+  const found = (['cdktn', 'cdktf'] as const).filter(
+    (n) => present[n] !== undefined || present[`${n}-cli`] !== undefined,
+  );
   return found.length === 1 ? found[0] : undefined;
 }
 
@@ -72,7 +78,12 @@ function ensurePackageJson(dir: string, flavour: InitFlavour): string | undefine
       name: packageNameFor(dir),
       version: '0.1.0',
       private: true,
-      scripts: { synth: `${flavour} synth`, diff: `${flavour} diff`, deploy: `${flavour} deploy`, destroy: `${flavour} destroy` },
+      scripts: {
+        synth: `${flavour} synth`,
+        diff: `${flavour} diff`,
+        deploy: `${flavour} deploy`,
+        destroy: `${flavour} destroy`,
+      },
       dependencies: wanted,
     };
     fs.writeFileSync(file, `${JSON.stringify(pkg, null, 2)}\n`, { flag: 'wx' });
@@ -150,7 +161,9 @@ export function initCommand(argv: string[]): number {
     const value = args[flag].includes('=') ? args[flag].slice('--cdk='.length) : args[flag + 1];
     args.splice(flag, args[flag].includes('=') ? 1 : 2);
     if (value !== 'cdktn' && value !== 'cdktf') {
-      process.stderr.write(`calico-net init: --cdk must be cdktn or cdktf, not ${JSON.stringify(value ?? '')}\n${INIT_USAGE}`);
+      process.stderr.write(
+        `calico-net init: --cdk must be cdktn or cdktf, not ${JSON.stringify(value ?? '')}\n${INIT_USAGE}`,
+      );
       return 1;
     }
     chosen = value;
@@ -162,7 +175,9 @@ export function initCommand(argv: string[]): number {
   const dir = path.resolve(args[0] ?? '.');
   const existing = flavourOfProject(dir);
   if (chosen && existing && chosen !== existing) {
-    process.stderr.write(`calico-net init: ${path.join(dir, 'package.json')} already uses ${existing}; see the README's migration note to move it to ${chosen}\n`);
+    process.stderr.write(
+      `calico-net init: ${path.join(dir, 'package.json')} already uses ${existing}; see the README's migration note to move it to ${chosen}\n`,
+    );
     return 1;
   }
   const flavour = chosen ?? existing ?? DEFAULT_INIT_FLAVOUR;

@@ -33,11 +33,16 @@ export function probesOf(model: PolicyModel, maxPorts = 16): Probe[] {
     for (const r of [...p.ingress, ...p.egress]) {
       const proto = r.protocol === 6 ? 'TCP' : r.protocol === 17 ? 'UDP' : undefined;
       if (!proto) continue;
-      for (const range of [...(r.destination.ports ?? []), ...(r.destination.notPorts ?? [])]) ports[proto].add(range.from);
+      for (const range of [...(r.destination.ports ?? []), ...(r.destination.notPorts ?? [])])
+        ports[proto].add(range.from);
     }
   }
   const sorted = (s: Set<number>) => [...s].sort((a, b) => a - b).slice(0, maxPorts);
-  return [{ protocol: 'ICMP' }, ...sorted(ports.TCP).map((port) => ({ protocol: 'TCP' as const, port })), ...sorted(ports.UDP).map((port) => ({ protocol: 'UDP' as const, port }))];
+  return [
+    { protocol: 'ICMP' },
+    ...sorted(ports.TCP).map((port) => ({ protocol: 'TCP' as const, port })),
+    ...sorted(ports.UDP).map((port) => ({ protocol: 'UDP' as const, port })),
+  ];
 }
 
 const PROTOCOL = { ICMP: 1, TCP: 6, UDP: 17 } as const;
@@ -51,7 +56,12 @@ export function expectedCells(model: PolicyModel, probes: Probe[]): Cell[] {
       for (const p of probes) {
         const packet = p.protocol === 'ICMP' ? { icmpType: 8, icmpCode: 0 } : { port: p.port };
         const v = packetVerdict(model, { src: s.ip, dst: d.ip, protocol: PROTOCOL[p.protocol], ...packet });
-        cells.push({ src: s.workload, dst: d.workload, probe: probeName(p), expected: v.action === 'Allow' ? 'allow' : 'deny' });
+        cells.push({
+          src: s.workload,
+          dst: d.workload,
+          probe: probeName(p),
+          expected: v.action === 'Allow' ? 'allow' : 'deny',
+        });
       }
     }
   }
@@ -126,7 +136,9 @@ export async function observeCells(targets: VerifyTarget[], probes: Probe[], cel
     for (const pass of [0, 1]) {
       await Promise.all(
         targets.map(async (src) => {
-          const mine = cells.map((c, i) => ({ c, i })).filter(({ c }) => c.src === src.workload && (pass === 0 || c.observed !== 'allow'));
+          const mine = cells
+            .map((c, i) => ({ c, i }))
+            .filter(({ c }) => c.src === src.workload && (pass === 0 || c.observed !== 'allow'));
           if (mine.length === 0) return;
           const lines = mine.map(({ c, i }) => {
             const [protocol, port] = c.probe.split('/');
@@ -141,7 +153,8 @@ export async function observeCells(targets: VerifyTarget[], probes: Probe[], cel
       );
     }
   } finally {
-    for (const l of listeners) if (/^\d+$/.test(l.pid)) await l.host.run(`kill ${l.pid} 2>/dev/null || true`).catch(() => undefined);
+    for (const l of listeners)
+      if (/^\d+$/.test(l.pid)) await l.host.run(`kill ${l.pid} 2>/dev/null || true`).catch(() => undefined);
   }
 }
 
@@ -153,7 +166,9 @@ export function renderTruthTable(workloads: string[], probes: Probe[], cells: Ce
   const out: string[] = [];
   for (const p of probes) {
     const name = probeName(p);
-    out.push(`${name}  (rows: source, columns: destination; . allowed, X denied; a mismatch shows expected/observed and !)`);
+    out.push(
+      `${name}  (rows: source, columns: destination; . allowed, X denied; a mismatch shows expected/observed and !)`,
+    );
     out.push(pad('') + workloads.map(pad).join(''));
     for (const s of workloads) {
       const row = workloads.map((d) => {
@@ -171,7 +186,11 @@ export function renderTruthTable(workloads: string[], probes: Probe[], cells: Ce
 }
 
 /** The truth-table run of `calico-net verify`: exit 0 only when every cell agrees. */
-export async function policyVerify(model: PolicyModel, hostOf: (node: string) => RemoteHost, format: 'table' | 'json'): Promise<number> {
+export async function policyVerify(
+  model: PolicyModel,
+  hostOf: (node: string) => RemoteHost,
+  format: 'table' | 'json',
+): Promise<number> {
   const probes = probesOf(model);
   const cells = expectedCells(model, probes);
   const targets: VerifyTarget[] = model.endpoints.map((e) => ({ ...e, host: hostOf(e.node) }));
@@ -179,7 +198,9 @@ export async function policyVerify(model: PolicyModel, hostOf: (node: string) =>
   const ok = cells.every((c) => c.expected === c.observed);
   const workloads = model.endpoints.map((e) => e.workload);
   process.stdout.write(
-    format === 'json' ? `${JSON.stringify({ ok, probes: probes.map(probeName), cells }, null, 2)}\n` : `${renderTruthTable(workloads, probes, cells)}\n`,
+    format === 'json'
+      ? `${JSON.stringify({ ok, probes: probes.map(probeName), cells }, null, 2)}\n`
+      : `${renderTruthTable(workloads, probes, cells)}\n`,
   );
   return ok ? 0 : 1;
 }

@@ -58,9 +58,16 @@ export function shardDriftExitCode(report: ShardedDriftReport): number {
 
 /** One summary table (a line per shard), then each shard's own report under its stack's name. */
 export function renderShardDriftMarkdown(report: ShardedDriftReport, outcomes: ShardOutcome[]): string {
-  const out = [`# Drift report: ${report.shards.length} shard stacks \`${report.stack}\``, '', '| stack | result |', '|---|---|'];
+  const out = [
+    `# Drift report: ${report.shards.length} shard stacks \`${report.stack}\``,
+    '',
+    '| stack | result |',
+    '|---|---|',
+  ];
   for (const s of report.shards) {
-    const nodes = [...new Set(report.resources.filter((r) => r.stack === s.stack).map((r) => r.node ?? '(unknown node)'))];
+    const nodes = [
+      ...new Set(report.resources.filter((r) => r.stack === s.stack).map((r) => r.node ?? '(unknown node)')),
+    ];
     const result =
       s.error !== undefined
         ? `**error**: ${s.error.split('\n')[0]}`
@@ -86,7 +93,9 @@ export function renderShardDriftMarkdown(report: ShardedDriftReport, outcomes: S
  * the project), or [] when it is not sharded or cannot be read here (then drift works on the one
  * stack as before, and reports that stack's own problems).
  */
-export function shardStacksOf(options: Pick<DriftOptions, 'projectDir' | 'inventory'>): { cluster: string; stacks: string[] } | null {
+export function shardStacksOf(
+  options: Pick<DriftOptions, 'projectDir' | 'inventory'>,
+): { cluster: string; stacks: string[] } | null {
   const file = options.inventory ?? path.resolve(options.projectDir, process.env.CALICO_INVENTORY || 'cluster.yaml');
   if (!fs.existsSync(file)) return null;
   try {
@@ -123,11 +132,22 @@ export async function shardedDriftCommand(
     ),
   );
   const report = mergeShardDrift(`${shards.cluster}-*`, outcomes);
-  const text = options.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderShardDriftMarkdown(report, outcomes);
+  const text =
+    options.format === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderShardDriftMarkdown(report, outcomes);
   if (options.out) fs.writeFileSync(options.out, text);
   else process.stdout.write(text);
-  for (const s of report.shards) if (s.error !== undefined) process.stderr.write(`calico-net drift: ${s.stack}: ${s.error}\n`);
+  for (const s of report.shards)
+    if (s.error !== undefined) process.stderr.write(`calico-net drift: ${s.stack}: ${s.error}\n`);
   const code = shardDriftExitCode(report);
-  progress.done(code === 0 ? 'no drift in any shard' : code === 2 ? `drift in ${report.shards.filter((s) => s.drifted).map((s) => s.stack).join(', ')}` : 'incomplete');
+  progress.done(
+    code === 0
+      ? 'no drift in any shard'
+      : code === 2
+        ? `drift in ${report.shards
+            .filter((s) => s.drifted)
+            .map((s) => s.stack)
+            .join(', ')}`
+        : 'incomplete',
+  );
   return code;
 }

@@ -42,24 +42,39 @@ interface StateFile {
   check_results?: unknown;
 }
 
-const addressOf = (r: StateResource) => `${r.module ? `${r.module}.` : ''}${r.mode === 'data' ? 'data.' : ''}${r.type}.${r.name}`;
+const addressOf = (r: StateResource) =>
+  `${r.module ? `${r.module}.` : ''}${r.mode === 'data' ? 'data.' : ''}${r.type}.${r.name}`;
 
 /** The single stack's backend block, as buildClusterStack writes it for this cluster's `state:`. */
 export function singleStackBackend(cluster: ClusterSpec, projectDir: string): Record<string, Record<string, string>> {
   const state = cluster.state;
   if (state?.backend === 'pg') {
-    return { pg: { ...(state.connStr ? { conn_str: state.connStr } : {}), ...(state.schemaName ? { schema_name: state.schemaName } : {}) } };
+    return {
+      pg: {
+        ...(state.connStr ? { conn_str: state.connStr } : {}),
+        ...(state.schemaName ? { schema_name: state.schemaName } : {}),
+      },
+    };
   }
   // cdktf's default: terraform.<stack>.tfstate in the directory the app runs in (the project).
-  return { local: { path: state?.backend === 'local' && state.path ? state.path : path.join(projectDir, `terraform.${cluster.name}.tfstate`) } };
+  return {
+    local: {
+      path:
+        state?.backend === 'local' && state.path
+          ? state.path
+          : path.join(projectDir, `terraform.${cluster.name}.tfstate`),
+    },
+  };
 }
 
 /** The resource addresses a synthesized stack declares. */
 function declaredAddresses(stackDir: string): Set<string> {
   const json = JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
   const out = new Set<string>();
-  for (const [type, byName] of Object.entries<Record<string, unknown>>(json.resource ?? {})) for (const name of Object.keys(byName)) out.add(`${type}.${name}`);
-  for (const [type, byName] of Object.entries<Record<string, unknown>>(json.data ?? {})) for (const name of Object.keys(byName)) out.add(`data.${type}.${name}`);
+  for (const [type, byName] of Object.entries<Record<string, unknown>>(json.resource ?? {}))
+    for (const name of Object.keys(byName)) out.add(`${type}.${name}`);
+  for (const [type, byName] of Object.entries<Record<string, unknown>>(json.data ?? {}))
+    for (const name of Object.keys(byName)) out.add(`data.${type}.${name}`);
   return out;
 }
 
@@ -113,7 +128,10 @@ export async function migrateToShards(
     for (const entry of ['terraform.d', '.terraform.lock.hcl']) {
       fs.cpSync(path.join(shardDir, entry), path.join(single, entry), { recursive: true });
     }
-    fs.writeFileSync(path.join(single, 'backend.tf.json'), JSON.stringify({ terraform: { backend: singleStackBackend(cluster, projectDir) } }, null, 2));
+    fs.writeFileSync(
+      path.join(single, 'backend.tf.json'),
+      JSON.stringify({ terraform: { backend: singleStackBackend(cluster, projectDir) } }, null, 2),
+    );
     const old = await pullState(single, `single stack ${cluster.name}`);
     const oldResources = old?.resources ?? [];
     if (!old || oldResources.length === 0) {
@@ -138,7 +156,9 @@ export async function migrateToShards(
     parts.forEach((p, i) => {
       const has = current[i]?.resources ?? [];
       if (has.length > 0 && !same(has, p.resources)) {
-        throw new Error(`nothing moved: the state of ${p.stack} already holds other resources (${has.map(addressOf).join(', ')}); migrate only into empty shard states`);
+        throw new Error(
+          `nothing moved: the state of ${p.stack} already holds other resources (${has.map(addressOf).join(', ')}); migrate only into empty shard states`,
+        );
       }
     });
 
@@ -155,21 +175,27 @@ export async function migrateToShards(
       // A shard state that exists but is empty (a rack destroyed before) keeps its lineage:
       // terraform refuses a push that would replace another lineage.
       const existing = current[i];
-      await pushState(dirs.get(p.stack)!, {
-        version: old.version,
-        terraform_version: old.terraform_version,
-        serial: existing ? existing.serial + 1 : 1,
-        lineage: existing?.lineage ?? randomUUID(),
-        outputs: {},
-        resources: p.resources,
-        check_results: null,
-      }, `shard ${p.stack}`);
+      await pushState(
+        dirs.get(p.stack)!,
+        {
+          version: old.version,
+          terraform_version: old.terraform_version,
+          serial: existing ? existing.serial + 1 : 1,
+          lineage: existing?.lineage ?? randomUUID(),
+          outputs: {},
+          resources: p.resources,
+          check_results: null,
+        },
+        `shard ${p.stack}`,
+      );
       result.moved.push({ stack: p.stack, resources: p.resources.length });
       log(`${p.stack}: ${p.resources.length} resource(s) moved into its state`);
     }
     // Every resource now lives in a shard state: the single stack lets go of them.
     await pushState(single, { ...old, serial: old.serial + 1, resources: [] }, `single stack ${cluster.name}`);
-    log(`${cluster.name}: the single stack's state now holds nothing (its ${oldResources.length} resource(s) live in the shards)`);
+    log(
+      `${cluster.name}: the single stack's state now holds nothing (its ${oldResources.length} resource(s) live in the shards)`,
+    );
     return result;
   } finally {
     fs.rmSync(single, { recursive: true, force: true });
@@ -191,7 +217,9 @@ export async function shardCommand(argv: string[]): Promise<number> {
       return 1;
     }
   }
-  const inventory = rest.includes('--inventory') ? inventoryPathFrom(rest) : path.resolve(projectDir, process.env.CALICO_INVENTORY || 'cluster.yaml');
+  const inventory = rest.includes('--inventory')
+    ? inventoryPathFrom(rest)
+    : path.resolve(projectDir, process.env.CALICO_INVENTORY || 'cluster.yaml');
   try {
     const r = await migrateToShards(projectDir, inventory, (line) => process.stdout.write(`${line}\n`));
     for (const n of r.notDeployed) process.stdout.write(`not deployed yet (the next deploy creates it): ${n}\n`);

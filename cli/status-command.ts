@@ -13,7 +13,10 @@ export async function statusCommand(argv: string[]): Promise<number> {
   if (!hosts) return 1;
   try {
     // A dual-stack node's IPv6 sessions are expected Established as well (constructs/bird-v6.ts).
-    const sessionsOf = (name: string) => [...bgpSessionsOf(hosts.cluster, name), ...bgpSessionsV6Of(hosts.cluster, name)];
+    const sessionsOf = (name: string) => [
+      ...bgpSessionsOf(hosts.cluster, name),
+      ...bgpSessionsV6Of(hosts.cluster, name),
+    ];
     const targets = hosts.cluster.nodes.map((node) => ({
       name: node.name,
       host: hosts.hostOf(node),
@@ -22,7 +25,11 @@ export async function statusCommand(argv: string[]): Promise<number> {
       // Route and BFD details stay the IPv4 peers' (their parsers read IPv4 routes).
       externalPeers: bgpSessionsOf(hosts.cluster, node.name)
         .filter((s) => s.kind === 'global')
-        .map((s) => ({ protocol: s.protocol, address: s.neighbor, bfd: hosts.cluster.peers.some((p) => p.address === s.neighbor && p.bfd !== undefined) })),
+        .map((s) => ({
+          protocol: s.protocol,
+          address: s.neighbor,
+          bfd: hosts.cluster.peers.some((p) => p.address === s.neighbor && p.bfd !== undefined),
+        })),
       // A sharded cluster: every shard's nodes in this one run, each named with its stack.
       shard: shardStackOfNode(hosts.cluster, node),
     }));
@@ -35,7 +42,9 @@ export async function statusCommand(argv: string[]): Promise<number> {
       await new Promise((r) => setTimeout(r, 1000));
     }
     process.stdout.write(
-      format === 'json' ? JSON.stringify({ healthy: statusIsHealthy(statuses), nodes: statuses }, null, 2) + '\n' : renderStatusTable(statuses) + '\n',
+      format === 'json'
+        ? JSON.stringify({ healthy: statusIsHealthy(statuses), nodes: statuses }, null, 2) + '\n'
+        : renderStatusTable(statuses) + '\n',
     );
     return statusIsHealthy(statuses) ? 0 : 1;
   } finally {

@@ -75,12 +75,14 @@ async function peerStatuses(target: NodeStatusTarget, problems: string[]): Promi
   const peers = target.externalPeers!;
   const socket = shQuote(target.socketPath);
   const all = await target.host.run(`birdc -s ${socket} show protocols all`);
-  if (all.code !== 0) problems.push(`birdc show protocols all failed (exit ${all.code}): ${(all.stderr || all.stdout).trim()}`);
+  if (all.code !== 0)
+    problems.push(`birdc show protocols all failed (exit ${all.code}): ${(all.stderr || all.stdout).trim()}`);
   const details = all.code === 0 ? parseProtocolsAll(all.stdout) : [];
   let bfd: ReturnType<typeof parseBfdSessions> = [];
   if (peers.some((p) => p.bfd)) {
     const r = await target.host.run(`birdc -s ${socket} show bfd sessions`);
-    if (r.code !== 0) problems.push(`birdc show bfd sessions failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
+    if (r.code !== 0)
+      problems.push(`birdc show bfd sessions failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
     else bfd = parseBfdSessions(r.stdout);
   }
   return peers.map((p) => {
@@ -120,8 +122,17 @@ export function renderStatusTable(statuses: NodeStatus[]): string {
     out.push(...table(['PEER ADDRESS', 'PEER TYPE', 'STATE', 'SINCE', 'INFO'], rows).map((l) => `  ${l}`));
     if (status.peers?.length) {
       out.push('  External peers:');
-      const peerRows = status.peers.map((p) => [p.address, p.asNumber === undefined ? '' : String(p.asNumber), p.state, p.imported === undefined ? '' : String(p.imported), p.exported === undefined ? '' : String(p.exported), p.bfd ?? 'off']);
-      out.push(...table(['PEER ADDRESS', 'AS', 'BGP STATE', 'IMPORTED', 'EXPORTED', 'BFD'], peerRows).map((l) => `  ${l}`));
+      const peerRows = status.peers.map((p) => [
+        p.address,
+        p.asNumber === undefined ? '' : String(p.asNumber),
+        p.state,
+        p.imported === undefined ? '' : String(p.imported),
+        p.exported === undefined ? '' : String(p.exported),
+        p.bfd ?? 'off',
+      ]);
+      out.push(
+        ...table(['PEER ADDRESS', 'AS', 'BGP STATE', 'IMPORTED', 'EXPORTED', 'BFD'], peerRows).map((l) => `  ${l}`),
+      );
     }
     for (const problem of status.problems) out.push(`  PROBLEM: ${problem}`);
     out.push('');

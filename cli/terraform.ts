@@ -18,7 +18,10 @@ export async function runTerraform(
     });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error('terraform is not on PATH: install Terraform 1.11 (https://developer.hashicorp.com/terraform/install)', { cause: err });
+      throw new Error(
+        'terraform is not on PATH: install Terraform 1.11 (https://developer.hashicorp.com/terraform/install)',
+        { cause: err },
+      );
     }
     throw err;
   }

@@ -12,7 +12,12 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   try {
     // With network policy, reachability is not "every pair": verify checks the truth table.
     const model = compilePolicyModel(hosts.cluster);
-    if (model) return await policyVerify(model, (name) => hosts.hostOf(hosts.cluster.nodes.find((n) => n.name === name)!), format);
+    if (model)
+      return await policyVerify(
+        model,
+        (name) => hosts.hostOf(hosts.cluster.nodes.find((n) => n.name === name)!),
+        format,
+      );
     const targets: WorkloadTarget[] = hosts.cluster.nodes.flatMap((node) =>
       node.workloads.map((w) => ({ node: node.name, name: w.name, ip: w.ip, host: hosts.hostOf(node) })),
     );
@@ -23,10 +28,12 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     const { results, warnings } = await pingRun(targets);
     const ok = results.every((r) => r.ok);
     // A sharded cluster: one run over every shard's workloads, each node named with its stack.
-    const shards = Object.fromEntries(hosts.cluster.nodes.flatMap((n) => {
-      const stack = shardStackOfNode(hosts.cluster, n);
-      return stack === undefined ? [] : [[n.name, stack]];
-    }));
+    const shards = Object.fromEntries(
+      hosts.cluster.nodes.flatMap((n) => {
+        const stack = shardStackOfNode(hosts.cluster, n);
+        return stack === undefined ? [] : [[n.name, stack]];
+      }),
+    );
     const sharded = Object.keys(shards).length > 0;
     for (const w of warnings) process.stderr.write(`calico-net verify: warning: ${w}\n`);
     process.stdout.write(
@@ -44,5 +51,8 @@ export async function verifyCommand(argv: string[]): Promise<number> {
 function shardLines(shards: Record<string, string>): string {
   const byStack = new Map<string, string[]>();
   for (const [node, stack] of Object.entries(shards)) byStack.set(stack, [...(byStack.get(stack) ?? []), node]);
-  return [...byStack.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([stack, nodes]) => `${stack}: ${nodes.join(', ')}`).join('; ');
+  return [...byStack.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([stack, nodes]) => `${stack}: ${nodes.join(', ')}`)
+    .join('; ');
 }

@@ -158,7 +158,9 @@ export async function pingRun(workloads: WorkloadTarget[], opts: { pinger?: Ping
   }
   const byNode = new Map<string, WorkloadTarget[]>();
   for (const w of workloads) byNode.set(w.node, [...(byNode.get(w.node) ?? []), w]);
-  const perNode = await Promise.all([...byNode.values()].map((local) => pingFromNode(local, workloads, opts.pinger ?? 'auto')));
+  const perNode = await Promise.all(
+    [...byNode.values()].map((local) => pingFromNode(local, workloads, opts.pinger ?? 'auto')),
+  );
   const results = perNode.flatMap((n) => n.results);
   const failed = results.some((r) => !r.ok);
   // One line however many nodes (nodes sharing a kernel, as in the lab, all see the same count).
@@ -210,12 +212,18 @@ async function pingFromNode(
   }
   // Without `ip ntable` the counter is unknown: no warning rather than a guess.
   const tableFulls = fulls.F0 !== undefined && fulls.F1 !== undefined ? Math.max(0, fulls.F1 - fulls.F0) : 0;
-  return { node, results: pairs.map(({ from, to }, i) => ({ from: label(from), to: label(to), ok: verdicts.get(i)! })), tableFulls };
+  return {
+    node,
+    results: pairs.map(({ from, to }, i) => ({ from: label(from), to: label(to), ok: verdicts.get(i)! })),
+    tableFulls,
+  };
 }
 
 /** The text report: a matrix for a few workloads, else a summary and the failing pairs. */
 export function renderPingReport(workloads: WorkloadTarget[], results: PingResult[]): string {
-  return workloads.length <= MATRIX_MAX_WORKLOADS ? renderPingMatrix(workloads, results) : renderPingSummary(workloads, results);
+  return workloads.length <= MATRIX_MAX_WORKLOADS
+    ? renderPingMatrix(workloads, results)
+    : renderPingSummary(workloads, results);
 }
 
 export function renderPingMatrix(workloads: WorkloadTarget[], results: PingResult[]): string {
@@ -232,7 +240,8 @@ export function renderPingMatrix(workloads: WorkloadTarget[], results: PingResul
     ...table(['from \\ to', ...names], rows),
     failures.length === 0
       ? `${results.length}/${results.length} workload pairs answered`
-      : `${failures.length} of ${results.length} pairs failed: ` + failures.map((f) => `${f.from} -> ${f.to}`).join(', '),
+      : `${failures.length} of ${results.length} pairs failed: ` +
+        failures.map((f) => `${f.from} -> ${f.to}`).join(', '),
   ].join('\n');
 }
 
@@ -263,6 +272,8 @@ export function renderPingSummary(workloads: WorkloadTarget[], results: PingResu
     '',
     'failing pairs:',
     ...listed.map((f) => `  ${f.from} -> ${f.to}`),
-    ...(failures.length > listed.length ? [`  … and ${failures.length - listed.length} more (--format json lists them all)`] : []),
+    ...(failures.length > listed.length
+      ? [`  … and ${failures.length - listed.length} more (--format json lists them all)`]
+      : []),
   ].join('\n');
 }

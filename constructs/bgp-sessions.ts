@@ -35,7 +35,12 @@ export interface BgpSession {
  * `direct` towards a neighbor behind a router never comes up. What is given up on a shared
  * subnet is only the TTL of 1 and BIRD's link check.
  */
-export function needsMultihop(self: NodeSpec, selfAs: number, neighbor: { address: string; prefixLength?: number }, neighborAs: number): boolean {
+export function needsMultihop(
+  self: NodeSpec,
+  selfAs: number,
+  neighbor: { address: string; prefixLength?: number },
+  neighborAs: number,
+): boolean {
   if (selfAs === neighborAs) return false;
   return sameSubnet(self, neighbor) !== true;
 }
@@ -100,7 +105,12 @@ export function bgpSessionsOf(cluster: ClusterSpec, nodeName: string): BgpSessio
       passive: false,
       // An external peer has no prefix of its own: it shares the subnet when this node's
       // network holds its address (the node's prefix applied to both).
-      multihop: needsMultihop(self, nodeAs(cluster, self), { address: peer.address, prefixLength: self.prefixLength }, peer.asNumber),
+      multihop: needsMultihop(
+        self,
+        nodeAs(cluster, self),
+        { address: peer.address, prefixLength: self.prefixLength },
+        peer.asNumber,
+      ),
       password: peer.password,
     });
   }

@@ -101,11 +101,7 @@ export function synthesizeBlock(
       if (nested.required) throw new Error(`${where}: block "${camelCase(name)}" is required`);
       continue;
     }
-    out[name] = synthesizeBlock(
-      nested.block,
-      value as Record<string, unknown>,
-      `${where}.${camelCase(name)}`,
-    );
+    out[name] = synthesizeBlock(nested.block, value as Record<string, unknown>, `${where}.${camelCase(name)}`);
   }
   return out;
 }
@@ -124,13 +120,24 @@ export type CalicoProviderProps = Readonly<ProviderConfig> & {
  * (a negative timeout would fail every connection at once), so the construct checks them.
  * Unresolved tokens (a variable, a reference) are Terraform's to resolve and pass unchecked.
  */
-export function providerSettingsProblems(settings: { readonly connectTimeout?: number; readonly connectRetries?: number }): string[] {
+export function providerSettingsProblems(settings: {
+  readonly connectTimeout?: number;
+  readonly connectRetries?: number;
+}): string[] {
   const problems: string[] = [];
   const known = (v: number | undefined): v is number => v !== undefined && !cdk.Token.isUnresolved(v);
-  if (known(settings.connectTimeout) && !(Number.isFinite(settings.connectTimeout) && settings.connectTimeout > 0 && settings.connectTimeout <= 3600)) {
-    problems.push(`connectTimeout must be a number of seconds above 0 and at most 3600, not ${settings.connectTimeout}`);
+  if (
+    known(settings.connectTimeout) &&
+    !(Number.isFinite(settings.connectTimeout) && settings.connectTimeout > 0 && settings.connectTimeout <= 3600)
+  ) {
+    problems.push(
+      `connectTimeout must be a number of seconds above 0 and at most 3600, not ${settings.connectTimeout}`,
+    );
   }
-  if (known(settings.connectRetries) && !(Number.isInteger(settings.connectRetries) && settings.connectRetries >= 0 && settings.connectRetries <= 100)) {
+  if (
+    known(settings.connectRetries) &&
+    !(Number.isInteger(settings.connectRetries) && settings.connectRetries >= 0 && settings.connectRetries <= 100)
+  ) {
     problems.push(`connectRetries must be a whole number from 0 to 100, not ${settings.connectRetries}`);
   }
   return problems;

@@ -34,7 +34,11 @@ export function renderBirdConfig(cluster: ClusterSpec, nodeName: string): string
     pool: cluster.podCidr,
     asNumber: nodeAs(cluster, node),
     // A password renders as its placeholder; the value travels in the sensitive `secrets` map.
-    sessions: sessions.map((s) => ({ ...s, ...sessionExtras(cluster, s), password: s.password === undefined ? undefined : secretPlaceholder(s.protocol) })),
+    sessions: sessions.map((s) => ({
+      ...s,
+      ...sessionExtras(cluster, s),
+      password: s.password === undefined ? undefined : secretPlaceholder(s.protocol),
+    })),
     peering: peeringTemplateData(cluster, node, sessions),
     rrClusterId: rrClusterId(cluster) ?? '',
     overlay: overlayTemplateData(cluster, nodeName),
@@ -46,7 +50,10 @@ export function renderBirdConfig(cluster: ClusterSpec, nodeName: string): string
 }
 
 /** What the template needs of the node's overlay: false when BIRD programs every block itself. */
-function overlayTemplateData(cluster: ClusterSpec, nodeName: string): { device: string; field: string; mode: string; blocks: string } | false {
+function overlayTemplateData(
+  cluster: ClusterSpec,
+  nodeName: string,
+): { device: string; field: string; mode: string; blocks: string } | false {
   const plan = overlayPlanOf(cluster, nodeName);
   const blocks = encapsulatedBlocks(plan);
   if (!plan || blocks.length === 0) return false;

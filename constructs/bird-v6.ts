@@ -51,7 +51,12 @@ export function bgpSessionsV6Of(cluster: ClusterSpec, nodeName: string): BgpSess
   const others = cluster.nodes.filter((n) => n !== self);
   const selfAs = nodeAs(cluster, self);
   const sessions: BgpSession[] = [];
-  const between = (kind: 'mesh' | 'route-reflector', peer: NodeSpec, rrClient: boolean, passive: boolean): BgpSession => ({
+  const between = (
+    kind: 'mesh' | 'route-reflector',
+    peer: NodeSpec,
+    rrClient: boolean,
+    passive: boolean,
+  ): BgpSession => ({
     protocol: protocolName(kind, ipv6Of(peer)),
     kind,
     neighbor: ipv6Of(peer),
@@ -62,10 +67,12 @@ export function bgpSessionsV6Of(cluster: ClusterSpec, nodeName: string): BgpSess
   });
   if ((cluster.topology ?? 'full-mesh') === 'full-mesh') {
     // Unidirectional as in Calico: the side whose address sorts lower connects.
-    for (const peer of meshEnabled(cluster) ? others : []) sessions.push(between('mesh', peer, false, addressValue(ipv6Of(peer)) > addressValue(ipv6Of(self))));
+    for (const peer of meshEnabled(cluster) ? others : [])
+      sessions.push(between('mesh', peer, false, addressValue(ipv6Of(peer)) > addressValue(ipv6Of(self))));
   } else {
     const peers = self.routeReflector ? others : others.filter((n) => n.routeReflector);
-    for (const peer of peers) sessions.push(between('route-reflector', peer, Boolean(self.routeReflector && !peer.routeReflector), false));
+    for (const peer of peers)
+      sessions.push(between('route-reflector', peer, Boolean(self.routeReflector && !peer.routeReflector), false));
   }
   for (const peer of cluster.peers.filter((p) => isIpv6Peer(p) && peerServesNode(p, self))) {
     sessions.push({
@@ -106,8 +113,17 @@ export function ipv6TemplateData(cluster: ClusterSpec, node: NodeSpec): Ipv6Temp
       // filters, acceptDefaultRoute, sourceAddress and bfd on an IPv6 peer).
       const { neighborPort, options } = sessionExtras(cluster, s);
       const peer = s.kind === 'global' ? cluster.peers.find((p) => p.address === s.neighbor) : undefined;
-      const channel = [...(s.multihop ? ['gateway recursive;'] : []), ...(peer?.keepOriginalNextHop ? ['next hop keep;'] : [])];
-      return { ...s, neighborPort, options, channel: channel.join(' '), password: s.password === undefined ? undefined : secretPlaceholder(s.protocol) };
+      const channel = [
+        ...(s.multihop ? ['gateway recursive;'] : []),
+        ...(peer?.keepOriginalNextHop ? ['next hop keep;'] : []),
+      ];
+      return {
+        ...s,
+        neighborPort,
+        options,
+        channel: channel.join(' '),
+        password: s.password === undefined ? undefined : secretPlaceholder(s.protocol),
+      };
     }),
   };
 }

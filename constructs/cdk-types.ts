@@ -102,7 +102,8 @@ export interface TerraformResource extends TerraformElement, ITerraformDependabl
   interpolationForAttribute(terraformAttribute: string): IResolvable;
 }
 
-export interface TerraformBackend extends TerraformElement {}
+/** A backend is a TerraformElement with nothing of its own that we use; the name says what it is for. */
+export type TerraformBackend = TerraformElement;
 
 /** What a custom synthesis step is handed: the output directory and the stacks' places in it. */
 export interface ISynthesisSession {
@@ -117,12 +118,26 @@ interface Producer<T> {
 /** The CDK library's classes and functions we use (cdk.ts loads the app's own copy). */
 export interface CdkLibrary {
   App: new (config?: AppConfig) => App;
-  TerraformStack: (new (scope: Construct, id: string) => TerraformStack) & { of(construct: IConstruct): TerraformStack };
+  TerraformStack: (new (scope: Construct, id: string) => TerraformStack) & {
+    of(construct: IConstruct): TerraformStack;
+  };
   TerraformProvider: abstract new (scope: Construct, id: string, config: TerraformProviderConfig) => TerraformProvider;
   TerraformResource: new (scope: Construct, id: string, config: TerraformResourceConfig) => TerraformResource;
-  LocalBackend: new (scope: Construct, props?: { readonly path?: string; readonly workspaceDir?: string }) => TerraformBackend;
-  PgBackend: new (scope: Construct, props: { readonly connStr: string; readonly schemaName?: string }) => TerraformBackend;
-  Annotations: { of(scope: IConstruct): { addWarning(message: string): void; addInfo(message: string): void; addError(message: string): void } };
+  LocalBackend: new (
+    scope: Construct,
+    props?: { readonly path?: string; readonly workspaceDir?: string },
+  ) => TerraformBackend;
+  PgBackend: new (
+    scope: Construct,
+    props: { readonly connStr: string; readonly schemaName?: string },
+  ) => TerraformBackend;
+  Annotations: {
+    of(scope: IConstruct): {
+      addWarning(message: string): void;
+      addInfo(message: string): void;
+      addError(message: string): void;
+    };
+  };
   Lazy: {
     stringValue(producer: Producer<string>): string;
     numberValue(producer: Producer<number>): number;

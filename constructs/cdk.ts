@@ -41,8 +41,12 @@ export interface CdkEvidence {
 export function chooseCdk(evidence: CdkEvidence): { flavour: CdkFlavour } | { problem: string } {
   if (evidence.override !== undefined && evidence.override !== '') {
     const wanted = evidence.override as CdkFlavour;
-    if (!CDK_FLAVOURS.includes(wanted)) return { problem: `CALICO_CDK must be cdktn or cdktf, not ${JSON.stringify(evidence.override)}` };
-    if (!evidence.resolvable.includes(wanted)) return { problem: `CALICO_CDK=${wanted}, but ${wanted} is not installed in this project (npm install ${wanted})` };
+    if (!CDK_FLAVOURS.includes(wanted))
+      return { problem: `CALICO_CDK must be cdktn or cdktf, not ${JSON.stringify(evidence.override)}` };
+    if (!evidence.resolvable.includes(wanted))
+      return {
+        problem: `CALICO_CDK=${wanted}, but ${wanted} is not installed in this project (npm install ${wanted})`,
+      };
     return { flavour: wanted };
   }
   const pick = (names: CdkFlavour[]): CdkFlavour | undefined => {
@@ -50,9 +54,13 @@ export function chooseCdk(evidence: CdkEvidence): { flavour: CdkFlavour } | { pr
     if (usable.length === 1) return usable[0];
     return usable.length > 1 ? 'cdktf' : undefined;
   };
-  const flavour = pick(evidence.loaded) ?? pick(evidence.dependencies) ?? pick(evidence.devDependencies) ?? pick(evidence.resolvable);
+  const flavour =
+    pick(evidence.loaded) ?? pick(evidence.dependencies) ?? pick(evidence.devDependencies) ?? pick(evidence.resolvable);
   if (flavour) return { flavour };
-  return { problem: 'cdktf-calico needs CDK Terrain or CDK for Terraform in your project: npm install cdktn constructs (or cdktf)' };
+  return {
+    problem:
+      'cdktf-calico needs CDK Terrain or CDK for Terraform in your project: npm install cdktn constructs (or cdktf)',
+  };
 }
 
 /** The nearest package.json at or above `dir`. */
@@ -82,7 +90,10 @@ function resolveFlavour(name: CdkFlavour, projectDir: string): string | undefine
   return undefined;
 }
 
-export function cdkEvidence(projectDir = process.cwd(), env = process.env): CdkEvidence & { paths: Partial<Record<CdkFlavour, string>> } {
+export function cdkEvidence(
+  projectDir = process.cwd(),
+  env = process.env,
+): CdkEvidence & { paths: Partial<Record<CdkFlavour, string>> } {
   const paths: Partial<Record<CdkFlavour, string>> = {};
   for (const name of CDK_FLAVOURS) {
     const resolved = resolveFlavour(name, projectDir);
@@ -90,7 +101,9 @@ export function cdkEvidence(projectDir = process.cwd(), env = process.env): CdkE
   }
   const pkg = projectPackageJson(projectDir) ?? {};
   const listed = (...keys: string[]): CdkFlavour[] =>
-    CDK_FLAVOURS.filter((n) => keys.some((k) => typeof pkg[k] === 'object' && pkg[k] !== null && n in (pkg[k] as object)));
+    CDK_FLAVOURS.filter((n) =>
+      keys.some((k) => typeof pkg[k] === 'object' && pkg[k] !== null && n in (pkg[k] as object)),
+    );
   const cached = Object.keys(require.cache ?? {});
   return {
     override: env.CALICO_CDK,
@@ -121,7 +134,10 @@ export const cdkFlavour: CdkFlavour = loaded.flavour;
  * `addCustomSynthesis`: not re-exported from either library's index; the one hook that runs with
  * a stack's output directory. Both keep it at the same path, keyed by the same symbol.
  */
-export function addCustomSynthesis(construct: IConstruct, synthesis: { onSynthesize: (session: ISynthesisSession) => void }): void {
+export function addCustomSynthesis(
+  construct: IConstruct,
+  synthesis: { onSynthesize: (session: ISynthesisSession) => void },
+): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a file inside whichever CDK library was loaded, found by path
   const synthesizer = require(path.join(path.dirname(loaded.entry), 'synthesize', 'synthesizer')) as {
     addCustomSynthesis: (c: unknown, s: unknown) => void;

@@ -4,12 +4,21 @@
  * BIRD config depends on every node and peer, so it is rendered lazily at synth, after the
  * cluster is complete and validated.
  */
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { cdk } from './cdk';
 import { NullProvider, NullResource } from './null-resource';
 import { CalicoProvider, CalicoResource, ResourceConfig, templateLiteral } from './bindings';
 import { birdSecretsOf, renderBirdConfig } from './bird-config';
-import { BirdReloadSettings, ClusterSettings, clusterSettingsOf, ClusterSpec, NodeSpec, PeerSpec, SshSettings, WorkloadSpec } from './model';
+import {
+  BirdReloadSettings,
+  ClusterSettings,
+  clusterSettingsOf,
+  ClusterSpec,
+  NodeSpec,
+  PeerSpec,
+  SshSettings,
+  WorkloadSpec,
+} from './model';
 import { defaultWorkloadMtu, encapsulationOf, OverlayInputs, overlayInputsOf, overlayPlanOf } from './overlay';
 import { clusterProblems, wasAccepted } from './validation';
 import { peeringWarnings } from './peering-validation';
@@ -83,9 +92,13 @@ export class CalicoCluster extends Construct {
     super(scope, id);
     this.provider = CalicoProvider.of(this);
     // Runs before cdktf writes the stack: a bad cluster synthesizes nothing.
-    this.node.addValidation({ validate: () => (this.revision === this.trustedRevision ? [] : clusterProblems(this.spec())) });
+    this.node.addValidation({
+      validate: () => (this.revision === this.trustedRevision ? [] : clusterProblems(this.spec())),
+    });
     // Said at synth but not refused (a nodeSelector that matches no node): Calico accepts it too.
-    this.node.addValidation({ validate: () => (peeringWarnings(this.spec()).forEach((w) => cdk.Annotations.of(this).addWarning(w)), []) });
+    this.node.addValidation({
+      validate: () => (peeringWarnings(this.spec()).forEach((w) => cdk.Annotations.of(this).addWarning(w)), []),
+    });
     if (props.postDeployVerify) this.addPostDeployVerify(props.postDeployVerify.command ?? 'npx calico-net verify');
   }
 
@@ -94,15 +107,17 @@ export class CalicoCluster extends Construct {
     new NullResource(this, 'post-deploy-verify', {
       // References to every node's config and every workload: a change to any of them replaces
       // this resource (re-running the check), and the check runs after all of them.
-      triggers: cdk.Token.asStringMap(cdk.Lazy.anyValue({
-        produce: () =>
-          Object.fromEntries(
-            this.nodes.flatMap((n) => [
-              [n.props.name, cdk.Fn.sha256(n.birdConfig.getStringAttribute('content'))],
-              ...n.workloadResources.map((w) => [`${n.props.name}/${w.name}`, w.resource.getStringAttribute('id')]),
-            ]),
-          ),
-      })),
+      triggers: cdk.Token.asStringMap(
+        cdk.Lazy.anyValue({
+          produce: () =>
+            Object.fromEntries(
+              this.nodes.flatMap((n) => [
+                [n.props.name, cdk.Fn.sha256(n.birdConfig.getStringAttribute('content'))],
+                ...n.workloadResources.map((w) => [`${n.props.name}/${w.name}`, w.resource.getStringAttribute('id')]),
+              ]),
+            ),
+        }),
+      ),
       // The command is user text in a Terraform template like any other: escaped.
       provisioners: [{ type: 'local-exec', command: templateLiteral(command) }],
     });
@@ -110,7 +125,8 @@ export class CalicoCluster extends Construct {
 
   /** The whole cluster as data (for rendering, validation and tools); one copy per revision. */
   spec(): ClusterSpec {
-    if (this.cachedSpec?.revision !== this.revision) this.cachedSpec = { revision: this.revision, spec: this.buildSpec() };
+    if (this.cachedSpec?.revision !== this.revision)
+      this.cachedSpec = { revision: this.revision, spec: this.buildSpec() };
     return this.cachedSpec.spec;
   }
 
@@ -245,12 +261,16 @@ export class CalicoNode extends Construct {
         // A Lazy value is not escaped by synthesizeBlock: its producer escapes the rendered text.
         content: cdk.Lazy.stringValue({ produce: () => templateLiteral(renderBirdConfig(cluster.spec(), props.name)) }),
         // Sensitive: Terraform hides it in plans and output; it still lands in the state.
-        secrets: cdk.Token.asStringMap(cdk.Lazy.anyValue({
-          produce: () => {
-            const secrets = Object.entries(birdSecretsOf(cluster.spec(), props.name));
-            return secrets.length === 0 ? undefined : Object.fromEntries(secrets.map(([k, v]) => [k, templateLiteral(v)]));
-          },
-        })),
+        secrets: cdk.Token.asStringMap(
+          cdk.Lazy.anyValue({
+            produce: () => {
+              const secrets = Object.entries(birdSecretsOf(cluster.spec(), props.name));
+              return secrets.length === 0
+                ? undefined
+                : Object.fromEntries(secrets.map(([k, v]) => [k, templateLiteral(v)]));
+            },
+          }),
+        ),
         sessionWait: cluster.birdReload?.sessionWait,
         revertAfter: cluster.birdReload?.revertAfter,
         ssh,
@@ -262,7 +282,8 @@ export class CalicoNode extends Construct {
       // Every input comes from the node's overlay plan, the one the BIRD template renders from;
       // the remotes depend on the whole cluster, so they are resolved at synth.
       const inputs = () => overlayInputsOf(overlayPlanOf(cluster.spec(), props.name)!);
-      const text = (pick: (i: OverlayInputs) => string | undefined) => cdk.Lazy.stringValue({ produce: () => pick(inputs()) });
+      const text = (pick: (i: OverlayInputs) => string | undefined) =>
+        cdk.Lazy.stringValue({ produce: () => pick(inputs()) });
       const map = (pick: (i: OverlayInputs) => Record<string, string>) =>
         cdk.Token.asStringMap(cdk.Lazy.anyValue({ produce: () => pick(inputs()) }));
       this.overlay = new CalicoResource(
@@ -298,7 +319,9 @@ export class CalicoNode extends Construct {
       'calico_policy_ruleset',
       {
         nodeName: name,
-        ruleset: cdk.Lazy.stringValue({ produce: () => templateLiteral(renderNodeRuleset(compiledPolicyModel(this.cluster.spec())!, name)) }),
+        ruleset: cdk.Lazy.stringValue({
+          produce: () => templateLiteral(renderNodeRuleset(compiledPolicyModel(this.cluster.spec())!, name)),
+        }),
         ssh: this.sshBlock(),
       },
       { dependsOn: [this.nodeResource] },
@@ -349,7 +372,13 @@ export class Workload extends Construct {
       this,
       'workload',
       'calico_workload',
-      { nodeName: node.props.name, name: props.name, ip: props.ip, mtu: props.mtu ?? node.cluster.defaultWorkloadMtu, ssh: node.sshBlock() },
+      {
+        nodeName: node.props.name,
+        name: props.name,
+        ip: props.ip,
+        mtu: props.mtu ?? node.cluster.defaultWorkloadMtu,
+        ssh: node.sshBlock(),
+      },
       { dependsOn: [node.nodeResource] },
     );
     node.registerWorkload({ ...props }, this.resource);
@@ -371,4 +400,3 @@ export class BgpPeer extends Construct {
     cluster.registerPeer({ ...props, nodes: props.nodes && [...props.nodes] });
   }
 }
-

@@ -68,10 +68,12 @@ export function dualStackProblems(cluster: ClusterSpec, nodeLabel: (i: number) =
     const label = nodeLabel(i);
     if (poolText === undefined) {
       for (const field of DUAL_STACK_NODE_FIELDS) {
-        if (node[field] !== undefined) out.push(`${label}.${field}: set, but the cluster has no podCidrV6 (its IPv6 pool)`);
+        if (node[field] !== undefined)
+          out.push(`${label}.${field}: set, but the cluster has no podCidrV6 (its IPv6 pool)`);
       }
       node.workloads.forEach((w, k) => {
-        if (w.ipv6 !== undefined) out.push(`${label}.workloads[${k}] "${w.name}".ipv6: set, but the cluster has no podCidrV6 (its IPv6 pool)`);
+        if (w.ipv6 !== undefined)
+          out.push(`${label}.workloads[${k}] "${w.name}".ipv6: set, but the cluster has no podCidrV6 (its IPv6 pool)`);
       });
       return;
     }
@@ -98,11 +100,13 @@ function ipv6PeerProblems(cluster: ClusterSpec, peer: PeerSpec, i: number, out: 
     out.push(`peers[${i}].address: ${bad}`);
     return;
   }
-  if (!isDualStack(cluster)) out.push(`peers[${i}].address: an IPv6 peer needs a dual-stack cluster (cluster.podCidrV6)`);
+  if (!isDualStack(cluster))
+    out.push(`peers[${i}].address: an IPv6 peer needs a dual-stack cluster (cluster.podCidrV6)`);
   const node = cluster.nodes.find((n) => nodeIpv6Of(n)?.address === peer.address);
   if (node) out.push(`${label}: is the IPv6 address of node "${node.name}"; external peers are other routers`);
   for (const field of IPV6_PEER_UNSUPPORTED) {
-    if (peer[field] !== undefined) out.push(`${label}.${field}: not supported on an IPv6 peer yet (its sessions render without it)`);
+    if (peer[field] !== undefined)
+      out.push(`${label}.${field}: not supported on an IPv6 peer yet (its sessions render without it)`);
   }
 }
 
@@ -119,7 +123,10 @@ function routerIdProblems(cluster: ClusterSpec, nodeLabel: (i: number) => string
       return;
     }
     const j = cluster.nodes.findIndex((other, k) => k !== i && routerIdOf(other) === node.routerID);
-    if (j >= 0) out.push(`${nodeLabel(i)}.routerID: ${node.routerID} is also the router id of node "${cluster.nodes[j].name}"; BGP needs one per node`);
+    if (j >= 0)
+      out.push(
+        `${nodeLabel(i)}.routerID: ${node.routerID} is also the router id of node "${cluster.nodes[j].name}"; BGP needs one per node`,
+      );
   });
 }
 
@@ -134,7 +141,9 @@ function nodeAddressProblems(
 ): void {
   const v6 = nodeIpv6Of(node);
   if (!v6) {
-    out.push(`${label}.ipv6Address: the cluster is dual-stack (podCidrV6 ${cluster.podCidrV6}): every node needs its IPv6 address (e.g. fd00:198:18::1/64)`);
+    out.push(
+      `${label}.ipv6Address: the cluster is dual-stack (podCidrV6 ${cluster.podCidrV6}): every node needs its IPv6 address (e.g. fd00:198:18::1/64)`,
+    );
     return;
   }
   if (v6.prefixLength !== undefined) {
@@ -147,9 +156,11 @@ function nodeAddressProblems(
     return;
   }
   const j = addresses.get(v6.address);
-  if (j !== undefined) out.push(`${label}.ipv6Address: ${v6.address} is already the IPv6 address of node "${cluster.nodes[j].name}"`);
+  if (j !== undefined)
+    out.push(`${label}.ipv6Address: ${v6.address} is already the IPv6 address of node "${cluster.nodes[j].name}"`);
   else addresses.set(v6.address, i);
-  if (pool && cidrContainsIp(pool, v6.address)) out.push(`${label}.ipv6Address: ${v6.address} lies inside the IPv6 pod pool ${cluster.podCidrV6}`);
+  if (pool && cidrContainsIp(pool, v6.address))
+    out.push(`${label}.ipv6Address: ${v6.address} lies inside the IPv6 pod pool ${cluster.podCidrV6}`);
 }
 
 /** The node's IPv6 block when it is a valid CIDR (even if it breaks another rule), else null. */
@@ -163,7 +174,9 @@ function nodeBlockProblems(
   out: string[],
 ): Cidr | null {
   if (node.podCidrV6 === undefined) {
-    out.push(`${label}.podCidrV6: the cluster is dual-stack (podCidrV6 ${cluster.podCidrV6}): every node needs its IPv6 block inside it`);
+    out.push(
+      `${label}.podCidrV6: the cluster is dual-stack (podCidrV6 ${cluster.podCidrV6}): every node needs its IPv6 block inside it`,
+    );
     return null;
   }
   const bad = ipv6CidrProblem(node.podCidrV6);
@@ -173,10 +186,15 @@ function nodeBlockProblems(
   }
   const block = parseCidr(node.podCidrV6);
   // The block's first address is its Subnet-Router anycast address (RFC 4291): one more is needed.
-  if (block.length > 127) out.push(`${label}.podCidrV6: ${node.podCidrV6} is too small to hold a workload (at most /127)`);
-  if (pool && !cidrContainsCidr(pool, block)) out.push(`${label}.podCidrV6: ${node.podCidrV6} is outside the IPv6 pod pool ${cluster.podCidrV6}`);
+  if (block.length > 127)
+    out.push(`${label}.podCidrV6: ${node.podCidrV6} is too small to hold a workload (at most /127)`);
+  if (pool && !cidrContainsCidr(pool, block))
+    out.push(`${label}.podCidrV6: ${node.podCidrV6} is outside the IPv6 pod pool ${cluster.podCidrV6}`);
   for (const other of blocks) {
-    if (cidrsOverlap(other.cidr, block)) out.push(`${label}.podCidrV6: ${node.podCidrV6} overlaps node "${cluster.nodes[other.i].name}" (${other.cidr.text})`);
+    if (cidrsOverlap(other.cidr, block))
+      out.push(
+        `${label}.podCidrV6: ${node.podCidrV6} overlaps node "${cluster.nodes[other.i].name}" (${other.cidr.text})`,
+      );
   }
   blocks.push({ i, cidr: block });
   return block;
@@ -193,14 +211,19 @@ function workloadProblems(node: NodeSpec, label: string, block: Cidr | null, out
       return;
     }
     const first = seen.get(w.ipv6);
-    if (first !== undefined) out.push(`${where}: ${w.ipv6} is already the IPv6 address of workload "${node.workloads[first].name}"`);
+    if (first !== undefined)
+      out.push(`${where}: ${w.ipv6} is already the IPv6 address of workload "${node.workloads[first].name}"`);
     else seen.set(w.ipv6, k);
     if (!block) return; // the block's own problem is reported
-    if (!cidrContainsIp(block, w.ipv6)) out.push(`${where}: ${w.ipv6} is outside node "${node.name}"'s IPv6 block ${node.podCidrV6}`);
-    else if (addressValue(w.ipv6) === block.network) out.push(`${where}: ${w.ipv6} is the Subnet-Router anycast address (the first address) of ${node.podCidrV6}`);
+    if (!cidrContainsIp(block, w.ipv6))
+      out.push(`${where}: ${w.ipv6} is outside node "${node.name}"'s IPv6 block ${node.podCidrV6}`);
+    else if (addressValue(w.ipv6) === block.network)
+      out.push(`${where}: ${w.ipv6} is the Subnet-Router anycast address (the first address) of ${node.podCidrV6}`);
     else {
       // Checked, but not yet on the host: saying so beats a workload half set up.
-      out.push(`${where}: valid, but workloads' IPv6 addresses are not programmed on the host yet (calico_workload is IPv4-only); leave ipv6 out for now`);
+      out.push(
+        `${where}: valid, but workloads' IPv6 addresses are not programmed on the host yet (calico_workload is IPv4-only); leave ipv6 out for now`,
+      );
     }
   });
 }

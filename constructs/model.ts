@@ -104,9 +104,7 @@ export function peerServesNode(peer: PeerSpec, node: Pick<NodeSpec, 'name' | 'la
  * pipelines never apply at once. Its connection string comes from `connStr`, or, better, from
  * the PG_CONN_STR environment variable so it never sits in a file.
  */
-export type StateSpec =
-  | { backend: 'local'; path?: string }
-  | { backend: 'pg'; connStr?: string; schemaName?: string };
+export type StateSpec = { backend: 'local'; path?: string } | { backend: 'pg'; connStr?: string; schemaName?: string };
 
 /** How a new bird.conf is loaded (see calico_bird_config's session_wait and revert_after). */
 export interface BirdReloadSettings {

@@ -14,11 +14,18 @@ export class NullProvider extends cdk.TerraformProvider {
   /** The stack's null provider (one per stack, as for calico's), created at its top level if it has none yet. */
   static of(scope: IConstruct): NullProvider {
     const stack = cdk.TerraformStack.of(scope);
-    return stack.node.findAll().find((c): c is NullProvider => c instanceof NullProvider) ?? new NullProvider(stack, 'null-provider');
+    return (
+      stack.node.findAll().find((c): c is NullProvider => c instanceof NullProvider) ??
+      new NullProvider(stack, 'null-provider')
+    );
   }
 
   constructor(scope: Construct, id: string) {
-    super(scope, id, { terraformResourceType: 'null', terraformGeneratorMetadata: NULL_PROVIDER, terraformProviderSource: 'null' });
+    super(scope, id, {
+      terraformResourceType: 'null',
+      terraformGeneratorMetadata: NULL_PROVIDER,
+      terraformProviderSource: 'null',
+    });
   }
 
   protected synthesizeAttributes(): Record<string, unknown> {

@@ -47,9 +47,13 @@ export interface OverlayPlan {
 }
 
 /** Which encapsulation is on; validation makes sure at most one mode is not Never. */
-export function encapsulationOf(cluster: Pick<ClusterSpec, 'vxlanMode' | 'ipipMode'>): ClusterEncapsulation | undefined {
-  if (cluster.vxlanMode !== undefined && cluster.vxlanMode !== 'Never') return { kind: 'vxlan', mode: cluster.vxlanMode, field: 'vxlanMode' };
-  if (cluster.ipipMode !== undefined && cluster.ipipMode !== 'Never') return { kind: 'ipip', mode: cluster.ipipMode, field: 'ipipMode' };
+export function encapsulationOf(
+  cluster: Pick<ClusterSpec, 'vxlanMode' | 'ipipMode'>,
+): ClusterEncapsulation | undefined {
+  if (cluster.vxlanMode !== undefined && cluster.vxlanMode !== 'Never')
+    return { kind: 'vxlan', mode: cluster.vxlanMode, field: 'vxlanMode' };
+  if (cluster.ipipMode !== undefined && cluster.ipipMode !== 'Never')
+    return { kind: 'ipip', mode: cluster.ipipMode, field: 'ipipMode' };
   return undefined;
 }
 

@@ -119,8 +119,12 @@ export interface BgpConfigurationKnobs {
 export const SERVICE_RANGE_FIELDS = ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const;
 
 /** Every service range of the cluster, with the field that declares it (for messages). */
-export function serviceRangesOf(cluster: ClusterSpec): { field: (typeof SERVICE_RANGE_FIELDS)[number]; index: number; range: ServiceRange }[] {
-  return SERVICE_RANGE_FIELDS.flatMap((field) => (cluster[field] ?? []).map((range, index) => ({ field, index, range })));
+export function serviceRangesOf(
+  cluster: ClusterSpec,
+): { field: (typeof SERVICE_RANGE_FIELDS)[number]; index: number; range: ServiceRange }[] {
+  return SERVICE_RANGE_FIELDS.flatMap((field) =>
+    (cluster[field] ?? []).map((range, index) => ({ field, index, range })),
+  );
 }
 
 /** Whether a node takes part in the node-to-node mesh (Calico's BGPConfiguration default: yes). */
@@ -136,7 +140,9 @@ export function filterFunctionName(filter: string, direction: 'import' | 'export
 /** "aa:nn" or "aa:nn:mm": the BIRD expression that adds it to a route. */
 function communityAdd(value: string): string {
   const parts = value.split(':');
-  return parts.length === 2 ? `bgp_community.add((${parts.join(', ')}));` : `bgp_large_community.add((${parts.join(', ')}));`;
+  return parts.length === 2
+    ? `bgp_community.add((${parts.join(', ')}));`
+    : `bgp_large_community.add((${parts.join(', ')}));`;
 }
 
 /** A community reference in prefixAdvertisements: a name from `communities`, else a literal value. */
@@ -203,15 +209,22 @@ export function sessionExtras(cluster: ClusterSpec, session: BgpSession): Sessio
     if (peer.numAllowedLocalASNumbers !== undefined) options.push(`allow local as ${peer.numAllowedLocalASNumbers};`);
     // GTSM: the peer sends with TTL 255 and we accept at most ttlSecurity hops less. One hop is
     // a directly connected peer, which stays direct (and so may use BFD).
-    if (peer.ttlSecurity !== undefined) options.push(peer.ttlSecurity > 1 ? `ttl security on; multihop ${peer.ttlSecurity};` : 'ttl security on;');
+    if (peer.ttlSecurity !== undefined)
+      options.push(peer.ttlSecurity > 1 ? `ttl security on; multihop ${peer.ttlSecurity};` : 'ttl security on;');
     if (peer.bfd !== undefined) options.push('bfd on;');
     if (peer.keepOriginalNextHop) channel.push('next hop keep;');
     // As Calico's confd: Self and Keep each one BIRD option on the channel, Auto nothing.
     if (peer.nextHopMode === 'Self') channel.push('next hop self;');
     if (peer.nextHopMode === 'Keep') channel.push('next hop keep;');
-    const filters = (peer.filters ?? []).map((name) => cluster.filters?.find((f) => f.name === name)).filter((f) => f !== undefined);
-    const imports = filters.filter((f) => (f.importV4 ?? []).length > 0).map((f) => `${filterFunctionName(f.name, 'import')}();`);
-    const exports = filters.filter((f) => (f.exportV4 ?? []).length > 0).map((f) => `${filterFunctionName(f.name, 'export')}();`);
+    const filters = (peer.filters ?? [])
+      .map((name) => cluster.filters?.find((f) => f.name === name))
+      .filter((f) => f !== undefined);
+    const imports = filters
+      .filter((f) => (f.importV4 ?? []).length > 0)
+      .map((f) => `${filterFunctionName(f.name, 'import')}();`);
+    const exports = filters
+      .filter((f) => (f.exportV4 ?? []).length > 0)
+      .map((f) => `${filterFunctionName(f.name, 'export')}();`);
     if (imports.length > 0) channel.push(`import filter { ${imports.join(' ')} accept; };`);
     if (exports.length > 0) channel.push(`export filter { ${exports.join(' ')} calico_export(); reject; };`);
   }
@@ -233,23 +246,46 @@ export function peeringTemplateData(cluster: ClusterSpec, node: NodeSpec, sessio
   const services = serviceRangesOf(cluster);
   const bfdPeer = peers.find((p) => p.bfd !== undefined);
   const communityLines = (cluster.prefixAdvertisements ?? []).flatMap((adv) =>
-    adv.communities.map((ref) => communityValue(cluster, ref)).filter((v) => v !== undefined).map((v) => `  if ( net ~ ${adv.cidr} ) then { ${communityAdd(v)} }`),
+    adv.communities
+      .map((ref) => communityValue(cluster, ref))
+      .filter((v) => v !== undefined)
+      .map((v) => `  if ( net ~ ${adv.cidr} ) then { ${communityAdd(v)} }`),
   );
   const usedFilters = new Set(peers.flatMap((p) => p.filters ?? []));
   return {
     localPort: cluster.listenPort === undefined ? '' : ` port ${cluster.listenPort}`,
-    defaultRouteFrom: peers.filter((p) => p.acceptDefaultRoute).map((p) => p.address).join(', '),
+    defaultRouteFrom: peers
+      .filter((p) => p.acceptDefaultRoute)
+      .map((p) => p.address)
+      .join(', '),
     serviceRanges: [...new Set(services.map((s) => `${s.range.cidr}+`))].join(', '),
-    announcedRanges: [...new Set(services.filter((s) => s.range.nodes === undefined || s.range.nodes.includes(node.name)).map((s) => s.range.cidr))],
+    announcedRanges: [
+      ...new Set(
+        services
+          .filter((s) => s.range.nodes === undefined || s.range.nodes.includes(node.name))
+          .map((s) => s.range.cidr),
+      ),
+    ],
     communityLines,
-    exportFunction: peers.some((p) => (p.filters ?? []).some((name) => (cluster.filters?.find((f) => f.name === name)?.exportV4 ?? []).length > 0)),
+    exportFunction: peers.some((p) =>
+      (p.filters ?? []).some((name) => (cluster.filters?.find((f) => f.name === name)?.exportV4 ?? []).length > 0),
+    ),
     filterFunctions: (cluster.filters ?? [])
       .filter((f) => usedFilters.has(f.name))
       .flatMap((f) => [
-        ...((f.importV4 ?? []).length > 0 ? [{ name: filterFunctionName(f.name, 'import'), lines: filterLines(f.importV4!) }] : []),
-        ...((f.exportV4 ?? []).length > 0 ? [{ name: filterFunctionName(f.name, 'export'), lines: filterLines(f.exportV4!) }] : []),
+        ...((f.importV4 ?? []).length > 0
+          ? [{ name: filterFunctionName(f.name, 'import'), lines: filterLines(f.importV4!) }]
+          : []),
+        ...((f.exportV4 ?? []).length > 0
+          ? [{ name: filterFunctionName(f.name, 'export'), lines: filterLines(f.exportV4!) }]
+          : []),
       ]),
     anySourceTemplate: peers.some((p) => p.sourceAddress === 'None'),
-    bfd: bfdPeer ? { interval: bfdPeer.bfd!.interval ?? BFD_DEFAULTS.interval, multiplier: bfdPeer.bfd!.multiplier ?? BFD_DEFAULTS.multiplier } : false,
+    bfd: bfdPeer
+      ? {
+          interval: bfdPeer.bfd!.interval ?? BFD_DEFAULTS.interval,
+          multiplier: bfdPeer.bfd!.multiplier ?? BFD_DEFAULTS.multiplier,
+        }
+      : false,
   };
 }

@@ -12,7 +12,18 @@
 import { hostInterfaceName } from '../providers/calico/names';
 import { cidrContainsIp, parseCidr } from '../rules/address-family';
 import type { ClusterSpec } from './model';
-import { comparePolicies, IcmpMatch, PolicyAction, PolicyRule, PolicySpec, PolicyType, policyTypesOf, PortSpec, protocolNumber, EntityRule } from './policy-model';
+import {
+  comparePolicies,
+  IcmpMatch,
+  PolicyAction,
+  PolicyRule,
+  PolicySpec,
+  PolicyType,
+  policyTypesOf,
+  PortSpec,
+  protocolNumber,
+  EntityRule,
+} from './policy-model';
 import { canonicalSelector, matches, parseSelector } from './selector';
 
 export interface PolicyEndpoint {
@@ -94,7 +105,12 @@ function compileEntity(e: EntityRule | undefined): CompiledEntity {
 }
 
 function compileRule(r: PolicyRule, index: number): CompiledRule {
-  const out: CompiledRule = { index, action: r.action, source: compileEntity(r.source), destination: compileEntity(r.destination) };
+  const out: CompiledRule = {
+    index,
+    action: r.action,
+    source: compileEntity(r.source),
+    destination: compileEntity(r.destination),
+  };
   if (r.protocol !== undefined) out.protocol = protocolNumber(r.protocol);
   if (r.notProtocol !== undefined) out.notProtocol = protocolNumber(r.notProtocol);
   if (r.icmp !== undefined && (r.icmp.type !== undefined || r.icmp.code !== undefined)) out.icmp = { ...r.icmp };
@@ -138,7 +154,13 @@ export function compilePolicyModel(cluster: ClusterSpec): PolicyModel | undefine
   if (specs.length === 0) return undefined;
   const policies = [...specs].sort(comparePolicies).map(compilePolicy);
   const endpoints: PolicyEndpoint[] = cluster.nodes.flatMap((n) =>
-    n.workloads.map((w) => ({ node: n.name, workload: w.name, ip: w.ip, iface: hostInterfaceName(n.name, w.name), labels: { ...(w.labels ?? {}) } })),
+    n.workloads.map((w) => ({
+      node: n.name,
+      workload: w.name,
+      ip: w.ip,
+      iface: hostInterfaceName(n.name, w.name),
+      labels: { ...(w.labels ?? {}) },
+    })),
   );
   const selectors: Record<string, string[]> = {};
   for (const sel of ruleSelectors(policies)) {
@@ -197,7 +219,8 @@ export interface PacketVerdict {
   steps: DirectionVerdict[];
 }
 
-const inRanges = (port: number | undefined, ranges: PortRange[]) => port !== undefined && ranges.some((r) => port >= r.from && port <= r.to);
+const inRanges = (port: number | undefined, ranges: PortRange[]) =>
+  port !== undefined && ranges.some((r) => port >= r.from && port <= r.to);
 const inNets = (ip: string, nets: string[]) => nets.some((n) => cidrContainsIp(parseCidr(n), ip));
 
 function entityMatches(model: PolicyModel, e: CompiledEntity, ip: string, port: number | undefined): boolean {
@@ -221,7 +244,12 @@ export function ruleMatches(model: PolicyModel, r: CompiledRule, p: Packet): boo
 }
 
 /** The verdict of one endpoint's policies in one direction. */
-export function decide(model: PolicyModel, endpoint: PolicyEndpoint, direction: Direction, p: Packet): DirectionVerdict {
+export function decide(
+  model: PolicyModel,
+  endpoint: PolicyEndpoint,
+  direction: Direction,
+  p: Packet,
+): DirectionVerdict {
   const names = model.applied[endpointKey(endpoint)]?.[direction] ?? [];
   const base = { direction, endpoint: endpointKey(endpoint), policies: names };
   const logged: string[] = [];

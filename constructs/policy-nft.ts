@@ -19,7 +19,15 @@
  */
 import { createHash } from 'crypto';
 import { POLICY_TABLE_COMMENT, POLICY_TABLE_FAMILY, POLICY_TABLE_NAME } from '../rules/policy-table';
-import { CompiledEntity, CompiledPolicy, CompiledRule, Direction, endpointKey, PolicyModel, PortRange } from './policy-compile';
+import {
+  CompiledEntity,
+  CompiledPolicy,
+  CompiledRule,
+  Direction,
+  endpointKey,
+  PolicyModel,
+  PortRange,
+} from './policy-compile';
 
 const POLICY_CHAIN_PREFIX: Record<Direction, string> = { ingress: 'pi_', egress: 'po_' };
 
@@ -94,7 +102,10 @@ function selectorsOf(policies: CompiledPolicy[], dirs: Map<string, Set<Direction
 }
 
 function mapText(name: string, entries: [string, string][]): string[] {
-  const elements = entries.length === 0 ? [] : [`\t\telements = { ${entries.map(([k, v]) => `"${k}" : goto ${v}`).join(',\n\t\t\t     ')} }`];
+  const elements =
+    entries.length === 0
+      ? []
+      : [`\t\telements = { ${entries.map(([k, v]) => `"${k}" : goto ${v}`).join(',\n\t\t\t     ')} }`];
   return [`\tmap ${name} {`, '\t\ttype ifname : verdict', ...elements, '\t}'];
 }
 
@@ -110,7 +121,10 @@ export function renderNodeRuleset(model: PolicyModel, nodeName: string): string 
   const chains = new Map<string, string[]>();
   for (const e of endpoints) {
     const applied = model.applied[endpointKey(e)];
-    for (const [dir, map, prefix] of [['egress', fw, 'fw_'], ['ingress', tw, 'tw_']] as const) {
+    for (const [dir, map, prefix] of [
+      ['egress', fw, 'fw_'],
+      ['ingress', tw, 'tw_'],
+    ] as const) {
       const names = applied[dir];
       if (names.length === 0) continue;
       const chain = `${prefix}${createHash('sha1').update(names.join('\n')).digest('hex').slice(0, 12)}`;
@@ -171,7 +185,10 @@ export function renderNodeRuleset(model: PolicyModel, nodeName: string): string 
     '\t\taccept',
     '\t}',
     ...endpointChains,
-    ...policies.flatMap((p) => [...(used.get(p.name)!.has('ingress') ? policyChainText(p, 'ingress') : []), ...(used.get(p.name)!.has('egress') ? policyChainText(p, 'egress') : [])]),
+    ...policies.flatMap((p) => [
+      ...(used.get(p.name)!.has('ingress') ? policyChainText(p, 'ingress') : []),
+      ...(used.get(p.name)!.has('egress') ? policyChainText(p, 'egress') : []),
+    ]),
     '}',
   ];
   return `${lines.join('\n')}\n`;

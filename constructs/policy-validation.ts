@@ -42,14 +42,18 @@ export function labelKeyProblem(k: string): string | null {
   const slash = k.lastIndexOf('/');
   const prefix = slash >= 0 ? k.slice(0, slash) : undefined;
   const name = slash >= 0 ? k.slice(slash + 1) : k;
-  if (prefix !== undefined && (prefix.length > 253 || !DNS_PREFIX.test(prefix))) return `label key "${k}": the prefix is not a DNS subdomain`;
-  if (!LABEL_NAME.test(name)) return `label key "${k}" is not valid (letters, digits, "-", "_", "."; starts and ends with a letter or digit; at most 63)`;
+  if (prefix !== undefined && (prefix.length > 253 || !DNS_PREFIX.test(prefix)))
+    return `label key "${k}": the prefix is not a DNS subdomain`;
+  if (!LABEL_NAME.test(name))
+    return `label key "${k}" is not valid (letters, digits, "-", "_", "."; starts and ends with a letter or digit; at most 63)`;
   return null;
 }
 
 export function labelValueProblem(v: unknown): string | null {
   if (typeof v !== 'string') return `expected a string, found ${describe(v)}`;
-  return v === '' || LABEL_NAME.test(v) ? null : `"${v}" is not a label value (letters, digits, "-", "_", "."; starts and ends with a letter or digit; at most 63)`;
+  return v === '' || LABEL_NAME.test(v)
+    ? null
+    : `"${v}" is not a label value (letters, digits, "-", "_", "."; starts and ends with a letter or digit; at most 63)`;
 }
 
 /** Problems with a workload's labels; `where` names the workload. */
@@ -68,9 +72,12 @@ const PROTOCOL_NAMES = Object.keys(PROTOCOL_NUMBERS) as ProtocolName[];
 
 function protocolProblem(v: unknown): string | null {
   if (typeof v === 'string') {
-    return (PROTOCOL_NAMES as string[]).includes(v) ? null : `unknown protocol "${v}" (${PROTOCOL_NAMES.join(', ')}, or a number 1..255)`;
+    return (PROTOCOL_NAMES as string[]).includes(v)
+      ? null
+      : `unknown protocol "${v}" (${PROTOCOL_NAMES.join(', ')}, or a number 1..255)`;
   }
-  if (typeof v === 'number') return Number.isInteger(v) && v >= 1 && v <= 255 ? null : `${v} is not a protocol number (1..255)`;
+  if (typeof v === 'number')
+    return Number.isInteger(v) && v >= 1 && v <= 255 ? null : `${v} is not a protocol number (1..255)`;
   return `expected a protocol name or number, found ${describe(v)}`;
 }
 
@@ -163,8 +170,10 @@ function ruleProblems(rule: unknown, where: string, out: string[]): void {
       unknownKeys(icmp, ['type', 'code'], `${where}.icmp`, out);
       if (protocol !== PROTOCOL_NUMBERS.ICMP) out.push(`${where}.icmp: needs protocol ICMP`);
       const byte = (v: unknown, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
-      if (icmp.type !== undefined && !byte(icmp.type, 254)) out.push(`${where}.icmp.type: ${JSON.stringify(icmp.type)} is not an ICMP type (0..254)`);
-      if (icmp.code !== undefined && !byte(icmp.code, 255)) out.push(`${where}.icmp.code: ${JSON.stringify(icmp.code)} is not an ICMP code (0..255)`);
+      if (icmp.type !== undefined && !byte(icmp.type, 254))
+        out.push(`${where}.icmp.type: ${JSON.stringify(icmp.type)} is not an ICMP type (0..254)`);
+      if (icmp.code !== undefined && !byte(icmp.code, 255))
+        out.push(`${where}.icmp.code: ${JSON.stringify(icmp.code)} is not an ICMP code (0..255)`);
       if (icmp.code !== undefined && icmp.type === undefined) out.push(`${where}.icmp.code: needs icmp.type`);
     }
   }
@@ -178,7 +187,8 @@ function onePolicyProblems(p: unknown, index: number, out: string[]): string | u
     out.push(`policies[${index}]: expected a mapping, found ${describe(p)}`);
     return undefined;
   }
-  const nameProblem = p.name === undefined ? 'name: required' : policyNameProblem(p.name) && `name: ${policyNameProblem(p.name)}`;
+  const nameProblem =
+    p.name === undefined ? 'name: required' : policyNameProblem(p.name) && `name: ${policyNameProblem(p.name)}`;
   const where = nameProblem ? `policies[${index}]` : `policy "${p.name as string}"`;
   if (nameProblem) out.push(`${where}: ${nameProblem}`);
   unknownKeys(p, POLICY_KEYS, where, out);
@@ -186,17 +196,26 @@ function onePolicyProblems(p: unknown, index: number, out: string[]): string | u
     out.push(`${where}: order: expected a number, found ${describe(p.order)}`);
   }
   if (p.selector !== undefined) {
-    const sp = typeof p.selector === 'string' ? selectorProblem(p.selector) : `expected a selector string, found ${describe(p.selector)}`;
+    const sp =
+      typeof p.selector === 'string'
+        ? selectorProblem(p.selector)
+        : `expected a selector string, found ${describe(p.selector)}`;
     if (sp) out.push(`${where}: selector: ${sp}`);
   }
   if (p.types !== undefined) {
-    if (!Array.isArray(p.types)) out.push(`${where}: types: expected a list (Ingress, Egress), found ${describe(p.types)}`);
+    if (!Array.isArray(p.types))
+      out.push(`${where}: types: expected a list (Ingress, Egress), found ${describe(p.types)}`);
     else {
       p.types.forEach((t, i) => {
-        if (!(POLICY_TYPES as unknown[]).includes(t)) out.push(`${where}: types[${i}]: ${JSON.stringify(t)} is not Ingress or Egress`);
-        else if (p.types && (p.types as unknown[]).indexOf(t) !== i) out.push(`${where}: types[${i}]: ${t} is listed twice`);
+        if (!(POLICY_TYPES as unknown[]).includes(t))
+          out.push(`${where}: types[${i}]: ${JSON.stringify(t)} is not Ingress or Egress`);
+        else if (p.types && (p.types as unknown[]).indexOf(t) !== i)
+          out.push(`${where}: types[${i}]: ${t} is listed twice`);
       });
-      for (const [dir, type] of [['ingress', 'Ingress'], ['egress', 'Egress']] as const) {
+      for (const [dir, type] of [
+        ['ingress', 'Ingress'],
+        ['egress', 'Egress'],
+      ] as const) {
         const rules = p[dir];
         if (Array.isArray(rules) && rules.length > 0 && !(p.types as unknown[]).includes(type)) {
           out.push(`${where}: ${dir}: rules given, but types does not include ${type}, so they would never apply`);
@@ -233,7 +252,10 @@ export function policyProblems(policies: unknown): string[] {
  * The policy part of a cluster's problems: every workload's labels and the policies. Called by
  * clusterProblems, so the inventory loader and the constructs refuse the same things.
  */
-export function clusterPolicyProblems(cluster: { nodes: readonly { name: string; workloads: readonly { name: string; labels?: unknown }[] }[]; policies?: unknown }): string[] {
+export function clusterPolicyProblems(cluster: {
+  nodes: readonly { name: string; workloads: readonly { name: string; labels?: unknown }[] }[];
+  policies?: unknown;
+}): string[] {
   const out: string[] = [];
   for (const n of cluster.nodes) {
     for (const w of n.workloads) out.push(...labelProblems(w.labels, `node "${n.name}" workload "${w.name}"`));

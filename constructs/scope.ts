@@ -12,11 +12,18 @@ function where(scope: IConstruct): string {
 }
 
 /** The nearest construct of `type` at or above `scope`, or an error naming what is needed. */
-export function enclosing<T>(scope: IConstruct, type: abstract new (...args: never[]) => T, what: string, id: string): T {
+export function enclosing<T>(
+  scope: IConstruct,
+  type: abstract new (...args: never[]) => T,
+  what: string,
+  id: string,
+): T {
   for (let c: IConstruct | undefined = scope; c !== undefined; c = c.node.scope) {
     if (c instanceof type) return c;
   }
-  throw new Error(`${what} "${id}" must be created inside a ${type.name} (or a construct within one), not in ${where(scope)}`);
+  throw new Error(
+    `${what} "${id}" must be created inside a ${type.name} (or a construct within one), not in ${where(scope)}`,
+  );
 }
 
 /** Throws unless `scope` lies inside a TerraformStack (whose resources the construct adds). */
@@ -24,6 +31,8 @@ export function requireStack(scope: IConstruct, what: string, id: string): void 
   try {
     cdk.TerraformStack.of(scope);
   } catch {
-    throw new Error(`${what} "${id}" must be created inside a TerraformStack (or a construct within one), not in ${where(scope)}`);
+    throw new Error(
+      `${what} "${id}" must be created inside a TerraformStack (or a construct within one), not in ${where(scope)}`,
+    );
   }
 }

@@ -147,7 +147,9 @@ class Parser {
     }
     this.skipSpace();
     if (this.pos >= this.text.length) throw this.error(`expected an operator after label "${key}"`);
-    throw this.error(`expected ==, !=, in, not in, contains, starts with or ends with after label "${key}" (which starts at position ${start})`);
+    throw this.error(
+      `expected ==, !=, in, not in, contains, starts with or ends with after label "${key}" (which starts at position ${start})`,
+    );
   }
 
   private key(): string {
@@ -155,7 +157,9 @@ class Parser {
     const start = this.pos;
     while (this.pos < this.text.length && KEY_CHAR.test(this.text[this.pos])) this.pos++;
     if (this.pos === start) {
-      throw this.error(this.pos < this.text.length ? `expected a label name, found "${this.text[this.pos]}"` : 'expected a label name');
+      throw this.error(
+        this.pos < this.text.length ? `expected a label name, found "${this.text[this.pos]}"` : 'expected a label name',
+      );
     }
     return this.text.slice(start, this.pos);
   }

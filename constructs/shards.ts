@@ -65,7 +65,9 @@ export function shardsOf(cluster: ClusterSpec): Shard[] {
     if (shard === undefined) continue;
     byName.set(shard, [...(byName.get(shard) ?? []), node.name]);
   }
-  return [...byName.keys()].sort().map((name) => ({ name, stackName: shardStackName(cluster, name), nodes: byName.get(name)! }));
+  return [...byName.keys()]
+    .sort()
+    .map((name) => ({ name, stackName: shardStackName(cluster, name), nodes: byName.get(name)! }));
 }
 
 /** The pg schema of a shard: the cluster's schema (or Terraform's default) and the shard name. */
@@ -85,7 +87,8 @@ export function shardStatePath(statePath: string, shard: string): string {
  */
 export function shardState(state: StateSpec | undefined, shard: string): StateSpec | undefined {
   if (!state) return undefined;
-  if (state.backend === 'pg') return { backend: 'pg', connStr: state.connStr, schemaName: shardSchemaName(state.schemaName, shard) };
+  if (state.backend === 'pg')
+    return { backend: 'pg', connStr: state.connStr, schemaName: shardSchemaName(state.schemaName, shard) };
   return { backend: 'local', path: state.path === undefined ? undefined : shardStatePath(state.path, shard) };
 }
 
@@ -100,21 +103,29 @@ export function shardingProblems(cluster: ClusterSpec): string[] {
     const label = `nodes[${i}] "${node.name}"`;
     if (node.rack !== undefined) {
       if (!RACK_NAME.test(node.rack)) {
-        out.push(`${label}.rack: "${node.rack}" is not a rack name (a-z, 0-9 and "-", at most 32, starting and ending with a letter or digit)`);
+        out.push(
+          `${label}.rack: "${node.rack}" is not a rack name (a-z, 0-9 and "-", at most 32, starting and ending with a letter or digit)`,
+        );
       } else if (node.rack === REFLECTORS_SHARD) {
         out.push(`${label}.rack: "${REFLECTORS_SHARD}" is the route reflectors' shard; choose another rack name`);
       }
     }
     if (isSharded(cluster) && shardOf(cluster, node) === undefined) {
-      out.push(`${label}.rack: required with cluster.sharding byRack (every node that is not a route reflector needs one)`);
+      out.push(
+        `${label}.rack: required with cluster.sharding byRack (every node that is not a route reflector needs one)`,
+      );
     }
   });
   if (!isSharded(cluster)) return out;
   for (const shard of shardsOf(cluster)) {
-    if (shard.stackName.length > 63) out.push(`cluster.sharding: stack name "${shard.stackName}" is longer than 63 characters`);
+    if (shard.stackName.length > 63)
+      out.push(`cluster.sharding: stack name "${shard.stackName}" is longer than 63 characters`);
     if (cluster.state?.backend === 'pg') {
       const schema = shardSchemaName(cluster.state.schemaName, shard.name);
-      if (schema.length > 63) out.push(`state.schemaName: the schema of shard ${shard.name}, "${schema}", is longer than PostgreSQL's 63 characters`);
+      if (schema.length > 63)
+        out.push(
+          `state.schemaName: the schema of shard ${shard.name}, "${schema}", is longer than PostgreSQL's 63 characters`,
+        );
     }
   }
   return out;

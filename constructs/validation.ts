@@ -24,7 +24,14 @@ import {
 } from '../rules/checks';
 import { BIRD_RELOAD } from '../rules/constants';
 import { addressValue, cidrContainsCidr, cidrContainsIp, cidrsOverlap, parseCidr } from '../rules/address-family';
-import { mergeSsh, parseProxyJump, proxyJumpKeysProblem, proxyJumpProblem, resolveNodeSsh, SshSettings } from '../rules/ssh';
+import {
+  mergeSsh,
+  parseProxyJump,
+  proxyJumpKeysProblem,
+  proxyJumpProblem,
+  resolveNodeSsh,
+  SshSettings,
+} from '../rules/ssh';
 import { SshConfigError } from '../rules/ssh-config';
 import { prefixLengthProblem } from '../rules/subnets';
 import { clusterAs, ClusterSpec, ENCAPSULATION_MODES, nodeAs } from './model';
@@ -91,7 +98,12 @@ function sshProblems(ssh: SshSettings | undefined, where: string, out: string[])
  * same checks as an explicit value, named by the ssh_config setting. A node must not jump
  * through itself.
  */
-function resolvedSshProblems(cluster: ClusterSpec, node: ClusterSpec['nodes'][number], label: string, out: string[]): void {
+function resolvedSshProblems(
+  cluster: ClusterSpec,
+  node: ClusterSpec['nodes'][number],
+  label: string,
+  out: string[],
+): void {
   const merged = mergeSsh(cluster.ssh, node.ssh);
   if (typeof merged.sshConfig === 'string' && absolutePathProblem(merged.sshConfig)) return; // reported above
   if (merged.proxyJump !== undefined && proxyJumpProblem(merged.proxyJump)) return; // reported above
@@ -103,10 +115,13 @@ function resolvedSshProblems(cluster: ClusterSpec, node: ClusterSpec['nodes'][nu
     out.push(`${label}.ssh.sshConfig: ${err.message}`);
     return;
   }
-  const from = (setting: string) => `${label}.ssh.sshConfig: ${setting} from ${merged.sshConfig === true ? '~/.ssh/config' : merged.sshConfig}`;
+  const from = (setting: string) =>
+    `${label}.ssh.sshConfig: ${setting} from ${merged.sshConfig === true ? '~/.ssh/config' : merged.sshConfig}`;
   const s = resolved.settings;
-  if (resolved.fromSshConfig.includes('HostName') && hostNameProblem(resolved.host)) out.push(`${from('HostName')}: ${hostNameProblem(resolved.host)}`);
-  if (resolved.fromSshConfig.includes('User') && s.user !== undefined && userNameProblem(s.user)) out.push(`${from('User')}: ${userNameProblem(s.user)}`);
+  if (resolved.fromSshConfig.includes('HostName') && hostNameProblem(resolved.host))
+    out.push(`${from('HostName')}: ${hostNameProblem(resolved.host)}`);
+  if (resolved.fromSshConfig.includes('User') && s.user !== undefined && userNameProblem(s.user))
+    out.push(`${from('User')}: ${userNameProblem(s.user)}`);
   if (resolved.fromSshConfig.includes('ProxyJump') && s.proxyJump !== undefined && proxyJumpProblem(s.proxyJump)) {
     out.push(`${from('ProxyJump')}: ${proxyJumpProblem(s.proxyJump)}`);
     return;
@@ -116,7 +131,9 @@ function resolvedSshProblems(cluster: ClusterSpec, node: ClusterSpec['nodes'][nu
   if (keysProblem) out.push(`${label}.ssh.proxyJumpKeys: ${keysProblem}`);
   const hops = s.proxyJump === undefined ? [] : parseProxyJump(s.proxyJump);
   if (typeof hops !== 'string' && hops.some((h) => h.host === resolved.host && (h.port ?? 22) === (s.port ?? 22))) {
-    out.push(`${label}.ssh.proxyJump: "${s.proxyJump}" goes through the node itself (${resolved.host}); use "none" on the bastion's own node`);
+    out.push(
+      `${label}.ssh.proxyJump: "${s.proxyJump}" goes through the node itself (${resolved.host}); use "none" on the bastion's own node`,
+    );
   }
 }
 
@@ -126,7 +143,9 @@ function birdReloadProblems(cluster: ClusterSpec, out: string[]): void {
   const waitProblem = sessionWait === undefined ? null : inRange(0, BIRD_RELOAD.maxSessionWait)(sessionWait);
   if (waitProblem) out.push(`cluster.birdReload.sessionWait: ${waitProblem}`);
   if (revertAfter !== undefined && (inRange(1, BIRD_RELOAD.maxRevertAfter)(revertAfter) || revertAfter <= wait)) {
-    out.push(`cluster.birdReload.revertAfter: ${revertAfter} must be whole seconds above sessionWait (${wait}), at most ${BIRD_RELOAD.maxRevertAfter}`);
+    out.push(
+      `cluster.birdReload.revertAfter: ${revertAfter} must be whole seconds above sessionWait (${wait}), at most ${BIRD_RELOAD.maxRevertAfter}`,
+    );
   }
 }
 
@@ -147,7 +166,9 @@ function encapsulationProblems(cluster: ClusterSpec, nodeLabel: (i: number) => s
   if (bad) return false;
   const { vxlanMode, ipipMode } = cluster;
   if (vxlanMode !== undefined && vxlanMode !== 'Never' && ipipMode !== undefined && ipipMode !== 'Never') {
-    out.push(`cluster.ipipMode: at most one of vxlanMode and ipipMode may be other than Never (vxlanMode is ${vxlanMode}, ipipMode ${ipipMode})`);
+    out.push(
+      `cluster.ipipMode: at most one of vxlanMode and ipipMode may be other than Never (vxlanMode is ${vxlanMode}, ipipMode ${ipipMode})`,
+    );
     return false;
   }
   const encapsulation = encapsulationOf(cluster);
@@ -205,7 +226,8 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
         out.push(`${label}.address: ${node.address} lies inside the pod pool ${cluster.podCidr}`);
       }
     }
-    if (node.sshHost !== undefined && hostNameProblem(node.sshHost)) out.push(`${label}.sshHost: ${hostNameProblem(node.sshHost)}`);
+    if (node.sshHost !== undefined && hostNameProblem(node.sshHost))
+      out.push(`${label}.sshHost: ${hostNameProblem(node.sshHost)}`);
     if (node.asNumber !== undefined) {
       const p = asNumberProblem(node.asNumber);
       if (p) out.push(`${label}.asNumber: ${p}`);
@@ -231,7 +253,9 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
     }
     for (const other of blocks) {
       if (cidrsOverlap(other.cidr, block)) {
-        out.push(`${label}.podCidr: ${node.podCidr} overlaps node "${cluster.nodes[other.i].name}" (${other.cidr.text})`);
+        out.push(
+          `${label}.podCidr: ${node.podCidr} overlaps node "${cluster.nodes[other.i].name}" (${other.cidr.text})`,
+        );
       }
     }
     blocks.push({ i, cidr: block });
@@ -262,7 +286,9 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
       } else if (addressValue(w.ip) === block.last) {
         out.push(`${wLabel}.ip: ${w.ip} is the broadcast address of ${node.podCidr}`);
       } else if (encapsulation && w.ip === tunnelAddressOf(node.podCidr)) {
-        out.push(`${wLabel}.ip: ${w.ip} is node "${node.name}"'s tunnel address (${encapsulation.field} ${encapsulation.mode}: the first address of its block)`);
+        out.push(
+          `${wLabel}.ip: ${w.ip} is node "${node.name}"'s tunnel address (${encapsulation.field} ${encapsulation.mode}: the first address of its block)`,
+        );
       }
     });
   });
@@ -273,7 +299,9 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
     const addrProblem = isIpv6Peer(peer) ? null : usableHostAddressProblem(peer.address);
     if (addrProblem) out.push(`peers[${i}].address: ${addrProblem}`);
     else if (addresses.has(peer.address)) {
-      out.push(`${label}: is the address of node "${cluster.nodes[addresses.get(peer.address)!].name}"; external peers are other routers`);
+      out.push(
+        `${label}: is the address of node "${cluster.nodes[addresses.get(peer.address)!].name}"; external peers are other routers`,
+      );
     }
     const asProblem = asNumberProblem(peer.asNumber);
     if (asProblem) out.push(`${label}.asNumber: ${asProblem}`);
@@ -312,7 +340,9 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
   } else {
     cluster.nodes.forEach((node, i) => {
       if (node.routeReflector) {
-        out.push(`${nodeLabel(i)}.routeReflector: set, but cluster.topology is full-mesh (use topology: route-reflector)`);
+        out.push(
+          `${nodeLabel(i)}.routeReflector: set, but cluster.topology is full-mesh (use topology: route-reflector)`,
+        );
       }
     });
   }

@@ -125,7 +125,12 @@ function nodeOf(lab: LabInfo, nodeName: string): LabNode {
 }
 
 /** Runs a command inside a node (its network and mount namespaces). */
-export function nodeExec(lab: LabInfo, nodeName: string, argv: string[], opts: { input?: string } = {}): Promise<RunResult> {
+export function nodeExec(
+  lab: LabInfo,
+  nodeName: string,
+  argv: string[],
+  opts: { input?: string } = {},
+): Promise<RunResult> {
   const node = nodeOf(lab, nodeName);
   return run('nsenter', ['-t', String(node.holderPid), '-n', '-m', ...argv], { input: opts.input });
 }
@@ -185,7 +190,12 @@ async function stopPid(pid: number | undefined): Promise<void> {
   await waitFor(async () => !alive(pid), 5000);
 }
 
-function sshdConfig(lab: LabInfo, node: LabNode, authorizedKeys: readonly string[] = [`${lab.clientKeyPath}.pub`], extraListen: readonly string[] = []): string {
+function sshdConfig(
+  lab: LabInfo,
+  node: LabNode,
+  authorizedKeys: readonly string[] = [`${lab.clientKeyPath}.pub`],
+  extraListen: readonly string[] = [],
+): string {
   const d = nodeDir(lab, node.name);
   return [
     `ListenAddress ${node.address}`,
@@ -208,7 +218,11 @@ function sshdConfig(lab: LabInfo, node: LabNode, authorizedKeys: readonly string
  * `authorizedKeys`: the public key files sshd accepts (default: the lab's client key).
  * `listenAddresses`: addresses to listen on besides the node's own (already on the node).
  */
-export async function startSshd(lab: LabInfo, nodeName: string, options: { authorizedKeys?: readonly string[]; listenAddresses?: readonly string[] } = {}): Promise<void> {
+export async function startSshd(
+  lab: LabInfo,
+  nodeName: string,
+  options: { authorizedKeys?: readonly string[]; listenAddresses?: readonly string[] } = {},
+): Promise<void> {
   const node = nodeOf(lab, nodeName);
   const config = path.join(nodeDir(lab, node.name), 'sshd_config');
   fs.writeFileSync(config, sshdConfig(lab, node, options.authorizedKeys, options.listenAddresses));
@@ -318,18 +332,26 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
     inventoryPath: path.join(dir, 'cluster.yaml'),
   };
   // Files of an earlier lab in the same dir are regenerated, never reused.
-  for (const f of [lab.clientKeyPath, `${lab.clientKeyPath}.pub`, lab.knownHostsPath, lab.inventoryPath]) fs.rmSync(f, { force: true });
+  for (const f of [lab.clientKeyPath, `${lab.clientKeyPath}.pub`, lab.knownHostsPath, lab.inventoryPath])
+    fs.rmSync(f, { force: true });
   for (const n of lab.nodes) fs.rmSync(nodeDir(lab, n.name), { recursive: true, force: true });
   // Recorded before anything is created, so `lab down` can clean up after a failure midway.
   saveLab(lab);
   try {
     await buildNetwork(lab, opts.operatorReach ?? 'all', log);
-    await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `calico-lab-${id}`, '-f', lab.clientKeyPath], 'client key');
+    await must(
+      'ssh-keygen',
+      ['-q', '-t', 'ed25519', '-N', '', '-C', `calico-lab-${id}`, '-f', lab.clientKeyPath],
+      'client key',
+    );
     const knownHosts: string[] = [];
     for (const node of lab.nodes) {
       log(`${node.name}: namespaces, sshd, bird`);
       await startNode(lab, node);
-      const pub = fs.readFileSync(path.join(nodeDir(lab, node.name), 'ssh_host_ed25519_key.pub'), 'utf8').trim().split(' ');
+      const pub = fs
+        .readFileSync(path.join(nodeDir(lab, node.name), 'ssh_host_ed25519_key.pub'), 'utf8')
+        .trim()
+        .split(' ');
       knownHosts.push(`${node.address} ${pub[0]} ${pub[1]}`);
     }
     fs.writeFileSync(lab.knownHostsPath, knownHosts.join('\n') + '\n');
@@ -351,7 +373,11 @@ async function plugIn(
 ): Promise<void> {
   // Created inside the switch namespace, the peer placed straight into the member: the root
   // namespace never holds either end.
-  await must('ip', ['-n', sw, 'link', 'add', m.port, 'type', 'veth', 'peer', 'name', m.dev, 'netns', m.netns], `veth ${m.port}`);
+  await must(
+    'ip',
+    ['-n', sw, 'link', 'add', m.port, 'type', 'veth', 'peer', 'name', m.dev, 'netns', m.netns],
+    `veth ${m.port}`,
+  );
   await must('ip', ['-n', sw, 'link', 'set', m.port, 'master', m.bridge, 'up'], `port ${m.port}`);
   const mac = macOf(plugged.length);
   await must('ip', ['-n', m.netns, 'link', 'set', m.dev, 'address', mac], `${m.dev} address`);
@@ -414,22 +440,45 @@ async function buildNetwork(lab: LabInfo, operatorReach: 'all' | 'first', log: (
   raiseNeighbourTable();
   const plugged: Plugged[] = [];
   await addNetns(lab.operator.netns);
-  await plugIn(sw, { netns: lab.operator.netns, port: 'pop', bridge: 'br0', dev: 'eth0', address: lab.operator.address, prefixLength }, plugged);
+  await plugIn(
+    sw,
+    { netns: lab.operator.netns, port: 'pop', bridge: 'br0', dev: 'eth0', address: lab.operator.address, prefixLength },
+    plugged,
+  );
   if (lab.router) {
     const rt = lab.router;
     log(`router ${rt.netns} between ${lab.subnets.join(' and ')} (no pod routes, no BGP)`);
     await addNetns(rt.netns);
     for (const [i, address] of rt.addresses.entries()) {
-      await plugIn(sw, { netns: rt.netns, port: `prt${i}`, bridge: bridges[i], dev: `eth${i}`, address, prefixLength }, plugged);
+      await plugIn(
+        sw,
+        { netns: rt.netns, port: `prt${i}`, bridge: bridges[i], dev: `eth${i}`, address, prefixLength },
+        plugged,
+      );
     }
     await must('ip', ['netns', 'exec', rt.netns, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'], 'router forwarding');
     if (operatorReach === 'all') {
-      await must('ip', ['-n', lab.operator.netns, 'route', 'add', lab.subnets[1], 'via', rt.addresses[0]], 'operator route');
+      await must(
+        'ip',
+        ['-n', lab.operator.netns, 'route', 'add', lab.subnets[1], 'via', rt.addresses[0]],
+        'operator route',
+      );
     }
   }
   for (const [k, n] of lab.nodes.entries()) {
     await addNetns(n.netns);
-    await plugIn(sw, { netns: n.netns, port: `p${k + 1}`, bridge: bridges[n.subnet], dev: 'eth0', address: n.address, prefixLength: n.prefixLength }, plugged);
+    await plugIn(
+      sw,
+      {
+        netns: n.netns,
+        port: `p${k + 1}`,
+        bridge: bridges[n.subnet],
+        dev: 'eth0',
+        address: n.address,
+        prefixLength: n.prefixLength,
+      },
+      plugged,
+    );
     // A host's usual default route; calico_node copes without one (see providers/calico/node.ts).
     // On a one-subnet lab the operator stands in for the router (it forwards nothing).
     const gateway = lab.router ? lab.router.addresses[n.subnet] : lab.operator.address;
@@ -443,7 +492,11 @@ async function startNode(lab: LabInfo, node: LabNode): Promise<void> {
   fs.chmodSync(path.join(d, 'home'), 0o700);
   // The "original" bird.conf that destroy must bring back.
   fs.writeFileSync(path.join(d, 'etc-bird', 'bird.conf'), `router id ${node.address};\nprotocol device {\n}\n`);
-  await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', node.name, '-f', path.join(d, 'ssh_host_ed25519_key')], 'host key');
+  await must(
+    'ssh-keygen',
+    ['-q', '-t', 'ed25519', '-N', '', '-C', node.name, '-f', path.join(d, 'ssh_host_ed25519_key')],
+    'host key',
+  );
 
   const ready = path.join(d, 'ready');
   fs.rmSync(ready, { force: true });
@@ -460,10 +513,14 @@ async function startNode(lab: LabInfo, node: LabNode): Promise<void> {
     `touch ${shQuote(ready)}`,
     'exec sleep infinity',
   ].join('; ');
-  const holder = spawn('ip', ['netns', 'exec', node.netns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', setup], {
-    detached: true,
-    stdio: 'ignore',
-  });
+  const holder = spawn(
+    'ip',
+    ['netns', 'exec', node.netns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', setup],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
   holder.unref();
   // ip netns exec and unshare exec in place, so the pid we spawned becomes the holder's.
   node.holderPid = holder.pid!;
@@ -536,10 +593,13 @@ export async function labDown(dir: string): Promise<void> {
     await stopPid(node.sshdPid);
     await stopPid(node.holderPid);
   }
-  for (const ns of [...lab.nodes.map((n) => n.netns), lab.operator.netns, ...(lab.router ? [lab.router.netns] : []), lab.switchNetns]) {
+  for (const ns of [
+    ...lab.nodes.map((n) => n.netns),
+    lab.operator.netns,
+    ...(lab.router ? [lab.router.netns] : []),
+    lab.switchNetns,
+  ]) {
     if (await netnsExists(ns)) await run('ip', ['netns', 'del', ns]);
   }
   fs.rmSync(file);
 }
-
-

@@ -29,17 +29,20 @@ export function startPostgres(): Postgres {
   const initdb = findBinary('initdb');
   const pgCtl = findBinary('pg_ctl');
   const psqlBin = findBinary('psql');
-  if (spawnSync('id', ['-u', 'postgres']).status !== 0) throw new Error('PostgreSQL prerequisite missing: the postgres user (apt-get install -y postgresql)');
+  if (spawnSync('id', ['-u', 'postgres']).status !== 0)
+    throw new Error('PostgreSQL prerequisite missing: the postgres user (apt-get install -y postgresql)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-pg-'));
   execFileSync('chown', ['postgres:', dir]);
   const data = path.join(dir, 'data');
-  const asPostgres = (argv: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', ...argv], { encoding: 'utf8', cwd: dir });
+  const asPostgres = (argv: string[]) =>
+    execFileSync('runuser', ['-u', 'postgres', '--', ...argv], { encoding: 'utf8', cwd: dir });
   asPostgres([initdb, '-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
   asPostgres([pgCtl, '-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-k ${dir} -c listen_addresses=''`, 'start']);
   const connStr = `host=${dir} user=postgres dbname=postgres sslmode=disable`;
   return {
     connStr,
-    psql: (sql) => execFileSync(psqlBin, ['-h', dir, '-U', 'postgres', '-d', 'postgres', '-tAc', sql], { encoding: 'utf8' }).trim(),
+    psql: (sql) =>
+      execFileSync(psqlBin, ['-h', dir, '-U', 'postgres', '-d', 'postgres', '-tAc', sql], { encoding: 'utf8' }).trim(),
     stop: () => {
       spawnSync('runuser', ['-u', 'postgres', '--', pgCtl, '-D', data, '-m', 'immediate', 'stop'], { cwd: dir });
       fs.rmSync(dir, { recursive: true, force: true });

@@ -69,7 +69,10 @@ export function frrInstalled(daemon: FrrDaemon = 'bgpd'): boolean {
 }
 
 /** The ToR's startup configuration: eBGP to every node, the network behind it announced. */
-export function torConfig(tor: Pick<TorInfo, 'lab' | 'address' | 'asNumber' | 'host' | 'neighbors' | 'dir'>, opts: TorOptions = {}): string {
+export function torConfig(
+  tor: Pick<TorInfo, 'lab' | 'address' | 'asNumber' | 'host' | 'neighbors' | 'dir'>,
+  opts: TorOptions = {},
+): string {
   return [
     'frr defaults datacenter',
     `hostname tor${tor.lab}`,
@@ -92,9 +95,12 @@ export function torConfig(tor: Pick<TorInfo, 'lab' | 'address' | 'asNumber' | 'h
 
 /** Starts the ToR for a one-segment lab; `lab down` (or torDown) stops it. */
 export async function torUp(lab: LabInfo, opts: TorOptions = {}): Promise<TorInfo> {
-  if (!frrInstalled('zebra') || !frrInstalled('bgpd')) throw new Error(`ToR: FRR is not installed (${FRR_DIR}/zebra, bgpd): apt-get install -y frr`);
-  if (lab.subnets.length !== 1) throw new Error('ToR: only a one-segment lab has room for it (lab up without --subnets 2)');
-  if (lab.nodes.length > 200) throw new Error('ToR: at most 200 nodes (the ToR and the network behind it use 198.18.K.224 and up)');
+  if (!frrInstalled('zebra') || !frrInstalled('bgpd'))
+    throw new Error(`ToR: FRR is not installed (${FRR_DIR}/zebra, bgpd): apt-get install -y frr`);
+  if (lab.subnets.length !== 1)
+    throw new Error('ToR: only a one-segment lab has room for it (lab up without --subnets 2)');
+  if (lab.nodes.length > 200)
+    throw new Error('ToR: at most 200 nodes (the ToR and the network behind it use 198.18.K.224 and up)');
   const base = `198.18.${lab.id}`;
   const tor: TorInfo = {
     lab: lab.id,
@@ -110,7 +116,9 @@ export async function torUp(lab: LabInfo, opts: TorOptions = {}): Promise<TorInf
   };
   for (const ns of [tor.netns, tor.host.netns]) {
     if ((await run('ip', ['netns', 'list'])).stdout.split('\n').some((l) => l.split(' ')[0] === ns)) {
-      throw new Error(`ToR: namespace ${ns} already exists: lab ${lab.id} has a ToR (calico-net lab down --dir <its dir>)`);
+      throw new Error(
+        `ToR: namespace ${ns} already exists: lab ${lab.id} has a ToR (calico-net lab down --dir <its dir>)`,
+      );
     }
   }
   fs.mkdirSync(path.join(tor.dir, 'vty'), { recursive: true });
@@ -122,16 +130,36 @@ export async function torUp(lab: LabInfo, opts: TorOptions = {}): Promise<TorInf
     await must('ip', ['netns', 'add', tor.host.netns], 'host netns');
     await must('ip', ['-n', tor.host.netns, 'link', 'set', 'lo', 'up'], 'host lo');
     // The uplink: a port on the lab's bridge, created in the switch namespace like the nodes'.
-    await must('ip', ['-n', lab.switchNetns, 'link', 'add', 'ptor', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', tor.netns], 'uplink');
+    await must(
+      'ip',
+      ['-n', lab.switchNetns, 'link', 'add', 'ptor', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', tor.netns],
+      'uplink',
+    );
     await must('ip', ['-n', lab.switchNetns, 'link', 'set', 'ptor', 'master', 'br0', 'up'], 'uplink port');
-    await must('ip', ['-n', tor.netns, 'addr', 'add', `${tor.address}/${lab.subnets[0].split('/')[1]}`, 'dev', 'eth0'], 'uplink address');
+    await must(
+      'ip',
+      ['-n', tor.netns, 'addr', 'add', `${tor.address}/${lab.subnets[0].split('/')[1]}`, 'dev', 'eth0'],
+      'uplink address',
+    );
     await must('ip', ['-n', tor.netns, 'link', 'set', 'eth0', 'up'], 'uplink up');
     // The host behind it: one veth pair, the ToR its only way out.
-    await must('ip', ['-n', tor.netns, 'link', 'add', 'host0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', tor.host.netns], 'host link');
+    await must(
+      'ip',
+      ['-n', tor.netns, 'link', 'add', 'host0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', tor.host.netns],
+      'host link',
+    );
     const len = tor.host.network.split('/')[1];
-    await must('ip', ['-n', tor.netns, 'addr', 'add', `${tor.host.gateway}/${len}`, 'dev', 'host0'], 'host gateway address');
+    await must(
+      'ip',
+      ['-n', tor.netns, 'addr', 'add', `${tor.host.gateway}/${len}`, 'dev', 'host0'],
+      'host gateway address',
+    );
     await must('ip', ['-n', tor.netns, 'link', 'set', 'host0', 'up'], 'host link up');
-    await must('ip', ['-n', tor.host.netns, 'addr', 'add', `${tor.host.address}/${len}`, 'dev', 'eth0'], 'host address');
+    await must(
+      'ip',
+      ['-n', tor.host.netns, 'addr', 'add', `${tor.host.address}/${len}`, 'dev', 'eth0'],
+      'host address',
+    );
     await must('ip', ['-n', tor.host.netns, 'link', 'set', 'eth0', 'up'], 'host up');
     await must('ip', ['-n', tor.host.netns, 'route', 'add', 'default', 'via', tor.host.gateway], 'host default route');
     await must('ip', ['netns', 'exec', tor.netns, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'], 'forwarding');
@@ -153,7 +181,10 @@ export async function torUp(lab: LabInfo, opts: TorOptions = {}): Promise<TorInf
 /** Adds the ToR to the lab's inventory as an external peer of every node (what `lab up --tor` hands the user). */
 export function addTorToInventory(lab: LabInfo, tor: TorInfo): void {
   const inventory = parseYaml(fs.readFileSync(lab.inventoryPath, 'utf8'));
-  inventory.peers = [...(inventory.peers ?? []).filter((p: { address: string }) => p.address !== tor.address), { address: tor.address, asNumber: tor.asNumber }];
+  inventory.peers = [
+    ...(inventory.peers ?? []).filter((p: { address: string }) => p.address !== tor.address),
+    { address: tor.address, asNumber: tor.asNumber },
+  ];
   fs.writeFileSync(lab.inventoryPath, `# Written by calico-net lab up --tor (lab ${lab.id}).\n${toYaml(inventory)}`);
 }
 
@@ -161,9 +192,22 @@ export function addTorToInventory(lab: LabInfo, tor: TorInfo): void {
 export async function startDaemon(tor: TorInfo, daemon: FrrDaemon): Promise<void> {
   const pidFile = path.join(tor.dir, `${daemon}.pid`);
   fs.rmSync(pidFile, { force: true });
-  const args = ['-d', '-f', path.join(tor.dir, 'frr.conf'), '-i', pidFile, '-z', path.join(tor.dir, 'zserv.api'), '--vty_socket', path.join(tor.dir, 'vty')];
+  const args = [
+    '-d',
+    '-f',
+    path.join(tor.dir, 'frr.conf'),
+    '-i',
+    pidFile,
+    '-z',
+    path.join(tor.dir, 'zserv.api'),
+    '--vty_socket',
+    path.join(tor.dir, 'vty'),
+  ];
   await must('ip', ['netns', 'exec', tor.netns, path.join(FRR_DIR, daemon), ...args], daemon);
-  const started = await waitFor(async () => fs.existsSync(pidFile) && fs.existsSync(path.join(tor.dir, 'vty', `${daemon}.vty`)), 10_000);
+  const started = await waitFor(
+    async () => fs.existsSync(pidFile) && fs.existsSync(path.join(tor.dir, 'vty', `${daemon}.vty`)),
+    10_000,
+  );
   if (!started) throw new Error(`ToR: ${daemon} did not start (see ${path.join(tor.dir, 'frr.log')})`);
   tor.pids[daemon] = Number(fs.readFileSync(pidFile, 'utf8').trim());
 }
@@ -183,7 +227,15 @@ export async function stopDaemon(tor: TorInfo, daemon: FrrDaemon, signal: NodeJS
 
 /** vtysh inside the ToR's namespace: each command one -c, in order. */
 export async function vtysh(tor: TorInfo, ...commands: string[]): Promise<string> {
-  const r = await run('ip', ['netns', 'exec', tor.netns, 'vtysh', '--vty_socket', path.join(tor.dir, 'vty'), ...commands.flatMap((c) => ['-c', c])]);
+  const r = await run('ip', [
+    'netns',
+    'exec',
+    tor.netns,
+    'vtysh',
+    '--vty_socket',
+    path.join(tor.dir, 'vty'),
+    ...commands.flatMap((c) => ['-c', c]),
+  ]);
   if (r.code !== 0) throw new Error(`ToR: vtysh ${commands.join(' / ')} failed: ${(r.stderr || r.stdout).trim()}`);
   return r.stdout;
 }

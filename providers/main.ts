@@ -31,7 +31,11 @@ void serveProvider(provider);
  * line (connections opened, remote shells started and scripts run per host, peak memory, CPU time) to that file when
  * Terraform closes it.
  */
-function recordStats(connections: Record<string, number>, shells: Record<string, number>, scripts: Record<string, number>): void {
+function recordStats(
+  connections: Record<string, number>,
+  shells: Record<string, number>,
+  scripts: Record<string, number>,
+): void {
   const file = process.env.CALICO_PROVIDER_STATS;
   if (!file) return;
   const usage = process.resourceUsage();

@@ -117,7 +117,8 @@ export function addressValue(address: string): bigint {
 
 /** The address with this value, printed as iproute2 prints it. */
 export function addressText(value: bigint, family: AddressFamily): string {
-  if (value < 0n || value >> BigInt(family.bits) !== 0n) throw new RangeError(`${value} is outside the ${family.name} address space`);
+  if (value < 0n || value >> BigInt(family.bits) !== 0n)
+    throw new RangeError(`${value} is outside the ${family.name} address space`);
   const bytes: number[] = [];
   for (let shift = family.bits - 8; shift >= 0; shift -= 8) bytes.push(Number((value >> BigInt(shift)) & 0xffn));
   const address = ipaddr.fromByteArray(bytes);
@@ -153,13 +154,17 @@ export function parseCidr(text: string): Cidr {
   const address = text.slice(0, slash);
   const family = familyOfValid(address);
   const length = Number(text.slice(slash + 1));
-  if (!Number.isInteger(length) || length < 0 || length > family.bits) throw new RangeError(`"${text}" has no valid ${family.name} prefix length`);
+  if (!Number.isInteger(length) || length < 0 || length > family.bits)
+    throw new RangeError(`"${text}" has no valid ${family.name} prefix length`);
   const network = addressValue(address);
   return { text, family, network, length, last: network + sizeOf(family, length) - 1n };
 }
 
 /** The network an address lies in, given its prefix length: both as numbers. */
-export function networkOf(address: string, prefixLength: number): { family: AddressFamily; network: bigint; last: bigint } {
+export function networkOf(
+  address: string,
+  prefixLength: number,
+): { family: AddressFamily; network: bigint; last: bigint } {
   const family = familyOfValid(address);
   const size = sizeOf(family, prefixLength);
   const network = (addressValue(address) / size) * size;
@@ -217,6 +222,7 @@ export function splitCidr(cidr: Cidr, length: number, count: number): string[] {
   const size = sizeOf(cidr.family, length);
   const available = sizeOf(cidr.family, cidr.length) / size;
   const out: string[] = [];
-  for (let i = 0n; i < available && out.length < count; i++) out.push(`${addressText(cidr.network + i * size, cidr.family)}/${length}`);
+  for (let i = 0n; i < available && out.length < count; i++)
+    out.push(`${addressText(cidr.network + i * size, cidr.family)}/${length}`);
   return out;
 }

@@ -5,7 +5,15 @@
  * pass through validate). Every value that reaches a remote shell passes one of these first, and
  * is then quoted anyway. Each check returns what is wrong, or null.
  */
-import { addressValue, canonicalIpv6, cidrContainsIp, isIpv4Text, isIpv6Text, networkOf, parseCidr } from './address-family';
+import {
+  addressValue,
+  canonicalIpv6,
+  cidrContainsIp,
+  isIpv4Text,
+  isIpv6Text,
+  networkOf,
+  parseCidr,
+} from './address-family';
 import { ENCAPSULATION, POD_GATEWAY, WORKLOAD_MTU } from './constants';
 
 /** Returns a description of what is wrong, or null when the value is fine. */
@@ -25,7 +33,8 @@ export const ipv4CidrProblem: Check = (v) => {
   const m = /^([^/]+)\/([0-9]{1,2})$/.exec(v);
   if (!m || ipv4Problem(m[1]) || Number(m[2]) > 32) return `"${v}" is not an IPv4 CIDR (a.b.c.d/len)`;
   const len = Number(m[2]);
-  if (networkOf(m[1], len).network !== addressValue(m[1])) return `"${v}" has host bits set; the network address is required`;
+  if (networkOf(m[1], len).network !== addressValue(m[1]))
+    return `"${v}" has host bits set; the network address is required`;
   return null;
 };
 
@@ -65,12 +74,15 @@ export function inRange(min: number, max: number): (v: number) => string | null 
 }
 
 export function mtuProblem(v: number): string | null {
-  return Number.isInteger(v) && v >= WORKLOAD_MTU.min && v <= WORKLOAD_MTU.max ? null : `${v} is not an MTU in ${WORKLOAD_MTU.min}..${WORKLOAD_MTU.max}`;
+  return Number.isInteger(v) && v >= WORKLOAD_MTU.min && v <= WORKLOAD_MTU.max
+    ? null
+    : `${v} is not an MTU in ${WORKLOAD_MTU.min}..${WORKLOAD_MTU.max}`;
 }
 
 /** A unicast MAC written as six lower-case hex pairs (the form `ip` prints). */
 export function unicastMacProblem(v: string): string | null {
-  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(v)) return `"${v}" is not a MAC address (six lower-case hex pairs, e.g. 66:cc:c6:13:01:01)`;
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(v))
+    return `"${v}" is not a MAC address (six lower-case hex pairs, e.g. 66:cc:c6:13:01:01)`;
   if (parseInt(v.slice(0, 2), 16) % 2 === 1) return `"${v}" is a multicast MAC address`;
   if (v === '00:00:00:00:00:00') return `"${v}" is the all-zero MAC address`;
   return null;
@@ -78,7 +90,9 @@ export function unicastMacProblem(v: string): string | null {
 
 /** One of the encapsulations calico-net programs (ENCAPSULATION's keys). */
 export function encapsulationProblem(v: string): string | null {
-  return Object.prototype.hasOwnProperty.call(ENCAPSULATION, v) ? null : `"${v}" is not one of ${Object.keys(ENCAPSULATION).join(', ')}`;
+  return Object.prototype.hasOwnProperty.call(ENCAPSULATION, v)
+    ? null
+    : `"${v}" is not one of ${Object.keys(ENCAPSULATION).join(', ')}`;
 }
 
 /** A TCP port. */
@@ -130,7 +144,9 @@ export function usableHostAddressProblem(v: string, prefixLength?: number): stri
 export function ipv6Problem(v: string): string | null {
   if (!isIpv6Text(v)) return `"${v}" is not an IPv6 address`;
   const canonical = canonicalIpv6(v);
-  return canonical === v ? null : `"${v}" is not in canonical form (RFC 5952, as ip and BIRD print it): write ${canonical}`;
+  return canonical === v
+    ? null
+    : `"${v}" is not in canonical form (RFC 5952, as ip and BIRD print it): write ${canonical}`;
 }
 
 export function ipv6CidrProblem(v: string): string | null {
@@ -138,7 +154,8 @@ export function ipv6CidrProblem(v: string): string | null {
   if (!m || !isIpv6Text(m[1]) || Number(m[2]) > 128) return `"${v}" is not an IPv6 CIDR (address/len)`;
   const bad = ipv6Problem(m[1]);
   if (bad) return bad;
-  if (networkOf(m[1], Number(m[2])).network !== addressValue(m[1])) return `"${v}" has host bits set; the network address is required`;
+  if (networkOf(m[1], Number(m[2])).network !== addressValue(m[1]))
+    return `"${v}" has host bits set; the network address is required`;
   return null;
 }
 
@@ -167,5 +184,7 @@ export function usableIpv6Problem(v: string): string | null {
 
 /** A prefix length an IPv6 network can have: a whole number from 1 to 128. */
 export function ipv6PrefixLengthProblem(length: number): string | null {
-  return Number.isInteger(length) && length >= 1 && length <= 128 ? null : 'the prefix length after "/" must be a whole number from 1 to 128';
+  return Number.isInteger(length) && length >= 1 && length <= 128
+    ? null
+    : 'the prefix length after "/" must be a whole number from 1 to 128';
 }

@@ -36,8 +36,15 @@ export function spliceSecrets(content: string, secrets: Record<string, string> |
  * declared secret it equals, or UNDECLARED_SECRET: a password changed by hand is a visible change
  * whose value is never shown.
  */
-export function maskSecrets(hostContent: string, declaredContent: string, secrets: Record<string, string> | null | undefined): string {
-  if (missingSecrets(declaredContent, secrets).length === 0 && spliceSecrets(declaredContent, secrets) === hostContent) {
+export function maskSecrets(
+  hostContent: string,
+  declaredContent: string,
+  secrets: Record<string, string> | null | undefined,
+): string {
+  if (
+    missingSecrets(declaredContent, secrets).length === 0 &&
+    spliceSecrets(declaredContent, secrets) === hostContent
+  ) {
     return declaredContent;
   }
   return maskBirdPasswords(hostContent, secrets);
@@ -121,7 +128,12 @@ export function maskBirdPasswords(text: string, secrets: Record<string, string> 
   const defines = new Map<string, Token>();
   significant.forEach((t, k) => {
     const name = word(significant[k + 1]);
-    if (word(t) === 'define' && name !== undefined && text.slice(significant[k + 2]?.start ?? 0, significant[k + 2]?.end ?? 0) === '=' && significant[k + 3]) {
+    if (
+      word(t) === 'define' &&
+      name !== undefined &&
+      text.slice(significant[k + 2]?.start ?? 0, significant[k + 2]?.end ?? 0) === '=' &&
+      significant[k + 3]
+    ) {
       defines.set(strip(name), significant[k + 3]);
     }
   });
@@ -152,7 +164,10 @@ export function maskBirdPasswords(text: string, secrets: Record<string, string> 
   // One pass, longest first: a value containing another is replaced whole, and no placeholder
   // put in is searched again.
   const escape = (v: string) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const alternatives = values.map(([, v]) => v).sort((a, b) => b.length - a.length).map(escape);
+  const alternatives = values
+    .map(([, v]) => v)
+    .sort((a, b) => b.length - a.length)
+    .map(escape);
   const declaredValue = alternatives.length > 0 ? alternatives.join('|') : '(?!)';
   const inString = new RegExp(declaredValue, 'g');
   // In a comment, also `password "…"` as it would read were the comment removed.

@@ -28,7 +28,9 @@ function load(file: string): SSHConfig {
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
-      throw new SshConfigError(`cannot read ssh_config ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new SshConfigError(
+        `cannot read ssh_config ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
     config = SSHConfig.parse(text);
     parsed.set(file, config);
@@ -45,7 +47,9 @@ function expandTokens(value: string, host: string, setting: string, file: string
     if (t === '%') return '%';
     if (t === 'h') return host;
     if (t === 'd') return os.homedir();
-    throw new SshConfigError(`${file}: ${setting} "${value}" uses %${t}, which is not supported here (only %h, %d, %%)`);
+    throw new SshConfigError(
+      `${file}: ${setting} "${value}" uses %${t}, which is not supported here (only %h, %d, %%)`,
+    );
   });
 }
 
@@ -64,7 +68,8 @@ export function sshConfigFor(file: string, host: string): SshConfigEntry {
   const port = first(computed.port);
   if (port !== undefined) {
     const n = Number(port);
-    if (!/^[0-9]+$/.test(port) || n < 1 || n > 65535) throw new SshConfigError(`${file}: Port "${port}" for ${host} is not a port number`);
+    if (!/^[0-9]+$/.test(port) || n < 1 || n > 65535)
+      throw new SshConfigError(`${file}: Port "${port}" for ${host} is not a port number`);
     entry.port = n;
   }
   const identity = first(computed.identityfile);

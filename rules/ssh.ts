@@ -114,7 +114,8 @@ export function parseProxyJump(spec: string): JumpHop[] | string {
     let port: number | undefined;
     if (portText !== undefined) {
       port = Number(portText);
-      if (!/^[0-9]{1,5}$/.test(portText) || port < 1 || port > 65535) return `${where}: "${portText}" is not a port number (1..65535)`;
+      if (!/^[0-9]{1,5}$/.test(portText) || port < 1 || port > 65535)
+        return `${where}: "${portText}" is not a port number (1..65535)`;
     }
     hops.push({ host, user, port });
   }
@@ -122,7 +123,10 @@ export function parseProxyJump(spec: string): JumpHop[] | string {
 }
 
 /** proxyJumpKeys must name one key (or "") per proxyJump hop; null when it does. */
-export function proxyJumpKeysProblem(proxyJump: string | undefined, keys: readonly string[] | undefined): string | null {
+export function proxyJumpKeysProblem(
+  proxyJump: string | undefined,
+  keys: readonly string[] | undefined,
+): string | null {
   if (keys === undefined) return null;
   const hops = proxyJump === undefined ? [] : parseProxyJump(proxyJump);
   if (typeof hops === 'string') return null; // proxyJump's own problem, reported for it
@@ -185,7 +189,8 @@ function withFirstHopJumps(file: string, hops: JumpHop[]): JumpHop[] {
     const before = parseProxyJump(own);
     if (typeof before === 'string') throw new SshConfigError(`${file}: ProxyJump "${own}" for ${first}: ${before}`);
     chain = [...before, ...chain];
-    if (chain.length > MAX_JUMP_HOPS) throw new SshConfigError(`${file}: the ProxyJump chain through ${first} has more than ${MAX_JUMP_HOPS} hops`);
+    if (chain.length > MAX_JUMP_HOPS)
+      throw new SshConfigError(`${file}: the ProxyJump chain through ${first} has more than ${MAX_JUMP_HOPS} hops`);
   }
 }
 
@@ -233,7 +238,8 @@ export function resolveSsh(host: string, s: SshSettings): ResolvedSsh {
         const hopHost = e.hostName ?? h.host;
         const hopUser = h.user ?? e.user;
         const hopPort = h.port ?? e.port;
-        if (hopHost !== h.host || (h.user === undefined && e.user) || (h.port === undefined && e.port)) from.add('ProxyJump');
+        if (hopHost !== h.host || (h.user === undefined && e.user) || (h.port === undefined && e.port))
+          from.add('ProxyJump');
         const named = /:/.test(hopHost) ? `[${hopHost}]` : hopHost;
         return `${hopUser ? `${hopUser}@` : ''}${named}${hopPort ? `:${hopPort}` : ''}`;
       });

@@ -19,12 +19,18 @@ export function withSplitAddress<T extends NodeAddress>(node: T): T & NodeAddres
   const slash = node.address.indexOf('/');
   if (slash < 0) return node;
   const length = node.address.slice(slash + 1);
-  return { ...node, address: node.address.slice(0, slash), prefixLength: /^\d{1,2}$/.test(length) ? Number(length) : NaN };
+  return {
+    ...node,
+    address: node.address.slice(0, slash),
+    prefixLength: /^\d{1,2}$/.test(length) ? Number(length) : NaN,
+  };
 }
 
 /** A prefix length a node's network can have: a whole number from 1 to 32. */
 export function prefixLengthProblem(length: number): string | null {
-  return Number.isInteger(length) && length >= 1 && length <= 32 ? null : 'the prefix length after "/" must be a whole number from 1 to 32';
+  return Number.isInteger(length) && length >= 1 && length <= 32
+    ? null
+    : 'the prefix length after "/" must be a whole number from 1 to 32';
 }
 
 function networkContains(node: NodeAddress & { prefixLength: number }, ip: string): boolean {
@@ -40,5 +46,8 @@ export function sameSubnet(a: NodeAddress, b: NodeAddress): boolean | undefined 
   if (prefixLengthProblem(a.prefixLength) || prefixLengthProblem(b.prefixLength)) return undefined;
   // Addresses validation has not passed yet (a cluster with other problems) decide nothing.
   if (familyOf(a.address) !== IPV4 || familyOf(b.address) !== IPV4) return undefined;
-  return networkContains({ ...a, prefixLength: a.prefixLength }, b.address) && networkContains({ ...b, prefixLength: b.prefixLength }, a.address);
+  return (
+    networkContains({ ...a, prefixLength: a.prefixLength }, b.address) &&
+    networkContains({ ...b, prefixLength: b.prefixLength }, a.address)
+  );
 }

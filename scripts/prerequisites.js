@@ -27,7 +27,8 @@ function found(command) {
 
 /** The rows `job` needs, plus the named `commands`, whose command is not found. */
 function missingTools(job, commands = []) {
-  for (const c of commands) if (!TOOLS.some((t) => t.command === c)) throw new Error(`${c} is not in scripts/prerequisites.json`);
+  for (const c of commands)
+    if (!TOOLS.some((t) => t.command === c)) throw new Error(`${c} is not in scripts/prerequisites.json`);
   const wanted = TOOLS.filter((t) => JOBS.indexOf(t.neededFor) <= JOBS.indexOf(job) || commands.includes(t.command));
   return wanted.filter((t) => !found(t.command));
 }
@@ -43,7 +44,8 @@ function missingPackages() {
   // Debian puts the PostgreSQL server binaries under /usr/lib/postgresql/<version>/bin.
   if (!missing.has('postgresql')) {
     const root = '/usr/lib/postgresql';
-    const hasServer = fs.existsSync(root) && fs.readdirSync(root).some((v) => fs.existsSync(path.join(root, v, 'bin', 'postgres')));
+    const hasServer =
+      fs.existsSync(root) && fs.readdirSync(root).some((v) => fs.existsSync(path.join(root, v, 'bin', 'postgres')));
     if (!hasServer) missing.add('postgresql');
   }
   return [...missing].sort();

@@ -13,11 +13,29 @@ import { cdk } from '../constructs/cdk';
 import { parse as parseYaml } from 'yaml';
 import { CalicoCluster } from '../constructs/cluster';
 import { CalicoProvider, providerSettingsProblems, STACK_PROVIDER_ID } from '../constructs/bindings';
-import { ClusterSettings, clusterSettingsOf, ClusterSpec, ProviderSettings, ENCAPSULATION_MODES, NodeSpec, PeerSpec, SHARDINGS, StateSpec, WorkloadSpec } from '../constructs/model';
+import {
+  ClusterSettings,
+  clusterSettingsOf,
+  ClusterSpec,
+  ProviderSettings,
+  ENCAPSULATION_MODES,
+  NodeSpec,
+  PeerSpec,
+  SHARDINGS,
+  StateSpec,
+  WorkloadSpec,
+} from '../constructs/model';
 import { expandHome, mergeSsh, SSH_DEFAULTS, SshSettings } from '../rules/ssh';
 import { withSplitAddress } from '../rules/subnets';
 import { clusterProblems, ClusterValidationError, validateCluster } from '../constructs/validation';
-import { BgpConfigurationKnobs, BgpFilterSpec, FILTER_ACTIONS, MATCH_OPERATORS, NEXT_HOP_MODES, SOURCE_ADDRESSES } from '../constructs/peering';
+import {
+  BgpConfigurationKnobs,
+  BgpFilterSpec,
+  FILTER_ACTIONS,
+  MATCH_OPERATORS,
+  NEXT_HOP_MODES,
+  SOURCE_ADDRESSES,
+} from '../constructs/peering';
 import type { PolicySpec } from '../constructs/policy-model';
 
 /**
@@ -40,7 +58,8 @@ interface InventoryFile {
  * 'path-or-true': a string, or `true` (sshConfig: a file, or the default one). 'strings': a list of names.
  * 'string-map': a mapping of names to strings (labels; their syntax is checked with the policies).
  */
-type FieldType = 'string' | 'number' | 'boolean' | 'path-or-true' | 'strings' | 'string-map' | { object: Shape } | { list: Shape };
+type FieldType =
+  'string' | 'number' | 'boolean' | 'path-or-true' | 'strings' | 'string-map' | { object: Shape } | { list: Shape };
 interface Field {
   type: FieldType;
   required?: boolean;
@@ -63,12 +82,13 @@ type FieldOf<V> = [V] extends [string]
             ? string extends keyof V
               ? { type: 'string-map' }
               : { type: { object: ShapeOf<V> } }
-          : [V] extends [readonly (infer E)[]]
-            ? { type: { list: ShapeOf<E> } }
-            : { type: { object: ShapeOf<V> } };
+            : [V] extends [readonly (infer E)[]]
+              ? { type: { list: ShapeOf<E> } }
+              : { type: { object: ShapeOf<V> } };
 /** Every key of T, required exactly where T requires it. */
 type ShapeOf<T> = {
-  [K in keyof T]-?: FieldOf<NonNullable<T[K]>> & (Record<never, never> extends Pick<T, K> ? { required?: false } : { required: true });
+  [K in keyof T]-?: FieldOf<NonNullable<T[K]>> &
+    (Record<never, never> extends Pick<T, K> ? { required?: false } : { required: true });
 };
 
 const sshShape: ShapeOf<SshSettings> = {
@@ -110,8 +130,14 @@ const inventoryShape: ShapeOf<InventoryFile> = {
         // Calico's BGPConfiguration (constructs/peering.ts).
         nodeToNodeMeshEnabled: { type: 'boolean' },
         listenPort: { type: 'number' },
-        communities: { type: { list: { name: { type: 'string', required: true }, value: { type: 'string', required: true } } } },
-        prefixAdvertisements: { type: { list: { cidr: { type: 'string', required: true }, communities: { type: 'strings', required: true } } } },
+        communities: {
+          type: { list: { name: { type: 'string', required: true }, value: { type: 'string', required: true } } },
+        },
+        prefixAdvertisements: {
+          type: {
+            list: { cidr: { type: 'string', required: true }, communities: { type: 'strings', required: true } },
+          },
+        },
         serviceClusterIPs: { type: { list: serviceRangeShape } },
         serviceExternalIPs: { type: { list: serviceRangeShape } },
         serviceLoadBalancerIPs: { type: { list: serviceRangeShape } },
@@ -218,14 +244,14 @@ function editDistance(a: string, b: string): number {
  * look-alike key ("peerSelector" is four edits from "nodeSelector", which means something else).
  */
 const CALICO_FIELDS_NOT_SUPPORTED: Record<string, string> = {
-  peerSelector: "Calico's BGPPeer peerSelector (node-to-node peerings chosen by label) is not supported; nodes peer by the mesh or topology: route-reflector, external peers by address (nodeSelector picks which nodes hold the session)",
+  peerSelector:
+    "Calico's BGPPeer peerSelector (node-to-node peerings chosen by label) is not supported; nodes peer by the mesh or topology: route-reflector, external peers by address (nodeSelector picks which nodes hold the session)",
 };
 
 function suggestion(key: string, known: string[]): string {
-  if (Object.prototype.hasOwnProperty.call(CALICO_FIELDS_NOT_SUPPORTED, key)) return ` (${CALICO_FIELDS_NOT_SUPPORTED[key]})`;
-  const best = known
-    .map((k) => ({ k, d: editDistance(key, k) }))
-    .sort((x, y) => x.d - y.d)[0];
+  if (Object.prototype.hasOwnProperty.call(CALICO_FIELDS_NOT_SUPPORTED, key))
+    return ` (${CALICO_FIELDS_NOT_SUPPORTED[key]})`;
+  const best = known.map((k) => ({ k, d: editDistance(key, k) })).sort((x, y) => x.d - y.d)[0];
   return best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean "${best.k}"?)` : '';
 }
 
@@ -244,7 +270,8 @@ function checkShape(value: unknown, shape: Shape, where: string, problems: strin
   const obj = value as Record<string, unknown>;
   const at = (key: string) => (where ? `${where}.${key}` : key);
   for (const key of Object.keys(obj)) {
-    if (!(key in shape)) problems.push(`${where || 'inventory'}: unknown key "${key}"${suggestion(key, Object.keys(shape))}`);
+    if (!(key in shape))
+      problems.push(`${where || 'inventory'}: unknown key "${key}"${suggestion(key, Object.keys(shape))}`);
   }
   for (const [key, field] of Object.entries(shape)) {
     const v = obj[key];
@@ -254,15 +281,24 @@ function checkShape(value: unknown, shape: Shape, where: string, problems: strin
     }
     const t = field.type;
     if (t === 'path-or-true') {
-      if (v !== true && (typeof v !== 'string' || v === '')) problems.push(`${at(key)}: expected true or a file path, found ${describe(v)}`);
+      if (v !== true && (typeof v !== 'string' || v === ''))
+        problems.push(`${at(key)}: expected true or a file path, found ${describe(v)}`);
     } else if (t === 'strings') {
       if (!Array.isArray(v)) problems.push(`${at(key)}: expected a list of names, found ${describe(v)}`);
-      else v.forEach((item, i) => typeof item !== 'string' && problems.push(`${at(key)}[${i}]: expected a string, found ${describe(item)}`));
+      else
+        v.forEach(
+          (item, i) =>
+            typeof item !== 'string' && problems.push(`${at(key)}[${i}]: expected a string, found ${describe(item)}`),
+        );
     } else if (t === 'string-map') {
-      if (typeof v !== 'object' || Array.isArray(v)) problems.push(`${at(key)}: expected a mapping of names to strings, found ${describe(v)}`);
-      else for (const [k, item] of Object.entries(v)) if (typeof item !== 'string') problems.push(`${at(key)}.${k}: expected a string, found ${describe(item)}`);
+      if (typeof v !== 'object' || Array.isArray(v))
+        problems.push(`${at(key)}: expected a mapping of names to strings, found ${describe(v)}`);
+      else
+        for (const [k, item] of Object.entries(v))
+          if (typeof item !== 'string') problems.push(`${at(key)}.${k}: expected a string, found ${describe(item)}`);
     } else if (typeof t === 'string') {
-      if (typeof v !== t) problems.push(`${at(key)}: expected ${t === 'boolean' ? 'true or false' : `a ${t}`}, found ${describe(v)}`);
+      if (typeof v !== t)
+        problems.push(`${at(key)}: expected ${t === 'boolean' ? 'true or false' : `a ${t}`}, found ${describe(v)}`);
       else if (field.oneOf && !field.oneOf.includes(v as string)) {
         problems.push(`${at(key)}: must be one of ${field.oneOf.join(', ')}, not "${v}"`);
       }
@@ -311,12 +347,17 @@ export function parseInventory(text: string, file: string): ClusterSpec {
   try {
     raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new ClusterValidationError([`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`]);
+    throw new ClusterValidationError([
+      `${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+    ]);
   }
   const shapeProblems: string[] = [];
   // Policies have a shape of their own (ports are numbers or "from:to"): clusterProblems checks
   // them with every field named (constructs/policy-validation.ts), as it does for the constructs.
-  const { policies, ...rest } = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : { policies: undefined };
+  const { policies, ...rest } =
+    typeof raw === 'object' && raw !== null && !Array.isArray(raw)
+      ? (raw as Record<string, unknown>)
+      : { policies: undefined };
   if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) raw = rest;
   checkShape(raw, inventoryShape, '', shapeProblems);
   if (shapeProblems.length) throw new ClusterValidationError(shapeProblems);
@@ -326,19 +367,27 @@ export function parseInventory(text: string, file: string): ClusterSpec {
   // The defaults are written into the stack, so a plan shows what each node is reached with.
   // With ssh_config they must not count as explicit (they would hide its User and Port): then
   // rules/ssh.ts resolveSsh writes them after ssh_config.
-  const readsSshConfig = [inv.ssh, ...inv.nodes.map((n) => n.ssh)].some((s) => s?.sshConfig !== undefined && s.sshConfig !== false);
+  const readsSshConfig = [inv.ssh, ...inv.nodes.map((n) => n.ssh)].some(
+    (s) => s?.sshConfig !== undefined && s.sshConfig !== false,
+  );
   const { user, port, knownHostsPath } = readsSshConfig ? ({} as Partial<typeof SSH_DEFAULTS>) : SSH_DEFAULTS;
   const cluster: ClusterSpec = {
     // The file's cluster section is ClusterSpec's settings, its keys proven by checkShape.
     ...clusterSettingsOf(inv.cluster),
     filters: inv.filters,
     ssh: resolveSsh(mergeSsh({ user, port, knownHostsPath }, inv.ssh), baseDir),
-    nodes: inv.nodes.map((n) => ({ ...withSplitAddress(n), ssh: resolveSsh(n.ssh, baseDir), workloads: n.workloads ?? [] })),
+    nodes: inv.nodes.map((n) => ({
+      ...withSplitAddress(n),
+      ssh: resolveSsh(n.ssh, baseDir),
+      workloads: n.workloads ?? [],
+    })),
     peers: inv.peers ?? [],
     state: stateSpec(inv.state, baseDir, shapeProblems),
     ...(inv.provider === undefined ? {} : { provider: inv.provider }),
   };
-  shapeProblems.push(...providerSettingsProblems(inv.provider ?? {}).map((p) => `provider.${p.replace(/^(\w+) /, "$1: ")}`));
+  shapeProblems.push(
+    ...providerSettingsProblems(inv.provider ?? {}).map((p) => `provider.${p.replace(/^(\w+) /, '$1: ')}`),
+  );
   if (policies !== undefined) cluster.policies = policies as PolicySpec[];
   if (shapeProblems.length) throw new ClusterValidationError([...shapeProblems, ...clusterProblems(cluster)]);
   validateCluster(cluster);
@@ -350,7 +399,9 @@ export function loadInventory(file: string): ClusterSpec {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ClusterValidationError([`cannot read inventory ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (set CALICO_INVENTORY to its path)`]);
+    throw new ClusterValidationError([
+      `cannot read inventory ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (set CALICO_INVENTORY to its path)`,
+    ]);
   }
   return parseInventory(text, file);
 }

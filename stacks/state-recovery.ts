@@ -27,9 +27,7 @@ import * as path from 'path';
 
 /** What synthesis does about one local state file. */
 export type StateFileVerdict =
-  | { kind: 'intact' }
-  | { kind: 'restore'; reason: string }
-  | { kind: 'refuse'; problem: string };
+  { kind: 'intact' } | { kind: 'restore'; reason: string } | { kind: 'refuse'; problem: string };
 
 /** One local state file as found on disk. */
 export interface LocalStateFiles {
@@ -81,13 +79,22 @@ export function localStateVerdict(files: LocalStateFiles): StateFileVerdict {
   }
   const lineage = partialLineage(state);
   if (lineage !== undefined && lineage !== before.lineage) {
-    return { kind: 'refuse', problem: `${killed}, and ${file}.backup belongs to another state (lineage ${before.lineage}, not ${lineage}); ${restoreByHand} only if it is the right one` };
+    return {
+      kind: 'refuse',
+      problem: `${killed}, and ${file}.backup belongs to another state (lineage ${before.lineage}, not ${lineage}); ${restoreByHand} only if it is the right one`,
+    };
   }
   if (locked === true) {
-    return { kind: 'refuse', problem: `${file} ${damage} while a process holds its lock: a terraform run is writing it now. Wait for it to finish; if it was killed, ${restoreByHand}` };
+    return {
+      kind: 'refuse',
+      problem: `${file} ${damage} while a process holds its lock: a terraform run is writing it now. Wait for it to finish; if it was killed, ${restoreByHand}`,
+    };
   }
   if (locked === undefined) {
-    return { kind: 'refuse', problem: `${killed}; this system does not show who holds the state's lock, so calico-net does not restore it itself: ${restoreByHand}` };
+    return {
+      kind: 'refuse',
+      problem: `${killed}; this system does not show who holds the state's lock, so calico-net does not restore it itself: ${restoreByHand}`,
+    };
   }
   return {
     kind: 'restore',
@@ -138,7 +145,9 @@ export function localStatePaths(outdir: string): string[] {
   for (const name of fs.readdirSync(stacksDir).sort()) {
     const json = path.join(stacksDir, name, 'cdk.tf.json');
     if (!fs.existsSync(json)) continue;
-    const stack = JSON.parse(fs.readFileSync(json, 'utf8')) as { terraform?: { backend?: { local?: { path?: unknown } } } };
+    const stack = JSON.parse(fs.readFileSync(json, 'utf8')) as {
+      terraform?: { backend?: { local?: { path?: unknown } } };
+    };
     const local = stack.terraform?.backend?.local;
     if (!local) continue;
     const file = typeof local.path === 'string' ? local.path : 'terraform.tfstate';
@@ -164,12 +173,21 @@ function readIfPresent(file: string): string | undefined {
  * and reports each restore through `report`. Throws StateRecoveryError when one is damaged and
  * cannot be restored safely (nothing is changed then).
  */
-export function recoverKilledLocalStates(outdir: string, report: (message: string) => void, procLocks = '/proc/locks'): void {
+export function recoverKilledLocalStates(
+  outdir: string,
+  report: (message: string) => void,
+  procLocks = '/proc/locks',
+): void {
   const problems: string[] = [];
   for (const file of localStatePaths(outdir)) {
     const state = readIfPresent(file);
     if (state === undefined || snapshotIdentity(state) !== null) continue;
-    const verdict = localStateVerdict({ path: file, state, backup: readIfPresent(`${file}.backup`), locked: isFileLocked(file, procLocks) });
+    const verdict = localStateVerdict({
+      path: file,
+      state,
+      backup: readIfPresent(`${file}.backup`),
+      locked: isFileLocked(file, procLocks),
+    });
     if (verdict.kind === 'refuse') problems.push(verdict.problem);
     if (verdict.kind !== 'restore') continue;
     // A cut-off snapshot is kept for a post-mortem; an empty file holds nothing to keep.

@@ -21,6 +21,9 @@ export default function globalSetup(): void {
     throw new Error(`TypeScript build failed:\n${result.stdout}${result.stderr}`);
   }
   // The one-file provider Terraform's shim starts (scripts/bundle-provider.js), from this dist/.
-  const bundle = spawnSync(process.execPath, [path.join(root, 'scripts', 'bundle-provider.js')], { cwd: root, encoding: 'utf8' });
+  const bundle = spawnSync(process.execPath, [path.join(root, 'scripts', 'bundle-provider.js')], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   if (bundle.status !== 0) throw new Error(`provider bundle failed:\n${bundle.stdout}${bundle.stderr}`);
 }

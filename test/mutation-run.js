@@ -42,7 +42,11 @@ for (const pattern of mutate.filter((p) => !p.startsWith('!'))) {
 }
 
 const wanted =
-  process.env.MUTATION_GROUPS === 'none' ? [] : process.env.MUTATION_GROUPS ? process.env.MUTATION_GROUPS.split(',').map((s) => s.trim()) : [...groups.keys()];
+  process.env.MUTATION_GROUPS === 'none'
+    ? []
+    : process.env.MUTATION_GROUPS
+      ? process.env.MUTATION_GROUPS.split(',').map((s) => s.trim())
+      : [...groups.keys()];
 const unknown = wanted.filter((g) => !groups.has(g));
 if (unknown.length) {
   console.error(`unknown mutation group(s): ${unknown.join(', ')}; groups are: ${[...groups.keys()].join(', ')}`);
@@ -53,7 +57,18 @@ if (process.env.MUTATION_FRESH === '1') fs.rmSync(path.join(root, incrementalFil
 function stryker(label, extraArgs) {
   const started = Date.now();
   console.log(`\n=== mutation: ${label} (${new Date(started).toISOString()}) ===`);
-  const args = ['-n', '10', process.execPath, strykerBin, 'run', 'stryker.config.js', '--incremental', '--incrementalFile', incrementalFile, ...extraArgs];
+  const args = [
+    '-n',
+    '10',
+    process.execPath,
+    strykerBin,
+    'run',
+    'stryker.config.js',
+    '--incremental',
+    '--incrementalFile',
+    incrementalFile,
+    ...extraArgs,
+  ];
   const run = spawnSync('nice', args, { cwd: root, stdio: 'inherit' });
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
   if (run.status !== 0) {

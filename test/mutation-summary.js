@@ -27,18 +27,26 @@ for (const [name, f] of Object.entries(report.files).sort()) {
       u++;
       const lines = f.source.split('\n');
       const at = m.location.start;
-      survivors.push(`${m.status.padEnd(10)} ${name}:${at.line}:${at.column} ${m.mutatorName}: ${JSON.stringify(lines[at.line - 1].trim().slice(0, 110))} -> ${JSON.stringify((m.replacement ?? '').slice(0, 80))}`);
+      survivors.push(
+        `${m.status.padEnd(10)} ${name}:${at.line}:${at.column} ${m.mutatorName}: ${JSON.stringify(lines[at.line - 1].trim().slice(0, 110))} -> ${JSON.stringify((m.replacement ?? '').slice(0, 80))}`,
+      );
     }
   }
   hit += d;
   total += d + u;
-  rows.push(`${(d + u ? (100 * d) / (d + u) : 100).toFixed(1).padStart(6)}%  ${String(d).padStart(4)}/${String(d + u).padEnd(4)} ${name}`);
+  rows.push(
+    `${(d + u ? (100 * d) / (d + u) : 100).toFixed(1).padStart(6)}%  ${String(d).padStart(4)}/${String(d + u).padEnd(4)} ${name}`,
+  );
 }
 console.log(rows.join('\n'));
-console.log(`\nmutation score: ${total ? ((100 * hit) / total).toFixed(2) : '100.00'}% (${hit} of ${total} mutants detected)`);
+console.log(
+  `\nmutation score: ${total ? ((100 * hit) / total).toFixed(2) : '100.00'}% (${hit} of ${total} mutants detected)`,
+);
 // Not in the score: CompileError (the TypeScript checker rejected the mutant), Ignored (static
 // mutants unless MUTATION_STATIC=1, see stryker.config.js), RuntimeError.
-const notCounted = Object.entries(others).map(([k, v]) => `${v} ${k}`).join(', ');
+const notCounted = Object.entries(others)
+  .map(([k, v]) => `${v} ${k}`)
+  .join(', ');
 if (notCounted) console.log(`not counted: ${notCounted}`);
 if (process.argv.includes('--survivors') || process.env.MUTATION_SURVIVORS === '1') {
   console.log(`\nundetected mutants (${survivors.length}):\n${survivors.join('\n')}`);

@@ -31,15 +31,20 @@ export function textWidth(text: string): number {
 
 /** The lines of a node's card: who it is, its block, its workloads, what is wrong with it. */
 export function nodeCardLines(node: PictureNode): CardLine[] {
-  const lines: CardLine[] = [{ text: `${node.name}${node.routeReflector ? '  ★ route reflector' : ''}`, style: 'title' }];
+  const lines: CardLine[] = [
+    { text: `${node.name}${node.routeReflector ? '  ★ route reflector' : ''}`, style: 'title' },
+  ];
   lines.push({ text: `${node.address} · AS ${node.asNumber}`, style: 'plain' });
   lines.push({ text: `block ${node.block}`, style: 'plain' });
   const shown = node.workloads.slice(0, MAX_LINES_LISTED);
   for (const w of shown) lines.push({ text: `▸ ${w.name} ${w.ip}`, style: 'muted' });
-  if (node.workloads.length > shown.length) lines.push({ text: `  +${node.workloads.length - shown.length} more workloads`, style: 'muted' });
+  if (node.workloads.length > shown.length)
+    lines.push({ text: `  +${node.workloads.length - shown.length} more workloads`, style: 'muted' });
   if (node.unreachable !== undefined) lines.push({ text: `UNREACHABLE: ${clip(node.unreachable, 34)}`, style: 'bad' });
-  for (const s of node.downSessions.slice(0, 2)) lines.push({ text: `✗ BGP to ${s.neighborName}: ${clip(s.info, 26)}`, style: 'bad' });
-  if (node.downSessions.length > 2) lines.push({ text: `  +${node.downSessions.length - 2} more sessions down`, style: 'bad' });
+  for (const s of node.downSessions.slice(0, 2))
+    lines.push({ text: `✗ BGP to ${s.neighborName}: ${clip(s.info, 26)}`, style: 'bad' });
+  if (node.downSessions.length > 2)
+    lines.push({ text: `  +${node.downSessions.length - 2} more sessions down`, style: 'bad' });
   for (const d of node.drifted.slice(0, 2)) lines.push({ text: `DRIFT ${clip(d, 34)}`, style: 'warn' });
   if (node.drifted.length > 2) lines.push({ text: `  +${node.drifted.length - 2} more drifted`, style: 'warn' });
   return lines;
@@ -57,7 +62,9 @@ export function clip(text: string, max: number): string {
 function cardSize(lines: CardLine[]): { width: number; height: number } {
   return {
     // Bold lines run about a tenth wider.
-    width: Math.max(150, ...lines.map((l) => textWidth(l.text) * (l.style === 'title' || l.style === 'bad' ? 1.2 : 1))) + 2 * PAD,
+    width:
+      Math.max(150, ...lines.map((l) => textWidth(l.text) * (l.style === 'title' || l.style === 'bad' ? 1.2 : 1))) +
+      2 * PAD,
     height: lines.length * LINE_HEIGHT + 2 * PAD,
   };
 }
@@ -107,7 +114,9 @@ export function elkGraphOf(picture: ClusterPicture): ElkNode {
       // Room below the row for the arcs between its cards (deepest: first to last card).
       'elk.padding': `[top=28,left=12,bottom=${picture.detailed ? 16 + ARC_BASE + ARC_STEP * g.nodes.length : 12},right=12]`,
       'elk.nodeLabels.placement': 'INSIDE V_TOP H_LEFT',
-      ...(picture.detailed ? {} : { 'elk.algorithm': 'rectpacking', 'elk.aspectRatio': '1.3', 'elk.spacing.nodeNode': '10' }),
+      ...(picture.detailed
+        ? {}
+        : { 'elk.algorithm': 'rectpacking', 'elk.aspectRatio': '1.3', 'elk.spacing.nodeNode': '10' }),
     },
     children: picture.nodes.filter((n) => n.subnet === g.id).map((n) => card(n.id, nodeCardLines(n))),
   }));
@@ -144,7 +153,13 @@ export async function layoutPicture(picture: ClusterPicture): Promise<Scene> {
   const boxes = new Map<string, Box>();
   const walk = (node: ElkNode, dx: number, dy: number) => {
     for (const child of node.children ?? []) {
-      const box = { id: child.id, x: dx + (child.x ?? 0), y: dy + (child.y ?? 0), width: child.width ?? 0, height: child.height ?? 0 };
+      const box = {
+        id: child.id,
+        x: dx + (child.x ?? 0),
+        y: dy + (child.y ?? 0),
+        width: child.width ?? 0,
+        height: child.height ?? 0,
+      };
       boxes.set(child.id, box);
       walk(child, box.x, box.y);
     }
@@ -159,12 +174,19 @@ export async function layoutPicture(picture: ClusterPicture): Promise<Scene> {
       const ox = origin?.x ?? 0;
       const oy = origin?.y ?? 0;
       const section = e.sections?.[0];
-      const points = section ? [section.startPoint, ...(section.bendPoints ?? []), section.endPoint].map((p) => ({ x: p.x + ox, y: p.y + oy })) : [];
+      const points = section
+        ? [section.startPoint, ...(section.bendPoints ?? []), section.endPoint].map((p) => ({
+            x: p.x + ox,
+            y: p.y + oy,
+          }))
+        : [];
       const l = e.labels?.[0];
       edges.push({
         edge: byId.get(e.id) as PictureEdge,
         points,
-        ...(l && l.x !== undefined ? { label: { x: (l.x ?? 0) + ox, y: (l.y ?? 0) + oy, width: l.width ?? 0, height: l.height ?? 0 } } : {}),
+        ...(l && l.x !== undefined
+          ? { label: { x: (l.x ?? 0) + ox, y: (l.y ?? 0) + oy, width: l.width ?? 0, height: l.height ?? 0 } }
+          : {}),
       });
     }
     for (const child of node.children ?? []) collect(child);
@@ -175,7 +197,10 @@ export async function layoutPicture(picture: ClusterPicture): Promise<Scene> {
     if (!withinOneSubnet(picture, placed.edge)) continue;
     const a = boxes.get(placed.edge.from) as Box;
     const b = boxes.get(placed.edge.to) as Box;
-    const row = picture.nodes.filter((n) => n.subnet === picture.nodes.find((m) => m.id === placed.edge.from)?.subnet).map((n) => boxes.get(n.id) as Box).sort((p, q) => p.x - q.x);
+    const row = picture.nodes
+      .filter((n) => n.subnet === picture.nodes.find((m) => m.id === placed.edge.from)?.subnet)
+      .map((n) => boxes.get(n.id) as Box)
+      .sort((p, q) => p.x - q.x);
     const distance = Math.abs(row.indexOf(a) - row.indexOf(b));
     const bottom = Math.max(a.y + a.height, b.y + b.height);
     const start = { x: a.x + a.width / 2 + (b.x > a.x ? 10 : -10), y: a.y + a.height };
@@ -186,7 +211,12 @@ export async function layoutPicture(picture: ClusterPicture): Promise<Scene> {
     placed.arcControl = { x: (start.x + end.x) / 2, y: bottom + 2 * depth };
     if (placed.edge.label) {
       const width = textWidth(placed.edge.label) + 6;
-      placed.label = { x: (start.x + end.x) / 2 - width / 2, y: bottom + depth - LINE_HEIGHT / 2, width, height: LINE_HEIGHT + 2 };
+      placed.label = {
+        x: (start.x + end.x) / 2 - width / 2,
+        y: bottom + depth - LINE_HEIGHT / 2,
+        width,
+        height: LINE_HEIGHT + 2,
+      };
     }
   }
   return { width: result.width ?? 0, height: result.height ?? 0, boxes, edges };

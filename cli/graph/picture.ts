@@ -161,7 +161,10 @@ export function buildPicture(cluster: ClusterSpec, live: LiveState = {}): Cluste
   for (const node of cluster.nodes) {
     sessionsOf.set(
       node.name,
-      bgpSessionsOf(cluster, node.name).map((session) => ({ session, state: sessionState(cluster, node, session, live) })),
+      bgpSessionsOf(cluster, node.name).map((session) => ({
+        session,
+        state: sessionState(cluster, node, session, live),
+      })),
     );
   }
 
@@ -193,7 +196,15 @@ export function buildPicture(cluster: ClusterSpec, live: LiveState = {}): Cluste
   const edges: PictureEdge[] = [];
   const addEdge = (from: string, to: string, kind: EdgeKind, sessions: SessionState[], label?: string) => {
     const state = combinedState(sessions);
-    edges.push({ id: `e${edges.length}`, from, to, kind, state, sessions, label: label ?? detailLabel(state, sessions) });
+    edges.push({
+      id: `e${edges.length}`,
+      from,
+      to,
+      kind,
+      state,
+      sessions,
+      label: label ?? detailLabel(state, sessions),
+    });
   };
 
   // Node-to-node sessions (mesh, or reflector to client and reflector to reflector).
@@ -204,7 +215,12 @@ export function buildPicture(cluster: ClusterSpec, live: LiveState = {}): Cluste
       if (session.kind === 'global' || !other) continue;
       const [a, b] = node.name < other.name ? [node, other] : [other, node];
       const key = `${a.name}\u0000${b.name}`;
-      const entry = pairSessions.get(key) ?? { a, b, kind: session.kind === 'mesh' ? 'mesh' : 'route-reflector', sessions: [] };
+      const entry = pairSessions.get(key) ?? {
+        a,
+        b,
+        kind: session.kind === 'mesh' ? 'mesh' : 'route-reflector',
+        sessions: [],
+      };
       entry.sessions.push(state);
       pairSessions.set(key, entry);
     }
@@ -223,7 +239,11 @@ export function buildPicture(cluster: ClusterSpec, live: LiveState = {}): Cluste
       label:
         topology === 'full-mesh'
           ? [`node-to-node mesh`, `${cluster.nodes.length} nodes, ${pairSessions.size} peerings`, countLabel(all)]
-          : [`route reflectors`, reflectors.map((r) => r.name).join(', '), `${pairSessions.size} peerings: ${countLabel(all)}`],
+          : [
+              `route reflectors`,
+              reflectors.map((r) => r.name).join(', '),
+              `${pairSessions.size} peerings: ${countLabel(all)}`,
+            ],
     });
     for (const group of groupsById.values()) {
       const members = new Set(group.nodes);
@@ -242,19 +262,27 @@ export function buildPicture(cluster: ClusterSpec, live: LiveState = {}): Cluste
   for (const peer of cluster.peers) {
     const id = safeId('peer', peer.address);
     const served = peer.nodes ?? [];
-    const listed = served.length === 0 ? 'global peer' : served.length <= 3 ? `for ${served.join(', ')}` : `for ${served.length} nodes: ${served[0]} … ${served[served.length - 1]}`;
+    const listed =
+      served.length === 0
+        ? 'global peer'
+        : served.length <= 3
+          ? `for ${served.join(', ')}`
+          : `for ${served.length} nodes: ${served[0]} … ${served[served.length - 1]}`;
     // A nodeSelector peer: its selector says which nodes (the edges below show them).
     const scope = peer.nodeSelector !== undefined && served.length === 0 ? `nodes: ${peer.nodeSelector}` : listed;
     hubs.push({ id, kind: 'peer', label: [`peer ${peer.address}`, `AS ${peer.asNumber}`, scope] });
     const states = cluster.nodes.flatMap((node) =>
-      (sessionsOf.get(node.name) ?? []).filter((s) => s.session.kind === 'global' && s.session.neighbor === peer.address).map((s) => s.state),
+      (sessionsOf.get(node.name) ?? [])
+        .filter((s) => s.session.kind === 'global' && s.session.neighbor === peer.address)
+        .map((s) => s.state),
     );
     if (detailed) {
       for (const s of states) addEdge(id, safeId('node', s.node), 'peer', [s]);
     } else {
       for (const group of groupsById.values()) {
         const members = states.filter((s) => group.nodes.includes(safeId('node', s.node)));
-        if (members.length) addEdge(id, group.id, 'peer', members, `${members.length} sessions: ${countLabel(members)}`);
+        if (members.length)
+          addEdge(id, group.id, 'peer', members, `${members.length} sessions: ${countLabel(members)}`);
       }
     }
   }
@@ -283,10 +311,20 @@ export function buildPicture(cluster: ClusterSpec, live: LiveState = {}): Cluste
     } else if (pairs.size > 0) {
       // Three subnets or more: one overlay box, each subnet's edge naming how many of its
       // blocks others reach through the tunnel (edges between every pair would cross everything).
-      hubs.push({ id: 'hub_tunnel', kind: 'tunnel', label: [`${name} overlay`, `${encapsulation.kind === 'vxlan' ? 'vxlan.calico' : 'tunl0'}, between ${groupsById.size} subnets`] });
+      hubs.push({
+        id: 'hub_tunnel',
+        kind: 'tunnel',
+        label: [
+          `${name} overlay`,
+          `${encapsulation.kind === 'vxlan' ? 'vxlan.calico' : 'tunl0'}, between ${groupsById.size} subnets`,
+        ],
+      });
       for (const group of groupsById.values()) {
         const own = new Set(cluster.nodes.filter((n) => group.nodes.includes(nodeId(n))).map((n) => n.podCidr));
-        const carried = [...pairs.values()].filter((p) => p.from === group.id || p.to === group.id).flatMap((p) => [...p.blocks]).filter((b) => own.has(b));
+        const carried = [...pairs.values()]
+          .filter((p) => p.from === group.id || p.to === group.id)
+          .flatMap((p) => [...p.blocks])
+          .filter((b) => own.has(b));
         if (carried.length) tunnelEdge(group.id, 'hub_tunnel', `${new Set(carried).size} blocks tunnelled`);
       }
     }

@@ -4,15 +4,33 @@
  * state; dashes and labels say it again for readers who do not see the colours.
  */
 import { ClusterPicture, EdgeKind, EdgeState } from './picture';
-import { CardLine, FONT_SIZE, hubCardLines, layoutPicture, LINE_HEIGHT, LineStyle, nodeCardLines, Scene } from './layout';
+import {
+  CardLine,
+  FONT_SIZE,
+  hubCardLines,
+  layoutPicture,
+  LINE_HEIGHT,
+  LineStyle,
+  nodeCardLines,
+  Scene,
+} from './layout';
 
 export const STATE_COLOURS: Record<EdgeState, string> = { established: '#2e7d32', down: '#c62828', unknown: '#8a8a8a' };
 const TUNNEL_COLOUR = '#6a1b9a';
-const TEXT_COLOURS: Record<LineStyle, string> = { title: '#111', plain: '#333', muted: '#555', bad: '#c62828', warn: '#b25d00' };
+const TEXT_COLOURS: Record<LineStyle, string> = {
+  title: '#111',
+  plain: '#333',
+  muted: '#555',
+  bad: '#c62828',
+  warn: '#b25d00',
+};
 const LEGEND_WIDTH = 300;
 
 export function xmlEscape(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string,
+  );
 }
 
 function dashOf(kind: EdgeKind, state: EdgeState): string {
@@ -90,9 +108,31 @@ export function renderSvg(picture: ClusterPicture, scene: Scene): string {
     const b = scene.boxes.get(node.id);
     if (!b) continue;
     const bad = node.unreachable !== undefined || node.downSessions.length > 0;
-    const stroke = node.unreachable !== undefined ? '#c62828' : node.drifted.length ? '#ef6c00' : bad ? '#c62828' : node.routeReflector ? '#1565c0' : '#5d6d7e';
-    const fill = node.unreachable !== undefined ? '#fdecea' : node.drifted.length ? '#fff3e0' : node.routeReflector ? '#e3f2fd' : '#ffffff';
-    const classes = ['node', ...(node.routeReflector ? ['reflector'] : []), ...(node.unreachable !== undefined ? ['unreachable'] : []), ...(node.drifted.length ? ['drifted'] : []), ...(node.downSessions.length ? ['session-down'] : [])];
+    const stroke =
+      node.unreachable !== undefined
+        ? '#c62828'
+        : node.drifted.length
+          ? '#ef6c00'
+          : bad
+            ? '#c62828'
+            : node.routeReflector
+              ? '#1565c0'
+              : '#5d6d7e';
+    const fill =
+      node.unreachable !== undefined
+        ? '#fdecea'
+        : node.drifted.length
+          ? '#fff3e0'
+          : node.routeReflector
+            ? '#e3f2fd'
+            : '#ffffff';
+    const classes = [
+      'node',
+      ...(node.routeReflector ? ['reflector'] : []),
+      ...(node.unreachable !== undefined ? ['unreachable'] : []),
+      ...(node.drifted.length ? ['drifted'] : []),
+      ...(node.downSessions.length ? ['session-down'] : []),
+    ];
     out.push(
       `<g class="${classes.join(' ')}" id="${node.id}" data-name="${xmlEscape(node.name)}">`,
       `<rect x="${b.x}" y="${b.y}" width="${b.width}" height="${b.height}" rx="4" fill="${fill}" stroke="${stroke}" stroke-width="${node.unreachable !== undefined || node.drifted.length || bad ? 2.5 : 1.2}"${node.unreachable !== undefined ? ' stroke-dasharray="5 3"' : ''}/>`,
@@ -111,13 +151,17 @@ export function renderSvg(picture: ClusterPicture, scene: Scene): string {
   for (const s of picture.summary) line(`<text x="${legendX}" y="${y}">${xmlEscape(s)}</text>`);
   y += 6;
   const swatch = (colour: string, dash: string, label: string) =>
-    line(`<path d="M${legendX},${y - 4} h34" stroke="${colour}" stroke-width="2.5"${dash}/><text x="${legendX + 42}" y="${y}">${xmlEscape(label)}</text>`);
+    line(
+      `<path d="M${legendX},${y - 4} h34" stroke="${colour}" stroke-width="2.5"${dash}/><text x="${legendX + 42}" y="${y}">${xmlEscape(label)}</text>`,
+    );
   swatch(STATE_COLOURS.established, '', 'BGP session Established');
   swatch(STATE_COLOURS.down, ' stroke-dasharray="6 3"', 'BGP session down');
   swatch(STATE_COLOURS.unknown, ' stroke-dasharray="2 3"', 'BGP session not read');
   swatch(TUNNEL_COLOUR, ' stroke-dasharray="8 4"', 'tunnel (VXLAN / IPIP) between subnets');
   const box = (fill: string, stroke: string, label: string, dash = '') =>
-    line(`<rect x="${legendX}" y="${y - 11}" width="34" height="13" fill="${fill}" stroke="${stroke}" stroke-width="2"${dash}/><text x="${legendX + 42}" y="${y}">${xmlEscape(label)}</text>`);
+    line(
+      `<rect x="${legendX}" y="${y - 11}" width="34" height="13" fill="${fill}" stroke="${stroke}" stroke-width="2"${dash}/><text x="${legendX + 42}" y="${y}">${xmlEscape(label)}</text>`,
+    );
   box('#e3f2fd', '#1565c0', 'route reflector');
   box('#fdecea', '#c62828', 'unreachable node', ' stroke-dasharray="5 3"');
   box('#fff3e0', '#ef6c00', 'drifted node');

@@ -21,7 +21,12 @@ function edgeColour(e: PictureEdge): string {
   return e.kind === 'tunnel' ? TUNNEL_COLOUR : STATE_COLOURS[e.state];
 }
 
-const MERMAID_ARROW: Record<EdgeState | 'tunnel', string> = { established: '---', down: '-.-', unknown: '-.-', tunnel: '-.-' };
+const MERMAID_ARROW: Record<EdgeState | 'tunnel', string> = {
+  established: '---',
+  down: '-.-',
+  unknown: '-.-',
+  tunnel: '-.-',
+};
 
 export function pictureMermaid(picture: ClusterPicture): string {
   const out: string[] = ['flowchart TB'];
@@ -32,7 +37,8 @@ export function pictureMermaid(picture: ClusterPicture): string {
   }
   for (const group of picture.groups) {
     out.push(`  subgraph ${group.id}[${card([`subnet ${group.label}`])}]`);
-    for (const node of picture.nodes.filter((n) => n.subnet === group.id)) out.push(`    ${node.id}[${card(nodeCardLines(node).map((l) => l.text))}]`);
+    for (const node of picture.nodes.filter((n) => n.subnet === group.id))
+      out.push(`    ${node.id}[${card(nodeCardLines(node).map((l) => l.text))}]`);
     out.push('  end');
   }
   picture.edges.forEach((e) => {
@@ -51,11 +57,26 @@ export function pictureMermaid(picture: ClusterPicture): string {
     '  classDef peer fill:#fff8e1,stroke:#c79100',
   );
   const classed = (cls: string, ids: string[]) => ids.length && out.push(`  class ${ids.join(',')} ${cls}`);
-  classed('reflector', picture.nodes.filter((n) => n.routeReflector && !n.unreachable && !n.drifted.length).map((n) => n.id));
-  classed('sessiondown', picture.nodes.filter((n) => n.downSessions.length && !n.unreachable && !n.drifted.length).map((n) => n.id));
-  classed('drifted', picture.nodes.filter((n) => n.drifted.length && !n.unreachable).map((n) => n.id));
-  classed('unreachable', picture.nodes.filter((n) => n.unreachable !== undefined).map((n) => n.id));
-  classed('peer', picture.hubs.filter((h) => h.kind === 'peer').map((h) => h.id));
+  classed(
+    'reflector',
+    picture.nodes.filter((n) => n.routeReflector && !n.unreachable && !n.drifted.length).map((n) => n.id),
+  );
+  classed(
+    'sessiondown',
+    picture.nodes.filter((n) => n.downSessions.length && !n.unreachable && !n.drifted.length).map((n) => n.id),
+  );
+  classed(
+    'drifted',
+    picture.nodes.filter((n) => n.drifted.length && !n.unreachable).map((n) => n.id),
+  );
+  classed(
+    'unreachable',
+    picture.nodes.filter((n) => n.unreachable !== undefined).map((n) => n.id),
+  );
+  classed(
+    'peer',
+    picture.hubs.filter((h) => h.kind === 'peer').map((h) => h.id),
+  );
   return `${out.join('\n')}\n`;
 }
 
@@ -74,24 +95,56 @@ export function pictureDot(picture: ClusterPicture): string {
   ];
   for (const hub of picture.hubs) {
     const fill = hub.kind === 'peer' ? '#fff8e1' : hub.kind === 'tunnel' ? '#f3e5f5' : '#e8f5e9';
-    out.push(`  ${hub.id} [label=${dotString(hubCardLines(hub).map((l) => l.text).join('\n') + '\n')}, fillcolor="${fill}"];`);
+    out.push(
+      `  ${hub.id} [label=${dotString(
+        hubCardLines(hub)
+          .map((l) => l.text)
+          .join('\n') + '\n',
+      )}, fillcolor="${fill}"];`,
+    );
   }
   // Edges ending at a subnet attach to an invisible point inside its cluster (DOT edges join nodes).
   for (const group of picture.groups) {
-    out.push(`  subgraph cluster_${group.id} {`, `    label=${dotString(`subnet ${group.label}`)}; style="rounded,filled"; fillcolor="#eef3f8";`);
+    out.push(
+      `  subgraph cluster_${group.id} {`,
+      `    label=${dotString(`subnet ${group.label}`)}; style="rounded,filled"; fillcolor="#eef3f8";`,
+    );
     out.push(`    ${group.id} [shape=point, style=invis, width=0];`);
     for (const node of picture.nodes.filter((n) => n.subnet === group.id)) {
-      const fill = node.unreachable !== undefined ? '#fdecea' : node.drifted.length ? '#fff3e0' : node.routeReflector ? '#e3f2fd' : '#ffffff';
-      const colour = node.unreachable !== undefined || node.downSessions.length ? '#c62828' : node.drifted.length ? '#ef6c00' : '#5d6d7e';
+      const fill =
+        node.unreachable !== undefined
+          ? '#fdecea'
+          : node.drifted.length
+            ? '#fff3e0'
+            : node.routeReflector
+              ? '#e3f2fd'
+              : '#ffffff';
+      const colour =
+        node.unreachable !== undefined || node.downSessions.length
+          ? '#c62828'
+          : node.drifted.length
+            ? '#ef6c00'
+            : '#5d6d7e';
       const style = node.unreachable !== undefined ? '"rounded,filled,dashed"' : '"rounded,filled"';
-      out.push(`    ${node.id} [label=${dotString(nodeCardLines(node).map((l) => l.text).join('\n') + '\n')}, fillcolor="${fill}", color="${colour}", style=${style}];`);
+      out.push(
+        `    ${node.id} [label=${dotString(
+          nodeCardLines(node)
+            .map((l) => l.text)
+            .join('\n') + '\n',
+        )}, fillcolor="${fill}", color="${colour}", style=${style}];`,
+      );
     }
     out.push('  }');
   }
   const groupIds = new Set(picture.groups.map((g) => g.id));
   for (const e of picture.edges) {
     const style = e.kind === 'tunnel' || e.state === 'down' ? 'dashed' : e.state === 'unknown' ? 'dotted' : 'solid';
-    const attrs = [`label=${dotString(e.label)}`, `color="${edgeColour(e)}"`, `fontcolor="${edgeColour(e)}"`, `style=${style}`];
+    const attrs = [
+      `label=${dotString(e.label)}`,
+      `color="${edgeColour(e)}"`,
+      `fontcolor="${edgeColour(e)}"`,
+      `style=${style}`,
+    ];
     // A tunnel within one subnet (Always mode) loops at the subnet's point: clipping a loop at the
     // cluster it starts and ends inside is what Graphviz warns about ("tail is inside head cluster").
     const loop = e.from === e.to;

@@ -8,7 +8,13 @@
 // or build a stack from scratch with CalicoCluster, CalicoNode, Workload and BgpPeer.
 const path = require('path');
 const { App } = require('__CDK__');
-const { buildClusterStacks, loadInventory, ClusterValidationError, recoverKilledLocalStates, StateRecoveryError } = require('cdktf-calico');
+const {
+  buildClusterStacks,
+  loadInventory,
+  ClusterValidationError,
+  recoverKilledLocalStates,
+  StateRecoveryError,
+} = require('cdktf-calico');
 
 const inventory = path.resolve(process.env.CALICO_INVENTORY || 'cluster.yaml');
 try {

@@ -12,7 +12,15 @@
  * owns BIRD, so no other tool's routes carry that protocol; if the restored config still exports
  * routes to the kernel, BIRD reinstalls them on its next kernel scan.
  */
-import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown, Value } from '../runtime/resource';
+import {
+  PlanRequest,
+  PlanResult,
+  ProviderError,
+  ResourceContext,
+  ResourceHandler,
+  Unknown,
+  Value,
+} from '../runtime/resource';
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
 import { absolutePathProblem, nodeNameProblem } from '../../rules/checks';
 import { BIRD_RELOAD } from '../../rules/constants';
@@ -20,7 +28,13 @@ import { maskSecrets, missingSecrets, spliceSecrets } from '../../rules/secrets'
 import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
 import { refuseImportedAgentRead, SnapshotSection, snapshotOf } from './host-snapshot';
 import { parseImportId } from './import-id';
-import { backupPathFor, DEFAULT_BIRD_CONFIG_PATH, DEFAULT_BIRD_SOCKET_PATH, OWNER_SUFFIX, PREVIOUS_SUFFIX } from './names';
+import {
+  backupPathFor,
+  DEFAULT_BIRD_CONFIG_PATH,
+  DEFAULT_BIRD_SOCKET_PATH,
+  OWNER_SUFFIX,
+  PREVIOUS_SUFFIX,
+} from './names';
 import { resourceSchemas } from './schema';
 import { scriptFailure } from './exit-codes';
 import { remoteScript } from './script';
@@ -42,7 +56,9 @@ function parseBirdFile(body: string, nodeName: string, cfg: string): BirdFile {
   if (header !== 'present' && header !== 'missing') {
     throw new ProviderError(`Unexpected answer from node ${nodeName} reading ${cfg}`, { detail: header });
   }
-  const facts = new Map(rest.filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
+  const facts = new Map(
+    rest.filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
+  );
   const mtime = Number(facts.get('mtime') || NaN);
   const reconfigured = Number(facts.get('reconfigured') || NaN);
   return {
@@ -67,7 +83,11 @@ interface Paths {
 
 /** The inputs' paths, defaults applied (the runtime ran the schema's checks on them: states too). */
 function pathsOf(obj: BirdInputs): Paths {
-  return { node: obj.node_name, cfg: obj.config_path ?? DEFAULT_BIRD_CONFIG_PATH, sock: obj.socket_path ?? DEFAULT_BIRD_SOCKET_PATH };
+  return {
+    node: obj.node_name,
+    cfg: obj.config_path ?? DEFAULT_BIRD_CONFIG_PATH,
+    sock: obj.socket_path ?? DEFAULT_BIRD_SOCKET_PATH,
+  };
 }
 
 /** The id: one place, for plan, apply and import. */
@@ -101,7 +121,11 @@ async function writeConfig(obj: BirdInputs, keepOriginal: boolean, ctx: Ctx): Pr
   const stdin = spliceSecrets(obj.content, obj.secrets);
   const script = remoteScript(['bird-config-write'], vars);
   const result = await runOn(host, node, script.text, { stdin, signal: ctx.signal, doing: 'write bird.conf' });
-  const failure = scriptFailure(result.code, result.stderr, script.exits, { node, doing: 'install bird.conf', file: cfg });
+  const failure = scriptFailure(result.code, result.stderr, script.exits, {
+    node,
+    doing: 'install bird.conf',
+    file: cfg,
+  });
   if (failure) throw failure;
   return parseFacts(result.stdout, node).get('original') === 'kept' ? 'kept' : 'none';
 }
@@ -110,10 +134,16 @@ async function writeConfig(obj: BirdInputs, keepOriginal: boolean, ctx: Ctx): Pr
 async function readFile(obj: BirdInputs, ctx: Ctx): Promise<BirdFile> {
   const { node, cfg, sock } = pathsOf(obj);
   // The usual paths come with the host's snapshot; others cost a read of their own.
-  if (cfg === DEFAULT_BIRD_CONFIG_PATH && sock === DEFAULT_BIRD_SOCKET_PATH) return (await snapshotOf(obj.ssh, node, ctx)).get(birdConfigSection);
+  if (cfg === DEFAULT_BIRD_CONFIG_PATH && sock === DEFAULT_BIRD_SOCKET_PATH)
+    return (await snapshotOf(obj.ssh, node, ctx)).get(birdConfigSection);
   refuseImportedAgentRead(obj.ssh, node, ctx);
   const host = ctx.provider.readOnlyHosts.hostFor(obj.ssh, node);
-  const out = await runChecked(host, node, remoteScript(['bird-config-read'], { bird_cfg: cfg, bird_sock: sock }).text, { signal: ctx.signal, doing: 'read bird.conf' });
+  const out = await runChecked(
+    host,
+    node,
+    remoteScript(['bird-config-read'], { bird_cfg: cfg, bird_sock: sock }).text,
+    { signal: ctx.signal, doing: 'read bird.conf' },
+  );
   return parseBirdFile(out, node, cfg);
 }
 
@@ -157,7 +187,12 @@ export const birdConfigHandler: ResourceHandler<CalicoProviderState> = {
     const planned = knownInputs(schema.block, plannedValue);
     const { node, cfg } = pathsOf(planned);
     const original = await writeConfig(planned, true, ctx);
-    const state: BirdState = { ...planned, id: birdConfigId(node, cfg), backup_path: original === 'kept' ? backupPathFor(cfg) : null, loaded: true };
+    const state: BirdState = {
+      ...planned,
+      id: birdConfigId(node, cfg),
+      backup_path: original === 'kept' ? backupPathFor(cfg) : null,
+      loaded: true,
+    };
     return asObjectValue(state);
   },
 
@@ -181,8 +216,18 @@ export const birdConfigHandler: ResourceHandler<CalicoProviderState> = {
     const { node, cfg, sock } = pathsOf(prior);
     const host = ctx.provider.hosts.hostFor(prior.ssh, node);
     const backup = backupPathFor(cfg);
-    const vars = { node, cfg, sock, backup, owner: `${cfg}${OWNER_SUFFIX}`, had_original: prior.backup_path ? '1' : '0' };
-    const out = await runChecked(host, node, remoteScript(['bird-config-delete'], vars).text, { signal: ctx.signal, doing: 'restore the original bird.conf' });
+    const vars = {
+      node,
+      cfg,
+      sock,
+      backup,
+      owner: `${cfg}${OWNER_SUFFIX}`,
+      had_original: prior.backup_path ? '1' : '0',
+    };
+    const out = await runChecked(host, node, remoteScript(['bird-config-delete'], vars).text, {
+      signal: ctx.signal,
+      doing: 'restore the original bird.conf',
+    });
     const facts = parseFacts(out, node);
     const heir = facts.get('handed_over');
     if (heir) ctx.log.info(`node ${node}: ${cfg} now belongs to node ${heir}; left it in place`);
@@ -211,7 +256,12 @@ export const birdConfigHandler: ResourceHandler<CalicoProviderState> = {
       secrets: null,
       ssh,
     };
-    const state: BirdState = { ...inputs, id: birdConfigId(node, cfg), backup_path: backupPathFor(cfg), ...(await birdFacts(inputs, ctx)) };
+    const state: BirdState = {
+      ...inputs,
+      id: birdConfigId(node, cfg),
+      backup_path: backupPathFor(cfg),
+      ...(await birdFacts(inputs, ctx)),
+    };
     return asObjectValue(state);
   },
 };

@@ -42,13 +42,18 @@ export const EXIT_CODES = {
   /** The host does not hold the node's address (lib/address.sh). */
   address_missing: { code: 44, summary: null, attribute: ['address'] },
   /** Sessions did not come back after a reload: BIRD is back on the previous config. */
-  bird_rolled_back: { code: 45, summary: (c) => `The new bird.conf broke BGP on node ${c.node} and was rolled back`, attribute: ['content'] },
+  bird_rolled_back: {
+    code: 45,
+    summary: (c) => `The new bird.conf broke BGP on node ${c.node} and was rolled back`,
+    attribute: ['content'],
+  },
   /** No BIRD control socket: the file is in place, not loaded. */
   bird_not_running: { code: 46, summary: (c) => `BIRD is not running on node ${c.node}` },
   /** No `bird` on the PATH to check the new file with; the live file was not touched. */
   bird_missing: {
     code: 47,
-    summary: (c) => `Cannot check the new bird.conf on node ${c.node}: bird was not found on the PATH there; ${c.file} was left untouched`,
+    summary: (c) =>
+      `Cannot check the new bird.conf on node ${c.node}: bird was not found on the PATH there; ${c.file} was left untouched`,
   },
   /** The kernel has no ipip support (calico_overlay with IPIP). */
   no_ipip: { code: 50, summary: null, attribute: ['encapsulation'] },
@@ -64,7 +69,12 @@ export function isExitName(name: string): name is ExitName {
  * The error for a script that exited with `code`: the table's meaning when the script can end
  * with that code (`exits`: the names its text uses), else the generic one. null for success.
  */
-export function scriptFailure(code: number, stderr: string, exits: ReadonlySet<ExitName>, c: FailureContext): ProviderError | null {
+export function scriptFailure(
+  code: number,
+  stderr: string,
+  exits: ReadonlySet<ExitName>,
+  c: FailureContext,
+): ProviderError | null {
   if (code === 0) return null;
   const said = stderr.trim();
   const name = [...exits].find((n) => EXIT_CODES[n].code === code);

@@ -124,10 +124,17 @@ export function withoutFileBytes(stdout: string): string {
   return stdout.replace(/[A-Za-z0-9+/]{48,}={0,2}/g, (run) => `[${run.length} characters of base64 left out]`);
 }
 
-export function parseSnapshot(stdout: string, sections: readonly SnapshotSection<unknown>[], nodeName: string, key: string): HostSnapshot {
+export function parseSnapshot(
+  stdout: string,
+  sections: readonly SnapshotSection<unknown>[],
+  nodeName: string,
+  key: string,
+): HostSnapshot {
   const bodies = splitParts(unkeyMarks(stdout, key), SECTION_MARK);
   if (!bodies.has('end')) {
-    throw new ProviderError(`Incomplete answer from node ${nodeName}`, { detail: withoutFileBytes(stdout).slice(-2000) });
+    throw new ProviderError(`Incomplete answer from node ${nodeName}`, {
+      detail: withoutFileBytes(stdout).slice(-2000),
+    });
   }
   const parsed = new Map<SnapshotSection<unknown>, unknown>();
   for (const section of sections) parsed.set(section, section.parse(bodies.get(section.name) ?? '', nodeName));
@@ -193,7 +200,11 @@ export class HostSnapshots {
 }
 
 /** The snapshot of the host a resource's `ssh` block names: what every read uses. */
-export function snapshotOf(ssh: SshBlock, nodeName: string, ctx: ResourceContext<CalicoProviderState>): Promise<HostSnapshot> {
+export function snapshotOf(
+  ssh: SshBlock,
+  nodeName: string,
+  ctx: ResourceContext<CalicoProviderState>,
+): Promise<HostSnapshot> {
   refuseImportedAgentRead(ssh, nodeName, ctx);
   return ctx.provider.snapshots.of(ssh, nodeName, ctx.signal);
 }
@@ -205,10 +216,16 @@ export function snapshotOf(ssh: SshBlock, nodeName: string, ctx: ResourceContext
  * other resource's login may stand in for it. So it is not refreshed: the runtime keeps it, says
  * so, and plans its facts as unknown; the apply then works with the configuration's settings.
  */
-export function refuseImportedAgentRead(ssh: SshBlock, nodeName: string, ctx: ResourceContext<CalicoProviderState>): void {
+export function refuseImportedAgentRead(
+  ssh: SshBlock,
+  nodeName: string,
+  ctx: ResourceContext<CalicoProviderState>,
+): void {
   if (!ctx.imported || process.env.SSH_AUTH_SOCK) return;
   const t = sshTargetFromBlock(ssh);
-  const agentLogins = [t.privateKeyPath, ...(t.jumps ?? []).map((j) => j.privateKeyPath ?? t.privateKeyPath)].filter((k) => !k).length;
+  const agentLogins = [t.privateKeyPath, ...(t.jumps ?? []).map((j) => j.privateKeyPath ?? t.privateKeyPath)].filter(
+    (k) => !k,
+  ).length;
   if (agentLogins === 0) return;
   throw new UnreachableError(`Cannot read node ${nodeName} (${ssh.host}) with the login its import recorded`, {
     detail:

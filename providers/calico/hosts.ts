@@ -54,7 +54,12 @@ interface RunOptions {
  * UnreachableError (on refresh the runtime keeps the last state and plans a retry); a host that
  * answered but was refused (host key, login) is a plain error that stops the plan.
  */
-export async function runOn(host: RemoteHost, nodeName: string, script: string, opts: RunOptions): Promise<RemoteResult> {
+export async function runOn(
+  host: RemoteHost,
+  nodeName: string,
+  script: string,
+  opts: RunOptions,
+): Promise<RemoteResult> {
   try {
     return await host.run(script, { stdin: opts.stdin, signal: opts.signal });
   } catch (err) {
@@ -69,7 +74,12 @@ export async function runOn(host: RemoteHost, nodeName: string, script: string, 
 }
 
 /** Runs a script that must succeed; a non-zero exit becomes an error carrying its stderr. */
-export async function runChecked(host: RemoteHost, nodeName: string, script: string, opts: RunOptions): Promise<string> {
+export async function runChecked(
+  host: RemoteHost,
+  nodeName: string,
+  script: string,
+  opts: RunOptions,
+): Promise<string> {
   const result = await runOn(host, nodeName, script, opts);
   if (result.code !== 0) {
     const detail = (result.stderr.trim() || result.stdout.trim() || `exit code ${result.code}`).slice(0, 4000);

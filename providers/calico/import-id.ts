@@ -30,7 +30,9 @@ export interface ImportTarget {
 
 export function parseImportId(id: string, format: string): ImportTarget {
   const bad = (why: string): never => {
-    throw new ProviderError(`Invalid import id "${id}"`, { detail: `${why}; expected ${format}, optionally followed by " via <jump hosts>"` });
+    throw new ProviderError(`Invalid import id "${id}"`, {
+      detail: `${why}; expected ${format}, optionally followed by " via <jump hosts>"`,
+    });
   };
   let target = id;
   let proxyJump: string | null = null;

@@ -37,7 +37,18 @@ export interface Route {
   src?: string;
 }
 
-const ROUTE_TYPES = new Set(['unicast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'local', 'broadcast', 'multicast', 'anycast', 'nat']);
+const ROUTE_TYPES = new Set([
+  'unicast',
+  'blackhole',
+  'unreachable',
+  'prohibit',
+  'throw',
+  'local',
+  'broadcast',
+  'multicast',
+  'anycast',
+  'nat',
+]);
 const ROUTE_KEYS = new Set(['dev', 'via', 'proto', 'scope', 'src']);
 
 /** "198.19.1.0/24" → same; "198.19.1.2" → "198.19.1.2/32"; "default" → "0.0.0.0/0". */
@@ -54,7 +65,12 @@ export function parseLinks(text: string): Link[] {
     const peer = m[3] ? /^if(\d+)$/.exec(m[3]) : null;
     // `ip -o` ends the field with "\" when more follows (an alias, for one).
     const netns = / link-netns ([^\s\\]+)/.exec(line);
-    const link: Link = { index: Number(m[1]), name: m[2], peerIndex: peer ? Number(peer[1]) : undefined, flags: m[4].split(',').filter(Boolean) };
+    const link: Link = {
+      index: Number(m[1]),
+      name: m[2],
+      peerIndex: peer ? Number(peer[1]) : undefined,
+      flags: m[4].split(',').filter(Boolean),
+    };
     if (netns) link.peerNetns = netns[1];
     const alias = /\\\s+alias (.*?)\s*$/.exec(line);
     if (alias) link.alias = alias[1];
@@ -121,7 +137,12 @@ export interface IpView {
  */
 export function parseIpBatch(text: string): IpView {
   const routeLines = text.split('\n').filter((line) => line !== '' && !/^\s|^\d+:/.test(line));
-  return { links: parseLinks(text), addresses: parseAddresses(text), routes: parseRoutes(routeLines.join('\n')), routeLines };
+  return {
+    links: parseLinks(text),
+    addresses: parseAddresses(text),
+    routes: parseRoutes(routeLines.join('\n')),
+    routeLines,
+  };
 }
 
 /**

@@ -30,7 +30,8 @@ export function rulesetProblem(text: string): string | null {
       else if (ch === '}') depth--;
       if (depth < 0) return `line ${i + 1}: unbalanced "}"`;
     }
-    if (depth === 0 && i < lines.length - 1) return `line ${i + 1}: the table ends before the last line: nothing may follow it`;
+    if (depth === 0 && i < lines.length - 1)
+      return `line ${i + 1}: the table ends before the last line: nothing may follow it`;
   }
   return depth === 0 ? null : 'the table is not closed';
 }
@@ -77,7 +78,11 @@ export function normalizeListing(listing: string): string {
       while (!/\}\s*$/.test(body) && i + 1 < lines.length) body += ` ${lines[++i].trim()}`;
       body = body.replace(/\}\s*$/, '');
       const items = splitItems(body).sort();
-      out.push(`${m[1]}elements = {`, ...items.map((it, j) => `${m[1]}\t${it}${j < items.length - 1 ? ',' : ''}`), `${m[1]}}`);
+      out.push(
+        `${m[1]}elements = {`,
+        ...items.map((it, j) => `${m[1]}\t${it}${j < items.length - 1 ? ',' : ''}`),
+        `${m[1]}}`,
+      );
       continue;
     }
     line = line.replace(/\{ ([^{}"]+) \}/g, (_, inner: string) => `{ ${splitItems(inner).sort().join(', ')} }`);

@@ -87,15 +87,27 @@ export const nodeSections = [nodeSection, hostIpSection, workloadsSection] as co
 
 /** Which devices and namespaces on the host carry our mark. */
 function markedObjects(s: HostSnapshot): MarkedObjects {
-  const links = new Set(s.get(hostIpSection).links.filter((l) => l.alias === NETNS_MARK).map((l) => l.name));
+  const links = new Set(
+    s
+      .get(hostIpSection)
+      .links.filter((l) => l.alias === NETNS_MARK)
+      .map((l) => l.name),
+  );
   const netns = new Set(
-    [...s.get(workloadsSection).namespaces].filter(([, view]) => view.links.some((l) => l.name === 'lo' && l.alias === NETNS_MARK)).map(([name]) => name),
+    [...s.get(workloadsSection).namespaces]
+      .filter(([, view]) => view.links.some((l) => l.name === 'lo' && l.alias === NETNS_MARK))
+      .map(([name]) => name),
   );
   return { links, netns };
 }
 
 /** The `leftovers` fact (registry.ts). */
-export function nodeLeftovers(s: HostSnapshot, node: string, encapsulation: string | null, workloads: readonly string[] | null): string[] {
+export function nodeLeftovers(
+  s: HostSnapshot,
+  node: string,
+  encapsulation: string | null,
+  workloads: readonly string[] | null,
+): string[] {
   return leftoversOf(s.get(nodeSection).registry, markedObjects(s), wantedOf(node, encapsulation, workloads));
 }
 
@@ -127,7 +139,9 @@ export function nodeFacts(s: HostSnapshot, cidr: string, address: string): NodeF
  * it stays ours; a host that routed 169.254.1.1 itself at the last read gets nothing extra;
  * otherwise apply adds it. On create nothing has been read yet: known after apply.
  */
-export function plannedOwnGatewayRoute(prior: { own_gateway_route?: unknown; gateway_route?: unknown } | null): boolean | typeof Unknown {
+export function plannedOwnGatewayRoute(
+  prior: { own_gateway_route?: unknown; gateway_route?: unknown } | null,
+): boolean | typeof Unknown {
   if (!prior) return Unknown;
   if (prior.own_gateway_route === true) return true;
   return prior.gateway_route !== true;
@@ -140,7 +154,13 @@ function gatewayMode(planned: unknown): GatewayMode {
 }
 
 /** The inputs apply needs (the runtime ran the schema's checks on them: states too). */
-function checkedInputs(obj: NodeInputs): { name: string; address: string; cidr: string; encapsulation: string | null; workloads: string[] | null } {
+function checkedInputs(obj: NodeInputs): {
+  name: string;
+  address: string;
+  cidr: string;
+  encapsulation: string | null;
+  workloads: string[] | null;
+} {
   const workloads = obj.workloads === null ? null : [...obj.workloads].sort();
   return { name: obj.name, address: obj.address, cidr: obj.pod_cidr, encapsulation: obj.encapsulation, workloads };
 }
@@ -148,7 +168,11 @@ function checkedInputs(obj: NodeInputs): { name: string; address: string; cidr: 
 /** The registry variables of the node's scripts: what its configuration wants kept. */
 function wantedVars(node: string, encapsulation: string | null, workloads: string[] | null): Record<string, string> {
   const wanted = wantedOf(node, encapsulation, workloads);
-  return { registry: REGISTRY, want_links: [...wanted.links].join(' '), want_netns: wanted.netns ? [...wanted.netns].join(' ') : '-' };
+  return {
+    registry: REGISTRY,
+    want_links: [...wanted.links].join(' '),
+    want_netns: wanted.netns ? [...wanted.netns].join(' ') : '-',
+  };
 }
 
 interface Applied {
@@ -162,14 +186,27 @@ async function applyNode(planned: NodeInputs, mode: GatewayMode, ctx: Ctx): Prom
   const { name, address, cidr, encapsulation, workloads } = checkedInputs(planned);
   const host = ctx.provider.hosts.hostFor(planned.ssh, name);
   const doing = 'apply the node settings';
-  const vars = { cidr, address, node: name, rec: NODE_RECORD, gw_mode: mode, ...wantedVars(name, encapsulation, workloads) };
+  const vars = {
+    cidr,
+    address,
+    node: name,
+    rec: NODE_RECORD,
+    gw_mode: mode,
+    ...wantedVars(name, encapsulation, workloads),
+  };
   const script = remoteScript(['node-apply'], vars);
   const result = await runOn(host, name, script.text, { signal: ctx.signal, doing });
   const failure = scriptFailure(result.code, result.stderr, script.exits, { node: name, doing });
   if (failure) throw failure;
   const facts = parseFacts(result.stdout, name);
-  const removed = result.stdout.split('\n').filter((l) => l.startsWith('removed=')).map((l) => l.slice('removed='.length));
-  if (removed.length > 0) ctx.log.info(`node ${name}: removed what calico-net had made and the configuration no longer wants: ${removed.join(', ')}`);
+  const removed = result.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('removed='))
+    .map((l) => l.slice('removed='.length));
+  if (removed.length > 0)
+    ctx.log.info(
+      `node ${name}: removed what calico-net had made and the configuration no longer wants: ${removed.join(', ')}`,
+    );
   return { before: facts.get('before_ip_forward') ?? null, ownGatewayRoute: facts.get('own_gateway_route') === 'true' };
 }
 
@@ -194,7 +231,14 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
   async create(plannedValue, ctx) {
     const planned = knownInputs(schema.block, plannedValue);
     const applied = await applyNode(planned, gatewayMode(plannedValue.own_gateway_route), ctx);
-    const state: NodeState = { ...planned, ...DESIRED_FACTS, id: planned.name, own_gateway_route: applied.ownGatewayRoute, original_ip_forward: applied.before, leftovers: [] };
+    const state: NodeState = {
+      ...planned,
+      ...DESIRED_FACTS,
+      id: planned.name,
+      own_gateway_route: applied.ownGatewayRoute,
+      original_ip_forward: applied.before,
+      leftovers: [],
+    };
     return asObjectValue(state);
   },
 
@@ -203,7 +247,14 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
     const planned = knownInputs(schema.block, plannedValue);
     const applied = await applyNode(planned, gatewayMode(plannedValue.own_gateway_route), ctx);
     // The value before the FIRST apply stays the one destroy restores.
-    const state: NodeState = { ...planned, ...DESIRED_FACTS, id: planned.name, own_gateway_route: applied.ownGatewayRoute, original_ip_forward: prior.original_ip_forward, leftovers: [] };
+    const state: NodeState = {
+      ...planned,
+      ...DESIRED_FACTS,
+      id: planned.name,
+      own_gateway_route: applied.ownGatewayRoute,
+      original_ip_forward: prior.original_ip_forward,
+      leftovers: [],
+    };
     return asObjectValue(state);
   },
 
@@ -211,19 +262,29 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
     const state = knownValues(schema.block, stateValue);
     const { name, address, cidr, encapsulation, workloads } = checkedInputs(state);
     const snapshot = await snapshotOf(state.ssh, name, ctx);
-    const refreshed: NodeState = { ...state, ...nodeFacts(snapshot, cidr, address), leftovers: nodeLeftovers(snapshot, name, encapsulation, workloads) };
+    const refreshed: NodeState = {
+      ...state,
+      ...nodeFacts(snapshot, cidr, address),
+      leftovers: nodeLeftovers(snapshot, name, encapsulation, workloads),
+    };
     return asObjectValue(refreshed);
   },
 
   async delete(priorValue, ctx) {
     const prior = knownValues(schema.block, priorValue);
     const { name, cidr } = checkedInputs(prior);
-    const orig = prior.original_ip_forward !== null && /^[01]$/.test(prior.original_ip_forward) ? prior.original_ip_forward : '';
+    const orig =
+      prior.original_ip_forward !== null && /^[01]$/.test(prior.original_ip_forward) ? prior.original_ip_forward : '';
     const host = ctx.provider.hosts.hostFor(prior.ssh, name);
-    const out = await runChecked(host, name, remoteScript(['node-delete'], { cidr, orig, node: name, rec: NODE_RECORD, registry: REGISTRY }).text, {
-      signal: ctx.signal,
-      doing: 'remove the node settings',
-    });
+    const out = await runChecked(
+      host,
+      name,
+      remoteScript(['node-delete'], { cidr, orig, node: name, rec: NODE_RECORD, registry: REGISTRY }).text,
+      {
+        signal: ctx.signal,
+        doing: 'remove the node settings',
+      },
+    );
     const heir = parseFacts(out, name).get('handed_over');
     if (heir) ctx.log.info(`node ${name}: host settings now belong to node ${heir}; left them in place`);
   },
@@ -243,13 +304,18 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
     const local = snapshot.get(hostIpSection).addresses.some((a) => a.address === ssh.host);
     const address = local ? ssh.host : snapshot.get(nodeSection).gatewayRoute?.src;
     if (!address) {
-      throw new ProviderError(`Cannot import calico_node ${name}`, { detail: `cannot tell node ${name}'s address: it holds neither ${ssh.host} nor a route to ${POD_GATEWAY}` });
+      throw new ProviderError(`Cannot import calico_node ${name}`, {
+        detail: `cannot tell node ${name}'s address: it holds neither ${ssh.host} nor a route to ${POD_GATEWAY}`,
+      });
     }
     const facts = nodeFacts(snapshot, podCidr, address);
     // What the host holds of ours stands for what the configuration wants: nothing is a leftover
     // until the configuration says otherwise (the plan after the import).
     const marked = markedObjects(snapshot);
-    const encapsulation = (Object.keys(ENCAPSULATION) as (keyof typeof ENCAPSULATION)[]).find((k) => marked.links.has(ENCAPSULATION[k].device)) ?? null;
+    const encapsulation =
+      (Object.keys(ENCAPSULATION) as (keyof typeof ENCAPSULATION)[]).find((k) =>
+        marked.links.has(ENCAPSULATION[k].device),
+      ) ?? null;
     const workloads = [...marked.netns].filter((n) => !workloadNameProblem(n)).sort();
     const state: NodeState = {
       id: name,

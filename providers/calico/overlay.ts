@@ -19,7 +19,15 @@
  * What differs between the two lives in one strategy per kind (STRATEGIES below): its script
  * (templates/scripts/overlay-vxlan.sh, overlay-ipip.sh), its variables, its device settings.
  */
-import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown, Value } from '../runtime/resource';
+import {
+  PlanRequest,
+  PlanResult,
+  ProviderError,
+  ResourceContext,
+  ResourceHandler,
+  Unknown,
+  Value,
+} from '../runtime/resource';
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
 import { encapsulationProblem, ipv4Problem, nodeNameProblem } from '../../rules/checks';
 import { ENCAPSULATION, Encapsulation, UNDERLAY_MTU } from '../../rules/constants';
@@ -249,7 +257,12 @@ export function hostRoutes(routeLines: string[], dev: string, declared: string[]
     const metric = / metric (\d+)/.exec(line)?.[1] ?? '0';
     const ours = route.proto === OUR_ROUTE_PROTO;
     const onlink = /\sonlink(\s|$)/.test(line);
-    const text = [route.type === 'unicast' ? '' : route.type, route.via ? `via ${route.via}` : '', route.dev ? `dev ${route.dev}` : '', onlink ? 'onlink' : '']
+    const text = [
+      route.type === 'unicast' ? '' : route.type,
+      route.via ? `via ${route.via}` : '',
+      route.dev ? `dev ${route.dev}` : '',
+      onlink ? 'onlink' : '',
+    ]
       .filter(Boolean)
       .join(' ');
     if (ours && route.dev === dev) out[route.prefix] = text;
@@ -335,7 +348,10 @@ export const overlayHandler: ResourceHandler<CalicoProviderState> = {
         device,
         host_neighbours: neighbours === undefined ? Unknown : (neighbours ?? {}),
         host_fdb: fdb === undefined ? Unknown : (fdb ?? {}),
-        host_routes: routes === undefined || !kindKnown ? Unknown : desiredRoutes(routes ?? {}, ENCAPSULATION[kind as Encapsulation].device),
+        host_routes:
+          routes === undefined || !kindKnown
+            ? Unknown
+            : desiredRoutes(routes ?? {}, ENCAPSULATION[kind as Encapsulation].device),
       },
     };
   },
@@ -373,10 +389,15 @@ export const overlayHandler: ResourceHandler<CalicoProviderState> = {
       });
     }
     const device = found.facts.device;
-    const tunnel = device.addresses.split(' ').find((a) => a.endsWith(`/${IPV4.hostPrefix}`))?.split('/')[0];
+    const tunnel = device.addresses
+      .split(' ')
+      .find((a) => a.endsWith(`/${IPV4.hostPrefix}`))
+      ?.split('/')[0];
     const address = STRATEGIES[found.kind].underlayAddress(device, ssh.host);
     if (!tunnel || !address || ipv4Problem(address)) {
-      throw new ProviderError(`Cannot import calico_overlay ${node}`, { detail: `${found.device} on ${node} holds no /32 tunnel address, or its underlay address is unknown` });
+      throw new ProviderError(`Cannot import calico_overlay ${node}`, {
+        detail: `${found.device} on ${node} holds no /32 tunnel address, or its underlay address is unknown`,
+      });
     }
     const routes = Object.fromEntries(
       Object.entries(found.facts.host_routes ?? {}).flatMap(([block, text]) => {

@@ -118,14 +118,27 @@ async function applyRuleset(planned: RulesetInputs, ctx: Ctx): Promise<RulesetSt
   // The runtime ran the schema's checks on both (rulesetProblem among them) before apply.
   const { node_name: node, ruleset } = planned;
   const host = ctx.provider.hosts.hostFor(planned.ssh, node);
-  const result = await runOn(host, node, rulesetApplyScript(node, ruleset), { signal: ctx.signal, doing: 'load its network policy' });
+  const result = await runOn(host, node, rulesetApplyScript(node, ruleset), {
+    signal: ctx.signal,
+    doing: 'load its network policy',
+  });
   const stderr = result.stderr.trim();
   if (result.code === NO_NFT_EXIT || result.code === FOREIGN_EXIT) throw new ProviderError(stderr);
-  if (result.code === CHECK_EXIT) throw new ProviderError(`nft refused the network policy of node ${node}; its table is as it was`, { detail: stderr, attribute: ['ruleset'] });
-  if (result.code === CHANGED_EXIT) throw new ProviderError(`nft refused the network policy of node ${node}, and its table changed anyway: plan again to see it`, { detail: stderr });
+  if (result.code === CHECK_EXIT)
+    throw new ProviderError(`nft refused the network policy of node ${node}; its table is as it was`, {
+      detail: stderr,
+      attribute: ['ruleset'],
+    });
+  if (result.code === CHANGED_EXIT)
+    throw new ProviderError(
+      `nft refused the network policy of node ${node}, and its table changed anyway: plan again to see it`,
+      { detail: stderr },
+    );
   const listing = result.code === 0 ? listingOf(result.stdout) : undefined;
   if (listing === undefined) {
-    throw new ProviderError(`Failed to load the network policy of node ${node}`, { detail: stderr || `exit code ${result.code}` });
+    throw new ProviderError(`Failed to load the network policy of node ${node}`, {
+      detail: stderr || `exit code ${result.code}`,
+    });
   }
   return { ...planned, id: node, ...tableFacts(listing), applied_table: listing };
 }
@@ -138,10 +151,20 @@ export const policyRulesetHandler: ResourceHandler<CalicoProviderState> = {
     const { prior, config } = req;
     // The same ruleset as last applied: the host must list what it listed then. Otherwise the
     // listing is known only once the new ruleset is loaded.
-    const same = prior !== null && typeof config.ruleset === 'string' && prior.ruleset === config.ruleset && typeof prior.applied_table === 'string';
+    const same =
+      prior !== null &&
+      typeof config.ruleset === 'string' &&
+      prior.ruleset === config.ruleset &&
+      typeof prior.applied_table === 'string';
     const expected = same ? (prior.applied_table as string) : Unknown;
     return {
-      planned: { ...req.proposed, id: config.node_name ?? Unknown, owner: OWNER_OURS, table: expected, applied_table: expected },
+      planned: {
+        ...req.proposed,
+        id: config.node_name ?? Unknown,
+        owner: OWNER_OURS,
+        table: expected,
+        applied_table: expected,
+      },
     };
   },
 
@@ -153,10 +176,17 @@ export const policyRulesetHandler: ResourceHandler<CalicoProviderState> = {
     const state = knownValues(schema.block, stateValue);
     const node = state.node_name;
     const host = ctx.provider.readOnlyHosts.hostFor(state.ssh, node);
-    const result = await runOn(host, node, scriptWithVars({}, READ_BODY), { signal: ctx.signal, doing: 'read its network policy' });
-    if (result.code !== 0) throw new ProviderError(`Failed to read the network policy of node ${node}`, { detail: result.stderr.trim() || `exit code ${result.code}` });
+    const result = await runOn(host, node, scriptWithVars({}, READ_BODY), {
+      signal: ctx.signal,
+      doing: 'read its network policy',
+    });
+    if (result.code !== 0)
+      throw new ProviderError(`Failed to read the network policy of node ${node}`, {
+        detail: result.stderr.trim() || `exit code ${result.code}`,
+      });
     const listing = result.stdout.includes('nft=missing') ? '' : listingOf(result.stdout);
-    if (listing === undefined) throw new ProviderError(`Incomplete answer from node ${node}`, { detail: result.stdout.slice(0, 2000) });
+    if (listing === undefined)
+      throw new ProviderError(`Incomplete answer from node ${node}`, { detail: result.stdout.slice(0, 2000) });
     return asObjectValue({ ...state, ...tableFacts(listing) });
   },
 
@@ -164,12 +194,19 @@ export const policyRulesetHandler: ResourceHandler<CalicoProviderState> = {
     const prior = knownValues(schema.block, priorValue);
     const node = prior.node_name;
     const host = ctx.provider.hosts.hostFor(prior.ssh, node);
-    const result = await runOn(host, node, scriptWithVars({ mark: TABLE_MARK }, DELETE_BODY), { signal: ctx.signal, doing: 'remove its network policy' });
+    const result = await runOn(host, node, scriptWithVars({ mark: TABLE_MARK }, DELETE_BODY), {
+      signal: ctx.signal,
+      doing: 'remove its network policy',
+    });
     if (result.code !== 0 || !/^end=ok$/m.test(result.stdout)) {
-      throw new ProviderError(`Failed to remove the network policy of node ${node}`, { detail: result.stderr.trim() || `exit code ${result.code}` });
+      throw new ProviderError(`Failed to remove the network policy of node ${node}`, {
+        detail: result.stderr.trim() || `exit code ${result.code}`,
+      });
     }
     if (/^foreign=1$/m.test(result.stdout)) {
-      ctx.warn(`Left node ${node}'s table ${TABLE} in place`, { detail: 'it lacks calico-net\'s comment: calico-net did not create it' });
+      ctx.warn(`Left node ${node}'s table ${TABLE} in place`, {
+        detail: "it lacks calico-net's comment: calico-net did not create it",
+      });
     }
   },
 
@@ -178,11 +215,24 @@ export const policyRulesetHandler: ResourceHandler<CalicoProviderState> = {
     const problem = nodeNameProblem(node);
     if (problem) throw new ProviderError(`Invalid node name in import id "${id}"`, { detail: problem });
     const host = ctx.provider.readOnlyHosts.hostFor(ssh, node);
-    const result = await runOn(host, node, scriptWithVars({}, READ_BODY), { signal: ctx.signal, doing: 'read its network policy' });
+    const result = await runOn(host, node, scriptWithVars({}, READ_BODY), {
+      signal: ctx.signal,
+      doing: 'read its network policy',
+    });
     const listing = listingOf(result.stdout) ?? '';
-    if (!isOurTable(listing)) throw new ProviderError(`Cannot import calico_policy_ruleset ${node}`, { detail: `node ${node} has no table ${TABLE} marked as calico-net's` });
+    if (!isOurTable(listing))
+      throw new ProviderError(`Cannot import calico_policy_ruleset ${node}`, {
+        detail: `node ${node} has no table ${TABLE} marked as calico-net's`,
+      });
     // The ruleset is not recoverable from the listing: the next plan loads the declared one.
-    const state: RulesetState = { id: node, node_name: node, ruleset: '', ...tableFacts(listing), applied_table: null, ssh };
+    const state: RulesetState = {
+      id: node,
+      node_name: node,
+      ruleset: '',
+      ...tableFacts(listing),
+      applied_table: null,
+      ssh,
+    };
     return asObjectValue(state);
   },
 };

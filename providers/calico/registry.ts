@@ -45,7 +45,10 @@ export function parseRegistry(text: string): RegistryEntry[] {
 export const BUILDING_DEVICE = 'vxlan.calico.t';
 
 /** Every device an overlay of ours can leave: ours when they carry the mark, listed or not. */
-export const OVERLAY_DEVICES: readonly string[] = [...Object.values(ENCAPSULATION).map((e) => e.device), BUILDING_DEVICE];
+export const OVERLAY_DEVICES: readonly string[] = [
+  ...Object.values(ENCAPSULATION).map((e) => e.device),
+  BUILDING_DEVICE,
+];
 
 /** What a node's configuration wants on its host, by the names the registry uses. */
 export interface Wanted {
@@ -57,7 +60,8 @@ export interface Wanted {
 /** The devices and namespaces a node's configuration wants (its overlay's device, its workloads). */
 export function wantedOf(node: string, encapsulation: string | null, workloads: readonly string[] | null): Wanted {
   const links = new Set<string>();
-  if (encapsulation !== null && encapsulation in ENCAPSULATION) links.add(ENCAPSULATION[encapsulation as Encapsulation].device);
+  if (encapsulation !== null && encapsulation in ENCAPSULATION)
+    links.add(ENCAPSULATION[encapsulation as Encapsulation].device);
   if (workloads === null) return { links };
   for (const w of workloads) links.add(hostInterfaceName(node, w));
   return { links, netns: new Set(workloads) };
@@ -76,7 +80,10 @@ export interface MarkedObjects {
  */
 export function leftoversOf(entries: RegistryEntry[], marked: MarkedObjects, wanted: Wanted): string[] {
   const out = new Set<string>();
-  const candidates: { kind: RegistryKind; name: string }[] = [...entries, ...OVERLAY_DEVICES.map((name) => ({ kind: 'link' as const, name }))];
+  const candidates: { kind: RegistryKind; name: string }[] = [
+    ...entries,
+    ...OVERLAY_DEVICES.map((name) => ({ kind: 'link' as const, name })),
+  ];
   for (const { kind, name } of candidates) {
     if (kind === 'link') {
       if (!marked.links.has(name) || wanted.links.has(name)) continue;

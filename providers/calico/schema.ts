@@ -63,8 +63,18 @@ export const sshBlock = {
         description: 'Address or name the provider connects to over SSH.',
         validators: [stringValue(hostNameProblem)],
       },
-      port: { type: 'number', optional: true, description: 'SSH port (default 22).', validators: [numberValue(portProblem)] },
-      user: { type: 'string', optional: true, description: 'SSH user (default root).', validators: [stringValue(userNameProblem)] },
+      port: {
+        type: 'number',
+        optional: true,
+        description: 'SSH port (default 22).',
+        validators: [numberValue(portProblem)],
+      },
+      user: {
+        type: 'string',
+        optional: true,
+        description: 'SSH user (default root).',
+        validators: [stringValue(userNameProblem)],
+      },
       private_key_path: {
         type: 'string',
         optional: true,
@@ -107,7 +117,7 @@ export const sshBlock = {
         description:
           'The private key each proxy_jump hop logs in with, first hop first: one entry per hop, ' +
           '"" for this block\'s own key (or the agent). Every hop uses passphrase_env and ' +
-          'known_hosts_path. Default: every hop uses this block\'s key.',
+          "known_hosts_path. Default: every hop uses this block's key.",
       },
       from_ssh_config: {
         type: ['list', 'string'],
@@ -125,7 +135,10 @@ export const sshBlock = {
           const keys = ssh.proxy_jump_keys;
           if (!Array.isArray(keys)) return [];
           const jump = typeof ssh.proxy_jump === 'string' ? ssh.proxy_jump : undefined;
-          const problem = proxyJumpKeysProblem(jump, keys.map((k) => (typeof k === 'string' ? k : '')));
+          const problem = proxyJumpKeysProblem(
+            jump,
+            keys.map((k) => (typeof k === 'string' ? k : '')),
+          );
           return problem ? [{ attribute: 'proxy_jump_keys', problem }] : [];
         },
       },
@@ -201,7 +214,7 @@ export const resourceSchemas = {
           type: 'bool',
           computed: true,
           description:
-            'Fact: calico-net\'s own route `169.254.1.1/32 dev lo proto 211` is in the main table. ' +
+            "Fact: calico-net's own route `169.254.1.1/32 dev lo proto 211` is in the main table. " +
             'Apply adds it when the host has no route to 169.254.1.1 of its own (no default ' +
             'route); it then stays until destroy, whatever the host does to its uplinks and ' +
             'default route later. A host that routes 169.254.1.1 itself gets nothing extra.',
@@ -221,7 +234,7 @@ export const resourceSchemas = {
           optional: true,
           description:
             'The overlay this node\'s configuration wants ("vxlan" or "ipip"; unset: none). An ' +
-            'overlay device of calico-net\'s that it does not name is removed by apply, whatever ' +
+            "overlay device of calico-net's that it does not name is removed by apply, whatever " +
             'the state says (a kill can leave one that no resource in the state knows).',
           validators: [stringValue(encapsulationProblem)],
         },
@@ -229,7 +242,7 @@ export const resourceSchemas = {
           type: ['set', 'string'],
           optional: true,
           description:
-            'The names of the workloads this node\'s configuration wants. A namespace or veth ' +
+            "The names of the workloads this node's configuration wants. A namespace or veth " +
             'that calico-net made on the host (listed in its registry, and marked) for any other ' +
             'workload is removed by apply. Unset: workload objects are left to their resources.',
           validators: [eachElement(workloadNameProblem)],
@@ -325,7 +338,9 @@ export const resourceSchemas = {
           reads: ['session_wait', 'revert_after'],
           problems: ({ session_wait: wait, revert_after: revert }) => {
             const w = typeof wait === 'number' ? wait : BIRD_RELOAD.sessionWait;
-            return typeof revert === 'number' && revert <= w ? [{ attribute: 'revert_after', problem: `${revert} must exceed session_wait (${w})` }] : [];
+            return typeof revert === 'number' && revert <= w
+              ? [{ attribute: 'revert_after', problem: `${revert} must exceed session_wait (${w})` }]
+              : [];
           },
         },
       ],
@@ -335,8 +350,7 @@ export const resourceSchemas = {
   calico_workload: {
     version: 0,
     description:
-      'A workload: network namespace, veth pair, pod IP, link-local gateway, proxy ARP and ' +
-      'the host /32 route.',
+      'A workload: network namespace, veth pair, pod IP, link-local gateway, proxy ARP and ' + 'the host /32 route.',
     block: {
       attributes: {
         id: { type: 'string', computed: true, description: 'Node name and workload name.' },
@@ -348,7 +362,13 @@ export const resourceSchemas = {
           description: 'Workload name; also the name of its network namespace.',
           validators: [stringValue(workloadNameProblem)],
         },
-        ip: { type: 'string', required: true, forceNew: true, description: 'Pod IPv4 address.', validators: [stringValue(podIpProblem)] },
+        ip: {
+          type: 'string',
+          required: true,
+          forceNew: true,
+          description: 'Pod IPv4 address.',
+          validators: [stringValue(podIpProblem)],
+        },
         mtu: {
           type: 'number',
           optional: true,
@@ -364,7 +384,7 @@ export const resourceSchemas = {
           type: 'bool',
           computed: true,
           description:
-            'Fact: the network namespace exists and carries calico-net\'s mark. A namespace of ' +
+            "Fact: the network namespace exists and carries calico-net's mark. A namespace of " +
             'that name that calico-net did not create is never adopted or deleted; ' +
             '`terraform import` takes one over.',
         },
@@ -376,8 +396,7 @@ export const resourceSchemas = {
         pod_routes: {
           type: 'bool',
           computed: true,
-          description:
-            'Fact: in the namespace, 169.254.1.1 dev eth0 scope link and default via 169.254.1.1.',
+          description: 'Fact: in the namespace, 169.254.1.1 dev eth0 scope link and default via 169.254.1.1.',
         },
         proxy_arp: {
           type: 'string',
@@ -422,14 +441,14 @@ export const resourceSchemas = {
           type: 'string',
           required: true,
           description:
-            'The node\'s underlay IPv4 address: the VXLAN source (`local`). Apply refuses a host ' +
+            "The node's underlay IPv4 address: the VXLAN source (`local`). Apply refuses a host " +
             'that does not hold it.',
           validators: [stringValue(ipv4Problem)],
         },
         tunnel_address: {
           type: 'string',
           required: true,
-          description: 'This node\'s tunnel (VTEP) address, from its own block; held as /32 by the device.',
+          description: "This node's tunnel (VTEP) address, from its own block; held as /32 by the device.",
           validators: [stringValue(ipv4Problem)],
         },
         tunnel_mac: {
@@ -453,14 +472,14 @@ export const resourceSchemas = {
         fdb: {
           type: ['map', 'string'],
           optional: true,
-          description: 'VXLAN only: remote VTEP MAC → the remote node\'s underlay address, as permanent FDB entries.',
+          description: "VXLAN only: remote VTEP MAC → the remote node's underlay address, as permanent FDB entries.",
           validators: [mapEntries({ keys: unicastMacProblem, values: ipv4Problem })],
         },
         routes: {
           type: ['map', 'string'],
           optional: true,
           description:
-            'Remote pod block → gateway (VXLAN: the remote VTEP address; IPIP: the remote node\'s ' +
+            "Remote pod block → gateway (VXLAN: the remote VTEP address; IPIP: the remote node's " +
             'address), installed as `<block> via <gateway> dev <device> onlink`, marked as ours.',
           validators: [mapEntries({ keys: ipv4CidrProblem, values: ipv4Problem })],
         },
@@ -497,12 +516,14 @@ export const resourceSchemas = {
           reads: ['encapsulation', 'tunnel_mac', 'neighbours', 'fdb'],
           problems: (o) => {
             const out: { attribute: string; problem: string }[] = [];
-            if (o.encapsulation === 'vxlan' && o.tunnel_mac === null) out.push({ attribute: 'tunnel_mac', problem: 'VXLAN needs the device MAC' });
+            if (o.encapsulation === 'vxlan' && o.tunnel_mac === null)
+              out.push({ attribute: 'tunnel_mac', problem: 'VXLAN needs the device MAC' });
             if (o.encapsulation === 'ipip') {
               if (o.tunnel_mac !== null) out.push({ attribute: 'tunnel_mac', problem: 'IPIP devices have no MAC' });
               for (const name of ['neighbours', 'fdb']) {
                 const map = o[name];
-                if (map !== null && typeof map === 'object' && Object.keys(map).length > 0) out.push({ attribute: name, problem: 'IPIP has no neighbour or FDB entries' });
+                if (map !== null && typeof map === 'object' && Object.keys(map).length > 0)
+                  out.push({ attribute: name, problem: 'IPIP has no neighbour or FDB entries' });
               }
             }
             return out;
@@ -515,7 +536,7 @@ export const resourceSchemas = {
   calico_policy_ruleset: {
     version: 0,
     description:
-      'A node\'s network policy: one nftables table of calico-net\'s own (`inet calico-net`, marked ' +
+      "A node's network policy: one nftables table of calico-net's own (`inet calico-net`, marked " +
       'by its comment), loaded in one nft transaction that the kernel checks whole and that ' +
       'replaces the previous table, or, refused, leaves it as it was. A table of that name without the mark is refused and left alone.',
     block: {
@@ -526,8 +547,8 @@ export const resourceSchemas = {
           type: 'string',
           required: true,
           description:
-            'The table as `nft -f` reads it, compiled at synth from the cluster\'s policies: exactly ' +
-            'one `table inet calico-net { … }` whose first statement is calico-net\'s comment.',
+            "The table as `nft -f` reads it, compiled at synth from the cluster's policies: exactly " +
+            "one `table inet calico-net { … }` whose first statement is calico-net's comment.",
           // It reaches a host only at apply; an imported state holds "" here until then.
           validators: [stringValue(rulesetProblem, { appliedOnly: true })],
         },
@@ -541,7 +562,8 @@ export const resourceSchemas = {
         owner: {
           type: 'string',
           computed: true,
-          description: 'Fact: "calico-net", "not calico-net" (a table of that name calico-net did not make), or "" (no table).',
+          description:
+            'Fact: "calico-net", "not calico-net" (a table of that name calico-net did not make), or "" (no table).',
         },
         applied_table: {
           type: 'string',

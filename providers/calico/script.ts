@@ -148,10 +148,12 @@ export function scriptBody(pieces: readonly ScriptPiece[]): { body: string; exit
     return expand(p, seen);
   });
   const body = lines.join('\n');
-  if (body.includes('$LIB')) throw new Error(`script ${JSON.stringify(pieces)} sources a library in a form the loader does not inline`);
+  if (body.includes('$LIB'))
+    throw new Error(`script ${JSON.stringify(pieces)} sources a library in a form the loader does not inline`);
   const exits = new Set<ExitName>();
   for (const m of body.matchAll(/(?:^|[\s;|&({])fail ([a-z_]+)\b/g)) {
-    if (!isExitName(m[1])) throw new Error(`script ${JSON.stringify(pieces)} fails with ${m[1]}, which exit-codes.ts does not know`);
+    if (!isExitName(m[1]))
+      throw new Error(`script ${JSON.stringify(pieces)} fails with ${m[1]}, which exit-codes.ts does not know`);
     exits.add(m[1]);
   }
   const result = { body, exits };
@@ -163,7 +165,11 @@ export function scriptBody(pieces: readonly ScriptPiece[]): { body: string; exit
  * The script made of `pieces`, run with `vars` (a resource's values: lower-case names) and the
  * constants and family values (upper-case names).
  */
-export function remoteScript(pieces: readonly ScriptPiece[], vars: Record<string, string>, family: Readonly<ScriptFamily> = IPV4_SCRIPT_FAMILY): RemoteScript {
+export function remoteScript(
+  pieces: readonly ScriptPiece[],
+  vars: Record<string, string>,
+  family: Readonly<ScriptFamily> = IPV4_SCRIPT_FAMILY,
+): RemoteScript {
   const shared: Record<string, string> = { ...scriptConstants(), ...family };
   const clash = Object.keys(vars).find((name) => name in shared || name === 'LIB');
   if (clash) throw new Error(`script variable ${clash} is one of the shared names`);

@@ -6,7 +6,15 @@
  * Apply is one idempotent script that checks each piece and (re)creates only what is missing,
  * so any partial drift (netns deleted, sysctl flipped, route removed) is repaired in place.
  */
-import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandler, Unknown, Value } from '../runtime/resource';
+import {
+  PlanRequest,
+  PlanResult,
+  ProviderError,
+  ResourceContext,
+  ResourceHandler,
+  Unknown,
+  Value,
+} from '../runtime/resource';
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
 import { nodeNameProblem, workloadNameProblem } from '../../rules/checks';
 import { POD_GATEWAY, WORKLOAD_MTU } from '../../rules/constants';
@@ -90,7 +98,10 @@ async function applyWorkload(planned: WorkloadInputs, ctx: Ctx): Promise<Workloa
   const mtu = planned.mtu ?? WORKLOAD_MTU.default;
   const host = ctx.provider.hosts.hostFor(planned.ssh, w.node);
   const vars = { node: w.node, ns: w.ns, ip: w.ip, hif: w.hif, mtu: String(mtu), registry: REGISTRY };
-  const out = await runChecked(host, w.node, remoteScript(['workload-apply'], vars).text, { signal: ctx.signal, doing: `set up workload ${w.ns}` });
+  const out = await runChecked(host, w.node, remoteScript(['workload-apply'], vars).text, {
+    signal: ctx.signal,
+    doing: `set up workload ${w.ns}`,
+  });
   parseFacts(out, w.node);
   return { ...planned, id: workloadId(w.node, w.ns), host_interface: w.hif, ...DESIRED_FACTS };
 }
@@ -99,7 +110,10 @@ async function applyWorkload(planned: WorkloadInputs, ctx: Ctx): Promise<Workloa
  * What read reports, from the host's snapshot: the same checks apply makes before it repairs
  * (a missing netns is drift, not absence; a host veth whose peer is not our eth0 is rebuilt).
  */
-export function workloadFacts(s: HostSnapshot, w: Pick<Workload, 'ns' | 'ip' | 'hif'>): Pick<WorkloadState, keyof typeof DESIRED_FACTS> {
+export function workloadFacts(
+  s: HostSnapshot,
+  w: Pick<Workload, 'ns' | 'ip' | 'hif'>,
+): Pick<WorkloadState, keyof typeof DESIRED_FACTS> {
   const { namespaces, proxySysctls } = s.get(workloadsSection);
   const found = namespaces.get(w.ns);
   const ns = found?.links.some((l) => l.name === 'lo' && l.alias === NETNS_MARK) ? found : undefined;
@@ -115,13 +129,16 @@ export function workloadFacts(s: HostSnapshot, w: Pick<Workload, 'ns' | 'ip' | '
     eth0.peerIndex === hostVeth.index &&
     (hostVeth.peerNetns === undefined || hostVeth.peerNetns === w.ns);
   const eth0Up = eth0?.flags.includes('UP') ?? false;
-  const podAddress = ns?.addresses.some((a) => a.dev === 'eth0' && a.address === w.ip && a.prefixLength === IPV4.hostPrefix) ?? false;
+  const podAddress =
+    ns?.addresses.some((a) => a.dev === 'eth0' && a.address === w.ip && a.prefixLength === IPV4.hostPrefix) ?? false;
   const nsRoutes = ns?.routes ?? [];
   const gatewayRoute = routesFor(nsRoutes, POD_GATEWAY).some((r) => r.dev === 'eth0' && r.scope === 'link');
   const defaultRoute = routesFor(nsRoutes, 'default').some((r) => r.via === POD_GATEWAY && r.dev === 'eth0');
   const hostRoute =
     hostVeth !== undefined &&
-    routesFor(host.routes, hostRouteOf(w.ip)).some((r) => r.type === 'unicast' && r.dev === w.hif && r.scope === 'link' && r.proto === OUR_ROUTE_PROTO);
+    routesFor(host.routes, hostRouteOf(w.ip)).some(
+      (r) => r.type === 'unicast' && r.dev === w.hif && r.scope === 'link' && r.proto === OUR_ROUTE_PROTO,
+    );
   const sysctls = hostVeth ? proxySysctls.get(w.hif) : undefined;
   return {
     netns_present: ns !== undefined,
@@ -145,9 +162,16 @@ export function importRefusal(s: HostSnapshot, node: string, name: string, hif: 
   if (!found) return `there is no network namespace ${name} on ${node}`;
   const eth0 = found.links.find((l) => l.name === 'eth0');
   const hostVeth = s.get(hostIpSection).links.find((l) => l.name === hif);
-  const wired = eth0 !== undefined && hostVeth !== undefined && hostVeth.peerIndex === eth0.index && eth0.peerIndex === hostVeth.index;
+  const wired =
+    eth0 !== undefined &&
+    hostVeth !== undefined &&
+    hostVeth.peerIndex === eth0.index &&
+    eth0.peerIndex === hostVeth.index;
   if (wired) return null;
-  const what = eth0 === undefined ? 'has no eth0' : `has an eth0 that is not the peer of ${hif}, calico-net's veth for this workload`;
+  const what =
+    eth0 === undefined
+      ? 'has no eth0'
+      : `has an eth0 that is not the peer of ${hif}, calico-net's veth for this workload`;
   return (
     `network namespace ${name} on ${node} ${what}, so it was not made by calico-net and cannot be taken over without ` +
     `replacing the user's devices, which calico-net does not do; nothing was imported or changed. Keep it out of the ` +
@@ -157,7 +181,10 @@ export function importRefusal(s: HostSnapshot, node: string, name: string, hif: 
 
 /** For import: the /32 on the namespace's eth0. */
 function podIpIn(s: HostSnapshot, ns: string): string | undefined {
-  return s.get(workloadsSection).namespaces.get(ns)?.addresses.find((a) => a.dev === 'eth0' && a.prefixLength === 32)?.address;
+  return s
+    .get(workloadsSection)
+    .namespaces.get(ns)
+    ?.addresses.find((a) => a.dev === 'eth0' && a.prefixLength === 32)?.address;
 }
 
 export const workloadHandler: ResourceHandler<CalicoProviderState> = {
@@ -195,7 +222,10 @@ export const workloadHandler: ResourceHandler<CalicoProviderState> = {
     const w = workloadOf(prior);
     const host = ctx.provider.hosts.hostFor(prior.ssh, w.node);
     const vars = { node: w.node, ns: w.ns, ip: w.ip, hif: w.hif, registry: REGISTRY };
-    await runChecked(host, w.node, remoteScript(['workload-delete'], vars).text, { signal: ctx.signal, doing: `remove workload ${w.ns}` });
+    await runChecked(host, w.node, remoteScript(['workload-delete'], vars).text, {
+      signal: ctx.signal,
+      doing: `remove workload ${w.ns}`,
+    });
   },
 
   async import(id, ctx) {

@@ -43,7 +43,10 @@ function declaresProviderInstallation(text: string): boolean {
 export function providerInstallationFiles(files: string[] = cliConfigFiles()): string[] {
   return files.filter((f) => {
     const text = fs.readFileSync(f, 'utf8');
-    return declaresProviderInstallation(text) && !withoutComments(text).includes(`${CALICO_SOURCE.hostname}/${CALICO_SOURCE.namespace}/`);
+    return (
+      declaresProviderInstallation(text) &&
+      !withoutComments(text).includes(`${CALICO_SOURCE.hostname}/${CALICO_SOURCE.namespace}/`)
+    );
   });
 }
 

@@ -3,4 +3,9 @@ export * from './mirror';
 export { hash1, lockFileWithProvider, providerLockBlock } from './lock-file';
 export { writeStackProvider } from './stack-provider';
 export type { StackProviderFiles } from './stack-provider';
-export { cliConfigFiles, providerInstallationAdvice, providerInstallationFiles, providerInstallationSnippet } from './cli-config';
+export {
+  cliConfigFiles,
+  providerInstallationAdvice,
+  providerInstallationFiles,
+  providerInstallationSnippet,
+} from './cli-config';

@@ -25,7 +25,12 @@ function filesUnder(dir: string, prefix = ''): string[] {
  */
 export function hash1(packageDir: string): string {
   const summary = filesUnder(packageDir)
-    .map((rel) => `${createHash('sha256').update(fs.readFileSync(path.join(packageDir, rel))).digest('hex')}  ${rel}\n`)
+    .map(
+      (rel) =>
+        `${createHash('sha256')
+          .update(fs.readFileSync(path.join(packageDir, rel)))
+          .digest('hex')}  ${rel}\n`,
+    )
     .join('');
   return `h1:${createHash('sha256').update(summary).digest('base64')}`;
 }
@@ -44,7 +49,8 @@ export function providerLockBlock(address: string, version: string, constraints:
   ].join('\n');
 }
 
-const HEADER = '# This file is maintained automatically by "terraform init".\n# Manual edits may be lost in future updates.\n';
+const HEADER =
+  '# This file is maintained automatically by "terraform init".\n# Manual edits may be lost in future updates.\n';
 
 /**
  * `existing` (a lock file's text, or undefined) with the block for `address` replaced by `block`;
@@ -55,9 +61,12 @@ export function lockFileWithProvider(existing: string | undefined, address: stri
   if (existing) {
     // Top-level blocks start at column 0 with `provider "…" {` and end at a column-0 `}`.
     const re = /^provider "([^"]+)" \{\n[\s\S]*?^\}\n?/gm;
-    for (const m of existing.matchAll(re)) blocks.push({ address: m[1], text: m[0].endsWith('\n') ? m[0] : `${m[0]}\n` });
+    for (const m of existing.matchAll(re))
+      blocks.push({ address: m[1], text: m[0].endsWith('\n') ? m[0] : `${m[0]}\n` });
   }
   const others = blocks.filter((b) => b.address !== address);
-  const all = [...others, { address, text: block }].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  const all = [...others, { address, text: block }].sort((a, b) =>
+    a.address < b.address ? -1 : a.address > b.address ? 1 : 0,
+  );
   return `${HEADER}\n${all.map((b) => b.text).join('\n')}`;
 }

@@ -33,7 +33,8 @@ export interface InstallShimOptions {
 /** "registry.terraform.io/ns/type" → its parts. */
 export function parseProviderSource(source: string): ProviderSource {
   const parts = source.split('/');
-  if (parts.length !== 3 || parts.some((p) => p === '')) throw new Error(`not a full provider source address: ${source}`);
+  if (parts.length !== 3 || parts.some((p) => p === ''))
+    throw new Error(`not a full provider source address: ${source}`);
   return { hostname: parts[0], namespace: parts[1], type: parts[2] };
 }
 
@@ -55,7 +56,11 @@ export function defaultPluginsDir(): string {
 }
 
 /** The directory of one provider package inside a mirror (what the h1: hash covers). */
-export function packageDirIn(pluginsDir: string, source: ProviderSource = CALICO_SOURCE, version: string = CALICO_VERSION): string {
+export function packageDirIn(
+  pluginsDir: string,
+  source: ProviderSource = CALICO_SOURCE,
+  version: string = CALICO_VERSION,
+): string {
   return path.join(pluginsDir, source.hostname, source.namespace, source.type, version, terraformPlatform());
 }
 
@@ -71,7 +76,12 @@ export function shimContent(nodePath: string, entry: string): string {
  * Writes `content` to `file` unless it already holds exactly that. Atomic: a temporary file in
  * `tmpDir` (same filesystem; default the file's directory) renamed over the target.
  */
-export function writeIfChanged(file: string, content: string, mode?: number, tmpDir: string = path.dirname(file)): boolean {
+export function writeIfChanged(
+  file: string,
+  content: string,
+  mode?: number,
+  tmpDir: string = path.dirname(file),
+): boolean {
   let current: string | undefined;
   try {
     current = fs.readFileSync(file, 'utf8');

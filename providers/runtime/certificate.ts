@@ -38,11 +38,7 @@ function name(commonName: string, organization: string): Buffer {
 }
 
 function extension(oid: string, critical: boolean, value: Buffer): Buffer {
-  return der.sequence(
-    der.objectIdentifier(oid),
-    ...(critical ? [der.boolean(true)] : []),
-    der.octetString(value),
-  );
+  return der.sequence(der.objectIdentifier(oid), ...(critical ? [der.boolean(true)] : []), der.octetString(value));
 }
 
 export function toPem(label: string, body: Buffer): string {
@@ -78,11 +74,7 @@ export function generateSelfSignedCertificate(
       false,
       der.sequence(der.objectIdentifier(OID.serverAuth), der.objectIdentifier(OID.clientAuth)),
     ),
-    extension(
-      OID.subjectAltName,
-      false,
-      der.sequence(der.implicitPrimitive(2, Buffer.from(host, 'ascii'))),
-    ),
+    extension(OID.subjectAltName, false, der.sequence(der.implicitPrimitive(2, Buffer.from(host, 'ascii')))),
   );
   const tbs = der.sequence(
     der.explicit(0, der.smallInteger(2)), // v3
@@ -103,4 +95,3 @@ export function generateSelfSignedCertificate(
     privateKey,
   };
 }
-

@@ -111,7 +111,12 @@ function convertBlock(block: BlockSchema, raw: unknown, path: (string | number)[
   }
   for (const [name, nested] of Object.entries(block.blocks ?? {})) {
     const v = fields.get(name);
-    out[name] = v === null || v === undefined ? null : v === Unknown ? Unknown : convertBlock(nested.block, v, [...path, name], strict);
+    out[name] =
+      v === null || v === undefined
+        ? null
+        : v === Unknown
+          ? Unknown
+          : convertBlock(nested.block, v, [...path, name], strict);
   }
   return out;
 }
@@ -129,7 +134,8 @@ function prepare(type: CtyType, v: Value | undefined, path: (string | number)[])
     }
     if (type === 'number' && typeof v === 'string') {
       // Exact decimal text: go-cty parses a msgpack string in a number position at full precision.
-      if (!isDecimalText(v)) throw new ValueError(path, `expected number, got string ${JSON.stringify(v.slice(0, 40))}`);
+      if (!isDecimalText(v))
+        throw new ValueError(path, `expected number, got string ${JSON.stringify(v.slice(0, 40))}`);
       return exactFloat64(v) ?? v;
     }
     throw new ValueError(path, `expected ${type}, got ${Array.isArray(v) ? 'array' : typeof v}`);

@@ -27,7 +27,12 @@ export function errorDiagnostic(summary: string, detail = '', attribute?: Attrib
 /** ProviderError keeps its summary, detail and path; anything else becomes an error with its message. */
 export function diagnosticFromError(err: unknown, context: string): WireDiagnostic {
   if (err instanceof ProviderError) {
-    return toWire({ severity: 'error', summary: err.summary, detail: err.options.detail, attribute: err.options.attribute });
+    return toWire({
+      severity: 'error',
+      summary: err.summary,
+      detail: err.options.detail,
+      attribute: err.options.attribute,
+    });
   }
   if (err instanceof ValueError) {
     return errorDiagnostic(`${context}: invalid value`, err.message, err.path.length ? err.path : undefined);

@@ -88,9 +88,13 @@ export function numbersEqual(a: number | string, b: number | string): boolean {
     if (da.negative !== db.negative) return false;
     const shift = da.exp10 - db.exp10;
     if (Math.abs(shift) > 2 * MAX_EXACT_EXPONENT) return false;
-    return shift >= 0 ? da.digits * 10n ** BigInt(shift) === db.digits : da.digits === db.digits * 10n ** BigInt(-shift);
+    return shift >= 0
+      ? da.digits * 10n ** BigInt(shift) === db.digits
+      : da.digits === db.digits * 10n ** BigInt(-shift);
   }
-  return da ? Number.isFinite(b as number) && sameValue(da, b as number) : Number.isFinite(a as number) && sameValue(db!, a as number);
+  return da
+    ? Number.isFinite(b as number) && sameValue(da, b as number)
+    : Number.isFinite(a as number) && sameValue(db!, a as number);
 }
 
 /**
@@ -112,7 +116,7 @@ export function parseJsonExact(text: string): unknown {
       i++;
       const out: Record<string, unknown> = {};
       space();
-      if (text[i] === '}') return i++, out;
+      if (text[i] === '}') return (i++, out);
       for (;;) {
         space();
         if (text[i] !== '"') fail('expected a key');
@@ -122,7 +126,7 @@ export function parseJsonExact(text: string): unknown {
         Object.defineProperty(out, key, { value: value(), enumerable: true, writable: true, configurable: true });
         space();
         if (text[i] === ',') i++;
-        else if (text[i] === '}') return i++, out;
+        else if (text[i] === '}') return (i++, out);
         else fail('expected "," or "}"');
       }
     }
@@ -130,18 +134,22 @@ export function parseJsonExact(text: string): unknown {
       i++;
       const out: unknown[] = [];
       space();
-      if (text[i] === ']') return i++, out;
+      if (text[i] === ']') return (i++, out);
       for (;;) {
         out.push(value());
         space();
         if (text[i] === ',') i++;
-        else if (text[i] === ']') return i++, out;
+        else if (text[i] === ']') return (i++, out);
         else fail('expected "," or "]"');
       }
     }
     if (c === '"') return string();
-    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
-      if (text.startsWith(word, i)) return (i += word.length), v;
+    for (const [word, v] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
+      if (text.startsWith(word, i)) return ((i += word.length), v);
     }
     const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i, i + 4096));
     if (!m) return fail('unexpected character');

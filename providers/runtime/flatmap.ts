@@ -34,7 +34,8 @@ function valueAt(flat: FlatState, key: string, type: CtyType): unknown {
   if (count === undefined) return null;
   if (kind === 'list') {
     const n = Number(count);
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`invalid count ${JSON.stringify(count)} for ${key} in flatmap state`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new RangeError(`invalid count ${JSON.stringify(count)} for ${key} in flatmap state`);
     return Array.from({ length: n }, (_, i) => valueAt(flat, `${prefix}${i}`, element));
   }
   // Set: element keys are hashes (SDK) or indexes; each distinct first segment is one element.
@@ -56,7 +57,9 @@ function blockAt(flat: FlatState, prefix: string, block: BlockSchema): Record<st
       // The SDK stored single blocks as lists of at most one element.
       out[name] = Number(count) > 0 ? blockAt(flat, `${key}.0.`, nested.block) : null;
     } else {
-      out[name] = Object.keys(flat).some((k) => k.startsWith(`${key}.`)) ? blockAt(flat, `${key}.`, nested.block) : null;
+      out[name] = Object.keys(flat).some((k) => k.startsWith(`${key}.`))
+        ? blockAt(flat, `${key}.`, nested.block)
+        : null;
     }
   }
   return out;

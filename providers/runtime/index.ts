@@ -14,7 +14,14 @@ export type { ServeOptions, RunningServer } from './serve';
 export * from './resource';
 export type { AttributeSchema, BlockSchema, CtyType, NestedBlockSchema, ResourceSchema } from './schema';
 export { eachElement, mapEntries, numberValue, stringValue, validationProblems } from './validation';
-export type { AttributeValidator, BlockCheck, BlockProblem, ValidationStage, ValidatorOptions, ValueCheck } from './validation';
+export type {
+  AttributeValidator,
+  BlockCheck,
+  BlockProblem,
+  ValidationStage,
+  ValidatorOptions,
+  ValueCheck,
+} from './validation';
 export { createLogger } from './logger';
 export { generateSelfSignedCertificate } from './certificate';
 export type { SelfSignedCertificate } from './certificate';

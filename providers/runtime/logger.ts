@@ -11,7 +11,12 @@ function timestamp(): string {
   return new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-export function writeLogLine(level: Level, message: string, fields?: Record<string, unknown>, module = 'provider'): void {
+export function writeLogLine(
+  level: Level,
+  message: string,
+  fields?: Record<string, unknown>,
+  module = 'provider',
+): void {
   const entry: Record<string, unknown> = {
     '@level': level,
     '@message': message,

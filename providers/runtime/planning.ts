@@ -9,7 +9,12 @@ import type { BlockSchema } from './schema';
 import { AttributePath, ObjectValue, Unknown, Value } from './resource';
 import { deepClone, forEachAttribute, formatPath, isWhollyKnown, setPath, valuesEqual } from './value-walk';
 
-export function planDefaults(block: BlockSchema, prior: ObjectValue | null, proposed: ObjectValue, config: ObjectValue): ObjectValue {
+export function planDefaults(
+  block: BlockSchema,
+  prior: ObjectValue | null,
+  proposed: ObjectValue,
+  config: ObjectValue,
+): ObjectValue {
   const planned = deepClone(proposed);
   forEachAttribute(block, [prior, proposed, config], ({ path, schema }, [priorV, proposedV, configV]) => {
     if (!schema.computed || configV !== null) return;
@@ -57,7 +62,11 @@ export function planUnverifiedFacts(block: BlockSchema, planned: ObjectValue): O
 }
 
 /** Paths of forceNew attributes whose planned value differs from the prior one. */
-export function forceNewChanges(block: BlockSchema, prior: ObjectValue | null, planned: ObjectValue | null): AttributePath[] {
+export function forceNewChanges(
+  block: BlockSchema,
+  prior: ObjectValue | null,
+  planned: ObjectValue | null,
+): AttributePath[] {
   if (prior === null || planned === null) return [];
   const paths: AttributePath[] = [];
   forEachAttribute(block, [prior, planned], ({ path, schema }, [priorV, plannedV]) => {
@@ -105,7 +114,10 @@ export function checkApplyResult(
     const p = planned[name] ?? null;
     const r = result[name] ?? null;
     if ((p === null) !== (r === null) && p !== Unknown) {
-      violations.push({ path: [name], problem: `block ${name} was planned ${p === null ? 'absent' : 'present'} but apply produced the opposite` });
+      violations.push({
+        path: [name],
+        problem: `block ${name} was planned ${p === null ? 'absent' : 'present'} but apply produced the opposite`,
+      });
       repaired[name] = deepClone(p);
     }
     void nested;

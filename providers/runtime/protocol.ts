@@ -13,7 +13,8 @@ export interface DynamicValue {
   json?: Uint8Array;
 }
 
-export type WireAttributeStep = { attribute_name: string } | { element_key_int: number } | { element_key_string: string };
+export type WireAttributeStep =
+  { attribute_name: string } | { element_key_int: number } | { element_key_string: string };
 
 export interface WireAttributePath {
   steps: WireAttributeStep[];
@@ -220,7 +221,10 @@ export interface ProviderRpcTypes {
   GetProviderSchema: { request: GetProviderSchemaRequest; response: GetProviderSchemaResponse };
   ValidateProviderConfig: { request: ValidateProviderConfigRequest; response: ValidateProviderConfigResponse };
   ValidateResourceConfig: { request: ValidateResourceConfigRequest; response: ValidateResourceConfigResponse };
-  ValidateDataResourceConfig: { request: ValidateDataResourceConfigRequest; response: ValidateDataResourceConfigResponse };
+  ValidateDataResourceConfig: {
+    request: ValidateDataResourceConfigRequest;
+    response: ValidateDataResourceConfigResponse;
+  };
   UpgradeResourceState: { request: UpgradeResourceStateRequest; response: UpgradeResourceStateResponse };
   ConfigureProvider: { request: ConfigureProviderRequest; response: ConfigureProviderResponse };
   ReadResource: { request: ReadResourceRequest; response: ReadResourceResponse };

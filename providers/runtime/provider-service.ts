@@ -10,7 +10,17 @@ import { unflattenState } from './flatmap';
 import { checkApplyResult, forceNewChanges, planDefaults, planUnverifiedFacts } from './planning';
 import type { ProviderRpc } from './grpc-services';
 import type { ApplyResourceChangeRequest, DynamicValue, RpcRequest, RpcResponse, WithDiagnostics } from './protocol';
-import { AttributePath, Diagnostic, UnreachableError, Logger, ObjectValue, ProviderDefinition, ResourceContext, ResourceHandler, StateUpgradeContext } from './resource';
+import {
+  AttributePath,
+  Diagnostic,
+  UnreachableError,
+  Logger,
+  ObjectValue,
+  ProviderDefinition,
+  ResourceContext,
+  ResourceHandler,
+  StateUpgradeContext,
+} from './resource';
 import { schemaToWire } from './schema-wire';
 import { startedByDestroy } from './terraform-command';
 import { formatPath, unknownPaths } from './value-walk';
@@ -86,7 +96,8 @@ export class ProviderService<P> {
     if (!this.def.skipRefreshOnDestroy) return false;
     if (this.destroying === undefined) {
       this.destroying = this.destroyCommand();
-      if (this.destroying) this.log.info('destroy: ReadResource answers with the stored state; each delete checks its host itself');
+      if (this.destroying)
+        this.log.info('destroy: ReadResource answers with the stored state; each delete checks its host itself');
     }
     return this.destroying;
   }
@@ -100,7 +111,14 @@ export class ProviderService<P> {
   }
 
   private unknownType(typeName: string | undefined): WithDiagnostics {
-    return { diagnostics: [errorDiagnostic(`Unknown resource type ${JSON.stringify(typeName ?? '')}`, `The ${this.def.name} provider has no resource type ${typeName ?? ''}.`)] };
+    return {
+      diagnostics: [
+        errorDiagnostic(
+          `Unknown resource type ${JSON.stringify(typeName ?? '')}`,
+          `The ${this.def.name} provider has no resource type ${typeName ?? ''}.`,
+        ),
+      ],
+    };
   }
 
   /** The context of one handler call; ctx.warn adds to this RPC's warnings. */
@@ -159,11 +177,21 @@ export class ProviderService<P> {
     },
 
     ValidateDataResourceConfig: async (req) => ({
-      diagnostics: [errorDiagnostic(`Unknown data source ${JSON.stringify(req.type_name ?? '')}`, `The ${this.def.name} provider has no data sources.`)],
+      diagnostics: [
+        errorDiagnostic(
+          `Unknown data source ${JSON.stringify(req.type_name ?? '')}`,
+          `The ${this.def.name} provider has no data sources.`,
+        ),
+      ],
     }),
 
     ReadDataSource: async (req) => ({
-      diagnostics: [errorDiagnostic(`Unknown data source ${JSON.stringify(req.type_name ?? '')}`, `The ${this.def.name} provider has no data sources.`)],
+      diagnostics: [
+        errorDiagnostic(
+          `Unknown data source ${JSON.stringify(req.type_name ?? '')}`,
+          `The ${this.def.name} provider has no data sources.`,
+        ),
+      ],
     }),
 
     GetFunctions: async () => ({ functions: {}, diagnostics: [] }),
@@ -192,10 +220,18 @@ export class ProviderService<P> {
       else if (Object.keys(flatmap).length) raw = unflattenState(block, flatmap);
       else return { upgraded_state: dynamic(block, null), diagnostics: [] };
       if (version > h.schema.version) {
-        return { diagnostics: [errorDiagnostic('State from a newer provider', `${req.type_name} state has schema version ${version}; this provider knows up to ${h.schema.version}. Use a newer provider.`)] };
+        return {
+          diagnostics: [
+            errorDiagnostic(
+              'State from a newer provider',
+              `${req.type_name} state has schema version ${version}; this provider knows up to ${h.schema.version}. Use a newer provider.`,
+            ),
+          ],
+        };
       }
       if (raw === null) return { upgraded_state: dynamic(block, null), diagnostics: [] };
-      if (typeof raw !== 'object' || Array.isArray(raw)) throw new ValueError([], `stored state is ${Array.isArray(raw) ? 'an array' : typeof raw}, not an object`);
+      if (typeof raw !== 'object' || Array.isArray(raw))
+        throw new ValueError([], `stored state is ${Array.isArray(raw) ? 'an array' : typeof raw}, not an object`);
       let state: ObjectValue | null;
       if (version < h.schema.version && h.upgradeState) {
         state = await h.upgradeState(raw as Record<string, unknown>, version, this.upgradeCtx(warnings));
@@ -215,7 +251,8 @@ export class ProviderService<P> {
       // A state may hold what validate() never saw (written by hand, by an import, by an older
       // provider): the schema's checks run on it before the handler reaches a host with it.
       const invalid = validationProblems(block, current, 'state');
-      if (invalid.length) return { new_state: req.current_state, private: privateBytes, diagnostics: invalid.map(toWire) };
+      if (invalid.length)
+        return { new_state: req.current_state, private: privateBytes, diagnostics: invalid.map(toWire) };
       // A destroy deletes every object whatever a read finds (read never answers "gone"), and
       // each delete looks at the host itself: a login per host to refresh first buys nothing.
       if (this.skipsRefresh()) return { new_state: req.current_state, private: privateBytes, diagnostics: [] };
@@ -232,17 +269,32 @@ export class ProviderService<P> {
             toWire({
               severity: 'warning',
               summary: `${err.summary}: state not refreshed`,
-              detail: `${err.options.detail ?? ''}\nThe last known state is kept; a change is planned so apply retries this object.`.trim(),
+              detail:
+                `${err.options.detail ?? ''}\nThe last known state is kept; a change is planned so apply retries this object.`.trim(),
             }),
           ],
         };
       }
       const unknown = state ? unknownPaths(state) : [];
       if (unknown.length) {
-        return { new_state: req.current_state, private: privateBytes, diagnostics: unknown.map((p) => errorDiagnostic(`Provider bug: ${req.type_name} read returned an unknown value for ${formatPath(p)}`, 'Read must return wholly known values.', p)) };
+        return {
+          new_state: req.current_state,
+          private: privateBytes,
+          diagnostics: unknown.map((p) =>
+            errorDiagnostic(
+              `Provider bug: ${req.type_name} read returned an unknown value for ${formatPath(p)}`,
+              'Read must return wholly known values.',
+              p,
+            ),
+          ),
+        };
       }
       // A read that reached the host verifies the facts again.
-      return { new_state: dynamic(block, state), private: withFlags(privateBytes, { unverified: false }), diagnostics: [] };
+      return {
+        new_state: dynamic(block, state),
+        private: withFlags(privateBytes, { unverified: false }),
+        diagnostics: [],
+      };
     },
 
     PlanResourceChange: async (req, warnings) => {
@@ -255,7 +307,12 @@ export class ProviderService<P> {
       const privateBytes = req.prior_private ?? NO_BYTES;
       if (!proposed || !config) {
         // Destroy: nothing to adjust.
-        return { planned_state: dynamic(block, null), planned_private: privateBytes, requires_replace: [], diagnostics: [] };
+        return {
+          planned_state: dynamic(block, null),
+          planned_private: privateBytes,
+          requires_replace: [],
+          diagnostics: [],
+        };
       }
       let planned = planDefaults(block, prior, proposed, config);
       const replace: AttributePath[] = forceNewChanges(block, prior, planned);
@@ -293,7 +350,10 @@ export class ProviderService<P> {
       const result = prior ? await h.update(prior, planned, ctx) : await h.create(planned, ctx);
       const { violations, repaired } = checkApplyResult(block, planned, result);
       if (violations.length) {
-        this.log.error('apply result breaks the plan', { type: req.type_name, violations: violations.map((v) => v.problem) });
+        this.log.error('apply result breaks the plan', {
+          type: req.type_name,
+          violations: violations.map((v) => v.problem),
+        });
         return {
           new_state: dynamic(block, repaired),
           private: privateBytes,
@@ -308,7 +368,11 @@ export class ProviderService<P> {
       }
       // Applied on the host just now, with the configuration's settings: whatever the last
       // refresh could not verify is verified, and an imported state is one no longer.
-      return { new_state: dynamic(block, result), private: withFlags(privateBytes, { unverified: false, imported: false }), diagnostics: [] };
+      return {
+        new_state: dynamic(block, result),
+        private: withFlags(privateBytes, { unverified: false, imported: false }),
+        diagnostics: [],
+      };
     },
 
     ImportResourceState: async (req, warnings) => {
@@ -318,7 +382,9 @@ export class ProviderService<P> {
       const invalid = validationProblems(h.schema.block, state, 'state');
       if (invalid.length) return { diagnostics: invalid.map(toWire) };
       return {
-        imported_resources: [{ type_name: h.typeName, state: dynamic(h.schema.block, state), private: privateBytesOf({ imported: true }) }],
+        imported_resources: [
+          { type_name: h.typeName, state: dynamic(h.schema.block, state), private: privateBytesOf({ imported: true }) },
+        ],
         diagnostics: [],
       };
     },
@@ -339,7 +405,11 @@ export class ProviderService<P> {
       res = await impl(req, warnings);
       this.log.debug(`${name} done`, { rpc: name, type: typeName, ms: Date.now() - started });
     } catch (err) {
-      this.log.error(`${name} failed`, { rpc: name, type: typeName, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      this.log.error(`${name} failed`, {
+        rpc: name,
+        type: typeName,
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      });
       const diag = diagnosticFromError(err, `${typeName ? `${typeName}: ` : ''}${operationOf(name, req)} failed`);
       res = errorAnswer(name, req, [diag]);
     }
@@ -378,7 +448,11 @@ function operationOf<K extends ProviderRpc>(name: K, req: RpcRequest<K>): string
 }
 
 /** The error answer of each RPC keeps Terraform's view of the object where that matters. */
-function errorAnswer<K extends ProviderRpc>(name: K, req: RpcRequest<K>, diagnostics: WireDiagnostic[]): RpcResponse<K> {
+function errorAnswer<K extends ProviderRpc>(
+  name: K,
+  req: RpcRequest<K>,
+  diagnostics: WireDiagnostic[],
+): RpcResponse<K> {
   // K is generic, so TypeScript cannot narrow req from name: each branch names its RPC's types.
   switch (name) {
     case 'ApplyResourceChange': {
@@ -393,7 +467,11 @@ function errorAnswer<K extends ProviderRpc>(name: K, req: RpcRequest<K>, diagnos
     }
     case 'ReadResource': {
       const read = req as RpcRequest<'ReadResource'>;
-      const answer: RpcResponse<'ReadResource'> = { new_state: read.current_state, private: read.private ?? NO_BYTES, diagnostics };
+      const answer: RpcResponse<'ReadResource'> = {
+        new_state: read.current_state,
+        private: read.private ?? NO_BYTES,
+        diagnostics,
+      };
       return answer as RpcResponse<K>;
     }
     case 'StopProvider': {

@@ -17,14 +17,7 @@ export type UnknownValue = typeof Unknown;
  * float64 cannot hold, decimals such as 0.1 that Terraform keeps exact) it is its decimal text, a
  * string, so it reaches Terraform again unchanged. Handlers may return either form.
  */
-export type Value =
-  | null
-  | string
-  | number
-  | boolean
-  | UnknownValue
-  | Value[]
-  | { [name: string]: Value };
+export type Value = null | string | number | boolean | UnknownValue | Value[] | { [name: string]: Value };
 export type ObjectValue = { [name: string]: Value };
 
 /** Path to an attribute: names for attributes and blocks, numbers for list elements. */
@@ -128,7 +121,11 @@ export interface ResourceHandler<P = unknown> {
    * Without this hook the runtime maps the raw state onto the current schema by attribute name
    * (unknown keys dropped, missing ones null).
    */
-  upgradeState?(rawState: { [name: string]: unknown }, fromVersion: number, ctx: StateUpgradeContext): Promise<ObjectValue> | ObjectValue;
+  upgradeState?(
+    rawState: { [name: string]: unknown },
+    fromVersion: number,
+    ctx: StateUpgradeContext,
+  ): Promise<ObjectValue> | ObjectValue;
 }
 
 export interface ProviderDefinition<P = unknown> {

@@ -8,12 +8,7 @@ import type { AttributeValidator, BlockCheck } from './validation';
 
 /** cty type in Terraform's JSON notation. */
 export type CtyType =
-  | 'string'
-  | 'number'
-  | 'bool'
-  | readonly ['list', CtyType]
-  | readonly ['set', CtyType]
-  | readonly ['map', CtyType];
+  'string' | 'number' | 'bool' | readonly ['list', CtyType] | readonly ['set', CtyType] | readonly ['map', CtyType];
 
 export interface AttributeSchema {
   readonly type: CtyType;

@@ -51,7 +51,9 @@ export async function serveProvider<P>(def: ProviderDefinition<P>, options: Serv
         'Terraform starts it. Run `terraform init` and `terraform plan` in your configuration instead.\n',
     );
   }
-  const offered = (process.env.PLUGIN_PROTOCOL_VERSIONS ?? String(APP_PROTOCOL_VERSION)).split(',').map((v) => v.trim());
+  const offered = (process.env.PLUGIN_PROTOCOL_VERSIONS ?? String(APP_PROTOCOL_VERSION))
+    .split(',')
+    .map((v) => v.trim());
   if (!offered.includes(String(APP_PROTOCOL_VERSION))) {
     exitWithHumanMessage(
       `Provider "${def.name}" speaks plugin protocol ${APP_PROTOCOL_VERSION}; this Terraform offers ${offered.join(', ')}. ` +
@@ -90,7 +92,10 @@ export async function serveProvider<P>(def: ProviderDefinition<P>, options: Serv
 
   const impl: grpcTypes.UntypedServiceImplementation = {};
   for (const name of PROVIDER_RPCS) {
-    impl[name] = (call: grpcTypes.ServerUnaryCall<RpcRequest<ProviderRpc>, RpcResponse<ProviderRpc>>, callback: grpcTypes.sendUnaryData<RpcResponse<ProviderRpc>>) => {
+    impl[name] = (
+      call: grpcTypes.ServerUnaryCall<RpcRequest<ProviderRpc>, RpcResponse<ProviderRpc>>,
+      callback: grpcTypes.sendUnaryData<RpcResponse<ProviderRpc>>,
+    ) => {
       service.call(name, call.request).then(
         (res) => callback(null, res),
         (err) => callback({ code: grpc.status.INTERNAL, details: String(err) }),
@@ -158,7 +163,14 @@ export async function serveProvider<P>(def: ProviderDefinition<P>, options: Serv
     server.bindAsync(`unix:${socketPath}`, credentials, (err) => (err ? reject(err) : resolve())),
   );
 
-  const handshake = [CORE_PROTOCOL_VERSION, APP_PROTOCOL_VERSION, 'unix', socketPath, 'grpc', ...(certField ? [certField] : [])].join('|');
+  const handshake = [
+    CORE_PROTOCOL_VERSION,
+    APP_PROTOCOL_VERSION,
+    'unix',
+    socketPath,
+    'grpc',
+    ...(certField ? [certField] : []),
+  ].join('|');
   (options.handshakeOut ?? process.stdout).write(`${handshake}\n`);
   log.debug('provider serving', { socket: socketPath, tls: !!clientCert });
 

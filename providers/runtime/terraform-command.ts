@@ -39,7 +39,10 @@ export function isDestroyCommand(argv: readonly string[]): boolean {
 /** The argv of this process's parent, or undefined where /proc cannot tell. */
 export function parentArgv(ppid: number = process.ppid): string[] | undefined {
   try {
-    return fs.readFileSync(`/proc/${ppid}/cmdline`, 'utf8').split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
+    return fs
+      .readFileSync(`/proc/${ppid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((a, i, all) => a !== '' || i < all.length - 1);
   } catch {
     return undefined;
   }

@@ -85,7 +85,8 @@ function checkBlock(block: BlockSchema, obj: ObjectValue, path: AttributePath, i
       if (nested.required) throw new ProviderError(`The ${at.join('.')} block is missing`, { attribute: at });
       continue;
     }
-    if (typeof v !== 'object' || Array.isArray(v)) throw new ProviderError(`Invalid ${at.join('.')}`, { detail: 'must be a block', attribute: at });
+    if (typeof v !== 'object' || Array.isArray(v))
+      throw new ProviderError(`Invalid ${at.join('.')}`, { detail: 'must be a block', attribute: at });
     checkBlock(nested.block, v, at, false);
   }
 }

@@ -89,7 +89,13 @@ export function eachElement(check: ValueCheck<string>, options: ValidatorOptions
     ...options,
     problems: (v) => {
       if (!Array.isArray(v)) return ['must be a list'];
-      return v.flatMap((item) => (item === Unknown || item === null ? [] : typeof item === 'string' ? problemList(check(item)) : ['must be a string']));
+      return v.flatMap((item) =>
+        item === Unknown || item === null
+          ? []
+          : typeof item === 'string'
+            ? problemList(check(item))
+            : ['must be a string'],
+      );
     },
   };
 }
@@ -98,14 +104,22 @@ export function eachElement(check: ValueCheck<string>, options: ValidatorOptions
  * Each entry of a map of strings: its key passes `keys`, then (when known) its value passes
  * `values`. One problem per entry, led by its key: `["<key>"]: <problem>`.
  */
-export function mapEntries(checks: { keys?: ValueCheck<string>; values?: ValueCheck<string> }, options: ValidatorOptions = {}): AttributeValidator {
+export function mapEntries(
+  checks: { keys?: ValueCheck<string>; values?: ValueCheck<string> },
+  options: ValidatorOptions = {},
+): AttributeValidator {
   return {
     ...options,
     problems: (v) => {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) return ['must be a map'];
       const out: string[] = [];
       for (const [key, item] of Object.entries(v)) {
-        const valueProblem = item === Unknown || item === null ? null : typeof item === 'string' ? (checks.values?.(item) ?? null) : 'must be a string';
+        const valueProblem =
+          item === Unknown || item === null
+            ? null
+            : typeof item === 'string'
+              ? (checks.values?.(item) ?? null)
+              : 'must be a string';
         const p = checks.keys?.(key) ?? valueProblem;
         if (p) out.push(`["${key}"]: ${p}`);
       }
@@ -123,7 +137,12 @@ function invalid(path: AttributePath, problem: string): Diagnostic {
  * Unknown values are skipped, and so is a block check that reads one; null (unset) values are
  * not checked by attribute validators (required-ness is Terraform's, and typed.ts's at apply).
  */
-export function validationProblems(block: BlockSchema, obj: ObjectValue | null, stage: ValidationStage, path: AttributePath = []): Diagnostic[] {
+export function validationProblems(
+  block: BlockSchema,
+  obj: ObjectValue | null,
+  stage: ValidationStage,
+  path: AttributePath = [],
+): Diagnostic[] {
   if (obj === null) return [];
   const out: Diagnostic[] = [];
   for (const [name, attr] of Object.entries(block.attributes)) {
@@ -136,7 +155,8 @@ export function validationProblems(block: BlockSchema, obj: ObjectValue | null, 
   }
   for (const [name, nested] of Object.entries(block.blocks ?? {})) {
     const value = obj[name];
-    if (value === null || value === undefined || value === Unknown || typeof value !== 'object' || Array.isArray(value)) continue;
+    if (value === null || value === undefined || value === Unknown || typeof value !== 'object' || Array.isArray(value))
+      continue;
     out.push(...validationProblems(nested.block, value, stage, [...path, name]));
   }
   for (const check of block.checks ?? []) {

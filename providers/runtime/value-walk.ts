@@ -42,7 +42,11 @@ export function valuesEqual(type: CtyType, a: Value, b: Value): boolean {
   if (a === b) return true;
   // (Unknown, a symbol, matches none of the branches below: it equals only itself, above.)
   if (a === null || b === null) return false;
-  if (type === 'number' && (typeof a === 'number' || typeof a === 'string') && (typeof b === 'number' || typeof b === 'string')) {
+  if (
+    type === 'number' &&
+    (typeof a === 'number' || typeof a === 'string') &&
+    (typeof b === 'number' || typeof b === 'string')
+  ) {
     // A number may be a JS number or exact decimal text (see Value): compare the values.
     return isDecimalOrFinite(a) && isDecimalOrFinite(b) && numbersEqual(a, b);
   }
@@ -81,7 +85,10 @@ export function forEachAttribute(
   path: AttributePath = [],
 ): void {
   for (const [name, schema] of Object.entries(block.attributes)) {
-    fn({ path: [...path, name], schema }, objects.map((o) => (o ? (o[name] ?? null) : null)));
+    fn(
+      { path: [...path, name], schema },
+      objects.map((o) => (o ? (o[name] ?? null) : null)),
+    );
   }
   for (const [name, nested] of Object.entries(block.blocks ?? {})) {
     const children = objects.map((o) => {

@@ -29,12 +29,22 @@ export function bastionOf(target: SshTarget): SshTarget {
   const inherit = (j: SshJump): SshJump => ({ ...j, privateKeyPath: j.privateKeyPath ?? target.privateKeyPath ?? '' });
   const jumps = (target.jumps ?? []).map(inherit);
   const hop = jumps[jumps.length - 1];
-  return { ...target, host: hop.host, port: hop.port, user: hop.user, privateKeyPath: hop.privateKeyPath, sudo: false, jumps: jumps.slice(0, -1) };
+  return {
+    ...target,
+    host: hop.host,
+    port: hop.port,
+    user: hop.user,
+    privateKeyPath: hop.privateKeyPath,
+    sudo: false,
+    jumps: jumps.slice(0, -1),
+  };
 }
 
 /** The credentials a login uses: a key file (with its passphrase variable), or the agent. */
 function credentialsOf(t: SshTarget): string {
-  return t.privateKeyPath ? `key ${expandHome(t.privateKeyPath)}${t.passphraseEnv ? ` passphrase $${t.passphraseEnv}` : ''}` : 'agent';
+  return t.privateKeyPath
+    ? `key ${expandHome(t.privateKeyPath)}${t.passphraseEnv ? ` passphrase $${t.passphraseEnv}` : ''}`
+    : 'agent';
 }
 
 /**

@@ -31,7 +31,13 @@ function parse(text: string): Entry[] {
 }
 
 function globMatch(pattern: string, text: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
   return re.test(text);
 }
 
@@ -54,9 +60,7 @@ function hostMatches(entry: Entry, token: string): boolean {
   return matched;
 }
 
-export type HostKeyVerdict =
-  | { ok: true }
-  | { ok: false; reason: string };
+export type HostKeyVerdict = { ok: true } | { ok: false; reason: string };
 
 /** Decides whether `offered` is the known key of host:port. */
 export function verifyHostKey(knownHostsPath: string, host: string, port: number, offered: Buffer): HostKeyVerdict {

@@ -85,7 +85,14 @@ export class SshPool {
     this.shells.clear();
     const all = [...this.connections.values()];
     this.connections.clear();
-    await Promise.all(all.map((p) => p.then((c) => c.client.end(), () => undefined)));
+    await Promise.all(
+      all.map((p) =>
+        p.then(
+          (c) => c.client.end(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 
   /**
@@ -124,7 +131,8 @@ export class SshPool {
         return await this.connectOnce(target, label);
       } catch (err) {
         // A bastion that failed has had its own retries; trying again from here would square them.
-        const retryable = err instanceof SshConnectionError && err.kind === 'unreachable' && err.through?.failed !== 'bastion';
+        const retryable =
+          err instanceof SshConnectionError && err.kind === 'unreachable' && err.through?.failed !== 'bastion';
         if (!retryable || attempt >= this.connectRetries) throw err;
         const delay = 500 * 2 ** attempt;
         this.log(`ssh ${label}: ${(err as Error).message}; retrying in ${delay} ms`);
@@ -136,7 +144,11 @@ export class SshPool {
   private authConfig(target: SshTarget, label: string): Partial<ConnectConfig> {
     if (target.privateKeyPath) {
       // An auth list (rather than `privateKey`, which takes only bytes) lets ssh2 use the opened key.
-      const method: PublicKeyAuthMethod = { type: 'publickey', username: target.user, key: this.openKey(target, label) };
+      const method: PublicKeyAuthMethod = {
+        type: 'publickey',
+        username: target.user,
+        key: this.openKey(target, label),
+      };
       return { authHandler: [method] };
     }
     if (process.env.SSH_AUTH_SOCK) return { agent: process.env.SSH_AUTH_SOCK };
@@ -157,13 +169,19 @@ export class SshPool {
     try {
       bytes = fs.readFileSync(file);
     } catch (err) {
-      throw new SshConnectionError(`${label}: cannot read private key ${file}: ${(err as NodeJS.ErrnoException).code}`, 'auth');
+      throw new SshConnectionError(
+        `${label}: cannot read private key ${file}: ${(err as NodeJS.ErrnoException).code}`,
+        'auth',
+      );
     }
     let passphrase: string | undefined;
     if (target.passphraseEnv) {
       passphrase = process.env[target.passphraseEnv];
       if (passphrase === undefined) {
-        throw new SshConnectionError(`${label}: the private key passphrase variable ${target.passphraseEnv} is not set`, 'auth');
+        throw new SshConnectionError(
+          `${label}: the private key passphrase variable ${target.passphraseEnv} is not set`,
+          'auth',
+        );
       }
     }
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: ssh2 loads only when a host is connected to
@@ -172,7 +190,8 @@ export class SshPool {
     if (parsed instanceof Error) {
       const encrypted = /encrypted|passphrase/i.test(parsed.message);
       let why = `cannot use private key ${file}: ${parsed.message}`;
-      if (encrypted && !target.passphraseEnv) why = `private key ${file} is encrypted: set ssh.passphrase_env to the name of a variable holding its passphrase`;
+      if (encrypted && !target.passphraseEnv)
+        why = `private key ${file} is encrypted: set ssh.passphrase_env to the name of a variable holding its passphrase`;
       else if (encrypted) why = `cannot decrypt private key ${file} with the passphrase in ${target.passphraseEnv}`;
       throw new SshConnectionError(`${label}: ${why}`, 'auth');
     }
@@ -197,10 +216,14 @@ export class SshPool {
     } catch (err) {
       const e = err as Error;
       const kind = err instanceof SshConnectionError ? err.kind : 'unreachable';
-      throw new SshConnectionError(`cannot reach ${label} through bastion ${name}: ${BASTION_FAILURE[kind]}: ${e.message}`, kind, {
-        bastion: name,
-        failed: 'bastion',
-      });
+      throw new SshConnectionError(
+        `cannot reach ${label} through bastion ${name}: ${BASTION_FAILURE[kind]}: ${e.message}`,
+        kind,
+        {
+          bastion: name,
+          failed: 'bastion',
+        },
+      );
     }
     return new Promise((resolve, reject) => {
       let done = false;
@@ -218,16 +241,22 @@ export class SshPool {
       };
       // sshd on the bastion may wait minutes for a silent target: our connect timeout applies.
       const timer = setTimeout(() => fail(`no answer within ${this.connectTimeoutMs} ms`), this.connectTimeoutMs);
-      conn.client.forwardOut('127.0.0.1', 0, target.host, target.port, (err: Error | undefined, stream: ClientChannel) => {
-        if (done) {
-          stream?.close();
-          return;
-        }
-        if (err) return fail(err.message);
-        done = true;
-        clearTimeout(timer);
-        resolve(stream);
-      });
+      conn.client.forwardOut(
+        '127.0.0.1',
+        0,
+        target.host,
+        target.port,
+        (err: Error | undefined, stream: ClientChannel) => {
+          if (done) {
+            stream?.close();
+            return;
+          }
+          if (err) return fail(err.message);
+          done = true;
+          clearTimeout(timer);
+          resolve(stream);
+        },
+      );
     });
   }
 
@@ -297,7 +326,12 @@ export class SshPool {
     const key = `${this.key(target)}${target.sudo ? '+sudo' : ''}`;
     let entry = this.shells.get(key);
     if (!entry) {
-      const shell = new HostShell({ label, sudo: target.sudo, exec: (command) => this.exec(target, label, command), log: this.log });
+      const shell = new HostShell({
+        label,
+        sudo: target.sudo,
+        exec: (command) => this.exec(target, label, command),
+        log: this.log,
+      });
       entry = { shell, name: `${this.statsKey(target)}${target.sudo ? '+sudo' : ''}` };
       this.shells.set(key, entry);
     }

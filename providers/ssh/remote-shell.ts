@@ -6,7 +6,16 @@
  */
 import type { ClientChannel } from 'ssh2';
 import { TokenScanner } from './token-scanner';
-import { abortFrame, ABORT_GRACE_SECONDS, endToken, newFrameId, readyToken, runFrame, shellCommand, startToken } from './shell-protocol';
+import {
+  abortFrame,
+  ABORT_GRACE_SECONDS,
+  endToken,
+  newFrameId,
+  readyToken,
+  runFrame,
+  shellCommand,
+  startToken,
+} from './shell-protocol';
 import { RemoteResult, RunOptions, SshConnectionError } from './types';
 
 export interface HostShellOptions {
@@ -138,7 +147,8 @@ export class HostShell {
   ): Promise<void> {
     const { label } = this.options;
     for (;;) {
-      if (this.closing) return answer.reject(new SshConnectionError(`${label}: the connection pool is closed`, 'unreachable'));
+      if (this.closing)
+        return answer.reject(new SshConnectionError(`${label}: the connection pool is closed`, 'unreachable'));
       if (this.deaths > DEATHS_ALLOWED) return answer.reject(this.unreachable());
       let session: ShellSession | StartFailure;
       try {
@@ -175,7 +185,11 @@ export class HostShell {
         throw new SshConnectionError(`${label}: the connection dropped while starting the remote shell`, 'unreachable');
       }
       return {
-        failed: { code: session.exitCode || 1, stdout: session.out.drain().toString('utf8'), stderr: session.err.drain().toString('utf8') },
+        failed: {
+          code: session.exitCode || 1,
+          stdout: session.out.drain().toString('utf8'),
+          stderr: session.err.drain().toString('utf8'),
+        },
       };
     } finally {
       signal?.removeEventListener('abort', onAbort);

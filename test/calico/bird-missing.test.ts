@@ -39,7 +39,11 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function configFor(content: string) {
-  return fullConfig(birdConfigHandler, { node_name: 'n1', content, config_path: path.join(dir, 'bird.conf'), socket_path: path.join(dir, 'bird.ctl') }, { host: 'local' });
+  return fullConfig(
+    birdConfigHandler,
+    { node_name: 'n1', content, config_path: path.join(dir, 'bird.conf'), socket_path: path.join(dir, 'bird.ctl') },
+    { host: 'local' },
+  );
 }
 
 async function applyWith(pathVar: string, content: string): Promise<unknown> {
@@ -58,7 +62,9 @@ test('a precondition: this machine has bird in /usr/sbin, and /usr/bin:/bin has 
 test('bird missing from the PATH: the error says bird was not found on the node, and nothing is written', async () => {
   const err = await applyWith('/usr/bin:/bin', 'router id 198.18.0.1;\n');
   expect(err).toBeInstanceOf(ProviderError);
-  expect((err as ProviderError).summary).toBe(`Cannot check the new bird.conf on node n1: bird was not found on the PATH there; ${path.join(dir, 'bird.conf')} was left untouched`);
+  expect((err as ProviderError).summary).toBe(
+    `Cannot check the new bird.conf on node n1: bird was not found on the PATH there; ${path.join(dir, 'bird.conf')} was left untouched`,
+  );
   expect((err as ProviderError).options.detail).toMatch(/^bird: command not found on n1 \(PATH=\/usr\/bin:\/bin\)/);
   expect(fs.readdirSync(dir)).toEqual([]);
 });
@@ -66,7 +72,9 @@ test('bird missing from the PATH: the error says bird was not found on the node,
 test('bird on the PATH and content it refuses: BIRD rejected, with its own words', async () => {
   const err = await applyWith(fullPath, 'this is not bird config\n');
   expect(err).toBeInstanceOf(ProviderError);
-  expect((err as ProviderError).summary).toBe(`BIRD rejected the new configuration for node n1; ${path.join(dir, 'bird.conf')} was left untouched`);
+  expect((err as ProviderError).summary).toBe(
+    `BIRD rejected the new configuration for node n1; ${path.join(dir, 'bird.conf')} was left untouched`,
+  );
   expect((err as ProviderError).options.detail).toMatch(/\(new content\).*syntax error/i);
   expect(fs.readdirSync(dir)).toEqual([]);
 });

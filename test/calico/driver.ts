@@ -13,7 +13,12 @@ export const silentLog = { debug() {}, info() {}, warn() {}, error() {} };
  * behind the provider's back and then reads plays a new Terraform command: use a new context.
  */
 export function contextFor(resolver: HostResolver): ResourceContext<CalicoProviderState> {
-  return { signal: new AbortController().signal, provider: calicoState(resolver), log: silentLog, warn: () => undefined };
+  return {
+    signal: new AbortController().signal,
+    provider: calicoState(resolver),
+    log: silentLog,
+    warn: () => undefined,
+  };
 }
 
 /** Resolves hosts by the ssh block's address, like the pool would connect to it. */
@@ -27,7 +32,11 @@ export function resolverFor(hostsByAddress: Map<string, RemoteHost>): HostResolv
   };
 }
 
-export function proposedFrom(handler: ResourceHandler<CalicoProviderState>, config: ObjectValue, prior: ObjectValue | null): ObjectValue {
+export function proposedFrom(
+  handler: ResourceHandler<CalicoProviderState>,
+  config: ObjectValue,
+  prior: ObjectValue | null,
+): ObjectValue {
   const proposed: ObjectValue = {};
   for (const [name, attr] of Object.entries(handler.schema.block.attributes)) {
     const computedOnly = attr.computed && !attr.optional && !attr.required;
@@ -37,13 +46,23 @@ export function proposedFrom(handler: ResourceHandler<CalicoProviderState>, conf
   return proposed;
 }
 
-export async function planOf(handler: ResourceHandler<CalicoProviderState>, config: ObjectValue, prior: ObjectValue | null, ctx: ResourceContext<CalicoProviderState>): Promise<ObjectValue> {
+export async function planOf(
+  handler: ResourceHandler<CalicoProviderState>,
+  config: ObjectValue,
+  prior: ObjectValue | null,
+  ctx: ResourceContext<CalicoProviderState>,
+): Promise<ObjectValue> {
   const proposed = proposedFrom(handler, config, prior);
   return handler.plan ? (await handler.plan({ prior, proposed, config }, ctx)).planned : proposed;
 }
 
 /** plan + apply; returns the new state. */
-export async function apply(handler: ResourceHandler<CalicoProviderState>, config: ObjectValue, prior: ObjectValue | null, ctx: ResourceContext<CalicoProviderState>): Promise<ObjectValue> {
+export async function apply(
+  handler: ResourceHandler<CalicoProviderState>,
+  config: ObjectValue,
+  prior: ObjectValue | null,
+  ctx: ResourceContext<CalicoProviderState>,
+): Promise<ObjectValue> {
   const planned = await planOf(handler, config, prior, ctx);
   return prior ? handler.update(prior, planned, ctx) : handler.create(planned, ctx);
 }
@@ -56,11 +75,24 @@ export function changedAttributes(a: ObjectValue, b: ObjectValue): string[] {
 }
 
 /** Full config with every schema key (null when unset), like the runtime hands it over. */
-export function fullConfig(handler: ResourceHandler<CalicoProviderState>, values: ObjectValue, ssh: ObjectValue): ObjectValue {
+export function fullConfig(
+  handler: ResourceHandler<CalicoProviderState>,
+  values: ObjectValue,
+  ssh: ObjectValue,
+): ObjectValue {
   const config: ObjectValue = {};
   for (const [name, attr] of Object.entries(handler.schema.block.attributes)) {
     config[name] = attr.computed && !attr.optional && !attr.required ? null : (values[name] ?? null);
   }
-  config.ssh = { host: null, port: null, user: null, private_key_path: null, passphrase_env: null, known_hosts_path: null, sudo: null, ...ssh };
+  config.ssh = {
+    host: null,
+    port: null,
+    user: null,
+    private_key_path: null,
+    passphrase_env: null,
+    known_hosts_path: null,
+    sudo: null,
+    ...ssh,
+  };
   return config;
 }

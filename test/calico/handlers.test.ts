@@ -85,8 +85,18 @@ function site(node: LabNode, peer: string, block: string, podIp: string, workloa
     block,
     podIp,
     workload,
-    node: { config: fullConfig(nodeHandler, { name: node.name, address: node.address, pod_cidr: block }, ssh), state: null },
-    bird: { config: fullConfig(birdConfigHandler, { node_name: node.name, content: managedBird(node.address, peer, block) }, ssh), state: null },
+    node: {
+      config: fullConfig(nodeHandler, { name: node.name, address: node.address, pod_cidr: block }, ssh),
+      state: null,
+    },
+    bird: {
+      config: fullConfig(
+        birdConfigHandler,
+        { node_name: node.name, content: managedBird(node.address, peer, block) },
+        ssh,
+      ),
+      state: null,
+    },
     wl: { config: fullConfig(workloadHandler, { node_name: node.name, name: workload, ip: podIp }, ssh), state: null },
   };
 }
@@ -107,14 +117,20 @@ async function routeViaPeer(s: Site, peerBlock: string, peerAddress: string): Pr
 }
 
 /** What plan announces now (facts = desired), compared with what read finds. */
-async function driftOf(handler: typeof nodeHandler, entry: { config: ObjectValue; state: ObjectValue | null }): Promise<{ read: ObjectValue; changed: string[] }> {
+async function driftOf(
+  handler: typeof nodeHandler,
+  entry: { config: ObjectValue; state: ObjectValue | null },
+): Promise<{ read: ObjectValue; changed: string[] }> {
   const plan = contextFor(resolverFor(hosts)); // a new plan: a new provider process
   const read = (await handler.read(entry.state!, plan))!;
   const planned = await planOf(handler, entry.config, read, plan);
   return { read, changed: changedAttributes(read, planned) };
 }
 
-async function repair(handler: typeof nodeHandler, entry: { config: ObjectValue; state: ObjectValue | null }): Promise<void> {
+async function repair(
+  handler: typeof nodeHandler,
+  entry: { config: ObjectValue; state: ObjectValue | null },
+): Promise<void> {
   const deploy = contextFor(resolverFor(hosts));
   const read = (await handler.read(entry.state!, deploy))!;
   entry.state = await apply(handler, entry.config, read, deploy);
@@ -163,11 +179,21 @@ test('create: node, bird config and workload on both nodes give BGP, routes and 
   expect(a.wl.state!.host_interface).toBe(hostInterfaceName('t4-n1', 'w1'));
   expect(a.wl.state!.host_interface).toMatch(/^cali[0-9a-f]{11}$/);
 
-  await waitUntil('BGP Established on both nodes', async () => (await sessionEstablished(a)) && (await sessionEstablished(b)));
-  await waitUntil('routes via the peer', async () => (await routeViaPeer(a, b.block, b.lab.address)) && (await routeViaPeer(b, a.block, a.lab.address)));
+  await waitUntil(
+    'BGP Established on both nodes',
+    async () => (await sessionEstablished(a)) && (await sessionEstablished(b)),
+  );
+  await waitUntil(
+    'routes via the peer',
+    async () => (await routeViaPeer(a, b.block, b.lab.address)) && (await routeViaPeer(b, a.block, a.lab.address)),
+  );
   // Our blackhole is there and marked as ours.
-  expect((await a.lab.exec(`ip -4 route show exact ${a.block} type blackhole proto 211`)).stdout).toContain('blackhole');
-  expect((await a.lab.exec(`ip -4 route show exact ${a.podIp}/32`)).stdout).toContain(`dev ${String(a.wl.state!.host_interface)}`);
+  expect((await a.lab.exec(`ip -4 route show exact ${a.block} type blackhole proto 211`)).stdout).toContain(
+    'blackhole',
+  );
+  expect((await a.lab.exec(`ip -4 route show exact ${a.podIp}/32`)).stdout).toContain(
+    `dev ${String(a.wl.state!.host_interface)}`,
+  );
   expect(await ping(a, b)).toBe(true);
   expect(await ping(b, a)).toBe(true);
 });
@@ -179,14 +205,24 @@ test('read right after create reports the desired facts (no diff)', async () => 
     expect((await driftOf(workloadHandler, s.wl)).changed).toEqual([]);
   }
   const read = (await workloadHandler.read(a.wl.state!, ctx))!;
-  expect(read).toMatchObject({ netns_present: true, pod_interface: true, pod_routes: true, proxy_arp: '1', proxy_delay: '0', host_route: true });
+  expect(read).toMatchObject({
+    netns_present: true,
+    pod_interface: true,
+    pod_routes: true,
+    proxy_arp: '1',
+    proxy_delay: '0',
+    host_route: true,
+  });
 });
 
 test('one provider process reads a host once for all its resources; a change through the provider drops that read', async () => {
   const runs: string[] = [];
   const counting = new Map<string, RemoteHost>();
   for (const [address, host] of hosts) {
-    counting.set(address, { label: host.label, run: (script, options) => (runs.push(address), host.run(script, options)) });
+    counting.set(address, {
+      label: host.label,
+      run: (script, options) => (runs.push(address), host.run(script, options)),
+    });
   }
   const plan = contextFor(resolverFor(counting));
   const [node, bird, wl] = await Promise.all([
@@ -246,7 +282,14 @@ test('drift: workload netns deleted is reported (not gone) and rebuilt', async (
   const { read, changed } = await driftOf(workloadHandler, a.wl);
   expect(read).not.toBeNull();
   expect(changed).toEqual(['host_route', 'netns_present', 'pod_interface', 'pod_routes', 'proxy_arp', 'proxy_delay']);
-  expect(read).toMatchObject({ netns_present: false, pod_interface: false, pod_routes: false, proxy_arp: null, proxy_delay: null, host_route: false });
+  expect(read).toMatchObject({
+    netns_present: false,
+    pod_interface: false,
+    pod_routes: false,
+    proxy_arp: null,
+    proxy_delay: null,
+    host_route: false,
+  });
   await repair(workloadHandler, a.wl);
   expect(await ping(a, b)).toBe(true);
   expect(await ping(b, a)).toBe(true);
@@ -263,9 +306,12 @@ test('drift: ip_forward=0 is reported and repaired; the original value is kept',
   expect(await ping(a, b)).toBe(true);
 });
 
-test('a bird config that fails `bird -p` leaves the old file untouched and shows bird\'s message', async () => {
+test("a bird config that fails `bird -p` leaves the old file untouched and shows bird's message", async () => {
   const before = (await a.lab.exec('cat /etc/bird/bird.conf; ls /etc/bird')).stdout;
-  const broken = { ...a.bird.config, content: 'router id 198.18.210.1;\nprotocol bgp broken {\n  neighbor nonsense;\n' };
+  const broken = {
+    ...a.bird.config,
+    content: 'router id 198.18.210.1;\nprotocol bgp broken {\n  neighbor nonsense;\n',
+  };
   const attempt = apply(birdConfigHandler, broken, a.bird.state, ctx);
   await expect(attempt).rejects.toThrow(ProviderError);
   const err = (await attempt.catch((e) => e)) as ProviderError;
@@ -277,16 +323,25 @@ test('a bird config that fails `bird -p` leaves the old file untouched and shows
   expect(await sessionEstablished(a)).toBe(true);
 });
 
-test('a node without a default route gets our own route to 169.254.1.1 via lo; it survives the host\'s changes, drift shows it, destroy removes it', async () => {
+test("a node without a default route gets our own route to 169.254.1.1 via lo; it survives the host's changes, drift shows it, destroy removes it", async () => {
   const gatewayRoutes = async () => (await n3.exec('ip -4 route show table main exact 169.254.1.1/32')).stdout.trim();
-  const entry = { config: fullConfig(nodeHandler, { name: 't4-n3', address: n3.address, pod_cidr: '198.19.210.128/26' }, { host: n3.address }), state: null as ObjectValue | null };
+  const entry = {
+    config: fullConfig(
+      nodeHandler,
+      { name: 't4-n3', address: n3.address, pod_cidr: '198.19.210.128/26' },
+      { host: n3.address },
+    ),
+    state: null as ObjectValue | null,
+  };
   expect((await n3.exec('ip -4 route show default')).stdout).toBe('');
 
   // A route to 169.254.1.1 proxy ARP cannot use, which someone else made: refused, nothing changed.
   await n3.exec('ip route add unreachable 169.254.1.1/32');
   const refused = (await apply(nodeHandler, entry.config, null, ctx).catch((e) => e)) as ProviderError;
   expect(refused).toBeInstanceOf(ProviderError);
-  expect(refused.message).toMatch(/t4-n3 has a route to 169\.254\.1\.1 that calico-net did not create \(unreachable 169\.254\.1\.1/);
+  expect(refused.message).toMatch(
+    /t4-n3 has a route to 169\.254\.1\.1 that calico-net did not create \(unreachable 169\.254\.1\.1/,
+  );
   expect((await n3.exec('cat /proc/sys/net/ipv4/ip_forward')).stdout.trim()).toBe('0');
   expect((await n3.exec('ip -4 route show type blackhole')).stdout).toBe('');
   await n3.exec('ip route del unreachable 169.254.1.1/32');
@@ -322,17 +377,27 @@ test('a host that routes 169.254.1.1 itself gets no route of ours, and destroy n
   expect((await a.lab.exec('ip -4 route show table main exact 169.254.1.1/32')).stdout).toBe('');
   // A route of the host's own for exactly 169.254.1.1 through the uplink, on a fresh node resource.
   await n3.exec(`ip route add 169.254.1.1/32 via ${lab.operator.address} dev eth0`);
-  const config = fullConfig(nodeHandler, { name: 't4-n3', address: n3.address, pod_cidr: '198.19.210.128/26' }, { host: n3.address });
+  const config = fullConfig(
+    nodeHandler,
+    { name: 't4-n3', address: n3.address, pod_cidr: '198.19.210.128/26' },
+    { host: n3.address },
+  );
   const state = await apply(nodeHandler, config, null, ctx);
   expect(state).toMatchObject({ gateway_route: true, own_gateway_route: false });
   await nodeHandler.delete(state, ctx);
-  expect((await n3.exec('ip -4 route show table main exact 169.254.1.1/32')).stdout.trim()).toBe(`169.254.1.1 via ${lab.operator.address} dev eth0 `.trim());
+  expect((await n3.exec('ip -4 route show table main exact 169.254.1.1/32')).stdout.trim()).toBe(
+    `169.254.1.1 via ${lab.operator.address} dev eth0 `.trim(),
+  );
   await n3.exec(`ip route del 169.254.1.1/32 via ${lab.operator.address} dev eth0`);
 });
 
 test('a node declared with an address its host does not hold is refused on that attribute and changes nothing', async () => {
   // n1's address is right; the inventory says the node is 198.18.210.77, which no interface holds.
-  const wrong = fullConfig(nodeHandler, { name: 't4-n1', address: '198.18.210.77', pod_cidr: a.block }, { host: a.lab.address });
+  const wrong = fullConfig(
+    nodeHandler,
+    { name: 't4-n1', address: '198.18.210.77', pod_cidr: a.block },
+    { host: a.lab.address },
+  );
   const blackholesBefore = (await a.lab.exec('ip -4 route show type blackhole')).stdout;
   const attempt = apply(nodeHandler, wrong, a.node.state, ctx);
   const err = (await attempt.catch((e) => e)) as ProviderError;
@@ -347,7 +412,10 @@ test('a node declared with an address its host does not hold is refused on that 
 });
 
 test('an unreachable node is an error naming the node, never a missing resource', async () => {
-  const dead: RemoteHost = { label: 't4-gone (198.18.210.9)', run: () => Promise.reject(new Error('connect ECONNREFUSED 198.18.210.9:22')) };
+  const dead: RemoteHost = {
+    label: 't4-gone (198.18.210.9)',
+    run: () => Promise.reject(new Error('connect ECONNREFUSED 198.18.210.9:22')),
+  };
   const deadCtx = contextFor(resolverFor(new Map([[a.lab.address, dead]])));
   await expect(workloadHandler.read(a.wl.state!, deadCtx)).rejects.toThrow(/Cannot reach node t4-n1/);
   await expect(nodeHandler.read(a.node.state!, deadCtx)).rejects.toThrow(/Cannot reach node t4-n1/);
@@ -357,26 +425,61 @@ test('an unreachable node is an error naming the node, never a missing resource'
 test('import rebuilds inputs from the host', async () => {
   const ctx = contextFor(resolverFor(hosts)); // earlier tests changed the hosts behind the shared context
   const wl = await workloadHandler.import(`t4-n1/w1@root@${a.lab.address}:22`, ctx);
-  expect(wl).toMatchObject({ id: 't4-n1/w1', node_name: 't4-n1', name: 'w1', ip: a.podIp, host_interface: a.wl.state!.host_interface, host_route: true, proxy_arp: '1' });
+  expect(wl).toMatchObject({
+    id: 't4-n1/w1',
+    node_name: 't4-n1',
+    name: 'w1',
+    ip: a.podIp,
+    host_interface: a.wl.state!.host_interface,
+    host_route: true,
+    proxy_arp: '1',
+  });
   expect(wl.ssh).toMatchObject({ host: a.lab.address, user: 'root', port: 22 });
   const node = await nodeHandler.import(`t4-n2@${b.lab.address}`, ctx);
-  expect(node).toMatchObject({ name: 't4-n2', address: b.lab.address, pod_cidr: b.block, ip_forward: '1', blackhole_route: true, gateway_route: true });
+  expect(node).toMatchObject({
+    name: 't4-n2',
+    address: b.lab.address,
+    pod_cidr: b.block,
+    ip_forward: '1',
+    blackhole_route: true,
+    gateway_route: true,
+  });
   const bird = await birdConfigHandler.import(`t4-n1:/etc/bird/bird.conf@${a.lab.address}`, ctx);
-  expect(bird).toMatchObject({ node_name: 't4-n1', config_path: null, content: a.bird.config.content, backup_path: '/etc/bird/bird.conf.calico-net.orig' });
+  expect(bird).toMatchObject({
+    node_name: 't4-n1',
+    config_path: null,
+    content: a.bird.config.content,
+    backup_path: '/etc/bird/bird.conf.calico-net.orig',
+  });
   await expect(workloadHandler.import(`t4-n1/nope@${a.lab.address}`, ctx)).rejects.toThrow(/no network namespace nope/);
   await expect(nodeHandler.import('t4-n1', ctx)).rejects.toThrow(/Invalid import id/);
 });
 
 test('a route we did not create is never taken over (and so never deleted by our teardown)', async () => {
   await a.lab.exec('ip route add blackhole 198.19.210.192/26');
-  const config = fullConfig(nodeHandler, { name: 't4-n1', address: a.lab.address, pod_cidr: '198.19.210.192/26' }, { host: a.lab.address });
-  await expect(apply(nodeHandler, config, null, ctx)).rejects.toThrow(/t4-n1 already has a route for 198\.19\.210\.192\/26 that calico-net did not create/);
-  const wl = fullConfig(workloadHandler, { node_name: 't4-n1', name: 'w9', ip: '198.19.210.200' }, { host: a.lab.address });
+  const config = fullConfig(
+    nodeHandler,
+    { name: 't4-n1', address: a.lab.address, pod_cidr: '198.19.210.192/26' },
+    { host: a.lab.address },
+  );
+  await expect(apply(nodeHandler, config, null, ctx)).rejects.toThrow(
+    /t4-n1 already has a route for 198\.19\.210\.192\/26 that calico-net did not create/,
+  );
+  const wl = fullConfig(
+    workloadHandler,
+    { node_name: 't4-n1', name: 'w9', ip: '198.19.210.200' },
+    { host: a.lab.address },
+  );
   await a.lab.exec('ip route add 198.19.210.200/32 dev eth0');
-  await expect(apply(workloadHandler, wl, null, ctx)).rejects.toThrow(/t4-n1 already routes 198\.19\.210\.200\/32 elsewhere/);
+  await expect(apply(workloadHandler, wl, null, ctx)).rejects.toThrow(
+    /t4-n1 already routes 198\.19\.210\.200\/32 elsewhere/,
+  );
   expect((await a.lab.exec('ip netns list')).stdout).not.toContain('w9');
   // A delete of a node state for that block leaves the foreign blackhole alone.
-  await nodeHandler.delete({ ...(await planOf(nodeHandler, config, null, ctx)), own_gateway_route: false, original_ip_forward: null }, ctx);
+  await nodeHandler.delete(
+    { ...(await planOf(nodeHandler, config, null, ctx)), own_gateway_route: false, original_ip_forward: null },
+    ctx,
+  );
   expect((await a.lab.exec('ip -4 route show exact 198.19.210.192/26')).stdout).toContain('blackhole');
   await a.lab.exec('ip route del blackhole 198.19.210.192/26; ip route del 198.19.210.200/32 dev eth0');
 });

@@ -65,7 +65,9 @@ describe('reachKey: every setting that decides what is reached and how', () => {
   });
 
   test('placeKey ignores who logs in: one machine whatever the credentials', () => {
-    expect(placeKey(target({ private_key_path: null, user: 'ops', known_hosts_path: '/other' }))).toBe(placeKey(target()));
+    expect(placeKey(target({ private_key_path: null, user: 'ops', known_hosts_path: '/other' }))).toBe(
+      placeKey(target()),
+    );
     expect(placeKey(target({ port: 2222 }))).not.toBe(placeKey(target()));
   });
 });
@@ -127,7 +129,8 @@ describe('HostSnapshots: one read per login, never shared across logins', () => 
     const snaps = snapshotsOver(resolver);
     const agent = block({ private_key_path: null });
     const other = block({ proxy_jump: 'root@198.18.80.1' });
-    const readAll = () => Promise.all([snaps.of(block(), 'n1', signal), snaps.of(agent, 'n1', signal), snaps.of(other, 'n2', signal)]);
+    const readAll = () =>
+      Promise.all([snaps.of(block(), 'n1', signal), snaps.of(agent, 'n1', signal), snaps.of(other, 'n2', signal)]);
     await readAll();
     await readAll();
     expect(reads).toHaveLength(3);
@@ -141,7 +144,7 @@ describe('HostSnapshots: one read per login, never shared across logins', () => 
 });
 
 describe('an imported state read where there is no agent', () => {
-  const ctx = (imported: boolean) => ({ imported } as unknown as ResourceContext<never>);
+  const ctx = (imported: boolean) => ({ imported }) as unknown as ResourceContext<never>;
   let saved: string | undefined;
   beforeEach(() => {
     saved = process.env.SSH_AUTH_SOCK;
@@ -156,7 +159,9 @@ describe('an imported state read where there is no agent', () => {
 
   test('is not refreshed (UnreachableError: state kept, retried) rather than read with another login', () => {
     expect(() => refuseImportedAgentRead(imported, 'node1', ctx(true))).toThrow(UnreachableError);
-    expect(() => refuseImportedAgentRead(imported, 'node1', ctx(true))).toThrow(/node1 \(10\.0\.0\.5\) with the login its import recorded/);
+    expect(() => refuseImportedAgentRead(imported, 'node1', ctx(true))).toThrow(
+      /node1 \(10\.0\.0\.5\) with the login its import recorded/,
+    );
   });
 
   test('an agent present, a key recorded, or a state that was applied: read as usual', () => {
@@ -176,7 +181,12 @@ describe('runtime: the "imported" private flag', () => {
   const schema = {
     version: 0,
     description: 'x',
-    block: { attributes: { id: { type: 'string', computed: true, description: 'id' }, v: { type: 'string', optional: true, description: 'v' } } },
+    block: {
+      attributes: {
+        id: { type: 'string', computed: true, description: 'id' },
+        v: { type: 'string', optional: true, description: 'v' },
+      },
+    },
   } as const;
   const seen: (boolean | undefined)[] = [];
   const handler: ResourceHandler = {
@@ -199,7 +209,16 @@ describe('runtime: the "imported" private flag', () => {
     },
   };
   const log = { debug() {}, info() {}, warn() {}, error() {} };
-  const service = new ProviderService({ name: 'x', configSchema: { version: 0, description: 'x', block: { attributes: {} } }, resources: [handler], configure: () => ({}) }, log, new AbortController());
+  const service = new ProviderService(
+    {
+      name: 'x',
+      configSchema: { version: 0, description: 'x', block: { attributes: {} } },
+      resources: [handler],
+      configure: () => ({}),
+    },
+    log,
+    new AbortController(),
+  );
   const dyn = (v: ObjectValue) => ({ msgpack: encodeMsgpack(schema.block, v) });
 
   test('import marks the state; reads see it and keep it (also when unreachable); an apply clears it', async () => {
@@ -207,11 +226,19 @@ describe('runtime: the "imported" private flag', () => {
     const priv = imp.imported_resources![0].private!;
     expect(JSON.parse(Buffer.from(priv).toString())).toEqual({ imported: true });
 
-    const read = await service.call('ReadResource', { type_name: 'x_thing', current_state: dyn({ id: 'a', v: null }), private: priv });
+    const read = await service.call('ReadResource', {
+      type_name: 'x_thing',
+      current_state: dyn({ id: 'a', v: null }),
+      private: priv,
+    });
     expect(seen.pop()).toBe(true);
     expect(JSON.parse(Buffer.from(read.private!).toString())).toEqual({ imported: true });
 
-    const down = await service.call('ReadResource', { type_name: 'x_thing', current_state: dyn({ id: 'a', v: 'down' }), private: priv });
+    const down = await service.call('ReadResource', {
+      type_name: 'x_thing',
+      current_state: dyn({ id: 'a', v: 'down' }),
+      private: priv,
+    });
     expect(JSON.parse(Buffer.from(down.private!).toString())).toEqual({ unverified: true, imported: true });
 
     const applied = await service.call('ApplyResourceChange', {
@@ -224,12 +251,20 @@ describe('runtime: the "imported" private flag', () => {
     expect(Buffer.from(applied.private!).length).toBe(0);
     expect(decodeMsgpack(schema.block, applied.new_state!.msgpack)).toEqual({ id: 'a', v: 'set' });
 
-    await service.call('ReadResource', { type_name: 'x_thing', current_state: dyn({ id: 'a', v: 'set' }), private: applied.private });
+    await service.call('ReadResource', {
+      type_name: 'x_thing',
+      current_state: dyn({ id: 'a', v: 'set' }),
+      private: applied.private,
+    });
     expect(seen.pop()).toBe(false);
   });
 
   test("older states' private form still reads as unverified", async () => {
-    const read = await service.call('ReadResource', { type_name: 'x_thing', current_state: dyn({ id: 'a', v: null }), private: Buffer.from('{"unverified":true}') });
+    const read = await service.call('ReadResource', {
+      type_name: 'x_thing',
+      current_state: dyn({ id: 'a', v: null }),
+      private: Buffer.from('{"unverified":true}'),
+    });
     expect(Buffer.from(read.private!).length).toBe(0);
     expect(seen.pop()).toBe(false);
   });

@@ -3,7 +3,13 @@
  * print (iproute2 6.x on this kernel), edge cases included.
  */
 import { spawnSync } from 'child_process';
-import { canonicalPrefix, parseAddresses, parseIpBatch, parseLinks, parseRoutes } from '../../providers/calico/ip-output';
+import {
+  canonicalPrefix,
+  parseAddresses,
+  parseIpBatch,
+  parseLinks,
+  parseRoutes,
+} from '../../providers/calico/ip-output';
 import { remoteScript } from '../../providers/calico/script';
 
 test('canonicalPrefix: host routes get /32, default is 0.0.0.0/0, prefixes stay', () => {
@@ -73,10 +79,12 @@ test('parseRoutes: types, host and default prefixes, keys with values; multipath
 });
 
 test('parseRoutes: runs of blanks separate words, and a trailing key stays ignored with blanks after it', () => {
-  expect(parseRoutes('198.19.5.0/24  via  198.18.0.5   dev eth1\n198.19.6.0/24 via 198.18.0.6 dev   \n')).toStrictEqual([
-    { type: 'unicast', prefix: '198.19.5.0/24', via: '198.18.0.5', dev: 'eth1' },
-    { type: 'unicast', prefix: '198.19.6.0/24', via: '198.18.0.6' },
-  ]);
+  expect(parseRoutes('198.19.5.0/24  via  198.18.0.5   dev eth1\n198.19.6.0/24 via 198.18.0.6 dev   \n')).toStrictEqual(
+    [
+      { type: 'unicast', prefix: '198.19.5.0/24', via: '198.18.0.5', dev: 'eth1' },
+      { type: 'unicast', prefix: '198.19.6.0/24', via: '198.18.0.6' },
+    ],
+  );
 });
 
 test('parseLinks: peer index only from a whole "ifN", multi-digit; link-netns and alias; a header must start the line', () => {
@@ -99,7 +107,10 @@ test('parseLinks: peer index only from a whole "ifN", multi-digit; link-netns an
 });
 
 test('parseAddresses: blanks of any width between fields, multi-digit indexes; a line must start with the index', () => {
-  const text = ['12:  eth1  inet  198.18.0.12/24 brd 198.18.0.255 scope global eth1', 'x 13: eth2    inet 198.18.0.13/24 scope global eth2'].join('\n');
+  const text = [
+    '12:  eth1  inet  198.18.0.12/24 brd 198.18.0.255 scope global eth1',
+    'x 13: eth2    inet 198.18.0.13/24 scope global eth2',
+  ].join('\n');
   expect(parseAddresses(text)).toStrictEqual([{ dev: 'eth1', address: '198.18.0.12', prefixLength: 24 }]);
 });
 
@@ -116,7 +127,11 @@ test('parseIpBatch: one `ip -4 -o -batch` answer (links, addresses, main table) 
     '',
   ].join('\n');
   const view = parseIpBatch(text);
-  expect(view.links.map((l) => [l.name, l.alias])).toEqual([['lo', 'calico-net'], ['vb', undefined], ['va', undefined]]);
+  expect(view.links.map((l) => [l.name, l.alias])).toEqual([
+    ['lo', 'calico-net'],
+    ['vb', undefined],
+    ['va', undefined],
+  ]);
   expect(view.addresses).toEqual([{ dev: 'va', address: '198.18.250.1', prefixLength: 24 }]);
   expect(view.routes).toStrictEqual([
     { type: 'unicast', prefix: '198.18.250.0/24', dev: 'va', proto: 'kernel', scope: 'link', src: '198.18.250.1' },
@@ -136,7 +151,11 @@ test('parseIpBatch: one `ip -4 -o -batch` answer (links, addresses, main table) 
 test('ip_batch_read (lib/ip-read.sh): one ip process reads all three, in the host or a named namespace', () => {
   // A stand-in `ip` prints its arguments and what it was fed: no network is read.
   const fake = { text: 'ip() { printf \'ip %s\\n\' "$*"; cat; }\nip_batch_read host\nip_batch_read netns "$ns"' };
-  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', remoteScript(['lib/ip-read', fake], { ns: 'web 1' }).text], { encoding: 'utf8' });
+  const r = spawnSync(
+    'bash',
+    ['--norc', '--noprofile', '-c', remoteScript(['lib/ip-read', fake], { ns: 'web 1' }).text],
+    { encoding: 'utf8' },
+  );
   expect(r.stderr).toBe('');
   const batch = 'link show\naddr show\nroute show table main\n';
   expect(r.stdout).toBe(`ip -4 -o -batch -\n${batch}ip -n web 1 -4 -o -batch -\n${batch}`);

@@ -32,26 +32,53 @@ describe('parsers', () => {
   });
 
   it('a device without our mark, down, learning, on another port', () => {
-    const line = VXLAN_LINE.replace(' \\    alias calico-net', '').replace('UP,LOWER_UP', 'NOARP').replace(' nolearning', '').replace('dstport 4789', 'dstport 8472');
-    expect(deviceSettings(line, [])).toMatchObject({ owner: 'not calico-net', state: 'down', learning: 'on', dstport: '8472', addresses: '' });
-    expect(deviceSettings(VXLAN_LINE.replace('alias calico-net', 'alias someone-else'), [])).toMatchObject({ owner: 'not calico-net' });
+    const line = VXLAN_LINE.replace(' \\    alias calico-net', '')
+      .replace('UP,LOWER_UP', 'NOARP')
+      .replace(' nolearning', '')
+      .replace('dstport 4789', 'dstport 8472');
+    expect(deviceSettings(line, [])).toMatchObject({
+      owner: 'not calico-net',
+      state: 'down',
+      learning: 'on',
+      dstport: '8472',
+      addresses: '',
+    });
+    expect(deviceSettings(VXLAN_LINE.replace('alias calico-net', 'alias someone-else'), [])).toMatchObject({
+      owner: 'not calico-net',
+    });
   });
 
   it('an IPIP device, another kind of device, and none', () => {
     const ipip =
       '5: tunl0@NONE: <NOARP,UP,LOWER_UP> mtu 1480 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/ipip 0.0.0.0 brd 0.0.0.0 promiscuity 0 minmtu 0 maxmtu 0 \\    ipip ipip remote any local any ttl inherit nopmtudisc addrgenmode eui64 numtxqueues 1 \\    alias calico-net';
-    expect(deviceSettings(ipip, ['198.19.3.1/32'])).toEqual({ kind: 'ipip', owner: 'calico-net', remote: 'any', mtu: '1480', state: 'up', addresses: '198.19.3.1/32' });
-    const dummy = '6: vxlan.calico: <BROADCAST,NOARP> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000\\    link/ether 2a:1b:00:00:00:01 brd ff:ff:ff:ff:ff:ff promiscuity 0 \\    dummy addrgenmode eui64 numtxqueues 1';
+    expect(deviceSettings(ipip, ['198.19.3.1/32'])).toEqual({
+      kind: 'ipip',
+      owner: 'calico-net',
+      remote: 'any',
+      mtu: '1480',
+      state: 'up',
+      addresses: '198.19.3.1/32',
+    });
+    const dummy =
+      '6: vxlan.calico: <BROADCAST,NOARP> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000\\    link/ether 2a:1b:00:00:00:01 brd ff:ff:ff:ff:ff:ff promiscuity 0 \\    dummy addrgenmode eui64 numtxqueues 1';
     expect(deviceSettings(dummy, [])).toMatchObject({ kind: 'dummy', owner: 'not calico-net', state: 'down' });
     expect(deviceSettings('', [])).toEqual({});
   });
 
   it('permanent neighbours and FDB entries', () => {
-    expect(parseNeighbours('198.19.2.1 lladdr 66:cc:c6:13:02:01 PERMANENT \n198.19.3.1 lladdr 66:cc:c6:13:03:01 PERMANENT\n\n')).toEqual({
+    expect(
+      parseNeighbours(
+        '198.19.2.1 lladdr 66:cc:c6:13:02:01 PERMANENT \n198.19.3.1 lladdr 66:cc:c6:13:03:01 PERMANENT\n\n',
+      ),
+    ).toEqual({
       '198.19.2.1': '66:cc:c6:13:02:01',
       '198.19.3.1': '66:cc:c6:13:03:01',
     });
-    expect(parseFdb('66:cc:c6:13:02:01 dst 198.18.45.2 self permanent\n66:cc:c6:13:02:01 dst 198.18.45.9 self permanent\n33:33:00:00:00:01 self permanent\n')).toEqual({
+    expect(
+      parseFdb(
+        '66:cc:c6:13:02:01 dst 198.18.45.2 self permanent\n66:cc:c6:13:02:01 dst 198.18.45.9 self permanent\n33:33:00:00:00:01 self permanent\n',
+      ),
+    ).toEqual({
       '66:cc:c6:13:02:01': '198.18.45.2,198.18.45.9',
     });
   });
@@ -73,7 +100,9 @@ describe('parsers', () => {
       // Ours, though no longer declared: apply removes it.
       '198.19.5.0/24': 'via 198.19.5.1 dev vxlan.calico onlink',
     });
-    expect(hostRoutes(routes, 'vxlan.calico', ['198.19.6.0/24'])['198.19.6.0/24']).toBe("not calico-net's: 198.19.6.0/24 proto static");
+    expect(hostRoutes(routes, 'vxlan.calico', ['198.19.6.0/24'])['198.19.6.0/24']).toBe(
+      "not calico-net's: 198.19.6.0/24 proto static",
+    );
   });
 
   it('the snapshot section splits devices, neighbours and FDB; a device that is not there has no parts', () => {
@@ -86,7 +115,11 @@ describe('parsers', () => {
       '66:cc:c6:13:02:01 dst 198.18.44.2 self permanent',
     ].join('\n');
     const view = overlaySection.parse(body, 'n1');
-    expect(view.devices.get('vxlan.calico')).toEqual({ details: VXLAN_LINE, neighbours: { '198.19.2.1': '66:cc:c6:13:02:01' }, fdb: { '66:cc:c6:13:02:01': '198.18.44.2' } });
+    expect(view.devices.get('vxlan.calico')).toEqual({
+      details: VXLAN_LINE,
+      neighbours: { '198.19.2.1': '66:cc:c6:13:02:01' },
+      fdb: { '66:cc:c6:13:02:01': '198.18.44.2' },
+    });
     expect(view.devices.get('tunl0')).toBeUndefined();
     const script = scriptBody([overlaySection.scriptFile]).body;
     expect(script).toContain('link_exists() { [ -e "$SYSCTL_DIR/conf/$1" ]; }');
@@ -116,7 +149,10 @@ const vxlan = {
 };
 
 describe('validate', () => {
-  const problems = (values: object) => validationProblems(overlayHandler.schema.block, fullConfig(overlayHandler, values as never, ssh), 'config').map((d) => [d.attribute, d.detail]);
+  const problems = (values: object) =>
+    validationProblems(overlayHandler.schema.block, fullConfig(overlayHandler, values as never, ssh), 'config').map(
+      (d) => [d.attribute, d.detail],
+    );
 
   it('a good VXLAN config has none; Unknown values are left for apply', () => {
     expect(problems(vxlan)).toEqual([]);
@@ -124,13 +160,21 @@ describe('validate', () => {
   });
 
   it('every value that would reach a shell or an ip -batch line is checked, naming the entry', () => {
-    expect(problems({ ...vxlan, encapsulation: 'gre' })).toEqual([[['encapsulation'], '"gre" is not one of vxlan, ipip']]);
+    expect(problems({ ...vxlan, encapsulation: 'gre' })).toEqual([
+      [['encapsulation'], '"gre" is not one of vxlan, ipip'],
+    ]);
     expect(problems({ ...vxlan, routes: { '198.19.2.0/24': '198.19.2.1\nroute del default' } })).toEqual([
       [['routes'], '["198.19.2.0/24"]: "198.19.2.1\nroute del default" is not an IPv4 address'],
     ]);
-    expect(problems({ ...vxlan, neighbours: { 'x y': '66:cc:c6:13:02:01' } })).toEqual([[['neighbours'], '["x y"]: "x y" is not an IPv4 address']]);
-    expect(problems({ ...vxlan, fdb: { '66:cc:c6:13:02:01': '${x}' } })).toEqual([[['fdb'], '["66:cc:c6:13:02:01"]: "${x}" is not an IPv4 address']]);
-    expect(problems({ ...vxlan, routes: { '198.19.2.5/24': '198.19.2.1' } })).toEqual([[['routes'], '["198.19.2.5/24"]: "198.19.2.5/24" has host bits set; the network address is required']]);
+    expect(problems({ ...vxlan, neighbours: { 'x y': '66:cc:c6:13:02:01' } })).toEqual([
+      [['neighbours'], '["x y"]: "x y" is not an IPv4 address'],
+    ]);
+    expect(problems({ ...vxlan, fdb: { '66:cc:c6:13:02:01': '${x}' } })).toEqual([
+      [['fdb'], '["66:cc:c6:13:02:01"]: "${x}" is not an IPv4 address'],
+    ]);
+    expect(problems({ ...vxlan, routes: { '198.19.2.5/24': '198.19.2.1' } })).toEqual([
+      [['routes'], '["198.19.2.5/24"]: "198.19.2.5/24" has host bits set; the network address is required'],
+    ]);
     expect(problems({ ...vxlan, mtu: 40 })).toEqual([[['mtu'], '40 is not an MTU in 576..65535']]);
   });
 
@@ -141,7 +185,15 @@ describe('validate', () => {
       [['neighbours'], 'IPIP has no neighbour or FDB entries'],
       [['fdb'], 'IPIP has no neighbour or FDB entries'],
     ]);
-    expect(problems({ node_name: 'n1', encapsulation: 'ipip', address: '198.18.44.1', tunnel_address: '198.19.1.1', routes: { '198.19.2.0/24': '198.18.44.2' } })).toEqual([]);
+    expect(
+      problems({
+        node_name: 'n1',
+        encapsulation: 'ipip',
+        address: '198.18.44.1',
+        tunnel_address: '198.19.1.1',
+        routes: { '198.19.2.0/24': '198.18.44.2' },
+      }),
+    ).toEqual([]);
   });
 });
 
@@ -153,14 +205,48 @@ describe('plan', () => {
     expect(planned).toMatchObject({
       id: 'n1',
       mtu: null,
-      device: { kind: 'vxlan', owner: 'calico-net', vni: '4096', local: '198.18.44.1', dstport: '4789', learning: 'off', mac: '66:cc:c6:13:01:01', mtu: '1450', state: 'up', addresses: '198.19.1.1/32' },
+      device: {
+        kind: 'vxlan',
+        owner: 'calico-net',
+        vni: '4096',
+        local: '198.18.44.1',
+        dstport: '4789',
+        learning: 'off',
+        mac: '66:cc:c6:13:01:01',
+        mtu: '1450',
+        state: 'up',
+        addresses: '198.19.1.1/32',
+      },
       host_neighbours: vxlan.neighbours,
       host_fdb: vxlan.fdb,
       host_routes: { '198.19.2.0/24': 'via 198.19.2.1 dev vxlan.calico onlink' },
     });
-    const ipip = await planOf(overlayHandler, fullConfig(overlayHandler, { node_name: 'n1', encapsulation: 'ipip', address: '198.18.44.1', tunnel_address: '198.19.1.1', mtu: 1400, routes: { '198.19.2.0/24': '198.18.44.2' } }, ssh), null, ctx);
+    const ipip = await planOf(
+      overlayHandler,
+      fullConfig(
+        overlayHandler,
+        {
+          node_name: 'n1',
+          encapsulation: 'ipip',
+          address: '198.18.44.1',
+          tunnel_address: '198.19.1.1',
+          mtu: 1400,
+          routes: { '198.19.2.0/24': '198.18.44.2' },
+        },
+        ssh,
+      ),
+      null,
+      ctx,
+    );
     expect(ipip).toMatchObject({
-      device: { kind: 'ipip', owner: 'calico-net', remote: 'any', mtu: '1400', state: 'up', addresses: '198.19.1.1/32' },
+      device: {
+        kind: 'ipip',
+        owner: 'calico-net',
+        remote: 'any',
+        mtu: '1400',
+        state: 'up',
+        addresses: '198.19.1.1/32',
+      },
       host_neighbours: {},
       host_fdb: {},
       host_routes: { '198.19.2.0/24': 'via 198.18.44.2 dev tunl0 onlink' },
@@ -169,7 +255,9 @@ describe('plan', () => {
 
   it('a fact whose inputs are not known yet is unknown, not guessed', async () => {
     const config = fullConfig(overlayHandler, { ...vxlan, address: Unknown, fdb: Unknown }, ssh);
-    const planned = (await overlayHandler.plan!({ prior: null, proposed: proposedFrom(overlayHandler, config, null), config }, ctx)).planned;
+    const planned = (
+      await overlayHandler.plan!({ prior: null, proposed: proposedFrom(overlayHandler, config, null), config }, ctx)
+    ).planned;
     expect(planned.device).toBe(Unknown);
     expect(planned.host_fdb).toBe(Unknown);
     expect(planned.host_routes).toEqual({ '198.19.2.0/24': 'via 198.19.2.1 dev vxlan.calico onlink' });

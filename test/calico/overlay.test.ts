@@ -56,7 +56,9 @@ function clusterOf(mode: 'vxlanMode' | 'ipipMode', names: string[]): ClusterSpec
     podCidr: '198.19.0.0/16',
     [mode]: 'Always',
     peers: [],
-    nodes: lab.nodes.slice(0, names.length).map((n, k) => ({ name: names[k], address: n.address, podCidr: BLOCKS[k], workloads: [] })),
+    nodes: lab.nodes
+      .slice(0, names.length)
+      .map((n, k) => ({ name: names[k], address: n.address, podCidr: BLOCKS[k], workloads: [] })),
   };
 }
 
@@ -64,7 +66,17 @@ function overlayConfig(cluster: ClusterSpec, node: string, address: string): Obj
   const i = overlayInputsOf(overlayPlanOf(cluster, node)!);
   return fullConfig(
     overlayHandler,
-    { node_name: node, encapsulation: i.encapsulation, address: i.address, tunnel_address: i.tunnelAddress, tunnel_mac: i.tunnelMac ?? null, mtu: i.mtu, neighbours: i.neighbours, fdb: i.fdb, routes: i.routes },
+    {
+      node_name: node,
+      encapsulation: i.encapsulation,
+      address: i.address,
+      tunnel_address: i.tunnelAddress,
+      tunnel_mac: i.tunnelMac ?? null,
+      mtu: i.mtu,
+      neighbours: i.neighbours,
+      fdb: i.fdb,
+      routes: i.routes,
+    },
     { host: address },
   );
 }
@@ -94,7 +106,10 @@ async function site(index: number, name: string, podIp: string, workload: string
     workload,
     exec,
     node: { config: fullConfig(nodeHandler, { name, address, pod_cidr: BLOCKS[index] }, ssh), state: null },
-    wl: { config: fullConfig(workloadHandler, { node_name: name, name: workload, ip: podIp, mtu: 1450 }, ssh), state: null },
+    wl: {
+      config: fullConfig(workloadHandler, { node_name: name, name: workload, ip: podIp, mtu: 1450 }, ssh),
+      state: null,
+    },
     overlay: { config: {}, state: null },
     before: (await exec(STATE_PROBE)).stdout,
   };
@@ -162,17 +177,36 @@ test('without the overlay the blocks are unreachable; with it, pods ping each ot
   for (const s of [a, b]) s.overlay.state = await apply(overlayHandler, s.overlay.config, null, ctx);
   expect(a.overlay.state).toMatchObject({
     id: 'o-n1',
-    device: { kind: 'vxlan', owner: 'calico-net', vni: '4096', local: a.address, dstport: '4789', learning: 'off', mac: vtepMacOf(tunnelAddressOf(a.block)), mtu: '1450', state: 'up', addresses: `${tunnelAddressOf(a.block)}/32` },
+    device: {
+      kind: 'vxlan',
+      owner: 'calico-net',
+      vni: '4096',
+      local: a.address,
+      dstport: '4789',
+      learning: 'off',
+      mac: vtepMacOf(tunnelAddressOf(a.block)),
+      mtu: '1450',
+      state: 'up',
+      addresses: `${tunnelAddressOf(a.block)}/32`,
+    },
     host_neighbours: { [tunnelAddressOf(b.block)]: vtepMacOf(tunnelAddressOf(b.block)) },
     host_fdb: { [vtepMacOf(tunnelAddressOf(b.block))]: b.address },
     host_routes: { [b.block]: `via ${tunnelAddressOf(b.block)} dev vxlan.calico onlink` },
   });
 
   // What the kernel holds, in iproute2's words.
-  expect((await a.exec(`ip -4 route show exact ${b.block}`)).stdout.trim()).toBe(`${b.block} via ${tunnelAddressOf(b.block)} dev vxlan.calico proto 211 onlink`);
-  expect((await a.exec('ip -d -o link show dev vxlan.calico')).stdout).toMatch(/vxlan id 4096 local 198\.18\.40\.1 .*dstport 4789 nolearning/);
-  expect((await a.exec('ip neigh show dev vxlan.calico')).stdout.trim()).toBe(`${tunnelAddressOf(b.block)} lladdr ${vtepMacOf(tunnelAddressOf(b.block))} PERMANENT`);
-  expect((await a.exec('bridge fdb show dev vxlan.calico')).stdout.trim()).toBe(`${vtepMacOf(tunnelAddressOf(b.block))} dst ${b.address} self permanent`);
+  expect((await a.exec(`ip -4 route show exact ${b.block}`)).stdout.trim()).toBe(
+    `${b.block} via ${tunnelAddressOf(b.block)} dev vxlan.calico proto 211 onlink`,
+  );
+  expect((await a.exec('ip -d -o link show dev vxlan.calico')).stdout).toMatch(
+    /vxlan id 4096 local 198\.18\.40\.1 .*dstport 4789 nolearning/,
+  );
+  expect((await a.exec('ip neigh show dev vxlan.calico')).stdout.trim()).toBe(
+    `${tunnelAddressOf(b.block)} lladdr ${vtepMacOf(tunnelAddressOf(b.block))} PERMANENT`,
+  );
+  expect((await a.exec('bridge fdb show dev vxlan.calico')).stdout.trim()).toBe(
+    `${vtepMacOf(tunnelAddressOf(b.block))} dst ${b.address} self permanent`,
+  );
 
   const sent = await vxlanTxPackets(a);
   expect(await ping(a, b)).toBe(true);
@@ -214,14 +248,16 @@ const driftCases: DriftCase[] = [
   },
   {
     name: 'a neighbour pointing at another MAC',
-    inject: async () => void (await a.exec(`ip neigh replace ${vtepB()} lladdr 66:cc:00:00:00:01 dev vxlan.calico nud permanent`)),
+    inject: async () =>
+      void (await a.exec(`ip neigh replace ${vtepB()} lladdr 66:cc:00:00:00:01 dev vxlan.calico nud permanent`)),
     changed: ['host_neighbours'],
     read: (r) => expect(r.host_neighbours).toEqual({ [vtepB()]: '66:cc:00:00:00:01' }),
     breaks: true,
   },
   {
     name: 'an extra neighbour added',
-    inject: async () => void (await a.exec('ip neigh add 198.19.40.190 lladdr 66:cc:00:00:00:02 dev vxlan.calico nud permanent')),
+    inject: async () =>
+      void (await a.exec('ip neigh add 198.19.40.190 lladdr 66:cc:00:00:00:02 dev vxlan.calico nud permanent')),
     changed: ['host_neighbours'],
     read: (r) => expect(r.host_neighbours).toEqual({ [vtepB()]: macB(), '198.19.40.190': '66:cc:00:00:00:02' }),
     breaks: false,
@@ -235,7 +271,8 @@ const driftCases: DriftCase[] = [
   },
   {
     name: 'an FDB entry sending to the wrong host',
-    inject: async () => void (await a.exec(`bridge fdb replace ${macB()} dev vxlan.calico dst ${c.address} self permanent`)),
+    inject: async () =>
+      void (await a.exec(`bridge fdb replace ${macB()} dev vxlan.calico dst ${c.address} self permanent`)),
     changed: ['host_fdb'],
     read: (r) => expect(r.host_fdb).toEqual({ [macB()]: c.address }),
     breaks: true,
@@ -304,7 +341,9 @@ test('an apply killed while building the device (a half-built one left under its
   // What a kill between making the device and the rename leaves: the device, marked (one ip
   // process makes and marks it), under our building name, holding the VNI/port/source pair a
   // new device needs.
-  await a.exec(`ip link del vxlan.calico; ip link add vxlan.calico.t type vxlan id 4096 local ${a.address} dstport 4789 nolearning; ip link set dev vxlan.calico.t alias calico-net`);
+  await a.exec(
+    `ip link del vxlan.calico; ip link add vxlan.calico.t type vxlan id 4096 local ${a.address} dstport 4789 nolearning; ip link set dev vxlan.calico.t alias calico-net`,
+  );
   expect((await driftOf(a.overlay)).changed).toEqual(['device', 'host_fdb', 'host_neighbours', 'host_routes']);
   await repair(a.overlay);
   expect((await a.exec('ip -o link show dev vxlan.calico.t', true)).code).not.toBe(0);
@@ -348,7 +387,9 @@ test('another device holding the VNI and port is named in the refusal, and left 
   const config = overlayConfig(clusterOf('vxlanMode', [a.name, b.name, c.name]), c.name, c.address);
   const err = (await apply(overlayHandler, config, null, ctx).catch((e) => e)) as ProviderError;
   expect(err).toBeInstanceOf(ProviderError);
-  expect(err.options.detail).toMatch(/^o-n3: cannot create vxlan\.calico \(VXLAN, VNI 4096, UDP port 4789, local 198\.18\.40\.3\): .*VNI/);
+  expect(err.options.detail).toMatch(
+    /^o-n3: cannot create vxlan\.calico \(VXLAN, VNI 4096, UDP port 4789, local 198\.18\.40\.3\): .*VNI/,
+  );
   expect((await c.exec('ip -o link show dev other.vx')).stdout).toContain('other.vx');
   expect((await c.exec('ip -o link show dev vxlan.calico.t', true)).code).not.toBe(0);
   await c.exec('ip link del other.vx');
@@ -363,7 +404,9 @@ test('a route for a declared block that calico-net did not create is refused, ne
   );
   const read = await overlayHandler.read({ ...(await planOf(overlayHandler, config, null, ctx)), id: 'o-n3' }, ctx);
   expect(read!.host_routes).toEqual({ [a.block]: `not calico-net's: ${a.block} via ${a.address} dev eth0` });
-  expect((await c.exec(`ip -4 route show exact ${a.block}`)).stdout.trim()).toBe(`${a.block} via ${a.address} dev eth0`);
+  expect((await c.exec(`ip -4 route show exact ${a.block}`)).stdout.trim()).toBe(
+    `${a.block} via ${a.address} dev eth0`,
+  );
   await c.exec(`ip route del ${a.block} via ${a.address} dev eth0`);
 });
 
@@ -371,7 +414,13 @@ test('IPIP: apply fails naming the host, because this kernel has no ipip module,
   const ctx = contextFor(resolverFor(hosts));
   const cluster = clusterOf('ipipMode', [a.name, b.name, c.name]);
   const config = overlayConfig(cluster, c.name, c.address);
-  expect(config).toMatchObject({ encapsulation: 'ipip', tunnel_mac: null, neighbours: {}, fdb: {}, routes: { [a.block]: a.address, [b.block]: b.address } });
+  expect(config).toMatchObject({
+    encapsulation: 'ipip',
+    tunnel_mac: null,
+    neighbours: {},
+    fdb: {},
+    routes: { [a.block]: a.address, [b.block]: b.address },
+  });
   const before = (await c.exec(STATE_PROBE)).stdout;
   const attempt = apply(overlayHandler, config, null, ctx);
   const err = (await attempt.catch((e) => e)) as ProviderError;
@@ -388,7 +437,9 @@ test('a remote that leaves the cluster loses its neighbour, FDB entry and route;
   const ctx = contextFor(resolverFor(hosts));
   a.overlay.state = await apply(overlayHandler, three, a.overlay.state, ctx);
   const vtepC = tunnelAddressOf(c.block);
-  expect((await a.exec(`ip -4 route show exact ${c.block}`)).stdout).toContain(`via ${vtepC} dev vxlan.calico proto 211 onlink`);
+  expect((await a.exec(`ip -4 route show exact ${c.block}`)).stdout).toContain(
+    `via ${vtepC} dev vxlan.calico proto 211 onlink`,
+  );
   expect(a.overlay.state.host_neighbours).toEqual({ [vtepB()]: macB(), [vtepC]: vtepMacOf(vtepC) });
 
   a.overlay.state = await apply(overlayHandler, a.overlay.config, a.overlay.state, contextFor(resolverFor(hosts)));
@@ -405,7 +456,9 @@ test('import rebuilds the inputs from the host', async () => {
   const { ssh: _ssh, ...config } = b.overlay.config;
   const { ssh: _stateSsh, ...state } = b.overlay.state!;
   expect(imported).toMatchObject({ ...config, ...state });
-  await expect(overlayHandler.import(`o-n3@${c.address}`, ctx)).rejects.toThrow(/o-n3 has no vxlan\.calico or tunl0 device marked as calico-net's/);
+  await expect(overlayHandler.import(`o-n3@${c.address}`, ctx)).rejects.toThrow(
+    /o-n3 has no vxlan\.calico or tunl0 device marked as calico-net's/,
+  );
 });
 
 test('delete leaves each node as it was before', async () => {

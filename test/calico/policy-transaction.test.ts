@@ -58,7 +58,8 @@ async function hostTable(): Promise<string> {
   return normalizeListing(r.stdout);
 }
 
-const config = (ruleset: string): ObjectValue => fullConfig(policyRulesetHandler, { node_name: NODE, ruleset }, { host: address });
+const config = (ruleset: string): ObjectValue =>
+  fullConfig(policyRulesetHandler, { node_name: NODE, ruleset }, { host: address });
 
 async function load(ruleset: string, prior: ObjectValue | null): Promise<ObjectValue> {
   const ctx = contextFor(resolverFor(new Map([[address, host]])));
@@ -81,7 +82,10 @@ beforeAll(async () => {
   const name = lab.nodes[0].name;
   // The script on stdin, as the remote shell gets it over its channel (as one argument, a
   // large ruleset would pass the kernel's 128 KB limit for a single argument).
-  host = { label: `${name} (${address})`, run: (script) => nodeExec(lab, name, ['bash', '--norc', '-s'], { input: script }) };
+  host = {
+    label: `${name} (${address})`,
+    run: (script) => nodeExec(lab, name, ['bash', '--norc', '-s'], { input: script }),
+  };
 });
 
 afterAll(async () => {
@@ -149,7 +153,13 @@ test('a table of ours larger than a pipe holds is still ours: the update loads, 
   // 3,000 chains list as some 150 KB, more than a pipe's 64 KB: a check that piped the listing
   // into grep -q (which quits at the mark, line 2) killed the writer with SIGPIPE, and with
   // pipefail took our own table for a foreign one.
-  const big = table(...Array.from({ length: 3000 }, (_, i) => [`\tchain big_${String(i).padStart(4, '0')} {`, `\t\tip saddr 198.19.150.${(i % 250) + 1} accept`, '\t}']).flat());
+  const big = table(
+    ...Array.from({ length: 3000 }, (_, i) => [
+      `\tchain big_${String(i).padStart(4, '0')} {`,
+      `\t\tip saddr 198.19.150.${(i % 250) + 1} accept`,
+      '\t}',
+    ]).flat(),
+  );
   state = await load(big, state);
   expect((await exec('nft -t -s list table inet calico-net | wc -c')).stdout.trim()).toMatch(/^\d{6,}$/);
   state = await load(GOOD, state);

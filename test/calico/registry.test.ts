@@ -13,7 +13,11 @@ import { remoteScript } from '../../providers/calico/script';
 
 describe('parseRegistry', () => {
   test('reads kind, name and node; ignores anything else', () => {
-    expect(parseRegistry('link vxlan.calico node1\nnetns web node1\n\nroute 1.2.3.4 node1\nlink onlytwo\n  netns db node2  \n')).toEqual([
+    expect(
+      parseRegistry(
+        'link vxlan.calico node1\nnetns web node1\n\nroute 1.2.3.4 node1\nlink onlytwo\n  netns db node2  \n',
+      ),
+    ).toEqual([
       { kind: 'link', name: 'vxlan.calico', node: 'node1' },
       { kind: 'netns', name: 'web', node: 'node1' },
       { kind: 'netns', name: 'db', node: 'node2' },
@@ -42,7 +46,12 @@ describe('leftoversOf', () => {
   const marked = { links: new Set(['vxlan.calico', hif, 'vxlan.calico.t']), netns: new Set(['old', 'web', 'stray']) };
 
   test('marked objects the registry lists, or our overlay devices, that the configuration does not want', () => {
-    expect(leftoversOf(entries, marked, wantedOf('node1', null, ['web']))).toEqual([`link ${hif}`, 'link vxlan.calico', 'link vxlan.calico.t', 'netns old']);
+    expect(leftoversOf(entries, marked, wantedOf('node1', null, ['web']))).toEqual([
+      `link ${hif}`,
+      'link vxlan.calico',
+      'link vxlan.calico.t',
+      'netns old',
+    ]);
   });
   test('what the configuration wants is no leftover', () => {
     expect(leftoversOf(entries, marked, wantedOf('node1', 'vxlan', ['web', 'old']))).toEqual(['link vxlan.calico.t']);
@@ -51,7 +60,9 @@ describe('leftoversOf', () => {
     expect(leftoversOf(entries, marked, wantedOf('node1', 'vxlan', null))).toEqual(['link vxlan.calico.t']);
   });
   test('unmarked objects are never leftovers, listed or not (a marked namespace nobody listed neither)', () => {
-    expect(leftoversOf(entries, { links: new Set(), netns: new Set(['stray']) }, wantedOf('node1', null, []))).toEqual([]);
+    expect(leftoversOf(entries, { links: new Set(), netns: new Set(['stray']) }, wantedOf('node1', null, []))).toEqual(
+      [],
+    );
   });
   test('every overlay device name is a candidate', () => {
     expect(OVERLAY_DEVICES).toEqual(['vxlan.calico', 'tunl0', 'vxlan.calico.t']);
@@ -68,13 +79,19 @@ describe('register / unregister (bash)', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   function bash(node: string, body: string): string {
-    const r = spawnSync('bash', ['--norc', '--noprofile', '-c', remoteScript(['lib/registry', { text: body }], { node, registry }).text], { encoding: 'utf8' });
+    const r = spawnSync(
+      'bash',
+      ['--norc', '--noprofile', '-c', remoteScript(['lib/registry', { text: body }], { node, registry }).text],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(r.stderr);
     return fs.existsSync(registry) ? fs.readFileSync(registry, 'utf8') : '<none>';
   }
 
   test('adds lines once, in order, creating the directory', () => {
-    expect(bash('node1', 'register netns web; register link caliabc; register netns web')).toBe('netns web node1\nlink caliabc node1\n');
+    expect(bash('node1', 'register netns web; register link caliabc; register netns web')).toBe(
+      'netns web node1\nlink caliabc node1\n',
+    );
   });
   test('a line for the same object made by another node replaces the old one', () => {
     bash('node1', 'register netns web; register link vxlan.calico');

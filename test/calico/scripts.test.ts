@@ -8,7 +8,15 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { EXIT_CODES, ExitName, scriptFailure } from '../../providers/calico/exit-codes';
-import { remoteScript, scriptBody, scriptConstants, scriptFamilyOf, scriptsDir, IPV4_SCRIPT_FAMILY, scriptWithVars } from '../../providers/calico/script';
+import {
+  remoteScript,
+  scriptBody,
+  scriptConstants,
+  scriptFamilyOf,
+  scriptsDir,
+  IPV4_SCRIPT_FAMILY,
+  scriptWithVars,
+} from '../../providers/calico/script';
 import { IPV6 } from '../../rules/address-family';
 import { newMarkKey, parseSnapshot, snapshotScript } from '../../providers/calico/host-snapshot';
 import { SNAPSHOT_SECTIONS } from '../../providers/calico';
@@ -20,7 +28,8 @@ function scriptFiles(dir = scriptsDir(), rel = ''): string[] {
   });
 }
 
-const bash = (script: string, stdin = '') => spawnSync('bash', ['--norc', '--noprofile', '-c', script], { encoding: 'utf8', input: stdin });
+const bash = (script: string, stdin = '') =>
+  spawnSync('bash', ['--norc', '--noprofile', '-c', script], { encoding: 'utf8', input: stdin });
 
 /** Every script a handler sends, as the handlers compose them. */
 const SENT: string[][] = [
@@ -40,15 +49,21 @@ const SENT: string[][] = [
 test('shellcheck finds nothing in templates/scripts (it follows the libraries each script sources)', () => {
   const files = scriptFiles().map((f) => `${f}.sh`);
   expect(files.length).toBeGreaterThan(15);
-  const r = spawnSync('shellcheck', ['--external-sources', '--source-path=SCRIPTDIR', '--format=gcc', ...files], { cwd: scriptsDir(), encoding: 'utf8' });
-  if (r.error) throw new Error(`shellcheck could not run (Debian package shellcheck; npm test installs it): ${r.error.message}`);
+  const r = spawnSync('shellcheck', ['--external-sources', '--source-path=SCRIPTDIR', '--format=gcc', ...files], {
+    cwd: scriptsDir(),
+    encoding: 'utf8',
+  });
+  if (r.error)
+    throw new Error(`shellcheck could not run (Debian package shellcheck; npm test installs it): ${r.error.message}`);
   expect(r.stdout + r.stderr).toBe('');
   expect(r.status).toBe(0);
 });
 
 test('the exit codes: lib/exit-codes.sh and exit-codes.ts hold the same names and codes, each code once', () => {
   const text = fs.readFileSync(path.join(scriptsDir(), 'lib', 'exit-codes.sh'), 'utf8');
-  const shell = Object.fromEntries([...text.matchAll(/^\s+([a-z_]+)\) code=(\d+) ;;$/gm)].map((m) => [m[1], Number(m[2])]));
+  const shell = Object.fromEntries(
+    [...text.matchAll(/^\s+([a-z_]+)\) code=(\d+) ;;$/gm)].map((m) => [m[1], Number(m[2])]),
+  );
   const ts = Object.fromEntries(Object.entries(EXIT_CODES).map(([name, m]) => [name, m.code]));
   expect(shell).toEqual(ts);
   const codes = Object.values(ts);
@@ -59,12 +74,18 @@ test('the exit codes: lib/exit-codes.sh and exit-codes.ts hold the same names an
 
 test('fail NAME MESSAGE exits with the code of NAME and says MESSAGE on stderr', () => {
   for (const [name, { code }] of Object.entries(EXIT_CODES)) {
-    const r = bash(remoteScript(['lib/exit-codes', { text: `fail ${name} "it's \\$node: $node"` }], { node: 'n1' }).text);
+    const r = bash(
+      remoteScript(['lib/exit-codes', { text: `fail ${name} "it's \\$node: $node"` }], { node: 'n1' }).text,
+    );
     expect([r.status, r.stderr]).toEqual([code, "it's $node: n1\n"]);
   }
   // A name the table lacks: the loader refuses the script; one it cannot see still fails, with 70.
-  expect(() => remoteScript(['lib/exit-codes', { text: 'fail no_such_name x' }], {})).toThrow(/exit-codes.ts does not know/);
-  expect(bash(remoteScript(['lib/exit-codes', { text: 'name=no_such_name; fail "$name" x' }], {}).text).status).toBe(70);
+  expect(() => remoteScript(['lib/exit-codes', { text: 'fail no_such_name x' }], {})).toThrow(
+    /exit-codes.ts does not know/,
+  );
+  expect(bash(remoteScript(['lib/exit-codes', { text: 'name=no_such_name; fail "$name" x' }], {}).text).status).toBe(
+    70,
+  );
 });
 
 test('an exit code means what the table says only for a script that can end with it', () => {
@@ -79,35 +100,55 @@ test('an exit code means what the table says only for a script that can end with
   ]);
   // 45 is bird_rolled_back, but this script never says so: a plain failure.
   const other = scriptFailure(45, '', exits, ctx);
-  expect([other?.summary, other?.options]).toEqual(['Failed to write bird.conf on node n1', { detail: 'exit code 45' }]);
+  expect([other?.summary, other?.options]).toEqual([
+    'Failed to write bird.conf on node n1',
+    { detail: 'exit code 45' },
+  ]);
   expect(scriptFailure(0, '', exits, ctx)).toBeNull();
 });
 
-test.each(SENT.map((pieces) => [pieces.join(' + '), pieces]))('%s: libraries in place once, parses, uses only supplied shared variables', (_name, pieces) => {
-  const { body, exits } = scriptBody(pieces);
-  expect(body).not.toContain('$LIB');
-  expect(body).not.toMatch(/^# shellcheck /m);
-  // Each function is defined once, however many pieces source its library.
-  const defs = [...body.matchAll(/^([a-z_]+)\(\) \{/gm)].map((m) => m[1]);
-  expect(new Set(defs).size).toBe(defs.length);
-  const text = remoteScript(pieces, {}).text;
-  const r = spawnSync('bash', ['-n'], { input: text, encoding: 'utf8' });
-  expect(r.stderr).toBe('');
-  const supplied = new Set([...Object.keys(scriptConstants()), ...Object.keys(IPV4_SCRIPT_FAMILY)]);
-  const bashOwn = new Set(['BASH_REMATCH', 'SECONDS', 'PATH', 'IFS']);
-  const used = new Set([...body.matchAll(/\$\{?([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]));
-  for (const name of used) expect(bashOwn.has(name) || supplied.has(name) ? name : `${name} (not supplied)`).toBe(name);
-  for (const name of exits) expect(EXIT_CODES[name]).toBeDefined();
-});
+test.each(SENT.map((pieces) => [pieces.join(' + '), pieces]))(
+  '%s: libraries in place once, parses, uses only supplied shared variables',
+  (_name, pieces) => {
+    const { body, exits } = scriptBody(pieces);
+    expect(body).not.toContain('$LIB');
+    expect(body).not.toMatch(/^# shellcheck /m);
+    // Each function is defined once, however many pieces source its library.
+    const defs = [...body.matchAll(/^([a-z_]+)\(\) \{/gm)].map((m) => m[1]);
+    expect(new Set(defs).size).toBe(defs.length);
+    const text = remoteScript(pieces, {}).text;
+    const r = spawnSync('bash', ['-n'], { input: text, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const supplied = new Set([...Object.keys(scriptConstants()), ...Object.keys(IPV4_SCRIPT_FAMILY)]);
+    const bashOwn = new Set(['BASH_REMATCH', 'SECONDS', 'PATH', 'IFS']);
+    const used = new Set([...body.matchAll(/\$\{?([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]));
+    for (const name of used)
+      expect(bashOwn.has(name) || supplied.has(name) ? name : `${name} (not supplied)`).toBe(name);
+    for (const name of exits) expect(EXIT_CODES[name]).toBeDefined();
+  },
+);
 
 test('the exits a script can end with are read from its text', () => {
   expect([...scriptBody(['node-apply']).exits].sort()).toEqual(['address_missing', 'gateway_blocked', 'refused']);
-  expect([...scriptBody(['overlay-ipip', 'overlay-apply']).exits].sort()).toEqual(['address_missing', 'no_ipip', 'refused']);
-  expect([...scriptBody(['bird-config-write']).exits].sort()).toEqual(['bird_missing', 'bird_not_running', 'bird_rejected', 'bird_rolled_back', 'refused']);
+  expect([...scriptBody(['overlay-ipip', 'overlay-apply']).exits].sort()).toEqual([
+    'address_missing',
+    'no_ipip',
+    'refused',
+  ]);
+  expect([...scriptBody(['bird-config-write']).exits].sort()).toEqual([
+    'bird_missing',
+    'bird_not_running',
+    'bird_rejected',
+    'bird_rolled_back',
+    'refused',
+  ]);
 });
 
 test('a script missing one of its own variables stops before doing anything', () => {
-  const r = bash(remoteScript(['node-delete'], { node: 'n1', registry: '/nonexistent/objects', rec: '/nonexistent/rec', orig: '' }).text);
+  const r = bash(
+    remoteScript(['node-delete'], { node: 'n1', registry: '/nonexistent/objects', rec: '/nonexistent/rec', orig: '' })
+      .text,
+  );
   expect(r.status).not.toBe(0);
   expect(r.stderr).toMatch(/cidr: parameter null or not set/);
 });
@@ -129,7 +170,11 @@ test('the address family reaches the scripts from one place: an IPv6 family chan
   // No script names a family itself, but for the one IPv6 sysctl every workload veth gets (accept_ra).
   for (const file of scriptFiles()) {
     const text = fs.readFileSync(path.join(scriptsDir(), `${file}.sh`), 'utf8').replace(/^\s*#.*$/gm, '');
-    const family = text.split('\n').filter((l) => /ip -4|ip -6|\/32\b|net\/ipv4|\/ip_forward/.test(l) && !/net\/ipv6\/conf\/\$hif\/accept_ra/.test(l));
+    const family = text
+      .split('\n')
+      .filter(
+        (l) => /ip -4|ip -6|\/32\b|net\/ipv4|\/ip_forward/.test(l) && !/net\/ipv6\/conf\/\$hif\/accept_ra/.test(l),
+      );
     expect([file, family]).toEqual([file, []]);
   }
 });
@@ -153,5 +198,7 @@ test('comment and blank lines stay home, here-documents travel whole', () => {
   const { body: read } = scriptBody(['lib/ip-read', { text: 'x' }]);
   expect(read).toContain("<<'IP_BATCH'\nlink show\naddr show\nroute show table main\nIP_BATCH\n}\nx");
   const fake = { text: 'ip() { cat; }\nip_batch_read host' };
-  expect(bash(remoteScript(['lib/ip-read', fake], {}).text).stdout).toBe('link show\naddr show\nroute show table main\n');
+  expect(bash(remoteScript(['lib/ip-read', fake], {}).text).stdout).toBe(
+    'link show\naddr show\nroute show table main\n',
+  );
 });

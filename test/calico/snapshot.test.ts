@@ -14,7 +14,8 @@ const hif = hostInterfaceName('n1', 'w1');
 /** The marks' key of the snapshot script these answers come from. */
 const KEY = newMarkKey();
 /** `ip -o link show dev lo` in a namespace calico-net created (its mark is lo's alias). */
-const markedLo = '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\\    alias calico-net';
+const markedLo =
+  '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\\    alias calico-net';
 const birdConf = 'router id 198.18.0.1;\n# ünïcode and a trailing blank line\n\n';
 
 /** The answer's pieces, as sections ("==> name") holding parts ("--> label"). */
@@ -59,12 +60,28 @@ function answer(over: Pieces = {}): string {
     ...over,
   } as Required<Pieces>;
   // One `ip -batch` per namespace: links, then addresses, then routes.
-  const netns = Object.entries(p.netns).flatMap(([ns, v]) => [`--> ${KEY} netns ${ns}`, v.links, v.addresses, v.routes]);
+  const netns = Object.entries(p.netns).flatMap(([ns, v]) => [
+    `--> ${KEY} netns ${ns}`,
+    v.links,
+    v.addresses,
+    v.routes,
+  ]);
   const lines = [
-    `==> ${KEY} node`, `--> ${KEY} ip_forward`, p.ip_forward, `--> ${KEY} gateway`, p.gateway,
-    `==> ${KEY} host_ip`, p.links, p.addresses, p.routes,
-    `==> ${KEY} workloads`, `--> ${KEY} sysctls`, p.sysctls, ...netns,
-    `==> ${KEY} bird_config`, p.bird_config,
+    `==> ${KEY} node`,
+    `--> ${KEY} ip_forward`,
+    p.ip_forward,
+    `--> ${KEY} gateway`,
+    p.gateway,
+    `==> ${KEY} host_ip`,
+    p.links,
+    p.addresses,
+    p.routes,
+    `==> ${KEY} workloads`,
+    `--> ${KEY} sysctls`,
+    p.sysctls,
+    ...netns,
+    `==> ${KEY} bird_config`,
+    p.bird_config,
     `==> ${KEY} end`,
   ];
   // A chatty ~/.bashrc on the host prints before our first section.
@@ -82,7 +99,9 @@ test('the snapshot script holds every section once, in the order they are declar
 });
 
 test('iproute2 lines parse into routes, links and prefixes as the kernel means them', () => {
-  const routes = parseRoutes('198.19.1.2 dev cali0 proto 211 scope link \ndefault via 169.254.1.1 dev eth0 \nunreachable 10.0.0.0/8 proto bird \n');
+  const routes = parseRoutes(
+    '198.19.1.2 dev cali0 proto 211 scope link \ndefault via 169.254.1.1 dev eth0 \nunreachable 10.0.0.0/8 proto bird \n',
+  );
   expect(routes).toEqual([
     { type: 'unicast', prefix: '198.19.1.2/32', dev: 'cali0', proto: '211', scope: 'link' },
     { type: 'unicast', prefix: '0.0.0.0/0', via: '169.254.1.1', dev: 'eth0' },
@@ -98,7 +117,13 @@ test('iproute2 lines parse into routes, links and prefixes as the kernel means t
 
 test('a snapshot yields the node and workload facts, and the exact bird.conf bytes', () => {
   const s = parse(answer());
-  expect(nodeFacts(s, '198.19.1.0/24', '198.18.0.1')).toEqual({ ip_forward: '1', blackhole_route: true, gateway_route: true, own_gateway_route: false, address_assigned: true });
+  expect(nodeFacts(s, '198.19.1.0/24', '198.18.0.1')).toEqual({
+    ip_forward: '1',
+    blackhole_route: true,
+    gateway_route: true,
+    own_gateway_route: false,
+    address_assigned: true,
+  });
   expect(nodeFacts(s, '198.19.9.0/24', '198.18.0.1').blackhole_route).toBe(false);
   expect(nodeFacts(s, '198.19.1.0/24', '198.18.0.9').address_assigned).toBe(false);
   expect(workloadFacts(s, w1)).toEqual({
@@ -111,9 +136,18 @@ test('a snapshot yields the node and workload facts, and the exact bird.conf byt
   });
   expect(s.get(birdConfigSection)).toEqual({ content: birdConf, loaded: true });
   // The multipath route is one route; its nexthop lines are not routes of their own.
-  expect(s.get(hostIpSection).routes.filter((r) => r.proto === 'bird').map((r) => r.prefix)).toEqual(['198.19.2.0/24', '198.19.3.0/24']);
+  expect(
+    s
+      .get(hostIpSection)
+      .routes.filter((r) => r.proto === 'bird')
+      .map((r) => r.prefix),
+  ).toEqual(['198.19.2.0/24', '198.19.3.0/24']);
   // A multipath route has no dev or via of its own: its nexthops' are not taken for its.
-  expect(s.get(hostIpSection).routes.find((r) => r.prefix === '198.19.3.0/24')).toEqual({ type: 'unicast', prefix: '198.19.3.0/24', proto: 'bird' });
+  expect(s.get(hostIpSection).routes.find((r) => r.prefix === '198.19.3.0/24')).toEqual({
+    type: 'unicast',
+    prefix: '198.19.3.0/24',
+    proto: 'bird',
+  });
 });
 
 test('each kind of workload drift shows in its own fact', () => {
@@ -133,14 +167,23 @@ test('each kind of workload drift shows in its own fact', () => {
   expect(workloadFacts(parse(answer(ns({}))), w1)).toMatchObject({ pod_interface: true, pod_routes: true });
 
   // A namespace of that name that calico-net did not create (no mark on its lo) is not ours.
-  const foreign = parse(answer(ns({ links: '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536\n2: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP' })));
+  const foreign = parse(
+    answer(
+      ns({
+        links:
+          '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536\n2: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP',
+      }),
+    ),
+  );
   expect(workloadFacts(foreign, w1)).toMatchObject({ netns_present: false, pod_interface: false, pod_routes: false });
 
   const eth0Down = parse(answer(ns({ links: `${markedLo}\n2: eth0@if7: <BROADCAST,MULTICAST> mtu 1500 state DOWN` })));
   expect(workloadFacts(eth0Down, w1)).toMatchObject({ netns_present: true, pod_interface: false, pod_routes: true });
 
   // eth0 is up with the pod IP, but it is the end of some other veth, not of our host veth.
-  const otherPeer = parse(answer(ns({ links: `${markedLo}\n3: eth0@if9: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP` })));
+  const otherPeer = parse(
+    answer(ns({ links: `${markedLo}\n3: eth0@if9: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP` })),
+  );
   expect(workloadFacts(otherPeer, w1)).toMatchObject({ netns_present: true, pod_interface: false });
 
   const noDefault = parse(answer(ns({ routes: '169.254.1.1 dev eth0 scope link ' })));
@@ -151,25 +194,44 @@ test('each kind of workload drift shows in its own fact', () => {
   expect(workloadFacts(foreignRoute, w1).host_route).toBe(false);
 
   const noVeth = parse(answer({ links: '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536', sysctls: '' }));
-  expect(workloadFacts(noVeth, w1)).toMatchObject({ host_route: false, pod_interface: false, proxy_arp: null, proxy_delay: null });
+  expect(workloadFacts(noVeth, w1)).toMatchObject({
+    host_route: false,
+    pod_interface: false,
+    proxy_arp: null,
+    proxy_delay: null,
+  });
 });
 
 test('node facts: no route to the pod gateway, or only through a workload veth, is not a gateway route', () => {
   const none = parse(answer({ gateway: '' }));
-  expect(nodeFacts(none, '198.19.1.0/24', '198.18.0.1')).toMatchObject({ gateway_route: false, own_gateway_route: false });
+  expect(nodeFacts(none, '198.19.1.0/24', '198.18.0.1')).toMatchObject({
+    gateway_route: false,
+    own_gateway_route: false,
+  });
   const viaPod = parse(answer({ gateway: `169.254.1.1 dev ${hif} src 198.18.0.1 uid 0 \\    cache ` }));
   expect(nodeFacts(viaPod, '198.19.1.0/24', '198.18.0.1').gateway_route).toBe(false);
   expect(parse(answer({ ip_forward: '0' })).get(nodeSection).ipForward).toBe('0');
 });
 
 test('node facts: our own route via lo is a gateway route and reads as ours; a foreign one is not ours', () => {
-  const noDefault = (extra: string) => [extra, 'blackhole 198.19.1.0/24 proto 211 ', '198.18.0.0/24 dev eth0 proto kernel scope link src 198.18.0.1 '].join('\n');
+  const noDefault = (extra: string) =>
+    [
+      extra,
+      'blackhole 198.19.1.0/24 proto 211 ',
+      '198.18.0.0/24 dev eth0 proto kernel scope link src 198.18.0.1 ',
+    ].join('\n');
   const viaLo = '169.254.1.1 dev lo src 198.18.0.1 uid 0 \\    cache <local> ';
   const ours = parse(answer({ gateway: viaLo, routes: noDefault('169.254.1.1 dev lo proto 211 scope link ') }));
-  expect(nodeFacts(ours, '198.19.1.0/24', '198.18.0.1')).toMatchObject({ gateway_route: true, own_gateway_route: true });
+  expect(nodeFacts(ours, '198.19.1.0/24', '198.18.0.1')).toMatchObject({
+    gateway_route: true,
+    own_gateway_route: true,
+  });
   // Someone's own `dev lo` route works for proxy ARP too, but it is not ours to own or delete.
   const foreign = parse(answer({ gateway: viaLo, routes: noDefault('169.254.1.1 dev lo scope link ') }));
-  expect(nodeFacts(foreign, '198.19.1.0/24', '198.18.0.1')).toMatchObject({ gateway_route: true, own_gateway_route: false });
+  expect(nodeFacts(foreign, '198.19.1.0/24', '198.18.0.1')).toMatchObject({
+    gateway_route: true,
+    own_gateway_route: false,
+  });
   // The host holding 169.254.1.1 answers ARP for it as its own address.
   const local = parse(answer({ gateway: 'local 169.254.1.1 dev lo src 169.254.1.1 uid 0 \\    cache <local> ' }));
   expect(nodeFacts(local, '198.19.1.0/24', '198.18.0.1').gateway_route).toBe(true);
@@ -191,7 +253,10 @@ test('plan: our gateway route stays ours; a host routing 169.254.1.1 itself gets
 });
 
 test('bird.conf: loaded only when BIRD runs and reconfigured since the file was written', () => {
-  const file = (state: string) => parse(answer({ bird_config: `present\n${Buffer.from(birdConf).toString('base64')}\n${state}` })).get(birdConfigSection);
+  const file = (state: string) =>
+    parse(answer({ bird_config: `present\n${Buffer.from(birdConf).toString('base64')}\n${state}` })).get(
+      birdConfigSection,
+    );
   expect(file('mtime=1700000000\nreconfigured=1700000000').loaded).toBe(true);
   expect(file('mtime=1700000009\nreconfigured=1700000005').loaded).toBe(false);
   // No control socket, or no answer from it: BIRD does not run what is on disk.
@@ -199,7 +264,10 @@ test('bird.conf: loaded only when BIRD runs and reconfigured since the file was 
 });
 
 test('a missing bird.conf reads as null; a cut-short or garbled answer is an error naming the node', () => {
-  expect(parse(answer({ bird_config: 'missing\n\nmtime=\nreconfigured=1700000005' })).get(birdConfigSection)).toEqual({ content: null, loaded: false });
+  expect(parse(answer({ bird_config: 'missing\n\nmtime=\nreconfigured=1700000005' })).get(birdConfigSection)).toEqual({
+    content: null,
+    loaded: false,
+  });
   const cut = answer().replace(`==> ${KEY} end\n`, '');
   expect(() => parse(cut)).toThrow(/Incomplete answer from node n1/);
   expect(() => parse(answer({ bird_config: 'huh' }))).toThrow(/Unexpected answer from node n1/);
@@ -224,7 +292,11 @@ test('text a host prints cannot start a section or part: a forged namespace or e
         addresses: '',
         routes: 'default via 169.254.1.1 dev eth0 \n169.254.1.1 dev eth0 scope link ',
       },
-      zz: { links: `1: lo: <LOOPBACK> mtu 65536\\    link/loopback 00:00:00:00:00:00\\    alias ${forgedAlias}`, addresses: '', routes: '' },
+      zz: {
+        links: `1: lo: <LOOPBACK> mtu 65536\\    link/loopback 00:00:00:00:00:00\\    alias ${forgedAlias}`,
+        addresses: '',
+        routes: '',
+      },
     },
   });
   const s = parse(text);

@@ -13,7 +13,9 @@ import { cdktfBinary, writeOperatorProject } from '../../cli/operator-project';
 import { packageRoot } from '../../providers/package-root';
 
 const listScript = (): string => {
-  const workflow = parseYaml(fs.readFileSync(path.join(packageRoot(), 'examples', 'ci', 'github-actions-sharded.yml'), 'utf8'));
+  const workflow = parseYaml(
+    fs.readFileSync(path.join(packageRoot(), 'examples', 'ci', 'github-actions-sharded.yml'), 'utf8'),
+  );
   return (workflow.jobs.shards.steps as { id?: string; run?: string }[]).find((s) => s.id === 'list')!.run!;
 };
 
@@ -66,10 +68,14 @@ function runList(base: string): Record<string, string[]> {
   });
   if (r.status !== 0) throw new Error(`list script exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
   return Object.fromEntries(
-    fs.readFileSync(output, 'utf8').trim().split('\n').map((line) => {
-      const i = line.indexOf('=');
-      return [line.slice(0, i), JSON.parse(line.slice(i + 1))];
-    }),
+    fs
+      .readFileSync(output, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const i = line.indexOf('=');
+        return [line.slice(0, i), JSON.parse(line.slice(i + 1))];
+      }),
   );
 }
 
@@ -80,7 +86,10 @@ beforeAll(() => {
   fs.mkdirSync(path.join(repo, 'node_modules', '.bin'), { recursive: true });
   fs.symlinkSync(cdktfBinary(), path.join(repo, 'node_modules', '.bin', 'cdktf'));
   fs.writeFileSync(path.join(repo, 'package.json'), JSON.stringify({ name: 'fleet', private: true }));
-  fs.writeFileSync(path.join(repo, '.gitignore'), 'node_modules/\ncdktf.out/\n.base-out/\n.base-cluster.yaml\n.github-output\nterraform.d/\n');
+  fs.writeFileSync(
+    path.join(repo, '.gitignore'),
+    'node_modules/\ncdktf.out/\n.base-out/\n.base-cluster.yaml\n.github-output\nterraform.d/\n',
+  );
   git('init', '-q');
 });
 
@@ -91,12 +100,19 @@ test('only the shards whose stack changed are listed; every shard without a base
   const all = ['fleet-a', 'fleet-b', 'fleet-c', 'fleet-route-reflectors'];
   expect(runList('')).toEqual({ all, changed: all });
 
-  commit(inventory().replace('workloads: [{ name: w4, ip: 198.19.4.2 }]', 'workloads: [{ name: w4, ip: 198.19.4.2 }, { name: x4, ip: 198.19.4.3 }]'), 'a workload in rack b');
+  commit(
+    inventory().replace(
+      'workloads: [{ name: w4, ip: 198.19.4.2 }]',
+      'workloads: [{ name: w4, ip: 198.19.4.2 }, { name: x4, ip: 198.19.4.3 }]',
+    ),
+    'a workload in rack b',
+  );
   expect(runList(first)).toEqual({ all, changed: ['fleet-b'] });
 
   const second = git('rev-parse', 'HEAD');
   commit(
-    fs.readFileSync(path.join(repo, 'cluster.yaml'), 'utf8') + '  - { name: c1, rack: c, address: 198.18.97.6, podCidr: 198.19.6.0/24 }\n',
+    fs.readFileSync(path.join(repo, 'cluster.yaml'), 'utf8') +
+      '  - { name: c1, rack: c, address: 198.18.97.6, podCidr: 198.19.6.0/24 }\n',
     'a node in rack c',
   );
   expect(runList(second)).toEqual({ all, changed: ['fleet-c', 'fleet-route-reflectors'] });

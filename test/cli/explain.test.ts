@@ -11,7 +11,8 @@ import { explain, explainCommand, parseProtoPort, renderExplanation } from '../.
 import { threeTier } from '../constructs/policy-fixture';
 
 const model = compilePolicyModel(threeTier())!;
-const text = (src: string, dst: string, proto?: string) => renderExplanation(model, explain(model, model.endpoints, src, dst, proto));
+const text = (src: string, dst: string, proto?: string) =>
+  renderExplanation(model, explain(model, model.endpoints, src, dst, proto));
 
 test('PROTO/PORT', () => {
   expect(parseProtoPort('tcp/5432')).toEqual({ protocol: 6, port: 5432 });
@@ -22,7 +23,19 @@ test('PROTO/PORT', () => {
   expect(parseProtoPort('icmp/3/1')).toEqual({ protocol: 1, icmpType: 3, icmpCode: 1 });
   expect(parseProtoPort('47')).toEqual({ protocol: 47 });
   expect(parseProtoPort('6/80')).toEqual({ protocol: 6, port: 80 });
-  for (const bad of ['tcp', 'tcp/x', 'tcp/70000', 'tcp/1/2', 'ftp/21', '0', '256', '47/1', 'icmp/x', 'icmp/1/x', 'icmp/1/2/3']) {
+  for (const bad of [
+    'tcp',
+    'tcp/x',
+    'tcp/70000',
+    'tcp/1/2',
+    'ftp/21',
+    '0',
+    '256',
+    '47/1',
+    'icmp/x',
+    'icmp/1/x',
+    'icmp/1/2/3',
+  ]) {
     expect(() => parseProtoPort(bad)).toThrow(`"${bad}" is not PROTO/PORT`);
   }
 });
@@ -45,7 +58,7 @@ test('the policies of each end, in order, and what decides', () => {
       '    decided by no-lab-net egress[1]: Allow',
       '  ingress of node1/db: policies db (order 10)',
       '    logged by db/ingress[0]',
-      "    no rule matched: Deny (a policy selects it for ingress, so what no rule allows is dropped)",
+      '    no rule matched: Deny (a policy selects it for ingress, so what no rule allows is dropped)',
       '',
     ].join('\n'),
   );
@@ -55,7 +68,7 @@ test('the policies of each end, in order, and what decides', () => {
       '  egress of node2/other: no policy selects it',
       '    open: Allow (no policy selects it for egress)',
       '  ingress of node2/api: policies api (no order)',
-      "    no rule matched: Deny (a policy selects it for ingress, so what no rule allows is dropped)",
+      '    no rule matched: Deny (a policy selects it for ingress, so what no rule allows is dropped)',
       '',
     ].join('\n'),
   );
@@ -67,20 +80,29 @@ test('the policies of each end, in order, and what decides', () => {
       '',
     ].join('\n'),
   );
-  expect(text('198.18.60.1', '198.18.60.2', '47')).toBe('198.18.60.1 (not a workload) -> 198.18.60.2 (not a workload)  protocol 47: Allow\n  neither end is a workload: no policy applies\n');
+  expect(text('198.18.60.1', '198.18.60.2', '47')).toBe(
+    '198.18.60.1 (not a workload) -> 198.18.60.2 (not a workload)  protocol 47: Allow\n  neither end is a workload: no policy applies\n',
+  );
   expect(renderExplanation(undefined, explain(undefined, model.endpoints, 'front', 'db', 'udp/1'))).toBe(
     'front (node1, 198.19.1.2) -> db (node1, 198.19.1.3)  UDP/1: Allow\n  no policies are declared: every workload is open\n',
   );
-  expect(() => explain(model, model.endpoints, 'nobody', 'db')).toThrow('"nobody" is neither a workload of the inventory nor an IPv4 address');
+  expect(() => explain(model, model.endpoints, 'nobody', 'db')).toThrow(
+    '"nobody" is neither a workload of the inventory nor an IPv4 address',
+  );
   const twice = [...model.endpoints, { ...model.endpoints[0], node: 'node2', ip: '198.19.2.9' }];
-  expect(() => explain(model, twice, 'front', 'db')).toThrow('"front" names workloads on several nodes (node1/front, node2/front): write node/name');
+  expect(() => explain(model, twice, 'front', 'db')).toThrow(
+    '"front" names workloads on several nodes (node1/front, node2/front): write node/name',
+  );
 });
 
 test('the command reads the inventory only, as table or JSON', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-explain-'));
   const inv = path.join(dir, 'cluster.yaml');
   const spec = threeTier();
-  fs.writeFileSync(inv, toYaml({ cluster: { name: spec.name, podCidr: spec.podCidr }, nodes: spec.nodes, policies: spec.policies }));
+  fs.writeFileSync(
+    inv,
+    toYaml({ cluster: { name: spec.name, podCidr: spec.podCidr }, nodes: spec.nodes, policies: spec.policies }),
+  );
   const out: string[] = [];
   const write = jest.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
   const err = jest.spyOn(process.stderr, 'write').mockImplementation((s) => (out.push(String(s)), true));
@@ -95,7 +117,9 @@ test('the command reads the inventory only, as table or JSON', async () => {
     expect(out.join('')).toContain('usage: calico-net explain SRC DST');
     out.length = 0;
     expect(await explainCommand(['api', 'db', 'tcp', '--inventory', inv])).toBe(1);
-    expect(out.join('')).toBe('calico-net explain: "tcp" is not PROTO/PORT (tcp/5432, udp/53, sctp/9, icmp, icmp/TYPE/CODE, or a protocol number)\n');
+    expect(out.join('')).toBe(
+      'calico-net explain: "tcp" is not PROTO/PORT (tcp/5432, udp/53, sctp/9, icmp, icmp/TYPE/CODE, or a protocol number)\n',
+    );
   } finally {
     write.mockRestore();
     err.mockRestore();

@@ -18,7 +18,8 @@ function init(cwd: string, ...args: string[]): { code: number; out: string } {
 const read = (...p: string[]): string => fs.readFileSync(path.join(tmp, ...p), 'utf8');
 
 const own = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8'));
-const versionOf = (name: string): string => ({ ...own.devDependencies, ...own.peerDependencies, ...own.dependencies })[name];
+const versionOf = (name: string): string =>
+  ({ ...own.devDependencies, ...own.peerDependencies, ...own.dependencies })[name];
 
 describe.each([
   ['cdktn', ['--cdk', 'cdktn']],
@@ -46,7 +47,9 @@ describe.each([
     expect(read('proj', 'main.js')).toContain(`require('${flavour}')`);
     expect(read('proj', 'main.js')).not.toContain('__CDK__');
     expect(read('proj', 'cluster.yaml')).toMatch(/^# /);
-    expect(read('proj', '.gitignore').split('\n')).toEqual(expect.arrayContaining(['cdktf.out/', 'terraform.d/', '*.tfstate']));
+    expect(read('proj', '.gitignore').split('\n')).toEqual(
+      expect.arrayContaining(['cdktf.out/', 'terraform.d/', '*.tfstate']),
+    );
     expect(r.out).toContain(`npx ${flavour} deploy`);
   });
 
@@ -55,21 +58,32 @@ describe.each([
     // Resolve cdktf-calico to this checkout, as npm install would to the installed package.
     fs.mkdirSync(path.join(tmp, 'node_modules'));
     fs.symlinkSync(packageRoot(), path.join(tmp, 'node_modules', 'cdktf-calico'));
-    for (const dep of [flavour, 'constructs']) fs.symlinkSync(path.join(packageRoot(), 'node_modules', dep), path.join(tmp, 'node_modules', dep));
+    for (const dep of [flavour, 'constructs'])
+      fs.symlinkSync(path.join(packageRoot(), 'node_modules', dep), path.join(tmp, 'node_modules', dep));
     const out = path.join(tmp, 'out');
-    const r = spawnSync(process.execPath, ['main.js'], { cwd: tmp, env: { ...process.env, CDKTF_OUTDIR: out, CALICO_INVENTORY: '' }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['main.js'], {
+      cwd: tmp,
+      env: { ...process.env, CDKTF_OUTDIR: out, CALICO_INVENTORY: '' },
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const tf = JSON.parse(fs.readFileSync(path.join(out, 'stacks', 'lab', 'cdk.tf.json'), 'utf8'));
     expect(Object.keys(tf.resource.calico_node)).toHaveLength(2);
     expect(fs.existsSync(path.join(out, 'stacks', 'lab', '.terraform.lock.hcl'))).toBe(true);
     // Synthesized by the library the app uses: its version is in the stack's metadata.
-    const used = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'node_modules', flavour, 'package.json'), 'utf8')).version;
+    const used = JSON.parse(
+      fs.readFileSync(path.join(packageRoot(), 'node_modules', flavour, 'package.json'), 'utf8'),
+    ).version;
     expect(tf['//'].metadata.version).toBe(used);
 
     // A broken inventory: the problems, exit 1.
     fs.writeFileSync(path.join(tmp, 'bad.yaml'), 'cluster: { name: x }\n');
-    const bad = spawnSync(process.execPath, ['main.js'], { cwd: tmp, env: { ...process.env, CDKTF_OUTDIR: out, CALICO_INVENTORY: 'bad.yaml' }, encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, ['main.js'], {
+      cwd: tmp,
+      env: { ...process.env, CDKTF_OUTDIR: out, CALICO_INVENTORY: 'bad.yaml' },
+      encoding: 'utf8',
+    });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/invalid inventory .*bad\.yaml/);
   });
@@ -83,7 +97,12 @@ test('an existing cdktf project stays cdktf without --cdk; --cdk cdktn on it is 
   expect(fs.readdirSync(tmp)).toEqual(['package.json']);
   const r = init(tmp);
   expect(r.code).toBe(0);
-  expect(Object.keys(JSON.parse(read('package.json')).dependencies).sort()).toEqual(['cdktf', 'cdktf-calico', 'cdktf-cli', 'constructs']);
+  expect(Object.keys(JSON.parse(read('package.json')).dependencies).sort()).toEqual([
+    'cdktf',
+    'cdktf-calico',
+    'cdktf-cli',
+    'constructs',
+  ]);
   expect(read('main.js')).toContain("require('cdktf')");
 });
 
@@ -96,8 +115,12 @@ test('--cdk with anything else is refused and writes nothing', () => {
   expect(fs.readdirSync(tmp)).toEqual([]);
 });
 
-test('after `npm install cdktf-calico`: keeps the user\'s files, only adds missing dependencies', () => {
-  const userPkg = { name: 'mine', dependencies: { 'cdktf-calico': 'file:../cdktf-calico-0.1.0.tgz', cdktf: '0.21.0' }, scripts: { x: 'y' } };
+test("after `npm install cdktf-calico`: keeps the user's files, only adds missing dependencies", () => {
+  const userPkg = {
+    name: 'mine',
+    dependencies: { 'cdktf-calico': 'file:../cdktf-calico-0.1.0.tgz', cdktf: '0.21.0' },
+    scripts: { x: 'y' },
+  };
   fs.writeFileSync(path.join(tmp, 'package.json'), JSON.stringify(userPkg, null, 4) + '\n');
   fs.mkdirSync(path.join(tmp, 'node_modules', 'left-alone'), { recursive: true });
   fs.writeFileSync(path.join(tmp, 'cluster.yaml'), 'mine\n');

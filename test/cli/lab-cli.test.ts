@@ -18,16 +18,19 @@ function capture(): { out: string[]; err: string[]; restore(): void } {
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-cli-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-test.each([['up', '--help'], ['up', '-h'], ['down', '--help'], ['--help']])('lab %s %s prints the usage and builds nothing', async (...args) => {
-  const io = capture();
-  try {
-    expect(await labCli([...args, '--dir', path.join(dir, 'x')])).toBe(0);
-  } finally {
-    io.restore();
-  }
-  expect(io.out.join('')).toMatch(/^usage: calico-net lab up \[--nodes N\]/);
-  expect(fs.existsSync(path.join(dir, 'x'))).toBe(false);
-});
+test.each([['up', '--help'], ['up', '-h'], ['down', '--help'], ['--help']])(
+  'lab %s %s prints the usage and builds nothing',
+  async (...args) => {
+    const io = capture();
+    try {
+      expect(await labCli([...args, '--dir', path.join(dir, 'x')])).toBe(0);
+    } finally {
+      io.restore();
+    }
+    expect(io.out.join('')).toMatch(/^usage: calico-net lab up \[--nodes N\]/);
+    expect(fs.existsSync(path.join(dir, 'x'))).toBe(false);
+  },
+);
 
 test.each([
   [['up', '--nodse', '3'], '--nodse'],

@@ -42,8 +42,24 @@ function host(answers: Record<string, RemoteResult>): RemoteHost & { scripts: st
 
 test('show protocols all: every BGP session with its neighbor, AS, state and route counts; other protocols left out', () => {
   expect(parseProtocolsAll(protocolsAll)).toEqual([
-    { protocol: 'Mesh_198_18_70_2', bgpState: 'Established', neighborAddress: '198.18.70.2', neighborAs: 64512, imported: 1, exported: 1, preferred: 1 },
-    { protocol: 'Global_198_18_70_250', bgpState: 'Established', neighborAddress: '198.18.70.250', neighborAs: 65000, imported: 1, exported: 2, preferred: 1 },
+    {
+      protocol: 'Mesh_198_18_70_2',
+      bgpState: 'Established',
+      neighborAddress: '198.18.70.2',
+      neighborAs: 64512,
+      imported: 1,
+      exported: 1,
+      preferred: 1,
+    },
+    {
+      protocol: 'Global_198_18_70_250',
+      bgpState: 'Established',
+      neighborAddress: '198.18.70.250',
+      neighborAs: 65000,
+      imported: 1,
+      exported: 2,
+      preferred: 1,
+    },
   ]);
 });
 
@@ -69,14 +85,32 @@ test('show protocols all: a session that is down has no counts; "filtered" count
 
 test('show bfd sessions: one row per session, Since of one or two tokens', () => {
   expect(parseBfdSessions(bfdSessions)).toEqual([
-    { address: '198.18.70.250', interface: 'eth0', state: 'Up', since: '21:40:01.123', interval: '0.100', timeout: '0.300' },
-    { address: '198.18.70.251', interface: 'eth0', state: 'Down', since: '2026-12-05 21:40:01', interval: '1.000', timeout: '0.000' },
+    {
+      address: '198.18.70.250',
+      interface: 'eth0',
+      state: 'Up',
+      since: '21:40:01.123',
+      interval: '0.100',
+      timeout: '0.300',
+    },
+    {
+      address: '198.18.70.251',
+      interface: 'eth0',
+      state: 'Down',
+      since: '2026-12-05 21:40:01',
+      interval: '1.000',
+      timeout: '0.000',
+    },
   ]);
   expect(parseBfdSessions('BIRD 2.0.12 ready.\nNo BFD protocols running\n')).toEqual([]);
 });
 
 test('a node with external peers: two more birdc questions (BFD only when a peer has it), and a table of its peers', async () => {
-  const h = host({ 'show protocols': ok(protocols), 'show protocols all': ok(protocolsAll), 'show bfd sessions': ok(bfdSessions) });
+  const h = host({
+    'show protocols': ok(protocols),
+    'show protocols all': ok(protocolsAll),
+    'show bfd sessions': ok(bfdSessions),
+  });
   const [status] = await collectStatus([
     {
       name: 'node1',
@@ -86,9 +120,23 @@ test('a node with external peers: two more birdc questions (BFD only when a peer
       externalPeers: [{ protocol: 'Global_198_18_70_250', address: '198.18.70.250', bfd: true }],
     },
   ]);
-  expect(h.scripts).toEqual(["birdc -s '/run/bird/bird.ctl' show protocols", "birdc -s '/run/bird/bird.ctl' show protocols all", "birdc -s '/run/bird/bird.ctl' show bfd sessions"]);
+  expect(h.scripts).toEqual([
+    "birdc -s '/run/bird/bird.ctl' show protocols",
+    "birdc -s '/run/bird/bird.ctl' show protocols all",
+    "birdc -s '/run/bird/bird.ctl' show bfd sessions",
+  ]);
   expect(status.problems).toEqual([]);
-  expect(status.peers).toEqual([{ protocol: 'Global_198_18_70_250', address: '198.18.70.250', asNumber: 65000, state: 'Established', imported: 1, exported: 2, bfd: 'Up' }]);
+  expect(status.peers).toEqual([
+    {
+      protocol: 'Global_198_18_70_250',
+      address: '198.18.70.250',
+      asNumber: 65000,
+      state: 'Established',
+      imported: 1,
+      exported: 2,
+      bfd: 'Up',
+    },
+  ]);
   expect(renderStatusTable([status])).toContain(
     [
       '  External peers:',
@@ -102,9 +150,18 @@ test('a node with external peers: two more birdc questions (BFD only when a peer
 });
 
 test('without BFD no bfd question; a peer BIRD does not know is "unknown"; a failing birdc is a problem named', async () => {
-  const h = host({ 'show protocols': ok(protocols), 'show protocols all': { code: 1, stdout: '', stderr: 'Unable to connect' } });
+  const h = host({
+    'show protocols': ok(protocols),
+    'show protocols all': { code: 1, stdout: '', stderr: 'Unable to connect' },
+  });
   const [status] = await collectStatus([
-    { name: 'node1', host: h, socketPath: '/s', expectedProtocols: [], externalPeers: [{ protocol: 'Global_198_18_70_9', address: '198.18.70.9', bfd: false }] },
+    {
+      name: 'node1',
+      host: h,
+      socketPath: '/s',
+      expectedProtocols: [],
+      externalPeers: [{ protocol: 'Global_198_18_70_9', address: '198.18.70.9', bfd: false }],
+    },
   ]);
   expect(h.scripts).toHaveLength(2);
   expect(status.peers).toEqual([{ protocol: 'Global_198_18_70_9', address: '198.18.70.9', state: 'unknown' }]);
@@ -114,7 +171,9 @@ test('without BFD no bfd question; a peer BIRD does not know is "unknown"; a fai
 
 test('a node without external peers is asked and shown as before', async () => {
   const h = host({ 'show protocols': ok(protocols) });
-  const [status] = await collectStatus([{ name: 'node1', host: h, socketPath: '/s', expectedProtocols: [], externalPeers: [] }]);
+  const [status] = await collectStatus([
+    { name: 'node1', host: h, socketPath: '/s', expectedProtocols: [], externalPeers: [] },
+  ]);
   expect(h.scripts).toHaveLength(1);
   expect(status.peers).toBeUndefined();
   expect(renderStatusTable([status])).not.toContain('External peers');

@@ -7,7 +7,16 @@ import * as os from 'os';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
 import { compilePolicyModel } from '../../constructs/policy-compile';
-import { Cell, expectedCells, listenerScript, PROBER_BODY, probeName, probesOf, proberScript, renderTruthTable } from '../../cli/policy-verify';
+import {
+  Cell,
+  expectedCells,
+  listenerScript,
+  PROBER_BODY,
+  probeName,
+  probesOf,
+  proberScript,
+  renderTruthTable,
+} from '../../cli/policy-verify';
 import { threeTier } from '../constructs/policy-fixture';
 
 const model = compilePolicyModel(threeTier())!;
@@ -15,7 +24,17 @@ const model = compilePolicyModel(threeTier())!;
 test('probes: ICMP, then each TCP and UDP port the policies name', () => {
   expect(probesOf(model).map(probeName)).toEqual(['ICMP', 'TCP/5432', 'TCP/8080']);
   const m2 = compilePolicyModel(
-    threeTier({ policies: [{ name: 'p', ingress: [{ action: 'Allow', protocol: 'UDP', destination: { ports: ['53:54'], notPorts: [9] } }, { action: 'Deny', protocol: 'SCTP', destination: { ports: [1] } }] }] }),
+    threeTier({
+      policies: [
+        {
+          name: 'p',
+          ingress: [
+            { action: 'Allow', protocol: 'UDP', destination: { ports: ['53:54'], notPorts: [9] } },
+            { action: 'Deny', protocol: 'SCTP', destination: { ports: [1] } },
+          ],
+        },
+      ],
+    }),
   )!;
   expect(probesOf(m2).map(probeName)).toEqual(['ICMP', 'UDP/9', 'UDP/53']);
   expect(probesOf(m2, 1).map(probeName)).toEqual(['ICMP', 'UDP/9']);
@@ -24,7 +43,8 @@ test('probes: ICMP, then each TCP and UDP port the policies name', () => {
 test('expected cells come from the compiled model', () => {
   const cells = expectedCells(model, probesOf(model));
   expect(cells).toHaveLength(4 * 3 * 3);
-  const get = (src: string, dst: string, probe: string) => cells.find((c) => c.src === src && c.dst === dst && c.probe === probe)!.expected;
+  const get = (src: string, dst: string, probe: string) =>
+    cells.find((c) => c.src === src && c.dst === dst && c.probe === probe)!.expected;
   expect(get('front', 'api', 'TCP/8080')).toBe('allow');
   expect(get('front', 'api', 'TCP/5432')).toBe('deny');
   expect(get('front', 'api', 'ICMP')).toBe('deny');
@@ -58,7 +78,9 @@ test('the truth table: agreeing cells as . and X, a mismatch with both and !', (
 });
 
 test('scripts quote every value', () => {
-  expect(listenerScript("w'1", [80, 443], [53])).toMatch(/^ip netns exec 'w'\\''1' setsid perl -e '.*' '80,443' '53' <\/dev\/null >\/dev\/null 2>&1 & echo \$!$/s);
+  expect(listenerScript("w'1", [80, 443], [53])).toMatch(
+    /^ip netns exec 'w'\\''1' setsid perl -e '.*' '80,443' '53' <\/dev\/null >\/dev\/null 2>&1 & echo \$!$/s,
+  );
   const p = proberScript('db', ['0 TCP 198.19.1.3 5432', '1 ICMP 198.19.1.3 0']);
   expect(p.startsWith("cells='0 TCP 198.19.1.3 5432\n1 ICMP 198.19.1.3 0'\nudp_probe='")).toBe(true);
   expect(p).toContain("\nmax=32\nexport cells udp_probe max\nip netns exec 'db' bash -c '");
@@ -75,7 +97,9 @@ test('the prober keeps at most $max probes in flight and answers every cell', ()
       { mode: 0o755 },
     );
     const cells = Array.from({ length: 40 }, (_, i) => `${i} ICMP 198.18.250.${i + 1} 0`).join('\n');
-    const out = execFileSync('bash', ['-c', PROBER_BODY], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, cells, max: '4', udp_probe: '' } }).toString();
+    const out = execFileSync('bash', ['-c', PROBER_BODY], {
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, cells, max: '4', udp_probe: '' },
+    }).toString();
     expect(out.trim().split('\n').sort()).toEqual(Array.from({ length: 40 }, (_, i) => `${i} allow`).sort());
     const counts = fs.readFileSync(path.join(dir, 'counts'), 'utf8').trim().split('\n').map(Number);
     expect(counts).toHaveLength(40);

@@ -10,7 +10,10 @@ import { unifiedDiff } from '../../cli/unified-diff';
 import { parseBirdProtocols, BgpSessionRow } from '../../cli/bird-protocols';
 import { RemoteHost, RemoteResult } from '../../providers/ssh/types';
 
-function cannedHost(label: string, answer: (script: string) => RemoteResult | Promise<RemoteResult>): RemoteHost & { scripts: string[] } {
+function cannedHost(
+  label: string,
+  answer: (script: string) => RemoteResult | Promise<RemoteResult>,
+): RemoteHost & { scripts: string[] } {
   const scripts: string[] = [];
   return {
     label,
@@ -26,7 +29,15 @@ const ok = (stdout: string): RemoteResult => ({ code: 0, stdout, stderr: '' });
 
 describe('table', () => {
   it('pads every column to its widest cell, calicoctl style', () => {
-    expect(table(['A', 'LONGER'], [['wide cell', 'x'], ['y', '']])).toEqual([
+    expect(
+      table(
+        ['A', 'LONGER'],
+        [
+          ['wide cell', 'x'],
+          ['y', ''],
+        ],
+      ),
+    ).toEqual([
       '+-----------+--------+',
       '| A         | LONGER |',
       '+-----------+--------+',
@@ -45,7 +56,13 @@ describe('table', () => {
       '| 1 | 2 | 3 |',
       '+---+---+---+',
     ]);
-    expect(table(['A'], [['1', 'extra']])).toEqual(['+---+-------+', '| A |       |', '+---+-------+', '| 1 | extra |', '+---+-------+']);
+    expect(table(['A'], [['1', 'extra']])).toEqual([
+      '+---+-------+',
+      '| A |       |',
+      '+---+-------+',
+      '| 1 | extra |',
+      '+---+-------+',
+    ]);
   });
 });
 
@@ -60,7 +77,12 @@ describe('collectStatus', () => {
   it('asks BIRD on the given socket (quoted) and reports each expected session that is not up', async () => {
     const host = cannedHost('n1', () => ok(protocols));
     const [status] = await collectStatus([
-      { name: 'n1', host, socketPath: "/run/bird/it's.ctl", expectedProtocols: ['Mesh_198_18_0_2', 'Mesh_198_18_0_3', 'Mesh_198_18_0_4'] },
+      {
+        name: 'n1',
+        host,
+        socketPath: "/run/bird/it's.ctl",
+        expectedProtocols: ['Mesh_198_18_0_2', 'Mesh_198_18_0_3', 'Mesh_198_18_0_4'],
+      },
     ]);
     expect(host.scripts).toEqual([`birdc -s '/run/bird/it'\\''s.ctl' show protocols`]);
     expect(status.node).toBe('n1');
@@ -75,7 +97,12 @@ describe('collectStatus', () => {
 
   it('is healthy when every expected session is Established', async () => {
     const statuses = await collectStatus([
-      { name: 'n1', host: cannedHost('n1', () => ok(protocols)), socketPath: '/s', expectedProtocols: ['Mesh_198_18_0_2'] },
+      {
+        name: 'n1',
+        host: cannedHost('n1', () => ok(protocols)),
+        socketPath: '/s',
+        expectedProtocols: ['Mesh_198_18_0_2'],
+      },
       { name: 'n2', host: cannedHost('n2', () => ok(protocols)), socketPath: '/s', expectedProtocols: [] },
     ]);
     expect(statuses.map((s) => [s.node, s.problems])).toEqual([
@@ -88,9 +115,28 @@ describe('collectStatus', () => {
 
   it('a failing birdc or an unreachable host is an error for that node only', async () => {
     const statuses = await collectStatus([
-      { name: 'a', host: cannedHost('a', () => ({ code: 1, stdout: '', stderr: ' Unable to connect to server control socket \n' })), socketPath: '/s', expectedProtocols: [] },
-      { name: 'b', host: cannedHost('b', () => ({ code: 2, stdout: 'only stdout\n', stderr: '' })), socketPath: '/s', expectedProtocols: [] },
-      { name: 'c', host: cannedHost('c', () => Promise.reject(new Error('c: cannot connect: ECONNREFUSED'))), socketPath: '/s', expectedProtocols: [] },
+      {
+        name: 'a',
+        host: cannedHost('a', () => ({
+          code: 1,
+          stdout: '',
+          stderr: ' Unable to connect to server control socket \n',
+        })),
+        socketPath: '/s',
+        expectedProtocols: [],
+      },
+      {
+        name: 'b',
+        host: cannedHost('b', () => ({ code: 2, stdout: 'only stdout\n', stderr: '' })),
+        socketPath: '/s',
+        expectedProtocols: [],
+      },
+      {
+        name: 'c',
+        host: cannedHost('c', () => Promise.reject(new Error('c: cannot connect: ECONNREFUSED'))),
+        socketPath: '/s',
+        expectedProtocols: [],
+      },
       { name: 'd', host: cannedHost('d', () => ok('garbage')), socketPath: '/s', expectedProtocols: [] },
     ]);
     expect(statuses[0]).toEqual({
@@ -119,7 +165,11 @@ describe('renderStatusTable', () => {
 
   it('prints one table per node and a summary naming the unhealthy nodes', () => {
     const statuses: NodeStatus[] = [
-      { node: 'n1', sessions: [row('198.18.0.2', true, 'Established'), row('198.18.0.3', false, 'Active')], problems: ['198.18.0.3 (Mesh_198_18_0_3): start Active'] },
+      {
+        node: 'n1',
+        sessions: [row('198.18.0.2', true, 'Established'), row('198.18.0.3', false, 'Active')],
+        problems: ['198.18.0.3 (Mesh_198_18_0_3): start Active'],
+      },
       { node: 'n2', sessions: [], problems: ['boom'], error: 'boom' },
     ];
     expect(renderStatusTable(statuses)).toBe(
@@ -206,8 +256,12 @@ describe('unifiedDiff', () => {
   it('counts hunk ranges for pure additions and pure removals', () => {
     expect(unifiedDiff('', lines('new'), labels)).toBe(lines('--- a', '+++ b', '@@ -0,0 +1,1 @@', '+new'));
     expect(unifiedDiff(lines('old'), '', labels)).toBe(lines('--- a', '+++ b', '@@ -1,1 +0,0 @@', '-old'));
-    expect(unifiedDiff(lines('a', 'b'), lines('a', 'b', 'c'), labels, 0)).toBe(lines('--- a', '+++ b', '@@ -2,0 +3,1 @@', '+c'));
-    expect(unifiedDiff(lines('a', 'b', 'c'), lines('a', 'c'), labels, 0)).toBe(lines('--- a', '+++ b', '@@ -2,1 +1,0 @@', '-b'));
+    expect(unifiedDiff(lines('a', 'b'), lines('a', 'b', 'c'), labels, 0)).toBe(
+      lines('--- a', '+++ b', '@@ -2,0 +3,1 @@', '+c'),
+    );
+    expect(unifiedDiff(lines('a', 'b', 'c'), lines('a', 'c'), labels, 0)).toBe(
+      lines('--- a', '+++ b', '@@ -2,1 +1,0 @@', '-b'),
+    );
   });
 
   it('uses three lines of context by default and ignores only one trailing newline', () => {
@@ -258,7 +312,11 @@ describe('driftReportFromPlan', () => {
           {
             address: 'calico_node.a',
             type: 'calico_node',
-            change: { actions: ['update'], before: { name: 'node1', ip_forward: '1', gone: 'x' }, after: { name: 'node1', ip_forward: null, added: 7 } },
+            change: {
+              actions: ['update'],
+              before: { name: 'node1', ip_forward: '1', gone: 'x' },
+              after: { name: 'node1', ip_forward: null, added: 7 },
+            },
           },
         ],
       },
@@ -326,15 +384,37 @@ describe('driftReportFromPlan', () => {
     const report = driftReportFromPlan(
       {
         resource_drift: [
-          { address: 'calico_node.n', type: 'calico_node', change: { actions: ['delete'], before: { name: 'node3' }, after: { name: 'node3' } } },
-          { address: 'calico_thing.t', type: 'calico_thing', change: { actions: ['update'], before: null, after: { name: 'x' } } },
+          {
+            address: 'calico_node.n',
+            type: 'calico_node',
+            change: { actions: ['delete'], before: { name: 'node3' }, after: { name: 'node3' } },
+          },
+          {
+            address: 'calico_thing.t',
+            type: 'calico_thing',
+            change: { actions: ['update'], before: null, after: { name: 'x' } },
+          },
         ],
       },
       's',
     );
     expect(report.resources).toEqual([
-      { address: 'calico_node.n', type: 'calico_node', node: 'node3', workload: null, action: 'delete', attributes: [] },
-      { address: 'calico_thing.t', type: 'calico_thing', node: null, workload: null, action: 'update', attributes: [{ path: '', expected: null, actual: { name: 'x' } }] },
+      {
+        address: 'calico_node.n',
+        type: 'calico_node',
+        node: 'node3',
+        workload: null,
+        action: 'delete',
+        attributes: [],
+      },
+      {
+        address: 'calico_thing.t',
+        type: 'calico_thing',
+        node: null,
+        workload: null,
+        action: 'update',
+        attributes: [{ path: '', expected: null, actual: { name: 'x' } }],
+      },
     ]);
   });
 
@@ -345,7 +425,11 @@ describe('driftReportFromPlan', () => {
           {
             address: 'calico_bird_config.b',
             type: 'calico_bird_config',
-            change: { actions: ['update'], before: { node_name: 'n', content: 'a\nb\n', one: 'x' }, after: { node_name: 'n', content: 'a\nc\n', one: 'y' } },
+            change: {
+              actions: ['update'],
+              before: { node_name: 'n', content: 'a\nb\n', one: 'x' },
+              after: { node_name: 'n', content: 'a\nc\n', one: 'y' },
+            },
           },
         ],
       },
@@ -354,11 +438,21 @@ describe('driftReportFromPlan', () => {
     const [content, one] = report.resources[0].attributes;
     expect(content.diff).toBe('--- content (expected)\n+++ content (on host)\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n');
     expect(one).toEqual({ path: 'one', expected: 'x', actual: 'y' });
-    expect(driftReportFromPlan({}, 's')).toEqual({ version: 1, stack: 's', drifted: false, resources: [], unreadable: [] });
+    expect(driftReportFromPlan({}, 's')).toEqual({
+      version: 1,
+      stack: 's',
+      drifted: false,
+      resources: [],
+      unreadable: [],
+    });
   });
 
   it('sorts by node, then address', () => {
-    const change = (name: string) => ({ actions: ['update'], before: { node_name: name, v: 1 }, after: { node_name: name, v: 2 } });
+    const change = (name: string) => ({
+      actions: ['update'],
+      before: { node_name: name, v: 1 },
+      after: { node_name: name, v: 2 },
+    });
     const report = driftReportFromPlan(
       {
         resource_drift: [
@@ -381,14 +475,23 @@ describe('renderDriftMarkdown', () => {
       drifted: true,
       unreadable: [],
       resources: [
-        { address: 'calico_workload.w', type: 'calico_workload', node: 'node1', workload: 'web', action: 'update', attributes: [{ path: 'mtu', expected: 1500, actual: 'a`b' }] },
+        {
+          address: 'calico_workload.w',
+          type: 'calico_workload',
+          node: 'node1',
+          workload: 'web',
+          action: 'update',
+          attributes: [{ path: 'mtu', expected: 1500, actual: 'a`b' }],
+        },
         {
           address: 'calico_bird_config.b',
           type: 'calico_bird_config',
           node: 'node1',
           workload: null,
           action: 'update',
-          attributes: [{ path: 'content', expected: 'x', actual: 'y', diff: '--- e\n+++ h\n@@ -1,1 +1,1 @@\n-x\n+y\n' }],
+          attributes: [
+            { path: 'content', expected: 'x', actual: 'y', diff: '--- e\n+++ h\n@@ -1,1 +1,1 @@\n-x\n+y\n' },
+          ],
         },
         { address: 'calico_node.n', type: 'calico_node', node: null, workload: null, action: 'delete', attributes: [] },
       ],
@@ -468,7 +571,9 @@ describe('parseBirdProtocols', () => {
   });
 
   it('only rows after the header count', () => {
-    const rows = parseBirdProtocols(['Mesh_10_0_0_1 BGP --- up 03:37 Established', header, 'Mesh_10_0_0_2 BGP --- up 03:37 Established'].join('\n'));
+    const rows = parseBirdProtocols(
+      ['Mesh_10_0_0_1 BGP --- up 03:37 Established', header, 'Mesh_10_0_0_2 BGP --- up 03:37 Established'].join('\n'),
+    );
     expect(rows.map((r) => r.peerAddress)).toEqual(['10.0.0.2']);
   });
 
@@ -481,7 +586,12 @@ describe('parseBirdProtocols', () => {
 describe('edges the mutation run found untested', () => {
   it('a table that starts on the first line, rows with trailing blanks, BGP rows without a Since column', () => {
     const rows = parseBirdProtocols(
-      ['Name Proto Table State Since Info', 'Mesh_10_0_0_2 BGP --- up 03:37 Established   ', 'Mesh_10_0_0_3 BGP --- up', 'Mesh_10_0_0_4 BGP --- up 03:37 Active Established'].join('\n'),
+      [
+        'Name Proto Table State Since Info',
+        'Mesh_10_0_0_2 BGP --- up 03:37 Established   ',
+        'Mesh_10_0_0_3 BGP --- up',
+        'Mesh_10_0_0_4 BGP --- up 03:37 Active Established',
+      ].join('\n'),
     );
     expect(rows.map((r) => [r.peerAddress, r.info, r.established])).toEqual([
       ['10.0.0.2', 'Established', true],
@@ -491,7 +601,9 @@ describe('edges the mutation run found untested', () => {
 
   it('a session that is down with no info reads without a trailing blank', async () => {
     const out = ['Name Proto Table State Since Info', 'Mesh_10_0_0_2 BGP --- down 03:37'].join('\n');
-    const [status] = await collectStatus([{ name: 'n', host: cannedHost('n', () => ok(out)), socketPath: '/s', expectedProtocols: ['Mesh_10_0_0_2'] }]);
+    const [status] = await collectStatus([
+      { name: 'n', host: cannedHost('n', () => ok(out)), socketPath: '/s', expectedProtocols: ['Mesh_10_0_0_2'] },
+    ]);
     expect(status.problems).toEqual(['10.0.0.2 (Mesh_10_0_0_2): down']);
   });
 });
@@ -517,8 +629,16 @@ describe('parseBirdProtocols on a dual-stack node', () => {
       ['Global_fd00_198_18__fe', 'fd00:198:18::fe', 'global', true],
     ]);
     const [status] = await collectStatus([
-      { name: 'n', host: cannedHost('n', () => ok(out)), socketPath: '/s', expectedProtocols: ['Mesh_fd00_198_18__2', 'Node_fd00_198_18__3', 'Mesh_fd00_198_18__4'] },
+      {
+        name: 'n',
+        host: cannedHost('n', () => ok(out)),
+        socketPath: '/s',
+        expectedProtocols: ['Mesh_fd00_198_18__2', 'Node_fd00_198_18__3', 'Mesh_fd00_198_18__4'],
+      },
     ]);
-    expect(status.problems).toEqual(['fd00:198:18::3 (Node_fd00_198_18__3): start Active Socket: Connection refused', 'Mesh_fd00_198_18__4: no such BGP session in BIRD']);
+    expect(status.problems).toEqual([
+      'fd00:198:18::3 (Node_fd00_198_18__3): start Active Socket: Connection refused',
+      'Mesh_fd00_198_18__4: no such BGP session in BIRD',
+    ]);
   });
 });

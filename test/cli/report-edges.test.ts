@@ -7,15 +7,25 @@ const labels = { before: 'a', after: 'b' };
 
 describe('unifiedDiff', () => {
   it('a line added before the first one is an addition, not a delete and re-add', () => {
-    expect(unifiedDiff(lines('a'), lines('x', 'a'), labels)).toBe(lines('--- a', '+++ b', '@@ -1,1 +1,2 @@', '+x', ' a'));
-    expect(unifiedDiff(lines('x', 'a'), lines('a'), labels)).toBe(lines('--- a', '+++ b', '@@ -1,2 +1,1 @@', '-x', ' a'));
+    expect(unifiedDiff(lines('a'), lines('x', 'a'), labels)).toBe(
+      lines('--- a', '+++ b', '@@ -1,1 +1,2 @@', '+x', ' a'),
+    );
+    expect(unifiedDiff(lines('x', 'a'), lines('a'), labels)).toBe(
+      lines('--- a', '+++ b', '@@ -1,2 +1,1 @@', '-x', ' a'),
+    );
   });
 
   it('hunk starts come from the first line of the hunk, including when it opens with an addition', () => {
     const before = lines('1', '2', '3', '4', '5', '6');
-    expect(unifiedDiff(before, lines('1', '2', '3', 'new', '4', '5', '6'), labels, 1)).toBe(lines('--- a', '+++ b', '@@ -3,2 +3,3 @@', ' 3', '+new', ' 4'));
-    expect(unifiedDiff(before, lines('new', '1', '2', '3', '4', '5', '6'), labels, 0)).toBe(lines('--- a', '+++ b', '@@ -0,0 +1,1 @@', '+new'));
-    expect(unifiedDiff(before, lines('1', '2', '3', '4', '5', '6', 'new'), labels, 2)).toBe(lines('--- a', '+++ b', '@@ -5,2 +5,3 @@', ' 5', ' 6', '+new'));
+    expect(unifiedDiff(before, lines('1', '2', '3', 'new', '4', '5', '6'), labels, 1)).toBe(
+      lines('--- a', '+++ b', '@@ -3,2 +3,3 @@', ' 3', '+new', ' 4'),
+    );
+    expect(unifiedDiff(before, lines('new', '1', '2', '3', '4', '5', '6'), labels, 0)).toBe(
+      lines('--- a', '+++ b', '@@ -0,0 +1,1 @@', '+new'),
+    );
+    expect(unifiedDiff(before, lines('1', '2', '3', '4', '5', '6', 'new'), labels, 2)).toBe(
+      lines('--- a', '+++ b', '@@ -5,2 +5,3 @@', ' 5', ' 6', '+new'),
+    );
   });
 
   it('equal texts (empty ones too) give no diff; text without a final newline counts its last line', () => {
@@ -27,19 +37,74 @@ describe('unifiedDiff', () => {
 
 describe('driftReportFromPlan edges', () => {
   it('an entry whose after is null is gone, whatever its actions say, and lists no attributes', () => {
-    const report = driftReportFromPlan({ resource_drift: [{ address: 'calico_workload.w', type: 'calico_workload', change: { actions: ['update'], before: { node_name: 'n1', name: 'w', ip: '198.19.1.2' }, after: null } }] }, 's');
-    expect(report.resources).toEqual([{ address: 'calico_workload.w', type: 'calico_workload', node: 'n1', workload: 'w', action: 'delete', attributes: [] }]);
+    const report = driftReportFromPlan(
+      {
+        resource_drift: [
+          {
+            address: 'calico_workload.w',
+            type: 'calico_workload',
+            change: { actions: ['update'], before: { node_name: 'n1', name: 'w', ip: '198.19.1.2' }, after: null },
+          },
+        ],
+      },
+      's',
+    );
+    expect(report.resources).toEqual([
+      {
+        address: 'calico_workload.w',
+        type: 'calico_workload',
+        node: 'n1',
+        workload: 'w',
+        action: 'delete',
+        attributes: [],
+      },
+    ]);
   });
 
   it('a deleted entry lists no attributes even when before and after differ', () => {
-    const report = driftReportFromPlan({ resource_drift: [{ address: 'calico_node.n', type: 'calico_node', change: { actions: ['delete'], before: { name: 'n1', ip_forward: '1' }, after: { name: 'n1', ip_forward: '0' } } }] }, 's');
+    const report = driftReportFromPlan(
+      {
+        resource_drift: [
+          {
+            address: 'calico_node.n',
+            type: 'calico_node',
+            change: {
+              actions: ['delete'],
+              before: { name: 'n1', ip_forward: '1' },
+              after: { name: 'n1', ip_forward: '0' },
+            },
+          },
+        ],
+      },
+      's',
+    );
     expect(report.resources[0].attributes).toEqual([]);
     expect(report.resources[0].action).toBe('delete');
   });
 
   it('only a calico_node is named by its own name; other types without node_name have no node', () => {
-    const report = driftReportFromPlan({ resource_drift: [{ address: 'null_resource.v', type: 'null_resource', change: { actions: ['update'], before: { name: 'hook', x: '1' }, after: { name: 'hook', x: '2' } } }] }, 's');
-    expect(report.resources).toEqual([{ address: 'null_resource.v', type: 'null_resource', node: null, workload: null, action: 'update', attributes: [{ path: 'x', expected: '1', actual: '2' }] }]);
+    const report = driftReportFromPlan(
+      {
+        resource_drift: [
+          {
+            address: 'null_resource.v',
+            type: 'null_resource',
+            change: { actions: ['update'], before: { name: 'hook', x: '1' }, after: { name: 'hook', x: '2' } },
+          },
+        ],
+      },
+      's',
+    );
+    expect(report.resources).toEqual([
+      {
+        address: 'null_resource.v',
+        type: 'null_resource',
+        node: null,
+        workload: null,
+        action: 'update',
+        attributes: [{ path: 'x', expected: '1', actual: '2' }],
+      },
+    ]);
   });
 });
 
@@ -69,7 +134,9 @@ describe('renderDriftMarkdown with unreadable nodes', () => {
       version: 1,
       stack: 's',
       drifted: true,
-      resources: [{ address: 'calico_node.n', type: 'calico_node', node: 'n1', workload: null, action: 'delete', attributes: [] }],
+      resources: [
+        { address: 'calico_node.n', type: 'calico_node', node: 'n1', workload: null, action: 'delete', attributes: [] },
+      ],
       unreadable: [unreadable[1]],
     });
     expect(md.split('\n').slice(0, 7)).toEqual([

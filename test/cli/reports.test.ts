@@ -26,9 +26,7 @@ describe('parseBirdProtocols', () => {
   });
 
   it('refuses output without a protocol table', () => {
-    expect(() => parseBirdProtocols('Unable to connect to server control socket')).toThrow(
-      /no protocol table/,
-    );
+    expect(() => parseBirdProtocols('Unable to connect to server control socket')).toThrow(/no protocol table/);
   });
 });
 
@@ -92,7 +90,13 @@ describe('driftReportFromPlan', () => {
   });
 
   it('never says "No drift" when a node could not be read: names it and why', () => {
-    const unread = [{ node: 'node2', resources: ['calico_node.n2'], reason: 'Cannot reach node node2 (root@198.18.0.2:22) to read the host' }];
+    const unread = [
+      {
+        node: 'node2',
+        resources: ['calico_node.n2'],
+        reason: 'Cannot reach node node2 (root@198.18.0.2:22) to read the host',
+      },
+    ];
     const report = driftReportFromPlan({ resource_drift: [] }, 'lab', unread);
     expect(report.unreadable).toEqual(unread);
     const md = renderDriftMarkdown(report);

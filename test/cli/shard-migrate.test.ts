@@ -47,12 +47,26 @@ beforeEach(async () => {
   await synthesizeProject(dir, inv);
   const stack = JSON.parse(fs.readFileSync(path.join(dir, 'cdktf.out', 'stacks', 'fleet', 'cdk.tf.json'), 'utf8'));
   const resources = Object.entries<Record<string, unknown>>(stack.resource).flatMap(([type, byName]) =>
-    Object.keys(byName).map((name) => ({ mode: 'managed', type, name, provider: PROVIDER, instances: [{ schema_version: 0, attributes: { id: `${type}.${name}` }, sensitive_attributes: [] }] })),
+    Object.keys(byName).map((name) => ({
+      mode: 'managed',
+      type,
+      name,
+      provider: PROVIDER,
+      instances: [{ schema_version: 0, attributes: { id: `${type}.${name}` }, sensitive_attributes: [] }],
+    })),
   );
   fs.mkdirSync(path.join(dir, 'st'));
   fs.writeFileSync(
     path.join(dir, 'st', 'fleet.tfstate'),
-    JSON.stringify({ version: 4, terraform_version: '1.11.4', serial: 7, lineage: 'old-lineage', outputs: {}, resources, check_results: null }),
+    JSON.stringify({
+      version: 4,
+      terraform_version: '1.11.4',
+      serial: 7,
+      lineage: 'old-lineage',
+      outputs: {},
+      resources,
+      check_results: null,
+    }),
   );
   fs.rmSync(path.join(dir, 'cdktf.out'), { recursive: true });
 });
@@ -80,7 +94,13 @@ test('each shard file gets exactly its resources; the single stack ends empty; a
   expect(addresses(a).every((x: string) => /_a0_/.test(x))).toBe(true);
   expect(addresses(rr).every((x: string) => /_rr1_/.test(x))).toBe(true);
   // Entries move as they were (attributes included); the single stack keeps its lineage, a later serial.
-  expect(a.resources[0].instances).toEqual([{ schema_version: 0, attributes: { id: `${a.resources[0].type}.${a.resources[0].name}` }, sensitive_attributes: [] }]);
+  expect(a.resources[0].instances).toEqual([
+    {
+      schema_version: 0,
+      attributes: { id: `${a.resources[0].type}.${a.resources[0].name}` },
+      sensitive_attributes: [],
+    },
+  ]);
   const old = stateOf('fleet.tfstate');
   expect({ resources: old.resources, lineage: old.lineage }).toEqual({ resources: [], lineage: 'old-lineage' });
   expect(old.serial).toBeGreaterThan(7);
@@ -92,7 +112,13 @@ test('each shard file gets exactly its resources; the single stack ends empty; a
 
 test('a resource that belongs to no shard: refused, naming it, and nothing written', async () => {
   const state = stateOf('fleet.tfstate');
-  state.resources.push({ mode: 'managed', type: 'calico_workload', name: 'gone_node_workload_ABC', provider: PROVIDER, instances: [] });
+  state.resources.push({
+    mode: 'managed',
+    type: 'calico_workload',
+    name: 'gone_node_workload_ABC',
+    provider: PROVIDER,
+    instances: [],
+  });
   fs.writeFileSync(path.join(dir, 'st', 'fleet.tfstate'), JSON.stringify(state));
   fs.writeFileSync(inv, inventory(true));
   await expect(migrateToShards(dir, inv, () => undefined)).rejects.toThrow(
@@ -106,9 +132,18 @@ test('a shard state holding something else: refused before any shard is written'
   fs.writeFileSync(inv, inventory(true));
   fs.writeFileSync(
     path.join(dir, 'st', 'fleet.b.tfstate'),
-    JSON.stringify({ version: 4, terraform_version: '1.11.4', serial: 1, lineage: 'b', outputs: {}, resources: [{ mode: 'managed', type: 'calico_node', name: 'other', provider: PROVIDER, instances: [] }] }),
+    JSON.stringify({
+      version: 4,
+      terraform_version: '1.11.4',
+      serial: 1,
+      lineage: 'b',
+      outputs: {},
+      resources: [{ mode: 'managed', type: 'calico_node', name: 'other', provider: PROVIDER, instances: [] }],
+    }),
   );
-  await expect(migrateToShards(dir, inv, () => undefined)).rejects.toThrow(/nothing moved: the state of fleet-b already holds other resources \(calico_node\.other\)/);
+  await expect(migrateToShards(dir, inv, () => undefined)).rejects.toThrow(
+    /nothing moved: the state of fleet-b already holds other resources \(calico_node\.other\)/,
+  );
   expect(fs.existsSync(path.join(dir, 'st', 'fleet.a.tfstate'))).toBe(false);
   expect(stateOf('fleet.tfstate').resources).toHaveLength(8);
 });

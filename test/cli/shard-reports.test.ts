@@ -15,21 +15,38 @@ const drifted = (stack: string, node: string): DriftReport => ({
   version: 1,
   stack,
   drifted: true,
-  resources: [{ address: `calico_node.${node}`, type: 'calico_node', node, workload: null, action: 'update', attributes: [{ path: 'ip_forward', expected: '1', actual: '0' }] }],
+  resources: [
+    {
+      address: `calico_node.${node}`,
+      type: 'calico_node',
+      node,
+      workload: null,
+      action: 'update',
+      attributes: [{ path: 'ip_forward', expected: '1', actual: '0' }],
+    },
+  ],
   unreadable: [],
 });
 
 test('no drift anywhere: exit 0, every shard listed', () => {
-  const outcomes: ShardOutcome[] = [{ stack: 'f-b', report: clean('f-b') }, { stack: 'f-a', report: clean('f-a') }];
+  const outcomes: ShardOutcome[] = [
+    { stack: 'f-b', report: clean('f-b') },
+    { stack: 'f-a', report: clean('f-a') },
+  ];
   const report = mergeShardDrift('f-*', outcomes);
   expect(report.shards.map((s) => s.stack)).toEqual(['f-a', 'f-b']);
   expect(report.drifted).toBe(false);
   expect(shardDriftExitCode(report)).toBe(0);
-  expect(renderShardDriftMarkdown(report, outcomes)).toBe('# Drift report: 2 shard stacks `f-*`\n\n| stack | result |\n|---|---|\n| `f-a` | no drift |\n| `f-b` | no drift |\n');
+  expect(renderShardDriftMarkdown(report, outcomes)).toBe(
+    '# Drift report: 2 shard stacks `f-*`\n\n| stack | result |\n|---|---|\n| `f-a` | no drift |\n| `f-b` | no drift |\n',
+  );
 });
 
 test('drift in one rack: exit 2, the resource carries its stack, the summary names rack and node', () => {
-  const outcomes: ShardOutcome[] = [{ stack: 'f-a', report: clean('f-a') }, { stack: 'f-c', report: drifted('f-c', 'n5') }];
+  const outcomes: ShardOutcome[] = [
+    { stack: 'f-a', report: clean('f-a') },
+    { stack: 'f-c', report: drifted('f-c', 'n5') },
+  ];
   const report = mergeShardDrift('f-*', outcomes);
   expect(report.resources.map((r) => [r.stack, r.node])).toEqual([['f-c', 'n5']]);
   expect(shardDriftExitCode(report)).toBe(2);
@@ -41,7 +58,10 @@ test('drift in one rack: exit 2, the resource carries its stack, the summary nam
 });
 
 test('a shard that failed or left a node unread makes the whole run exit 1, named, even with drift elsewhere', () => {
-  const unread: DriftReport = { ...clean('f-b'), unreadable: [{ node: 'n3', resources: ['calico_node.n3'], reason: 'Cannot reach node n3' }] };
+  const unread: DriftReport = {
+    ...clean('f-b'),
+    unreadable: [{ node: 'n3', resources: ['calico_node.n3'], reason: 'Cannot reach node n3' }],
+  };
   const outcomes: ShardOutcome[] = [
     { stack: 'f-a', error: 'refresh-only plan failed:\nError acquiring the state lock | pg' },
     { stack: 'f-b', report: unread },
@@ -49,28 +69,42 @@ test('a shard that failed or left a node unread makes the whole run exit 1, name
   ];
   const report = mergeShardDrift('f-*', outcomes);
   expect(report.shards).toEqual([
-    { stack: 'f-a', drifted: false, unreadable: [], error: 'refresh-only plan failed:\nError acquiring the state lock | pg' },
+    {
+      stack: 'f-a',
+      drifted: false,
+      unreadable: [],
+      error: 'refresh-only plan failed:\nError acquiring the state lock | pg',
+    },
     { stack: 'f-b', drifted: false, unreadable: ['n3'] },
     { stack: 'f-c', drifted: true, unreadable: [] },
   ]);
-  expect(report.unreadable).toEqual([{ node: 'n3', resources: ['calico_node.n3'], reason: 'Cannot reach node n3', stack: 'f-b' }]);
+  expect(report.unreadable).toEqual([
+    { node: 'n3', resources: ['calico_node.n3'], reason: 'Cannot reach node n3', stack: 'f-b' },
+  ]);
   expect(shardDriftExitCode(report)).toBe(1);
   expect(shardDriftExitCode(mergeShardDrift('f-*', [outcomes[0], { stack: 'f-b', report: clean('f-b') }]))).toBe(1);
   expect(shardDriftExitCode(mergeShardDrift('f-*', [outcomes[1]]))).toBe(1);
   const md = renderShardDriftMarkdown(report, outcomes);
   expect(md).toContain('| `f-a` | **error**: refresh-only plan failed: |');
   expect(md).toContain('| `f-b` | no drift; **unreadable**: `n3` |');
-  expect(md).toContain('## Stack `f-a`: failed\n\n```\nrefresh-only plan failed:\nError acquiring the state lock | pg\n```');
+  expect(md).toContain(
+    '## Stack `f-a`: failed\n\n```\nrefresh-only plan failed:\nError acquiring the state lock | pg\n```',
+  );
   expect(md).toContain('## Drift report: stack `f-b`');
 });
 
 test('a pipe in an error does not break the summary table', () => {
   const report = mergeShardDrift('f-*', [{ stack: 'f-a', error: 'a | b' }]);
-  expect(renderShardDriftMarkdown(report, [{ stack: 'f-a', error: 'a | b' }])).toContain('| `f-a` | **error**: a \\| b |');
+  expect(renderShardDriftMarkdown(report, [{ stack: 'f-a', error: 'a | b' }])).toContain(
+    '| `f-a` | **error**: a \\| b |',
+  );
 });
 
 test('the status table names each node with its shard; unsharded output is unchanged', () => {
-  const rows = [{ node: 'n1', shard: 'f-a', sessions: [], problems: [] }, { node: 'n2', sessions: [], problems: ['x'], error: 'cannot connect', shard: 'f-b' }];
+  const rows = [
+    { node: 'n1', shard: 'f-a', sessions: [], problems: [] },
+    { node: 'n2', sessions: [], problems: ['x'], error: 'cannot connect', shard: 'f-b' },
+  ];
   const text = renderStatusTable(rows);
   expect(text).toContain('Node n1 (shard f-a):');
   expect(text).toContain('Node n2 (shard f-b):\n  ERROR: cannot connect');
@@ -80,9 +114,17 @@ test('the status table names each node with its shard; unsharded output is uncha
 test('shard migrate reads the single stack where buildClusterStack kept it', () => {
   const base: ClusterSpec = { name: 'lab', podCidr: '198.19.0.0/16', nodes: [], peers: [] };
   expect(singleStackBackend(base, '/p')).toEqual({ local: { path: path.join('/p', 'terraform.lab.tfstate') } });
-  expect(singleStackBackend({ ...base, state: { backend: 'local' } }, '/p')).toEqual({ local: { path: '/p/terraform.lab.tfstate' } });
-  expect(singleStackBackend({ ...base, state: { backend: 'local', path: '/s/lab.tfstate' } }, '/p')).toEqual({ local: { path: '/s/lab.tfstate' } });
-  expect(singleStackBackend({ ...base, state: { backend: 'pg', schemaName: 'calico_lab' } }, '/p')).toEqual({ pg: { schema_name: 'calico_lab' } });
+  expect(singleStackBackend({ ...base, state: { backend: 'local' } }, '/p')).toEqual({
+    local: { path: '/p/terraform.lab.tfstate' },
+  });
+  expect(singleStackBackend({ ...base, state: { backend: 'local', path: '/s/lab.tfstate' } }, '/p')).toEqual({
+    local: { path: '/s/lab.tfstate' },
+  });
+  expect(singleStackBackend({ ...base, state: { backend: 'pg', schemaName: 'calico_lab' } }, '/p')).toEqual({
+    pg: { schema_name: 'calico_lab' },
+  });
   expect(singleStackBackend({ ...base, state: { backend: 'pg' } }, '/p')).toEqual({ pg: {} });
-  expect(singleStackBackend({ ...base, state: { backend: 'pg', connStr: 'postgres://x' } }, '/p')).toEqual({ pg: { conn_str: 'postgres://x' } });
+  expect(singleStackBackend({ ...base, state: { backend: 'pg', connStr: 'postgres://x' } }, '/p')).toEqual({
+    pg: { conn_str: 'postgres://x' },
+  });
 });

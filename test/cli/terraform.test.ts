@@ -18,7 +18,9 @@ test('a missing terraform binary is an error that says how to get it', async () 
   const saved = process.env.TERRAFORM_BINARY_NAME;
   process.env.TERRAFORM_BINARY_NAME = '/nonexistent/terraform';
   try {
-    await expect(runTerraform(['version'], { cwd: os.tmpdir() })).rejects.toThrow(/terraform is not on PATH: install Terraform 1\.11/);
+    await expect(runTerraform(['version'], { cwd: os.tmpdir() })).rejects.toThrow(
+      /terraform is not on PATH: install Terraform 1\.11/,
+    );
   } finally {
     if (saved === undefined) delete process.env.TERRAFORM_BINARY_NAME;
     else process.env.TERRAFORM_BINARY_NAME = saved;

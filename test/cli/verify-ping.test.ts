@@ -11,7 +11,12 @@ interface Canned extends RemoteHost {
 }
 
 /** A node that answers each "<index> <ip>" line of stdin through `verdict`. */
-function node(label: string, verdict: (index: number, ip: string) => string | null, extra: Partial<RemoteResult> = {}, junk: string[] = []): Canned {
+function node(
+  label: string,
+  verdict: (index: number, ip: string) => string | null,
+  extra: Partial<RemoteResult> = {},
+  junk: string[] = [],
+): Canned {
   const calls: Canned['calls'] = [];
   return {
     label,
@@ -60,7 +65,12 @@ test('verdict lines: whole lines only, blanks around them allowed, indexes of an
   // 12 workloads on one node: indexes up to 131. Lines that only contain a verdict are noise.
   const junk = ['x0 fail', '11 okay', '3 fail x', 'fail', ''];
   const h = node('h', (i) => `  ${i} ${i === 11 ? 'fail' : 'ok'}  `, {}, junk);
-  const ws = Array.from({ length: 12 }, (_, k): WorkloadTarget => ({ node: 'n', name: `w${k}`, ip: `198.19.0.${k + 2}`, host: h }));
+  const ws = Array.from({ length: 12 }, (_, k): WorkloadTarget => ({
+    node: 'n',
+    name: `w${k}`,
+    ip: `198.19.0.${k + 2}`,
+    host: h,
+  }));
   const results = await pingMatrix(ws);
   expect(results).toHaveLength(132);
   expect(results.filter((r) => !r.ok)).toEqual([{ from: 'n/w1', to: 'n/w0', ok: false }]);
@@ -73,7 +83,9 @@ test('a node that answers for fewer pairs than asked is an error with its exit c
     { node: 'n1', name: 'a', ip: '198.19.1.2', host: h },
     { node: 'n1', name: 'b', ip: '198.19.1.3', host: h },
   ];
-  await expect(pingMatrix(ws)).rejects.toThrow(new Error(`ping run on n1 (198.18.0.1) answered 1 of 2 pairs (exit 3): ${'e'.repeat(2000)}`));
+  await expect(pingMatrix(ws)).rejects.toThrow(
+    new Error(`ping run on n1 (198.18.0.1) answered 1 of 2 pairs (exit 3): ${'e'.repeat(2000)}`),
+  );
 });
 
 test('nothing to ping from a lone workload: no script runs', async () => {
@@ -85,16 +97,25 @@ test('nothing to ping from a lone workload: no script runs', async () => {
 
 test('workload names and addresses are checked before anything reaches a shell', async () => {
   const h = node('h', answerAll);
-  await expect(pingMatrix([{ node: 'n', name: 'a', ip: '198.19.0.2; reboot', host: h }])).rejects.toThrow(new Error('workload n/a: "198.19.0.2; reboot" is not an IPv4 address'));
+  await expect(pingMatrix([{ node: 'n', name: 'a', ip: '198.19.0.2; reboot', host: h }])).rejects.toThrow(
+    new Error('workload n/a: "198.19.0.2; reboot" is not an IPv4 address'),
+  );
   await expect(pingMatrix([{ node: 'n', name: '$(x)', ip: '198.19.0.2', host: h }])).rejects.toThrow(
-    new Error('workload n/$(x): "$(x)" is not a valid workload name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63)'),
+    new Error(
+      'workload n/$(x): "$(x)" is not a valid workload name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63)',
+    ),
   );
   expect(h.calls).toEqual([]);
 });
 
 describe('renderPingSummary', () => {
   const host = node('unused', answerAll);
-  const ws = Array.from({ length: 3 }, (_, k): WorkloadTarget => ({ node: `n${k}`, name: `w${k}`, ip: `198.19.${k}.2`, host }));
+  const ws = Array.from({ length: 3 }, (_, k): WorkloadTarget => ({
+    node: `n${k}`,
+    name: `w${k}`,
+    ip: `198.19.${k}.2`,
+    host,
+  }));
 
   it('lays out head, blank, the table of involved workloads, blank, the failing pairs', () => {
     const results: PingResult[] = [
@@ -120,7 +141,8 @@ describe('renderPingSummary', () => {
   });
 
   it('lists up to 200 failing pairs; beyond that says how many more', () => {
-    const fail = (n: number) => Array.from({ length: n }, (): PingResult => ({ from: 'n0/w0', to: 'n1/w1', ok: false }));
+    const fail = (n: number) =>
+      Array.from({ length: n }, (): PingResult => ({ from: 'n0/w0', to: 'n1/w1', ok: false }));
     const at = renderPingSummary(ws, fail(200)).split('\n');
     expect(at.filter((l) => l.startsWith('  n0/w0 -> '))).toHaveLength(200);
     expect(at[at.length - 1]).toBe('  n0/w0 -> n1/w1');

@@ -4,12 +4,21 @@ import { MATRIX_MAX_WORKLOADS, PingResult, pingRun, renderPingReport, WorkloadTa
 const host = { label: 'unused', run: () => Promise.reject(new Error('not used')) };
 
 function cluster(workloads: number): WorkloadTarget[] {
-  return Array.from({ length: workloads }, (_, i) => ({ node: `node${(i % 4) + 1}`, name: `wl${i}`, ip: `198.19.${(i % 4) + 1}.${i + 2}`, host }));
+  return Array.from({ length: workloads }, (_, i) => ({
+    node: `node${(i % 4) + 1}`,
+    name: `wl${i}`,
+    ip: `198.19.${(i % 4) + 1}.${i + 2}`,
+    host,
+  }));
 }
 
 function results(ws: WorkloadTarget[], broken?: string): PingResult[] {
   const label = (w: WorkloadTarget) => `${w.node}/${w.name}`;
-  return ws.flatMap((from) => ws.filter((to) => to !== from).map((to) => ({ from: label(from), to: label(to), ok: label(from) !== broken && label(to) !== broken })));
+  return ws.flatMap((from) =>
+    ws
+      .filter((to) => to !== from)
+      .map((to) => ({ from: label(from), to: label(to), ok: label(from) !== broken && label(to) !== broken })),
+  );
 }
 
 test('up to the limit: the matrix', () => {
@@ -44,7 +53,11 @@ describe('pingRun against a canned node', () => {
           seen.push(opts?.stdin ?? '');
           const lines = (opts?.stdin ?? '').split('\n').filter((l) => /^\d+ /.test(l));
           const out = lines.map((l) => `${l.split(' ')[0]} ${verdict(l.split(' ')[1]) ? 'ok' : 'fail'}`);
-          return { code: 0, stdout: [...(fulls ? [`F0 ${fulls[0]}`] : []), ...out, ...(fulls ? [`F1 ${fulls[1]}`] : []), ''].join('\n'), stderr: '' };
+          return {
+            code: 0,
+            stdout: [...(fulls ? [`F0 ${fulls[0]}`] : []), ...out, ...(fulls ? [`F1 ${fulls[1]}`] : []), ''].join('\n'),
+            stderr: '',
+          };
         },
       },
     };
@@ -63,7 +76,9 @@ describe('pingRun against a canned node', () => {
       { from: 'node2/wb', to: 'node1/wa', ok: false },
     ]);
     expect(run.warnings).toHaveLength(1);
-    expect(run.warnings[0]).toMatch(/^the kernel's ARP \(neighbour\) table was full during the pings \(node1 4x\);.*can explain failed pairs.*gc_thresh3/);
+    expect(run.warnings[0]).toMatch(
+      /^the kernel's ARP \(neighbour\) table was full during the pings \(node1 4x\);.*can explain failed pairs.*gc_thresh3/,
+    );
     // Targets travel on stdin; the fallback is asked for only when wanted.
     expect(a.seen[0]).toBe('W wa\n0 198.19.2.2\n');
     await pingRun(ws, { pinger: 'ping' });

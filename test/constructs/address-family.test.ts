@@ -59,7 +59,24 @@ describe('the two families', () => {
     expect(familyOf('::')).toBe(IPV6);
     expect(familyOf('::ffff:198.18.1.1')).toBe(IPV6);
     expect(familyOf('FD00::1')).toBe(IPV6);
-    for (const bad of ['', '198.18.1', '198.18.1.1.1', '256.1.1.1', '01.1.1.1', '1.1.1.1 ', ' ::1', 'fe80::1%eth0', 'fd00::1/64', ':::', 'fd00::1::2', 'g::1', '1.1.1.1/32', '0x7f.0.0.1', '12345::', 'localhost']) {
+    for (const bad of [
+      '',
+      '198.18.1',
+      '198.18.1.1.1',
+      '256.1.1.1',
+      '01.1.1.1',
+      '1.1.1.1 ',
+      ' ::1',
+      'fe80::1%eth0',
+      'fd00::1/64',
+      ':::',
+      'fd00::1::2',
+      'g::1',
+      '1.1.1.1/32',
+      '0x7f.0.0.1',
+      '12345::',
+      'localhost',
+    ]) {
       expect([bad, familyOf(bad)]).toEqual([bad, undefined]);
     }
     expect(isIpv4Text('10.0.0.255')).toBe(true);
@@ -88,7 +105,14 @@ describe('address values', () => {
     expect(addressValue('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff')).toBe(2n ** 128n - 1n);
     expect(addressValue('fd00:198:18::1')).toBe((0xfd00n << 112n) | (0x198n << 96n) | (0x18n << 80n) | 1n);
     for (const a of ['0.0.0.0', '10.1.2.3', '255.255.255.255']) expect(addressText(addressValue(a), IPV4)).toBe(a);
-    for (const a of ['::', '::1', 'fd00:198:18::1', 'fe80::ecee:eeff:feee:eeee', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff']) expect(addressText(addressValue(a), IPV6)).toBe(a);
+    for (const a of [
+      '::',
+      '::1',
+      'fd00:198:18::1',
+      'fe80::ecee:eeff:feee:eeee',
+      'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+    ])
+      expect(addressText(addressValue(a), IPV6)).toBe(a);
     // The same number prints per family: an IPv4 value is never an IPv6 text by accident.
     expect(addressText(1n, IPV4)).toBe('0.0.0.1');
     expect(addressText(1n, IPV6)).toBe('::1');
@@ -111,11 +135,25 @@ describe('address values', () => {
 
 describe('CIDR blocks', () => {
   it('parse into first and last address in either family', () => {
-    expect(parseCidr('198.19.1.0/24')).toEqual({ text: '198.19.1.0/24', family: IPV4, network: 3323134208n, length: 24, last: 3323134463n });
+    expect(parseCidr('198.19.1.0/24')).toEqual({
+      text: '198.19.1.0/24',
+      family: IPV4,
+      network: 3323134208n,
+      length: 24,
+      last: 3323134463n,
+    });
     expect(parseCidr('0.0.0.0/0')).toMatchObject({ network: 0n, length: 0, last: 2n ** 32n - 1n });
-    expect(parseCidr('10.0.0.7/32')).toMatchObject({ network: addressValue('10.0.0.7'), last: addressValue('10.0.0.7') });
+    expect(parseCidr('10.0.0.7/32')).toMatchObject({
+      network: addressValue('10.0.0.7'),
+      last: addressValue('10.0.0.7'),
+    });
     const v6 = parseCidr('fd00:198:19:1::/64');
-    expect(v6).toMatchObject({ family: IPV6, length: 64, network: addressValue('fd00:198:19:1::'), last: addressValue('fd00:198:19:1:ffff:ffff:ffff:ffff') });
+    expect(v6).toMatchObject({
+      family: IPV6,
+      length: 64,
+      network: addressValue('fd00:198:19:1::'),
+      last: addressValue('fd00:198:19:1:ffff:ffff:ffff:ffff'),
+    });
     expect(parseCidr('::/0')).toMatchObject({ network: 0n, last: 2n ** 128n - 1n });
     expect(parseCidr('fd00::1/128')).toMatchObject({ network: 1n + (0xfd00n << 112n), last: 1n + (0xfd00n << 112n) });
   });
@@ -174,11 +212,20 @@ describe('CIDR blocks', () => {
   });
 
   it('split a pool into blocks, in order, as many as asked and as fit', () => {
-    expect(splitCidr(parseCidr('198.19.0.0/22'), 24, 10)).toEqual(['198.19.0.0/24', '198.19.1.0/24', '198.19.2.0/24', '198.19.3.0/24']);
+    expect(splitCidr(parseCidr('198.19.0.0/22'), 24, 10)).toEqual([
+      '198.19.0.0/24',
+      '198.19.1.0/24',
+      '198.19.2.0/24',
+      '198.19.3.0/24',
+    ]);
     expect(splitCidr(parseCidr('198.19.0.0/22'), 24, 2)).toEqual(['198.19.0.0/24', '198.19.1.0/24']);
     expect(splitCidr(parseCidr('198.19.0.0/24'), 24, 5)).toEqual(['198.19.0.0/24']);
     expect(splitCidr(parseCidr('198.19.0.0/24'), 24, 0)).toEqual([]);
-    expect(splitCidr(parseCidr('fd00:198:19::/48'), 64, 3)).toEqual(['fd00:198:19::/64', 'fd00:198:19:1::/64', 'fd00:198:19:2::/64']);
+    expect(splitCidr(parseCidr('fd00:198:19::/48'), 64, 3)).toEqual([
+      'fd00:198:19::/64',
+      'fd00:198:19:1::/64',
+      'fd00:198:19:2::/64',
+    ]);
     // 2**80 blocks of /128 in a /48: the count bounds the work.
     expect(splitCidr(parseCidr('fd00:198:19::/48'), 128, 2)).toEqual(['fd00:198:19::/128', 'fd00:198:19::1/128']);
     expect(() => splitCidr(parseCidr('198.19.0.0/24'), 23, 1)).toThrow('198.19.0.0/24 cannot split into /23 blocks');
@@ -192,7 +239,15 @@ describe('CIDR blocks', () => {
     expect(networkCidrOf('198.18.1.7', 32)).toBe('198.18.1.7/32');
     expect(networkCidrOf('198.18.1.7', 0)).toBe('0.0.0.0/0');
     expect(networkCidrOf('fd00:198:18:5::7', 64)).toBe('fd00:198:18:5::/64');
-    expect(networkOf('198.18.1.7', 30)).toEqual({ family: IPV4, network: addressValue('198.18.1.4'), last: addressValue('198.18.1.7') });
-    expect(networkOf('fd00::5', 126)).toEqual({ family: IPV6, network: addressValue('fd00::4'), last: addressValue('fd00::7') });
+    expect(networkOf('198.18.1.7', 30)).toEqual({
+      family: IPV4,
+      network: addressValue('198.18.1.4'),
+      last: addressValue('198.18.1.7'),
+    });
+    expect(networkOf('fd00::5', 126)).toEqual({
+      family: IPV6,
+      network: addressValue('fd00::4'),
+      last: addressValue('fd00::7'),
+    });
   });
 });

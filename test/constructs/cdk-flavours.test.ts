@@ -53,7 +53,8 @@ function synthWith(flavour: CdkFlavour): { json: any; hook: any; used: string } 
     if (saved === undefined) delete process.env.CALICO_CDK;
     else process.env.CALICO_CDK = saved;
   }
-  const read = (stack: string) => JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8'));
+  const read = (stack: string) =>
+    JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8'));
   return { json: read('twin'), hook: read('hook'), used };
 }
 
@@ -62,14 +63,20 @@ test('a cdktn app and a cdktf app synthesize the same stack from the same constr
   const tf = synthWith('cdktf');
   expect(tn.used).toBe('cdktn');
   expect(tf.used).toBe('cdktf');
-  const version = (name: string) => JSON.parse(fs.readFileSync(path.join(packageRoot(), 'node_modules', name, 'package.json'), 'utf8')).version;
+  const version = (name: string) =>
+    JSON.parse(fs.readFileSync(path.join(packageRoot(), 'node_modules', name, 'package.json'), 'utf8')).version;
   expect(tn.json['//'].metadata.version).toBe(version('cdktn'));
   expect(tf.json['//'].metadata.version).toBe(version('cdktf'));
   const { '//': _tn, ...tnRest } = tn.json;
   const { '//': _tf, ...tfRest } = tf.json;
   expect(tnRest).toEqual(tfRest);
   // And it is the whole stack: nodes, bird configs, overlay, the workload, the backend.
-  expect(Object.keys(tnRest.resource).sort()).toEqual(['calico_bird_config', 'calico_node', 'calico_overlay', 'calico_workload']);
+  expect(Object.keys(tnRest.resource).sort()).toEqual([
+    'calico_bird_config',
+    'calico_node',
+    'calico_overlay',
+    'calico_workload',
+  ]);
   expect(tnRest.terraform.backend.local.path).toBe('/inv/twin.tfstate');
   // postDeployVerify's null_resource (our own binding, no @cdktf/provider-null) under both.
   const { '//': _h1, ...tnHook } = tn.hook;
@@ -81,20 +88,34 @@ test('a cdktn app and a cdktf app synthesize the same stack from the same constr
   expect(Object.keys(verify.triggers)).toEqual(['a', 'a/web']);
   expect(tnHook.provider.null).toEqual([{}]);
   // The password reaches Terraform escaped, through the secrets attribute, with either library.
-  expect(Object.values<any>(tnRest.resource.calico_bird_config).map((b) => b.secrets)).toEqual(Array(3).fill({ Global_198_18_90_100: 'pa$${x}ss' }));
+  expect(Object.values<any>(tnRest.resource.calico_bird_config).map((b) => b.secrets)).toEqual(
+    Array(3).fill({ Global_198_18_90_100: 'pa$${x}ss' }),
+  );
   // Each stack directory got the provider and its lock file.
   for (const flavour of ['cdktn', 'cdktf']) {
-    expect(fs.readFileSync(path.join(tmp, flavour, 'stacks', 'twin', '.terraform.lock.hcl'), 'utf8')).toMatch(/cdktf-calico\/calico/);
+    expect(fs.readFileSync(path.join(tmp, flavour, 'stacks', 'twin', '.terraform.lock.hcl'), 'utf8')).toMatch(
+      /cdktf-calico\/calico/,
+    );
   }
 });
 
-const evidence = (over: Partial<CdkEvidence>): CdkEvidence => ({ loaded: [], dependencies: [], devDependencies: [], resolvable: ['cdktn', 'cdktf'], ...over });
+const evidence = (over: Partial<CdkEvidence>): CdkEvidence => ({
+  loaded: [],
+  dependencies: [],
+  devDependencies: [],
+  resolvable: ['cdktn', 'cdktf'],
+  ...over,
+});
 
 test.each<[string, Partial<CdkEvidence>, CdkFlavour | RegExp]>([
   ['CALICO_CDK wins', { override: 'cdktn', loaded: ['cdktf'], dependencies: ['cdktf'] }, 'cdktn'],
   ['an empty CALICO_CDK is no choice', { override: '', dependencies: ['cdktn'] }, 'cdktn'],
   ['CALICO_CDK names something else', { override: 'cdk8s' }, /CALICO_CDK must be cdktn or cdktf, not "cdk8s"/],
-  ['CALICO_CDK names one not installed', { override: 'cdktn', resolvable: ['cdktf'] }, /CALICO_CDK=cdktn, but cdktn is not installed/],
+  [
+    'CALICO_CDK names one not installed',
+    { override: 'cdktn', resolvable: ['cdktf'] },
+    /CALICO_CDK=cdktn, but cdktn is not installed/,
+  ],
   ['the one the app already loaded', { loaded: ['cdktn'], dependencies: ['cdktf'] }, 'cdktn'],
   ['the one package.json depends on', { dependencies: ['cdktn'], devDependencies: ['cdktf'] }, 'cdktn'],
   ['dependencies before devDependencies', { dependencies: ['cdktf'], devDependencies: ['cdktn'] }, 'cdktf'],

@@ -27,13 +27,46 @@ const ok = (check: (v: string) => string | null, values: string[]) => values.fil
 const bad = (check: (v: string) => string | null, values: string[]) => values.filter((v) => check(v) === null);
 
 test('ipv4Problem: every octet range at its edges; four octets exactly; nothing around them', () => {
-  expect(ok(ipv4Problem, ['0.0.0.0', '255.255.255.255', '250.251.252.253', '249.240.200.209', '199.190.100.109', '99.90.10.19', '9.8.1.0', '198.18.0.1'])).toEqual([]);
-  expect(bad(ipv4Problem, ['256.0.0.1', '260.0.0.1', '300.0.0.1', '1.2.3.256', '01.2.3.4', '1.2.3.04', '001.2.3.4', '1.2.3', '1.2.3.4.5', ' 1.2.3.4', '1.2.3.4 ', 'x1.2.3.4', '1.2.3.4x', 'a.b.c.d', '1..2.3', '', '1.2.3.-1', '1:2:3:4', '1.2.3.4/24'])).toEqual([]);
+  expect(
+    ok(ipv4Problem, [
+      '0.0.0.0',
+      '255.255.255.255',
+      '250.251.252.253',
+      '249.240.200.209',
+      '199.190.100.109',
+      '99.90.10.19',
+      '9.8.1.0',
+      '198.18.0.1',
+    ]),
+  ).toEqual([]);
+  expect(
+    bad(ipv4Problem, [
+      '256.0.0.1',
+      '260.0.0.1',
+      '300.0.0.1',
+      '1.2.3.256',
+      '01.2.3.4',
+      '1.2.3.04',
+      '001.2.3.4',
+      '1.2.3',
+      '1.2.3.4.5',
+      ' 1.2.3.4',
+      '1.2.3.4 ',
+      'x1.2.3.4',
+      '1.2.3.4x',
+      'a.b.c.d',
+      '1..2.3',
+      '',
+      '1.2.3.-1',
+      '1:2:3:4',
+      '1.2.3.4/24',
+    ]),
+  ).toEqual([]);
   expect(ipv4Problem('1.2.3')).toBe('"1.2.3" is not an IPv4 address');
   expect(ipv4Problem('1.2.3.4')).toBeNull();
 });
 
-test('podIpProblem: an IPv4 address that is not the pods\' gateway, 0.0.0.0 or the broadcast address', () => {
+test("podIpProblem: an IPv4 address that is not the pods' gateway, 0.0.0.0 or the broadcast address", () => {
   expect(podIpProblem('198.19.1.5')).toBeNull();
   expect(podIpProblem('169.254.1.1')).toBe("169.254.1.1 is the pods' gateway and cannot be a pod IP");
   expect(podIpProblem('0.0.0.0')).toBe('"0.0.0.0" cannot be a pod IP');
@@ -42,13 +75,37 @@ test('podIpProblem: an IPv4 address that is not the pods\' gateway, 0.0.0.0 or t
 });
 
 test('ipv4CidrProblem: a network address with a length of one or two digits up to 32', () => {
-  expect(ok(ipv4CidrProblem, ['198.19.0.0/16', '198.19.1.0/24', '198.19.1.5/32', '0.0.0.0/0', '198.19.1.4/30', '198.19.1.0/9'.replace('198.19.1.0', '198.0.0.0')])).toEqual([]);
+  expect(
+    ok(ipv4CidrProblem, [
+      '198.19.0.0/16',
+      '198.19.1.0/24',
+      '198.19.1.5/32',
+      '0.0.0.0/0',
+      '198.19.1.4/30',
+      '198.19.1.0/9'.replace('198.19.1.0', '198.0.0.0'),
+    ]),
+  ).toEqual([]);
   const shape = (v: string) => `"${v}" is not an IPv4 CIDR (a.b.c.d/len)`;
-  for (const v of ['198.19.0.0/33', '198.19.0.0/024', '198.19.0.0/', '/24', '198.19.0.0', '198.19.0.0/24x', 'x198.19.0.0/24', '198.19.0/24', '198.19.0.0/2a', '198.19.0.0//24', '198.19.0.0/24/24', 'x/198.19.0.0/24']) {
+  for (const v of [
+    '198.19.0.0/33',
+    '198.19.0.0/024',
+    '198.19.0.0/',
+    '/24',
+    '198.19.0.0',
+    '198.19.0.0/24x',
+    'x198.19.0.0/24',
+    '198.19.0/24',
+    '198.19.0.0/2a',
+    '198.19.0.0//24',
+    '198.19.0.0/24/24',
+    'x/198.19.0.0/24',
+  ]) {
     expect(ipv4CidrProblem(v)).toBe(shape(v));
   }
   expect(ipv4CidrProblem('198.19.1.1/24')).toBe('"198.19.1.1/24" has host bits set; the network address is required');
-  expect(ipv4CidrProblem('198.19.1.128/24')).toBe('"198.19.1.128/24" has host bits set; the network address is required');
+  expect(ipv4CidrProblem('198.19.1.128/24')).toBe(
+    '"198.19.1.128/24" has host bits set; the network address is required',
+  );
   expect(ipv4CidrProblem('1.0.0.0/0')).toBe('"1.0.0.0/0" has host bits set; the network address is required');
   expect(ipv4CidrProblem('198.19.1.2/31')).toBeNull();
   expect(ipv4CidrProblem('198.19.1.3/31')).toBe('"198.19.1.3/31" has host bits set; the network address is required');
@@ -61,29 +118,74 @@ test('node and workload names: a letter or digit first, then letters, digits, "_
     expect(ok(check, good)).toEqual([]);
     expect(bad(check, wrong)).toEqual([]);
   }
-  expect(nodeNameProblem('-a')).toBe('"-a" is not a valid node name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63)');
-  expect(workloadNameProblem('-a')).toBe('"-a" is not a valid workload name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63)');
+  expect(nodeNameProblem('-a')).toBe(
+    '"-a" is not a valid node name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63)',
+  );
+  expect(workloadNameProblem('-a')).toBe(
+    '"-a" is not a valid workload name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63)',
+  );
 });
 
 test('absolutePathProblem: absolute, no control characters, no "." or ".." segments, not a directory', () => {
   expect(ok(absolutePathProblem, ['/etc/bird/bird.conf', '/a', '/a/.hidden', '/a/..b', '/a/b..'])).toEqual([]);
   expect(absolutePathProblem('etc/bird.conf')).toBe('"etc/bird.conf" is not an absolute path');
   expect(absolutePathProblem('./a')).toBe('"./a" is not an absolute path');
-  for (const v of ['/a\nb', '/a\rb', '/a\0b']) expect(absolutePathProblem(v)).toBe('the path contains a control character');
-  for (const v of ['/a/../b', '/a/./b', '/..', '/a/..']) expect(absolutePathProblem(v)).toBe(`"${v}" contains "." or ".." segments`);
+  for (const v of ['/a\nb', '/a\rb', '/a\0b'])
+    expect(absolutePathProblem(v)).toBe('the path contains a control character');
+  for (const v of ['/a/../b', '/a/./b', '/..', '/a/..'])
+    expect(absolutePathProblem(v)).toBe(`"${v}" contains "." or ".." segments`);
   expect(absolutePathProblem('/a/')).toBe('"/a/" names a directory');
   expect(absolutePathProblem('/')).toBe('"/" names a directory');
 });
 
 test('hostNameProblem: a letter or digit first, then letters, digits, ".", ":", "_", "-", 253 at most', () => {
-  expect(ok(hostNameProblem, ['h', 'Z', '0', 'n1.example.test', '2001:db8::1', 'a_b-c', `a${'z'.repeat(252)}`, `9${'Z9.:_-'.repeat(42)}`])).toEqual([]);
-  expect(bad(hostNameProblem, ['', '-h', '.h', ':h', '_h', `a${'z'.repeat(253)}`, 'h;x', 'h x', 'h/x', 'h@x', '[::1]', 'h\n'])).toEqual([]);
+  expect(
+    ok(hostNameProblem, [
+      'h',
+      'Z',
+      '0',
+      'n1.example.test',
+      '2001:db8::1',
+      'a_b-c',
+      `a${'z'.repeat(252)}`,
+      `9${'Z9.:_-'.repeat(42)}`,
+    ]),
+  ).toEqual([]);
+  expect(
+    bad(hostNameProblem, [
+      '',
+      '-h',
+      '.h',
+      ':h',
+      '_h',
+      `a${'z'.repeat(253)}`,
+      'h;x',
+      'h x',
+      'h/x',
+      'h@x',
+      '[::1]',
+      'h\n',
+    ]),
+  ).toEqual([]);
   expect(hostNameProblem('h;x')).toBe('"h;x" is not a host name or address');
 });
 
 test('userNameProblem: a letter or "_" first, then letters, digits, "_", ".", "-", 32 at most', () => {
-  expect(ok(userNameProblem, ['a', 'Z', '_', '_a', 'ops', 'a.b-c_9', `a${'z'.repeat(31)}`, `Z${'09Az_.-'.repeat(4)}`.slice(0, 32)])).toEqual([]);
-  expect(bad(userNameProblem, ['', '0a', '9', '-a', '.a', `a${'z'.repeat(32)}`, 'a b', 'a;b', 'a$', 'a\n'])).toEqual([]);
+  expect(
+    ok(userNameProblem, [
+      'a',
+      'Z',
+      '_',
+      '_a',
+      'ops',
+      'a.b-c_9',
+      `a${'z'.repeat(31)}`,
+      `Z${'09Az_.-'.repeat(4)}`.slice(0, 32),
+    ]),
+  ).toEqual([]);
+  expect(bad(userNameProblem, ['', '0a', '9', '-a', '.a', `a${'z'.repeat(32)}`, 'a b', 'a;b', 'a$', 'a\n'])).toEqual(
+    [],
+  );
   expect(userNameProblem('a b')).toBe('"a b" is not a valid user name');
 });
 
@@ -116,13 +218,23 @@ test('inRange, mtuProblem, portProblem: integers within both ends', () => {
 });
 
 test('usableHostAddressProblem: each special block at its edges, and the subnet ends for a known length', () => {
-  const fine = ['1.0.0.0', '126.255.255.255', '128.0.0.0', '169.253.255.255', '169.255.0.0', '223.255.255.255', '198.18.0.1'];
+  const fine = [
+    '1.0.0.0',
+    '126.255.255.255',
+    '128.0.0.0',
+    '169.253.255.255',
+    '169.255.0.0',
+    '223.255.255.255',
+    '198.18.0.1',
+  ];
   expect(fine.filter((v) => usableHostAddressProblem(v) !== null)).toEqual([]);
   expect(usableHostAddressProblem('1.2.3')).toBe('"1.2.3" is not an IPv4 address');
   expect(usableHostAddressProblem('0.0.0.0')).toBe('0.0.0.0 is the unspecified address');
   expect(usableHostAddressProblem('255.255.255.255')).toBe('255.255.255.255 is the limited broadcast address');
   expect(usableHostAddressProblem('0.0.0.1')).toBe('0.0.0.1 lies in 0.0.0.0/8 ("this network"), which no host can use');
-  expect(usableHostAddressProblem('0.255.255.255')).toBe('0.255.255.255 lies in 0.0.0.0/8 ("this network"), which no host can use');
+  expect(usableHostAddressProblem('0.255.255.255')).toBe(
+    '0.255.255.255 lies in 0.0.0.0/8 ("this network"), which no host can use',
+  );
   expect(usableHostAddressProblem('127.0.0.1')).toBe('127.0.0.1 is a loopback address (127.0.0.0/8)');
   expect(usableHostAddressProblem('127.255.255.255')).toBe('127.255.255.255 is a loopback address (127.0.0.0/8)');
   expect(usableHostAddressProblem('224.0.0.0')).toBe('224.0.0.0 is a multicast address (224.0.0.0/4)');
@@ -135,7 +247,13 @@ test('usableHostAddressProblem: each special block at its edges, and the subnet 
   expect(usableHostAddressProblem('198.18.0.0', 24)).toBe('198.18.0.0 is the network address of its /24 subnet');
   expect(usableHostAddressProblem('198.18.0.3', 30)).toBe('198.18.0.3 is the broadcast address of its /30 subnet');
   expect(usableHostAddressProblem('198.18.0.4', 30)).toBe('198.18.0.4 is the network address of its /30 subnet');
-  expect([usableHostAddressProblem('198.18.0.1', 24), usableHostAddressProblem('198.18.0.254', 24), usableHostAddressProblem('198.18.0.0', 31), usableHostAddressProblem('198.18.0.1', 31), usableHostAddressProblem('198.18.0.1', 32)]).toEqual([null, null, null, null, null]);
+  expect([
+    usableHostAddressProblem('198.18.0.1', 24),
+    usableHostAddressProblem('198.18.0.254', 24),
+    usableHostAddressProblem('198.18.0.0', 31),
+    usableHostAddressProblem('198.18.0.1', 31),
+    usableHostAddressProblem('198.18.0.1', 32),
+  ]).toEqual([null, null, null, null, null]);
   expect(usableHostAddressProblem('198.18.0.255')).toBeNull();
   expect(usableHostAddressProblem('198.18.0.0')).toBeNull();
 });
@@ -143,7 +261,13 @@ test('usableHostAddressProblem: each special block at its edges, and the subnet 
 test('addressValue and parseCidr on IPv4', () => {
   expect(addressValue('1.2.3.4')).toBe(0x01020304n);
   expect(addressValue('255.255.255.255')).toBe(2n ** 32n - 1n);
-  expect(parseCidr('198.19.1.0/24')).toEqual({ text: '198.19.1.0/24', family: IPV4, network: addressValue('198.19.1.0'), length: 24, last: addressValue('198.19.1.255') });
+  expect(parseCidr('198.19.1.0/24')).toEqual({
+    text: '198.19.1.0/24',
+    family: IPV4,
+    network: addressValue('198.19.1.0'),
+    length: 24,
+    last: addressValue('198.19.1.255'),
+  });
   expect(parseCidr('0.0.0.0/0').last).toBe(2n ** 32n - 1n);
   expect(parseCidr('198.19.1.5/32').last).toBe(addressValue('198.19.1.5'));
   // Containment needs both ends inside; overlap is symmetric.
@@ -161,11 +285,35 @@ test('ssh settings: home expansion, node over cluster key by key, defaults, the 
   expect(expandHome('/etc/kh')).toBe('/etc/kh');
   expect(expandHome('a~/b')).toBe('a~/b');
   expect(mergeSsh(undefined, undefined)).toEqual({});
-  expect(mergeSsh({ user: 'ops', port: 2222 }, { port: 22, user: undefined, sudo: true })).toEqual({ user: 'ops', port: 22, sudo: true });
+  expect(mergeSsh({ user: 'ops', port: 2222 }, { port: 22, user: undefined, sudo: true })).toEqual({
+    user: 'ops',
+    port: 22,
+    sudo: true,
+  });
   expect(mergeSsh(undefined, { user: 'n' })).toEqual({ user: 'n' });
-  expect(sshTarget('h', {})).toEqual({ host: 'h', port: 22, user: 'root', privateKeyPath: undefined, passphraseEnv: undefined, knownHostsPath: path.join(os.homedir(), '.ssh/known_hosts'), sudo: false, jumps: [] });
+  expect(sshTarget('h', {})).toEqual({
+    host: 'h',
+    port: 22,
+    user: 'root',
+    privateKeyPath: undefined,
+    passphraseEnv: undefined,
+    knownHostsPath: path.join(os.homedir(), '.ssh/known_hosts'),
+    sudo: false,
+    jumps: [],
+  });
   expect(SSH_DEFAULTS).toEqual({ user: 'root', port: 22, knownHostsPath: '~/.ssh/known_hosts', sudo: false });
-  expect(sshTarget('h', { user: 'u', port: 2, privateKeyPath: '/k', passphraseEnv: 'P', knownHostsPath: '/kh', sudo: true })).toEqual({ host: 'h', port: 2, user: 'u', privateKeyPath: '/k', passphraseEnv: 'P', knownHostsPath: '/kh', sudo: true, jumps: [] });
+  expect(
+    sshTarget('h', { user: 'u', port: 2, privateKeyPath: '/k', passphraseEnv: 'P', knownHostsPath: '/kh', sudo: true }),
+  ).toEqual({
+    host: 'h',
+    port: 2,
+    user: 'u',
+    privateKeyPath: '/k',
+    passphraseEnv: 'P',
+    knownHostsPath: '/kh',
+    sudo: true,
+    jumps: [],
+  });
   expect(sshHostOf({ address: '198.18.0.1' })).toBe('198.18.0.1');
   expect(sshHostOf({ address: '198.18.0.1', sshHost: 'n1.example.test' })).toBe('n1.example.test');
 });

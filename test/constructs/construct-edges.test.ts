@@ -36,9 +36,14 @@ describe('cluster checks', () => {
     expect(clusterProblems(cluster({ birdReload: { sessionWait: 3600, revertAfter: 86400 } }))).toEqual([]);
     expect(clusterProblems(cluster({ birdReload: { revertAfter: 31 } }))).toEqual([]);
     expect(clusterProblems(cluster({ birdReload: {} }))).toEqual([]);
-    expect(clusterProblems(cluster({ birdReload: { sessionWait: 3601 } }))).toEqual(['cluster.birdReload.sessionWait: 3601 is not an integer in 0..3600']);
-    expect(clusterProblems(cluster({ birdReload: { sessionWait: -1 } }))).toEqual(['cluster.birdReload.sessionWait: -1 is not an integer in 0..3600']);
-    const revert = (r: number, w = 30) => `cluster.birdReload.revertAfter: ${r} must be whole seconds above sessionWait (${w}), at most 86400`;
+    expect(clusterProblems(cluster({ birdReload: { sessionWait: 3601 } }))).toEqual([
+      'cluster.birdReload.sessionWait: 3601 is not an integer in 0..3600',
+    ]);
+    expect(clusterProblems(cluster({ birdReload: { sessionWait: -1 } }))).toEqual([
+      'cluster.birdReload.sessionWait: -1 is not an integer in 0..3600',
+    ]);
+    const revert = (r: number, w = 30) =>
+      `cluster.birdReload.revertAfter: ${r} must be whole seconds above sessionWait (${w}), at most 86400`;
     expect(clusterProblems(cluster({ birdReload: { revertAfter: 30 } }))).toEqual([revert(30)]);
     expect(clusterProblems(cluster({ birdReload: { sessionWait: 10, revertAfter: 10 } }))).toEqual([revert(10, 10)]);
     expect(clusterProblems(cluster({ birdReload: { sessionWait: 10, revertAfter: 11 } }))).toEqual([]);
@@ -47,9 +52,9 @@ describe('cluster checks', () => {
   });
 
   it('route-reflector topology without a reflector: that one problem, no AS complaints on top', () => {
-    expect(clusterProblems(cluster({ topology: 'route-reflector', nodes: [node(1, { asNumber: 65001 }), node(2)] }))).toEqual([
-      'cluster.topology: route-reflector needs at least one node with routeReflector: true',
-    ]);
+    expect(
+      clusterProblems(cluster({ topology: 'route-reflector', nodes: [node(1, { asNumber: 65001 }), node(2)] })),
+    ).toEqual(['cluster.topology: route-reflector needs at least one node with routeReflector: true']);
   });
 });
 
@@ -57,7 +62,9 @@ describe('bindings', () => {
   const schema: BlockSchema = { attributes: { labels: { type: ['map', 'string'], optional: true, description: '' } } };
 
   it('escapes Terraform template syntax inside map values too; null passes as null', () => {
-    expect(synthesizeBlock(schema, { labels: { a: '${x}', b: '%{y}', c: 'plain' } }, 'here')).toEqual({ labels: { a: '$${x}', b: '%%{y}', c: 'plain' } });
+    expect(synthesizeBlock(schema, { labels: { a: '${x}', b: '%{y}', c: 'plain' } }, 'here')).toEqual({
+      labels: { a: '$${x}', b: '%%{y}', c: 'plain' },
+    });
     expect(synthesizeBlock(schema, { labels: null }, 'here')).toEqual({ labels: null });
   });
 
@@ -70,7 +77,10 @@ describe('bindings', () => {
 
 describe('bird.conf rendering', () => {
   it('renders the named node (not the first): its own sessions; a password only where one is set', () => {
-    const c = cluster({ nodes: [node(1), node(2), node(3)], peers: [{ address: '198.18.0.200', asNumber: 65100, password: 's3cret' }] });
+    const c = cluster({
+      nodes: [node(1), node(2), node(3)],
+      peers: [{ address: '198.18.0.200', asNumber: 65100, password: 's3cret' }],
+    });
     const conf = renderBirdConfig(c, 'n2');
     expect(conf).toContain('router id 198.18.0.2;');
     expect(conf).toContain('neighbor 198.18.0.1 as');
@@ -80,7 +90,7 @@ describe('bird.conf rendering', () => {
     expect(conf).not.toContain('s3cret');
   });
 
-  it('route-reflector clients carry the cluster id, the first reflector\'s address', () => {
+  it("route-reflector clients carry the cluster id, the first reflector's address", () => {
     const c = cluster({ topology: 'route-reflector', nodes: [node(1), node(2, { routeReflector: true }), node(3)] });
     const conf = renderBirdConfig(c, 'n2');
     expect(conf.match(/rr cluster id 198\.18\.0\.2;/g)).toHaveLength(2);
@@ -101,7 +111,10 @@ describe('when a cluster is validated at synth', () => {
 
   it('a spec that validateCluster never accepted is checked at synth; its peers are part of the cluster', () => {
     const app = newApp();
-    const bad = cluster({ nodes: [node(1, { podCidr: '10.1.0.0/24' })], peers: [{ address: '198.18.0.200', asNumber: 65100 }] });
+    const bad = cluster({
+      nodes: [node(1, { podCidr: '10.1.0.0/24' })],
+      peers: [{ address: '198.18.0.200', asNumber: 65100 }],
+    });
     const c = CalicoCluster.fromSpec(new TerraformStack(app, 'spec'), 'net', bad);
     expect(c.spec().peers).toEqual([{ address: '198.18.0.200', asNumber: 65100 }]);
     expect(() => app.synth()).toThrow(/nodes\[0\] "n1"\.podCidr/);
@@ -121,7 +134,9 @@ describe('provider files at synth', () => {
     const stackDir = path.join(base, 'out', 'stacks', 'st');
     expect(fs.readFileSync(path.join(stackDir, '.terraform.lock.hcl'), 'utf8')).toContain('provider "');
     const shims = fs.readdirSync(path.join(stackDir, 'terraform.d', 'plugins'), { recursive: true }) as string[];
-    const shim = shims.map((f) => path.join(stackDir, 'terraform.d', 'plugins', f)).find((f) => fs.statSync(f).isFile());
+    const shim = shims
+      .map((f) => path.join(stackDir, 'terraform.d', 'plugins', f))
+      .find((f) => fs.statSync(f).isFile());
     expect(fs.readFileSync(shim!, 'utf8')).toContain(path.join('dist', 'providers', 'start.js'));
     expect(fs.existsSync(path.join(base, 'terraform.d'))).toBe(false);
   });

@@ -28,10 +28,20 @@ test('a user app synthesizes resources with the schema attribute names', () => {
     podCidr: '198.19.0.0/16',
     ssh: { knownHostsPath: '/etc/calico/known_hosts', privateKeyPath: '/etc/calico/key' },
   });
-  const n1 = new CalicoNode(cluster, 'n1', { name: 'n1', address: '198.18.5.1', podCidr: '198.19.5.0/24', ssh: { user: 'ops', sudo: true } });
+  const n1 = new CalicoNode(cluster, 'n1', {
+    name: 'n1',
+    address: '198.18.5.1',
+    podCidr: '198.19.5.0/24',
+    ssh: { user: 'ops', sudo: true },
+  });
   new Workload(n1, 'api', { name: 'api', ip: '198.19.5.10', mtu: 1400 });
   // Added after n1: n1's rendered config must still peer with it (rendered lazily at synth).
-  new CalicoNode(cluster, 'n2', { name: 'n2', address: '198.18.5.2', podCidr: '198.19.6.0/24', sshHost: 'n2.example.test' });
+  new CalicoNode(cluster, 'n2', {
+    name: 'n2',
+    address: '198.18.5.2',
+    podCidr: '198.19.6.0/24',
+    sshHost: 'n2.example.test',
+  });
   new BgpPeer(cluster, 'tor', { address: '198.18.5.254', asNumber: 65100 });
   app.synth();
 
@@ -45,9 +55,16 @@ test('a user app synthesizes resources with the schema attribute names', () => {
   // Every synthesized key is an input attribute or block of the schema (no hand-listed names).
   const inputs = (t: keyof typeof resourceSchemas) => {
     const b = resourceSchemas[t].block;
-    return [...Object.entries(b.attributes).filter(([, a]) => !('computed' in a && !('optional' in a) && !('required' in a))).map(([k]) => k), ...Object.keys(b.blocks ?? {})];
+    return [
+      ...Object.entries(b.attributes)
+        .filter(([, a]) => !('computed' in a && !('optional' in a) && !('required' in a)))
+        .map(([k]) => k),
+      ...Object.keys(b.blocks ?? {}),
+    ];
   };
-  for (const r of workloads) for (const k of Object.keys(r).filter((k) => k !== '//' && k !== 'depends_on')) expect(inputs('calico_workload')).toContain(k);
+  for (const r of workloads)
+    for (const k of Object.keys(r).filter((k) => k !== '//' && k !== 'depends_on'))
+      expect(inputs('calico_workload')).toContain(k);
 
   expect(workloads[0]).toMatchObject({ node_name: 'n1', name: 'api', ip: '198.19.5.10', mtu: 1400 });
   expect(workloads[0].ssh).toEqual({
@@ -70,7 +87,9 @@ test('a bad cluster fails synth naming the problem, and writes no stack', () => 
   const cluster = new CalicoCluster(stack, 'net', { name: 'bad', podCidr: '198.19.0.0/16' });
   new CalicoNode(cluster, 'a', { name: 'a', address: '198.18.5.1', podCidr: '198.19.5.0/24' });
   new CalicoNode(cluster, 'b', { name: 'b', address: '198.18.5.2', podCidr: '198.19.5.0/25' });
-  expect(() => app.synth()).toThrow(/nodes\[1\] "b"\.podCidr: 198\.19\.5\.0\/25 overlaps node "a" \(198\.19\.5\.0\/24\)/);
+  expect(() => app.synth()).toThrow(
+    /nodes\[1\] "b"\.podCidr: 198\.19\.5\.0\/25 overlaps node "a" \(198\.19\.5\.0\/24\)/,
+  );
   expect(fs.existsSync(path.join(outdir, 'stacks', 'bad'))).toBe(false);
 });
 
@@ -101,7 +120,9 @@ test('a cluster built from an accepted spec is not validated again, but anything
   const spec = {
     name: 'fromspec',
     podCidr: '198.19.0.0/16',
-    nodes: [{ name: 'a', address: '198.18.5.1', podCidr: '198.19.5.0/24', workloads: [{ name: 'w', ip: '198.19.5.2' }] }],
+    nodes: [
+      { name: 'a', address: '198.18.5.1', podCidr: '198.19.5.0/24', workloads: [{ name: 'w', ip: '198.19.5.2' }] },
+    ],
     peers: [],
   };
   validateCluster(spec);
@@ -128,9 +149,16 @@ test('a misspelt property is refused at construction with the construct path', (
   // TypeScript catches typos in typed code; the generic bindings also catch them in untyped code.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped on purpose: the call as plain JavaScript makes it
   const { CalicoResource } = require('../../constructs');
-  expect(() => new CalicoResource(stack, 'x', 'calico_workload', { nodeName: 'a', name: 'x', ip: '198.19.5.3', ssh: { host: 'h' }, ipp: 1 })).toThrow(
-    /s\/x: unknown property "ipp"/,
-  );
+  expect(
+    () =>
+      new CalicoResource(stack, 'x', 'calico_workload', {
+        nodeName: 'a',
+        name: 'x',
+        ip: '198.19.5.3',
+        ssh: { host: 'h' },
+        ipp: 1,
+      }),
+  ).toThrow(/s\/x: unknown property "ipp"/);
 });
 
 test('post-deploy verify is off by default; when on, a null_resource re-runs it on any node change', () => {
@@ -157,8 +185,11 @@ test('post-deploy verify is off by default; when on, a null_resource re-runs it 
   on.app.synth();
   const json = readStack(on.outdir, 'on');
   const [hook] = Object.values<any>(json.resource.null_resource);
-  expect(hook.provisioner).toEqual([{ 'local-exec': { command: 'calico-net verify --inventory $${CALICO_DIR}/cluster.yaml' } }]);
-  const bird = (n: string) => Object.keys(json.resource.calico_bird_config).find((k) => json.resource.calico_bird_config[k].node_name === n);
+  expect(hook.provisioner).toEqual([
+    { 'local-exec': { command: 'calico-net verify --inventory $${CALICO_DIR}/cluster.yaml' } },
+  ]);
+  const bird = (n: string) =>
+    Object.keys(json.resource.calico_bird_config).find((k) => json.resource.calico_bird_config[k].node_name === n);
   const workload = Object.keys(json.resource.calico_workload)[0];
   expect(hook.triggers).toEqual({
     a: `\${sha256(calico_bird_config.${bird('a')}.content)}`,
@@ -196,5 +227,7 @@ test('a bad prefix length on a construct node is refused at synth, naming the no
   const stack = new TerraformStack(app, 'badpfx');
   const cluster = new CalicoCluster(stack, 'net', { name: 'badpfx', podCidr: '198.19.0.0/16' });
   new CalicoNode(cluster, 'n1', { name: 'n1', address: '198.18.5.1/40', podCidr: '198.19.5.0/24' });
-  expect(() => app.synth()).toThrow(/nodes\[0\] "n1"\.address: the prefix length after "\/" must be a whole number from 1 to 32/);
+  expect(() => app.synth()).toThrow(
+    /nodes\[0\] "n1"\.address: the prefix length after "\/" must be a whole number from 1 to 32/,
+  );
 });

@@ -32,13 +32,22 @@ function node(k: number, over: Partial<NodeSpec> = {}): NodeSpec {
 }
 
 function cluster(over: Partial<ClusterSpec> = {}): ClusterSpec {
-  return { name: 'lab', podCidr: '198.19.0.0/16', podCidrV6: 'fd00:198:19::/48', nodes: [node(1), node(2)], peers: [], ...over };
+  return {
+    name: 'lab',
+    podCidr: '198.19.0.0/16',
+    podCidrV6: 'fd00:198:19::/48',
+    nodes: [node(1), node(2)],
+    peers: [],
+    ...over,
+  };
 }
 
 describe('IPv6 address checks', () => {
   it('accept the canonical spelling only, and say which one to write', () => {
     expect(ipv6Problem('fd00:198:18::1')).toBeNull();
-    expect(ipv6Problem('FD00:198:18::1')).toBe('"FD00:198:18::1" is not in canonical form (RFC 5952, as ip and BIRD print it): write fd00:198:18::1');
+    expect(ipv6Problem('FD00:198:18::1')).toBe(
+      '"FD00:198:18::1" is not in canonical form (RFC 5952, as ip and BIRD print it): write fd00:198:18::1',
+    );
     expect(ipv6Problem('fd00:198:18:0:0:0:0:1')).toMatch(/write fd00:198:18::1$/);
     expect(ipv6Problem('198.18.0.1')).toBe('"198.18.0.1" is not an IPv6 address');
     expect(ipv6Problem('fe80::1%eth0')).toBe('"fe80::1%eth0" is not an IPv6 address');
@@ -54,7 +63,9 @@ describe('IPv6 address checks', () => {
     expect(ipv6CidrProblem('fd00::')).toBe('"fd00::" is not an IPv6 CIDR (address/len)');
     expect(ipv6CidrProblem('198.19.0.0/16')).toBe('"198.19.0.0/16" is not an IPv6 CIDR (address/len)');
     expect(ipv6CidrProblem('fd00::/1234')).toBe('"fd00::/1234" is not an IPv6 CIDR (address/len)');
-    expect(ipv6CidrProblem('fd00:198:19::1/48')).toBe('"fd00:198:19::1/48" has host bits set; the network address is required');
+    expect(ipv6CidrProblem('fd00:198:19::1/48')).toBe(
+      '"fd00:198:19::1/48" has host bits set; the network address is required',
+    );
     expect(ipv6CidrProblem('FD00::/48')).toMatch(/not in canonical form.*write fd00::$/);
   });
 
@@ -63,7 +74,9 @@ describe('IPv6 address checks', () => {
     expect(usableIpv6Problem('2001:db8::1')).toBeNull();
     expect(usableIpv6Problem('::')).toBe(':: is the unspecified address');
     expect(usableIpv6Problem('::1')).toBe('::1 is the loopback address');
-    expect(usableIpv6Problem('::ffff:198.18.0.1')).toBe('::ffff:198.18.0.1 is an IPv4-mapped address (::ffff:0:0/96); use the IPv4 address itself');
+    expect(usableIpv6Problem('::ffff:198.18.0.1')).toBe(
+      '::ffff:198.18.0.1 is an IPv4-mapped address (::ffff:0:0/96); use the IPv4 address itself',
+    );
     expect(usableIpv6Problem('FE80::1')).toBe('FE80::1 is a link-local address (fe80::/10)');
     expect(usableIpv6Problem('FD00::1')).toMatch(/not in canonical form.*write fd00::1$/);
     expect(usableIpv6Problem('::2')).toBe('::2 lies in the reserved block ::/8');
@@ -78,7 +91,8 @@ describe('IPv6 address checks', () => {
   it('prefix lengths 1..128', () => {
     expect(ipv6PrefixLengthProblem(1)).toBeNull();
     expect(ipv6PrefixLengthProblem(128)).toBeNull();
-    for (const bad of [0, 129, 64.5, NaN]) expect(ipv6PrefixLengthProblem(bad)).toBe('the prefix length after "/" must be a whole number from 1 to 128');
+    for (const bad of [0, 129, 64.5, NaN])
+      expect(ipv6PrefixLengthProblem(bad)).toBe('the prefix length after "/" must be a whole number from 1 to 128');
   });
 });
 
@@ -106,8 +120,12 @@ describe('dual-stack validation names node, workload and field', () => {
   const problems = (over: Partial<ClusterSpec>) => clusterProblems(cluster(over));
 
   it('the pool', () => {
-    expect(problems({ podCidrV6: 'fd00:198:19::1/48' })).toEqual(['cluster.podCidrV6: "fd00:198:19::1/48" has host bits set; the network address is required']);
-    expect(problems({ podCidrV6: '198.19.0.0/16' })[0]).toBe('cluster.podCidrV6: "198.19.0.0/16" is not an IPv6 CIDR (address/len)');
+    expect(problems({ podCidrV6: 'fd00:198:19::1/48' })).toEqual([
+      'cluster.podCidrV6: "fd00:198:19::1/48" has host bits set; the network address is required',
+    ]);
+    expect(problems({ podCidrV6: '198.19.0.0/16' })[0]).toBe(
+      'cluster.podCidrV6: "198.19.0.0/16" is not an IPv6 CIDR (address/len)',
+    );
   });
 
   it('VXLAN is refused on a dual-stack cluster, IPIP is not', () => {
@@ -135,7 +153,9 @@ describe('dual-stack validation names node, workload and field', () => {
   });
 
   it('node IPv6 addresses: usable, prefix in range, no duplicates, outside the pool', () => {
-    expect(problems({ nodes: [node(1, { ipv6Address: 'fe80::1/64' })] })).toEqual(['nodes[0] "n1".ipv6Address: fe80::1 is a link-local address (fe80::/10)']);
+    expect(problems({ nodes: [node(1, { ipv6Address: 'fe80::1/64' })] })).toEqual([
+      'nodes[0] "n1".ipv6Address: fe80::1 is a link-local address (fe80::/10)',
+    ]);
     expect(problems({ nodes: [node(1, { ipv6Address: 'fd00:198:18::1/129' })] })).toEqual([
       'nodes[0] "n1".ipv6Address: the prefix length after "/" must be a whole number from 1 to 128',
     ]);
@@ -161,9 +181,9 @@ describe('dual-stack validation names node, workload and field', () => {
       'nodes[0] "n1".podCidrV6: fd00:198:19:1::/128 is too small to hold a workload (at most /127)',
     ]);
     expect(problems({ nodes: [node(1, { podCidrV6: 'fd00:198:19:1::/127' })] })).toEqual([]);
-    expect(problems({ nodes: [node(1, { podCidrV6: 'fd00:198:19::/56' }), node(2, { podCidrV6: 'fd00:198:19:1::/64' })] })).toEqual([
-      'nodes[1] "n2".podCidrV6: fd00:198:19:1::/64 overlaps node "n1" (fd00:198:19::/56)',
-    ]);
+    expect(
+      problems({ nodes: [node(1, { podCidrV6: 'fd00:198:19::/56' }), node(2, { podCidrV6: 'fd00:198:19:1::/64' })] }),
+    ).toEqual(['nodes[1] "n2".podCidrV6: fd00:198:19:1::/64 overlaps node "n1" (fd00:198:19::/56)']);
     expect(problems({ nodes: [node(1, { podCidrV6: 'fd00:198:19:1::1/64' })] })).toEqual([
       'nodes[0] "n1".podCidrV6: "fd00:198:19:1::1/64" has host bits set; the network address is required',
     ]);
@@ -171,12 +191,17 @@ describe('dual-stack validation names node, workload and field', () => {
 
   it('workload IPv6 addresses: usable, in the node block, not its first address, no duplicates; and not yet on the host', () => {
     const w = (ipv6: string, name = 'w') => ({ name, ip: '198.19.1.5', ipv6 });
-    const with1 = (...workloads: { name: string; ip: string; ipv6: string }[]) => problems({ nodes: [node(1, { workloads })] });
-    expect(with1(w('fd00:198:19:2::5'))).toEqual(['nodes[0] "n1".workloads[0] "w".ipv6: fd00:198:19:2::5 is outside node "n1"\'s IPv6 block fd00:198:19:1::/64']);
+    const with1 = (...workloads: { name: string; ip: string; ipv6: string }[]) =>
+      problems({ nodes: [node(1, { workloads })] });
+    expect(with1(w('fd00:198:19:2::5'))).toEqual([
+      'nodes[0] "n1".workloads[0] "w".ipv6: fd00:198:19:2::5 is outside node "n1"\'s IPv6 block fd00:198:19:1::/64',
+    ]);
     expect(with1(w('fd00:198:19:1::'))).toEqual([
       'nodes[0] "n1".workloads[0] "w".ipv6: fd00:198:19:1:: is the Subnet-Router anycast address (the first address) of fd00:198:19:1::/64',
     ]);
-    expect(with1(w('ff02::1'))).toEqual(['nodes[0] "n1".workloads[0] "w".ipv6: ff02::1 is a multicast address (ff00::/8)']);
+    expect(with1(w('ff02::1'))).toEqual([
+      'nodes[0] "n1".workloads[0] "w".ipv6: ff02::1 is a multicast address (ff00::/8)',
+    ]);
     expect(with1(w('::1'))).toEqual(['nodes[0] "n1".workloads[0] "w".ipv6: ::1 is the loopback address']);
     expect(with1(w('fd00:198:19:1::5'), { name: 'v', ip: '198.19.1.6', ipv6: 'fd00:198:19:1::5' })).toEqual([
       'nodes[0] "n1".workloads[0] "w".ipv6: valid, but workloads\' IPv6 addresses are not programmed on the host yet (calico_workload is IPv4-only); leave ipv6 out for now',
@@ -192,8 +217,12 @@ describe('dual-stack validation names node, workload and field', () => {
 
   it('router ids: an IPv4 address, not 0.0.0.0, one per node', () => {
     expect(problems({ nodes: [node(1, { routerID: '10.255.0.1' }), node(2)] })).toEqual([]);
-    expect(problems({ nodes: [node(1, { routerID: 'fd00::1' })] })).toEqual(['nodes[0] "n1".routerID: "fd00::1" is not an IPv4 address']);
-    expect(problems({ nodes: [node(1, { routerID: '0.0.0.0' })] })).toEqual(['nodes[0] "n1".routerID: 0.0.0.0 is not a router id']);
+    expect(problems({ nodes: [node(1, { routerID: 'fd00::1' })] })).toEqual([
+      'nodes[0] "n1".routerID: "fd00::1" is not an IPv4 address',
+    ]);
+    expect(problems({ nodes: [node(1, { routerID: '0.0.0.0' })] })).toEqual([
+      'nodes[0] "n1".routerID: 0.0.0.0 is not a router id',
+    ]);
     expect(problems({ nodes: [node(1, { routerID: '198.18.0.2' }), node(2)] })).toEqual([
       'nodes[0] "n1".routerID: 198.18.0.2 is also the router id of node "n2"; BGP needs one per node',
     ]);
@@ -202,9 +231,14 @@ describe('dual-stack validation names node, workload and field', () => {
       'nodes[1] "n2".routerID: 10.0.0.9 is also the router id of node "n1"; BGP needs one per node',
     ]);
     // An IPv4-only cluster checks the router id too.
-    expect(clusterProblems(cluster({ podCidrV6: undefined, nodes: [node(1, { ipv6Address: undefined, podCidrV6: undefined, routerID: 'x' })] }))).toEqual([
-      'nodes[0] "n1".routerID: "x" is not an IPv4 address',
-    ]);
+    expect(
+      clusterProblems(
+        cluster({
+          podCidrV6: undefined,
+          nodes: [node(1, { ipv6Address: undefined, podCidrV6: undefined, routerID: 'x' })],
+        }),
+      ),
+    ).toEqual(['nodes[0] "n1".routerID: "x" is not an IPv4 address']);
   });
 });
 
@@ -228,7 +262,13 @@ ${extra.workload ?? ''}
   it('into the model', () => {
     const c = parseInventory(yaml(), '/inventories/cluster.yaml');
     expect(c.podCidrV6).toBe('fd00:198:19::/48');
-    expect(c.nodes[0]).toMatchObject({ ipv6Address: 'fd00:198:18::1/64', podCidrV6: 'fd00:198:19:1::/64', routerID: '10.255.0.1', address: '198.18.0.1', prefixLength: 24 });
+    expect(c.nodes[0]).toMatchObject({
+      ipv6Address: 'fd00:198:18::1/64',
+      podCidrV6: 'fd00:198:19:1::/64',
+      routerID: '10.255.0.1',
+      address: '198.18.0.1',
+      prefixLength: 24,
+    });
   });
 
   it('an IPv4-only inventory gets no dual-stack keys at all', () => {
@@ -260,7 +300,16 @@ describe('bird.conf of a dual-stack node (Calico bird6 beside the IPv4 part)', (
   const sessionLines = (conf: string) => conf.split('\n').filter((l) => /^protocol bgp /.test(l));
 
   it('an IPv4-only cluster renders no IPv6 line', () => {
-    const conf = renderBirdConfig(cluster({ podCidrV6: undefined, nodes: [node(1, { ipv6Address: undefined, podCidrV6: undefined }), node(2, { ipv6Address: undefined, podCidrV6: undefined })] }), 'n1');
+    const conf = renderBirdConfig(
+      cluster({
+        podCidrV6: undefined,
+        nodes: [
+          node(1, { ipv6Address: undefined, podCidrV6: undefined }),
+          node(2, { ipv6Address: undefined, podCidrV6: undefined }),
+        ],
+      }),
+      'n1',
+    );
     expect(conf).not.toMatch(/ipv6|_v6|fd00/);
     expect(conf).toMatch(/^router id 198\.18\.0\.1;$/m);
   });
@@ -284,7 +333,10 @@ describe('bird.conf of a dual-stack node (Calico bird6 beside the IPv4 part)', (
       'protocol bgp Mesh_fd00_198_18__3 from bgp_template_v6 { neighbor fd00:198:18::3 as 64512; passive on; }',
     ]);
     // The IPv4 part is the IPv4-only rendering, unchanged: the IPv6 part only follows it.
-    const v4only = cluster({ podCidrV6: undefined, nodes: [1, 2, 3].map((k) => node(k, { ipv6Address: undefined, podCidrV6: undefined })) });
+    const v4only = cluster({
+      podCidrV6: undefined,
+      nodes: [1, 2, 3].map((k) => node(k, { ipv6Address: undefined, podCidrV6: undefined })),
+    });
     expect(conf.startsWith(renderBirdConfig(v4only, 'n2'))).toBe(true);
   });
 
@@ -303,7 +355,13 @@ describe('bird.conf of a dual-stack node (Calico bird6 beside the IPv4 part)', (
   it('external IPv6 peers: their own sessions, options, password as a secret, multihop off the node network', () => {
     const c = cluster({
       peers: [
-        { address: 'fd00:198:18::fe', asNumber: 65100, password: 'tor-v6-secret', holdTime: 30, keepOriginalNextHop: true },
+        {
+          address: 'fd00:198:18::fe',
+          asNumber: 65100,
+          password: 'tor-v6-secret',
+          holdTime: 30,
+          keepOriginalNextHop: true,
+        },
         { address: 'fd00:198:20::1', asNumber: 65200, nodes: ['n2'] },
         { address: '198.18.0.254', asNumber: 65100 },
       ],
@@ -317,8 +375,12 @@ describe('bird.conf of a dual-stack node (Calico bird6 beside the IPv4 part)', (
         secretPlaceholder('Global_fd00_198_18__fe'),
       ),
     );
-    expect(lines).toContain('protocol bgp Global_fd00_198_20__1 from bgp_template_v6 { neighbor fd00:198:20::1 as 65200; multihop; ipv6 { gateway recursive; }; }');
-    expect(lines).toContain('protocol bgp Global_198_18_0_254 from bgp_template { neighbor 198.18.0.254 as 65100; multihop; ipv4 { gateway recursive; }; }');
+    expect(lines).toContain(
+      'protocol bgp Global_fd00_198_20__1 from bgp_template_v6 { neighbor fd00:198:20::1 as 65200; multihop; ipv6 { gateway recursive; }; }',
+    );
+    expect(lines).toContain(
+      'protocol bgp Global_198_18_0_254 from bgp_template { neighbor 198.18.0.254 as 65100; multihop; ipv4 { gateway recursive; }; }',
+    );
     expect(sessionLines(renderBirdConfig(c, 'n1')).some((l) => l.includes('fd00:198:20::1'))).toBe(false);
     expect(birdSecretsOf(c, 'n1')).toEqual({ Global_fd00_198_18__fe: 'tor-v6-secret' });
     // The IPv4 sessions never list an IPv6 peer.
@@ -327,14 +389,24 @@ describe('bird.conf of a dual-stack node (Calico bird6 beside the IPv4 part)', (
 
   it('external IPv6 peers: refused without the IPv6 pool, on a node address, or with knobs not rendered yet', () => {
     const peer = { address: 'fd00:198:18::fe', asNumber: 65100 };
-    expect(clusterProblems(cluster({ podCidrV6: undefined, nodes: [node(1, { ipv6Address: undefined, podCidrV6: undefined })], peers: [peer] }))).toEqual([
-      'peers[0].address: an IPv6 peer needs a dual-stack cluster (cluster.podCidrV6)',
-    ]);
+    expect(
+      clusterProblems(
+        cluster({
+          podCidrV6: undefined,
+          nodes: [node(1, { ipv6Address: undefined, podCidrV6: undefined })],
+          peers: [peer],
+        }),
+      ),
+    ).toEqual(['peers[0].address: an IPv6 peer needs a dual-stack cluster (cluster.podCidrV6)']);
     expect(clusterProblems(cluster({ peers: [{ ...peer, address: 'fd00:198:18::2' }] }))).toEqual([
       'peers[0] fd00:198:18::2: is the IPv6 address of node "n2"; external peers are other routers',
     ]);
-    expect(clusterProblems(cluster({ peers: [{ ...peer, address: 'fe80::1' }] }))).toEqual(['peers[0].address: fe80::1 is a link-local address (fe80::/10)']);
-    expect(clusterProblems(cluster({ peers: [{ ...peer, acceptDefaultRoute: true, sourceAddress: 'None', bfd: {} }] }))).toEqual([
+    expect(clusterProblems(cluster({ peers: [{ ...peer, address: 'fe80::1' }] }))).toEqual([
+      'peers[0].address: fe80::1 is a link-local address (fe80::/10)',
+    ]);
+    expect(
+      clusterProblems(cluster({ peers: [{ ...peer, acceptDefaultRoute: true, sourceAddress: 'None', bfd: {} }] })),
+    ).toEqual([
       'peers[0] fd00:198:18::fe.acceptDefaultRoute: not supported on an IPv6 peer yet (its sessions render without it)',
       'peers[0] fd00:198:18::fe.sourceAddress: not supported on an IPv6 peer yet (its sessions render without it)',
       'peers[0] fd00:198:18::fe.bfd: not supported on an IPv6 peer yet (its sessions render without it)',
@@ -345,7 +417,10 @@ describe('bird.conf of a dual-stack node (Calico bird6 beside the IPv4 part)', (
     const c = cluster({
       listenPort: 1790,
       ipipMode: 'Always',
-      nodes: [node(1, { asNumber: 65001, routerID: '10.255.0.1' }), node(2, { asNumber: 65002, ipv6Address: 'fd00:198:18:1::2/64' })],
+      nodes: [
+        node(1, { asNumber: 65001, routerID: '10.255.0.1' }),
+        node(2, { asNumber: 65002, ipv6Address: 'fd00:198:18:1::2/64' }),
+      ],
     });
     expect(clusterProblems(c)).toEqual([]);
     for (const n of ['n1', 'n2']) expect(birdParse(renderBirdConfig(c, n))).toEqual({ code: 0, output: '' });
@@ -353,8 +428,12 @@ describe('bird.conf of a dual-stack node (Calico bird6 beside the IPv4 part)', (
     expect(conf).toMatch(/^router id 10\.255\.0\.1;$/m);
     expect(conf).toContain('local fd00:198:18::1 port 1790 as 65001;');
     // Different /64s: eBGP across a router, as for IPv4 without a shared subnet.
-    expect(sessionLines(conf)).toContain('protocol bgp Mesh_fd00_198_18_1__2 from bgp_template_v6 { neighbor fd00:198:18:1::2 port 1790 as 65002; passive on; multihop; ipv6 { gateway recursive; }; }');
-    expect(sessionLines(renderBirdConfig(c, 'n2'))).toContain('protocol bgp Mesh_fd00_198_18__1 from bgp_template_v6 { neighbor fd00:198:18::1 port 1790 as 65001; multihop; ipv6 { gateway recursive; }; }');
+    expect(sessionLines(conf)).toContain(
+      'protocol bgp Mesh_fd00_198_18_1__2 from bgp_template_v6 { neighbor fd00:198:18:1::2 port 1790 as 65002; passive on; multihop; ipv6 { gateway recursive; }; }',
+    );
+    expect(sessionLines(renderBirdConfig(c, 'n2'))).toContain(
+      'protocol bgp Mesh_fd00_198_18__1 from bgp_template_v6 { neighbor fd00:198:18::1 port 1790 as 65001; multihop; ipv6 { gateway recursive; }; }',
+    );
   });
 
   it('the constructs take the same fields and render them at synth', () => {
@@ -362,16 +441,42 @@ describe('bird.conf of a dual-stack node (Calico bird6 beside the IPv4 part)', (
     const app = new App({ outdir });
     const stack = new TerraformStack(app, 'ds');
     const c = new CalicoCluster(stack, 'net', { name: 'ds', podCidr: '198.19.0.0/16', podCidrV6: 'fd00:198:19::/48' });
-    new CalicoNode(c, 'n1', { name: 'n1', address: '198.18.0.1', podCidr: '198.19.1.0/24', ipv6Address: 'fd00:198:18::1/64', podCidrV6: 'fd00:198:19:1::/64' });
-    new CalicoNode(c, 'n2', { name: 'n2', address: '198.18.0.2', podCidr: '198.19.2.0/24', ipv6Address: 'fd00:198:18::2/64', podCidrV6: 'fd00:198:19:2::/64' });
+    new CalicoNode(c, 'n1', {
+      name: 'n1',
+      address: '198.18.0.1',
+      podCidr: '198.19.1.0/24',
+      ipv6Address: 'fd00:198:18::1/64',
+      podCidrV6: 'fd00:198:19:1::/64',
+    });
+    new CalicoNode(c, 'n2', {
+      name: 'n2',
+      address: '198.18.0.2',
+      podCidr: '198.19.2.0/24',
+      ipv6Address: 'fd00:198:18::2/64',
+      podCidrV6: 'fd00:198:19:2::/64',
+    });
     app.synth();
     const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'ds', 'cdk.tf.json'), 'utf8'));
     const n1 = Object.values<any>(json.resource.calico_bird_config).find((r) => r.node_name === 'n1');
-    expect(n1.content).toContain('protocol bgp Mesh_fd00_198_18__2 from bgp_template_v6 { neighbor fd00:198:18::2 as 64512; passive on; }');
+    expect(n1.content).toContain(
+      'protocol bgp Mesh_fd00_198_18__2 from bgp_template_v6 { neighbor fd00:198:18::2 as 64512; passive on; }',
+    );
 
     const bad = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'calico-dual-stack-')) });
-    const c2 = new CalicoCluster(new TerraformStack(bad, 'ds'), 'net', { name: 'ds', podCidr: '198.19.0.0/16', podCidrV6: 'fd00:198:19::/48' });
-    new CalicoNode(c2, 'n1', { name: 'n1', address: '198.18.0.1', podCidr: '198.19.1.0/24', ipv6Address: 'fd00:198:18::1/64', podCidrV6: 'fd00:198:20::/64' });
-    expect(() => bad.synth()).toThrow(/nodes\[0\] "n1"\.podCidrV6: fd00:198:20::\/64 is outside the IPv6 pod pool fd00:198:19::\/48/);
+    const c2 = new CalicoCluster(new TerraformStack(bad, 'ds'), 'net', {
+      name: 'ds',
+      podCidr: '198.19.0.0/16',
+      podCidrV6: 'fd00:198:19::/48',
+    });
+    new CalicoNode(c2, 'n1', {
+      name: 'n1',
+      address: '198.18.0.1',
+      podCidr: '198.19.1.0/24',
+      ipv6Address: 'fd00:198:18::1/64',
+      podCidrV6: 'fd00:198:20::/64',
+    });
+    expect(() => bad.synth()).toThrow(
+      /nodes\[0\] "n1"\.podCidrV6: fd00:198:20::\/64 is outside the IPv6 pod pool fd00:198:19::\/48/,
+    );
   });
 });

@@ -18,7 +18,14 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-merged-survivors-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function node(k: number, over: Partial<NodeSpec> = {}): NodeSpec {
-  return { name: `n${k}`, address: `198.18.1.${k}`, prefixLength: 24, podCidr: `198.19.${k}.0/24`, workloads: [], ...over };
+  return {
+    name: `n${k}`,
+    address: `198.18.1.${k}`,
+    prefixLength: 24,
+    podCidr: `198.19.${k}.0/24`,
+    workloads: [],
+    ...over,
+  };
 }
 
 function cluster(over: Partial<ClusterSpec> = {}): ClusterSpec {
@@ -45,7 +52,9 @@ function withHome<T>(config: string, fn: () => T): T {
 
 describe('ssh_config validation of a node', () => {
   it('a relative sshConfig is reported once, without trying to read it', () => {
-    expect(clusterProblems(cluster({ ssh: { sshConfig: 'relative/ssh_config' } }))).toEqual(['ssh.sshConfig: "relative/ssh_config" is not an absolute path']);
+    expect(clusterProblems(cluster({ ssh: { sshConfig: 'relative/ssh_config' } }))).toEqual([
+      'ssh.sshConfig: "relative/ssh_config" is not an absolute path',
+    ]);
   });
 
   it('a bad proxyJump is reported once, without reading the (missing) ssh_config', () => {
@@ -56,16 +65,26 @@ describe('ssh_config validation of a node', () => {
   });
 
   it('sshConfig true: a bad HostName from ~/.ssh/config is named with "~/.ssh/config"', () => {
-    const problems = withHome('Host n1-ssh\n  HostName bad!host\n', () => clusterProblems(cluster({ nodes: [node(1, { sshHost: 'n1-ssh' })], ssh: { sshConfig: true } })));
-    expect(problems).toEqual(['nodes[0] "n1".ssh.sshConfig: HostName from ~/.ssh/config: "bad!host" is not a host name or address']);
+    const problems = withHome('Host n1-ssh\n  HostName bad!host\n', () =>
+      clusterProblems(cluster({ nodes: [node(1, { sshHost: 'n1-ssh' })], ssh: { sshConfig: true } })),
+    );
+    expect(problems).toEqual([
+      'nodes[0] "n1".ssh.sshConfig: HostName from ~/.ssh/config: "bad!host" is not a host name or address',
+    ]);
   });
 
   it('sshConfig true: a good HostName from ~/.ssh/config passes', () => {
-    expect(withHome('Host n1-ssh\n  HostName 198.18.9.9\n', () => clusterProblems(cluster({ nodes: [node(1, { sshHost: 'n1-ssh' })], ssh: { sshConfig: true } })))).toEqual([]);
+    expect(
+      withHome('Host n1-ssh\n  HostName 198.18.9.9\n', () =>
+        clusterProblems(cluster({ nodes: [node(1, { sshHost: 'n1-ssh' })], ssh: { sshConfig: true } })),
+      ),
+    ).toEqual([]);
   });
 
   it('resolveSsh with sshConfig true reads exactly ~/.ssh/config', () => {
-    const r = withHome('Host n1-ssh\n  HostName 198.18.9.9\n  Port 2201\n', () => resolveSsh('n1-ssh', { sshConfig: true }));
+    const r = withHome('Host n1-ssh\n  HostName 198.18.9.9\n  Port 2201\n', () =>
+      resolveSsh('n1-ssh', { sshConfig: true }),
+    );
     expect(r.host).toBe('198.18.9.9');
     expect(r.settings.port).toBe(2201);
     expect([...r.fromSshConfig].sort()).toEqual(['HostName', 'Port']);
@@ -81,7 +100,9 @@ describe('ssh_config validation of a node', () => {
 
 describe('the overlay plan of an unknown node', () => {
   it('names the node and the cluster', () => {
-    expect(() => overlayPlanOf(cluster({ vxlanMode: 'Always' }), 'nx')).toThrow(new Error('no node named "nx" in cluster "lab"'));
+    expect(() => overlayPlanOf(cluster({ vxlanMode: 'Always' }), 'nx')).toThrow(
+      new Error('no node named "nx" in cluster "lab"'),
+    );
   });
 });
 
@@ -128,6 +149,10 @@ nodes:
 nodes:
   - { name: node1, address: 198.18.0.1, podCidr: 198.19.1.0/24 }
 `;
-    expect(load(text).ssh).toEqual({ user: 'root', port: 22, knownHostsPath: path.join(os.homedir(), '.ssh', 'known_hosts') });
+    expect(load(text).ssh).toEqual({
+      user: 'root',
+      port: 22,
+      knownHostsPath: path.join(os.homedir(), '.ssh', 'known_hosts'),
+    });
   });
 });

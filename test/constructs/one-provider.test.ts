@@ -21,7 +21,10 @@ function synthStack(build: (stack: TerraformStack) => void): any {
   }
 }
 
-function twoClusters(stack: TerraformStack, options: { postDeployVerify?: boolean } = {}): [CalicoCluster, CalicoCluster] {
+function twoClusters(
+  stack: TerraformStack,
+  options: { postDeployVerify?: boolean } = {},
+): [CalicoCluster, CalicoCluster] {
   const verify = options.postDeployVerify ? { postDeployVerify: { command: 'true' } } : {};
   const a = new CalicoCluster(stack, 'a', { name: 'a', podCidr: '198.19.0.0/17', ...verify });
   new CalicoNode(a, 'a1', { name: 'a1', address: '198.18.120.1', podCidr: '198.19.1.0/24' });
@@ -93,15 +96,24 @@ test('an aliased provider is a second configuration Terraform accepts, and clust
 });
 
 test('connectTimeout and connectRetries out of range are refused at construction, by field', () => {
-  const stack = new TerraformStack(new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'calico-one-provider-')) }), 'st');
-  expect(() => new CalicoProvider(stack, 'p1', { connectTimeout: 0 })).toThrow('calico provider "p1": connectTimeout must be a number of seconds above 0 and at most 3600, not 0');
+  const stack = new TerraformStack(
+    new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'calico-one-provider-')) }),
+    'st',
+  );
+  expect(() => new CalicoProvider(stack, 'p1', { connectTimeout: 0 })).toThrow(
+    'calico provider "p1": connectTimeout must be a number of seconds above 0 and at most 3600, not 0',
+  );
   expect(() => new CalicoProvider(stack, 'p2', { connectTimeout: -5, connectRetries: 1.5 })).toThrow(
     'calico provider "p2": connectTimeout must be a number of seconds above 0 and at most 3600, not -5; connectRetries must be a whole number from 0 to 100, not 1.5',
   );
   expect(() => new CalicoProvider(stack, 'p3', { connectTimeout: NaN })).toThrow(/connectTimeout .* not NaN/);
-  expect(() => new CalicoProvider(stack, 'p4', { connectRetries: -1 })).toThrow(/connectRetries must be a whole number from 0 to 100, not -1/);
+  expect(() => new CalicoProvider(stack, 'p4', { connectRetries: -1 })).toThrow(
+    /connectRetries must be a whole number from 0 to 100, not -1/,
+  );
   // The edges are accepted; nothing was added by the refused ones.
   expect(() => new CalicoProvider(stack, 'ok', { connectTimeout: 3600, connectRetries: 0 })).not.toThrow();
-  expect(() => new CalicoProvider(stack, 'ok2', { alias: 'b', connectTimeout: 0.5, connectRetries: 100 })).not.toThrow();
+  expect(
+    () => new CalicoProvider(stack, 'ok2', { alias: 'b', connectTimeout: 0.5, connectRetries: 100 }),
+  ).not.toThrow();
   expect(stack.node.children.map((c) => c.node.id)).toEqual(['ok', 'ok2']);
 });

@@ -25,7 +25,14 @@ import { birdParse } from '../stacks/synth-helpers';
 
 /** Two nodes on 198.18.1.0/24, one on 198.18.2.0/24. */
 function node(k: number, over: Partial<NodeSpec> = {}): NodeSpec {
-  return { name: `n${k}`, address: `198.18.${k < 3 ? 1 : 2}.${k}`, prefixLength: 24, podCidr: `198.19.${k}.0/24`, workloads: [], ...over };
+  return {
+    name: `n${k}`,
+    address: `198.18.${k < 3 ? 1 : 2}.${k}`,
+    prefixLength: 24,
+    podCidr: `198.19.${k}.0/24`,
+    workloads: [],
+    ...over,
+  };
 }
 
 function cluster(over: Partial<ClusterSpec> = {}): ClusterSpec {
@@ -42,7 +49,11 @@ describe('the overlay plan', () => {
   });
 
   it('no plan, and BIRD keeps every block, when both modes are Never or unset', () => {
-    for (const modes of [{}, { vxlanMode: 'Never' as const }, { vxlanMode: 'Never' as const, ipipMode: 'Never' as const }]) {
+    for (const modes of [
+      {},
+      { vxlanMode: 'Never' as const },
+      { vxlanMode: 'Never' as const, ipipMode: 'Never' as const },
+    ]) {
       expect(encapsulationOf(modes)).toBeUndefined();
       expect(overlayPlanOf(cluster(modes), 'n1')).toBeUndefined();
       expect(encapsulatedBlocks(overlayPlanOf(cluster(modes), 'n1'))).toEqual([]);
@@ -57,10 +68,30 @@ describe('the overlay plan', () => {
       mode: 'Always',
       device: 'vxlan.calico',
       mtu: 1450,
-      self: { node: 'n1', address: '198.18.1.1', block: '198.19.1.0/24', tunnelAddress: '198.19.1.1', tunnelMac: '66:cc:c6:13:01:01' },
+      self: {
+        node: 'n1',
+        address: '198.18.1.1',
+        block: '198.19.1.0/24',
+        tunnelAddress: '198.19.1.1',
+        tunnelMac: '66:cc:c6:13:01:01',
+      },
       remotes: [
-        { node: 'n2', address: '198.18.1.2', block: '198.19.2.0/24', tunnelAddress: '198.19.2.1', tunnelMac: '66:cc:c6:13:02:01', encapsulate: true },
-        { node: 'n3', address: '198.18.2.3', block: '198.19.3.0/24', tunnelAddress: '198.19.3.1', tunnelMac: '66:cc:c6:13:03:01', encapsulate: true },
+        {
+          node: 'n2',
+          address: '198.18.1.2',
+          block: '198.19.2.0/24',
+          tunnelAddress: '198.19.2.1',
+          tunnelMac: '66:cc:c6:13:02:01',
+          encapsulate: true,
+        },
+        {
+          node: 'n3',
+          address: '198.18.2.3',
+          block: '198.19.3.0/24',
+          tunnelAddress: '198.19.3.1',
+          tunnelMac: '66:cc:c6:13:03:01',
+          encapsulate: true,
+        },
       ],
     });
     expect(encapsulatedBlocks(plan)).toEqual(['198.19.2.0/24', '198.19.3.0/24']);
@@ -118,13 +149,17 @@ describe('the overlay plan', () => {
 });
 
 describe('the cluster rules', () => {
-  it('the modes take Calico\'s three values, and at most one is not Never', () => {
+  it("the modes take Calico's three values, and at most one is not Never", () => {
     for (const mode of ['Always', 'CrossSubnet', 'Never'] as EncapsulationMode[]) {
       expect(clusterProblems(cluster({ vxlanMode: mode }))).toEqual([]);
       expect(clusterProblems(cluster({ ipipMode: mode, vxlanMode: 'Never' }))).toEqual([]);
     }
-    expect(clusterProblems(cluster({ vxlanMode: 'always' as EncapsulationMode }))).toEqual(['cluster.vxlanMode: must be one of Always, CrossSubnet, Never, not "always"']);
-    expect(clusterProblems(cluster({ ipipMode: 'Off' as EncapsulationMode }))).toEqual(['cluster.ipipMode: must be one of Always, CrossSubnet, Never, not "Off"']);
+    expect(clusterProblems(cluster({ vxlanMode: 'always' as EncapsulationMode }))).toEqual([
+      'cluster.vxlanMode: must be one of Always, CrossSubnet, Never, not "always"',
+    ]);
+    expect(clusterProblems(cluster({ ipipMode: 'Off' as EncapsulationMode }))).toEqual([
+      'cluster.ipipMode: must be one of Always, CrossSubnet, Never, not "Off"',
+    ]);
     expect(clusterProblems(cluster({ vxlanMode: 'Always', ipipMode: 'Always' }))).toEqual([
       'cluster.ipipMode: at most one of vxlanMode and ipipMode may be other than Never (vxlanMode is Always, ipipMode Always)',
     ]);
@@ -139,14 +174,16 @@ describe('the cluster rules', () => {
     expect(clusterProblems(cluster({ vxlanMode: 'Always', nodes }))).toEqual([]);
   });
 
-  it('a workload on its node\'s tunnel address is refused only when the cluster encapsulates', () => {
+  it("a workload on its node's tunnel address is refused only when the cluster encapsulates", () => {
     const nodes = [node(1, { workloads: [{ name: 'w', ip: '198.19.1.1' }] }), node(2)];
     expect(clusterProblems(cluster({ nodes }))).toEqual([]);
     expect(clusterProblems(cluster({ nodes, vxlanMode: 'CrossSubnet' }))).toEqual([
       'nodes[0] "n1".workloads[0] "w".ip: 198.19.1.1 is node "n1"\'s tunnel address (vxlanMode CrossSubnet: the first address of its block)',
     ]);
     // Modes that are themselves wrong are the one problem reported.
-    expect(clusterProblems(cluster({ nodes, vxlanMode: 'on' as EncapsulationMode }))).toEqual(['cluster.vxlanMode: must be one of Always, CrossSubnet, Never, not "on"']);
+    expect(clusterProblems(cluster({ nodes, vxlanMode: 'on' as EncapsulationMode }))).toEqual([
+      'cluster.vxlanMode: must be one of Always, CrossSubnet, Never, not "on"',
+    ]);
     expect(clusterProblems(cluster({ nodes, vxlanMode: 'Always', ipipMode: 'Always' }))).toHaveLength(1);
   });
 });
@@ -162,13 +199,15 @@ describe('bird.conf', () => {
   it('VXLAN Always: the encapsulated blocks are neither exported to nor learned from the kernel', () => {
     const conf = renderBirdConfig(cluster({ vxlanMode: 'Always' }), 'n1');
     expect(conf).toContain('define calico_encapsulated = [ 198.19.2.0/24, 198.19.3.0/24 ];');
-    expect(conf).toMatch(/filter calico_kernel_programming \{\n {2}if source = RTS_DEVICE then reject;\n {2}if source = RTS_STATIC then reject;\n {2}if net ~ calico_encapsulated then reject;\n {2}if net ~ \[ 198\.19\.0\.0\/16\+ \] then accept;\n {2}if source != RTS_BGP then reject;\n {2}if net = 0\.0\.0\.0\/0 then reject;\n {2}accept;\n\}/);
+    expect(conf).toMatch(
+      /filter calico_kernel_programming \{\n {2}if source = RTS_DEVICE then reject;\n {2}if source = RTS_STATIC then reject;\n {2}if net ~ calico_encapsulated then reject;\n {2}if net ~ \[ 198\.19\.0\.0\/16\+ \] then accept;\n {2}if source != RTS_BGP then reject;\n {2}if net = 0\.0\.0\.0\/0 then reject;\n {2}accept;\n\}/,
+    );
     expect(conf).toContain('    import where net !~ calico_encapsulated;\n');
     expect(conf).not.toContain('import all;\n    export filter calico_kernel_programming');
     expect(birdParse(conf)).toEqual({ code: 0, output: '' });
   });
 
-  it('CrossSubnet: each node leaves exactly the other subnet\'s blocks to the tunnel', () => {
+  it("CrossSubnet: each node leaves exactly the other subnet's blocks to the tunnel", () => {
     const c = cluster({ vxlanMode: 'CrossSubnet' });
     expect(renderBirdConfig(c, 'n1')).toContain('define calico_encapsulated = [ 198.19.3.0/24 ];');
     expect(renderBirdConfig(c, 'n3')).toContain('define calico_encapsulated = [ 198.19.1.0/24, 198.19.2.0/24 ];');
@@ -194,8 +233,16 @@ describe('bird.conf', () => {
   });
 
   it('300 nodes in Always mode: one set of 299 blocks, still a valid config', () => {
-    const nodes = Array.from({ length: 300 }, (_, k) => ({ name: `n${k}`, address: `198.18.${Math.floor(k / 200)}.${(k % 200) + 1}`, podCidr: `198.19.${k % 256}.${Math.floor(k / 256) * 128}/25`, workloads: [] }));
-    const conf = renderBirdConfig({ name: 'big', podCidr: '198.19.0.0/16', vxlanMode: 'Always', nodes, peers: [] }, 'n0');
+    const nodes = Array.from({ length: 300 }, (_, k) => ({
+      name: `n${k}`,
+      address: `198.18.${Math.floor(k / 200)}.${(k % 200) + 1}`,
+      podCidr: `198.19.${k % 256}.${Math.floor(k / 256) * 128}/25`,
+      workloads: [],
+    }));
+    const conf = renderBirdConfig(
+      { name: 'big', podCidr: '198.19.0.0/16', vxlanMode: 'Always', nodes, peers: [] },
+      'n0',
+    );
     expect(/define calico_encapsulated = \[ ([^\]]*) \];/.exec(conf)![1].split(', ')).toHaveLength(299);
     expect(birdParse(conf)).toEqual({ code: 0, output: '' });
   });
@@ -244,7 +291,15 @@ describe('the constructs', () => {
   it('ipipMode: tunl0 inputs without MAC, neighbours or FDB; workloads get 1480', () => {
     const json = synth({ ipipMode: 'Always' });
     const n3 = Object.values<any>(json.resource.calico_overlay).find((o) => o.node_name === 'n3');
-    expect(n3).toMatchObject({ encapsulation: 'ipip', address: '198.18.2.3', tunnel_address: '198.19.3.1', mtu: 1480, neighbours: {}, fdb: {}, routes: { '198.19.1.0/24': '198.18.1.1' } });
+    expect(n3).toMatchObject({
+      encapsulation: 'ipip',
+      address: '198.18.2.3',
+      tunnel_address: '198.19.3.1',
+      mtu: 1480,
+      neighbours: {},
+      fdb: {},
+      routes: { '198.19.1.0/24': '198.18.1.1' },
+    });
     expect(n3.tunnel_mac).toBeUndefined();
     expect(Object.values<any>(json.resource.calico_workload).find((w) => w.name === 'web').mtu).toBe(1480);
   });
@@ -262,7 +317,9 @@ describe('the constructs', () => {
     const net = new CalicoCluster(stack, 'net', { name: 'ov', podCidr: '198.19.0.0/16', vxlanMode: 'CrossSubnet' });
     new CalicoNode(net, 'n1', { name: 'n1', address: '198.18.1.1/24', podCidr: '198.19.1.0/24' });
     new CalicoNode(net, 'n2', { name: 'n2', address: '198.18.1.2', podCidr: '198.19.2.0/24' });
-    expect(() => app.synth()).toThrow(/nodes\[1\] "n2"\.address: vxlanMode CrossSubnet needs every node's prefix length/);
+    expect(() => app.synth()).toThrow(
+      /nodes\[1\] "n2"\.address: vxlanMode CrossSubnet needs every node's prefix length/,
+    );
     expect(fs.existsSync(path.join(outdir, 'stacks', 'ov', 'cdk.tf.json'))).toBe(false);
     fs.rmSync(outdir, { recursive: true, force: true });
   });

@@ -8,13 +8,20 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseSnapshot, withoutFileBytes } from '../../providers/calico/host-snapshot';
-import { maskBirdPasswords, maskSecrets, secretPlaceholder, spliceSecrets, UNDECLARED_SECRET } from '../../rules/secrets';
+import {
+  maskBirdPasswords,
+  maskSecrets,
+  secretPlaceholder,
+  spliceSecrets,
+  UNDECLARED_SECRET,
+} from '../../rules/secrets';
 
 const SECRET = 's3cr3t-Value';
 const HAND = 'typed-by-hand';
 const HEAD = 'router id 198.18.0.1;\nprotocol device {}\n';
 const CHANNEL = 'ipv4 { import all; export all; };';
-const bgp = (body: string) => `${HEAD}protocol bgp Global_198_18_0_100 { local as 64501; neighbor 198.18.0.100 as 65000; ${CHANNEL} ${body} }\n`;
+const bgp = (body: string) =>
+  `${HEAD}protocol bgp Global_198_18_0_100 { local as 64501; neighbor 198.18.0.100 as 65000; ${CHANNEL} ${body} }\n`;
 
 let dir: string;
 beforeAll(() => {
@@ -41,9 +48,15 @@ const forms: [string, string][] = [
   ['tabs and a newline before the string', bgp(`password\t\t\n\t"${SECRET}";`)],
   ['a block comment between', bgp(`password /* md5 */ "${SECRET}";`)],
   ['a line comment between', bgp(`password # the ToR's\n "${SECRET}";`)],
-  ['in a template', `${HEAD}template bgp t { local as 64501; password"${SECRET}"; ${CHANNEL} }\nprotocol bgp p from t { neighbor 198.18.0.100 as 65000; }\n`],
+  [
+    'in a template',
+    `${HEAD}template bgp t { local as 64501; password"${SECRET}"; ${CHANNEL} }\nprotocol bgp p from t { neighbor 198.18.0.100 as 65000; }\n`,
+  ],
   ['through a define', `${HEAD}define tor_pw = "${SECRET}";\n${bgp('password tor_pw;').slice(HEAD.length)}`],
-  ['through a define of a define', `${HEAD}define a = "${SECRET}";\ndefine b = a;\n${bgp('password b;').slice(HEAD.length)}`],
+  [
+    'through a define of a define',
+    `${HEAD}define a = "${SECRET}";\ndefine b = a;\n${bgp('password b;').slice(HEAD.length)}`,
+  ],
   ['twice (the last one wins in BIRD)', bgp(`password "other"; password"${SECRET}";`)],
 ];
 
@@ -106,8 +119,13 @@ test('a declared value that is a prefix of another is masked whole, longest firs
 });
 
 test('a placeholder put in is never searched again, whatever the declared values', () => {
-  const masked = maskBirdPasswords('protocol bgp p { description "abc calico"; }\n/* password\n"x" */\n', { A: 'abc', B: 'calico' });
-  expect(masked).toBe(`protocol bgp p { description "${secretPlaceholder('A')} ${secretPlaceholder('B')}"; }\n/* password\n"${UNDECLARED_SECRET}" */\n`);
+  const masked = maskBirdPasswords('protocol bgp p { description "abc calico"; }\n/* password\n"x" */\n', {
+    A: 'abc',
+    B: 'calico',
+  });
+  expect(masked).toBe(
+    `protocol bgp p { description "${secretPlaceholder('A')} ${secretPlaceholder('B')}"; }\n/* password\n"${UNDECLARED_SECRET}" */\n`,
+  );
 });
 
 test('an incomplete snapshot answer is reported without the file bytes it carried (base64 is no mask)', () => {

@@ -19,7 +19,15 @@ import { birdParse } from '../stacks/synth-helpers';
 import { buildPicture } from '../../cli/graph/picture';
 
 function node(k: number, labels?: Record<string, string>, over: Partial<NodeSpec> = {}): NodeSpec {
-  return { name: `node${k}`, address: `198.18.0.${k}`, prefixLength: 24, podCidr: `198.19.${k}.0/24`, workloads: [], ...(labels ? { labels } : {}), ...over };
+  return {
+    name: `node${k}`,
+    address: `198.18.0.${k}`,
+    prefixLength: 24,
+    podCidr: `198.19.${k}.0/24`,
+    workloads: [],
+    ...(labels ? { labels } : {}),
+    ...over,
+  };
 }
 
 const tor: PeerSpec = { address: '198.18.0.100', asNumber: 65000 };
@@ -44,8 +52,10 @@ function parsed(c: ClusterSpec, nodeName: string): string {
 }
 
 /** The nodes that hold a session to the ToR. */
-const peered = (c: ClusterSpec) => c.nodes.filter((n) => bgpSessionsOf(c, n.name).some((s) => s.protocol === GLOBAL)).map((n) => n.name);
-const sessionLine = (conf: string, protocol: string) => conf.split('\n').find((l) => l.startsWith(`protocol bgp ${protocol} `));
+const peered = (c: ClusterSpec) =>
+  c.nodes.filter((n) => bgpSessionsOf(c, n.name).some((s) => s.protocol === GLOBAL)).map((n) => n.name);
+const sessionLine = (conf: string, protocol: string) =>
+  conf.split('\n').find((l) => l.startsWith(`protocol bgp ${protocol} `));
 
 describe('nodeSelector: the nodes whose labels match peer, with Calico semantics', () => {
   test.each<[string, string, string[]]>([
@@ -64,7 +74,11 @@ describe('nodeSelector: the nodes whose labels match peer, with Calico semantics
     expect(clusterProblems(c)).toEqual([]);
     expect(peered(c)).toEqual(want);
     // The bird.conf of every node parses; the session is there exactly on the selected ones.
-    for (const n of c.nodes) expect({ node: n.name, has: sessionLine(parsed(c, n.name), GLOBAL) !== undefined }).toEqual({ node: n.name, has: want.includes(n.name) });
+    for (const n of c.nodes)
+      expect({ node: n.name, has: sessionLine(parsed(c, n.name), GLOBAL) !== undefined }).toEqual({
+        node: n.name,
+        has: want.includes(n.name),
+      });
   });
 
   test('relabelling a node moves the peer: the session follows the labels, the protocol name stays Global_', () => {
@@ -72,7 +86,9 @@ describe('nodeSelector: the nodes whose labels match peer, with Calico semantics
     const after = { ...before, nodes: [node(1, { rack: 'b' }), node(2, { rack: 'a' }), node(3)] };
     expect(peered(before)).toEqual(['node1']);
     expect(peered(after)).toEqual(['node2']);
-    expect(sessionLine(parsed(after, 'node2'), GLOBAL)).toBe(`protocol bgp ${GLOBAL} from bgp_template { neighbor 198.18.0.100 as 65000; }`);
+    expect(sessionLine(parsed(after, 'node2'), GLOBAL)).toBe(
+      `protocol bgp ${GLOBAL} from bgp_template { neighbor 198.18.0.100 as 65000; }`,
+    );
   });
 
   test('a peer without nodes or nodeSelector still serves every node; nodes alone still works', () => {
@@ -93,7 +109,11 @@ describe('nodeSelector: the nodes whose labels match peer, with Calico semantics
     expect(clusterProblems(c)).toEqual([]);
     expect(parsed(c, 'node1')).toMatch(/protocol bfd/);
     const all = { ...c, peers: [{ ...c.peers[0], nodeSelector: 'all()' }] };
-    expect(clusterProblems(all)).toEqual([expect.stringContaining('peers[0] 198.18.0.100.bfd: BFD needs a directly connected peer, but the session from "node9" is multihop')]);
+    expect(clusterProblems(all)).toEqual([
+      expect.stringContaining(
+        'peers[0] 198.18.0.100.bfd: BFD needs a directly connected peer, but the session from "node9" is multihop',
+      ),
+    ]);
   });
 
   test('300 nodes, half selected: each gets its session or not, and the labels never reach bird.conf', () => {
@@ -104,7 +124,12 @@ describe('nodeSelector: the nodes whose labels match peer, with Calico semantics
       labels: { rack: i % 2 === 0 ? 'even' : 'odd', 'example.com/zone': `z${i % 7}` },
       workloads: [],
     }));
-    const c: ClusterSpec = { name: 'big', podCidr: '198.19.0.0/16', nodes, peers: [{ ...tor, address: '198.18.3.1', nodeSelector: "rack == 'even'" }] };
+    const c: ClusterSpec = {
+      name: 'big',
+      podCidr: '198.19.0.0/16',
+      nodes,
+      peers: [{ ...tor, address: '198.18.3.1', nodeSelector: "rack == 'even'" }],
+    };
     expect(clusterProblems(c)).toEqual([]);
     const served = c.nodes.filter((n) => peerServesNode(c.peers[0], n));
     expect(served).toHaveLength(150);
@@ -118,12 +143,42 @@ describe('nodeSelector: the nodes whose labels match peer, with Calico semantics
 
 describe('nodeSelector and labels: synth checks name the peer or node and the field', () => {
   test.each<[string, Partial<PeerSpec>, Partial<ClusterSpec>, string]>([
-    ['a selector that does not parse, with its position', { nodeSelector: "rack == 'a' &&" }, {}, `peers[0] 198.18.0.100.nodeSelector: selector "rack == 'a' &&" does not parse:`],
-    ['an unknown operator', { nodeSelector: 'rack = a' }, {}, 'peers[0] 198.18.0.100.nodeSelector: selector "rack = a" does not parse: '],
-    ['an unterminated string', { nodeSelector: "rack == 'a" }, {}, 'peers[0] 198.18.0.100.nodeSelector: selector "rack == \'a" does not parse: '],
-    ['nodes and nodeSelector together (Calico: node and nodeSelector)', { nodes: ['node1'], nodeSelector: 'has(rack)' }, {}, 'peers[0] 198.18.0.100: set nodes or nodeSelector, not both'],
-    ['a selector beyond Calico\'s 1024 characters', { nodeSelector: `rack in {${Array.from({ length: 200 }, (_, i) => `'r${i}'`).join(', ')}}` }, {}, 'peers[0] 198.18.0.100.nodeSelector: 1498 characters, at most 1024'],
-    ['a node label value with ${ (never reaches a shell, but refused as a label)', {}, { nodes: [node(1, { rack: '${a}' }), node(2)] }, 'nodes[0] "node1".labels: "${a}" is not a label value'],
+    [
+      'a selector that does not parse, with its position',
+      { nodeSelector: "rack == 'a' &&" },
+      {},
+      `peers[0] 198.18.0.100.nodeSelector: selector "rack == 'a' &&" does not parse:`,
+    ],
+    [
+      'an unknown operator',
+      { nodeSelector: 'rack = a' },
+      {},
+      'peers[0] 198.18.0.100.nodeSelector: selector "rack = a" does not parse: ',
+    ],
+    [
+      'an unterminated string',
+      { nodeSelector: "rack == 'a" },
+      {},
+      'peers[0] 198.18.0.100.nodeSelector: selector "rack == \'a" does not parse: ',
+    ],
+    [
+      'nodes and nodeSelector together (Calico: node and nodeSelector)',
+      { nodes: ['node1'], nodeSelector: 'has(rack)' },
+      {},
+      'peers[0] 198.18.0.100: set nodes or nodeSelector, not both',
+    ],
+    [
+      "a selector beyond Calico's 1024 characters",
+      { nodeSelector: `rack in {${Array.from({ length: 200 }, (_, i) => `'r${i}'`).join(', ')}}` },
+      {},
+      'peers[0] 198.18.0.100.nodeSelector: 1498 characters, at most 1024',
+    ],
+    [
+      'a node label value with ${ (never reaches a shell, but refused as a label)',
+      {},
+      { nodes: [node(1, { rack: '${a}' }), node(2)] },
+      'nodes[0] "node1".labels: "${a}" is not a label value',
+    ],
     ['a node label key with a quote', {}, { nodes: [node(1), node(2, { "ra'ck": 'a' })] }, `nodes[1] "node2".labels: `],
   ])('%s', (_, peer, over, message) => {
     const problems = clusterProblems(cluster(peer, over));
@@ -138,7 +193,9 @@ describe('nodeSelector and labels: synth checks name the peer or node and the fi
   test('a selector that matches no node is accepted (as Calico does) but warned about, naming peer and field', () => {
     const c = cluster({ nodeSelector: "rack == 'c'" });
     expect(clusterProblems(c)).toEqual([]);
-    expect(peeringWarnings(c)).toEqual(['peers[0] 198.18.0.100.nodeSelector: "rack == \'c\'" matches no node (2 of 3 nodes have labels); no node peers with 198.18.0.100']);
+    expect(peeringWarnings(c)).toEqual([
+      'peers[0] 198.18.0.100.nodeSelector: "rack == \'c\'" matches no node (2 of 3 nodes have labels); no node peers with 198.18.0.100',
+    ]);
     expect(peeringWarnings(cluster({ nodeSelector: "rack == 'a'" }))).toEqual([]);
     expect(peeringWarnings(cluster())).toEqual([]);
     // A selector that does not parse is an error, not also a warning.
@@ -146,11 +203,23 @@ describe('nodeSelector and labels: synth checks name the peer or node and the fi
   });
 });
 
-describe('nextHopMode: Calico\'s three modes on the peer\'s channel, bird -p accepts each', () => {
+describe("nextHopMode: Calico's three modes on the peer's channel, bird -p accepts each", () => {
   test.each<[string, PeerSpec['nextHopMode'], string]>([
-    ['Auto: BGP\'s default, nothing rendered', 'Auto', `protocol bgp ${GLOBAL} from bgp_template { neighbor 198.18.0.100 as 65000; }`],
-    ['Self', 'Self', `protocol bgp ${GLOBAL} from bgp_template { neighbor 198.18.0.100 as 65000; ipv4 { next hop self; }; }`],
-    ['Keep', 'Keep', `protocol bgp ${GLOBAL} from bgp_template { neighbor 198.18.0.100 as 65000; ipv4 { next hop keep; }; }`],
+    [
+      "Auto: BGP's default, nothing rendered",
+      'Auto',
+      `protocol bgp ${GLOBAL} from bgp_template { neighbor 198.18.0.100 as 65000; }`,
+    ],
+    [
+      'Self',
+      'Self',
+      `protocol bgp ${GLOBAL} from bgp_template { neighbor 198.18.0.100 as 65000; ipv4 { next hop self; }; }`,
+    ],
+    [
+      'Keep',
+      'Keep',
+      `protocol bgp ${GLOBAL} from bgp_template { neighbor 198.18.0.100 as 65000; ipv4 { next hop keep; }; }`,
+    ],
   ])('%s', (_, nextHopMode, line) => {
     const c = cluster({ nextHopMode });
     expect(clusterProblems(c)).toEqual([]);
@@ -158,8 +227,13 @@ describe('nextHopMode: Calico\'s three modes on the peer\'s channel, bird -p acc
   });
 
   test('Self on a multihop eBGP session shares the one ipv4 block with the recursive gateway', () => {
-    const c = cluster({ nextHopMode: 'Self', address: '198.18.5.1' }, { nodes: [node(1, undefined, { asNumber: 64601 }), node(2)] });
-    expect(sessionLine(parsed(c, 'node1'), 'Global_198_18_5_1')).toContain('ipv4 { gateway recursive; next hop self; };');
+    const c = cluster(
+      { nextHopMode: 'Self', address: '198.18.5.1' },
+      { nodes: [node(1, undefined, { asNumber: 64601 }), node(2)] },
+    );
+    expect(sessionLine(parsed(c, 'node1'), 'Global_198_18_5_1')).toContain(
+      'ipv4 { gateway recursive; next hop self; };',
+    );
   });
 
   test('only the peer that sets it: the mesh sessions stay as they were', () => {
@@ -168,7 +242,9 @@ describe('nextHopMode: Calico\'s three modes on the peer\'s channel, bird -p acc
   });
 
   test('an unknown mode, and nextHopMode together with keepOriginalNextHop (Calico refuses both), name peer and field', () => {
-    expect(clusterProblems(cluster({ nextHopMode: 'self' as never }))).toEqual(['peers[0] 198.18.0.100.nextHopMode: must be one of Auto, Self, Keep, not "self"']);
+    expect(clusterProblems(cluster({ nextHopMode: 'self' as never }))).toEqual([
+      'peers[0] 198.18.0.100.nextHopMode: must be one of Auto, Self, Keep, not "self"',
+    ]);
     expect(clusterProblems(cluster({ nextHopMode: 'Keep', keepOriginalNextHop: true }))).toEqual([
       'peers[0] 198.18.0.100.nextHopMode: keepOriginalNextHop is set too; use nextHopMode alone (Keep is what keepOriginalNextHop did)',
     ]);
@@ -203,13 +279,25 @@ describe('the inventory', () => {
   });
 
   test('the fields are typed and checked, with the path', () => {
-    expect(() => parseInventory(yaml('    nextHopMode: self'), 'inv.yaml')).toThrow('peers[0].nextHopMode: must be one of Auto, Self, Keep, not "self"');
-    expect(() => parseInventory(yaml('    nodeSelector: [a]'), 'inv.yaml')).toThrow('peers[0].nodeSelector: expected a string');
-    expect(() => parseInventory(yaml('    nodeSelector: "rack =="'), 'inv.yaml')).toThrow('peers[0] 198.18.0.100.nodeSelector: selector "rack ==" does not parse');
-    expect(() => parseInventory(yaml('    nodeSelector: has(rack)', '    labels: { rack: [a] }'), 'inv.yaml')).toThrow('nodes[0].labels');
-    expect(() => parseInventory(yaml('    nodeselector: has(rack)'), 'inv.yaml')).toThrow('unknown key "nodeselector" (did you mean "nodeSelector"?)');
+    expect(() => parseInventory(yaml('    nextHopMode: self'), 'inv.yaml')).toThrow(
+      'peers[0].nextHopMode: must be one of Auto, Self, Keep, not "self"',
+    );
+    expect(() => parseInventory(yaml('    nodeSelector: [a]'), 'inv.yaml')).toThrow(
+      'peers[0].nodeSelector: expected a string',
+    );
+    expect(() => parseInventory(yaml('    nodeSelector: "rack =="'), 'inv.yaml')).toThrow(
+      'peers[0] 198.18.0.100.nodeSelector: selector "rack ==" does not parse',
+    );
+    expect(() => parseInventory(yaml('    nodeSelector: has(rack)', '    labels: { rack: [a] }'), 'inv.yaml')).toThrow(
+      'nodes[0].labels',
+    );
+    expect(() => parseInventory(yaml('    nodeselector: has(rack)'), 'inv.yaml')).toThrow(
+      'unknown key "nodeselector" (did you mean "nodeSelector"?)',
+    );
     // Calico's peerSelector is not ours: said so, never "did you mean nodeSelector".
-    expect(() => parseInventory(yaml('    peerSelector: has(rr)'), 'inv.yaml')).toThrow(`peers[0]: unknown key "peerSelector" (Calico's BGPPeer peerSelector (node-to-node peerings chosen by label) is not supported;`);
+    expect(() => parseInventory(yaml('    peerSelector: has(rr)'), 'inv.yaml')).toThrow(
+      `peers[0]: unknown key "peerSelector" (Calico's BGPPeer peerSelector (node-to-node peerings chosen by label) is not supported;`,
+    );
   });
 });
 
@@ -220,12 +308,24 @@ describe('the constructs', () => {
       const app = new App({ outdir });
       const stack = new TerraformStack(app, 'fab');
       const net = new CalicoCluster(stack, 'net', { name: 'fab', podCidr: '198.19.0.0/16' });
-      new CalicoNode(net, 'node1', { name: 'node1', address: '198.18.0.1/24', podCidr: '198.19.1.0/24', labels: { rack: 'a' } });
-      new CalicoNode(net, 'node2', { name: 'node2', address: '198.18.0.2/24', podCidr: '198.19.2.0/24', labels: { rack: 'b' } });
+      new CalicoNode(net, 'node1', {
+        name: 'node1',
+        address: '198.18.0.1/24',
+        podCidr: '198.19.1.0/24',
+        labels: { rack: 'a' },
+      });
+      new CalicoNode(net, 'node2', {
+        name: 'node2',
+        address: '198.18.0.2/24',
+        podCidr: '198.19.2.0/24',
+        labels: { rack: 'b' },
+      });
       new BgpPeer(net, 'tor', { ...tor, ...peer });
       app.synth();
       const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
-      const warnings = (manifest.stacks.fab.annotations as { level: string; message: string }[]).filter((a) => a.level === '@cdktf/warn').map((a) => a.message);
+      const warnings = (manifest.stacks.fab.annotations as { level: string; message: string }[])
+        .filter((a) => a.level === '@cdktf/warn')
+        .map((a) => a.message);
       return { json: JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'fab', 'cdk.tf.json'), 'utf8')), warnings };
     } catch (err) {
       return { error: (err as Error).message, warnings: [] };
@@ -240,18 +340,30 @@ describe('the constructs', () => {
     expect(warnings).toEqual([]);
     const confs = Object.values<any>(json.resource.calico_bird_config).map((r) => r.content as string);
     expect(confs).toHaveLength(2);
-    expect(confs.filter((c) => c.includes(`protocol bgp ${GLOBAL} from bgp_template { neighbor 198.18.0.100 as 65000; ipv4 { next hop self; }; }`))).toHaveLength(1);
+    expect(
+      confs.filter((c) =>
+        c.includes(
+          `protocol bgp ${GLOBAL} from bgp_template { neighbor 198.18.0.100 as 65000; ipv4 { next hop self; }; }`,
+        ),
+      ),
+    ).toHaveLength(1);
   });
 
   test('a selector that matches no node: synth goes on, with a warning in the manifest', () => {
     const { json, error, warnings } = synth({ nodeSelector: "rack == 'c'" });
     expect(error).toBeUndefined();
-    expect(warnings).toEqual([expect.stringContaining('peers[0] 198.18.0.100.nodeSelector: "rack == \'c\'" matches no node')]);
-    expect(Object.values<any>(json.resource.calico_bird_config).every((r) => !(r.content as string).includes(GLOBAL))).toBe(true);
+    expect(warnings).toEqual([
+      expect.stringContaining('peers[0] 198.18.0.100.nodeSelector: "rack == \'c\'" matches no node'),
+    ]);
+    expect(
+      Object.values<any>(json.resource.calico_bird_config).every((r) => !(r.content as string).includes(GLOBAL)),
+    ).toBe(true);
   });
 
   test('a bad selector stops synth with the peer and field named', () => {
-    expect(synth({ nodeSelector: 'rack in {a}' }).error).toContain('peers[0] 198.18.0.100.nodeSelector: selector "rack in {a}" does not parse');
+    expect(synth({ nodeSelector: 'rack in {a}' }).error).toContain(
+      'peers[0] 198.18.0.100.nodeSelector: selector "rack in {a}" does not parse',
+    );
   });
 });
 

@@ -12,7 +12,13 @@ import { CalicoCluster, CalicoNode, NetworkPolicy, Workload } from '../../constr
 import { compilePolicyModel } from '../../constructs/policy-compile';
 import { renderNodeRuleset } from '../../constructs/policy-nft';
 import { buildClusterStack } from '../../stacks/inventory';
-import { isOurTable, normalizeListing, rulesetProblem, TABLE_HEADER, TABLE_MARK } from '../../providers/calico/nft-table';
+import {
+  isOurTable,
+  normalizeListing,
+  rulesetProblem,
+  TABLE_HEADER,
+  TABLE_MARK,
+} from '../../providers/calico/nft-table';
 import { listingOf, tableFacts } from '../../providers/calico/policy-ruleset';
 import { threeTier } from './policy-fixture';
 
@@ -80,15 +86,28 @@ describe('nft text as the provider sees it', () => {
     expect(rulesetProblem(good)).toBeNull();
     expect(rulesetProblem(`${TABLE_HEADER}\n\t${TABLE_MARK}\n}`)).toBeNull();
     expect(rulesetProblem('table inet filter {\n}\n')).toBe(`the ruleset must start with "${TABLE_HEADER}"`);
-    expect(rulesetProblem(`${TABLE_HEADER}\n\tchain x {\n\t}\n}\n`)).toBe(`the table's first statement must be its mark: ${TABLE_MARK}`);
-    expect(rulesetProblem(`${good}flush ruleset\n`)).toBe('line 79: the table ends before the last line: nothing may follow it'.replace('79', String(good.split('\n').length - 1)));
-    expect(rulesetProblem(`${TABLE_HEADER}\n\t${TABLE_MARK}\n}\ntable ip x {\n}`)).toBe('line 3: the table ends before the last line: nothing may follow it');
-    expect(rulesetProblem(`${TABLE_HEADER}\n\t${TABLE_MARK}\ninclude "/etc/x"\n}`)).toBe('line 3: include is not allowed');
+    expect(rulesetProblem(`${TABLE_HEADER}\n\tchain x {\n\t}\n}\n`)).toBe(
+      `the table's first statement must be its mark: ${TABLE_MARK}`,
+    );
+    expect(rulesetProblem(`${good}flush ruleset\n`)).toBe(
+      'line 79: the table ends before the last line: nothing may follow it'.replace(
+        '79',
+        String(good.split('\n').length - 1),
+      ),
+    );
+    expect(rulesetProblem(`${TABLE_HEADER}\n\t${TABLE_MARK}\n}\ntable ip x {\n}`)).toBe(
+      'line 3: the table ends before the last line: nothing may follow it',
+    );
+    expect(rulesetProblem(`${TABLE_HEADER}\n\t${TABLE_MARK}\ninclude "/etc/x"\n}`)).toBe(
+      'line 3: include is not allowed',
+    );
     expect(rulesetProblem(`${TABLE_HEADER}\n\t${TABLE_MARK}\n\tchain x {\n}`)).toBe('the table is not closed');
     expect(rulesetProblem(`${TABLE_HEADER}\n\t${TABLE_MARK}\n}}\n`)).toBe('line 3: unbalanced "}"');
     expect(rulesetProblem(`${TABLE_HEADER}\n\t${TABLE_MARK}\n\tcomment "a } b"\n}`)).toBeNull();
     expect(rulesetProblem(`${TABLE_HEADER}\n\t${TABLE_MARK}\n\tcomment "a\n}`)).toBe('line 3: unterminated string');
-    expect(rulesetProblem(`${TABLE_HEADER}\n\t${TABLE_MARK}\r\n}`)).toBe('the ruleset contains a NUL or carriage return');
+    expect(rulesetProblem(`${TABLE_HEADER}\n\t${TABLE_MARK}\r\n}`)).toBe(
+      'the ruleset contains a NUL or carriage return',
+    );
   });
 
   test('ours is the table with our comment', () => {
@@ -96,7 +115,10 @@ describe('nft text as the provider sees it', () => {
     expect(isOurTable('table inet calico-net {\n\tcomment "someone else"\n}')).toBe(false);
     expect(tableFacts('')).toEqual({ table: '', owner: '' });
     expect(tableFacts(`table inet calico-net {\n\t${TABLE_MARK}\n}\n`).owner).toBe('calico-net');
-    expect(tableFacts('table inet calico-net {\n}\n')).toEqual({ table: 'table inet calico-net {\n}\n', owner: 'not calico-net' });
+    expect(tableFacts('table inet calico-net {\n}\n')).toEqual({
+      table: 'table inet calico-net {\n}\n',
+      owner: 'not calico-net',
+    });
   });
 
   test('the listing in one stable form: elements one per line, sorted; inline sets sorted; no blank lines', () => {
@@ -133,13 +155,17 @@ describe('nft text as the provider sees it', () => {
     expect(normalizeListing(a)).toBe(expected);
     expect(normalizeListing(a.replace('{ 443, 80 }', '{ 80, 443 }'))).toBe(expected);
     expect(normalizeListing(expected)).toBe(expected);
-    expect(normalizeListing('\tset s {\n\t\telements = { 198.19.1.3, 198.19.1.2 }\n\t}')).toBe('\tset s {\n\t\telements = {\n\t\t\t198.19.1.2,\n\t\t\t198.19.1.3\n\t\t}\n\t}\n');
+    expect(normalizeListing('\tset s {\n\t\telements = { 198.19.1.3, 198.19.1.2 }\n\t}')).toBe(
+      '\tset s {\n\t\telements = {\n\t\t\t198.19.1.2,\n\t\t\t198.19.1.3\n\t\t}\n\t}\n',
+    );
     expect(normalizeListing('')).toBe('');
     expect(normalizeListing('\n\n')).toBe('');
   });
 
   test("a script's listing follows its mark; without the mark there is none", () => {
-    expect(listingOf('noise\n==> calico-net listing\ntable inet calico-net {\n}\n')).toBe('table inet calico-net {\n}\n');
+    expect(listingOf('noise\n==> calico-net listing\ntable inet calico-net {\n}\n')).toBe(
+      'table inet calico-net {\n}\n',
+    );
     expect(listingOf('==> calico-net listing\n')).toBe('');
     expect(listingOf('table inet calico-net {\n}\n')).toBeUndefined();
   });

@@ -54,9 +54,9 @@ describe('selector grammar', () => {
       right: { kind: 'and', left: { kind: 'eq', key: 'b', value: 'y' }, right: { kind: 'eq', key: 'c', value: 'z' } },
     });
     expect(sel("(a == 'x' || b == 'y') && c == 'z'")).toBe("(a == 'x' || b == 'y') && c == 'z'");
-    expect(sel("!has(a) && has(b)")).toBe('!has(a) && has(b)');
-    expect(sel("!(has(a) && has(b))")).toBe('!(has(a) && has(b))');
-    expect(sel("((has(a)))")).toBe('has(a)');
+    expect(sel('!has(a) && has(b)')).toBe('!has(a) && has(b)');
+    expect(sel('!(has(a) && has(b))')).toBe('!(has(a) && has(b))');
+    expect(sel('((has(a)))')).toBe('has(a)');
     // Left-associative chains print without parentheses.
     expect(sel('has(a) || has(b) || has(c)')).toBe('has(a) || has(b) || has(c)');
     expect(sel('has(a) && has(b) && has(c)')).toBe('has(a) && has(b) && has(c)');
@@ -95,12 +95,12 @@ describe('selector grammar', () => {
   });
 
   test('errors say what and where', () => {
-    expect(positionOf("role == ")).toEqual({ reason: 'expected a quoted value', position: 8 });
+    expect(positionOf('role == ')).toEqual({ reason: 'expected a quoted value', position: 8 });
     expect(positionOf("role = 'db'")).toEqual({ reason: expect.stringContaining('expected ==, !=, in'), position: 5 });
     expect(positionOf("role == 'db")).toEqual({ reason: 'unterminated string', position: 8 });
-    expect(positionOf("(has(a)")).toEqual({ reason: 'expected ")"', position: 7 });
-    expect(positionOf("has(a) &&")).toEqual({ reason: 'expected a label expression', position: 9 });
-    expect(positionOf("has(a) has(b)")).toEqual({ reason: 'unexpected "h"', position: 7 });
+    expect(positionOf('(has(a)')).toEqual({ reason: 'expected ")"', position: 7 });
+    expect(positionOf('has(a) &&')).toEqual({ reason: 'expected a label expression', position: 9 });
+    expect(positionOf('has(a) has(b)')).toEqual({ reason: 'unexpected "h"', position: 7 });
     expect(positionOf("a in {'x' 'y'}")).toEqual({ reason: 'expected "," or "}"', position: 10 });
     expect(positionOf("a not {'x'}")).toEqual({ reason: 'expected "in" after "not"', position: 6 });
     expect(positionOf("a starts 'x'")).toEqual({ reason: 'expected "with" after "starts"', position: 9 });
@@ -109,7 +109,9 @@ describe('selector grammar', () => {
     expect(positionOf('role')).toEqual({ reason: 'expected an operator after label "role"', position: 4 });
     expect(positionOf('a == x')).toEqual({ reason: 'expected a quoted value', position: 5 });
     expect(positionOf("a in 'x'")).toEqual({ reason: 'expected "{"', position: 5 });
-    expect(selectorProblem("role = 'db'")).toMatch(/^selector "role = 'db'" does not parse: expected .* at position 5$/);
+    expect(selectorProblem("role = 'db'")).toMatch(
+      /^selector "role = 'db'" does not parse: expected .* at position 5$/,
+    );
     expect(selectorProblem('has(a)')).toBeNull();
   });
 });
@@ -126,7 +128,14 @@ describe('Calico defaults', () => {
   });
 
   test('order: lower first, unnumbered last, ties by name', () => {
-    const ps: PolicySpec[] = [{ name: 'z' }, { name: 'b', order: 10 }, { name: 'a', order: 10 }, { name: 'c', order: 1.5 }, { name: 'y' }, { name: 'd', order: -1 }];
+    const ps: PolicySpec[] = [
+      { name: 'z' },
+      { name: 'b', order: 10 },
+      { name: 'a', order: 10 },
+      { name: 'c', order: 1.5 },
+      { name: 'y' },
+      { name: 'd', order: -1 },
+    ];
     expect([...ps].sort(comparePolicies).map((p) => p.name)).toEqual(['d', 'c', 'a', 'b', 'y', 'z']);
     expect(comparePolicies({ name: 'a' }, { name: 'a' })).toBe(0);
   });
@@ -141,8 +150,19 @@ describe('policy checks name the policy, the rule and the field', () => {
           order: 10,
           selector: "role == 'db'",
           types: ['Ingress', 'Egress'],
-          ingress: [{ action: 'Allow', protocol: 'TCP', source: { selector: "role == 'api'", notNets: ['198.19.9.0/24'] }, destination: { ports: [5432, '6000:6010'] } }],
-          egress: [{ action: 'Deny', protocol: 1, icmp: { type: 8, code: 0 } }, { action: 'Log' }, { action: 'Allow', notProtocol: 'UDP' }],
+          ingress: [
+            {
+              action: 'Allow',
+              protocol: 'TCP',
+              source: { selector: "role == 'api'", notNets: ['198.19.9.0/24'] },
+              destination: { ports: [5432, '6000:6010'] },
+            },
+          ],
+          egress: [
+            { action: 'Deny', protocol: 1, icmp: { type: 8, code: 0 } },
+            { action: 'Log' },
+            { action: 'Allow', notProtocol: 'UDP' },
+          ],
         },
       ]),
     ).toEqual([]);
@@ -204,8 +224,12 @@ describe('policy checks name the policy, the rule and the field', () => {
       'policies[3]: order: expected a number, found string "first"',
     ]);
     expect(policyProblems({})).toEqual(['policies: expected a list, found a mapping']);
-    expect(policyProblems([{ name: 'a', ingress: {} }])).toEqual(['policy "a": ingress: expected a list of rules, found a mapping']);
-    expect(policyProblems([{ name: 'a', ingress: [{ action: 'Allow', protocol: 'ICMP', icmp: { type: 255, code: -1 } }] }])).toEqual([
+    expect(policyProblems([{ name: 'a', ingress: {} }])).toEqual([
+      'policy "a": ingress: expected a list of rules, found a mapping',
+    ]);
+    expect(
+      policyProblems([{ name: 'a', ingress: [{ action: 'Allow', protocol: 'ICMP', icmp: { type: 255, code: -1 } }] }]),
+    ).toEqual([
       'policy "a": ingress[0].icmp.type: 255 is not an ICMP type (0..254)',
       'policy "a": ingress[0].icmp.code: -1 is not an ICMP code (0..255)',
     ]);
@@ -213,7 +237,15 @@ describe('policy checks name the policy, the rule and the field', () => {
 
   test('labels', () => {
     const cluster = {
-      nodes: [{ name: 'n1', workloads: [{ name: 'w', labels: { role: 'db', 'app.io/tier': 'back', '-bad': 'x', ok: 'bad value', e: '' } }, { name: 'v', labels: ['x'] }] }],
+      nodes: [
+        {
+          name: 'n1',
+          workloads: [
+            { name: 'w', labels: { role: 'db', 'app.io/tier': 'back', '-bad': 'x', ok: 'bad value', e: '' } },
+            { name: 'v', labels: ['x'] },
+          ],
+        },
+      ],
     };
     expect(clusterPolicyProblems(cluster)).toEqual([
       'node "n1" workload "w".labels: label key "-bad" is not valid (letters, digits, "-", "_", "."; starts and ends with a letter or digit; at most 63)',
@@ -243,7 +275,13 @@ describe('the compiled model', () => {
       types: ['Ingress'],
       ingress: [
         { index: 0, action: 'Log', protocol: 6, source: {}, destination: {} },
-        { index: 1, action: 'Allow', protocol: 6, source: { selector: "role == 'api'" }, destination: { ports: [{ from: 5432, to: 5432 }] } },
+        {
+          index: 1,
+          action: 'Allow',
+          protocol: 6,
+          source: { selector: "role == 'api'" },
+          destination: { ports: [{ from: 5432, to: 5432 }] },
+        },
       ],
       egress: [],
     });
@@ -254,7 +292,13 @@ describe('the compiled model', () => {
       'node2/api': { ingress: ['api'], egress: [] },
       'node2/other': { ingress: [], egress: [] },
     });
-    expect(model.endpoints.find((e) => e.workload === 'db')).toEqual({ node: 'node1', workload: 'db', ip: '198.19.1.3', iface: hostInterfaceName('node1', 'db'), labels: { role: 'db' } });
+    expect(model.endpoints.find((e) => e.workload === 'db')).toEqual({
+      node: 'node1',
+      workload: 'db',
+      ip: '198.19.1.3',
+      iface: hostInterfaceName('node1', 'db'),
+      labels: { role: 'db' },
+    });
   });
 
   test('verdicts: the first matching rule decides, Log goes on, a selected workload drops the rest, others are open', () => {
@@ -269,19 +313,49 @@ describe('the compiled model', () => {
     expect(tcp(api, db, 5432)).toEqual({
       action: 'Allow',
       steps: [
-        { direction: 'egress', endpoint: 'node2/api', policies: [], action: 'Allow', decidedBy: { kind: 'no-policy' }, logged: [] },
-        { direction: 'ingress', endpoint: 'node1/db', policies: ['db'], action: 'Allow', decidedBy: { kind: 'rule', policy: 'db', rule: 1 }, logged: ['db/ingress[0]'] },
+        {
+          direction: 'egress',
+          endpoint: 'node2/api',
+          policies: [],
+          action: 'Allow',
+          decidedBy: { kind: 'no-policy' },
+          logged: [],
+        },
+        {
+          direction: 'ingress',
+          endpoint: 'node1/db',
+          policies: ['db'],
+          action: 'Allow',
+          decidedBy: { kind: 'rule', policy: 'db', rule: 1 },
+          logged: ['db/ingress[0]'],
+        },
       ],
     });
-    expect(tcp(front, db, 5432).steps[1]).toMatchObject({ action: 'Deny', decidedBy: { kind: 'default-deny' }, logged: ['db/ingress[0]'] });
-    expect(packetVerdict(model, { src: api, dst: db, protocol: 1, icmpType: 8 }).steps[1]).toMatchObject({ action: 'Deny', logged: [] });
+    expect(tcp(front, db, 5432).steps[1]).toMatchObject({
+      action: 'Deny',
+      decidedBy: { kind: 'default-deny' },
+      logged: ['db/ingress[0]'],
+    });
+    expect(packetVerdict(model, { src: api, dst: db, protocol: 1, icmpType: 8 }).steps[1]).toMatchObject({
+      action: 'Deny',
+      logged: [],
+    });
     expect(tcp(api, other, 1).action).toBe('Allow');
     // front's egress deny to the lab's node network, before its Allow.
     expect(tcp(front, '198.18.60.2', 22).steps).toEqual([
-      { direction: 'egress', endpoint: 'node1/front', policies: ['no-lab-net'], action: 'Deny', decidedBy: { kind: 'rule', policy: 'no-lab-net', rule: 0 }, logged: [] },
+      {
+        direction: 'egress',
+        endpoint: 'node1/front',
+        policies: ['no-lab-net'],
+        action: 'Deny',
+        decidedBy: { kind: 'rule', policy: 'no-lab-net', rule: 0 },
+        logged: [],
+      },
     ]);
     expect(tcp(front, other, 22).action).toBe('Allow');
-    expect(decide(model, model.endpoints[3], 'ingress', { src: front, dst: other, protocol: 17, port: 53 }).decidedBy).toEqual({ kind: 'no-policy' });
+    expect(
+      decide(model, model.endpoints[3], 'ingress', { src: front, dst: other, protocol: 17, port: 53 }).decidedBy,
+    ).toEqual({ kind: 'no-policy' });
   });
 
   test('rule fields: notProtocol, icmp, notNets, notSelector, source ports, notPorts, ranges', () => {
@@ -298,7 +372,11 @@ describe('the compiled model', () => {
             { action: 'Allow', protocol: 'TCP', source: { ports: [1000] } },
           ],
         },
-        { name: 'q', selector: "role == 'api'", ingress: [{ action: 'Allow', protocol: 'ICMP', icmp: { type: 8, code: 0 } }] },
+        {
+          name: 'q',
+          selector: "role == 'api'",
+          ingress: [{ action: 'Allow', protocol: 'ICMP', icmp: { type: 8, code: 0 } }],
+        },
       ],
     });
     const mm = compilePolicyModel(c)!;
@@ -314,14 +392,37 @@ describe('the compiled model', () => {
     expect(v({ src: '198.19.2.2', dst: db, protocol: 6, port: 5000, sourcePort: 1000 })).toBe('Allow@4');
     expect(v({ src: '198.19.2.2', dst: db, protocol: 6, port: 5000, sourcePort: 1001 })).toBe('Deny:default-deny');
     expect(v({ src: '198.19.2.2', dst: '198.19.2.2', protocol: 1, icmpType: 8, icmpCode: 0 })).toBe('Allow@0');
-    expect(v({ src: '198.19.2.2', dst: '198.19.2.2', protocol: 1, icmpType: 8, icmpCode: 1 })).toBe('Deny:default-deny');
-    expect(v({ src: '198.19.2.2', dst: '198.19.2.2', protocol: 1, icmpType: 0, icmpCode: 0 })).toBe('Deny:default-deny');
+    expect(v({ src: '198.19.2.2', dst: '198.19.2.2', protocol: 1, icmpType: 8, icmpCode: 1 })).toBe(
+      'Deny:default-deny',
+    );
+    expect(v({ src: '198.19.2.2', dst: '198.19.2.2', protocol: 1, icmpType: 0, icmpCode: 0 })).toBe(
+      'Deny:default-deny',
+    );
     // notNets: an address outside 198.19.2.0/24 that the selector rule let through.
-    const c2 = threeTier({ policies: [{ name: 'p', selector: "role == 'db'", ingress: [{ action: 'Deny', protocol: 'TCP', source: { notNets: ['198.19.2.0/24'] } }, { action: 'Allow', protocol: 'TCP', source: { ports: ['1000:1001'] } }] }] });
+    const c2 = threeTier({
+      policies: [
+        {
+          name: 'p',
+          selector: "role == 'db'",
+          ingress: [
+            { action: 'Deny', protocol: 'TCP', source: { notNets: ['198.19.2.0/24'] } },
+            { action: 'Allow', protocol: 'TCP', source: { ports: ['1000:1001'] } },
+          ],
+        },
+      ],
+    });
     const m2 = compilePolicyModel(c2)!;
-    expect(packetVerdict(m2, { src: '198.19.1.2', dst: db, protocol: 6, port: 1 }).steps.at(-1)!.decidedBy).toEqual({ kind: 'rule', policy: 'p', rule: 0 });
-    expect(packetVerdict(m2, { src: '198.19.2.2', dst: db, protocol: 6, port: 1, sourcePort: 1001 }).steps.at(-1)!.decidedBy).toEqual({ kind: 'rule', policy: 'p', rule: 1 });
-    expect(packetVerdict(m2, { src: '198.19.2.2', dst: db, protocol: 6, port: 1, sourcePort: 1002 }).action).toBe('Deny');
+    expect(packetVerdict(m2, { src: '198.19.1.2', dst: db, protocol: 6, port: 1 }).steps.at(-1)!.decidedBy).toEqual({
+      kind: 'rule',
+      policy: 'p',
+      rule: 0,
+    });
+    expect(
+      packetVerdict(m2, { src: '198.19.2.2', dst: db, protocol: 6, port: 1, sourcePort: 1001 }).steps.at(-1)!.decidedBy,
+    ).toEqual({ kind: 'rule', policy: 'p', rule: 1 });
+    expect(packetVerdict(m2, { src: '198.19.2.2', dst: db, protocol: 6, port: 1, sourcePort: 1002 }).action).toBe(
+      'Deny',
+    );
   });
 });
 
@@ -334,7 +435,11 @@ describe('the nftables ruleset of a node', () => {
   const api = hostInterfaceName('node2', 'api');
 
   test('one table of ours, marked, with conntrack first and only cali* traffic looked at', () => {
-    expect(n1.startsWith('table inet calico-net {\n\tcomment "calico-net network policy; managed by calico-net deploy, hand edits are reverted"\n')).toBe(true);
+    expect(
+      n1.startsWith(
+        'table inet calico-net {\n\tcomment "calico-net network policy; managed by calico-net deploy, hand edits are reverted"\n',
+      ),
+    ).toBe(true);
     expect(n1.endsWith('\n}\n')).toBe(true);
     expect(n1).toContain(
       [
@@ -348,19 +453,34 @@ describe('the nftables ruleset of a node', () => {
         '\t}',
       ].join('\n'),
     );
-    expect(n1).toContain('\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tiifname != "cali*" accept\n');
-    expect(n1).toContain('\tchain output {\n\t\ttype filter hook output priority filter; policy accept;\n\t\toifname != "cali*" accept\n');
+    expect(n1).toContain(
+      '\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tiifname != "cali*" accept\n',
+    );
+    expect(n1).toContain(
+      '\tchain output {\n\t\ttype filter hook output priority filter; policy accept;\n\t\toifname != "cali*" accept\n',
+    );
   });
 
   test('verdict maps keyed on the veth reach each selected workload, whose chain runs its policies in order then drops', () => {
-    const chainOf = (prefix: string, names: string[]) => `${prefix}${createHash('sha1').update(names.join('\n')).digest('hex').slice(0, 12)}`;
-    expect(n1).toContain(`\tmap fw_map {\n\t\ttype ifname : verdict\n\t\telements = { "${front}" : goto ${chainOf('fw_', ['no-lab-net'])} }\n\t}`);
-    expect(n1).toContain(`\tmap tw_map {\n\t\ttype ifname : verdict\n\t\telements = { "${db}" : goto ${chainOf('tw_', ['db'])} }\n\t}`);
-    expect(n1).toContain(`\tchain ${chainOf('tw_', ['db'])} {\n\t\tcomment "ingress: db"\n\t\tjump pi_db\n\t\tdrop\n\t}`);
-    expect(n1).toContain(`\tchain ${chainOf('fw_', ['no-lab-net'])} {\n\t\tcomment "egress: no-lab-net"\n\t\tjump po_no-lab-net\n\t\tdrop\n\t}`);
+    const chainOf = (prefix: string, names: string[]) =>
+      `${prefix}${createHash('sha1').update(names.join('\n')).digest('hex').slice(0, 12)}`;
+    expect(n1).toContain(
+      `\tmap fw_map {\n\t\ttype ifname : verdict\n\t\telements = { "${front}" : goto ${chainOf('fw_', ['no-lab-net'])} }\n\t}`,
+    );
+    expect(n1).toContain(
+      `\tmap tw_map {\n\t\ttype ifname : verdict\n\t\telements = { "${db}" : goto ${chainOf('tw_', ['db'])} }\n\t}`,
+    );
+    expect(n1).toContain(
+      `\tchain ${chainOf('tw_', ['db'])} {\n\t\tcomment "ingress: db"\n\t\tjump pi_db\n\t\tdrop\n\t}`,
+    );
+    expect(n1).toContain(
+      `\tchain ${chainOf('fw_', ['no-lab-net'])} {\n\t\tcomment "egress: no-lab-net"\n\t\tjump po_no-lab-net\n\t\tdrop\n\t}`,
+    );
     // Only the policies and sets this node's workloads use.
     expect(n1).not.toContain('pi_api');
-    expect(n2).toContain(`\tchain pi_api {\n\t\tmeta l4proto 6 ip saddr @${selectorSet("role == 'front'")} th dport 8080 accept\n\t}`);
+    expect(n2).toContain(
+      `\tchain pi_api {\n\t\tmeta l4proto 6 ip saddr @${selectorSet("role == 'front'")} th dport 8080 accept\n\t}`,
+    );
     expect(n2).toContain(`"${api}" : goto ${chainOf('tw_', ['api'])}`);
     expect(n2).toContain(`\tmap fw_map {\n\t\ttype ifname : verdict\n\t}`);
     expect(n2).not.toContain('po_no-lab-net');
@@ -370,7 +490,9 @@ describe('the nftables ruleset of a node', () => {
     expect(n1).toContain('\tchain pi_db {\n\t\tmeta l4proto 6 log prefix "calico-net db ingress[0]: "\n');
     expect(n1).toContain(`\t\tmeta l4proto 6 ip saddr @${selectorSet("role == 'api'")} th dport 5432 accept\n`);
     expect(n1).toContain('\tchain po_no-lab-net {\n\t\tip daddr 198.18.60.0/24 drop\n\t\tgoto tw_dispatch\n\t}');
-    expect(n1).toContain(`\tset ${selectorSet("role == 'api'")} {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tcomment "role == 'api'"\n\t\telements = { 198.19.2.2 }\n\t}`);
+    expect(n1).toContain(
+      `\tset ${selectorSet("role == 'api'")} {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tcomment "role == 'api'"\n\t\telements = { 198.19.2.2 }\n\t}`,
+    );
   });
 
   test('every field renders', () => {
@@ -380,7 +502,15 @@ describe('the nftables ruleset of a node', () => {
           name: 'p',
           selector: 'has(role)',
           ingress: [
-            { action: 'Deny', notProtocol: 'UDP', source: { nets: ['198.19.0.0/24', '198.19.3.0/24'], notNets: ['198.19.0.0/28'], notSelector: "role == 'nobody'" } },
+            {
+              action: 'Deny',
+              notProtocol: 'UDP',
+              source: {
+                nets: ['198.19.0.0/24', '198.19.3.0/24'],
+                notNets: ['198.19.0.0/28'],
+                notSelector: "role == 'nobody'",
+              },
+            },
             { action: 'Allow', protocol: 'ICMP', icmp: { type: 8, code: 0 } },
             { action: 'Allow', protocol: 'UDP', source: { ports: [53, '1000:2000'] }, destination: { notPorts: [9] } },
           ],
@@ -389,22 +519,36 @@ describe('the nftables ruleset of a node', () => {
     });
     const text = renderNodeRuleset(compilePolicyModel(c)!, 'node1');
     const none = selectorSet("role == 'nobody'");
-    expect(text).toContain(`\t\tmeta l4proto != 17 ip saddr { 198.19.0.0/24, 198.19.3.0/24 } ip saddr != 198.19.0.0/28 ip saddr != @${none} drop\n`);
+    expect(text).toContain(
+      `\t\tmeta l4proto != 17 ip saddr { 198.19.0.0/24, 198.19.3.0/24 } ip saddr != 198.19.0.0/28 ip saddr != @${none} drop\n`,
+    );
     expect(text).toContain('\t\tmeta l4proto 1 icmp type 8 icmp code 0 accept\n');
     expect(text).toContain('\t\tmeta l4proto 17 th sport { 53, 1000-2000 } th dport != 9 accept\n');
     // A selector matching nothing is an empty set (the rule never matches; its negation always does).
-    expect(text).toContain(`\tset ${none} {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tcomment "role == 'nobody'"\n\t}`);
+    expect(text).toContain(
+      `\tset ${none} {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tcomment "role == 'nobody'"\n\t}`,
+    );
   });
 
   test('workloads with the same policies share one chain; comments are cut to what nft takes (128)', () => {
-    const many = Array.from({ length: 30 }, (_, i) => ({ name: `policy-number-${i}`, order: i, selector: 'all()', ingress: [{ action: 'Deny' as const }] }));
+    const many = Array.from({ length: 30 }, (_, i) => ({
+      name: `policy-number-${i}`,
+      order: i,
+      selector: 'all()',
+      ingress: [{ action: 'Deny' as const }],
+    }));
     const text = renderNodeRuleset(compilePolicyModel(threeTier({ policies: many }))!, 'node1');
     expect(text.match(/\tchain tw_[0-9a-f]{12} \{/g)).toHaveLength(1);
     expect(text).toMatch(new RegExp(`"${front}" : goto (tw_[0-9a-f]{12}),\\n\\t+ +"${db}" : goto \\1 \\}`));
     expect(text).toContain(`comment "${`ingress: ${many.map((p) => p.name).join(' ')}`.slice(0, 117)}..."`);
     expect(text.match(/\t\tjump pi_/g)).toHaveLength(30);
     const long = `role in {${Array.from({ length: 40 }, (_, i) => `'v${i}'`).join(', ')}}`;
-    const t2 = renderNodeRuleset(compilePolicyModel(threeTier({ policies: [{ name: 'p', ingress: [{ action: 'Allow', source: { selector: long } }] }] }))!, 'node1');
+    const t2 = renderNodeRuleset(
+      compilePolicyModel(
+        threeTier({ policies: [{ name: 'p', ingress: [{ action: 'Allow', source: { selector: long } }] }] }),
+      )!,
+      'node1',
+    );
     const comment = /comment "(role in[^"]*)"/.exec(t2)![1];
     expect(comment).toHaveLength(120);
     expect(comment.endsWith("'v16',...")).toBe(true);
@@ -437,7 +581,13 @@ policies:
     const c = parseInventory(yaml, '/inv/cluster.yaml');
     expect(c.nodes[0].workloads[0].labels).toEqual({ role: 'db' });
     expect(c.policies).toEqual([
-      { name: 'db', selector: "role == 'db'", ingress: [{ action: 'Allow', protocol: 'TCP', source: { selector: "role == 'api'" }, destination: { ports: [5432] } }] },
+      {
+        name: 'db',
+        selector: "role == 'db'",
+        ingress: [
+          { action: 'Allow', protocol: 'TCP', source: { selector: "role == 'api'" }, destination: { ports: [5432] } },
+        ],
+      },
     ]);
     expect(parseInventory(yaml.replace(/policies:[\s\S]*/, ''), '/inv/cluster.yaml').policies).toBeUndefined();
   });
@@ -451,9 +601,15 @@ policies:
       }
       throw new Error('accepted');
     };
-    expect(bad(yaml.replace('protocol: TCP', 'protocol: TPC'))).toEqual(['policy "db": ingress[0].protocol: unknown protocol "TPC" (TCP, UDP, ICMP, SCTP, UDPLite, or a number 1..255)']);
-    expect(bad(yaml.replace('labels: { role: db }', 'labels: { role: [db] }'))).toEqual(['nodes[0].workloads[0].labels.role: expected a string, found a list']);
-    expect(bad(yaml.replace('labels: { role: db }', 'labels: [db]'))).toEqual(['nodes[0].workloads[0].labels: expected a mapping of names to strings, found a list']);
+    expect(bad(yaml.replace('protocol: TCP', 'protocol: TPC'))).toEqual([
+      'policy "db": ingress[0].protocol: unknown protocol "TPC" (TCP, UDP, ICMP, SCTP, UDPLite, or a number 1..255)',
+    ]);
+    expect(bad(yaml.replace('labels: { role: db }', 'labels: { role: [db] }'))).toEqual([
+      'nodes[0].workloads[0].labels.role: expected a string, found a list',
+    ]);
+    expect(bad(yaml.replace('labels: { role: db }', 'labels: [db]'))).toEqual([
+      'nodes[0].workloads[0].labels: expected a mapping of names to strings, found a list',
+    ]);
     expect(bad(yaml.replace('labels: { role: db }', 'labels: { role: "a b" }'))).toEqual([
       'node "node1" workload "db".labels: "a b" is not a label value (letters, digits, "-", "_", "."; starts and ends with a letter or digit; at most 63)',
     ]);

@@ -3,7 +3,13 @@
  * wording), the BGP session model, and the camelCase → schema attribute mapping of the bindings.
  */
 import { ClusterSpec, NodeSpec } from '../../constructs/model';
-import { asNumberProblem, clusterProblems, ClusterValidationError, passwordProblem, validateCluster } from '../../constructs/validation';
+import {
+  asNumberProblem,
+  clusterProblems,
+  ClusterValidationError,
+  passwordProblem,
+  validateCluster,
+} from '../../constructs/validation';
 import { bgpSessionsOf, protocolName, rrClusterId } from '../../constructs/bgp-sessions';
 import { birdParse } from '../stacks/synth-helpers';
 import { camelCase, synthesizeBlock } from '../../constructs/bindings';
@@ -45,9 +51,13 @@ describe('clusterProblems', () => {
     expect(asNumberProblem(1.5)).toBe('1.5 is not an AS number (1..4294967295)');
     expect(asNumberProblem(23456)).toBe('23456 is AS_TRANS, reserved for 4-byte AS translation');
     expect(asNumberProblem(23455)).toBeNull();
-    expect(clusterProblems(cluster({ asNumber: 23456 }))).toEqual(['cluster.asNumber: 23456 is AS_TRANS, reserved for 4-byte AS translation']);
+    expect(clusterProblems(cluster({ asNumber: 23456 }))).toEqual([
+      'cluster.asNumber: 23456 is AS_TRANS, reserved for 4-byte AS translation',
+    ]);
     expect(clusterProblems(cluster({ asNumber: 64512 }))).toEqual([]);
-    expect(clusterProblems(cluster({ nodes: [node(1, { asNumber: 0 }), node(2, { asNumber: 65001 })] }))).toEqual(['nodes[0] "n1".asNumber: 0 is not an AS number (1..4294967295)']);
+    expect(clusterProblems(cluster({ nodes: [node(1, { asNumber: 0 }), node(2, { asNumber: 65001 })] }))).toEqual([
+      'nodes[0] "n1".asNumber: 0 is not an AS number (1..4294967295)',
+    ]);
   });
 
   it('peer nodes: each must name a node of the cluster, once; hostile names are reported, not run', () => {
@@ -59,8 +69,18 @@ describe('clusterProblems', () => {
       'peers[0] 198.18.0.100.nodes: no node named "a\'b"',
     ]);
     // 300 names of real nodes: fine, and each node gets the session exactly once.
-    const many = cluster({ nodes: Array.from({ length: 300 }, (_, k) => ({ ...node(k + 1), address: `198.18.${Math.floor((k + 1) / 250)}.${((k + 1) % 250) + 1}`, podCidr: `198.19.${Math.floor(k / 16)}.${(k % 16) * 16}/28` })) });
-    const wide = { ...many, podCidr: '198.19.0.0/16', peers: [{ address: '198.20.0.1', asNumber: 65100, nodes: many.nodes.map((n) => n.name) }] };
+    const many = cluster({
+      nodes: Array.from({ length: 300 }, (_, k) => ({
+        ...node(k + 1),
+        address: `198.18.${Math.floor((k + 1) / 250)}.${((k + 1) % 250) + 1}`,
+        podCidr: `198.19.${Math.floor(k / 16)}.${(k % 16) * 16}/28`,
+      })),
+    });
+    const wide = {
+      ...many,
+      podCidr: '198.19.0.0/16',
+      peers: [{ address: '198.20.0.1', asNumber: 65100, nodes: many.nodes.map((n) => n.name) }],
+    };
     expect(clusterProblems(wide)).toEqual([]);
     expect(bgpSessionsOf(wide, 'n300').filter((s) => s.kind === 'global')).toHaveLength(1);
   });
@@ -73,18 +93,40 @@ describe('clusterProblems', () => {
     for (const bad of ['a b', 'a"b', 'a\\b', 'é', 'a\tb', 'a\x7fb']) {
       expect(passwordProblem(bad)).toBe('may use printable ASCII except spaces, double quotes and backslashes');
     }
-    expect(clusterProblems(cluster({ peers: [{ address: '198.18.0.100', asNumber: 65000, password: 'ok!' }] }))).toEqual([]);
-    expect(clusterProblems(cluster({ peers: [{ address: '198.18.0.100', asNumber: 65000, password: '' }] }))).toEqual(['peers[0] 198.18.0.100.password: must be 1..80 characters (TCP-MD5 key)']);
+    expect(
+      clusterProblems(cluster({ peers: [{ address: '198.18.0.100', asNumber: 65000, password: 'ok!' }] })),
+    ).toEqual([]);
+    expect(clusterProblems(cluster({ peers: [{ address: '198.18.0.100', asNumber: 65000, password: '' }] }))).toEqual([
+      'peers[0] 198.18.0.100.password: must be 1..80 characters (TCP-MD5 key)',
+    ]);
   });
 
   it('ssh settings, cluster-wide and per node', () => {
-    const ok = { user: 'ops', port: 1, passphraseEnv: 'KEY_PASS', privateKeyPath: '/k', knownHostsPath: '/kh', sudo: true };
+    const ok = {
+      user: 'ops',
+      port: 1,
+      passphraseEnv: 'KEY_PASS',
+      privateKeyPath: '/k',
+      knownHostsPath: '/kh',
+      sudo: true,
+    };
     expect(clusterProblems(cluster({ ssh: ok }))).toEqual([]);
     expect(clusterProblems(cluster({ ssh: { port: 65535 } }))).toEqual([]);
     expect(clusterProblems(cluster({ ssh: { port: 0 } }))).toEqual(['ssh.port: 0 is not a port number (1..65535)']);
-    expect(clusterProblems(cluster({ ssh: { port: 65536 } }))).toEqual(['ssh.port: 65536 is not a port number (1..65535)']);
-    expect(clusterProblems(cluster({ ssh: { port: 22.5 } }))).toEqual(['ssh.port: 22.5 is not a port number (1..65535)']);
-    const bad = clusterProblems(cluster({ nodes: [node(1, { ssh: { user: 'a b', passphraseEnv: 'A-B', privateKeyPath: 'rel', knownHostsPath: '/x/../y' } }), node(2)] }));
+    expect(clusterProblems(cluster({ ssh: { port: 65536 } }))).toEqual([
+      'ssh.port: 65536 is not a port number (1..65535)',
+    ]);
+    expect(clusterProblems(cluster({ ssh: { port: 22.5 } }))).toEqual([
+      'ssh.port: 22.5 is not a port number (1..65535)',
+    ]);
+    const bad = clusterProblems(
+      cluster({
+        nodes: [
+          node(1, { ssh: { user: 'a b', passphraseEnv: 'A-B', privateKeyPath: 'rel', knownHostsPath: '/x/../y' } }),
+          node(2),
+        ],
+      }),
+    );
     expect(bad).toEqual([
       expect.stringMatching(/^nodes\[0\] "n1"\.ssh\.user: /),
       expect.stringMatching(/^nodes\[0\] "n1"\.ssh\.passphraseEnv: /),
@@ -94,8 +136,30 @@ describe('clusterProblems', () => {
   });
 
   it('node fields: name, address, sshHost, paths', () => {
-    expect(clusterProblems(cluster({ nodes: [node(1, { sshHost: 'n1.example.test', birdConfigPath: '/etc/bird/b.conf', birdSocketPath: '/run/b.ctl' })] }))).toEqual([]);
-    expect(clusterProblems(cluster({ nodes: [node(1, { name: 'a b', address: '1.2.3', sshHost: '-x', birdConfigPath: 'b.conf', birdSocketPath: '/run/' })] }))).toEqual([
+    expect(
+      clusterProblems(
+        cluster({
+          nodes: [
+            node(1, { sshHost: 'n1.example.test', birdConfigPath: '/etc/bird/b.conf', birdSocketPath: '/run/b.ctl' }),
+          ],
+        }),
+      ),
+    ).toEqual([]);
+    expect(
+      clusterProblems(
+        cluster({
+          nodes: [
+            node(1, {
+              name: 'a b',
+              address: '1.2.3',
+              sshHost: '-x',
+              birdConfigPath: 'b.conf',
+              birdSocketPath: '/run/',
+            }),
+          ],
+        }),
+      ),
+    ).toEqual([
       'nodes[0].name: "a b" is not a valid node name (letters, digits, "_", ".", "-"; starts with a letter or digit; at most 63)',
       'nodes[0] "a b".address: "1.2.3" is not an IPv4 address',
       'nodes[0] "a b".sshHost: "-x" is not a host name or address',
@@ -105,20 +169,34 @@ describe('clusterProblems', () => {
   });
 
   it('names, addresses and blocks must be unique and fit the pool', () => {
-    expect(clusterProblems(cluster({ nodes: [node(1), node(2, { name: 'n1', address: '198.18.0.1', podCidr: '198.19.1.0/25' })] }))).toEqual([
+    expect(
+      clusterProblems(
+        cluster({ nodes: [node(1), node(2, { name: 'n1', address: '198.18.0.1', podCidr: '198.19.1.0/25' })] }),
+      ),
+    ).toEqual([
       'nodes[1] "n1": duplicate node name (also nodes[0])',
       'nodes[1] "n1".address: 198.18.0.1 is already the address of node "n1"',
       'nodes[1] "n1".podCidr: 198.19.1.0/25 overlaps node "n1" (198.19.1.0/24)',
     ]);
-    expect(clusterProblems(cluster({ nodes: [node(1, { address: '198.19.255.255' })] }))).toEqual(['nodes[0] "n1".address: 198.19.255.255 lies inside the pod pool 198.19.0.0/16']);
+    expect(clusterProblems(cluster({ nodes: [node(1, { address: '198.19.255.255' })] }))).toEqual([
+      'nodes[0] "n1".address: 198.19.255.255 lies inside the pod pool 198.19.0.0/16',
+    ]);
     expect(clusterProblems(cluster({ nodes: [node(1, { address: '198.20.0.0' })] }))).toEqual([]);
-    expect(clusterProblems(cluster({ nodes: [node(1, { podCidr: '198.18.0.0/15' })] }))).toEqual(['nodes[0] "n1".podCidr: 198.18.0.0/15 is outside the pod pool 198.19.0.0/16']);
+    expect(clusterProblems(cluster({ nodes: [node(1, { podCidr: '198.18.0.0/15' })] }))).toEqual([
+      'nodes[0] "n1".podCidr: 198.18.0.0/15 is outside the pod pool 198.19.0.0/16',
+    ]);
     expect(clusterProblems(cluster({ nodes: [node(1, { podCidr: '198.19.0.0/16' })] }))).toEqual([]);
     expect(clusterProblems(cluster({ nodes: [node(1, { podCidr: '198.19.1.0/30' })] }))).toEqual([]);
-    expect(clusterProblems(cluster({ nodes: [node(1, { podCidr: '198.19.1.0/31' })] }))).toEqual(['nodes[0] "n1".podCidr: 198.19.1.0/31 is too small to hold a workload (at most /30)']);
-    expect(clusterProblems(cluster({ nodes: [node(1, { podCidr: 'x' })] }))).toEqual(['nodes[0] "n1".podCidr: "x" is not an IPv4 CIDR (a.b.c.d/len)']);
+    expect(clusterProblems(cluster({ nodes: [node(1, { podCidr: '198.19.1.0/31' })] }))).toEqual([
+      'nodes[0] "n1".podCidr: 198.19.1.0/31 is too small to hold a workload (at most /30)',
+    ]);
+    expect(clusterProblems(cluster({ nodes: [node(1, { podCidr: 'x' })] }))).toEqual([
+      'nodes[0] "n1".podCidr: "x" is not an IPv4 CIDR (a.b.c.d/len)',
+    ]);
     // With a bad pool, blocks are still checked among themselves, not against the pool.
-    expect(clusterProblems(cluster({ podCidr: '198.19.0.1/16', nodes: [node(1), node(2, { podCidr: '198.19.1.0/24' })] }))).toEqual([
+    expect(
+      clusterProblems(cluster({ podCidr: '198.19.0.1/16', nodes: [node(1), node(2, { podCidr: '198.19.1.0/24' })] })),
+    ).toEqual([
       'cluster.podCidr: "198.19.0.1/16" has host bits set; the network address is required',
       'nodes[1] "n2".podCidr: 198.19.1.0/24 overlaps node "n1" (198.19.1.0/24)',
     ]);
@@ -134,7 +212,15 @@ describe('clusterProblems', () => {
         cluster({
           nodes: [
             node(1, {
-              workloads: [w('-a', '198.19.1.2', 575), w('b', '198.19.1.2', 65536), w('b', '198.19.1.0', 1500.5), w('c', '198.19.1.255'), w('d', '198.19.2.1'), w('e', '169.254.1.1'), w('f', '198.19.1.3')],
+              workloads: [
+                w('-a', '198.19.1.2', 575),
+                w('b', '198.19.1.2', 65536),
+                w('b', '198.19.1.0', 1500.5),
+                w('c', '198.19.1.255'),
+                w('d', '198.19.2.1'),
+                w('e', '169.254.1.1'),
+                w('f', '198.19.1.3'),
+              ],
             }),
           ],
         }),
@@ -149,14 +235,29 @@ describe('clusterProblems', () => {
       'nodes[0] "n1".workloads[2] "b".ip: 198.19.1.0 is the network address of 198.19.1.0/24',
       'nodes[0] "n1".workloads[3] "c".ip: 198.19.1.255 is the broadcast address of 198.19.1.0/24',
       'nodes[0] "n1".workloads[4] "d".ip: 198.19.2.1 is outside node "n1"\'s block 198.19.1.0/24',
-      "nodes[0] \"n1\".workloads[5] \"e\".ip: 169.254.1.1 is the pods' gateway and cannot be a pod IP",
+      'nodes[0] "n1".workloads[5] "e".ip: 169.254.1.1 is the pods\' gateway and cannot be a pod IP',
     ]);
     // The same workload name or IP on two different nodes is fine.
-    expect(clusterProblems(cluster({ nodes: [node(1, { workloads: [w('a', '198.19.1.2')] }), node(2, { workloads: [w('a', '198.19.2.2')] })] }))).toEqual([]);
+    expect(
+      clusterProblems(
+        cluster({
+          nodes: [node(1, { workloads: [w('a', '198.19.1.2')] }), node(2, { workloads: [w('a', '198.19.2.2')] })],
+        }),
+      ),
+    ).toEqual([]);
   });
 
   it('external peers: a valid address that is not a node, a valid AS', () => {
-    expect(clusterProblems(cluster({ peers: [{ address: '198.18.0.1', asNumber: 65000 }, { address: '1.2.3.300', asNumber: 4294967296 }] }))).toEqual([
+    expect(
+      clusterProblems(
+        cluster({
+          peers: [
+            { address: '198.18.0.1', asNumber: 65000 },
+            { address: '1.2.3.300', asNumber: 4294967296 },
+          ],
+        }),
+      ),
+    ).toEqual([
       'peers[0] 198.18.0.1: is the address of node "n1"; external peers are other routers',
       'peers[1].address: "1.2.3.300" is not an IPv4 address',
       'peers[1] 1.2.3.300.asNumber: 4294967296 is not an AS number (1..4294967295)',
@@ -164,15 +265,29 @@ describe('clusterProblems', () => {
   });
 
   it('topology: RR needs an RR and one AS; full mesh refuses RR flags', () => {
-    expect(clusterProblems(cluster({ topology: 'route-reflector', nodes: [node(1, { routeReflector: true }), node(2)] }))).toEqual([]);
-    expect(clusterProblems(cluster({ topology: 'route-reflector' }))).toEqual(['cluster.topology: route-reflector needs at least one node with routeReflector: true']);
-    expect(clusterProblems(cluster({ topology: 'route-reflector', asNumber: 65000, nodes: [node(1, { routeReflector: true, asNumber: 65000 }), node(2, { asNumber: 64512 })] }))).toEqual([
+    expect(
+      clusterProblems(cluster({ topology: 'route-reflector', nodes: [node(1, { routeReflector: true }), node(2)] })),
+    ).toEqual([]);
+    expect(clusterProblems(cluster({ topology: 'route-reflector' }))).toEqual([
+      'cluster.topology: route-reflector needs at least one node with routeReflector: true',
+    ]);
+    expect(
+      clusterProblems(
+        cluster({
+          topology: 'route-reflector',
+          asNumber: 65000,
+          nodes: [node(1, { routeReflector: true, asNumber: 65000 }), node(2, { asNumber: 64512 })],
+        }),
+      ),
+    ).toEqual([
       'nodes[1] "n2".asNumber: 64512 differs from the cluster AS 65000; route-reflector sessions must be iBGP',
     ]);
-    expect(clusterProblems(cluster({ nodes: [node(1, { routeReflector: true }), node(2, { routeReflector: false })] }))).toEqual([
-      'nodes[0] "n1".routeReflector: set, but cluster.topology is full-mesh (use topology: route-reflector)',
-    ]);
-    expect(clusterProblems(cluster({ topology: 'full-mesh', nodes: [node(1, { routeReflector: true })] }))).toHaveLength(1);
+    expect(
+      clusterProblems(cluster({ nodes: [node(1, { routeReflector: true }), node(2, { routeReflector: false })] })),
+    ).toEqual(['nodes[0] "n1".routeReflector: set, but cluster.topology is full-mesh (use topology: route-reflector)']);
+    expect(
+      clusterProblems(cluster({ topology: 'full-mesh', nodes: [node(1, { routeReflector: true })] })),
+    ).toHaveLength(1);
   });
 });
 
@@ -197,8 +312,15 @@ describe('ipv4 blocks', () => {
 
 describe('node subnets', () => {
   it('splits "address/len" and keeps a bare address as it is', () => {
-    expect(withSplitAddress({ address: '198.18.1.7/24', name: 'n' })).toEqual({ address: '198.18.1.7', prefixLength: 24, name: 'n' });
-    expect(withSplitAddress({ address: '198.18.1.7', prefixLength: 25 })).toEqual({ address: '198.18.1.7', prefixLength: 25 });
+    expect(withSplitAddress({ address: '198.18.1.7/24', name: 'n' })).toEqual({
+      address: '198.18.1.7',
+      prefixLength: 24,
+      name: 'n',
+    });
+    expect(withSplitAddress({ address: '198.18.1.7', prefixLength: 25 })).toEqual({
+      address: '198.18.1.7',
+      prefixLength: 25,
+    });
     expect(withSplitAddress({ address: '198.18.1.7/' }).prefixLength).toBeNaN();
     expect(withSplitAddress({ address: '198.18.1.7/024' }).prefixLength).toBeNaN();
     expect(prefixLengthProblem(32)).toBeNull();
@@ -222,15 +344,35 @@ describe('bgpSessionsOf', () => {
   it('full mesh: one session per other node, passive towards higher addresses (numerically)', () => {
     const c = cluster({ nodes: [node(9), node(10), node(2, { asNumber: 65002 })] });
     expect(bgpSessionsOf(c, 'n9')).toEqual([
-      { protocol: 'Mesh_198_18_0_10', kind: 'mesh', neighbor: '198.18.0.10', asNumber: 64512, rrClient: false, passive: true, multihop: false },
+      {
+        protocol: 'Mesh_198_18_0_10',
+        kind: 'mesh',
+        neighbor: '198.18.0.10',
+        asNumber: 64512,
+        rrClient: false,
+        passive: true,
+        multihop: false,
+      },
       // eBGP with no prefix known on either side: multihop (see needsMultihop).
-      { protocol: 'Mesh_198_18_0_2', kind: 'mesh', neighbor: '198.18.0.2', asNumber: 65002, rrClient: false, passive: false, multihop: true },
+      {
+        protocol: 'Mesh_198_18_0_2',
+        kind: 'mesh',
+        neighbor: '198.18.0.2',
+        asNumber: 65002,
+        rrClient: false,
+        passive: false,
+        multihop: true,
+      },
     ]);
     expect(bgpSessionsOf(c, 'n10').map((s) => s.passive)).toEqual([false, false]);
   });
 
   it('route reflectors: RRs peer with all (clients marked), clients only with RRs', () => {
-    const c = cluster({ topology: 'route-reflector', asNumber: 65000, nodes: [node(1, { routeReflector: true }), node(2, { routeReflector: true }), node(3), node(4)] });
+    const c = cluster({
+      topology: 'route-reflector',
+      asNumber: 65000,
+      nodes: [node(1, { routeReflector: true }), node(2, { routeReflector: true }), node(3), node(4)],
+    });
     expect(rrClusterId(c)).toBe('198.18.0.1');
     expect(bgpSessionsOf(c, 'n1').map((s) => [s.protocol, s.rrClient, s.passive, s.asNumber, s.kind])).toEqual([
       ['Node_198_18_0_2', false, false, 65000, 'route-reflector'],
@@ -246,7 +388,16 @@ describe('bgpSessionsOf', () => {
 
   it('external peers on every node, with their password; an unknown node is an error', () => {
     const c = cluster({ peers: [{ address: '198.18.0.100', asNumber: 65100, password: 'pw' }] });
-    expect(bgpSessionsOf(c, 'n1').pop()).toEqual({ protocol: 'Global_198_18_0_100', kind: 'global', neighbor: '198.18.0.100', asNumber: 65100, rrClient: false, passive: false, multihop: true, password: 'pw' });
+    expect(bgpSessionsOf(c, 'n1').pop()).toEqual({
+      protocol: 'Global_198_18_0_100',
+      kind: 'global',
+      neighbor: '198.18.0.100',
+      asNumber: 65100,
+      rrClient: false,
+      passive: false,
+      multihop: true,
+      password: 'pw',
+    });
     expect(() => bgpSessionsOf(c, 'n9')).toThrow('no node named "n9" in cluster "lab"');
     expect(() => renderBirdConfig(c, 'n9')).toThrow('no node named "n9" in cluster "lab"');
     expect(protocolName('global', '10.0.0.1')).toBe('Global_10_0_0_1');
@@ -260,15 +411,20 @@ describe('bgpSessionsOf', () => {
         { address: '198.18.0.101', asNumber: 65101 },
       ],
     });
-    const globals = (n: string) => bgpSessionsOf(c, n).filter((s) => s.kind === 'global').map((s) => s.protocol);
+    const globals = (n: string) =>
+      bgpSessionsOf(c, n)
+        .filter((s) => s.kind === 'global')
+        .map((s) => s.protocol);
     expect(globals('n1')).toEqual(['Global_198_18_0_100', 'Global_198_18_0_101']);
     expect(globals('n2')).toEqual(['Global_198_18_0_101']);
     expect(globals('n3')).toEqual(['Global_198_18_0_100', 'Global_198_18_0_101']);
     expect(renderBirdConfig(c, 'n2')).not.toContain('198.18.0.100');
-    expect(renderBirdConfig(c, 'n3')).toMatch(/^protocol bgp Global_198_18_0_100 from bgp_template \{ neighbor 198\.18\.0\.100 as 65100; multihop; ipv4 \{ gateway recursive; \}; \}$/m);
+    expect(renderBirdConfig(c, 'n3')).toMatch(
+      /^protocol bgp Global_198_18_0_100 from bgp_template \{ neighbor 198\.18\.0\.100 as 65100; multihop; ipv4 \{ gateway recursive; \}; \}$/m,
+    );
   });
 
-  it('multihop: eBGP off this node\'s subnet or on an unknown one; never for iBGP or a neighbor on the subnet', () => {
+  it("multihop: eBGP off this node's subnet or on an unknown one; never for iBGP or a neighbor on the subnet", () => {
     // Two /25s of 198.18.0.0/24: n1, n2 on the first, n3 on the second; n4 without a prefix.
     const c = cluster({
       nodes: [
@@ -300,14 +456,21 @@ describe('bgpSessionsOf', () => {
     expect(Object.values(hops('n4')).every(Boolean)).toBe(true);
 
     const conf = renderBirdConfig(c, 'n1');
-    expect(conf).toMatch(/^protocol bgp Mesh_198_18_0_130 from bgp_template \{ neighbor 198\.18\.0\.130 as 64512;[^\n]* multihop; ipv4 \{ gateway recursive; \}; \}$/m);
-    expect(conf).toMatch(/^protocol bgp Mesh_198_18_0_2 from bgp_template \{ neighbor 198\.18\.0\.2 as 65002; passive on; \}$/m);
+    expect(conf).toMatch(
+      /^protocol bgp Mesh_198_18_0_130 from bgp_template \{ neighbor 198\.18\.0\.130 as 64512;[^\n]* multihop; ipv4 \{ gateway recursive; \}; \}$/m,
+    );
+    expect(conf).toMatch(
+      /^protocol bgp Mesh_198_18_0_2 from bgp_template \{ neighbor 198\.18\.0\.2 as 65002; passive on; \}$/m,
+    );
     const parsed = birdParse(conf);
     if (parsed.code !== 0) throw new Error(`bird -p rejected the config:\n${parsed.output}\n${conf}`);
   });
 
   it('the rendered bird.conf carries the node, its AS, its block and each session', () => {
-    const c = cluster({ nodes: [node(1, { asNumber: 65001 }), node(2)], peers: [{ address: '198.18.0.100', asNumber: 65100, password: 'pw' }] });
+    const c = cluster({
+      nodes: [node(1, { asNumber: 65001 }), node(2)],
+      peers: [{ address: '198.18.0.100', asNumber: 65100, password: 'pw' }],
+    });
     const conf = renderBirdConfig(c, 'n1');
     expect(conf).toMatch(/router id 198\.18\.0\.1;/);
     expect(conf).toMatch(/local 198\.18\.0\.1 as 65001;/);
@@ -327,7 +490,16 @@ describe('synthesizeBlock', () => {
       id: { type: 'string', optional: true, computed: true },
     },
     blocks: {
-      ssh_conn: { nesting: 'single', required: true, block: { attributes: { host: { type: 'string', required: true }, known_hosts_path: { type: 'string', optional: true } } } },
+      ssh_conn: {
+        nesting: 'single',
+        required: true,
+        block: {
+          attributes: {
+            host: { type: 'string', required: true },
+            known_hosts_path: { type: 'string', optional: true },
+          },
+        },
+      },
       extra: { nesting: 'single', block: { attributes: { x: { type: 'string', optional: true } } } },
     },
   } as unknown as BlockSchema;
@@ -336,19 +508,34 @@ describe('synthesizeBlock', () => {
     expect(camelCase('known_hosts_path')).toBe('knownHostsPath');
     expect(camelCase('a_1b')).toBe('a1b');
     expect(camelCase('plain')).toBe('plain');
-    expect(synthesizeBlock(schema, { nodeName: 'n', id: 'x', sshConn: { host: 'h', knownHostsPath: '/k' } }, 'w')).toEqual({
+    expect(
+      synthesizeBlock(schema, { nodeName: 'n', id: 'x', sshConn: { host: 'h', knownHostsPath: '/k' } }, 'w'),
+    ).toEqual({
       node_name: 'n',
       id: 'x',
       ssh_conn: { host: 'h', known_hosts_path: '/k' },
     });
-    expect(synthesizeBlock(schema, { nodeName: 'n', mtu: 0, sshConn: { host: 'h' }, extra: {} }, 'w')).toEqual({ node_name: 'n', mtu: 0, ssh_conn: { host: 'h' }, extra: {} });
+    expect(synthesizeBlock(schema, { nodeName: 'n', mtu: 0, sshConn: { host: 'h' }, extra: {} }, 'w')).toEqual({
+      node_name: 'n',
+      mtu: 0,
+      ssh_conn: { host: 'h' },
+      extra: {},
+    });
   });
 
   it('refuses unknown, read-only and missing required properties, naming where', () => {
-    expect(() => synthesizeBlock(schema, { nodeName: 'n', sshConn: { host: 'h' }, nodename: 1 }, 'stack/w')).toThrow('stack/w: unknown property "nodename"');
-    expect(() => synthesizeBlock(schema, { nodeName: 'n', sshConn: { host: 'h' }, hostInterface: 'x' }, 'stack/w')).toThrow('stack/w: "hostInterface" is read-only');
-    expect(() => synthesizeBlock(schema, { sshConn: { host: 'h' } }, 'stack/w')).toThrow('stack/w: "nodeName" is required');
+    expect(() => synthesizeBlock(schema, { nodeName: 'n', sshConn: { host: 'h' }, nodename: 1 }, 'stack/w')).toThrow(
+      'stack/w: unknown property "nodename"',
+    );
+    expect(() =>
+      synthesizeBlock(schema, { nodeName: 'n', sshConn: { host: 'h' }, hostInterface: 'x' }, 'stack/w'),
+    ).toThrow('stack/w: "hostInterface" is read-only');
+    expect(() => synthesizeBlock(schema, { sshConn: { host: 'h' } }, 'stack/w')).toThrow(
+      'stack/w: "nodeName" is required',
+    );
     expect(() => synthesizeBlock(schema, { nodeName: 'n' }, 'stack/w')).toThrow('stack/w: block "sshConn" is required');
-    expect(() => synthesizeBlock(schema, { nodeName: 'n', sshConn: {} }, 'stack/w')).toThrow('stack/w.sshConn: "host" is required');
+    expect(() => synthesizeBlock(schema, { nodeName: 'n', sshConn: {} }, 'stack/w')).toThrow(
+      'stack/w.sshConn: "host" is required',
+    );
   });
 });

@@ -33,9 +33,9 @@ test('a CalicoCluster outside any TerraformStack is refused', () => {
   expect(() => new CalicoCluster(app, 'net', { name: 'net', podCidr: '198.19.0.0/16' })).toThrow(
     'CalicoCluster "net" must be created inside a TerraformStack (or a construct within one), not in the app itself',
   );
-  expect(() => new CalicoCluster(new Construct(app, 'loose'), 'net', { name: 'net', podCidr: '198.19.0.0/16' })).toThrow(
-    'CalicoCluster "net" must be created inside a TerraformStack (or a construct within one), not in "loose"',
-  );
+  expect(
+    () => new CalicoCluster(new Construct(app, 'loose'), 'net', { name: 'net', podCidr: '198.19.0.0/16' }),
+  ).toThrow('CalicoCluster "net" must be created inside a TerraformStack (or a construct within one), not in "loose"');
 });
 
 test('nodes, peers and policies outside a cluster, and workloads outside a node, are refused by name', () => {
@@ -50,7 +50,9 @@ test('nodes, peers and policies outside a cluster, and workloads outside a node,
   expect(() => new BgpPeer(stack, 'tor', { address: '198.18.120.254', asNumber: 65100 })).toThrow(
     'BgpPeer "tor" must be created inside a CalicoCluster (or a construct within one), not in "st"',
   );
-  expect(() => new NetworkPolicy(stack, 'p', { name: 'p' })).toThrow('NetworkPolicy "p" must be created inside a CalicoCluster (or a construct within one), not in "st"');
+  expect(() => new NetworkPolicy(stack, 'p', { name: 'p' })).toThrow(
+    'NetworkPolicy "p" must be created inside a CalicoCluster (or a construct within one), not in "st"',
+  );
   // Nothing was half-added: the cluster is still empty.
   expect(cluster.spec()).toMatchObject({ nodes: [], peers: [] });
   expect(cluster.spec().policies).toBeUndefined();

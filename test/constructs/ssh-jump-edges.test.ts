@@ -36,7 +36,8 @@ describe('parseProxyJump', () => {
   it('accepts ports 1 and 65535 and nothing outside or not wholly digits', () => {
     expect(parseProxyJump('h:1')).toEqual([{ host: 'h', user: undefined, port: 1 }]);
     expect(parseProxyJump('h:65535')).toEqual([{ host: 'h', user: undefined, port: 65535 }]);
-    for (const bad of ['0', '65536', 'x22', '22x']) expect(parseProxyJump(`h:${bad}`)).toBe(`hop "h:${bad}": "${bad}" is not a port number (1..65535)`);
+    for (const bad of ['0', '65536', 'x22', '22x'])
+      expect(parseProxyJump(`h:${bad}`)).toBe(`hop "h:${bad}": "${bad}" is not a port number (1..65535)`);
   });
 
   it('an SSH target refuses a bad value instead of connecting somewhere else', () => {
@@ -50,7 +51,17 @@ describe('ssh_config applied to jump hops', () => {
     file = path.join(dir, 'config');
     fs.writeFileSync(
       file,
-      ['Host bastion', '  HostName 198.18.0.1', 'Host jumpuser', '  User jumper', 'Host jumpport', '  Port 2201', 'Host n3', '  HostName 198.18.1.3', ''].join('\n'),
+      [
+        'Host bastion',
+        '  HostName 198.18.0.1',
+        'Host jumpuser',
+        '  User jumper',
+        'Host jumpport',
+        '  Port 2201',
+        'Host n3',
+        '  HostName 198.18.1.3',
+        '',
+      ].join('\n'),
     );
     clearSshConfigCache();
   });

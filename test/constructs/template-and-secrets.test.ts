@@ -23,7 +23,12 @@ test('a password with template syntax: placeholder in content, escaped value in 
   const app = new App({ outdir });
   const stack = new TerraformStack(app, 'mine');
   const cluster = new CalicoCluster(stack, 'net', { name: 'mine', podCidr: '198.19.0.0/16' });
-  new CalicoNode(cluster, 'n1', { name: 'n1', address: '198.18.5.1', podCidr: '198.19.5.0/24', birdConfigPath: '/etc/bird/a${b}%{c}.conf' });
+  new CalicoNode(cluster, 'n1', {
+    name: 'n1',
+    address: '198.18.5.1',
+    podCidr: '198.19.5.0/24',
+    birdConfigPath: '/etc/bird/a${b}%{c}.conf',
+  });
   new BgpPeer(cluster, 'tor', { address: '198.18.5.254', asNumber: 65100, password: 'p${w}%{d}' });
   app.synth();
   const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'mine', 'cdk.tf.json'), 'utf8'));

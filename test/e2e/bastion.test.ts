@@ -103,10 +103,22 @@ afterAll(async () => {
 
 test('the operator cannot reach the second subnet by itself', async () => {
   for (const node of behind()) {
-    const r = await operatorExec(cluster.lab, ['timeout', '5', 'bash', '-c', `exec 3<>/dev/tcp/${cluster.address(node)}/22`]);
+    const r = await operatorExec(cluster.lab, [
+      'timeout',
+      '5',
+      'bash',
+      '-c',
+      `exec 3<>/dev/tcp/${cluster.address(node)}/22`,
+    ]);
     expect(r.code).not.toBe(0);
   }
-  const r = await operatorExec(cluster.lab, ['timeout', '5', 'bash', '-c', `exec 3<>/dev/tcp/${cluster.address(bastion)}/22`]);
+  const r = await operatorExec(cluster.lab, [
+    'timeout',
+    '5',
+    'bash',
+    '-c',
+    `exec 3<>/dev/tcp/${cluster.address(bastion)}/22`,
+  ]);
   expect(r.code).toBe(0);
 });
 
@@ -127,7 +139,11 @@ test('deploy through the bastion, one connection per host and per bastion, then 
   }
 
   // Each provider process: at most one connection per node and one to the bastion.
-  const lines = fs.readFileSync(statsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { connections: Record<string, number> });
+  const lines = fs
+    .readFileSync(statsFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { connections: Record<string, number> });
   const expected = [bastion, direct, viaInventory, viaSshConfig].map((n) => `root@${cluster.address(n)}:22`).sort();
   const busy = lines.filter((l) => Object.keys(l.connections).length > 0);
   expect(busy.length).toBeGreaterThan(0);
@@ -147,7 +163,10 @@ test('the stack says how each node is reached, and which settings came from ssh_
   const sshOf = (node: string) => Object.values(state).find((v) => v.ssh.host === cluster.address(node))?.ssh;
   expect(sshOf(direct)).toMatchObject({ proxy_jump: null, from_ssh_config: null });
   expect(sshOf(viaInventory)).toMatchObject({ proxy_jump: `root@${cluster.address(bastion)}`, from_ssh_config: null });
-  expect(sshOf(viaSshConfig)).toMatchObject({ proxy_jump: `root@${cluster.address(bastion)}`, from_ssh_config: ['HostName', 'ProxyJump'] });
+  expect(sshOf(viaSshConfig)).toMatchObject({
+    proxy_jump: `root@${cluster.address(bastion)}`,
+    from_ssh_config: ['HostName', 'ProxyJump'],
+  });
   const shown = mustSucceed(await cluster.terraform(['show', '-no-color']));
   expect(shown.stdout).toMatch(/from_ssh_config\s+=\s+\[\s*"HostName",\s*"ProxyJump",?\s*\]/);
 });
@@ -165,9 +184,21 @@ test('calico-net status reads BIRD on the nodes behind the bastion', async () =>
 test('drift on a node behind the bastion: calico-net drift sees it, a deploy repairs it', async () => {
   const off = await cluster.exec(viaSshConfig, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=0']);
   expect(off.code).toBe(0);
-  const drift = await calicoNet(['drift', '--inventory', cluster.lab.inventoryPath, '--dir', cluster.projectDir, '--skip-synth', '--format', 'json']);
+  const drift = await calicoNet([
+    'drift',
+    '--inventory',
+    cluster.lab.inventoryPath,
+    '--dir',
+    cluster.projectDir,
+    '--skip-synth',
+    '--format',
+    'json',
+  ]);
   expect(drift.code).toBe(2);
-  const report = JSON.parse(drift.stdout) as { unreadable: unknown[]; resources: { node: string; attributes: { path: string; actual: unknown }[] }[] };
+  const report = JSON.parse(drift.stdout) as {
+    unreadable: unknown[];
+    resources: { node: string; attributes: { path: string; actual: unknown }[] }[];
+  };
   expect(report.unreadable).toEqual([]);
   expect(report.resources.map((r) => r.node)).toEqual([viaSshConfig]);
   expect(report.resources[0].attributes).toContainEqual(expect.objectContaining({ path: 'ip_forward', actual: '0' }));
@@ -179,7 +210,7 @@ test('drift on a node behind the bastion: calico-net drift sees it, a deploy rep
   if (plan.code !== 0) throw new Error(`not repaired:\n${describeCommand(plan)}`);
 });
 
-test("a changed bastion host key is refused before anything reaches the nodes behind it", async () => {
+test('a changed bastion host key is refused before anything reaches the nodes behind it', async () => {
   const knownHosts = fs.readFileSync(cluster.lab.knownHostsPath, 'utf8');
   await replaceHostKey(cluster.lab, bastion);
   const start = Object.fromEntries(behind().map((n) => [n, logSize(n)]));
@@ -187,7 +218,11 @@ test("a changed bastion host key is refused before anything reaches the nodes be
   expect(plan.code).toBe(1);
   const out = unwrapped(plan);
   for (const node of behind()) {
-    expect(out).toMatch(new RegExp(`Refused to work on node ${node} \\(${escape(cluster.address(node))}\\) through bastion ${escape(cluster.address(bastion))}`));
+    expect(out).toMatch(
+      new RegExp(
+        `Refused to work on node ${node} \\(${escape(cluster.address(node))}\\) through bastion ${escape(cluster.address(bastion))}`,
+      ),
+    );
     // Not one TCP connection reached the node: its sshd logged nothing at all.
     expect(logSince(node, start[node])).toBe('');
   }
@@ -195,11 +230,17 @@ test("a changed bastion host key is refused before anything reaches the nodes be
   expect(out).not.toMatch(new RegExp(`Refused to work on node ${direct}`));
 
   // The operator checks the new key and records it: the nodes behind are reachable again.
-  const pub = fs.readFileSync(path.join(cluster.lab.dir, bastion, 'ssh_host_ed25519_key.pub'), 'utf8').trim().split(' ');
+  const pub = fs
+    .readFileSync(path.join(cluster.lab.dir, bastion, 'ssh_host_ed25519_key.pub'), 'utf8')
+    .trim()
+    .split(' ');
   const line = `${cluster.address(bastion)} ${pub[0]} ${pub[1]}`;
   fs.writeFileSync(
     cluster.lab.knownHostsPath,
-    knownHosts.split('\n').map((l) => (l.startsWith(`${cluster.address(bastion)} `) ? line : l)).join('\n'),
+    knownHosts
+      .split('\n')
+      .map((l) => (l.startsWith(`${cluster.address(bastion)} `) ? line : l))
+      .join('\n'),
   );
   const again = await cluster.plan();
   if (again.code !== 0) throw new Error(describeCommand(again));
@@ -209,10 +250,14 @@ test('a node down behind a working bastion: its state is kept, and the warning s
   const state = await stateValues();
   await stopSshd(cluster.lab, viaInventory);
   try {
-    const refresh = mustSucceed(await cluster.terraform(['apply', '-refresh-only', '-auto-approve', '-input=false', '-no-color']));
+    const refresh = mustSucceed(
+      await cluster.terraform(['apply', '-refresh-only', '-auto-approve', '-input=false', '-no-color']),
+    );
     const out = unwrapped(refresh);
     expect(out).toMatch(
-      new RegExp(`Warning: Cannot reach node ${viaInventory} \\(${escape(cluster.address(viaInventory))}\\) through bastion ${escape(cluster.address(bastion))} to [^:]+: state not refreshed`),
+      new RegExp(
+        `Warning: Cannot reach node ${viaInventory} \\(${escape(cluster.address(viaInventory))}\\) through bastion ${escape(cluster.address(bastion))} to [^:]+: state not refreshed`,
+      ),
     );
     expect(out).toContain(`the bastion answered, but cannot connect to ${cluster.address(viaInventory)}`);
     expect(out).not.toMatch(new RegExp(`Cannot reach node (${direct}|${viaSshConfig})`));
@@ -226,11 +271,15 @@ test("the bastion's sshd down: the nodes behind it keep their state, and the war
   const state = await stateValues();
   await stopSshd(cluster.lab, bastion);
   try {
-    const refresh = mustSucceed(await cluster.terraform(['apply', '-refresh-only', '-auto-approve', '-input=false', '-no-color']));
+    const refresh = mustSucceed(
+      await cluster.terraform(['apply', '-refresh-only', '-auto-approve', '-input=false', '-no-color']),
+    );
     const out = unwrapped(refresh);
     for (const node of behind()) {
       expect(out).toMatch(
-        new RegExp(`Warning: Cannot reach node ${node} \\(${escape(cluster.address(node))}\\) through bastion ${escape(cluster.address(bastion))} to [^:]+: state not refreshed`),
+        new RegExp(
+          `Warning: Cannot reach node ${node} \\(${escape(cluster.address(node))}\\) through bastion ${escape(cluster.address(bastion))} to [^:]+: state not refreshed`,
+        ),
       );
     }
     expect(out).toMatch(/the bastion is down or unreachable/);
@@ -245,9 +294,23 @@ test("the bastion's sshd down: the nodes behind it keep their state, and the war
 });
 
 /** Runs one script on `target` through a fresh SshPool in the operator namespace; the answer or the error. */
-async function poolRun(target: Record<string, unknown>): Promise<{ code?: number; stdout?: string; kind?: string; message?: string; through?: unknown; stats: Record<string, number> }> {
+async function poolRun(target: Record<string, unknown>): Promise<{
+  code?: number;
+  stdout?: string;
+  kind?: string;
+  message?: string;
+  through?: unknown;
+  stats: Record<string, number>;
+}> {
   const pool = path.join(__dirname, '..', '..', 'dist', 'providers', 'ssh', 'pool.js');
-  const full = { port: 22, user: 'root', privateKeyPath: cluster.lab.clientKeyPath, knownHostsPath: cluster.lab.knownHostsPath, sudo: false, ...target };
+  const full = {
+    port: 22,
+    user: 'root',
+    privateKeyPath: cluster.lab.clientKeyPath,
+    knownHostsPath: cluster.lab.knownHostsPath,
+    sudo: false,
+    ...target,
+  };
   const program = `
     const { SshPool } = require(${JSON.stringify(pool)});
     const pool = new SshPool({ connectRetries: 0, connectTimeoutMs: 5000 });
@@ -271,7 +334,9 @@ test('a chain of two hops; a bastion that refuses the login stops before the nod
   const refused = await poolRun({ host: cluster.address(viaInventory), jumps: [hop(bastion, 'nobody-here')] });
   expect(refused.kind).toBe('auth');
   expect(refused.through).toEqual({ bastion: cluster.address(bastion), failed: 'bastion' });
-  expect(refused.message).toContain(`through bastion ${cluster.address(bastion)}: the bastion did not accept the login`);
+  expect(refused.message).toContain(
+    `through bastion ${cluster.address(bastion)}: the bastion did not accept the login`,
+  );
   expect(logSince(viaInventory, start)).toBe('');
 });
 
@@ -279,10 +344,14 @@ test('terraform import behind the bastion: the id names it after " via ", every 
   const agent = await operatorAgent(cluster, 'import');
   try {
     const importEnv = { ...cluster.env, ...agent.env };
-    const terraform = (args: string[]) => operatorExec(cluster.lab, ['terraform', ...args], { cwd: cluster.stackDir, env: importEnv });
+    const terraform = (args: string[]) =>
+      operatorExec(cluster.lab, ['terraform', ...args], { cwd: cluster.stackDir, env: importEnv });
 
     const state = await stateValues();
-    const ours = Object.entries(state).filter(([address, v]) => /^calico_(node|workload)\./.test(address) && (v.name === viaInventory || v.node_name === viaInventory));
+    const ours = Object.entries(state).filter(
+      ([address, v]) =>
+        /^calico_(node|workload)\./.test(address) && (v.name === viaInventory || v.node_name === viaInventory),
+    );
     expect(ours.map(([address]) => address.split('.')[0]).sort()).toEqual(['calico_node', 'calico_workload']);
     mustSucceed(await terraform(['state', 'rm', ...ours.map(([address]) => address)]));
 
@@ -290,7 +359,15 @@ test('terraform import behind the bastion: the id names it after " via ", every 
     const start = logSize(viaInventory);
     for (const [address, v] of ours) {
       const subject = address.startsWith('calico_node.') ? String(v.name) : `${v.node_name}/${v.name}`;
-      mustSucceed(await terraform(['import', '-input=false', '-no-color', address, `${subject}@${cluster.address(viaInventory)} via ${jump}`]));
+      mustSucceed(
+        await terraform([
+          'import',
+          '-input=false',
+          '-no-color',
+          address,
+          `${subject}@${cluster.address(viaInventory)} via ${jump}`,
+        ]),
+      );
     }
     // The operator cannot reach node3: every import login went through the bastion.
     const log = logSince(viaInventory, start);
@@ -334,21 +411,33 @@ test("a bastion that takes only its own key: each hop logs in with the key proxy
   );
   fs.writeFileSync(cluster.lab.inventoryPath, toYaml(inventory));
   const sshConfig = path.join(cluster.root, 'ssh_config');
-  fs.writeFileSync(sshConfig, fs.readFileSync(sshConfig, 'utf8').replace('Host bastion\n', `Host bastion\n  IdentityFile ${bastionKey}\n`));
+  fs.writeFileSync(
+    sshConfig,
+    fs.readFileSync(sshConfig, 'utf8').replace('Host bastion\n', `Host bastion\n  IdentityFile ${bastionKey}\n`),
+  );
   mustSucceed(await cluster.deploy());
   const state = await stateValues();
   for (const node of behind()) {
     const ssh = Object.values(state).find((v) => v.name === node && v.ssh)!.ssh;
-    expect({ node, keys: ssh.proxy_jump_keys, key: ssh.private_key_path }).toEqual({ node, keys: [bastionKey], key: cluster.lab.clientKeyPath });
+    expect({ node, keys: ssh.proxy_jump_keys, key: ssh.private_key_path }).toEqual({
+      node,
+      keys: [bastionKey],
+      key: cluster.lab.clientKeyPath,
+    });
   }
-  expect(Object.values(state).find((v) => v.name === viaSshConfig && v.ssh)!.ssh.from_ssh_config).toContain('IdentityFile');
+  expect(Object.values(state).find((v) => v.name === viaSshConfig && v.ssh)!.ssh.from_ssh_config).toContain(
+    'IdentityFile',
+  );
 
   // Now the bastion takes its own key only. The node's key is refused there...
   await restartBastion([`${bastionKey}.pub`]);
   const hop = { host: cluster.address(bastion), port: 22, user: 'root' };
   const refused = await poolRun({ host: cluster.address(viaInventory), jumps: [hop] });
   expect(refused.message).toContain('the bastion did not accept the login');
-  const reached = await poolRun({ host: cluster.address(viaInventory), jumps: [{ ...hop, privateKeyPath: bastionKey }] });
+  const reached = await poolRun({
+    host: cluster.address(viaInventory),
+    jumps: [{ ...hop, privateKeyPath: bastionKey }],
+  });
   expect(reached.code).toBe(0);
   // ...and the plan reads both nodes behind it with the hop key, and the nodes with theirs.
   const start = logSize(bastion);
@@ -358,7 +447,10 @@ test("a bastion that takes only its own key: each hop logs in with the key proxy
   const bastionLog = logSince(bastion, start);
   expect(bastionLog).toContain(`ED25519 ${await fingerprint(`${bastionKey}.pub`)}`);
   expect(bastionLog).not.toContain(await fingerprint(`${cluster.lab.clientKeyPath}.pub`));
-  for (const node of behind()) expect(logSince(node, nodeStarts[node])).toContain(`ED25519 ${await fingerprint(`${cluster.lab.clientKeyPath}.pub`)}`);
+  for (const node of behind())
+    expect(logSince(node, nodeStarts[node])).toContain(
+      `ED25519 ${await fingerprint(`${cluster.lab.clientKeyPath}.pub`)}`,
+    );
 });
 
 test("ssh_config's nested ProxyJump: node4 through a hop that itself goes through the bastion", async () => {
@@ -368,10 +460,15 @@ test("ssh_config's nested ProxyJump: node4 through a hop that itself goes throug
   const text = fs.readFileSync(sshConfig, 'utf8');
   fs.writeFileSync(
     sshConfig,
-    text.replace(`Host ${viaSshConfig}-behind\n`, `Host mid\n  HostName ${cluster.address(direct)}\n  ProxyJump bastion\nHost ${viaSshConfig}-behind\n`).replace(
-      new RegExp(`(Host ${viaSshConfig}-behind\n  HostName \\S+\n)  ProxyJump bastion\n`),
-      '$1  ProxyJump mid\n',
-    ),
+    text
+      .replace(
+        `Host ${viaSshConfig}-behind\n`,
+        `Host mid\n  HostName ${cluster.address(direct)}\n  ProxyJump bastion\nHost ${viaSshConfig}-behind\n`,
+      )
+      .replace(
+        new RegExp(`(Host ${viaSshConfig}-behind\n  HostName \\S+\n)  ProxyJump bastion\n`),
+        '$1  ProxyJump mid\n',
+      ),
   );
   mustSucceed(await cluster.deploy());
   const ssh = Object.values(await stateValues()).find((v) => v.name === viaSshConfig && v.ssh)!.ssh;
@@ -385,7 +482,9 @@ test("ssh_config's nested ProxyJump: node4 through a hop that itself goes throug
   const log = logSince(viaSshConfig, start);
   expect(log).toMatch(new RegExp(`Accepted publickey for root from ${escape(cluster.address(direct))} port \\d+`));
   expect(log).not.toContain(`from ${cluster.address(bastion)} `);
-  expect(logSince(direct, midStart)).toMatch(new RegExp(`Accepted publickey for root from ${escape(cluster.address(bastion))} port \\d+`));
+  expect(logSince(direct, midStart)).toMatch(
+    new RegExp(`Accepted publickey for root from ${escape(cluster.address(bastion))} port \\d+`),
+  );
 });
 
 test('destroy through the bastion leaves the nodes behind it as they were', async () => {

@@ -32,13 +32,33 @@ async function fileOn(node: string, file: string): Promise<string | null> {
 /** node2's BIRD, restarted from CUSTOM (the lab starts it from the default path). */
 async function startBirdFromCustom(): Promise<void> {
   const holder = cluster.lab.nodes.find((n) => n.name === 'node2')!.holderPid;
-  const child = spawn('nsenter', ['-t', String(holder), '-n', '-m', 'bird', '-f', '-c', CUSTOM, '-s', '/run/bird/bird.ctl', '-P', '/run/bird/bird.pid'], {
-    detached: true,
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'nsenter',
+    [
+      '-t',
+      String(holder),
+      '-n',
+      '-m',
+      'bird',
+      '-f',
+      '-c',
+      CUSTOM,
+      '-s',
+      '/run/bird/bird.ctl',
+      '-P',
+      '/run/bird/bird.pid',
+    ],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
   child.unref();
   ownBirdPid = child.pid ?? 0;
-  const up = await waitFor(async () => (await cluster.exec('node2', ['birdc', '-s', '/run/bird/bird.ctl', 'show', 'status'])).code === 0, 10_000);
+  const up = await waitFor(
+    async () => (await cluster.exec('node2', ['birdc', '-s', '/run/bird/bird.ctl', 'show', 'status'])).code === 0,
+    10_000,
+  );
   if (!up) throw new Error('bird from the custom path did not start on node2');
 }
 
@@ -80,8 +100,10 @@ test('deploy writes node1 a fresh file and node2 its custom one; sessions come u
   expect(await fileOn('node1', '/etc/bird/bird.conf.calico-net.orig')).toBeNull();
   expect(await fileOn('node2', CUSTOM)).toMatch(/protocol bgp Mesh_198_18_21_1/);
   expect(await fileOn('node2', '/etc/bird/bird.conf')).toBe(original('node2'));
-  const state = JSON.parse((await cluster.terraform(['show', '-json', '-no-color'])).stdout).values.root_module.resources;
-  const birdOf = (node: string) => state.find((r: any) => r.type === 'calico_bird_config' && r.values.node_name === node).values;
+  const state = JSON.parse((await cluster.terraform(['show', '-json', '-no-color'])).stdout).values.root_module
+    .resources;
+  const birdOf = (node: string) =>
+    state.find((r: any) => r.type === 'calico_bird_config' && r.values.node_name === node).values;
   expect(birdOf('node1').backup_path).toBeNull();
   expect(birdOf('node2')).toMatchObject({ config_path: CUSTOM, id: `node2:${CUSTOM}` });
   expect(birdOf('node2').backup_path).toMatch(/^\/etc\/bird\/calico\.conf\./);
@@ -105,7 +127,9 @@ test('BIRD not running: the deploy fails naming the node and why; with BIRD back
   try {
     const failed = await cluster.deploy();
     expect(failed.code).not.toBe(0);
-    expect(unwrapped(failed)).toMatch(/BIRD is not running on node1 \(no control socket at \/run\/bird\/bird\.ctl\)|birdc configure on node1 failed/);
+    expect(unwrapped(failed)).toMatch(
+      /BIRD is not running on node1 \(no control socket at \/run\/bird\/bird\.ctl\)|birdc configure on node1 failed/,
+    );
   } finally {
     await startBird(cluster.lab, 'node1');
   }
@@ -127,7 +151,8 @@ test('destroy: node1 loses our file (there was none), node2 gets its original cu
 test('an imported bird.conf without a backup is left alone by destroy', async () => {
   const deploy = await cluster.deploy();
   if (deploy.code !== 0) throw new Error(describeCommand(deploy));
-  const state = JSON.parse((await cluster.terraform(['show', '-json', '-no-color'])).stdout).values.root_module.resources;
+  const state = JSON.parse((await cluster.terraform(['show', '-json', '-no-color'])).stdout).values.root_module
+    .resources;
   const node1 = state.find((r: any) => r.type === 'calico_bird_config' && r.values.node_name === 'node1');
   const ours = await fileOn('node1', '/etc/bird/bird.conf');
   expect(ours).toMatch(/Mesh_198_18_21_2/);
@@ -141,17 +166,32 @@ test('an imported bird.conf without a backup is left alone by destroy', async ()
   expect(agent.code).toBe(0);
   const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1] ?? 0);
   try {
-    expect((await run('ssh-add', [cluster.lab.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock } })).code).toBe(0);
-    const imported = await operatorExec(cluster.lab, ['terraform', 'import', '-input=false', '-no-color', node1.address, `node1:/etc/bird/bird.conf@${cluster.address('node1')}`], {
-      cwd: cluster.stackDir,
-      env: { ...cluster.env, HOME: home, SSH_AUTH_SOCK: sock },
-    });
+    expect(
+      (await run('ssh-add', [cluster.lab.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock } })).code,
+    ).toBe(0);
+    const imported = await operatorExec(
+      cluster.lab,
+      [
+        'terraform',
+        'import',
+        '-input=false',
+        '-no-color',
+        node1.address,
+        `node1:/etc/bird/bird.conf@${cluster.address('node1')}`,
+      ],
+      {
+        cwd: cluster.stackDir,
+        env: { ...cluster.env, HOME: home, SSH_AUTH_SOCK: sock },
+      },
+    );
     if (imported.code !== 0) throw new Error(describeCommand(imported));
   } finally {
     if (agentPid > 0) process.kill(agentPid, 'SIGTERM');
   }
   expect(await fileOn('node1', '/etc/bird/bird.conf.calico-net.orig')).toBeNull();
-  const imported = JSON.parse((await cluster.terraform(['show', '-json', '-no-color'])).stdout).values.root_module.resources.find((r: any) => r.address === node1.address);
+  const imported = JSON.parse(
+    (await cluster.terraform(['show', '-json', '-no-color'])).stdout,
+  ).values.root_module.resources.find((r: any) => r.address === node1.address);
   expect(imported.values.backup_path).toBe('/etc/bird/bird.conf.calico-net.orig');
   // Record the configuration's ssh settings (the id had only the host), then destroy.
   const record = await cluster.deploy();

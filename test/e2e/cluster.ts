@@ -96,7 +96,11 @@ export class E2eCluster {
 
   /** Environment of every terraform/cdktf run: the inventory and an empty CLI config. */
   get env(): NodeJS.ProcessEnv {
-    return { ...automationEnv(this.lab.inventoryPath), TF_CLI_CONFIG_FILE: path.join(this.root, 'terraformrc'), ...this.extraEnv };
+    return {
+      ...automationEnv(this.lab.inventoryPath),
+      TF_CLI_CONFIG_FILE: path.join(this.root, 'terraformrc'),
+      ...this.extraEnv,
+    };
   }
 
   /** terraform in the synthesized stack, from the operator namespace. */
@@ -126,11 +130,10 @@ export class E2eCluster {
 
   /** `terraform plan -detailed-exitcode` in the synthesized stack: 0 = no changes, 2 = changes. */
   plan(extra: string[] = []): Promise<CommandResult> {
-    return operatorExec(
-      this.lab,
-      ['terraform', 'plan', '-detailed-exitcode', '-input=false', '-no-color', ...extra],
-      { cwd: this.stackDir, env: this.env },
-    );
+    return operatorExec(this.lab, ['terraform', 'plan', '-detailed-exitcode', '-input=false', '-no-color', ...extra], {
+      cwd: this.stackDir,
+      env: this.env,
+    });
   }
 
   async exec(node: string, argv: string[], input?: string): Promise<CommandResult> {
@@ -146,7 +149,12 @@ export class E2eCluster {
     return {
       label: `${node} (via nsenter)`,
       run: (script: string, options?: { stdin?: string }): Promise<RemoteResult> =>
-        nodeExec(this.lab, node, ['bash', '-c', script], options?.stdin === undefined ? undefined : { input: options.stdin }),
+        nodeExec(
+          this.lab,
+          node,
+          ['bash', '-c', script],
+          options?.stdin === undefined ? undefined : { input: options.stdin },
+        ),
     };
   }
 
@@ -162,9 +170,7 @@ export class E2eCluster {
     for (;;) {
       const all = new Map<string, BgpSessionRow[]>();
       for (const node of this.nodeNames) all.set(node, await this.sessions(node));
-      const ready = this.nodeNames.every(
-        (n) => all.get(n)!.filter((s) => s.established).length === expected(n),
-      );
+      const ready = this.nodeNames.every((n) => all.get(n)!.filter((s) => s.established).length === expected(n));
       if (ready || Date.now() > deadline) return all;
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -172,7 +178,10 @@ export class E2eCluster {
 
   async routes(node: string): Promise<string[]> {
     const r = await this.exec(node, ['ip', '-4', 'route', 'show', 'table', 'main']);
-    return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+    return r.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
   }
 
   /** Waits until a node's kernel holds routes for every given block learned from BGP. */
@@ -197,7 +206,10 @@ export class E2eCluster {
   /** Each node holds its own blackhole and a learned route for every other node's block. */
   async expectRoutesConverged(): Promise<void> {
     for (const node of this.nodeNames) {
-      const wanted = [this.blackholeRoute(node), ...this.nodeNames.filter((n) => n !== node).map((n) => this.learnedRoute(n))];
+      const wanted = [
+        this.blackholeRoute(node),
+        ...this.nodeNames.filter((n) => n !== node).map((n) => this.learnedRoute(n)),
+      ];
       const routes = await this.waitForRoutes(node, wanted);
       for (const re of wanted) expect(routes.some((r) => re.test(r))).toBe(true);
     }
@@ -217,8 +229,16 @@ export class E2eCluster {
       this.exec(node, ['sysctl', '-n', 'net.ipv4.ip_forward']),
     ]);
     return {
-      netns: netns.stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean).sort(),
-      caliLinks: links.stdout.split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]).filter((n) => n?.startsWith('cali')).sort(),
+      netns: netns.stdout
+        .split('\n')
+        .map((l) => l.split(' ')[0])
+        .filter(Boolean)
+        .sort(),
+      caliLinks: links.stdout
+        .split('\n')
+        .map((l) => l.split(':')[1]?.trim().split('@')[0])
+        .filter((n) => n?.startsWith('cali'))
+        .sort(),
       routes: routes.sort(),
       birdConf: birdConf.stdout,
       ipForward: ipForward.stdout.trim(),
@@ -228,7 +248,10 @@ export class E2eCluster {
 
 /** The host-side veth of a workload, as the provider names it (read from state, not recomputed). */
 export async function hostInterfaceOf(cluster: E2eCluster, workload: string): Promise<string> {
-  const r = await operatorExec(cluster.lab, ['terraform', 'show', '-json', '-no-color'], { cwd: cluster.stackDir, env: cluster.env });
+  const r = await operatorExec(cluster.lab, ['terraform', 'show', '-json', '-no-color'], {
+    cwd: cluster.stackDir,
+    env: cluster.env,
+  });
   const state = JSON.parse(r.stdout);
   const resources: { type: string; values: Record<string, unknown> }[] = state.values?.root_module?.resources ?? [];
   const found = resources.find((x) => x.type === 'calico_workload' && x.values.name === workload);
@@ -245,7 +268,10 @@ function escapeDots(text: string): string {
  * hosts in ~/.ssh/known_hosts of a home directory under the cluster's root. `env` holds HOME and
  * SSH_AUTH_SOCK; stop() ends the agent.
  */
-export async function operatorAgent(cluster: E2eCluster, name: string): Promise<{ env: NodeJS.ProcessEnv; stop(): void }> {
+export async function operatorAgent(
+  cluster: E2eCluster,
+  name: string,
+): Promise<{ env: NodeJS.ProcessEnv; stop(): void }> {
   const home = path.join(cluster.root, `${name}-home`);
   fs.mkdirSync(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
   fs.copyFileSync(cluster.lab.knownHostsPath, path.join(home, '.ssh', 'known_hosts'));

@@ -40,7 +40,14 @@ async function destroyCounted(name: string): Promise<{ result: CommandResult; li
   cluster.extraEnv = { CALICO_PROVIDER_STATS: file };
   try {
     const result = await cluster.destroy();
-    const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as StatsLine) : [];
+    const lines = fs.existsSync(file)
+      ? fs
+          .readFileSync(file, 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as StatsLine)
+      : [];
     return { result, lines };
   } finally {
     cluster.extraEnv = {};
@@ -49,10 +56,17 @@ async function destroyCounted(name: string): Promise<{ result: CommandResult; li
 
 /** Connections opened to a host, summed over the command's provider processes. */
 const connectionsTo = (lines: StatsLine[], address: string) =>
-  lines.reduce((n, l) => n + Object.entries(l.connections).reduce((m, [login, c]) => m + (login.includes(`@${address}:`) ? c : 0), 0), 0);
+  lines.reduce(
+    (n, l) =>
+      n + Object.entries(l.connections).reduce((m, [login, c]) => m + (login.includes(`@${address}:`) ? c : 0), 0),
+    0,
+  );
 
 /** A host's state without BIRD's learned routes, which come and go with the other node's sessions. */
-const withoutBgp = (s: NodeSnapshot): NodeSnapshot => ({ ...s, routes: s.routes.filter((r) => !/ proto bird( |$)/.test(r)) });
+const withoutBgp = (s: NodeSnapshot): NodeSnapshot => ({
+  ...s,
+  routes: s.routes.filter((r) => !/ proto bird( |$)/.test(r)),
+});
 
 async function stateList(): Promise<string[]> {
   const r = await cluster.terraform(['state', 'list']);
@@ -65,7 +79,10 @@ const unwrapped = (r: CommandResult) => (r.stdout + r.stderr).replace(/[ \t]*\r?
 test('node2 away: the destroy fails naming it, keeps its objects, and tears node1 down with one login', async () => {
   // Something of the operator's where ours was on node1: a blackhole for the block, not ours.
   const block = cluster.podCidr('node1');
-  const swap = await cluster.sh('node1', `ip route del blackhole ${block} proto 211 && ip route add blackhole ${block}`);
+  const swap = await cluster.sh(
+    'node1',
+    `ip route del blackhole ${block} proto 211 && ip route add blackhole ${block}`,
+  );
   if (swap.code !== 0) throw new Error(describeCommand(swap));
   const node2Before = await cluster.snapshot('node2');
   const inState = await stateList();

@@ -23,7 +23,10 @@ afterAll(async () => {
 });
 
 function calicoNet(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
-  return operatorExec(cluster.lab, [process.execPath, cli, ...args], { cwd: cluster.projectDir, env: { ...cluster.env, ...env } });
+  return operatorExec(cluster.lab, [process.execPath, cli, ...args], {
+    cwd: cluster.projectDir,
+    env: { ...cluster.env, ...env },
+  });
 }
 
 test('--out writes the report to the file, not to stdout, keeping the exit code', async () => {
@@ -42,7 +45,9 @@ test('--out writes the report to the file, not to stdout, keeping the exit code'
   const asJson = await calicoNet(['drift', '--format', 'json', '--skip-synth', '--out', json]);
   expect({ code: asJson.code, stdout: asJson.stdout }).toEqual({ code: 2, stdout: '' });
   const report = JSON.parse(fs.readFileSync(json, 'utf8'));
-  expect(report.resources.map((r: { node: string; type: string }) => [r.node, r.type])).toEqual([['node2', 'calico_node']]);
+  expect(report.resources.map((r: { node: string; type: string }) => [r.node, r.type])).toEqual([
+    ['node2', 'calico_node'],
+  ]);
 
   const repair = await cluster.deploy();
   if (repair.code !== 0) throw new Error(describeCommand(repair));
@@ -55,7 +60,10 @@ test('a bad option or a broken inventory exits 1 with the reason, and writes no 
   expect(badFormat.stderr).toMatch(/--format must be md or json, not "xml"/);
 
   const broken = path.join(cluster.root, 'broken.yaml');
-  fs.writeFileSync(broken, fs.readFileSync(cluster.lab.inventoryPath, 'utf8').replace(/podCidr: 198\.19\.1\.0\/24/, 'podCidr: 198.19.1.0/33'));
+  fs.writeFileSync(
+    broken,
+    fs.readFileSync(cluster.lab.inventoryPath, 'utf8').replace(/podCidr: 198\.19\.1\.0\/24/, 'podCidr: 198.19.1.0/33'),
+  );
   const badInventory = await calicoNet(['drift', '--out', out], { CALICO_INVENTORY: broken });
   expect(badInventory.code).toBe(1);
   expect(badInventory.stderr).toMatch(/^calico-net drift: /m);

@@ -36,15 +36,20 @@ nodes:
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), `calico-ds${LAB}-`));
 const created: string[] = [];
 const ip = (...args: string[]) => execFileSync('ip', args, { encoding: 'utf8' });
-const birdc = (node: string, ...args: string[]) => execFileSync('birdc', ['-s', path.join(dir, `${node}.ctl`), ...args], { encoding: 'utf8' });
+const birdc = (node: string, ...args: string[]) =>
+  execFileSync('birdc', ['-s', path.join(dir, `${node}.ctl`), ...args], { encoding: 'utf8' });
 
 beforeAll(() => {
   for (const tool of ['ip', 'bird', 'birdc']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is missing (apt-get install -y iproute2 bird2)`);
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      throw new Error(`${tool} is missing (apt-get install -y iproute2 bird2)`);
   }
   const existing = ip('netns', 'list');
   for (const ns of NS) {
-    if (existing.split('\n').some((l) => l.split(' ')[0] === ns)) throw new Error(`netns ${ns} exists already: another run of lab ${LAB} is going on (or left it); not touching it`);
+    if (existing.split('\n').some((l) => l.split(' ')[0] === ns))
+      throw new Error(
+        `netns ${ns} exists already: another run of lab ${LAB} is going on (or left it); not touching it`,
+      );
   }
   const cluster = parseInventory(INVENTORY, path.join(dir, 'cluster.yaml'));
   ip('link', 'add', `cn${LAB}a`, 'type', 'veth', 'peer', 'name', `cn${LAB}b`);
@@ -60,7 +65,18 @@ beforeAll(() => {
     ip('-n', ns, 'link', 'set', 'eth0', 'up');
     const conf = path.join(dir, `${node.name}.conf`);
     fs.writeFileSync(conf, renderBirdConfig(cluster, node.name));
-    execFileSync('ip', ['netns', 'exec', ns, 'bird', '-c', conf, '-s', path.join(dir, `${node.name}.ctl`), '-P', path.join(dir, `${node.name}.pid`)]);
+    execFileSync('ip', [
+      'netns',
+      'exec',
+      ns,
+      'bird',
+      '-c',
+      conf,
+      '-s',
+      path.join(dir, `${node.name}.ctl`),
+      '-P',
+      path.join(dir, `${node.name}.pid`),
+    ]);
   });
 }, 60000);
 
@@ -108,9 +124,15 @@ test("each node's kernel routes the other's IPv4 and IPv6 blocks via the other's
     v6 = ip('-n', NS[0], '-6', 'route', 'show', 'proto', 'bird');
     if (!v6.includes('fd00:198:19:83::/64')) await new Promise((r) => setTimeout(r, 500));
   }
-  expect(v6.trim().split('\n')).toEqual([expect.stringMatching(/^fd00:198:19:83::\/64 via fd00:198:18:82::2 dev eth0 /)]);
-  expect(ip('-n', NS[0], '-4', 'route', 'show', 'proto', 'bird').trim()).toMatch(/^198\.19\.130\.64\/26 via 198\.18\.130\.2 dev eth0/);
-  expect(ip('-n', NS[1], '-6', 'route', 'show', 'proto', 'bird').trim()).toMatch(/^fd00:198:19:82::\/64 via fd00:198:18:82::1 dev eth0/);
+  expect(v6.trim().split('\n')).toEqual([
+    expect.stringMatching(/^fd00:198:19:83::\/64 via fd00:198:18:82::2 dev eth0 /),
+  ]);
+  expect(ip('-n', NS[0], '-4', 'route', 'show', 'proto', 'bird').trim()).toMatch(
+    /^198\.19\.130\.64\/26 via 198\.18\.130\.2 dev eth0/,
+  );
+  expect(ip('-n', NS[1], '-6', 'route', 'show', 'proto', 'bird').trim()).toMatch(
+    /^fd00:198:19:82::\/64 via fd00:198:18:82::1 dev eth0/,
+  );
   // Peers learn the IPv6 block as a whole: BIRD holds the own block only as the static blackhole.
   expect(birdc('n2', 'show', 'route', 'protocol', 'Mesh_fd00_198_18_82__1')).toMatch(/fd00:198:19:82::\/64/);
 });

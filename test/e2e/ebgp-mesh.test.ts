@@ -31,7 +31,12 @@ async function expectConverged(): Promise<void> {
   for (const node of cluster.nodeNames) {
     const rows = sessions.get(node)!;
     const others = cluster.nodeNames.filter((n) => n !== node).map((n) => cluster.address(n));
-    expect(rows.filter((r) => r.established).map((r) => r.peerAddress).sort()).toEqual(others.sort());
+    expect(
+      rows
+        .filter((r) => r.established)
+        .map((r) => r.peerAddress)
+        .sort(),
+    ).toEqual(others.sort());
     expect(rows.every((r) => r.peerType === 'node-to-node mesh')).toBe(true);
   }
   await cluster.expectRoutesConverged();

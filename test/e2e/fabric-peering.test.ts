@@ -16,7 +16,18 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { frrInstalled, operatorExec, startBird, startDaemon, stopDaemon, TorInfo, torDown, torUp, vtysh, vtyshJson } from '../../lab';
+import {
+  frrInstalled,
+  operatorExec,
+  startBird,
+  startDaemon,
+  stopDaemon,
+  TorInfo,
+  torDown,
+  torUp,
+  vtysh,
+  vtyshJson,
+} from '../../lab';
 import { run } from '../../lab/process';
 import { packageRoot } from '../../providers/package-root';
 import { CommandResult, describeCommand, E2eCluster } from './cluster';
@@ -62,7 +73,9 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 /** A ping from the host behind FRR (or, with `from`, from a workload on a node). */
 async function ping(target: string, from?: { node: string; workload: string }): Promise<boolean> {
   const argv = ['ping', '-c', '1', '-W', '1', target];
-  const r = from ? await cluster.exec(from.node, ['ip', 'netns', 'exec', from.workload, ...argv]) : await run('ip', ['netns', 'exec', tor.host.netns, ...argv]);
+  const r = from
+    ? await cluster.exec(from.node, ['ip', 'netns', 'exec', from.workload, ...argv])
+    : await run('ip', ['netns', 'exec', tor.host.netns, ...argv]);
   return r.code === 0;
 }
 
@@ -73,7 +86,12 @@ interface FrrRoutes {
 /** FRR's BGP table: prefix → next hops of its valid paths. */
 async function frrRoutes(): Promise<Map<string, string[]>> {
   const table = await vtyshJson<FrrRoutes>(tor, 'show bgp ipv4 unicast json');
-  return new Map(Object.entries(table.routes).map(([prefix, paths]) => [prefix, paths.filter((p) => p.valid).flatMap((p) => p.nexthops.map((n) => n.ip))]));
+  return new Map(
+    Object.entries(table.routes).map(([prefix, paths]) => [
+      prefix,
+      paths.filter((p) => p.valid).flatMap((p) => p.nexthops.map((n) => n.ip)),
+    ]),
+  );
 }
 
 async function birdc(node: string, ...args: string[]): Promise<string> {
@@ -112,9 +130,16 @@ test('deploy: both nodes peer with FRR; FRR learns each block from its node, eac
   for (const node of cluster.nodeNames) expect({ node, up: await globalEstablished(node) }).toEqual({ node, up: true });
 
   const summary = await until('FRR to see both nodes Established', async () => {
-    const s = await vtyshJson<{ ipv4Unicast: { peers: Record<string, { state: string; pfxRcd: number }> } }>(tor, 'show bgp summary json');
+    const s = await vtyshJson<{ ipv4Unicast: { peers: Record<string, { state: string; pfxRcd: number }> } }>(
+      tor,
+      'show bgp summary json',
+    );
     const peers = s.ipv4Unicast?.peers ?? {};
-    return cluster.nodeNames.every((n) => peers[cluster.address(n)]?.state === 'Established' && peers[cluster.address(n)]?.pfxRcd >= 1) ? peers : undefined;
+    return cluster.nodeNames.every(
+      (n) => peers[cluster.address(n)]?.state === 'Established' && peers[cluster.address(n)]?.pfxRcd >= 1,
+    )
+      ? peers
+      : undefined;
   });
   expect(Object.keys(summary).sort()).toEqual(cluster.nodeNames.map((n) => cluster.address(n)).sort());
 
@@ -123,7 +148,11 @@ test('deploy: both nodes peer with FRR; FRR learns each block from its node, eac
     return cluster.nodeNames.every((n) => r.has(cluster.podCidr(n))) ? r : undefined;
   });
   // From its own node (the other node passes it on too, with itself as next hop, as Calico's nodes do).
-  for (const node of cluster.nodeNames) expect({ node, via: routes.get(cluster.podCidr(node)) }).toEqual({ node, via: expect.arrayContaining([cluster.address(node)]) });
+  for (const node of cluster.nodeNames)
+    expect({ node, via: routes.get(cluster.podCidr(node)) }).toEqual({
+      node,
+      via: expect.arrayContaining([cluster.address(node)]),
+    });
 
   for (const node of cluster.nodeNames) {
     const want = new RegExp(`^${dots(tor.host.network)} via ${dots(tor.address)} dev eth0 proto bird metric 32`);
@@ -135,7 +164,10 @@ test('deploy: both nodes peer with FRR; FRR learns each block from its node, eac
 test('the host behind FRR reaches a pod on each node, and each pod reaches it', async () => {
   for (const w of cluster.workloads()) {
     expect({ to: w.ip, ok: await ping(w.ip) }).toEqual({ to: w.ip, ok: true });
-    expect({ from: w.name, ok: await ping(tor.host.address, { node: w.node, workload: w.name }) }).toEqual({ from: w.name, ok: true });
+    expect({ from: w.name, ok: await ping(tor.host.address, { node: w.node, workload: w.name }) }).toEqual({
+      from: w.name,
+      ok: true,
+    });
   }
 });
 
@@ -146,9 +178,19 @@ test('calico-net drift: the routes BIRD programmed are not drift', async () => {
 });
 
 test("a default route from the ToR stays out of the kernel until the peer's acceptDefaultRoute", async () => {
-  await vtysh(tor, 'configure terminal', `router bgp ${tor.asNumber}`, 'address-family ipv4 unicast', ...cluster.nodeNames.map((n) => `neighbor ${cluster.address(n)} default-originate`));
+  await vtysh(
+    tor,
+    'configure terminal',
+    `router bgp ${tor.asNumber}`,
+    'address-family ipv4 unicast',
+    ...cluster.nodeNames.map((n) => `neighbor ${cluster.address(n)} default-originate`),
+  );
   // BIRD has it (so the kernel filter, not its absence, keeps it out) …
-  await until('node1 BIRD to learn 0.0.0.0/0 from the ToR', async () => ((await birdc('node1', 'show', 'route', '0.0.0.0/0', 'protocol', GLOBAL)).includes(`via ${tor.address}`) ? true : undefined));
+  await until('node1 BIRD to learn 0.0.0.0/0 from the ToR', async () =>
+    (await birdc('node1', 'show', 'route', '0.0.0.0/0', 'protocol', GLOBAL)).includes(`via ${tor.address}`)
+      ? true
+      : undefined,
+  );
   await new Promise((r) => setTimeout(r, 3000)); // two kernel scans
   const before = (await cluster.exec('node1', ['ip', '-4', 'route', 'show', 'default'])).stdout;
   expect(before).not.toContain('proto bird');
@@ -157,7 +199,9 @@ test("a default route from the ToR stays out of the kernel until the peer's acce
   // One deploy for this case and the next (deploys are the slow part): the filter and community too.
   await deployWith((inv) => {
     inv.peers[0].acceptDefaultRoute = true;
-    inv.filters = [{ name: 'hide-node2', exportV4: [{ cidr: cluster.podCidr('node2'), matchOperator: 'Equal', action: 'Reject' }] }];
+    inv.filters = [
+      { name: 'hide-node2', exportV4: [{ cidr: cluster.podCidr('node2'), matchOperator: 'Equal', action: 'Reject' }] },
+    ];
     inv.peers[0].filters = ['hide-node2'];
     inv.cluster.communities = [{ name: 'rack70', value: '64512:70' }];
     inv.cluster.prefixAdvertisements = [{ cidr: '198.19.0.0/16', communities: ['rack70'] }];
@@ -169,8 +213,18 @@ test("a default route from the ToR stays out of the kernel until the peer's acce
   // The host's own default route (metric 0) is still there and still preferred.
   expect(after.split('\n')[0].trim()).toBe(`default via ${cluster.lab.operator.address} dev eth0`);
 
-  await vtysh(tor, 'configure terminal', `router bgp ${tor.asNumber}`, 'address-family ipv4 unicast', ...cluster.nodeNames.map((n) => `no neighbor ${cluster.address(n)} default-originate`));
-  await until('the default route via the ToR to go', async () => (!(await cluster.exec('node1', ['ip', '-4', 'route', 'show', 'default'])).stdout.includes('proto bird') ? true : undefined));
+  await vtysh(
+    tor,
+    'configure terminal',
+    `router bgp ${tor.asNumber}`,
+    'address-family ipv4 unicast',
+    ...cluster.nodeNames.map((n) => `no neighbor ${cluster.address(n)} default-originate`),
+  );
+  await until('the default route via the ToR to go', async () =>
+    !(await cluster.exec('node1', ['ip', '-4', 'route', 'show', 'default'])).stdout.includes('proto bird')
+      ? true
+      : undefined,
+  );
 });
 
 test("a BGPFilter that rejects node2's block towards the ToR is honoured; a community on the blocks shows on FRR (deployed with the previous case)", async () => {
@@ -181,7 +235,10 @@ test("a BGPFilter that rejects node2's block towards the ToR is honoured; a comm
   });
   expect(routes.get(cluster.podCidr('node1'))).toContain(cluster.address('node1'));
   const detail = await until('the community on every path of node1 block', async () => {
-    const d = await vtyshJson<{ paths: { community?: { string: string } }[] }>(tor, `show bgp ipv4 unicast ${cluster.podCidr('node1')} json`);
+    const d = await vtyshJson<{ paths: { community?: { string: string } }[] }>(
+      tor,
+      `show bgp ipv4 unicast ${cluster.podCidr('node1')} json`,
+    );
     return d.paths.length > 0 && d.paths.every((p) => p.community?.string === '64512:70') ? d : undefined;
   });
   expect(detail.paths.map((p) => p.community?.string)).toContain('64512:70');
@@ -202,7 +259,10 @@ test('node-to-node mesh off: the nodes learn each other’s blocks from FRR, and
     const protocols = await birdc(node, 'show', 'protocols');
     expect({ node, mesh: /Mesh_/.test(protocols) }).toEqual({ node, mesh: false });
   }
-  for (const [node, other] of [['node1', 'node2'], ['node2', 'node1']]) {
+  for (const [node, other] of [
+    ['node1', 'node2'],
+    ['node2', 'node1'],
+  ]) {
     const route = await until(`${node} to learn ${other}'s block from the ToR`, async () => {
       const out = await birdc(node, 'show', 'route', cluster.podCidr(other), 'all');
       return out.includes(GLOBAL) ? out : undefined;
@@ -219,23 +279,40 @@ test("graceful restart: while node1's BIRD restarts, FRR keeps its block and tra
   const node1 = cluster.lab.nodes[0];
   process.kill(node1.birdPid, 'SIGKILL');
   await until('FRR to notice the session went down', async () => {
-    const s = await vtyshJson<{ ipv4Unicast: { peers: Record<string, { state: string }> } }>(tor, 'show bgp summary json');
+    const s = await vtyshJson<{ ipv4Unicast: { peers: Record<string, { state: string }> } }>(
+      tor,
+      'show bgp summary json',
+    );
     return s.ipv4Unicast.peers[node1.address].state !== 'Established' ? true : undefined;
   });
-  const stale = await vtyshJson<{ paths: { stale?: boolean; valid?: boolean }[] }>(tor, `show bgp ipv4 unicast ${node1.podCidr} json`);
+  const stale = await vtyshJson<{ paths: { stale?: boolean; valid?: boolean }[] }>(
+    tor,
+    `show bgp ipv4 unicast ${node1.podCidr} json`,
+  );
   expect(stale.paths).toEqual([expect.objectContaining({ stale: true, valid: true })]);
   expect(await ping('198.19.1.2')).toBe(true);
 
   await startBird(cluster.lab, 'node1');
   await until('node1 to peer with FRR again', async () => ((await globalEstablished('node1')) ? true : undefined));
   await until('FRR to refresh node1 block', async () => {
-    const r = await vtyshJson<{ paths: { stale?: boolean; valid?: boolean }[] }>(tor, `show bgp ipv4 unicast ${node1.podCidr} json`);
+    const r = await vtyshJson<{ paths: { stale?: boolean; valid?: boolean }[] }>(
+      tor,
+      `show bgp ipv4 unicast ${node1.podCidr} json`,
+    );
     return r.paths.length === 1 && !r.paths[0].stale && r.paths[0].valid ? true : undefined;
   });
   // A BIRD started afresh (not `bird -R`) prunes the kernel routes it has not learned yet, the
   // route back to the host among them, until FRR sends it again: wait for it, then ping.
-  await cluster.waitForRoutes('node1', [new RegExp(`^${dots(tor.host.network)} via ${dots(tor.address)} .*proto bird`)]);
-  expect(await until('a ping from the host behind FRR to node1 pod', async () => ((await ping('198.19.1.2')) ? true : undefined), 10_000)).toBe(true);
+  await cluster.waitForRoutes('node1', [
+    new RegExp(`^${dots(tor.host.network)} via ${dots(tor.address)} .*proto bird`),
+  ]);
+  expect(
+    await until(
+      'a ping from the host behind FRR to node1 pod',
+      async () => ((await ping('198.19.1.2')) ? true : undefined),
+      10_000,
+    ),
+  ).toBe(true);
 });
 
 test('BFD: the session goes down within a second of FRR’s bfdd dying', async () => {
@@ -259,25 +336,45 @@ test('BFD: the session goes down within a second of FRR’s bfdd dying', async (
   await deployWith((inv) => {
     inv.peers[0].bfd = { interval: 100, multiplier: 3 };
   });
-  await until('BIRD on node1 to see the BFD session Up', async () => ((await birdc('node1', 'show', 'bfd', 'sessions')).match(new RegExp(`${dots(tor.address)}\\s+\\S+\\s+Up`)) ? true : undefined));
+  await until('BIRD on node1 to see the BFD session Up', async () =>
+    (await birdc('node1', 'show', 'bfd', 'sessions')).match(new RegExp(`${dots(tor.address)}\\s+\\S+\\s+Up`))
+      ? true
+      : undefined,
+  );
   expect(await globalEstablished('node1')).toBe(true);
 
   // calico-net status: the external peer with its prefix counts and BFD state, per node.
   const status = await calicoNet(['status', '--format', 'json', '--wait', '30']);
   expect({ code: status.code, stderr: status.stderr.slice(-1500) }).toMatchObject({ code: 0 });
-  const nodes: { node: string; peers?: { address: string; state: string; imported?: number; exported?: number; bfd?: string }[] }[] = JSON.parse(status.stdout).nodes;
+  const nodes: {
+    node: string;
+    peers?: { address: string; state: string; imported?: number; exported?: number; bfd?: string }[];
+  }[] = JSON.parse(status.stdout).nodes;
   for (const n of nodes) {
     const peer = n.peers?.find((p) => p.address === tor.address);
-    expect({ node: n.node, peer }).toEqual({ node: n.node, peer: expect.objectContaining({ state: 'Established', bfd: 'Up' }) });
+    expect({ node: n.node, peer }).toEqual({
+      node: n.node,
+      peer: expect.objectContaining({ state: 'Established', bfd: 'Up' }),
+    });
     // Mesh off: each node imports at least the ToR network and the other node's block, and exports its own block.
-    expect({ node: n.node, imported: peer!.imported! >= 2, exported: peer!.exported! >= 1 }).toEqual({ node: n.node, imported: true, exported: true });
+    expect({ node: n.node, imported: peer!.imported! >= 2, exported: peer!.exported! >= 1 }).toEqual({
+      node: n.node,
+      imported: true,
+      exported: true,
+    });
   }
   const table = await calicoNet(['status']);
-  expect(table.stdout).toMatch(/External peers:[\s\S]*\| 198\.18\.70\.250 \| 65000 \| Established \| \d+ +\| \d+ +\| Up +\|/);
+  expect(table.stdout).toMatch(
+    /External peers:[\s\S]*\| 198\.18\.70\.250 \| 65000 \| Established \| \d+ +\| \d+ +\| Up +\|/,
+  );
 
   await stopDaemon(tor, 'bfdd', 'SIGKILL');
   const killed = Date.now();
-  await until('the session to leave Established', async () => (!(await globalEstablished('node1')) ? true : undefined), 10_000);
+  await until(
+    'the session to leave Established',
+    async () => (!(await globalEstablished('node1')) ? true : undefined),
+    10_000,
+  );
   const tookMs = Date.now() - killed;
   console.log(`BFD: ${GLOBAL} on node1 left Established ${tookMs} ms after bfdd was killed (interval 100 ms x 3)`);
   expect(tookMs).toBeLessThan(1000);

@@ -40,12 +40,20 @@ async function graph(): Promise<Drawn> {
   const r = await calicoNet(['graph', '--out', out]);
   if (r.code !== 0) throw new Error(describeCommand(r));
   const errors: string[] = [];
-  const doc = new DOMParser({ onError: (level: string, msg: string) => void errors.push(`${level}: ${msg}`) }).parseFromString(fs.readFileSync(out, 'utf8'), 'image/svg+xml');
+  const doc = new DOMParser({
+    onError: (level: string, msg: string) => void errors.push(`${level}: ${msg}`),
+  }).parseFromString(fs.readFileSync(out, 'utf8'), 'image/svg+xml');
   expect(errors).toEqual([]);
   const drawn: Drawn = { edges: [], classes: new Map(), text: doc.documentElement?.textContent ?? '' };
   const walk = (e: Element) => {
     const cls = (e.getAttribute('class') ?? '').split(' ');
-    if (cls.includes('edge')) drawn.edges.push({ from: e.getAttribute('data-from') ?? '', to: e.getAttribute('data-to') ?? '', kind: e.getAttribute('data-kind') ?? '', state: e.getAttribute('data-state') ?? '' });
+    if (cls.includes('edge'))
+      drawn.edges.push({
+        from: e.getAttribute('data-from') ?? '',
+        to: e.getAttribute('data-to') ?? '',
+        kind: e.getAttribute('data-kind') ?? '',
+        state: e.getAttribute('data-state') ?? '',
+      });
     if (cls.includes('node')) drawn.classes.set(e.getAttribute('data-name') ?? '', cls);
     for (let c = e.firstChild; c; c = c.nextSibling) if (c.nodeType === 1) walk(c as Element);
   };

@@ -29,7 +29,17 @@ function unwrapped(r: CommandResult): string {
 beforeAll(async () => {
   cluster = await E2eCluster.up({ id: 19, nodes: 2, asMode: 'ibgp' });
   encryptedKey = path.join(cluster.root, 'id_encrypted');
-  const keygen = await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', PASSPHRASE, '-C', 'e2e-encrypted', '-f', encryptedKey]);
+  const keygen = await run('ssh-keygen', [
+    '-q',
+    '-t',
+    'ed25519',
+    '-N',
+    PASSPHRASE,
+    '-C',
+    'e2e-encrypted',
+    '-f',
+    encryptedKey,
+  ]);
   if (keygen.code !== 0) throw new Error(`ssh-keygen: ${keygen.stderr}`);
   fingerprint = (await run('ssh-keygen', ['-l', '-f', `${encryptedKey}.pub`])).stdout.split(' ')[1];
   expect(fingerprint).toMatch(/^SHA256:/);
@@ -51,13 +61,23 @@ test('an encrypted key logs in with the passphrase from passphrase_env; the pass
   const deploy = await cluster.deploy();
   if (deploy.code !== 0) throw new Error(describeCommand(deploy));
   cluster.nodeNames.forEach((node, k) => {
-    expect(logSince(node, start[k])).toMatch(new RegExp(`Accepted publickey for root from 198\\.18\\.19\\.254 port \\d+ ssh2: ED25519 ${fingerprint.replace(/[+/]/g, '\\$&')}`));
+    expect(logSince(node, start[k])).toMatch(
+      new RegExp(
+        `Accepted publickey for root from 198\\.18\\.19\\.254 port \\d+ ssh2: ED25519 ${fingerprint.replace(/[+/]/g, '\\$&')}`,
+      ),
+    );
   });
   const state = await cluster.terraform(['show', '-json', '-no-color']);
   expect(state.code).toBe(0);
-  const ssh = JSON.parse(state.stdout).values.root_module.resources.map((r: { values: { ssh: Record<string, unknown> } }) => r.values.ssh);
-  expect(ssh.every((s: Record<string, unknown>) => s.passphrase_env === VAR && s.private_key_path === encryptedKey)).toBe(true);
-  const stateFiles = (fs.readdirSync(cluster.projectDir, { recursive: true }) as string[]).filter((f) => f.endsWith('.tfstate'));
+  const ssh = JSON.parse(state.stdout).values.root_module.resources.map(
+    (r: { values: { ssh: Record<string, unknown> } }) => r.values.ssh,
+  );
+  expect(
+    ssh.every((s: Record<string, unknown>) => s.passphrase_env === VAR && s.private_key_path === encryptedKey),
+  ).toBe(true);
+  const stateFiles = (fs.readdirSync(cluster.projectDir, { recursive: true }) as string[]).filter((f) =>
+    f.endsWith('.tfstate'),
+  );
   expect(stateFiles.length).toBeGreaterThan(0);
   const stateFile = stateFiles.map((f) => fs.readFileSync(path.join(cluster.projectDir, f), 'utf8')).join('\n');
   expect(stateFile).toContain(VAR);
@@ -74,7 +94,9 @@ test('without the variable, or with a wrong passphrase, the plan stops naming th
   cluster.extraEnv = { [VAR]: 'wrong 4d1e' };
   const wrong = await cluster.plan();
   expect(wrong.code).toBe(1);
-  expect(unwrapped(wrong)).toMatch(new RegExp(`cannot decrypt private key ${encryptedKey.replace(/[.]/g, '\\.')} with the passphrase in ${VAR}`));
+  expect(unwrapped(wrong)).toMatch(
+    new RegExp(`cannot decrypt private key ${encryptedKey.replace(/[.]/g, '\\.')} with the passphrase in ${VAR}`),
+  );
   expect(wrong.stdout + wrong.stderr).not.toContain('4d1e');
   cluster.extraEnv = { [VAR]: PASSPHRASE };
 });
@@ -82,8 +104,16 @@ test('without the variable, or with a wrong passphrase, the plan stops naming th
 test('a host missing from known_hosts is refused before any login, naming host and fingerprint', async () => {
   const knownHosts = fs.readFileSync(cluster.lab.knownHostsPath, 'utf8');
   const node2 = cluster.address('node2');
-  const hostKey = (await run('ssh-keygen', ['-l', '-f', path.join(cluster.lab.dir, 'node2', 'ssh_host_ed25519_key.pub')])).stdout.split(' ')[1];
-  fs.writeFileSync(cluster.lab.knownHostsPath, knownHosts.split('\n').filter((l) => !l.startsWith(`${node2} `)).join('\n'));
+  const hostKey = (
+    await run('ssh-keygen', ['-l', '-f', path.join(cluster.lab.dir, 'node2', 'ssh_host_ed25519_key.pub')])
+  ).stdout.split(' ')[1];
+  fs.writeFileSync(
+    cluster.lab.knownHostsPath,
+    knownHosts
+      .split('\n')
+      .filter((l) => !l.startsWith(`${node2} `))
+      .join('\n'),
+  );
   const start = logSize('node2');
   try {
     const plan = await cluster.plan();

@@ -86,7 +86,9 @@ test('a node presenting a different host key is refused before any command runs 
   expect(refused.code).not.toBe(0);
   const out = unwrapped(refused);
   expect(out).toMatch(/Refused to work on node node3 \(198\.18\.11\.3\)/);
-  expect(out).toMatch(/host key for 198\.18\.11\.3 has CHANGED: expected SHA256:[A-Za-z0-9+/]{43}, offered SHA256:[A-Za-z0-9+/]{43}/);
+  expect(out).toMatch(
+    /host key for 198\.18\.11\.3 has CHANGED: expected SHA256:[A-Za-z0-9+/]{43}, offered SHA256:[A-Za-z0-9+/]{43}/,
+  );
   expect(out).not.toMatch(/Cannot reach node node3/);
 
   // Before any command: node3's sshd saw the operator connect and go away during key exchange,

@@ -44,11 +44,13 @@ function terraform(args: string[], env: NodeJS.ProcessEnv): Promise<CommandResul
 const unwrapped = (r: CommandResult) => (r.stdout + r.stderr).replace(/[ \t]*\r?\n[│╷╵ \t]*/g, ' ');
 
 /** The addresses a plan's text says it will change, sorted. */
-const planned = (r: CommandResult) => [...r.stdout.matchAll(/^\s*# (\S+) will be updated in-place/gm)].map((m) => m[1]).sort();
+const planned = (r: CommandResult) =>
+  [...r.stdout.matchAll(/^\s*# (\S+) will be updated in-place/gm)].map((m) => m[1]).sort();
 
 test('import a workload with the agent, then plain plans without one: consistent, green, and the apply converges', async () => {
   const shown = await terraform(['show', '-json', '-no-color'], NO_AGENT);
-  const resources: { address: string; type: string; values: Record<string, any> }[] = JSON.parse(shown.stdout).values.root_module.resources;
+  const resources: { address: string; type: string; values: Record<string, any> }[] = JSON.parse(shown.stdout).values
+    .root_module.resources;
   const workload = resources.find((r) => r.type === 'calico_workload' && r.values.node_name === 'node1')!;
   const node = resources.find((r) => r.type === 'calico_node' && r.values.name === 'node1')!;
   expect(node.values.ssh.private_key_path).toBe(cluster.lab.clientKeyPath);
@@ -67,16 +69,24 @@ test('import a workload with the agent, then plain plans without one: consistent
   }
   for (const [i, run] of runs.entries()) {
     // Never the node's error: each resource is read with its own login.
-    expect({ plan: i + 1, code: run.code, crossed: /no private_key_path given and no ssh-agent/.test(run.text) }).toEqual({ plan: i + 1, code: 2, crossed: false });
+    expect({
+      plan: i + 1,
+      code: run.code,
+      crossed: /no private_key_path given and no ssh-agent/.test(run.text),
+    }).toEqual({ plan: i + 1, code: 2, crossed: false });
     expect(run.changes).toEqual([workload.address]);
-    expect(run.text).toContain(`Cannot read node node1 (${cluster.address('node1')}) with the login its import recorded: state not refreshed`);
+    expect(run.text).toContain(
+      `Cannot read node node1 (${cluster.address('node1')}) with the login its import recorded: state not refreshed`,
+    );
   }
 
   // The apply, still without an agent, works with the configuration's key and records it.
   const apply = await terraform(['apply', '-input=false', '-no-color', '-auto-approve'], NO_AGENT);
   if (apply.code !== 0) throw new Error(describeCommand(apply));
   const after = await terraform(['show', '-json', '-no-color'], NO_AGENT);
-  const again = JSON.parse(after.stdout).values.root_module.resources.find((r: { address: string }) => r.address === workload.address);
+  const again = JSON.parse(after.stdout).values.root_module.resources.find(
+    (r: { address: string }) => r.address === workload.address,
+  );
   expect(again.values.ssh.private_key_path).toBe(cluster.lab.clientKeyPath);
   for (let i = 0; i < 2; i++) {
     const empty = await terraform(['plan', '-detailed-exitcode', '-input=false', '-no-color'], NO_AGENT);

@@ -41,7 +41,11 @@ function terraform(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Command
 async function stateResources(): Promise<StateResource[]> {
   const r = await terraform(['show', '-json', '-no-color']);
   if (r.code !== 0) throw new Error(describeCommand(r));
-  return (JSON.parse(r.stdout).values?.root_module?.resources ?? []).map((x: StateResource) => ({ address: x.address, type: x.type, values: x.values }));
+  return (JSON.parse(r.stdout).values?.root_module?.resources ?? []).map((x: StateResource) => ({
+    address: x.address,
+    type: x.type,
+    values: x.values,
+  }));
 }
 
 /** The documented import id of a resource, from its state (see providers/calico/import-id.ts). */
@@ -101,14 +105,19 @@ test('every resource type imports back to the state it had, and after recording 
   const plan = await terraform(['plan', '-input=false', '-no-color', '-out', 'import.tfplan'], importEnv);
   if (plan.code !== 0) throw new Error(describeCommand(plan));
   const shown = await terraform(['show', '-json', 'import.tfplan']);
-  const changes: { address: string; change: { actions: string[]; before: any; after: any } }[] = JSON.parse(shown.stdout).resource_changes ?? [];
+  const changes: { address: string; change: { actions: string[]; before: any; after: any } }[] =
+    JSON.parse(shown.stdout).resource_changes ?? [];
   expect(changes.map((c) => c.address).sort()).toEqual(before.map((r) => r.address).sort());
   for (const c of changes) {
     expect({ address: c.address, actions: c.change.actions }).toEqual({ address: c.address, actions: ['update'] });
     const { ssh: sshBefore, ...restBefore } = c.change.before;
     const { ssh: sshAfter, ...restAfter } = c.change.after;
     expect({ address: c.address, rest: restAfter }).toEqual({ address: c.address, rest: restBefore });
-    expect(sshAfter).toMatchObject({ host: sshBefore.host, private_key_path: cluster.lab.clientKeyPath, known_hosts_path: cluster.lab.knownHostsPath });
+    expect(sshAfter).toMatchObject({
+      host: sshBefore.host,
+      private_key_path: cluster.lab.clientKeyPath,
+      known_hosts_path: cluster.lab.knownHostsPath,
+    });
   }
 
   const apply = await terraform(['apply', '-input=false', '-no-color', '-auto-approve', 'import.tfplan'], importEnv);
@@ -126,7 +135,9 @@ test('destroy after import puts the original bird.conf back (the import recorded
   const destroy = await cluster.destroy();
   if (destroy.code !== 0) throw new Error(describeCommand(destroy));
   for (const node of cluster.nodeNames) {
-    expect((await cluster.exec(node, ['cat', '/etc/bird/bird.conf'])).stdout).toBe(`router id ${cluster.address(node)};\nprotocol device {\n}\n`);
+    expect((await cluster.exec(node, ['cat', '/etc/bird/bird.conf'])).stdout).toBe(
+      `router id ${cluster.address(node)};\nprotocol device {\n}\n`,
+    );
     expect((await cluster.exec(node, ['ip', 'netns', 'list'])).stdout.trim()).toBe('');
   }
 });

@@ -24,11 +24,25 @@ afterAll(async () => {
 function interruptedApply(trigger: RegExp): Promise<{ code: number | null; output: string; interrupted: boolean }> {
   return new Promise((resolve, reject) => {
     // `ip netns exec` execs terraform in place: the child's pid is terraform's.
-    const child = spawn('ip', ['netns', 'exec', cluster.lab.operator.netns, 'terraform', 'apply', '-auto-approve', '-input=false', '-no-color', '-parallelism=1'], {
-      cwd: cluster.stackDir,
-      env: { ...process.env, ...cluster.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        cluster.lab.operator.netns,
+        'terraform',
+        'apply',
+        '-auto-approve',
+        '-input=false',
+        '-no-color',
+        '-parallelism=1',
+      ],
+      {
+        cwd: cluster.stackDir,
+        env: { ...process.env, ...cluster.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     let interrupted = false;
     const onData = (d: Buffer) => {
@@ -65,7 +79,11 @@ test('SIGINT mid-apply leaves a partial, valid state; the next deploy converges'
   expect((await cluster.terraform(['state', 'list'])).stdout.split('\n').filter(Boolean)).toHaveLength(total);
 
   for (const node of cluster.nodeNames) {
-    const expected = cluster.workloads().filter((w) => w.node === node).map((w) => w.name).sort();
+    const expected = cluster
+      .workloads()
+      .filter((w) => w.node === node)
+      .map((w) => w.name)
+      .sort();
     const snapshot = await cluster.snapshot(node);
     expect(snapshot.netns).toEqual(expected);
     expect(snapshot.caliLinks).toHaveLength(expected.length);

@@ -38,7 +38,11 @@ afterAll(async () => {
 
 async function links(node: string): Promise<string[]> {
   const r = await cluster.exec(node, ['ip', '-o', 'link', 'show']);
-  return r.stdout.split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]).filter(Boolean).sort();
+  return r.stdout
+    .split('\n')
+    .map((l) => l.split(':')[1]?.trim().split('@')[0])
+    .filter(Boolean)
+    .sort();
 }
 
 function editInventory(edit: (inventory: any) => void): void {
@@ -81,12 +85,26 @@ async function deploy(): Promise<void> {
 function killedApply(trigger: RegExp): Promise<{ killed: boolean; output: string }> {
   return new Promise((resolve, reject) => {
     // `ip netns exec` execs terraform in place; detached: its own process group.
-    const child = spawn('ip', ['netns', 'exec', cluster.lab.operator.netns, 'terraform', 'apply', '-auto-approve', '-input=false', '-no-color', '-parallelism=1'], {
-      cwd: cluster.stackDir,
-      env: { ...process.env, ...cluster.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        cluster.lab.operator.netns,
+        'terraform',
+        'apply',
+        '-auto-approve',
+        '-input=false',
+        '-no-color',
+        '-parallelism=1',
+      ],
+      {
+        cwd: cluster.stackDir,
+        env: { ...process.env, ...cluster.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
     let output = '';
     let killed = false;
     const onData = (d: Buffer) => {
@@ -134,7 +152,11 @@ async function held(node: string): Promise<Held> {
     .filter((l) => l.name.startsWith('vxlan.calico'))
     .map((l) => `${l.name}${l.ours ? ' ours' : ''}`);
   const routes = await cluster.routes(node);
-  const netns = (await cluster.exec(node, ['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean).sort();
+  const netns = (await cluster.exec(node, ['ip', 'netns', 'list'])).stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0])
+    .filter(Boolean)
+    .sort();
   return {
     overlayLinks,
     tunnelRoutes: routes.filter((r) => / dev vxlan\.calico /.test(r)),
@@ -154,10 +176,16 @@ async function expectExactly(mode: 'Always' | 'Never'): Promise<void> {
   for (const node of NODES) {
     const h = await held(node);
     const others = NODES.filter((n) => n !== node);
-    expect({ node, overlayLinks: h.overlayLinks }).toEqual({ node, overlayLinks: mode === 'Always' ? ['vxlan.calico ours'] : [] });
+    expect({ node, overlayLinks: h.overlayLinks }).toEqual({
+      node,
+      overlayLinks: mode === 'Always' ? ['vxlan.calico ours'] : [],
+    });
     expect({ node, netns: h.netns }).toEqual({ node, netns: [workloadOf(node).name] });
     if (mode === 'Always') {
-      expect({ node, tunnelRoutes: h.tunnelRoutes.map((r) => r.split(' ')[0]).sort() }).toEqual({ node, tunnelRoutes: others.map((o) => cluster.podCidr(o)).sort() });
+      expect({ node, tunnelRoutes: h.tunnelRoutes.map((r) => r.split(' ')[0]).sort() }).toEqual({
+        node,
+        tunnelRoutes: others.map((o) => cluster.podCidr(o)).sort(),
+      });
     } else {
       expect({ node, tunnelRoutes: h.tunnelRoutes }).toEqual({ node, tunnelRoutes: [] });
     }
@@ -199,7 +227,9 @@ test('kill -9 at other points of a VXLAN deploy, then the deploy again: one mark
   const first = await killedApply(/calico_overlay[^\n]*: Creating\.\.\./);
   expect(first.killed).toBe(true);
   // Once one node's overlay is done and the next is under way.
-  const second = await killedApply(/calico_overlay[^\n]*: Creation complete after[\s\S]*calico_overlay[^\n]*: Creating\.\.\./);
+  const second = await killedApply(
+    /calico_overlay[^\n]*: Creation complete after[\s\S]*calico_overlay[^\n]*: Creating\.\.\./,
+  );
   expect(second.killed || /Apply complete!/.test(second.output)).toBe(true);
   await deploy();
   await expectExactly('Always');
@@ -243,7 +273,10 @@ test('kill -9 mid VXLAN deploy, then destroy: nothing of ours is left on any nod
   const destroy = await cluster.destroy();
   if (destroy.code !== 0) throw new Error(describeCommand(destroy));
   const said = (destroy.stdout + destroy.stderr).replace(/[ \t]*\r?\n[│╷╵ \t]*/g, ' ');
-  expect({ emptied, restored: /was killed while writing it\. Restored the state before that run/.test(said) }).toEqual({ emptied, restored: emptied });
+  expect({ emptied, restored: /was killed while writing it\. Restored the state before that run/.test(said) }).toEqual({
+    emptied,
+    restored: emptied,
+  });
   expect(destroy.stdout).not.toMatch(/Resources: 0 destroyed/);
   for (const node of NODES) {
     const h = await held(node);
@@ -302,7 +335,9 @@ test('a foreign namespace is refused at import, and the namespace and its device
   );
   if (setup.code !== 0) throw new Error(describeCommand(setup));
   editInventory((inventory) => {
-    inventory.nodes.find((n: { name: string }) => n.name === 'node1').workloads.push({ name: 'handmade', ip: '198.19.1.20' });
+    inventory.nodes
+      .find((n: { name: string }) => n.name === 'node1')
+      .workloads.push({ name: 'handmade', ip: '198.19.1.20' });
   });
   await synth();
   const address = (await stateList()).find((a) => a.includes('calico_workload') && a.includes('handmade'));
@@ -312,9 +347,14 @@ test('a foreign namespace is refused at import, and the namespace and its device
   expect(target).toBeDefined();
   const before = await hostState('node1', 'handmade');
 
-  const imported = await terraform(['import', '-input=false', '-no-color', target!, 'node1/handmade@198.18.85.1'], agent!.env);
+  const imported = await terraform(
+    ['import', '-input=false', '-no-color', target!, 'node1/handmade@198.18.85.1'],
+    agent!.env,
+  );
   expect(imported.code).not.toBe(0);
-  expect(imported.stderr.replace(/[ \t]*\r?\n[│╷╵ \t]*/g, ' ')).toMatch(/network namespace handmade on node1 has an eth0 that is not the peer of cali[0-9a-f]{11}/);
+  expect(imported.stderr.replace(/[ \t]*\r?\n[│╷╵ \t]*/g, ' ')).toMatch(
+    /network namespace handmade on node1 has an eth0 that is not the peer of cali[0-9a-f]{11}/,
+  );
   expect(await stateList()).not.toContain(target);
   expect(await hostState('node1', 'handmade')).toBe(before);
 
@@ -331,7 +371,9 @@ test('a foreign namespace is refused at import, and the namespace and its device
 
 test('an import {} block: plan changes nothing on the host, the apply after it takes ownership', async () => {
   const w = workloadOf('node2');
-  const address = (await stateList()).find((a) => a.includes('calico_workload') && (a.includes(w.name) || a.includes('node2')));
+  const address = (await stateList()).find(
+    (a) => a.includes('calico_workload') && (a.includes(w.name) || a.includes('node2')),
+  );
   expect(address).toBeDefined();
   // A namespace of ours that lost its mark (and our state): still wired to our veth.
   expect((await terraform(['state', 'rm', address!])).code).toBe(0);

@@ -42,7 +42,21 @@ function startTor(): void {
   spawnSync('ip', ['netns', 'del', tor.netns]);
   must(['ip', 'netns', 'add', tor.netns]);
   must(['ip', '-n', tor.netns, 'link', 'set', 'lo', 'up']);
-  must(['ip', '-n', cluster.lab.switchNetns, 'link', 'add', 'ptor', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', tor.netns]);
+  must([
+    'ip',
+    '-n',
+    cluster.lab.switchNetns,
+    'link',
+    'add',
+    'ptor',
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'eth0',
+    'netns',
+    tor.netns,
+  ]);
   must(['ip', '-n', cluster.lab.switchNetns, 'link', 'set', 'ptor', 'master', 'br1', 'up']);
   must(['ip', '-n', tor.netns, 'addr', 'add', `${tor.address}/25`, 'dev', 'eth0']);
   must(['ip', '-n', tor.netns, 'link', 'set', 'eth0', 'up']);
@@ -65,7 +79,11 @@ protocol bgp node1 {
 `,
   );
   // In the foreground: `ip netns exec` execs bird, so the child's pid is bird's, to stop it by.
-  const child = spawn('ip', ['netns', 'exec', tor.netns, 'bird', '-f', '-c', conf, '-s', path.join(tor.dir, 'bird.ctl')], { detached: true, stdio: 'ignore' });
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', tor.netns, 'bird', '-f', '-c', conf, '-s', path.join(tor.dir, 'bird.ctl')],
+    { detached: true, stdio: 'ignore' },
+  );
   child.unref();
   if (!child.pid) throw new Error('cannot start the ToR bird');
   tor.pid = child.pid;
@@ -114,10 +132,17 @@ test('deploy: every eBGP session, across the router too, is Established; the con
   for (const node of cluster.nodeNames) {
     const conf = (await cluster.exec(node, ['cat', '/etc/bird/bird.conf'])).stdout;
     for (const other of cluster.nodeNames.filter((n) => n !== node)) {
-      const session = new RegExp(`^protocol bgp Mesh_${cluster.address(other).replace(/\./g, '_')} from bgp_template \\{ [^\\n]*?( multihop; ipv4 \\{ gateway recursive; \\};)? \\}$`, 'm');
+      const session = new RegExp(
+        `^protocol bgp Mesh_${cluster.address(other).replace(/\./g, '_')} from bgp_template \\{ [^\\n]*?( multihop; ipv4 \\{ gateway recursive; \\};)? \\}$`,
+        'm',
+      );
       const m = session.exec(conf);
       expect(m).not.toBeNull();
-      expect({ node, other, multihop: Boolean(m![1]) }).toEqual({ node, other, multihop: subnetOf(node) !== subnetOf(other) });
+      expect({ node, other, multihop: Boolean(m![1]) }).toEqual({
+        node,
+        other,
+        multihop: subnetOf(node) !== subnetOf(other),
+      });
     }
   }
 
@@ -125,27 +150,42 @@ test('deploy: every eBGP session, across the router too, is Established; the con
   expect((await cluster.exec('node1', ['cat', '/etc/bird/bird.conf'])).stdout).toMatch(
     /^protocol bgp Global_198_18_46_200 from bgp_template \{ neighbor 198\.18\.46\.200 as 65200; multihop; ipv4 \{ gateway recursive; \}; \}$/m,
   );
-  for (const node of ['node2', 'node3', 'node4']) expect((await cluster.exec(node, ['cat', '/etc/bird/bird.conf'])).stdout).not.toContain('198.18.46.200');
+  for (const node of ['node2', 'node3', 'node4'])
+    expect((await cluster.exec(node, ['cat', '/etc/bird/bird.conf'])).stdout).not.toContain('198.18.46.200');
 
   const sessions = await cluster.waitForSessions((n) => (n === 'node1' ? 4 : 3));
   const rows = (node: string): BgpSessionRow[] => sessions.get(node)!;
   for (const node of cluster.nodeNames) {
-    expect({ node, established: rows(node).filter((r) => r.established).map((r) => r.peerAddress).sort() }).toEqual({
+    expect({
       node,
-      established: [...cluster.nodeNames.filter((n) => n !== node).map((n) => cluster.address(n)), ...(node === 'node1' ? [tor.address] : [])].sort(),
+      established: rows(node)
+        .filter((r) => r.established)
+        .map((r) => r.peerAddress)
+        .sort(),
+    }).toEqual({
+      node,
+      established: [
+        ...cluster.nodeNames.filter((n) => n !== node).map((n) => cluster.address(n)),
+        ...(node === 'node1' ? [tor.address] : []),
+      ].sort(),
     });
   }
 });
 
 test('calico-net status expects the ToR session on node1 only, and finds every expected session up', async () => {
-  const r = await operatorExec(cluster.lab, [process.execPath, cli, 'status', '--format', 'json', '--wait', '30'], { cwd: cluster.projectDir, env: cluster.env });
+  const r = await operatorExec(cluster.lab, [process.execPath, cli, 'status', '--format', 'json', '--wait', '30'], {
+    cwd: cluster.projectDir,
+    env: cluster.env,
+  });
   expect({ code: r.code, stderr: r.stderr.slice(-1500) }).toMatchObject({ code: 0 });
   const report = JSON.parse(r.stdout);
   expect(report.healthy).toBe(true);
   // Among the BGP sessions (the ToR is also listed once more under node1's external peers).
   const text = JSON.stringify(report.nodes.map((n: { sessions: unknown }) => n.sessions));
   expect(text.match(/Global_198_18_46_200/g)).toHaveLength(1);
-  expect(report.nodes.filter((n: { peers?: unknown[] }) => n.peers?.length).map((n: { node: string }) => n.node)).toEqual(['node1']);
+  expect(
+    report.nodes.filter((n: { peers?: unknown[] }) => n.peers?.length).map((n: { node: string }) => n.node),
+  ).toEqual(['node1']);
 });
 
 test("the ToR's block lands in node1's kernel via the router (gateway recursive)", async () => {
@@ -163,7 +203,11 @@ test('learned blocks land in the kernel via the neighbor on the segment, via the
         return new RegExp(`^${dots(cluster.podCidr(other))} via ${dots(gateway)} dev eth0 proto bird`);
       });
     const routes = await cluster.waitForRoutes(node, wanted);
-    for (const re of wanted) expect({ node, route: routes.find((r) => re.test(r)) ?? routes }).toEqual({ node, route: expect.stringMatching(re) });
+    for (const re of wanted)
+      expect({ node, route: routes.find((r) => re.test(r)) ?? routes }).toEqual({
+        node,
+        route: expect.stringMatching(re),
+      });
   }
 });
 

@@ -44,7 +44,8 @@ async function expectEveryPodReachesEveryOther(): Promise<void> {
 
 async function nodeState(node: string): Promise<Record<string, unknown>> {
   const r = await cluster.terraform(['show', '-json', '-no-color']);
-  const resources: { type: string; values: Record<string, unknown> }[] = JSON.parse(r.stdout).values?.root_module?.resources ?? [];
+  const resources: { type: string; values: Record<string, unknown> }[] =
+    JSON.parse(r.stdout).values?.root_module?.resources ?? [];
   const found = resources.find((x) => x.type === 'calico_node' && x.values.name === node);
   if (!found) throw new Error(`calico_node ${node} not in state`);
   return found.values;
@@ -64,7 +65,12 @@ test('deploy: node2 (no default route) gets our route via lo, the others nothing
 });
 
 test("the route outlives node2's own network changes: uplink down and up, a default route added and removed", async () => {
-  const changes = await cluster.sh('node2', 'ip link set eth0 down && ip link set eth0 up && ip route add default via ' + cluster.lab.operator.address + ' && ip route del default');
+  const changes = await cluster.sh(
+    'node2',
+    'ip link set eth0 down && ip link set eth0 up && ip route add default via ' +
+      cluster.lab.operator.address +
+      ' && ip route del default',
+  );
   expect(changes.code).toBe(0);
   expect(await gatewayRoutes('node2')).toEqual([OUR_ROUTE]);
   const plan = await cluster.plan();
@@ -73,17 +79,27 @@ test("the route outlives node2's own network changes: uplink down and up, a defa
 });
 
 test('deleted by hand: pods on node2 lose their gateway, drift and plan show it, deploy repairs it', async () => {
-  expect((await cluster.exec('node2', ['ip', 'route', 'del', '169.254.1.1/32', 'dev', 'lo', 'proto', '211'])).code).toBe(0);
+  expect(
+    (await cluster.exec('node2', ['ip', 'route', 'del', '169.254.1.1/32', 'dev', 'lo', 'proto', '211'])).code,
+  ).toBe(0);
   const [w2] = cluster.workloads().filter((w) => w.node === 'node2');
   const [w1] = cluster.workloads().filter((w) => w.node === 'node1');
   // The pod's cached gateway MAC would hide the loss for a while: ask again, as a new pod would.
-  const cut = await cluster.sh('node2', `ip netns exec ${w2.name} ip neigh flush all; ip netns exec ${w2.name} ping -c 1 -W 1 ${w1.ip}`);
+  const cut = await cluster.sh(
+    'node2',
+    `ip netns exec ${w2.name} ip neigh flush all; ip netns exec ${w2.name} ping -c 1 -W 1 ${w1.ip}`,
+  );
   expect(cut.code).not.toBe(0);
 
-  const drift = await operatorExec(cluster.lab, [process.execPath, cli, 'drift', '--format', 'json'], { cwd: cluster.projectDir, env: cluster.env });
+  const drift = await operatorExec(cluster.lab, [process.execPath, cli, 'drift', '--format', 'json'], {
+    cwd: cluster.projectDir,
+    env: cluster.env,
+  });
   expect({ code: drift.code, stderr: drift.stderr.slice(-1500) }).toMatchObject({ code: 2 });
   const report = JSON.parse(drift.stdout);
-  expect(report.resources.map((r: { node: string; type: string }) => [r.node, r.type])).toEqual([['node2', 'calico_node']]);
+  expect(report.resources.map((r: { node: string; type: string }) => [r.node, r.type])).toEqual([
+    ['node2', 'calico_node'],
+  ]);
   expect(report.resources[0].attributes).toEqual(
     expect.arrayContaining([
       { path: 'gateway_route', expected: true, actual: false },

@@ -121,10 +121,14 @@ test('template syntax reaches the host byte-exact; the secret shows in no output
 
   // A password changed by hand: a change in plan and drift, the new value shown nowhere.
   const handMade = 'HandMade-Secret-42';
-  expect((await cluster.sh('node2', `sed -i 's|password ".*";|password "${handMade}";|' /etc/bird/bird.conf`)).code).toBe(0);
+  expect(
+    (await cluster.sh('node2', `sed -i 's|password ".*";|password "${handMade}";|' /etc/bird/bird.conf`)).code,
+  ).toBe(0);
   const drifted = await calicoNet(['drift', '--format', 'json']);
   expect(drifted.code).toBe(2);
-  expect(JSON.parse(drifted.stdout).resources.map((r: any) => [r.node, r.type])).toEqual([['node2', 'calico_bird_config']]);
+  expect(JSON.parse(drifted.stdout).resources.map((r: any) => [r.node, r.type])).toEqual([
+    ['node2', 'calico_bird_config'],
+  ]);
   const driftedPlan = await cluster.plan();
   expect(driftedPlan.code).toBe(2);
   for (const out of [all(drifted, driftedPlan)]) {
@@ -213,10 +217,15 @@ function terraformApplyPids(): number[] {
 
 test("the CI example's apply job goes red when terraform is killed mid-apply", async () => {
   // Changes on both nodes, so the apply has work to do when it is killed.
-  for (const node of cluster.nodeNames) expect((await cluster.exec(node, ['sysctl', '-w', 'net.ipv4.ip_forward=0'])).code).toBe(0);
+  for (const node of cluster.nodeNames)
+    expect((await cluster.exec(node, ['sysctl', '-w', 'net.ipv4.ip_forward=0'])).code).toBe(0);
   const scripts = applyJobScripts();
   expect(scripts.length).toBeGreaterThanOrEqual(2);
-  const env = { ...cluster.env, CALICO_STACK: cluster.stackName, PATH: `${path.dirname(cdktfBinary())}:${process.env.PATH}` };
+  const env = {
+    ...cluster.env,
+    CALICO_STACK: cluster.stackName,
+    PATH: `${path.dirname(cdktfBinary())}:${process.env.PATH}`,
+  };
 
   let killed = 0;
   const killer = (async () => {

@@ -34,7 +34,10 @@ function calicoNet(args: string[]): Promise<CommandResult> {
 }
 
 function plan(): Promise<CommandResult> {
-  return operatorExec(cluster.lab, ['terraform', 'plan', '-detailed-exitcode', '-input=false', '-no-color'], { cwd: cluster.stackDir, env: env() });
+  return operatorExec(cluster.lab, ['terraform', 'plan', '-detailed-exitcode', '-input=false', '-no-color'], {
+    cwd: cluster.stackDir,
+    env: env(),
+  });
 }
 
 beforeAll(async () => {
@@ -70,25 +73,29 @@ async function expectDriftWithoutSecrets(secrets: string[]): Promise<void> {
   const json = await calicoNet(['drift', '--format', 'json']);
   const md = await calicoNet(['drift', '--format', 'md', '--skip-synth']);
   expect({ plan: p.code, json: json.code, md: md.code }).toEqual({ plan: 2, json: 2, md: 2 });
-  expect(JSON.parse(json.stdout).resources.map((r: { node: string; type: string }) => [r.node, r.type])).toEqual([['node2', 'calico_bird_config']]);
+  expect(JSON.parse(json.stdout).resources.map((r: { node: string; type: string }) => [r.node, r.type])).toEqual([
+    ['node2', 'calico_bird_config'],
+  ]);
   expect(md.stdout).toContain('<<calico-secret:');
   const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
   expect(log.length).toBeGreaterThan(0);
   const outputs = { plan: p.stdout + p.stderr, json: json.stdout + json.stderr, md: md.stdout + md.stderr, log };
   for (const secret of secrets) {
-    for (const [where, text] of Object.entries(outputs)) expect({ where, secret, shown: text.includes(secret) }).toEqual({ where, secret, shown: false });
+    for (const [where, text] of Object.entries(outputs))
+      expect({ where, secret, shown: text.includes(secret) }).toEqual({ where, secret, shown: false });
   }
 }
 
 test('round 1: every form BIRD accepts, declared and hand-set, is masked in plan, drift and the log', async () => {
-  const conf = await rewrite((c) =>
-    c.replace(`password "${DECLARED}";`, `password"${DECLARED}";`) +
-    peer('Hand_tab', `  password\t"${HAND[0]}";`) +
-    peer('Hand_newline', `  password\n    "${HAND[1]}";`) +
-    peer('Hand_comment', `  password /* rotated */ # by hand\n "${HAND[2]}";`) +
-    `template bgp hand_t {\n  local as 64512;\n  password\t"${HAND[3]}";\n  ipv4 { import none; export none; };\n}\nprotocol bgp Hand_template from hand_t { neighbor 198.18.83.201 as 65002; }\n` +
-    `define hand_pw = "${HAND[4]}";\ndefine hand_pw2 = hand_pw;\n` +
-    peer('Hand_define', '  password hand_pw2;'),
+  const conf = await rewrite(
+    (c) =>
+      c.replace(`password "${DECLARED}";`, `password"${DECLARED}";`) +
+      peer('Hand_tab', `  password\t"${HAND[0]}";`) +
+      peer('Hand_newline', `  password\n    "${HAND[1]}";`) +
+      peer('Hand_comment', `  password /* rotated */ # by hand\n "${HAND[2]}";`) +
+      `template bgp hand_t {\n  local as 64512;\n  password\t"${HAND[3]}";\n  ipv4 { import none; export none; };\n}\nprotocol bgp Hand_template from hand_t { neighbor 198.18.83.201 as 65002; }\n` +
+      `define hand_pw = "${HAND[4]}";\ndefine hand_pw2 = hand_pw;\n` +
+      peer('Hand_define', '  password hand_pw2;'),
   );
   expect(conf).toContain(`password"${DECLARED}"`);
   // BIRD itself reads every one of these as a password: the file parses.
@@ -99,8 +106,12 @@ test('round 1: every form BIRD accepts, declared and hand-set, is masked in plan
 
 test('round 2: a password inside a channel block (refused by BIRD, possible in a file) is masked too', async () => {
   // In the external peer's own protocol, after its declared password.
-  await rewrite((c) => c.replace(`password"${DECLARED}";`, `password "${DECLARED}"; ipv4 {\n    password"${HAND[5]}"; };`));
-  expect((await cluster.exec('node2', ['bird', '-p', '-c', '/etc/bird/bird.conf'])).stderr).toMatch(/unexpected PASSWORD/);
+  await rewrite((c) =>
+    c.replace(`password"${DECLARED}";`, `password "${DECLARED}"; ipv4 {\n    password"${HAND[5]}"; };`),
+  );
+  expect((await cluster.exec('node2', ['bird', '-p', '-c', '/etc/bird/bird.conf'])).stderr).toMatch(
+    /unexpected PASSWORD/,
+  );
   await expectDriftWithoutSecrets([DECLARED, HAND[5]]);
 }, 600_000);
 

@@ -52,14 +52,18 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, 300));
   }
 }
 
 /** FRR's view of each neighbor: its state. */
 async function frrPeers(): Promise<Record<string, string>> {
-  const s = await vtyshJson<{ ipv4Unicast?: { peers: Record<string, { state: string }> } }>(tor, 'show bgp summary json');
+  const s = await vtyshJson<{ ipv4Unicast?: { peers: Record<string, { state: string }> } }>(
+    tor,
+    'show bgp summary json',
+  );
   return Object.fromEntries(Object.entries(s.ipv4Unicast?.peers ?? {}).map(([ip, p]) => [ip, p.state]));
 }
 
@@ -123,7 +127,8 @@ test('relabelling node2 to rack a brings its session to FRR up as well', async (
     inv.nodes[1].labels = { rack: 'a' };
   });
   await cluster.waitForSessions(() => 2);
-  for (const node of [node1, node2]) expect({ node, ...(await hasGlobal(node)) }).toEqual({ node, present: true, established: true });
+  for (const node of [node1, node2])
+    expect({ node, ...(await hasGlobal(node)) }).toEqual({ node, present: true, established: true });
   await until('FRR to see both nodes Established', async () => {
     const p = await frrPeers();
     return p[cluster.address(node1)] === 'Established' && p[cluster.address(node2)] === 'Established' ? p : undefined;
@@ -142,7 +147,9 @@ test("nextHopMode Self: FRR receives node2's block from node1 with node1 as next
   await deployWith((inv) => {
     inv.peers[0].nextHopMode = 'Self';
   });
-  const self = await until('FRR to receive node1 as the next hop', async () => ((await nextHopFrom(block2, addr1)) === addr1 ? addr1 : undefined));
+  const self = await until('FRR to receive node1 as the next hop', async () =>
+    (await nextHopFrom(block2, addr1)) === addr1 ? addr1 : undefined,
+  );
   expect({ mode: 'Self', nextHop: self }).toEqual({ mode: 'Self', nextHop: addr1 });
   // node2's own announcement of its block is untouched: its own address either way.
   expect(await nextHopFrom(block2, addr2)).toBe(addr2);
@@ -152,7 +159,9 @@ test("nextHopMode Self: FRR receives node2's block from node1 with node1 as next
   await deployWith((inv) => {
     delete inv.peers[0].nextHopMode;
   });
-  const back = await until('FRR to receive node2 as the next hop again', async () => ((await nextHopFrom(block2, addr1)) === addr2 ? addr2 : undefined));
+  const back = await until('FRR to receive node2 as the next hop again', async () =>
+    (await nextHopFrom(block2, addr1)) === addr2 ? addr2 : undefined,
+  );
   expect(back).toBe(addr2);
 });
 
@@ -165,7 +174,8 @@ test('a nodeSelector that matches no node: cdktf deploy warns, naming peer and f
   // cdktf prints the synth warning (a construct annotation) with the deploy's output.
   expect(r.stdout + r.stderr).toContain(`peers[0] ${tor.address}.nodeSelector: "rack == 'zz'" matches no node`);
   await cluster.waitForSessions(() => 1);
-  for (const node of cluster.nodeNames) expect({ node, ...(await hasGlobal(node)) }).toEqual({ node, present: false, established: false });
+  for (const node of cluster.nodeNames)
+    expect({ node, ...(await hasGlobal(node)) }).toEqual({ node, present: false, established: false });
   await until('FRR to see both nodes gone', async () => {
     const p = await frrPeers();
     return cluster.nodeNames.every((n) => p[cluster.address(n)] !== 'Established') ? p : undefined;

@@ -37,21 +37,38 @@ const WORKLOADS = [
 ];
 const PORTS = [8080, 5432];
 const POLICIES = [
-  { name: 'api', selector: "role == 'api'", ingress: [{ action: 'Allow', protocol: 'TCP', source: { selector: "role == 'front'" }, destination: { ports: [8080] } }] },
+  {
+    name: 'api',
+    selector: "role == 'api'",
+    ingress: [
+      { action: 'Allow', protocol: 'TCP', source: { selector: "role == 'front'" }, destination: { ports: [8080] } },
+    ],
+  },
   {
     name: 'db',
     order: 10,
     selector: "role == 'db'",
-    ingress: [{ action: 'Allow', protocol: 'TCP', source: { selector: "role == 'api'" }, destination: { ports: [5432] } }],
+    ingress: [
+      { action: 'Allow', protocol: 'TCP', source: { selector: "role == 'api'" }, destination: { ports: [5432] } },
+    ],
   },
-  { name: 'no-lab-net', order: 20, selector: "role == 'front'", egress: [{ action: 'Deny', destination: { nets: ['198.18.60.0/24'] } }, { action: 'Allow' }] },
+  {
+    name: 'no-lab-net',
+    order: 20,
+    selector: "role == 'front'",
+    egress: [{ action: 'Deny', destination: { nets: ['198.18.60.0/24'] } }, { action: 'Allow' }],
+  },
 ];
 const listeners: { node: string; pid: number }[] = [];
 
 function writeInventory(policies: unknown[] | undefined): void {
   const inventory = parseYaml(fs.readFileSync(cluster.lab.inventoryPath, 'utf8'));
   for (const n of inventory.nodes) {
-    n.workloads = WORKLOADS.filter((w) => w.node === n.name).map((w) => ({ name: w.name, ip: w.ip, ...(w.labels ? { labels: w.labels } : {}) }));
+    n.workloads = WORKLOADS.filter((w) => w.node === n.name).map((w) => ({
+      name: w.name,
+      ip: w.ip,
+      ...(w.labels ? { labels: w.labels } : {}),
+    }));
   }
   if (policies) inventory.policies = policies;
   else delete inventory.policies;
@@ -136,14 +153,22 @@ type Matrix = Record<string, 'open' | 'closed'>;
 async function observed(): Promise<Matrix> {
   const once = await observedOnce();
   const retry = await observedOnce();
-  return Object.fromEntries(Object.entries(once).map(([k, v]) => [k, v === 'open' || retry[k] === 'open' ? 'open' : 'closed'])) as Matrix;
+  return Object.fromEntries(
+    Object.entries(once).map(([k, v]) => [k, v === 'open' || retry[k] === 'open' ? 'open' : 'closed']),
+  ) as Matrix;
 }
 
 async function observedOnce(): Promise<Matrix> {
   const results = await Promise.all(
     WORKLOADS.map(async (src) => {
-      const cells = WORKLOADS.filter((d) => d !== src).flatMap((d) => PORTS.map((p) => ({ key: `${src.name}->${d.name}:${p}`, target: `${d.ip} ${p}` })));
-      const v = await probeFrom(src.node, src.name, cells.map((c) => c.target));
+      const cells = WORKLOADS.filter((d) => d !== src).flatMap((d) =>
+        PORTS.map((p) => ({ key: `${src.name}->${d.name}:${p}`, target: `${d.ip} ${p}` })),
+      );
+      const v = await probeFrom(
+        src.node,
+        src.name,
+        cells.map((c) => c.target),
+      );
       return cells.map((c, i) => [c.key, v[i]] as const);
     }),
   );
@@ -152,7 +177,9 @@ async function observedOnce(): Promise<Matrix> {
 
 /** The same cells as the compiled model of the current inventory decides them. */
 function expected(): Matrix {
-  const model = compilePolicyModel(parseInventory(fs.readFileSync(cluster.lab.inventoryPath, 'utf8'), cluster.lab.inventoryPath));
+  const model = compilePolicyModel(
+    parseInventory(fs.readFileSync(cluster.lab.inventoryPath, 'utf8'), cluster.lab.inventoryPath),
+  );
   const out: Matrix = {};
   for (const src of WORKLOADS) {
     for (const d of WORKLOADS.filter((x) => x !== src)) {
@@ -187,7 +214,8 @@ let current: Matrix;
 
 test('deploy: every node holds our marked table; the truth table holds on the wire', async () => {
   await deploy();
-  for (const node of NODES) expect(await table(node)).toMatch(/^table inet calico-net \{\n\tcomment "calico-net network policy; /);
+  for (const node of NODES)
+    expect(await table(node)).toMatch(/^table inet calico-net \{\n\tcomment "calico-net network policy; /);
   await startListeners();
   first = await observed();
   expect(first).toEqual(expected());
@@ -215,7 +243,13 @@ test('deploy: every node holds our marked table; the truth table holds on the wi
   expect(report.probes).toEqual(['ICMP', 'TCP/5432', 'TCP/8080']);
   expect(report.cells.filter((c: { expected: string; observed: string }) => c.expected !== c.observed)).toEqual([]);
   expect(report.cells).toContainEqual({ src: 'front', dst: 'api', probe: 'ICMP', expected: 'deny', observed: 'deny' });
-  expect(report.cells).toContainEqual({ src: 'api', dst: 'db', probe: 'TCP/5432', expected: 'allow', observed: 'allow' });
+  expect(report.cells).toContainEqual({
+    src: 'api',
+    dst: 'db',
+    probe: 'TCP/5432',
+    expected: 'allow',
+    observed: 'allow',
+  });
   expect(verify.code).toBe(0);
   const verifyTable = await calicoNet(['verify']);
   expect(verifyTable.stdout).toContain('all 36 cells agree');
@@ -224,7 +258,12 @@ test('deploy: every node holds our marked table; the truth table holds on the wi
 
 test('a policy edit changes exactly the cells it should', async () => {
   const edited = structuredClone(POLICIES) as any[];
-  edited[1].ingress.push({ action: 'Allow', protocol: 'TCP', source: { selector: "role == 'front'" }, destination: { ports: [5432] } });
+  edited[1].ingress.push({
+    action: 'Allow',
+    protocol: 'TCP',
+    source: { selector: "role == 'front'" },
+    destination: { ports: [5432] },
+  });
   writeInventory(edited);
   await deploy();
   const now = await observed();
@@ -239,7 +278,9 @@ test('a rule deleted by hand: plan and calico-net drift show it, the next deploy
   const listing = await cluster.exec('node1', ['nft', '-a', 'list', 'chain', 'inet', 'calico-net', 'pi_db']);
   const handle = /tcp dport 5432 accept # handle (\d+)/.exec(listing.stdout)?.[1];
   expect(handle).toBeDefined();
-  expect((await cluster.exec('node1', ['nft', 'delete', 'rule', 'inet', 'calico-net', 'pi_db', 'handle', handle!])).code).toBe(0);
+  expect(
+    (await cluster.exec('node1', ['nft', 'delete', 'rule', 'inet', 'calico-net', 'pi_db', 'handle', handle!])).code,
+  ).toBe(0);
   expect((await probeFrom('node2', 'api', ['198.19.1.3 5432']))[0]).toBe('closed');
 
   const plan = await cluster.plan();

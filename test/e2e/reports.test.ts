@@ -77,7 +77,10 @@ test('status: every session Established after deploy; a stopped bird is named by
   expect((await cluster.exec('node3', ['ip', 'route', 'del', `${w3.ip}/32`, 'dev', veth])).code).toBe(0);
   const broken = await calicoNet(['verify', '--format', 'json']);
   expect(broken.code).toBe(1);
-  const failed = JSON.parse(broken.stdout).results.filter((r: any) => !r.ok).map((r: any) => `${r.from}->${r.to}`).sort();
+  const failed = JSON.parse(broken.stdout)
+    .results.filter((r: any) => !r.ok)
+    .map((r: any) => `${r.from}->${r.to}`)
+    .sort();
   expect(failed).toEqual(
     ['node1/wl1a->node3/wl3a', 'node2/wl2a->node3/wl3a', 'node3/wl3a->node1/wl1a', 'node3/wl3a->node2/wl2a'].sort(),
   );

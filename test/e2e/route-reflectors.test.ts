@@ -63,7 +63,10 @@ test('with one RR stopped, every client still has every route, learned through t
   }
   for (const node of clients) {
     const others = clients.filter((n) => n !== node);
-    const routes = await cluster.waitForRoutes(node, others.map((n) => cluster.learnedRoute(n)));
+    const routes = await cluster.waitForRoutes(
+      node,
+      others.map((n) => cluster.learnedRoute(n)),
+    );
     for (const peer of others) {
       expect(routes.some((r) => cluster.learnedRoute(peer).test(r))).toBe(true);
       // BIRD holds the route from node2 now; node1's copy (if graceful restart keeps it a while) is stale.

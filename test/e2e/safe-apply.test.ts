@@ -114,7 +114,13 @@ test('a bird.conf that breaks an Established session is rolled back, and the app
   // With the check switched off, the same change loads and stays, broken session and all.
   editInventory((inv) => (inv.cluster.birdReload = { sessionWait: 0 }));
   expect((await cluster.cdktf(['synth'])).code).toBe(0);
-  const unchecked = await cluster.terraform(['apply', '-auto-approve', '-input=false', '-no-color', `-target=${target}`]);
+  const unchecked = await cluster.terraform([
+    'apply',
+    '-auto-approve',
+    '-input=false',
+    '-no-color',
+    `-target=${target}`,
+  ]);
   if (unchecked.code !== 0) throw new Error(describeCommand(unchecked));
   expect(await birdConf('node2')).toMatch(/as 64999/);
 
@@ -130,7 +136,9 @@ test('a namespace calico-net did not create is neither adopted nor deleted', asy
   editInventory((inv) => inv.nodes[0].workloads.push({ name: 'theirs', ip: '198.19.1.50' }));
   const refused = await cluster.deploy();
   expect(refused.code).not.toBe(0);
-  expect(refused.stdout + refused.stderr).toMatch(/network namespace theirs on node1 exists but was not created by calico-net/);
+  expect(refused.stdout + refused.stderr).toMatch(
+    /network namespace theirs on node1 exists but was not created by calico-net/,
+  );
   // Import no longer takes over a namespace that is not paired with our veth (it is refused at
   // import), so the message asks for the namespace to be moved out of the way.
   expect(refused.stdout + refused.stderr).toMatch(/remove\s+or\s+rename\s+it,\s+then\s+apply\s+again/);
@@ -140,7 +148,10 @@ test('a namespace calico-net did not create is neither adopted nor deleted', asy
   // Our own workload's namespace replaced behind our back: destroy of that workload leaves it.
   editInventory((inv) => inv.nodes[0].workloads.pop());
   const ours = cluster.workloads().find((w) => w.node === 'node1')!.name;
-  await cluster.sh('node1', `ip netns del ${ours} && ip netns add ${ours} && ip -n ${ours} link add keepme type veth peer name keepme2`);
+  await cluster.sh(
+    'node1',
+    `ip netns del ${ours} && ip netns add ${ours} && ip -n ${ours} link add keepme type veth peer name keepme2`,
+  );
   editInventory((inv) => (inv.nodes[0].workloads = []));
   const removed = await cluster.deploy();
   if (removed.code !== 0) throw new Error(describeCommand(removed));
@@ -164,7 +175,9 @@ test('a node and a workload renamed in place, then a workload moved between node
   const labNode = (name: string) => (name === 'node2b' ? 'node2' : name);
   const pings = await pingMatrix(cluster.workloads().map((w) => ({ ...w, host: cluster.hostOf(labNode(w.node)) })));
   expect(pings.filter((p) => !p.ok)).toEqual([]);
-  expect(pings.map((p) => `${p.from}>${p.to}`)).toEqual(expect.arrayContaining(['node1/wl1a>node2b/renamed2', 'node2b/renamed2>node1/wl1a']));
+  expect(pings.map((p) => `${p.from}>${p.to}`)).toEqual(
+    expect.arrayContaining(['node1/wl1a>node2b/renamed2', 'node2b/renamed2>node1/wl1a']),
+  );
   expect((await cluster.exec('node2', ['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim()).toBe('1');
   expect((await cluster.plan()).code).toBe(0);
 
@@ -179,7 +192,9 @@ test('a node and a workload renamed in place, then a workload moved between node
   expect((await cluster.sh('node1', 'ls /run/netns')).stdout.split('\n')).not.toContain('wl1a');
   const moved = await pingMatrix(cluster.workloads().map((w) => ({ ...w, host: cluster.hostOf(labNode(w.node)) })));
   expect(moved.filter((p) => !p.ok)).toEqual([]);
-  expect(moved.map((p) => `${p.from}>${p.to}`)).toEqual(expect.arrayContaining(['node1/stay1>node2b/wl1a', 'node2b/wl1a>node1/stay1']));
+  expect(moved.map((p) => `${p.from}>${p.to}`)).toEqual(
+    expect.arrayContaining(['node1/stay1>node2b/wl1a', 'node2b/wl1a>node1/stay1']),
+  );
   expect((await cluster.plan()).code).toBe(0);
 
   const destroy = await cluster.destroy();

@@ -45,7 +45,8 @@ function terraformIn(stack: string, args: string[]): Promise<CommandResult> {
   return operatorExec(cluster.lab, ['terraform', ...args], { cwd: shardDir(stack), env: cluster.env });
 }
 
-const planIn = (stack: string) => terraformIn(stack, ['plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=60s']);
+const planIn = (stack: string) =>
+  terraformIn(stack, ['plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=60s']);
 
 function calicoNet(args: string[]): Promise<CommandResult> {
   return operatorExec(cluster.lab, [process.execPath, cli, ...args], { cwd: cluster.projectDir, env: cluster.env });
@@ -64,7 +65,9 @@ function stateResources(schema: string): string[] {
 }
 
 async function snapshots(): Promise<Record<string, NodeSnapshot>> {
-  return Object.fromEntries(await Promise.all(cluster.nodeNames.map(async (n) => [n, await cluster.snapshot(n)] as const)));
+  return Object.fromEntries(
+    await Promise.all(cluster.nodeNames.map(async (n) => [n, await cluster.snapshot(n)] as const)),
+  );
 }
 
 test('a cluster deployed as one stack moves into its shards: nothing rebuilt, every shard plan empty', async () => {
@@ -89,7 +92,13 @@ test('a cluster deployed as one stack moves into its shards: nothing rebuilt, ev
   expect(stateResources('calico_lab95')).toEqual([]);
 
   const plans = await Promise.all(SHARDS.map(planIn));
-  plans.forEach((p, i) => expect({ stack: SHARDS[i], code: p.code, out: p.code === 0 ? '' : p.stdout + p.stderr }).toEqual({ stack: SHARDS[i], code: 0, out: '' }));
+  plans.forEach((p, i) =>
+    expect({ stack: SHARDS[i], code: p.code, out: p.code === 0 ? '' : p.stdout + p.stderr }).toEqual({
+      stack: SHARDS[i],
+      code: 0,
+      out: '',
+    }),
+  );
   expect(await snapshots()).toEqual(before);
 
   // A second run finds nothing left to move, and changes nothing.
@@ -109,8 +118,12 @@ test("cdktf deploy 'lab95-*' --parallelism 3 applies every shard at once", async
   // node removes as leftovers is what that list no longer holds).
   // cdktf prefixes a stack's name to the first line of each chunk of its output only, so the
   // summary lines are counted; the empty plan of every shard below says which stack got what.
-  expect(deploy.stdout.match(/Apply complete! Resources: 1 added, 1 changed, 0 destroyed/g)).toHaveLength(SHARDS.length);
-  process.stdout.write(`[shards e2e] parallel deploy of 3 shards (one workload added to each): ${seconds.toFixed(1)} s\n`);
+  expect(deploy.stdout.match(/Apply complete! Resources: 1 added, 1 changed, 0 destroyed/g)).toHaveLength(
+    SHARDS.length,
+  );
+  process.stdout.write(
+    `[shards e2e] parallel deploy of 3 shards (one workload added to each): ${seconds.toFixed(1)} s\n`,
+  );
   expect((await Promise.all(SHARDS.map(planIn))).map((p) => p.code)).toEqual([0, 0, 0]);
   await cluster.expectRoutesConverged();
   const pings = await cluster.pingAll();
@@ -122,7 +135,9 @@ test("cdktf deploy 'lab95-*' --parallelism 3 applies every shard at once", async
   for (const n of cluster.nodeNames) expect(status.stdout).toContain(`Node ${n} (shard lab95-${RACKS[n]}):`);
   const verify = await calicoNet(['verify']);
   expect(verify.code).toBe(0);
-  expect(verify.stdout).toMatch(/30\/30 workload pairs answered\nshards: lab95-r1: node1; lab95-r2: node2; lab95-r3: node3\n$/);
+  expect(verify.stdout).toMatch(
+    /30\/30 workload pairs answered\nshards: lab95-r1: node1; lab95-r2: node2; lab95-r3: node3\n$/,
+  );
 });
 
 test("a change to one rack changes only its stack's configuration and plan", async () => {
@@ -151,7 +166,9 @@ test('the pg lock: a second apply of one rack is refused while another rack appl
   let first: Promise<CommandResult> | undefined;
   let firstDone = false;
   try {
-    first = terraformIn('lab95-r1', ['apply', '-auto-approve', '-input=false', '-no-color']).finally(() => (firstDone = true));
+    first = terraformIn('lab95-r1', ['apply', '-auto-approve', '-input=false', '-no-color']).finally(
+      () => (firstDone = true),
+    );
     const deadline = Date.now() + 60_000;
     while (pg.psql("select count(*) from pg_locks where locktype = 'advisory'") === '0') {
       if (Date.now() > deadline) throw new Error('the first apply never took the lock');

@@ -34,7 +34,10 @@ async function addNodeUser(node: string): Promise<void> {
   }
   // The host's own sudoers (Debian's sets secure_path, which puts /usr/sbin, where bird lives,
   // on the PATH of commands run through sudo) plus the user's rule.
-  fs.writeFileSync(path.join(d, 'sudoers'), `${fs.readFileSync('/etc/sudoers', 'utf8')}\n${USER} ALL=(root) NOPASSWD: ALL\n`);
+  fs.writeFileSync(
+    path.join(d, 'sudoers'),
+    `${fs.readFileSync('/etc/sudoers', 'utf8')}\n${USER} ALL=(root) NOPASSWD: ALL\n`,
+  );
   fs.chmodSync(path.join(d, 'sudoers'), 0o440);
   for (const name of ['passwd', 'group', 'shadow', 'sudoers']) {
     const r = await cluster.exec(node, ['mount', '--bind', path.join(d, name), `/etc/${name}`]);

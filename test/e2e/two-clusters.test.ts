@@ -39,7 +39,10 @@ beforeAll(async () => {
   cluster = await E2eCluster.up({ id: 120, nodes: 2, workloadsPerNode: 1 });
   fs.writeFileSync(path.join(cluster.projectDir, 'main.js'), twoClusterApp(packageRoot()));
   const cdktfJson = JSON.parse(fs.readFileSync(path.join(cluster.projectDir, 'cdktf.json'), 'utf8'));
-  fs.writeFileSync(path.join(cluster.projectDir, 'cdktf.json'), JSON.stringify({ ...cdktfJson, app: `${JSON.stringify(process.execPath)} main.js` }, null, 2));
+  fs.writeFileSync(
+    path.join(cluster.projectDir, 'cdktf.json'),
+    JSON.stringify({ ...cdktfJson, app: `${JSON.stringify(process.execPath)} main.js` }, null, 2),
+  );
   for (const node of cluster.nodeNames) before.set(node, await cluster.snapshot(node));
 });
 
@@ -52,12 +55,21 @@ test('deploy: one provider block for both clusters; the sessions between them co
   if (deploy.code !== 0) throw new Error(describeCommand(deploy));
   const stack = JSON.parse(fs.readFileSync(path.join(cluster.stackDir, 'cdk.tf.json'), 'utf8'));
   expect(stack.provider.calico).toEqual([{ connect_timeout: 20 }]);
-  expect(Object.values<{ name: string }>(stack.resource.calico_node).map((n) => n.name).sort()).toEqual(['node1', 'node2']);
+  expect(
+    Object.values<{ name: string }>(stack.resource.calico_node)
+      .map((n) => n.name)
+      .sort(),
+  ).toEqual(['node1', 'node2']);
 
   // Each node's one session is its external peer: the other cluster's node.
   const sessions = await cluster.waitForSessions(() => 1);
   for (const node of cluster.nodeNames) {
-    expect(sessions.get(node)!.filter((s) => s.established).map((s) => s.protocol)).toEqual([expect.stringMatching(/^Global_/)]);
+    expect(
+      sessions
+        .get(node)!
+        .filter((s) => s.established)
+        .map((s) => s.protocol),
+    ).toEqual([expect.stringMatching(/^Global_/)]);
   }
   await cluster.expectRoutesConverged();
   const pings = await cluster.pingAll();

@@ -35,7 +35,10 @@ async function must(cmd: string, args: string[]): Promise<void> {
 }
 
 const hostKeyLine = (lab: LabInfo, node: string, as: string) => {
-  const pub = fs.readFileSync(path.join(lab.dir, node, 'ssh_host_ed25519_key.pub'), 'utf8').trim().split(' ');
+  const pub = fs
+    .readFileSync(path.join(lab.dir, node, 'ssh_host_ed25519_key.pub'), 'utf8')
+    .trim()
+    .split(' ');
   return `${as} ${pub[0]} ${pub[1]}`;
 };
 
@@ -59,7 +62,20 @@ beforeAll(async () => {
   await shareAddress(siteB, key);
 
   // The operator of site A also sits on site B's segment (bastion B is reachable, its node is not).
-  await must('ip', ['-n', siteB.switchNetns, 'link', 'add', 'popA', 'type', 'veth', 'peer', 'name', 'eth1', 'netns', siteA.operator.netns]);
+  await must('ip', [
+    '-n',
+    siteB.switchNetns,
+    'link',
+    'add',
+    'popA',
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'eth1',
+    'netns',
+    siteA.operator.netns,
+  ]);
   await must('ip', ['-n', siteB.switchNetns, 'link', 'set', 'popA', 'master', 'br0', 'up']);
   await must('ip', ['-n', siteA.operator.netns, 'addr', 'add', '198.18.82.253/24', 'dev', 'eth1']);
   await must('ip', ['-n', siteA.operator.netns, 'link', 'set', 'eth1', 'up']);
@@ -76,8 +92,24 @@ beforeAll(async () => {
   );
   const inventory = parseYaml(fs.readFileSync(siteA.inventoryPath, 'utf8'));
   inventory.nodes = [
-    { name: 'siteA', address: siteA.nodes[1].address, asNumber: 64501, sshHost: SHARED, podCidr: '198.19.1.0/24', ssh: { proxyJump: `root@${siteA.nodes[0].address}` }, workloads: [{ name: 'wa', ip: '198.19.1.2' }] },
-    { name: 'siteB', address: siteB.nodes[1].address, asNumber: 64502, sshHost: SHARED, podCidr: '198.19.2.0/24', ssh: { proxyJump: `root@${siteB.nodes[0].address}` }, workloads: [{ name: 'wb', ip: '198.19.2.2' }] },
+    {
+      name: 'siteA',
+      address: siteA.nodes[1].address,
+      asNumber: 64501,
+      sshHost: SHARED,
+      podCidr: '198.19.1.0/24',
+      ssh: { proxyJump: `root@${siteA.nodes[0].address}` },
+      workloads: [{ name: 'wa', ip: '198.19.1.2' }],
+    },
+    {
+      name: 'siteB',
+      address: siteB.nodes[1].address,
+      asNumber: 64502,
+      sshHost: SHARED,
+      podCidr: '198.19.2.0/24',
+      ssh: { proxyJump: `root@${siteB.nodes[0].address}` },
+      workloads: [{ name: 'wb', ip: '198.19.2.2' }],
+    },
   ];
   fs.writeFileSync(siteA.inventoryPath, toYaml(inventory));
 }, 300_000);
@@ -90,7 +122,8 @@ afterAll(async () => {
 const siteExec = (lab: LabInfo, argv: string[]) => nodeExec(lab, 'node2', argv);
 
 test('the operator reaches both bastions but not the shared address; each bastion reaches its own site there', async () => {
-  const tcp = (target: string) => operatorExec(cluster.lab, ['timeout', '5', 'bash', '-c', `exec 3<>/dev/tcp/${target}/22`]);
+  const tcp = (target: string) =>
+    operatorExec(cluster.lab, ['timeout', '5', 'bash', '-c', `exec 3<>/dev/tcp/${target}/22`]);
   expect((await tcp(cluster.lab.nodes[0].address)).code).toBe(0);
   expect((await tcp(siteB.nodes[0].address)).code).toBe(0);
   expect((await tcp(SHARED)).code).not.toBe(0);
@@ -107,8 +140,12 @@ test('deploy puts each node on its own host, and the plan after it is empty', as
   expect(b.stdout).not.toMatch(/198\.19\.1\.0\/24/);
   expect((await siteExec(cluster.lab, ['ip', 'netns', 'list'])).stdout).toMatch(/^wa\b/m);
   expect((await siteExec(siteB, ['ip', 'netns', 'list'])).stdout).toMatch(/^wb\b/m);
-  expect((await siteExec(cluster.lab, ['cat', '/etc/bird/bird.conf'])).stdout).toContain(`router id ${cluster.lab.nodes[1].address};`);
-  expect((await siteExec(siteB, ['cat', '/etc/bird/bird.conf'])).stdout).toContain(`router id ${siteB.nodes[1].address};`);
+  expect((await siteExec(cluster.lab, ['cat', '/etc/bird/bird.conf'])).stdout).toContain(
+    `router id ${cluster.lab.nodes[1].address};`,
+  );
+  expect((await siteExec(siteB, ['cat', '/etc/bird/bird.conf'])).stdout).toContain(
+    `router id ${siteB.nodes[1].address};`,
+  );
 
   // Read back: every resource from its own host. A shared read would show one site's facts
   // (another bird.conf, no workload of that name, another blackhole) as drift of the other.
@@ -131,7 +168,10 @@ test("a change by hand on site B is drift of site B's resources only", async () 
     .filter((m) => m.type === 'resource_drift')
     .map((m) => m.change.resource.addr as string);
   expect(drifted.length).toBeGreaterThan(0);
-  expect({ drifted, allOfSiteB: drifted.every((addr) => /siteB|wb/i.test(addr)) }).toEqual({ drifted, allOfSiteB: true });
+  expect({ drifted, allOfSiteB: drifted.every((addr) => /siteB|wb/i.test(addr)) }).toEqual({
+    drifted,
+    allOfSiteB: true,
+  });
 
   mustSucceed(await cluster.deploy(), 'deploy repairing site B');
   expect((await siteExec(siteB, ['ip', 'route', 'show', '198.19.2.2/32'])).stdout).toMatch(/dev cali/);
@@ -144,6 +184,8 @@ test('destroy empties both hosts, each of its own objects', async () => {
   for (const lab of [cluster.lab, siteB]) {
     expect((await siteExec(lab, ['ip', 'netns', 'list'])).stdout.trim()).toBe('');
     expect((await siteExec(lab, ['ip', '-4', 'route', 'show', 'proto', '211'])).stdout.trim()).toBe('');
-    expect((await siteExec(lab, ['cat', '/etc/bird/bird.conf'])).stdout).toBe(`router id ${lab.nodes[1].address};\nprotocol device {\n}\n`);
+    expect((await siteExec(lab, ['cat', '/etc/bird/bird.conf'])).stdout).toBe(
+      `router id ${lab.nodes[1].address};\nprotocol device {\n}\n`,
+    );
   }
 }, 600_000);

@@ -71,16 +71,35 @@ beforeAll(() => {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   const ours = path.join(project, 'node_modules', 'cdktf-calico');
   fs.mkdirSync(ours, { recursive: true });
-  fs.writeFileSync(path.join(ours, 'package.json'), JSON.stringify({ name: pkg.name, version: pkg.version, main: pkg.main, types: pkg.types }));
+  fs.writeFileSync(
+    path.join(ours, 'package.json'),
+    JSON.stringify({ name: pkg.name, version: pkg.version, main: pkg.main, types: pkg.types }),
+  );
   copyDeclarations(path.join(ROOT, 'dist'), path.join(ours, 'dist'));
-  for (const name of new Set(['cdktn', 'constructs', '@types/node', ...Object.keys(pkg.dependencies)])) linkPackage(name);
+  for (const name of new Set(['cdktn', 'constructs', '@types/node', ...Object.keys(pkg.dependencies)]))
+    linkPackage(name);
   if (fs.existsSync(path.join(ROOT, 'node_modules', '@types', 'ssh2'))) linkPackage('@types/ssh2');
-  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'user-app', private: true, dependencies: { cdktn: '*', constructs: '*', 'cdktf-calico': '*' } }));
+  fs.writeFileSync(
+    path.join(project, 'package.json'),
+    JSON.stringify({
+      name: 'user-app',
+      private: true,
+      dependencies: { cdktn: '*', constructs: '*', 'cdktf-calico': '*' },
+    }),
+  );
   fs.writeFileSync(path.join(project, 'main.ts'), USER_APP);
   fs.writeFileSync(
     path.join(project, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'commonjs', moduleResolution: 'node', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'commonjs',
+        moduleResolution: 'node',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: ['node'],
+      },
       files: ['main.ts'],
     }),
   );
@@ -94,7 +113,11 @@ test('the project has cdktn and no cdktf', () => {
   expect(() => require.resolve('cdktn', { paths: [project] })).not.toThrow();
   expect(() => require.resolve('cdktf', { paths: [project] })).toThrow(/'cdktf'/);
   // Resolved from our declarations' own directory too (that is where `import ... from 'cdktf'` would look).
-  expect(() => require.resolve('cdktf/package.json', { paths: [path.join(project, 'node_modules', 'cdktf-calico', 'dist', 'constructs')] })).toThrow();
+  expect(() =>
+    require.resolve('cdktf/package.json', {
+      paths: [path.join(project, 'node_modules', 'cdktf-calico', 'dist', 'constructs')],
+    }),
+  ).toThrow();
 });
 
 test('our declarations name no CDK library', () => {
@@ -103,7 +126,8 @@ test('our declarations name no CDK library', () => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (/(from|import\()\s*['"](cdktf|cdktn)['"]/.test(fs.readFileSync(p, 'utf8'))) named.push(path.relative(project, p));
+      else if (/(from|import\()\s*['"](cdktf|cdktn)['"]/.test(fs.readFileSync(p, 'utf8')))
+        named.push(path.relative(project, p));
     }
   };
   walk(path.join(project, 'node_modules', 'cdktf-calico', 'dist'));
@@ -112,7 +136,10 @@ test('our declarations name no CDK library', () => {
 
 test('a cdktn user app type-checks with skipLibCheck off (and a wrong prop type is still an error)', () => {
   const tsc = require.resolve('typescript/bin/tsc', { paths: [ROOT] });
-  const r = spawnSync(process.execPath, [tsc, '-p', path.join(project, 'tsconfig.json')], { cwd: project, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [tsc, '-p', path.join(project, 'tsconfig.json')], {
+    cwd: project,
+    encoding: 'utf8',
+  });
   expect({ code: r.status, out: r.stdout + r.stderr }).toEqual({ code: 0, out: '' });
 });
 
@@ -120,11 +147,26 @@ test('control: in this project, a declaration that names cdktf (as ours did) is 
   // What dist/constructs/cdk.d.ts held before: the check above would have failed on it.
   const control = path.join(project, 'control');
   fs.mkdirSync(path.join(control, 'node_modules', 'old-calico'), { recursive: true });
-  fs.writeFileSync(path.join(control, 'node_modules', 'old-calico', 'index.d.ts'), "import type * as CdktfLibrary from 'cdktf';\nexport declare const cdk: typeof CdktfLibrary;\n");
-  fs.writeFileSync(path.join(control, 'main.ts'), "import { cdk } from 'old-calico';\nexport const app = new cdk.App();\n");
-  fs.writeFileSync(path.join(control, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, skipLibCheck: false, types: [] }, files: ['main.ts'] }));
+  fs.writeFileSync(
+    path.join(control, 'node_modules', 'old-calico', 'index.d.ts'),
+    "import type * as CdktfLibrary from 'cdktf';\nexport declare const cdk: typeof CdktfLibrary;\n",
+  );
+  fs.writeFileSync(
+    path.join(control, 'main.ts'),
+    "import { cdk } from 'old-calico';\nexport const app = new cdk.App();\n",
+  );
+  fs.writeFileSync(
+    path.join(control, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { strict: true, noEmit: true, skipLibCheck: false, types: [] },
+      files: ['main.ts'],
+    }),
+  );
   const tsc = require.resolve('typescript/bin/tsc', { paths: [ROOT] });
-  const r = spawnSync(process.execPath, [tsc, '-p', path.join(control, 'tsconfig.json')], { cwd: control, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [tsc, '-p', path.join(control, 'tsconfig.json')], {
+    cwd: control,
+    encoding: 'utf8',
+  });
   expect(r.status).not.toBe(0);
   expect(r.stdout).toContain("Cannot find module 'cdktf'");
 });

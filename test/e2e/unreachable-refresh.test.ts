@@ -49,7 +49,8 @@ test('refresh with node2 down keeps its state, and the retry plan updates exactl
     const refresh = await terraform(['apply', '-refresh-only', '-auto-approve', '-input=false', '-no-color']);
     if (refresh.code !== 0) throw new Error(describeCommand(refresh));
     const warned = unwrapped(refresh);
-    for (const address of node2Resources) expect(warned).not.toMatch(new RegExp(`${address.replace(/\./g, '\\.')} has been deleted`));
+    for (const address of node2Resources)
+      expect(warned).not.toMatch(new RegExp(`${address.replace(/\./g, '\\.')} has been deleted`));
     expect(warned).toMatch(/Warning: Cannot reach node node2 \(198\.18\.\d+\.2\) to [^:]+: state not refreshed/);
     expect(warned).not.toMatch(/Cannot reach node node1/);
     expect(await stateValues()).toEqual(before);

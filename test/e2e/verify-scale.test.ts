@@ -52,7 +52,9 @@ test('every pair answers; the report is a summary, not a 160-column matrix', asy
   const total = NODES * PER_NODE * (NODES * PER_NODE - 1);
   const r = await calicoNet(['verify']);
   if (r.code !== 0) throw new Error(describeCommand(r));
-  expect(r.stdout.trim()).toBe(`${NODES * PER_NODE} workloads on ${NODES} nodes: ${total}/${total} workload pairs answered`);
+  expect(r.stdout.trim()).toBe(
+    `${NODES * PER_NODE} workloads on ${NODES} nodes: ${total}/${total} workload pairs answered`,
+  );
   // No "ARP table was full" warning: the table had room.
   expect(r.stderr).not.toMatch(/neighbour|ARP/);
   // Node-to-node neighbours are ordinary ARP entries (nothing pinned), one per other lab member
@@ -66,9 +68,11 @@ test('every pair answers; the report is a summary, not a 160-column matrix', asy
   }
 });
 
-test("hosts without perl: the one-ping-per-pair fallback gives the same verdicts", async () => {
+test('hosts without perl: the one-ping-per-pair fallback gives the same verdicts', async () => {
   // Two workloads per node keep this to 56 pings.
-  const some = [0, 1].flatMap((k) => cluster.lab.nodes.map((n) => cluster.workloads().filter((w) => w.node === n.name)[k]));
+  const some = [0, 1].flatMap((k) =>
+    cluster.lab.nodes.map((n) => cluster.workloads().filter((w) => w.node === n.name)[k]),
+  );
   const targets = some.map((w) => ({ ...w, host: cluster.hostOf(w.node) }));
   const viaPing = await pingMatrix(targets, { pinger: 'ping' });
   expect(viaPing).toHaveLength(some.length * (some.length - 1));
@@ -84,7 +88,10 @@ test('a workload whose host route is gone: exactly its pairs fail, and the summa
 
   const json = await calicoNet(['verify', '--format', 'json']);
   if (json.code !== 1 || !json.stdout) throw new Error(describeCommand(json));
-  const failed = JSON.parse(json.stdout).results.filter((x: { ok: boolean }) => !x.ok).map((x: { from: string; to: string }) => `${x.from}->${x.to}`).sort();
+  const failed = JSON.parse(json.stdout)
+    .results.filter((x: { ok: boolean }) => !x.ok)
+    .map((x: { from: string; to: string }) => `${x.from}->${x.to}`)
+    .sort();
   const name = `node3/${victim.name}`;
   const others = all.filter((w) => w !== victim).map((w) => `${w.node}/${w.name}`);
   expect(failed).toEqual([...others.map((o) => `${o}->${name}`), ...others.map((o) => `${name}->${o}`)].sort());
@@ -97,9 +104,20 @@ test('a workload whose host route is gone: exactly its pairs fail, and the summa
 
   // The fallback sees the same: the victim's pairs fail, the rest answer.
   const some = [victim, ...cluster.lab.nodes.map((n) => all.find((w) => w.node === n.name && w !== victim)!)];
-  const viaPing = await pingMatrix(some.map((w) => ({ ...w, host: cluster.hostOf(w.node) })), { pinger: 'ping' });
-  expect(viaPing.filter((x) => !x.ok).map((x) => `${x.from}->${x.to}`).sort()).toEqual(
-    viaPing.filter((x) => x.from === name || x.to === name).map((x) => `${x.from}->${x.to}`).sort(),
+  const viaPing = await pingMatrix(
+    some.map((w) => ({ ...w, host: cluster.hostOf(w.node) })),
+    { pinger: 'ping' },
+  );
+  expect(
+    viaPing
+      .filter((x) => !x.ok)
+      .map((x) => `${x.from}->${x.to}`)
+      .sort(),
+  ).toEqual(
+    viaPing
+      .filter((x) => x.from === name || x.to === name)
+      .map((x) => `${x.from}->${x.to}`)
+      .sort(),
   );
   expect(viaPing.filter((x) => x.from === name || x.to === name)).toHaveLength(2 * NODES);
 });

@@ -33,13 +33,19 @@ const ADDRESS: Record<string, string> = { node1: '198.18.41.1', node2: '198.18.4
 const BLOCK: Record<string, string> = { node1: '198.19.1.0/24', node2: '198.19.2.0/24', node3: '198.19.3.0/24' };
 // Each node's VTEP: the first address of its block, and a MAC derived from it (66:cc + octets).
 const VTEP: Record<string, string> = { node1: '198.19.1.1', node2: '198.19.2.1', node3: '198.19.3.1' };
-const MAC: Record<string, string> = { node1: '66:cc:c6:13:01:01', node2: '66:cc:c6:13:02:01', node3: '66:cc:c6:13:03:01' };
+const MAC: Record<string, string> = {
+  node1: '66:cc:c6:13:01:01',
+  node2: '66:cc:c6:13:02:01',
+  node3: '66:cc:c6:13:03:01',
+};
 const SUBNET: Record<string, number> = { node1: 0, node2: 0, node3: 1 };
 const NODES = ['node1', 'node2', 'node3'];
 
 beforeAll(async () => {
   cluster = await E2eCluster.up({ id: 41, nodes: 3, subnets: 2, asMode: 'ibgp' });
-  expect(cluster.lab.nodes.map((n) => [n.name, n.address, n.subnet])).toEqual(NODES.map((n) => [n, ADDRESS[n], SUBNET[n]]));
+  expect(cluster.lab.nodes.map((n) => [n.name, n.address, n.subnet])).toEqual(
+    NODES.map((n) => [n, ADDRESS[n], SUBNET[n]]),
+  );
   for (const node of NODES) {
     expect((await cluster.exec(node, ['sysctl', '-w', 'net.ipv4.ip_forward=0'])).code).toBe(0);
     before.set(node, { ...(await cluster.snapshot(node)), ...(await extras(node)) });
@@ -55,7 +61,11 @@ async function extras(node: string): Promise<{ links: string[]; neighbours: stri
   const links = await cluster.exec(node, ['ip', '-o', 'link', 'show']);
   const neighbours = await cluster.exec(node, ['ip', 'neigh', 'show', 'nud', 'permanent']);
   return {
-    links: links.stdout.split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0]).filter(Boolean).sort(),
+    links: links.stdout
+      .split('\n')
+      .map((l) => l.split(':')[1]?.trim().split('@')[0])
+      .filter(Boolean)
+      .sort(),
     neighbours: neighbours.stdout,
   };
 }
@@ -81,8 +91,10 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
-const native = (from: string, to: string) => new RegExp(`^${escape(BLOCK[to])} via ${escape(ADDRESS[to])} dev eth0 proto bird`);
-const tunnelled = (to: string) => new RegExp(`^${escape(BLOCK[to])} via ${escape(VTEP[to])} dev vxlan\\.calico proto 211 onlink`);
+const native = (from: string, to: string) =>
+  new RegExp(`^${escape(BLOCK[to])} via ${escape(ADDRESS[to])} dev eth0 proto bird`);
+const tunnelled = (to: string) =>
+  new RegExp(`^${escape(BLOCK[to])} via ${escape(VTEP[to])} dev vxlan\\.calico proto 211 onlink`);
 
 /** Polls until the node's routes for every other block match, and no other route holds them. */
 async function expectRoutes(node: string, want: (other: string) => RegExp): Promise<void> {
@@ -98,7 +110,8 @@ async function expectRoutes(node: string, want: (other: string) => RegExp): Prom
     await new Promise((r) => setTimeout(r, 500));
     routes = await cluster.routes(node);
   }
-  for (const o of others) expect(routes.filter((r) => r.startsWith(`${BLOCK[o]} `))).toEqual([expect.stringMatching(want(o))]);
+  for (const o of others)
+    expect(routes.filter((r) => r.startsWith(`${BLOCK[o]} `))).toEqual([expect.stringMatching(want(o))]);
 }
 
 /** Pings between every pair of workloads, as "node1->node3" → ok. */
@@ -112,22 +125,46 @@ function allPairs(ok: (from: string, to: string) => boolean): Record<string, boo
 }
 
 async function vxlanTxPackets(node: string): Promise<number> {
-  const [link] = JSON.parse((await cluster.exec(node, ['ip', '-j', '-s', 'link', 'show', 'dev', 'vxlan.calico'])).stdout);
+  const [link] = JSON.parse(
+    (await cluster.exec(node, ['ip', '-j', '-s', 'link', 'show', 'dev', 'vxlan.calico'])).stdout,
+  );
   return Number(link.stats64.tx.packets);
 }
 
 async function podPing(from: string, to: string): Promise<boolean> {
   const [w] = cluster.workloads().filter((x) => x.node === from);
   const [target] = cluster.workloads().filter((x) => x.node === to);
-  const r = await cluster.exec(from, ['ip', 'netns', 'exec', w.name, 'ping', '-c', '3', '-i', '0.2', '-W', '2', target.ip]);
+  const r = await cluster.exec(from, [
+    'ip',
+    'netns',
+    'exec',
+    w.name,
+    'ping',
+    '-c',
+    '3',
+    '-i',
+    '0.2',
+    '-W',
+    '2',
+    target.ip,
+  ]);
   return r.code === 0;
 }
 
 async function sessionsUp(): Promise<void> {
   const sessions = await cluster.waitForSessions(() => 2);
   for (const node of NODES) {
-    const up = sessions.get(node)!.filter((r) => r.established).map((r) => r.peerAddress).sort();
-    expect({ node, up }).toEqual({ node, up: NODES.filter((n) => n !== node).map((n) => ADDRESS[n]).sort() });
+    const up = sessions
+      .get(node)!
+      .filter((r) => r.established)
+      .map((r) => r.peerAddress)
+      .sort();
+    expect({ node, up }).toEqual({
+      node,
+      up: NODES.filter((n) => n !== node)
+        .map((n) => ADDRESS[n])
+        .sort(),
+    });
   }
 }
 
@@ -137,7 +174,8 @@ test('ipipMode Always on this kernel (no ipip module): the deploy fails naming e
   expect(r.code).not.toBe(0);
   const out = (r.stdout + r.stderr).replace(/[ \t]*\r?\n[│╷╵ \t]*/g, ' ');
   expect(out).toMatch(/Error: /);
-  for (const node of NODES) expect(out).toMatch(new RegExp(`${node}: this kernel has no ipip support \\(modprobe ipip failed`));
+  for (const node of NODES)
+    expect(out).toMatch(new RegExp(`${node}: this kernel has no ipip support \\(modprobe ipip failed`));
   for (const node of NODES) expect((await cluster.exec(node, ['ip', 'link', 'show', 'dev', 'tunl0'])).code).not.toBe(0);
   setMode('ipipMode', undefined);
 });
@@ -148,7 +186,8 @@ test('vxlanMode Never: BGP crosses the router, but pod traffic between the subne
   const routes = await cluster.waitForRoutes('node1', [native('node1', 'node2')]);
   expect(routes).toContainEqual(expect.stringMatching(native('node1', 'node2')));
   expect(await pings()).toEqual(allPairs((f, t) => SUBNET[f] === SUBNET[t]));
-  for (const node of NODES) expect((await cluster.exec(node, ['ip', 'link', 'show', 'dev', 'vxlan.calico'])).code).not.toBe(0);
+  for (const node of NODES)
+    expect((await cluster.exec(node, ['ip', 'link', 'show', 'dev', 'vxlan.calico'])).code).not.toBe(0);
 });
 
 test('vxlanMode Always: every remote block through vxlan.calico, every pod reaches every other, MTU lowered by 50', async () => {
@@ -158,13 +197,23 @@ test('vxlanMode Always: every remote block through vxlan.calico, every pod reach
   for (const node of NODES) await expectRoutes(node, (o) => tunnelled(o));
   expect(await pings()).toEqual(allPairs(() => true));
   // BGP still carries every block: BIRD knows them, it only leaves the kernel routes to us.
-  const bird = await cluster.exec('node1', ['birdc', '-s', '/run/bird/bird.ctl', 'show', 'route', 'protocol', 'Mesh_198_18_41_129']);
+  const bird = await cluster.exec('node1', [
+    'birdc',
+    '-s',
+    '/run/bird/bird.ctl',
+    'show',
+    'route',
+    'protocol',
+    'Mesh_198_18_41_129',
+  ]);
   expect(bird.stdout).toContain(BLOCK.node3);
   // Workloads without an MTU of their own get the underlay's minus the VXLAN overhead.
   const [w] = cluster.workloads().filter((x) => x.node === 'node2');
   const eth0 = await cluster.exec('node2', ['ip', '-n', w.name, '-o', 'link', 'show', 'dev', 'eth0']);
   expect(eth0.stdout).toMatch(/ mtu 1450 /);
-  expect((await cluster.exec('node2', ['ip', '-o', 'link', 'show', 'dev', 'vxlan.calico'])).stdout).toMatch(/ mtu 1450 /);
+  expect((await cluster.exec('node2', ['ip', '-o', 'link', 'show', 'dev', 'vxlan.calico'])).stdout).toMatch(
+    / mtu 1450 /,
+  );
 });
 
 test('vxlanMode CrossSubnet: native routing within the subnet, vxlan.calico only across it', async () => {
@@ -184,10 +233,20 @@ test('vxlanMode CrossSubnet: native routing within the subnet, vxlan.calico only
   expect(await vxlanTxPackets('node1')).toBeGreaterThanOrEqual(idle + 3);
 
   // node1's tunnel knows node3 only; node3's knows both.
-  expect((await cluster.exec('node1', ['ip', 'neigh', 'show', 'dev', 'vxlan.calico'])).stdout.trim()).toBe(`${VTEP.node3} lladdr ${MAC.node3} PERMANENT`);
-  expect((await cluster.exec('node1', ['bridge', 'fdb', 'show', 'dev', 'vxlan.calico'])).stdout.trim()).toBe(`${MAC.node3} dst ${ADDRESS.node3} self permanent`);
-  const fdb3 = (await cluster.exec('node3', ['bridge', 'fdb', 'show', 'dev', 'vxlan.calico'])).stdout.trim().split('\n').sort();
-  expect(fdb3).toEqual([`${MAC.node1} dst ${ADDRESS.node1} self permanent`, `${MAC.node2} dst ${ADDRESS.node2} self permanent`]);
+  expect((await cluster.exec('node1', ['ip', 'neigh', 'show', 'dev', 'vxlan.calico'])).stdout.trim()).toBe(
+    `${VTEP.node3} lladdr ${MAC.node3} PERMANENT`,
+  );
+  expect((await cluster.exec('node1', ['bridge', 'fdb', 'show', 'dev', 'vxlan.calico'])).stdout.trim()).toBe(
+    `${MAC.node3} dst ${ADDRESS.node3} self permanent`,
+  );
+  const fdb3 = (await cluster.exec('node3', ['bridge', 'fdb', 'show', 'dev', 'vxlan.calico'])).stdout
+    .trim()
+    .split('\n')
+    .sort();
+  expect(fdb3).toEqual([
+    `${MAC.node1} dst ${ADDRESS.node1} self permanent`,
+    `${MAC.node2} dst ${ADDRESS.node2} self permanent`,
+  ]);
 });
 
 function calicoNet(args: string[]): Promise<CommandResult> {
@@ -247,7 +306,9 @@ describe.each(driftCases)('drift: $name', ({ node, inject, planned, reported, br
     const drift = await calicoNet(['drift', '--format', 'json', '--skip-synth', '--out', json]);
     if (drift.code !== 2) throw new Error(`calico-net drift: ${describeCommand(drift)}`);
     const report = JSON.parse(fs.readFileSync(json, 'utf8'));
-    expect(report.resources).toEqual([expect.objectContaining({ node, type: 'calico_overlay', action: 'update', attributes: [reported] })]);
+    expect(report.resources).toEqual([
+      expect.objectContaining({ node, type: 'calico_overlay', action: 'update', attributes: [reported] }),
+    ]);
 
     await deploy();
     expect(await pings()).toEqual(allPairs(() => true));
@@ -262,10 +323,14 @@ test('vxlanMode back to Never: the tunnels go, BIRD routes every block again, wo
   expect(await pings()).toEqual(allPairs((f, t) => SUBNET[f] === SUBNET[t]));
   for (const node of NODES) {
     expect((await cluster.exec(node, ['ip', 'link', 'show', 'dev', 'vxlan.calico'])).code).not.toBe(0);
-    expect((await cluster.exec(node, ['ip', '-4', 'route', 'show', 'proto', '211', 'root', '198.19.0.0/16'])).stdout).not.toMatch(/vxlan/);
+    expect(
+      (await cluster.exec(node, ['ip', '-4', 'route', 'show', 'proto', '211', 'root', '198.19.0.0/16'])).stdout,
+    ).not.toMatch(/vxlan/);
   }
   const [w] = cluster.workloads().filter((x) => x.node === 'node2');
-  expect((await cluster.exec('node2', ['ip', '-n', w.name, '-o', 'link', 'show', 'dev', 'eth0'])).stdout).toMatch(/ mtu 1500 /);
+  expect((await cluster.exec('node2', ['ip', '-n', w.name, '-o', 'link', 'show', 'dev', 'eth0'])).stdout).toMatch(
+    / mtu 1500 /,
+  );
 });
 
 test('destroy leaves every node as it was before the first deploy', async () => {

@@ -20,7 +20,14 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const demo = demoCluster();
 const rr = rrCluster();
 const pictures = {
-  demo: buildPicture(demo, liveState(demo, { down: [['node2', '198.18.1.5']], drifted: { node6: ['calico_node: proxy_arp'] }, unreachable: { node4: 'cannot connect: "x" <y> & z' } })),
+  demo: buildPicture(
+    demo,
+    liveState(demo, {
+      down: [['node2', '198.18.1.5']],
+      drifted: { node6: ['calico_node: proxy_arp'] },
+      unreachable: { node4: 'cannot connect: "x" <y> & z' },
+    }),
+  ),
   rr32: buildPicture(rr, liveState(rr, { down: [['r3n4', '198.18.0.1']], unreachable: { r4n7: 'timeout' } })),
 };
 

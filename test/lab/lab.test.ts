@@ -26,7 +26,19 @@ afterAll(async () => {
 });
 
 const ssh = (address: string, command: string) =>
-  operatorExec(lab, ['ssh', '-i', lab.clientKeyPath, '-o', `UserKnownHostsFile=${lab.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `root@${address}`, command]);
+  operatorExec(lab, [
+    'ssh',
+    '-i',
+    lab.clientKeyPath,
+    '-o',
+    `UserKnownHostsFile=${lab.knownHostsPath}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    `root@${address}`,
+    command,
+  ]);
 
 test('every node answers over SSH from the operator, with strict host key checking', async () => {
   for (const node of lab.nodes) {
@@ -49,7 +61,7 @@ test('network namespaces made over SSH are local to that node', async () => {
   expect((await run('ip', ['netns', 'list'])).stdout).not.toContain('probe');
 });
 
-test('every node has its own, empty home: a login runs none of this machine\'s ~/.bashrc', async () => {
+test("every node has its own, empty home: a login runs none of this machine's ~/.bashrc", async () => {
   for (const node of lab.nodes) {
     const r = await ssh(node.address, 'echo "$HOME"; ls -A /root');
     expect(r.code).toBe(0);
@@ -69,21 +81,27 @@ test('every node has its own /run: a tmpfs holding only what its daemons need', 
     expect(r.stdout).toMatch(/^calico-net$/m);
     expect(r.stdout).toMatch(/^sshd$/m);
   }
-  expect((await ssh(lab.nodes[0].address, 'echo one > /run/calico-net/probe && cat /run/calico-net/probe')).stdout).toBe('one\n');
+  expect(
+    (await ssh(lab.nodes[0].address, 'echo one > /run/calico-net/probe && cat /run/calico-net/probe')).stdout,
+  ).toBe('one\n');
   expect((await ssh(lab.nodes[1].address, 'ls /run/calico-net')).stdout).toBe('');
   expect(fs.existsSync('/run/calico-net/probe')).toBe(false);
 });
 
-test('the shared kernel\'s neighbour table has room for every node pair: nodes resolve each other by ARP', async () => {
+test("the shared kernel's neighbour table has room for every node pair: nodes resolve each other by ARP", async () => {
   for (const family of ['ipv4', 'ipv6']) {
     for (const [name, value] of Object.entries(NEIGHBOUR_TABLE)) {
-      expect(Number(fs.readFileSync(`/proc/sys/net/${family}/neigh/default/${name}`, 'utf8'))).toBeGreaterThanOrEqual(value);
+      expect(Number(fs.readFileSync(`/proc/sys/net/${family}/neigh/default/${name}`, 'utf8'))).toBeGreaterThanOrEqual(
+        value,
+      );
     }
   }
   const [a, b] = lab.nodes;
   expect((await nodeExec(lab, a.name, ['ping', '-c', '1', '-W', '2', b.address])).code).toBe(0);
   const neigh = await nodeExec(lab, a.name, ['ip', 'neigh', 'show', b.address, 'dev', 'eth0']);
-  expect(neigh.stdout).toMatch(new RegExp(`^${b.address.replace(/\./g, '\\.')} lladdr \\S+ (REACHABLE|STALE|DELAY|PROBE)`));
+  expect(neigh.stdout).toMatch(
+    new RegExp(`^${b.address.replace(/\./g, '\\.')} lladdr \\S+ (REACHABLE|STALE|DELAY|PROBE)`),
+  );
 });
 
 test('a lab dir inside /root stays readable by the nodes (their sshd keys live there) while their /root is empty', async () => {
@@ -92,7 +110,19 @@ test('a lab dir inside /root stays readable by the nodes (their sshd keys live t
   try {
     const small = await labUp({ dir: inner, nodes: 1, id: 102 });
     const node = small.nodes[0];
-    const r = await operatorExec(small, ['ssh', '-i', small.clientKeyPath, '-o', `UserKnownHostsFile=${small.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', `root@${node.address}`, `ls -A /root; ls ${inner}`]);
+    const r = await operatorExec(small, [
+      'ssh',
+      '-i',
+      small.clientKeyPath,
+      '-o',
+      `UserKnownHostsFile=${small.knownHostsPath}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+      `root@${node.address}`,
+      `ls -A /root; ls ${inner}`,
+    ]);
     expect(r.code).toBe(0);
     // Only the directories leading to the lab dir, nothing of this machine's home.
     expect(r.stdout.split('\n')[0]).toBe(path.basename(under));

@@ -43,7 +43,11 @@ describe('two subnets, operator reaches both', () => {
       ['node3', '198.18.203.129', 1, 25],
     ]);
     const inventory = parseYaml(fs.readFileSync(lab.inventoryPath, 'utf8'));
-    expect(inventory.nodes.map((n: { address: string }) => n.address)).toEqual(['198.18.203.1/25', '198.18.203.2/25', '198.18.203.129/25']);
+    expect(inventory.nodes.map((n: { address: string }) => n.address)).toEqual([
+      '198.18.203.1/25',
+      '198.18.203.2/25',
+      '198.18.203.129/25',
+    ]);
   });
 
   test('a node reaches the other segment only through the router', async () => {
@@ -51,7 +55,9 @@ describe('two subnets, operator reaches both', () => {
     expect(route.stdout).toMatch(/via 198\.18\.203\.254 dev eth0/);
     expect((await ping(lab, 'node3', '198.18.203.1')).code).toBe(0);
     // The same segment is on-link.
-    expect((await nodeExec(lab, 'node1', ['ip', '-4', '-o', 'route', 'get', '198.18.203.2'])).stdout).not.toMatch(/ via /);
+    expect((await nodeExec(lab, 'node1', ['ip', '-4', '-o', 'route', 'get', '198.18.203.2'])).stdout).not.toMatch(
+      / via /,
+    );
   });
 
   test('the router forwards but knows no pod routes and runs no BGP', async () => {
@@ -74,7 +80,7 @@ describe('two subnets, operator reaches only the first', () => {
     lab = await twoSubnetLab(204, 'first');
   });
 
-  test('the second segment is out of the operator\'s reach, but not out of the first segment\'s', async () => {
+  test("the second segment is out of the operator's reach, but not out of the first segment's", async () => {
     expect((await operatorPing(lab, '198.18.204.1')).code).toBe(0);
     const blocked = await operatorPing(lab, '198.18.204.129');
     expect(blocked.code).not.toBe(0);

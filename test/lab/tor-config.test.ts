@@ -38,5 +38,7 @@ test('eBGP to every node (any AS but its own), the network behind it announced, 
 });
 
 test('defaultOriginate: a default route to every node', () => {
-  expect(torConfig(tor, { defaultOriginate: true })).toContain('  network 198.18.70.224/28\n  neighbor 198.18.70.1 default-originate\n  neighbor 198.18.70.2 default-originate\n exit-address-family');
+  expect(torConfig(tor, { defaultOriginate: true })).toContain(
+    '  network 198.18.70.224/28\n  neighbor 198.18.70.1 default-originate\n  neighbor 198.18.70.2 default-originate\n exit-address-family',
+  );
 });

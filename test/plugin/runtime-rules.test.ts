@@ -4,11 +4,27 @@
  * them. (test/runtime drives the same code through real Terraform; this file pins the edges.)
  */
 import { encode as rawEncode } from '@msgpack/msgpack';
-import { blockTypeJson, decodeJsonState, decodeMsgpack, decodeMsgpackRaw, encodeMsgpack, typeJson, ValueError } from '../../providers/runtime/codec';
+import {
+  blockTypeJson,
+  decodeJsonState,
+  decodeMsgpack,
+  decodeMsgpackRaw,
+  encodeMsgpack,
+  typeJson,
+  ValueError,
+} from '../../providers/runtime/codec';
 import { diagnosticFromError, errorDiagnostic, toWire, wirePath } from '../../providers/runtime/diagnostics';
 import { checkApplyResult, forceNewChanges, planDefaults, planUnverifiedFacts } from '../../providers/runtime/planning';
 import { ObjectValue, ProviderError, Unknown, Value } from '../../providers/runtime/resource';
-import { deepClone, forEachAttribute, formatPath, isWhollyKnown, setPath, unknownPaths, valuesEqual } from '../../providers/runtime/value-walk';
+import {
+  deepClone,
+  forEachAttribute,
+  formatPath,
+  isWhollyKnown,
+  setPath,
+  unknownPaths,
+  valuesEqual,
+} from '../../providers/runtime/value-walk';
 import type { BlockSchema } from '../../providers/runtime/schema';
 
 const d = '';
@@ -61,7 +77,9 @@ describe('codec', () => {
     const raw = decodeMsgpackRaw(encodeMsgpack(block, { name: 'n' })) as Record<string, unknown>;
     expect(Object.keys(raw).sort()).toEqual(['conn', 'count', 'fact', 'id', 'labels', 'list', 'name', 'on', 'tags']);
     expect(raw.conn).toBeNull();
-    expect([...encodeMsgpack({ attributes: { a: { type: 'string', description: d } } }, { a: Unknown })]).toEqual([0x81, 0xa1, 0x61, 0xd4, 0x00, 0x00]);
+    expect([...encodeMsgpack({ attributes: { a: { type: 'string', description: d } } }, { a: Unknown })]).toEqual([
+      0x81, 0xa1, 0x61, 0xd4, 0x00, 0x00,
+    ]);
     expect(encodeMsgpack(block, null)).toEqual(Buffer.from([0xc0]));
   });
 
@@ -74,18 +92,40 @@ describe('codec', () => {
     expect(decodeMsgpack(block, undefined)).toBeNull();
     expect(decodeMsgpack(block, null)).toBeNull();
     const partial = decodeMsgpack(block, rawEncode({ name: 'x' }))!;
-    expect(partial).toEqual({ id: null, name: 'x', count: null, on: null, tags: null, list: null, labels: null, fact: null, conn: null });
+    expect(partial).toEqual({
+      id: null,
+      name: 'x',
+      count: null,
+      on: null,
+      tags: null,
+      list: null,
+      labels: null,
+      fact: null,
+      conn: null,
+    });
     // A wholly unknown object: every attribute and block unknown.
     const unknownObject = decodeMsgpack(block, Buffer.from([0xd4, 0x00, 0x00]))!;
     expect(Object.values(unknownObject).every((x) => x === Unknown)).toBe(true);
-    expect(Object.keys(unknownObject).sort()).toEqual(['conn', 'count', 'fact', 'id', 'labels', 'list', 'name', 'on', 'tags']);
+    expect(Object.keys(unknownObject).sort()).toEqual([
+      'conn',
+      'count',
+      'fact',
+      'id',
+      'labels',
+      'list',
+      'name',
+      'on',
+      'tags',
+    ]);
   });
 
   it('numbers: integers, floats, big integers and decimal strings', () => {
     expect(decodeMsgpack(block, rawEncode({ count: 2.5 }))!.count).toBe(2.5);
     // Beyond what a double holds exactly, a number stays its decimal text (runtime/resource.ts Value).
     expect(decodeMsgpack(block, rawEncode({ count: '12345678901234567890' }))!.count).toBe('12345678901234567890');
-    expect(decodeMsgpack(block, rawEncode({ count: BigInt('9007199254740993') }, { useBigInt64: true }))!.count).toBe('9007199254740993');
+    expect(decodeMsgpack(block, rawEncode({ count: BigInt('9007199254740993') }, { useBigInt64: true }))!.count).toBe(
+      '9007199254740993',
+    );
     expect(() => decodeMsgpack(block, rawEncode({ count: ' ' }))).toThrow('count: expected number, got string');
     expect(() => decodeMsgpack(block, rawEncode({ count: 'abc' }))).toThrow('count: expected number, got string');
     expect(() => encodeMsgpack(block, { count: Infinity })).toThrow('count: number Infinity cannot be represented');
@@ -134,8 +174,21 @@ describe('codec', () => {
   });
 
   it('JSON state: schema keys only, scalars loosened to strings where the schema says string', () => {
-    const state = decodeJsonState(block, JSON.stringify({ name: 7, on: false, fact: true, gone: 'x', conn: { host: 'h', port: 2 }, labels: { a: 'b' } }));
-    expect(state).toEqual({ id: null, name: '7', count: null, on: false, tags: null, list: null, labels: { a: 'b' }, fact: 'true', conn: { host: 'h', port: 2 } });
+    const state = decodeJsonState(
+      block,
+      JSON.stringify({ name: 7, on: false, fact: true, gone: 'x', conn: { host: 'h', port: 2 }, labels: { a: 'b' } }),
+    );
+    expect(state).toEqual({
+      id: null,
+      name: '7',
+      count: null,
+      on: false,
+      tags: null,
+      list: null,
+      labels: { a: 'b' },
+      fact: 'true',
+      conn: { host: 'h', port: 2 },
+    });
     expect(decodeJsonState(block, Buffer.from('null'))).toBeNull();
     expect(decodeJsonState(block, Buffer.from('{"name":"b"}'))!.name).toBe('b');
     expect(() => decodeJsonState(block, '{"on":"x"}')).toThrow('on: expected bool, got string');
@@ -148,7 +201,17 @@ describe('codec', () => {
     expect(typeJson('bool').toString()).toBe('"bool"');
     expect(blockTypeJson(block)).toEqual([
       'object',
-      { id: 'string', name: 'string', count: 'number', on: 'bool', tags: ['set', 'string'], list: ['list', 'number'], labels: ['map', 'string'], fact: 'string', conn: ['object', { host: 'string', port: 'number' }] },
+      {
+        id: 'string',
+        name: 'string',
+        count: 'number',
+        on: 'bool',
+        tags: ['set', 'string'],
+        list: ['list', 'number'],
+        labels: ['map', 'string'],
+        fact: 'string',
+        conn: ['object', { host: 'string', port: 'number' }],
+      },
     ]);
     expect(blockTypeJson({ attributes: {} })).toEqual(['object', {}]);
   });
@@ -162,7 +225,10 @@ describe('values', () => {
     expect(isWhollyKnown([1, Unknown])).toBe(false);
     expect(isWhollyKnown({ a: { b: Unknown } })).toBe(false);
     expect(unknownPaths(Unknown)).toEqual([[]]);
-    expect(unknownPaths({ a: [1, Unknown], b: { c: Unknown }, d: null })).toEqual([['a', 1], ['b', 'c']]);
+    expect(unknownPaths({ a: [1, Unknown], b: { c: Unknown }, d: null })).toEqual([
+      ['a', 1],
+      ['b', 'c'],
+    ]);
     expect(unknownPaths(full())).toEqual([]);
   });
 
@@ -196,8 +262,21 @@ describe('values', () => {
 
   it('walks every attribute, nested ones with null objects where the block is missing', () => {
     const seen: [string, Value[]][] = [];
-    forEachAttribute(block, [full(), { name: 'm', conn: Unknown }, null], ({ path }, values) => seen.push([formatPath(path), values]));
-    expect(seen.map(([p]) => p)).toEqual(['id', 'name', 'count', 'on', 'tags', 'list', 'labels', 'fact', 'conn.host', 'conn.port']);
+    forEachAttribute(block, [full(), { name: 'm', conn: Unknown }, null], ({ path }, values) =>
+      seen.push([formatPath(path), values]),
+    );
+    expect(seen.map(([p]) => p)).toEqual([
+      'id',
+      'name',
+      'count',
+      'on',
+      'tags',
+      'list',
+      'labels',
+      'fact',
+      'conn.host',
+      'conn.port',
+    ]);
     expect(seen[1][1]).toEqual(['n', 'm', null]);
     expect(seen[2][1]).toEqual([1, null, null]);
     expect(seen[8][1]).toEqual(['h', null, null]);
@@ -229,13 +308,35 @@ describe('values', () => {
 });
 
 describe('planning', () => {
-  const config = (over: ObjectValue = {}): ObjectValue => ({ id: null, name: 'n', count: null, on: null, tags: null, list: null, labels: null, fact: null, conn: { host: 'h', port: null }, ...over });
+  const config = (over: ObjectValue = {}): ObjectValue => ({
+    id: null,
+    name: 'n',
+    count: null,
+    on: null,
+    tags: null,
+    list: null,
+    labels: null,
+    fact: null,
+    conn: { host: 'h', port: null },
+    ...over,
+  });
 
   it('create: computed attributes the config leaves null become unknown, nested ones too', () => {
     const planned = planDefaults(block, null, config(), config());
-    expect(planned).toEqual({ ...config(), id: Unknown, labels: Unknown, fact: Unknown, conn: { host: 'h', port: Unknown } });
+    expect(planned).toEqual({
+      ...config(),
+      id: Unknown,
+      labels: Unknown,
+      fact: Unknown,
+      conn: { host: 'h', port: Unknown },
+    });
     // Configured computed values stay; a missing nested block gets no unknown attributes.
-    const set = planDefaults(block, null, config({ labels: { a: 'b' }, conn: null }), config({ labels: { a: 'b' }, conn: null }));
+    const set = planDefaults(
+      block,
+      null,
+      config({ labels: { a: 'b' }, conn: null }),
+      config({ labels: { a: 'b' }, conn: null }),
+    );
     expect(set.labels).toEqual({ a: 'b' });
     expect(set.conn).toBeNull();
     // A proposed value (not null) on create is kept.
@@ -264,7 +365,10 @@ describe('planning', () => {
 
   it('requires_replace for changed forceNew attributes only', () => {
     expect(forceNewChanges(block, full(), full({ count: 9, fact: 'g' }))).toEqual([]);
-    expect(forceNewChanges(block, full(), full({ name: 'm', conn: { host: 'h2', port: 22 } }))).toEqual([['name'], ['conn', 'host']]);
+    expect(forceNewChanges(block, full(), full({ name: 'm', conn: { host: 'h2', port: 22 } }))).toEqual([
+      ['name'],
+      ['conn', 'host'],
+    ]);
     expect(forceNewChanges(block, null, full())).toEqual([]);
     expect(forceNewChanges(block, full(), null)).toEqual([]);
   });
@@ -273,10 +377,17 @@ describe('planning', () => {
     const planned = full({ id: Unknown, labels: Unknown });
     expect(checkApplyResult(block, planned, full()).violations).toEqual([]);
     const long = 'x'.repeat(200);
-    const { violations, repaired } = checkApplyResult(block, full({ name: long }), full({ name: 'short', id: Unknown, labels: { a: Unknown } }));
+    const { violations, repaired } = checkApplyResult(
+      block,
+      full({ name: long }),
+      full({ name: 'short', id: Unknown, labels: { a: Unknown } }),
+    );
     expect(violations).toEqual([
       { path: ['id'], problem: 'id is still unknown after apply' },
-      { path: ['name'], problem: `name was planned as ${JSON.stringify(long).slice(0, 117)}... but apply produced "short"` },
+      {
+        path: ['name'],
+        problem: `name was planned as ${JSON.stringify(long).slice(0, 117)}... but apply produced "short"`,
+      },
       { path: ['labels'], problem: 'labels is still unknown after apply' },
     ]);
     expect(repaired).toEqual(full({ name: long }));
@@ -300,16 +411,25 @@ describe('planning', () => {
   });
 
   it('plan defaults leave a nested block that is wholly unknown as it is', () => {
-    const unknownConn = planDefaults(block, null, full({ id: null, fact: null, conn: Unknown }), full({ id: null, fact: null, conn: Unknown }));
+    const unknownConn = planDefaults(
+      block,
+      null,
+      full({ id: null, fact: null, conn: Unknown }),
+      full({ id: null, fact: null, conn: Unknown }),
+    );
     expect(unknownConn.conn).toBe(Unknown);
     expect(unknownConn.fact).toBe(Unknown);
   });
 
   it('apply invariants: values are shown whole up to 120 characters of JSON, cut beyond', () => {
     const exact = 'x'.repeat(118); // 120 characters as JSON
-    expect(checkApplyResult(block, full({ name: exact }), full({ name: 'y' })).violations[0].problem).toBe(`name was planned as "${exact}" but apply produced "y"`);
+    expect(checkApplyResult(block, full({ name: exact }), full({ name: 'y' })).violations[0].problem).toBe(
+      `name was planned as "${exact}" but apply produced "y"`,
+    );
     const over = 'x'.repeat(119);
-    expect(checkApplyResult(block, full({ name: over }), full({ name: 'y' })).violations[0].problem).toBe(`name was planned as "${over.slice(0, 116)}... but apply produced "y"`);
+    expect(checkApplyResult(block, full({ name: over }), full({ name: 'y' })).violations[0].problem).toBe(
+      `name was planned as "${over.slice(0, 116)}... but apply produced "y"`,
+    );
   });
 
   it('apply invariants: a nested block planned wholly unknown accepts whatever apply produced', () => {
@@ -327,12 +447,28 @@ describe('planning', () => {
 
 describe('diagnostics', () => {
   it('severity, detail and attribute path as Terraform reads them', () => {
-    expect(wirePath(['ssh', 0, 'host'])).toEqual({ steps: [{ attribute_name: 'ssh' }, { element_key_int: 0 }, { attribute_name: 'host' }] });
+    expect(wirePath(['ssh', 0, 'host'])).toEqual({
+      steps: [{ attribute_name: 'ssh' }, { element_key_int: 0 }, { attribute_name: 'host' }],
+    });
     expect(toWire({ severity: 'warning', summary: 's' })).toEqual({ severity: 2, summary: 's', detail: '' });
-    expect(toWire({ severity: 'error', summary: 's', detail: 'd', attribute: [] })).toEqual({ severity: 1, summary: 's', detail: 'd' });
-    expect(toWire({ severity: 'error', summary: 's', attribute: ['a'] })).toEqual({ severity: 1, summary: 's', detail: '', attribute: { steps: [{ attribute_name: 'a' }] } });
+    expect(toWire({ severity: 'error', summary: 's', detail: 'd', attribute: [] })).toEqual({
+      severity: 1,
+      summary: 's',
+      detail: 'd',
+    });
+    expect(toWire({ severity: 'error', summary: 's', attribute: ['a'] })).toEqual({
+      severity: 1,
+      summary: 's',
+      detail: '',
+      attribute: { steps: [{ attribute_name: 'a' }] },
+    });
     expect(errorDiagnostic('s')).toEqual({ severity: 1, summary: 's', detail: '' });
-    expect(errorDiagnostic('s', 'd', ['x'])).toEqual({ severity: 1, summary: 's', detail: 'd', attribute: { steps: [{ attribute_name: 'x' }] } });
+    expect(errorDiagnostic('s', 'd', ['x'])).toEqual({
+      severity: 1,
+      summary: 's',
+      detail: 'd',
+      attribute: { steps: [{ attribute_name: 'x' }] },
+    });
   });
 
   it('errors from handlers and the codec keep what they know', () => {
@@ -348,7 +484,11 @@ describe('diagnostics', () => {
       detail: 'a.1: expected string',
       attribute: { steps: [{ attribute_name: 'a' }, { element_key_int: 1 }] },
     });
-    expect(diagnosticFromError(new ValueError([], 'top'), 'plan')).toEqual({ severity: 1, summary: 'plan: invalid value', detail: 'top' });
+    expect(diagnosticFromError(new ValueError([], 'top'), 'plan')).toEqual({
+      severity: 1,
+      summary: 'plan: invalid value',
+      detail: 'top',
+    });
     expect(diagnosticFromError(new Error('boom'), 'read')).toEqual({ severity: 1, summary: 'read: boom', detail: '' });
     expect(diagnosticFromError('plain', 'read')).toEqual({ severity: 1, summary: 'read: plain', detail: '' });
   });

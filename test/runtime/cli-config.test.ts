@@ -6,8 +6,20 @@
  * the shim is really executed.
  */
 import * as fs from 'fs';
-import { compileFixture, FIXTURE_ENTRY, FIXTURE_SOURCE, fileResource, fixtureConfig, TerraformDir } from './terraform-harness';
-import { cliConfigFiles, installProviderShim, providerInstallationAdvice, providerInstallationSnippet } from '../../providers/install';
+import {
+  compileFixture,
+  FIXTURE_ENTRY,
+  FIXTURE_SOURCE,
+  fileResource,
+  fixtureConfig,
+  TerraformDir,
+} from './terraform-harness';
+import {
+  cliConfigFiles,
+  installProviderShim,
+  providerInstallationAdvice,
+  providerInstallationSnippet,
+} from '../../providers/install';
 
 let fixture: ReturnType<typeof compileFixture>;
 beforeAll(() => (fixture = compileFixture()));
@@ -30,7 +42,12 @@ function newDir(): TerraformDir {
 /** A working dir whose HOME is private, with the shim in $HOME/.terraform.d/plugins. */
 function homeMirrorDir(): TerraformDir {
   const t = newDir();
-  installProviderShim({ entry: FIXTURE_ENTRY(), source: FIXTURE_SOURCE, version: '0.1.0', pluginsDir: t.path('home', '.terraform.d', 'plugins') });
+  installProviderShim({
+    entry: FIXTURE_ENTRY(),
+    source: FIXTURE_SOURCE,
+    version: '0.1.0',
+    pluginsDir: t.path('home', '.terraform.d', 'plugins'),
+  });
   return t; // no ./terraform.d here: only the home mirror can satisfy init
 }
 
@@ -58,7 +75,8 @@ test('TF_CLI_CONFIG_FILE pointing at a file that does not exist', () => {
 });
 
 describe('a CLI config with its own provider_installation block', () => {
-  const userBlock = (inside: string): string => `plugin_cache_may_break_dependency_lock_file = true\nprovider_installation {\n${inside}\n}\n`;
+  const userBlock = (inside: string): string =>
+    `plugin_cache_may_break_dependency_lock_file = true\nprovider_installation {\n${inside}\n}\n`;
 
   test('is found where terraform looks (TF_CLI_CONFIG_FILE, ~/.terraformrc, ~/.terraform.d/*.tfrc) and named in the advice', () => {
     const t = newDir();
@@ -66,7 +84,10 @@ describe('a CLI config with its own provider_installation block', () => {
     fs.writeFileSync(t.path('home', '.terraformrc'), userBlock('  direct {}'));
     fs.mkdirSync(t.path('home', '.terraform.d'));
     fs.writeFileSync(t.path('home', '.terraform.d', 'extra.tfrc'), '# provider_installation { only a comment }\n');
-    expect(cliConfigFiles({}, home)).toEqual([t.path('home', '.terraformrc'), t.path('home', '.terraform.d', 'extra.tfrc')]);
+    expect(cliConfigFiles({}, home)).toEqual([
+      t.path('home', '.terraformrc'),
+      t.path('home', '.terraform.d', 'extra.tfrc'),
+    ]);
     const advice = providerInstallationAdvice(cliConfigFiles({}, home));
     expect(advice).toContain(`${t.path('home', '.terraformrc')} has a provider_installation block`);
     expect(advice).not.toContain('extra.tfrc');
@@ -74,7 +95,9 @@ describe('a CLI config with its own provider_installation block', () => {
 
     // TF_CLI_CONFIG_FILE replaces ~/.terraformrc, as in terraform.
     t.write('empty.tfrc', '');
-    expect(providerInstallationAdvice(cliConfigFiles({ TF_CLI_CONFIG_FILE: t.path('empty.tfrc') }, home))).toBeUndefined();
+    expect(
+      providerInstallationAdvice(cliConfigFiles({ TF_CLI_CONFIG_FILE: t.path('empty.tfrc') }, home)),
+    ).toBeUndefined();
     // A block that already routes our namespace needs nothing.
     t.write('ours.tfrc', userBlock(providerInstallationSnippet()));
     expect(providerInstallationAdvice([t.path('ours.tfrc')])).toBeUndefined();
@@ -85,7 +108,12 @@ describe('a CLI config with its own provider_installation block', () => {
 
   test('hides ./terraform.d/plugins from init; with the advised snippet inside it, init and plan work', () => {
     const t = newDir();
-    installProviderShim({ entry: FIXTURE_ENTRY(), source: FIXTURE_SOURCE, version: '0.1.0', pluginsDir: t.path('work', 'terraform.d', 'plugins') });
+    installProviderShim({
+      entry: FIXTURE_ENTRY(),
+      source: FIXTURE_SOURCE,
+      version: '0.1.0',
+      pluginsDir: t.path('work', 'terraform.d', 'plugins'),
+    });
     t.write('user.tfrc', userBlock('  direct {}'));
     t.env.TF_CLI_CONFIG_FILE = t.path('user.tfrc');
     const refused = t.tf('init', '-input=false', '-no-color');

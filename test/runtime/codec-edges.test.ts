@@ -3,7 +3,14 @@
  * there), refined unknowns, exact error paths and messages, and the raw decoder's options.
  */
 import { encode as rawEncode, ExtData } from '@msgpack/msgpack';
-import { decodeJsonState, decodeMsgpack, decodeMsgpackRaw, decodeRawState, encodeMsgpack, ValueError } from '../../providers/runtime/codec';
+import {
+  decodeJsonState,
+  decodeMsgpack,
+  decodeMsgpackRaw,
+  decodeRawState,
+  encodeMsgpack,
+  ValueError,
+} from '../../providers/runtime/codec';
 import { ObjectValue, Unknown } from '../../providers/runtime/resource';
 import type { BlockSchema } from '../../providers/runtime/schema';
 
@@ -29,7 +36,11 @@ function errorOf(f: () => unknown): ValueError {
 describe('stored state (lenient): scalars as text convert the way cty converts them', () => {
   it('numbers and bools to strings; "true"/"false"/"1"/"0" to bools; decimal text with blanks to numbers', () => {
     expect(decodeRawState(block, { name: 5, count: ' 12 ', on: '1' })).toEqual({ name: '5', count: 12, on: true });
-    expect(decodeRawState(block, { name: false, count: '0.5', on: 'false' })).toEqual({ name: 'false', count: 0.5, on: false });
+    expect(decodeRawState(block, { name: false, count: '0.5', on: 'false' })).toEqual({
+      name: 'false',
+      count: 0.5,
+      on: false,
+    });
     expect(decodeRawState(block, { on: '0' })).toEqual({ name: null, count: null, on: false });
     expect(decodeRawState(block, { on: 'true' })!.on).toBe(true);
   });
@@ -68,31 +79,44 @@ describe('wire values (strict): no text conversions', () => {
     jest.isolateModules(() => {
       /* eslint-disable @typescript-eslint/no-require-imports -- fresh module instances inside jest.isolateModules */
       const fresh = require('../../providers/runtime/codec') as typeof import('../../providers/runtime/codec');
-      const freshUnknown = (require('../../providers/runtime/resource') as typeof import('../../providers/runtime/resource')).Unknown;
+      const freshUnknown = (
+        require('../../providers/runtime/resource') as typeof import('../../providers/runtime/resource')
+      ).Unknown;
       /* eslint-enable @typescript-eslint/no-require-imports */
       expect(fresh.decodeMsgpackRaw(rawEncode(new ExtData(12, new Uint8Array([0x0c]))))).toBe(freshUnknown);
       // The bool words of stored state come from a table built at load: check it in this instance too.
-      expect(['true', 'false', '1', '0'].map((on) => fresh.decodeRawState(block, { on })!.on)).toEqual([true, false, true, false]);
+      expect(['true', 'false', '1', '0'].map((on) => fresh.decodeRawState(block, { on })!.on)).toEqual([
+        true,
+        false,
+        true,
+        false,
+      ]);
     });
   });
 
   it('a refined unknown (extension 12, cty >= 1.13) decodes as Unknown', () => {
     const bytes = rawEncode({ name: new ExtData(12, new Uint8Array([0x0c, 0x01])) });
     expect((decodeMsgpack(block, bytes) as ObjectValue).name).toBe(Unknown);
-    expect(decodeMsgpackRaw(rawEncode(new ExtData(12, new Uint8Array([0x0c])))) ).toBe(Unknown);
+    expect(decodeMsgpackRaw(rawEncode(new ExtData(12, new Uint8Array([0x0c]))))).toBe(Unknown);
   });
 });
 
 describe('encoding handler values', () => {
   it('a value of another type is refused, with its exact path and kind', () => {
-    expect(errorOf(() => encodeMsgpack(block, { name: true } as unknown as ObjectValue)).message).toBe('name: expected string, got boolean');
+    expect(errorOf(() => encodeMsgpack(block, { name: true } as unknown as ObjectValue)).message).toBe(
+      'name: expected string, got boolean',
+    );
     expect(errorOf(() => encodeMsgpack(block, { count: true } as unknown as ObjectValue)).path).toEqual(['count']);
-    expect(errorOf(() => encodeMsgpack(block, { on: 'yes' } as unknown as ObjectValue)).message).toBe('on: expected bool, got string');
+    expect(errorOf(() => encodeMsgpack(block, { on: 'yes' } as unknown as ObjectValue)).message).toBe(
+      'on: expected bool, got string',
+    );
     expect(errorOf(() => encodeMsgpack(block, { count: NaN })).message).toBe('count: number NaN cannot be represented');
   });
 
   it('a string in a number position must be decimal text; the message shows at most 40 characters of it', () => {
-    expect(errorOf(() => encodeMsgpack(block, { count: 'x'.repeat(50) })).message).toBe(`count: expected number, got string "${'x'.repeat(40)}"`);
+    expect(errorOf(() => encodeMsgpack(block, { count: 'x'.repeat(50) })).message).toBe(
+      `count: expected number, got string "${'x'.repeat(40)}"`,
+    );
   });
 });
 

@@ -1,6 +1,14 @@
 /** The cty codec: msgpack DynamicValues both ways, JSON raw state, schema type JSON. */
 import { encode, ExtData } from '@msgpack/msgpack';
-import { blockTypeJson, decodeJsonState, decodeMsgpack, decodeMsgpackRaw, encodeMsgpack, typeJson, ValueError } from '../../providers/runtime/codec';
+import {
+  blockTypeJson,
+  decodeJsonState,
+  decodeMsgpack,
+  decodeMsgpackRaw,
+  encodeMsgpack,
+  typeJson,
+  ValueError,
+} from '../../providers/runtime/codec';
 import { ObjectValue, Unknown } from '../../providers/runtime/resource';
 import type { BlockSchema } from '../../providers/runtime/schema';
 import { resourceSchemas } from '../../providers/calico/schema';
@@ -25,7 +33,10 @@ const block = {
           port: { type: 'number', optional: true, description: '' },
         },
         blocks: {
-          inner: { nesting: 'single', block: { attributes: { flag: { type: 'bool', optional: true, description: '' } } } },
+          inner: {
+            nesting: 'single',
+            block: { attributes: { flag: { type: 'bool', optional: true, description: '' } } },
+          },
         },
       },
     },
@@ -76,7 +87,12 @@ describe('msgpack DynamicValue', () => {
 
   test('refined unknown (extension 12, as Terraform sends it) decodes as Unknown', () => {
     // cty refinement payload: a map of refinement codes (1 = not null, 2 = string prefix).
-    const refinement = encode(new Map<number, unknown>([[1, true], [2, 'ca']]));
+    const refinement = encode(
+      new Map<number, unknown>([
+        [1, true],
+        [2, 'ca'],
+      ]),
+    );
     const wire = encode({
       name: new ExtData(12, refinement),
       count: null,
@@ -114,7 +130,10 @@ describe('msgpack DynamicValue', () => {
   const EXACT_DECIMAL = '0.1'; // cty keeps 0.1 exact; float64 0.1 is 0.1000000000000000055...
 
   test('big numbers survive decode: int64 past 2^53 and decimal text stay exact', () => {
-    const wire = encode({ name: 'x', count: BIG_INT64, ports: [BIG_UINT64, EXACT_DECIMAL, 2], ssh: null }, { useBigInt64: true });
+    const wire = encode(
+      { name: 'x', count: BIG_INT64, ports: [BIG_UINT64, EXACT_DECIMAL, 2], ssh: null },
+      { useBigInt64: true },
+    );
     // Really a 64-bit integer on the wire (uint64 0xcf or int64 0xd3), not a float64 or text.
     const payload = [0x00, 0x20, 0, 0, 0, 0, 0, 0x01];
     expect([0xcf, 0xd3].some((code) => Buffer.from(wire).includes(Buffer.from([code, ...payload])))).toBe(true);
@@ -124,15 +143,24 @@ describe('msgpack DynamicValue', () => {
   });
 
   test('big numbers survive the round trip to the wire unchanged', () => {
-    const wire = encode({ name: 'x', count: BIG_INT64, ports: [BIG_UINT64, EXACT_DECIMAL], ssh: null }, { useBigInt64: true });
-    const back = decodeMsgpackRaw(encodeMsgpack(block, decodeMsgpack(block, wire)!), { useBigInt64: true }) as Record<string, unknown>;
+    const wire = encode(
+      { name: 'x', count: BIG_INT64, ports: [BIG_UINT64, EXACT_DECIMAL], ssh: null },
+      { useBigInt64: true },
+    );
+    const back = decodeMsgpackRaw(encodeMsgpack(block, decodeMsgpack(block, wire)!), { useBigInt64: true }) as Record<
+      string,
+      unknown
+    >;
     // Exact text goes back as text, which go-cty parses at full precision (never a rounded float64).
     expect(back.count).toBe('9007199254740993');
     expect(back.ports).toEqual(['18446744073709551617', '0.1']);
   });
 
   test('numbers a float64 holds exactly stay JS numbers, in whatever form they arrive', () => {
-    const wire = encode({ name: 'x', count: 2n ** 60n, ports: ['0.5', '1e3', '-0.25'], ssh: null }, { useBigInt64: true });
+    const wire = encode(
+      { name: 'x', count: 2n ** 60n, ports: ['0.5', '1e3', '-0.25'], ssh: null },
+      { useBigInt64: true },
+    );
     const v = decodeMsgpack(block, wire)!;
     expect(v.count).toBe(2 ** 60);
     expect(v.ports).toEqual([0.5, 1000, -0.25]);
@@ -155,7 +183,13 @@ describe('JSON raw state (UpgradeResourceState)', () => {
   test('maps stored JSON onto the current schema: unknown keys dropped, missing ones null', () => {
     const json = JSON.stringify({ name: 'n', count: 2, removed_attr: 'x', ssh: { host: 'h', inner: { flag: true } } });
     expect(decodeJsonState(block, json)).toEqual({
-      name: 'n', count: 2, enabled: null, tags: null, ports: null, labels: null, nested: null,
+      name: 'n',
+      count: 2,
+      enabled: null,
+      tags: null,
+      ports: null,
+      labels: null,
+      nested: null,
       ssh: { host: 'h', port: null, inner: { flag: true } },
     });
     expect(decodeJsonState(block, 'null')).toBeNull();
@@ -178,7 +212,18 @@ describe('schema type JSON', () => {
       for (const [name, a] of Object.entries(schema.block.attributes)) {
         state[name] = a.type === 'string' ? 'v' : a.type === 'number' ? 1 : a.type === 'bool' ? true : null;
       }
-      state.ssh = { host: 'h', port: 22, user: null, private_key_path: null, passphrase_env: null, known_hosts_path: null, sudo: false, proxy_jump: 'b1,b2', proxy_jump_keys: ['', '/k'], from_ssh_config: null };
+      state.ssh = {
+        host: 'h',
+        port: 22,
+        user: null,
+        private_key_path: null,
+        passphrase_env: null,
+        known_hosts_path: null,
+        sudo: false,
+        proxy_jump: 'b1,b2',
+        proxy_jump_keys: ['', '/k'],
+        from_ssh_config: null,
+      };
       expect(decodeMsgpack(schema.block, encodeMsgpack(schema.block, state as never))).toEqual(state);
     }
   });

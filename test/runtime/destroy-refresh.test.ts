@@ -54,7 +54,12 @@ describe('ReadResource in a destroy', () => {
   const schema = {
     version: 0,
     description: 'x',
-    block: { attributes: { id: { type: 'string', computed: true, description: 'id' }, v: { type: 'string', optional: true, description: 'v' } } },
+    block: {
+      attributes: {
+        id: { type: 'string', computed: true, description: 'id' },
+        v: { type: 'string', optional: true, description: 'v' },
+      },
+    },
   } as const;
   let reads = 0;
   const handler: ResourceHandler = {
@@ -121,6 +126,10 @@ describe('ReadResource in a destroy', () => {
   });
 
   test('the calico provider asks for it', () => {
-    expect(createCalicoProvider(() => ({ hostFor: () => ({ label: 'x', run: async () => ({ code: 0, stdout: '', stderr: '' }) }) })).skipRefreshOnDestroy).toBe(true);
+    expect(
+      createCalicoProvider(() => ({
+        hostFor: () => ({ label: 'x', run: async () => ({ code: 0, stdout: '', stderr: '' }) }),
+      })).skipRefreshOnDestroy,
+    ).toBe(true);
   });
 });

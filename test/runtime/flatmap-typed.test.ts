@@ -22,8 +22,20 @@ const block: BlockSchema = {
     fact: { type: 'string', computed: true, description: d },
   },
   blocks: {
-    location: { nesting: 'single', block: { attributes: { dir: { type: 'string', required: true, description: d }, depth: { type: 'number', optional: true, description: d } } } },
-    conn: { nesting: 'single', required: true, block: { attributes: { host: { type: 'string', required: true, description: d } } } },
+    location: {
+      nesting: 'single',
+      block: {
+        attributes: {
+          dir: { type: 'string', required: true, description: d },
+          depth: { type: 'number', optional: true, description: d },
+        },
+      },
+    },
+    conn: {
+      nesting: 'single',
+      required: true,
+      block: { attributes: { host: { type: 'string', required: true, description: d } } },
+    },
   },
 };
 
@@ -61,7 +73,13 @@ describe('unflattenState (legacy flatmap state)', () => {
   });
 
   it('sets: one element per distinct first segment (SDK hashes or indexes), the count key skipped', () => {
-    const out = unflattenState(block, { name: 'n', 'tags.#': '2', 'tags.1234': 'a', 'tags.99': 'b', 'tagsx.1': 'other' });
+    const out = unflattenState(block, {
+      name: 'n',
+      'tags.#': '2',
+      'tags.1234': 'a',
+      'tags.99': 'b',
+      'tagsx.1': 'other',
+    });
     expect([...(out.tags as string[])].sort()).toEqual(['a', 'b']);
     // A set with a count but no elements is empty, not null; an empty map is {}, not null.
     expect(unflattenState(block, { 'tags.#': '0', 'labels.%': '0' })).toMatchObject({ tags: [], labels: {} });
@@ -83,19 +101,26 @@ describe('unflattenState (legacy flatmap state)', () => {
   });
 
   it('a list count that is not a whole number is an error naming the key', () => {
-    expect(() => unflattenState(block, { 'lines.#': 'two' })).toThrow(new RangeError('invalid count "two" for lines in flatmap state'));
+    expect(() => unflattenState(block, { 'lines.#': 'two' })).toThrow(
+      new RangeError('invalid count "two" for lines in flatmap state'),
+    );
     expect(() => unflattenState(block, { 'lines.#': '-1' })).toThrow(RangeError);
     expect(() => unflattenState(block, { 'lines.#': '1.5' })).toThrow(RangeError);
     expect(unflattenState(block, { 'lines.#': '0' }).lines).toStrictEqual([]);
   });
 
   it('single blocks: the SDK list form ("#" = 1 / 0) and the plain dotted form', () => {
-    expect(unflattenState(block, { 'location.#': '1', 'location.0.dir': '/d', 'location.0.depth': '2' }).location).toStrictEqual({ dir: '/d', depth: '2' });
+    expect(
+      unflattenState(block, { 'location.#': '1', 'location.0.dir': '/d', 'location.0.depth': '2' }).location,
+    ).toStrictEqual({ dir: '/d', depth: '2' });
     expect(unflattenState(block, { 'location.#': '0' }).location).toBeNull();
     expect(unflattenState(block, { 'location.dir': '/e' }).location).toStrictEqual({ dir: '/e', depth: null });
     // Another attribute sharing the prefix is not the block.
     expect(unflattenState(block, { 'locationx.dir': '/f' }).location).toBeNull();
-    expect(unflattenState(block, { name: 'n', 'location.dir': '/g' }).location).toStrictEqual({ dir: '/g', depth: null });
+    expect(unflattenState(block, { name: 'n', 'location.dir': '/g' }).location).toStrictEqual({
+      dir: '/g',
+      depth: null,
+    });
   });
 
   it('keys of attributes the schema does not have pass through flat', () => {
@@ -147,18 +172,49 @@ describe('typed views', () => {
   });
 
   it('each type: the attribute and what it must be', () => {
-    expect(problem(() => knownValues(block, good({ name: 1 })))).toEqual({ summary: 'Invalid name', detail: 'must be a string', attribute: ['name'] });
-    expect(problem(() => knownValues(block, good({ count: '1' })))).toEqual({ summary: 'Invalid count', detail: 'must be a number', attribute: ['count'] });
-    expect(problem(() => knownValues(block, good({ on: 'true' })))).toEqual({ summary: 'Invalid on', detail: 'must be true or false', attribute: ['on'] });
-    expect(problem(() => knownValues(block, good({ labels: ['k'] })))).toEqual({ summary: 'Invalid labels', detail: 'must be a map', attribute: ['labels'] });
+    expect(problem(() => knownValues(block, good({ name: 1 })))).toEqual({
+      summary: 'Invalid name',
+      detail: 'must be a string',
+      attribute: ['name'],
+    });
+    expect(problem(() => knownValues(block, good({ count: '1' })))).toEqual({
+      summary: 'Invalid count',
+      detail: 'must be a number',
+      attribute: ['count'],
+    });
+    expect(problem(() => knownValues(block, good({ on: 'true' })))).toEqual({
+      summary: 'Invalid on',
+      detail: 'must be true or false',
+      attribute: ['on'],
+    });
+    expect(problem(() => knownValues(block, good({ labels: ['k'] })))).toEqual({
+      summary: 'Invalid labels',
+      detail: 'must be a map',
+      attribute: ['labels'],
+    });
     expect(problem(() => knownValues(block, good({ labels: 'k' })))).toMatchObject({ detail: 'must be a map' });
-    expect(problem(() => knownValues(block, good({ lines: 'a' })))).toEqual({ summary: 'Invalid lines', detail: 'must be a list', attribute: ['lines'] });
-    expect(problem(() => knownValues(block, good({ tags: { a: 1 } })))).toMatchObject({ detail: 'must be a list', attribute: ['tags'] });
+    expect(problem(() => knownValues(block, good({ lines: 'a' })))).toEqual({
+      summary: 'Invalid lines',
+      detail: 'must be a list',
+      attribute: ['lines'],
+    });
+    expect(problem(() => knownValues(block, good({ tags: { a: 1 } })))).toMatchObject({
+      detail: 'must be a list',
+      attribute: ['tags'],
+    });
   });
 
   it('unknown and missing values: known at apply, required present; optional nulls pass', () => {
-    expect(problem(() => knownValues(block, good({ count: Unknown })))).toEqual({ summary: 'count must be known at apply time', detail: undefined, attribute: ['count'] });
-    expect(problem(() => knownValues(block, good({ name: null })))).toEqual({ summary: 'name is required', detail: undefined, attribute: ['name'] });
+    expect(problem(() => knownValues(block, good({ count: Unknown })))).toEqual({
+      summary: 'count must be known at apply time',
+      detail: undefined,
+      attribute: ['count'],
+    });
+    expect(problem(() => knownValues(block, good({ name: null })))).toEqual({
+      summary: 'name is required',
+      detail: undefined,
+      attribute: ['name'],
+    });
     const missing = good();
     delete missing.name;
     expect(problem(() => knownValues(block, missing))).toMatchObject({ summary: 'name is required' });
@@ -166,12 +222,35 @@ describe('typed views', () => {
   });
 
   it('nested blocks: unknown, missing required, not an object, and their attributes by full path', () => {
-    expect(problem(() => knownValues(block, good({ conn: Unknown })))).toEqual({ summary: 'conn must be known at apply time', detail: undefined, attribute: ['conn'] });
-    expect(problem(() => knownValues(block, good({ conn: null })))).toEqual({ summary: 'The conn block is missing', detail: undefined, attribute: ['conn'] });
-    expect(problem(() => knownValues(block, good({ conn: [{ host: 'h' }] })))).toEqual({ summary: 'Invalid conn', detail: 'must be a block', attribute: ['conn'] });
-    expect(problem(() => knownValues(block, good({ conn: 'h' })))).toMatchObject({ summary: 'Invalid conn', detail: 'must be a block' });
-    expect(problem(() => knownValues(block, good({ conn: { host: 5 } })))).toEqual({ summary: 'Invalid conn.host', detail: 'must be a string', attribute: ['conn', 'host'] });
-    expect(problem(() => knownValues(block, good({ location: { depth: 1 } })))).toEqual({ summary: 'location.dir is required', detail: undefined, attribute: ['location', 'dir'] });
+    expect(problem(() => knownValues(block, good({ conn: Unknown })))).toEqual({
+      summary: 'conn must be known at apply time',
+      detail: undefined,
+      attribute: ['conn'],
+    });
+    expect(problem(() => knownValues(block, good({ conn: null })))).toEqual({
+      summary: 'The conn block is missing',
+      detail: undefined,
+      attribute: ['conn'],
+    });
+    expect(problem(() => knownValues(block, good({ conn: [{ host: 'h' }] })))).toEqual({
+      summary: 'Invalid conn',
+      detail: 'must be a block',
+      attribute: ['conn'],
+    });
+    expect(problem(() => knownValues(block, good({ conn: 'h' })))).toMatchObject({
+      summary: 'Invalid conn',
+      detail: 'must be a block',
+    });
+    expect(problem(() => knownValues(block, good({ conn: { host: 5 } })))).toEqual({
+      summary: 'Invalid conn.host',
+      detail: 'must be a string',
+      attribute: ['conn', 'host'],
+    });
+    expect(problem(() => knownValues(block, good({ location: { depth: 1 } })))).toEqual({
+      summary: 'location.dir is required',
+      detail: undefined,
+      attribute: ['location', 'dir'],
+    });
     // An optional block may be absent.
     const noLocation = good();
     delete noLocation.location;
@@ -186,21 +265,50 @@ describe('typed views', () => {
           nesting: 'single',
           block: {
             attributes: { at: { type: 'string', computed: true, description: d } },
-            blocks: { inner: { nesting: 'single', required: true, block: { attributes: { v: { type: 'string', optional: true, description: d } } } } },
+            blocks: {
+              inner: {
+                nesting: 'single',
+                required: true,
+                block: { attributes: { v: { type: 'string', optional: true, description: d } } },
+              },
+            },
           },
         },
       },
     };
-    expect(problem(() => knownValues(deep, { outer: { at: 'x', inner: Unknown } }))).toEqual({ summary: 'outer.inner must be known at apply time', detail: undefined, attribute: ['outer', 'inner'] });
-    expect(problem(() => knownValues(deep, { outer: { at: 'x', inner: null } }))).toEqual({ summary: 'The outer.inner block is missing', detail: undefined, attribute: ['outer', 'inner'] });
-    expect(problem(() => knownValues(deep, { outer: { at: 'x', inner: 'v' } }))).toEqual({ summary: 'Invalid outer.inner', detail: 'must be a block', attribute: ['outer', 'inner'] });
-    expect(problem(() => knownInputs(deep, { outer: { at: Unknown, inner: { v: 'v' } } }))).toEqual({ summary: 'outer.at must be known at apply time', detail: undefined, attribute: ['outer', 'at'] });
+    expect(problem(() => knownValues(deep, { outer: { at: 'x', inner: Unknown } }))).toEqual({
+      summary: 'outer.inner must be known at apply time',
+      detail: undefined,
+      attribute: ['outer', 'inner'],
+    });
+    expect(problem(() => knownValues(deep, { outer: { at: 'x', inner: null } }))).toEqual({
+      summary: 'The outer.inner block is missing',
+      detail: undefined,
+      attribute: ['outer', 'inner'],
+    });
+    expect(problem(() => knownValues(deep, { outer: { at: 'x', inner: 'v' } }))).toEqual({
+      summary: 'Invalid outer.inner',
+      detail: 'must be a block',
+      attribute: ['outer', 'inner'],
+    });
+    expect(problem(() => knownInputs(deep, { outer: { at: Unknown, inner: { v: 'v' } } }))).toEqual({
+      summary: 'outer.at must be known at apply time',
+      detail: undefined,
+      attribute: ['outer', 'at'],
+    });
   });
 
   it('knownInputs skips computed-only attributes (unknown at plan), checks inputs and nested blocks fully', () => {
     expect(() => knownInputs(block, good({ id: Unknown, fact: 5 }))).not.toThrow();
-    expect(problem(() => knownValues(block, good({ id: Unknown })))).toMatchObject({ summary: 'id must be known at apply time' });
-    expect(problem(() => knownInputs(block, good({ name: Unknown })))).toMatchObject({ summary: 'name must be known at apply time' });
-    expect(problem(() => knownInputs(block, good({ conn: { host: Unknown } })))).toMatchObject({ summary: 'conn.host must be known at apply time', attribute: ['conn', 'host'] });
+    expect(problem(() => knownValues(block, good({ id: Unknown })))).toMatchObject({
+      summary: 'id must be known at apply time',
+    });
+    expect(problem(() => knownInputs(block, good({ name: Unknown })))).toMatchObject({
+      summary: 'name must be known at apply time',
+    });
+    expect(problem(() => knownInputs(block, good({ conn: { host: Unknown } })))).toMatchObject({
+      summary: 'conn.host must be known at apply time',
+      attribute: ['conn', 'host'],
+    });
   });
 });

@@ -8,7 +8,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdktf';
-import { hash1, installProviderShim, lockFileWithProvider, packageDirIn, providerLockBlock, terraformPlatform } from '../../providers/install';
+import {
+  hash1,
+  installProviderShim,
+  lockFileWithProvider,
+  packageDirIn,
+  providerLockBlock,
+  terraformPlatform,
+} from '../../providers/install';
 import { buildClusterStack, parseInventory } from '../../stacks/inventory';
 import { REPO } from './provider-process';
 import { compileFixture, FIXTURE_ENTRY, FIXTURE_SOURCE, fixtureConfig, TerraformDir } from './terraform-harness';
@@ -19,7 +26,14 @@ afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test('writes #!/bin/sh + exec <node> <entry> at the calico mirror path', () => {
   const shim = installProviderShim({ entry: '/opt/x/dist/providers/main.js', pluginsDir: tmp });
-  expect(shim).toBe(path.join(tmp, 'registry.terraform.io/cdktf-calico/calico/0.1.0', terraformPlatform(), 'terraform-provider-calico_v0.1.0'));
+  expect(shim).toBe(
+    path.join(
+      tmp,
+      'registry.terraform.io/cdktf-calico/calico/0.1.0',
+      terraformPlatform(),
+      'terraform-provider-calico_v0.1.0',
+    ),
+  );
   const text = fs.readFileSync(shim, 'utf8');
   expect(text.startsWith('#!/bin/sh\n')).toBe(true);
   expect(text).toContain(`exec '${process.execPath}' '/opt/x/dist/providers/main.js' "$@"`);
@@ -49,10 +63,19 @@ test('quotes paths with spaces and quotes for /bin/sh', () => {
 });
 
 test('`calico-net provider install --plugins-dir` is the opt-in global install', () => {
-  const r = spawnSync(process.execPath, [path.join(REPO, 'bin/calico-net.js'), 'provider', 'install', '--plugins-dir', tmp], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(REPO, 'bin/calico-net.js'), 'provider', 'install', '--plugins-dir', tmp],
+    { encoding: 'utf8' },
+  );
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
-  const shim = path.join(tmp, 'registry.terraform.io/cdktf-calico/calico/0.1.0', terraformPlatform(), 'terraform-provider-calico_v0.1.0');
+  const shim = path.join(
+    tmp,
+    'registry.terraform.io/cdktf-calico/calico/0.1.0',
+    terraformPlatform(),
+    'terraform-provider-calico_v0.1.0',
+  );
   expect(fs.readFileSync(shim, 'utf8')).toContain(`'${path.join(REPO, 'dist/providers/start.js')}'`);
 });
 
@@ -60,7 +83,7 @@ describe('lock file text', () => {
   const ours = 'registry.terraform.io/cdktf-calico/calico';
   const nullBlock = providerLockBlock('registry.terraform.io/hashicorp/null', '3.2.4', '~> 3.2', ['h1:abc=', 'zh:def']);
 
-  test('a new file holds our block in terraform init\'s format', () => {
+  test("a new file holds our block in terraform init's format", () => {
     const text = lockFileWithProvider(undefined, ours, providerLockBlock(ours, '0.1.0', '0.1.0', ['h1:X=']));
     expect(text).toBe(
       '# This file is maintained automatically by "terraform init".\n# Manual edits may be lost in future updates.\n\n' +
@@ -68,7 +91,7 @@ describe('lock file text', () => {
     );
   });
 
-  test('other providers\' blocks are kept; ours is replaced, not duplicated', () => {
+  test("other providers' blocks are kept; ours is replaced, not duplicated", () => {
     const first = lockFileWithProvider(undefined, 'registry.terraform.io/hashicorp/null', nullBlock);
     const withOurs = lockFileWithProvider(first, ours, providerLockBlock(ours, '0.1.0', '0.1.0', ['h1:old=']));
     const updated = lockFileWithProvider(withOurs, ours, providerLockBlock(ours, '0.1.0', '0.1.0', ['h1:new=']));
@@ -129,7 +152,10 @@ nodes:
   }
 
   test('shim and lock file in the stack directory; terraform init there accepts them and runs the provider', () => {
-    const shim = path.join(packageDirIn(path.join(stackDir, 'terraform.d', 'plugins')), 'terraform-provider-calico_v0.1.0');
+    const shim = path.join(
+      packageDirIn(path.join(stackDir, 'terraform.d', 'plugins')),
+      'terraform-provider-calico_v0.1.0',
+    );
     expect(fs.readFileSync(shim, 'utf8')).toContain(`'${path.join(REPO, 'dist', 'providers', 'start.js')}'`);
     const lockBefore = fs.readFileSync(path.join(stackDir, '.terraform.lock.hcl'), 'utf8');
     expect(lockBefore).toContain(`"${hash1(path.dirname(shim))}"`);
@@ -169,7 +195,9 @@ nodes:
       else process.env.TF_CLI_CONFIG_FILE = saved;
     }
     const manifest = JSON.parse(fs.readFileSync(path.join(project, 'cdktf.out', 'manifest.json'), 'utf8'));
-    const warnings: string[] = manifest.stacks.selfsuff.annotations.filter((a: { level: string }) => a.level === '@cdktf/warn').map((a: { message: string }) => a.message);
+    const warnings: string[] = manifest.stacks.selfsuff.annotations
+      .filter((a: { level: string }) => a.level === '@cdktf/warn')
+      .map((a: { message: string }) => a.message);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(`${rc} has a provider_installation block`);
     expect(warnings[0]).toContain('path    = "terraform.d/plugins"');

@@ -4,9 +4,34 @@ import { ObjectValue, Unknown } from '../../providers/runtime/resource';
 import { resourceSchemas } from '../../providers/calico/schema';
 
 const node = resourceSchemas.calico_node.block;
-const ssh = { host: 'h1', port: null, user: null, private_key_path: null, passphrase_env: null, known_hosts_path: null, sudo: null };
-const config = { id: null, name: 'n1', address: '10.0.0.1', pod_cidr: '10.244.1.0/24', ip_forward: null, blackhole_route: null, gateway_route: null, original_ip_forward: null, ssh };
-const prior = { ...config, id: 'n1', ip_forward: '1', blackhole_route: true, gateway_route: true, original_ip_forward: '0' };
+const ssh = {
+  host: 'h1',
+  port: null,
+  user: null,
+  private_key_path: null,
+  passphrase_env: null,
+  known_hosts_path: null,
+  sudo: null,
+};
+const config = {
+  id: null,
+  name: 'n1',
+  address: '10.0.0.1',
+  pod_cidr: '10.244.1.0/24',
+  ip_forward: null,
+  blackhole_route: null,
+  gateway_route: null,
+  original_ip_forward: null,
+  ssh,
+};
+const prior = {
+  ...config,
+  id: 'n1',
+  ip_forward: '1',
+  blackhole_route: true,
+  gateway_route: true,
+  original_ip_forward: '0',
+};
 
 test('create: computed-only attributes become Unknown, inputs stay as configured', () => {
   const planned = planDefaults(node, null, config, config);

@@ -45,14 +45,22 @@ async function startSlowApply(interrupt: (p: LaunchedProvider, c: ReturnType<typ
   const p = await launchProvider(fixture.entry, { tls: true });
   launched.push(p);
   const c = connect(p);
-  await call(c.provider, 'ConfigureProvider', { terraform_version: '1.11.4', config: { msgpack: encodeMsgpack(configBlock, { label: 'abort' }) } });
+  await call(c.provider, 'ConfigureProvider', {
+    terraform_version: '1.11.4',
+    config: { msgpack: encodeMsgpack(configBlock, { label: 'abort' }) },
+  });
   const block = fileSchema.block;
-  const apply = call(c.provider, 'ApplyResourceChange', {
-    type_name: 'rtfixture_file',
-    prior_state: { msgpack: encodeMsgpack(block, null) },
-    planned_state: { msgpack: encodeMsgpack(block, slowPlan(name)) },
-    config: { msgpack: encodeMsgpack(block, slowPlan(name)) },
-  }, 15000);
+  const apply = call(
+    c.provider,
+    'ApplyResourceChange',
+    {
+      type_name: 'rtfixture_file',
+      prior_state: { msgpack: encodeMsgpack(block, null) },
+      planned_state: { msgpack: encodeMsgpack(block, slowPlan(name)) },
+      config: { msgpack: encodeMsgpack(block, slowPlan(name)) },
+    },
+    15000,
+  );
   const started = path.join(tmp, `${name}.started`);
   if (!(await waitFor(async () => fs.existsSync(started), 15_000))) throw new Error('the slow apply never started');
   await interrupt(p, c);
@@ -99,17 +107,33 @@ test('private state is echoed; data sources and unknown types answer with a diag
   const c = await configured();
   const block = fileSchema.block;
   fs.writeFileSync(path.join(tmp, 'r.txt'), 'abc');
-  const state: ObjectValue = { id: path.join(tmp, 'r.txt'), content: 'abc', sha256: 'old', tag: null, lines: null, location: { dir: tmp, name: 'r.txt' } };
+  const state: ObjectValue = {
+    id: path.join(tmp, 'r.txt'),
+    content: 'abc',
+    sha256: 'old',
+    tag: null,
+    lines: null,
+    location: { dir: tmp, name: 'r.txt' },
+  };
 
-  const read = await call(c.provider, 'ReadResource', { type_name: 'rtfixture_file', current_state: { msgpack: encodeMsgpack(block, state) }, private: Buffer.from('opaque') });
+  const read = await call(c.provider, 'ReadResource', {
+    type_name: 'rtfixture_file',
+    current_state: { msgpack: encodeMsgpack(block, state) },
+    private: Buffer.from('opaque'),
+  });
   expect(Buffer.from(read.private).toString()).toBe('opaque');
-  expect(decodeMsgpack(block, read.new_state.msgpack)).toMatchObject({ content: 'abc', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  expect(decodeMsgpack(block, read.new_state.msgpack)).toMatchObject({
+    content: 'abc',
+    sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+  });
 
   const plan = await call(c.provider, 'PlanResourceChange', {
     type_name: 'rtfixture_file',
     prior_state: { msgpack: encodeMsgpack(block, state) },
     proposed_new_state: { msgpack: encodeMsgpack(block, { ...state, location: { dir: tmp, name: 'other.txt' } }) },
-    config: { msgpack: encodeMsgpack(block, { ...state, id: null, sha256: null, location: { dir: tmp, name: 'other.txt' } }) },
+    config: {
+      msgpack: encodeMsgpack(block, { ...state, id: null, sha256: null, location: { dir: tmp, name: 'other.txt' } }),
+    },
     prior_private: Buffer.from('p2'),
   });
   expect(Buffer.from(plan.planned_private).toString()).toBe('p2');
@@ -136,37 +160,109 @@ describe('UpgradeResourceState (the fixture is at schema version 1; version 0 ha
   const upgradedWarning = { severity: 2, summary: 'rtfixture_file state upgraded from schema version 0' };
 
   test('JSON state from version 0 runs upgradeState, and its warning comes back', async () => {
-    const res = await upgrade(0, { json: { id: '/d/n', text: 'old text', sha256: 's', tag: 't', lines: ['a'], dir: '/d', name: 'n' } });
-    expect(decodeMsgpack(block, res.upgraded_state.msgpack)).toEqual({ id: '/d/n', content: 'old text', sha256: 's', tag: 't', lines: ['a'], location: { dir: '/d', name: 'n' } });
+    const res = await upgrade(0, {
+      json: { id: '/d/n', text: 'old text', sha256: 's', tag: 't', lines: ['a'], dir: '/d', name: 'n' },
+    });
+    expect(decodeMsgpack(block, res.upgraded_state.msgpack)).toEqual({
+      id: '/d/n',
+      content: 'old text',
+      sha256: 's',
+      tag: 't',
+      lines: ['a'],
+      location: { dir: '/d', name: 'n' },
+    });
     expect(res.diagnostics).toEqual([expect.objectContaining(upgradedWarning)]);
   });
 
   test('legacy flatmap state from version 0 reaches upgradeState unflattened', async () => {
-    const res = await upgrade(0, { flatmap: { id: '/d/n', text: 'flat text', 'lines.#': '2', 'lines.0': 'x', 'lines.1': 'y.z', dir: '/d', name: 'n' } });
-    expect(decodeMsgpack(block, res.upgraded_state.msgpack)).toEqual({ id: '/d/n', content: 'flat text', sha256: null, tag: null, lines: ['x', 'y.z'], location: { dir: '/d', name: 'n' } });
+    const res = await upgrade(0, {
+      flatmap: {
+        id: '/d/n',
+        text: 'flat text',
+        'lines.#': '2',
+        'lines.0': 'x',
+        'lines.1': 'y.z',
+        dir: '/d',
+        name: 'n',
+      },
+    });
+    expect(decodeMsgpack(block, res.upgraded_state.msgpack)).toEqual({
+      id: '/d/n',
+      content: 'flat text',
+      sha256: null,
+      tag: null,
+      lines: ['x', 'y.z'],
+      location: { dir: '/d', name: 'n' },
+    });
     expect(res.diagnostics).toEqual([expect.objectContaining(upgradedWarning)]);
   });
 
   test('flatmap at the current version is mapped by the schema: a block stored as a list of one, an empty list, unknown keys dropped', async () => {
-    const res = await upgrade(1, { flatmap: { id: 'i', content: 'c', 'lines.#': '0', 'location.#': '1', 'location.0.dir': '/d', 'location.0.name': 'n', gone: 'x', 'gone_list.#': '1', 'gone_list.0': 'y' } });
+    const res = await upgrade(1, {
+      flatmap: {
+        id: 'i',
+        content: 'c',
+        'lines.#': '0',
+        'location.#': '1',
+        'location.0.dir': '/d',
+        'location.0.name': 'n',
+        gone: 'x',
+        'gone_list.#': '1',
+        'gone_list.0': 'y',
+      },
+    });
     expect(res.diagnostics ?? []).toEqual([]); // proto3: an empty list arrives absent
-    expect(decodeMsgpack(block, res.upgraded_state.msgpack)).toEqual({ id: 'i', content: 'c', sha256: null, tag: null, lines: [], location: { dir: '/d', name: 'n' } });
+    expect(decodeMsgpack(block, res.upgraded_state.msgpack)).toEqual({
+      id: 'i',
+      content: 'c',
+      sha256: null,
+      tag: null,
+      lines: [],
+      location: { dir: '/d', name: 'n' },
+    });
     // The object form of a single block ("location.dir") reads the same; an absent list is null.
-    const objectForm = await upgrade(1, { flatmap: { id: 'i', content: 'c', 'location.dir': '/d', 'location.name': 'n' } });
-    expect(decodeMsgpack(block, objectForm.upgraded_state.msgpack)).toEqual({ id: 'i', content: 'c', sha256: null, tag: null, lines: null, location: { dir: '/d', name: 'n' } });
+    const objectForm = await upgrade(1, {
+      flatmap: { id: 'i', content: 'c', 'location.dir': '/d', 'location.name': 'n' },
+    });
+    expect(decodeMsgpack(block, objectForm.upgraded_state.msgpack)).toEqual({
+      id: 'i',
+      content: 'c',
+      sha256: null,
+      tag: null,
+      lines: null,
+      location: { dir: '/d', name: 'n' },
+    });
   });
 
   test('JSON at the current version maps onto the schema without running upgradeState', async () => {
     const res = await upgrade(1, { json: { id: 'i', content: 'c', dropped: 1, location: { dir: '/d', name: 'n' } } });
     expect(res.diagnostics ?? []).toEqual([]); // proto3: an empty list arrives absent
-    expect(decodeMsgpack(block, res.upgraded_state.msgpack)).toEqual({ id: 'i', content: 'c', sha256: null, tag: null, lines: null, location: { dir: '/d', name: 'n' } });
+    expect(decodeMsgpack(block, res.upgraded_state.msgpack)).toEqual({
+      id: 'i',
+      content: 'c',
+      sha256: null,
+      tag: null,
+      lines: null,
+      location: { dir: '/d', name: 'n' },
+    });
   });
 
   test('broken flatmap and newer versions are refused with an error diagnostic', async () => {
     const broken = await upgrade(1, { flatmap: { id: 'i', content: 'c', 'lines.#': 'many' } });
-    expect(broken.diagnostics).toEqual([expect.objectContaining({ severity: 1, summary: expect.stringMatching(/state upgrade failed: invalid count "many" for lines/) })]);
-    const notAnObject = await call(c.provider, 'UpgradeResourceState', { type_name: 'rtfixture_file', version: 1, raw_state: { json: Buffer.from('["x"]') } });
-    expect(notAnObject.diagnostics).toEqual([expect.objectContaining({ severity: 1, detail: 'stored state is an array, not an object' })]);
+    expect(broken.diagnostics).toEqual([
+      expect.objectContaining({
+        severity: 1,
+        summary: expect.stringMatching(/state upgrade failed: invalid count "many" for lines/),
+      }),
+    ]);
+    const notAnObject = await call(c.provider, 'UpgradeResourceState', {
+      type_name: 'rtfixture_file',
+      version: 1,
+      raw_state: { json: Buffer.from('["x"]') },
+    });
+    expect(notAnObject.diagnostics).toEqual([
+      expect.objectContaining({ severity: 1, detail: 'stored state is an array, not an object' }),
+    ]);
     const newer = await upgrade(3, { json: {} });
     expect(newer.diagnostics[0]).toMatchObject({ severity: 1, summary: 'State from a newer provider' });
   });
@@ -181,10 +277,21 @@ describe('ctx.warn: handler warnings come back as WARNING diagnostics', () => {
     dir = fs.mkdtempSync(path.join(tmp, 'warn-'));
   });
   afterAll(() => c.close());
-  const at = (name: string, content = 'x'): ObjectValue => ({ id: path.join(dir, name), content, sha256: null, tag: null, lines: null, location: { dir, name } });
+  const at = (name: string, content = 'x'): ObjectValue => ({
+    id: path.join(dir, name),
+    content,
+    sha256: null,
+    tag: null,
+    lines: null,
+    location: { dir, name },
+  });
 
   test('from create (ApplyResourceChange), with the attribute it names, next to the new state', async () => {
-    const planned: ObjectValue = { ...at('w.txt', 'WARN here'), id: Unknown, sha256: createHash('sha256').update('WARN here').digest('hex') };
+    const planned: ObjectValue = {
+      ...at('w.txt', 'WARN here'),
+      id: Unknown,
+      sha256: createHash('sha256').update('WARN here').digest('hex'),
+    };
     const res = await call(c.provider, 'ApplyResourceChange', {
       type_name: 'rtfixture_file',
       prior_state: { msgpack: encodeMsgpack(block, null) },
@@ -192,9 +299,17 @@ describe('ctx.warn: handler warnings come back as WARNING diagnostics', () => {
       config: { msgpack: encodeMsgpack(block, { ...planned, id: null, sha256: null }) },
     });
     expect(res.diagnostics).toEqual([
-      { severity: 2, summary: 'content mentions WARN', detail: `written to ${path.join(dir, 'w.txt')} all the same`, attribute: { steps: [{ attribute_name: 'content' }] } },
+      {
+        severity: 2,
+        summary: 'content mentions WARN',
+        detail: `written to ${path.join(dir, 'w.txt')} all the same`,
+        attribute: { steps: [{ attribute_name: 'content' }] },
+      },
     ]);
-    expect(decodeMsgpack(block, res.new_state.msgpack)).toMatchObject({ id: path.join(dir, 'w.txt'), content: 'WARN here' });
+    expect(decodeMsgpack(block, res.new_state.msgpack)).toMatchObject({
+      id: path.join(dir, 'w.txt'),
+      content: 'WARN here',
+    });
     expect(fs.readFileSync(path.join(dir, 'w.txt'), 'utf8')).toBe('WARN here');
   });
 
@@ -203,21 +318,35 @@ describe('ctx.warn: handler warnings come back as WARNING diagnostics', () => {
     fs.mkdirSync(path.join(dir, 'a-directory'));
     fs.writeFileSync(path.join(dir, 'READ_WARNING'), 'the marker says so');
     try {
-      const ok = await call(c.provider, 'ReadResource', { type_name: 'rtfixture_file', current_state: { msgpack: encodeMsgpack(block, at('r.txt', 'r')) } });
-      expect(ok.diagnostics).toEqual([{ severity: 2, summary: 'read of r.txt has a warning', detail: 'the marker says so' }]);
+      const ok = await call(c.provider, 'ReadResource', {
+        type_name: 'rtfixture_file',
+        current_state: { msgpack: encodeMsgpack(block, at('r.txt', 'r')) },
+      });
+      expect(ok.diagnostics).toEqual([
+        { severity: 2, summary: 'read of r.txt has a warning', detail: 'the marker says so' },
+      ]);
       expect(decodeMsgpack(block, ok.new_state.msgpack)).toMatchObject({ content: 'r' });
 
-      const failed = await call(c.provider, 'ReadResource', { type_name: 'rtfixture_file', current_state: { msgpack: encodeMsgpack(block, at('a-directory')) } });
+      const failed = await call(c.provider, 'ReadResource', {
+        type_name: 'rtfixture_file',
+        current_state: { msgpack: encodeMsgpack(block, at('a-directory')) },
+      });
       expect(failed.diagnostics.map((d: { severity: number; summary: string }) => [d.severity, d.summary])).toEqual([
         [2, 'read of a-directory has a warning'],
         [1, expect.stringMatching(/^rtfixture_file: read failed: EISDIR/)],
       ]);
       // The error answer still carries the prior state, so Terraform keeps the object.
-      expect(decodeMsgpack(block, failed.new_state.msgpack)).toMatchObject({ content: 'x', location: { name: 'a-directory' } });
+      expect(decodeMsgpack(block, failed.new_state.msgpack)).toMatchObject({
+        content: 'x',
+        location: { name: 'a-directory' },
+      });
     } finally {
       fs.rmSync(path.join(dir, 'READ_WARNING'));
     }
-    const quiet = await call(c.provider, 'ReadResource', { type_name: 'rtfixture_file', current_state: { msgpack: encodeMsgpack(block, at('r.txt', 'r')) } });
+    const quiet = await call(c.provider, 'ReadResource', {
+      type_name: 'rtfixture_file',
+      current_state: { msgpack: encodeMsgpack(block, at('r.txt', 'r')) },
+    });
     expect(quiet.diagnostics ?? []).toEqual([]);
   });
 });

@@ -52,19 +52,26 @@ test('terraform validate reports a bad value on its attribute, nested ones by th
   t.write('main.tf', header + node('"198.18.140.300"', '"h;reboot"'));
   t.expectTf(0, 'init');
   const bad = t.expectTf(1, 'validate', '-no-color');
-  expect(bad.output).toMatch(/Error: Invalid address[\s\S]*address\s+= "198\.18\.140\.300"[\s\S]*"198\.18\.140\.300" is not an IPv4 address/);
-  expect(bad.output).toMatch(/Error: Invalid ssh\.host[\s\S]*host = "h;reboot"[\s\S]*"h;reboot" is not a host name or address/);
+  expect(bad.output).toMatch(
+    /Error: Invalid address[\s\S]*address\s+= "198\.18\.140\.300"[\s\S]*"198\.18\.140\.300" is not an IPv4 address/,
+  );
+  expect(bad.output).toMatch(
+    /Error: Invalid ssh\.host[\s\S]*host = "h;reboot"[\s\S]*"h;reboot" is not a host name or address/,
+  );
   t.write('main.tf', header + node('"198.18.140.1"'));
   t.expectTf(0, 'validate');
 });
 
 test('a value unknown at plan passes validate and plan; apply refuses it once known, before the handler runs', () => {
   // terraform_data's output is known only after it is applied: the address is unknown until then.
-  t.write('main.tf', `${header}
+  t.write(
+    'main.tf',
+    `${header}
 resource "terraform_data" "addr" {
   input = "198.18.140.300"
 }
-${node('terraform_data.addr.output')}`);
+${node('terraform_data.addr.output')}`,
+  );
   t.expectTf(0, 'validate');
   t.expectTf(0, 'plan', '-no-color', '-input=false');
   const applied = t.expectTf(1, 'apply', '-auto-approve', '-no-color', '-input=false');

@@ -24,13 +24,26 @@ afterAll(async () => {
 
 /** The parts of a served block Terraform relies on; proto3 leaves out false flags, hence `?? false`. */
 interface ServedBlock {
-  attributes?: { name: string; type: Buffer; required?: boolean; optional?: boolean; computed?: boolean; sensitive?: boolean }[];
+  attributes?: {
+    name: string;
+    type: Buffer;
+    required?: boolean;
+    optional?: boolean;
+    computed?: boolean;
+    sensitive?: boolean;
+  }[];
   block_types?: { type_name: string; block: ServedBlock }[];
 }
 function served(block: ServedBlock): unknown {
   return {
     attributes: Object.fromEntries(
-      (block.attributes ?? []).map((a) => [a.name, { type: JSON.parse(Buffer.from(a.type).toString()), flags: [a.required ?? false, a.optional ?? false, a.computed ?? false, a.sensitive ?? false] }]),
+      (block.attributes ?? []).map((a) => [
+        a.name,
+        {
+          type: JSON.parse(Buffer.from(a.type).toString()),
+          flags: [a.required ?? false, a.optional ?? false, a.computed ?? false, a.sensitive ?? false],
+        },
+      ]),
     ),
     blocks: Object.fromEntries((block.block_types ?? []).map((b) => [b.type_name, served(b.block)])),
   };
@@ -38,7 +51,10 @@ function served(block: ServedBlock): unknown {
 function declared(block: BlockSchema): unknown {
   return {
     attributes: Object.fromEntries(
-      Object.entries(block.attributes).map(([name, a]) => [name, { type: a.type, flags: [!!a.required, !!a.optional, !!a.computed, !!a.sensitive] }]),
+      Object.entries(block.attributes).map(([name, a]) => [
+        name,
+        { type: a.type, flags: [!!a.required, !!a.optional, !!a.computed, !!a.sensitive] },
+      ]),
     ),
     blocks: Object.fromEntries(Object.entries(block.blocks ?? {}).map(([name, b]) => [name, declared(b.block)])),
   };
@@ -51,10 +67,12 @@ test('the benchmark measures the calico provider, not a stand-in', () => {
   expect(bench.defaultEntry()).toBe(CALICO_ENTRY);
 });
 
-test('the launcher starts the one-file bundle, which the build (and this run\'s global setup) made from the current dist/', () => {
+test("the launcher starts the one-file bundle, which the build (and this run's global setup) made from the current dist/", () => {
   const dir = path.join(REPO, 'dist', 'providers');
   expect(providerEntry(dir)).toBe(path.join(dir, 'provider.js'));
-  expect(fs.statSync(path.join(dir, 'provider.js')).mtimeMs).toBeGreaterThanOrEqual(fs.statSync(path.join(dir, 'main.js')).mtimeMs);
+  expect(fs.statSync(path.join(dir, 'provider.js')).mtimeMs).toBeGreaterThanOrEqual(
+    fs.statSync(path.join(dir, 'main.js')).mtimeMs,
+  );
 });
 
 test('a bundle older than main.js (a build by tsc alone) is never run, nor a missing one', () => {

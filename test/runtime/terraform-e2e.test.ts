@@ -36,7 +36,9 @@ describe('lifecycle against real terraform', () => {
   test('init installs the provider offline from ./terraform.d/plugins', () => {
     const r = t.expectTf(0, 'init');
     expect(r.output).toMatch(/Installing cdktf-calico\/rtfixture v0\.1\.0/);
-    expect(fs.readFileSync(t.path('.terraform.lock.hcl'), 'utf8')).toMatch(/provider "registry.terraform.io\/cdktf-calico\/rtfixture"[\s\S]*h1:/);
+    expect(fs.readFileSync(t.path('.terraform.lock.hcl'), 'utf8')).toMatch(
+      /provider "registry.terraform.io\/cdktf-calico\/rtfixture"[\s\S]*h1:/,
+    );
   });
 
   test('validate passes, and a validate() diagnostic names the nested attribute', () => {
@@ -60,7 +62,13 @@ describe('lifecycle against real terraform', () => {
     t.expectTf(0, 'apply', '-auto-approve');
     expect(fs.readFileSync(file('a.txt'), 'utf8')).toBe('hello\nl1');
     const v = resourceA().values;
-    expect(v).toMatchObject({ id: file('a.txt'), content: 'hello', lines: ['l1'], sha256: sha('hello\nl1'), location: { dir, name: 'a.txt' } });
+    expect(v).toMatchObject({
+      id: file('a.txt'),
+      content: 'hello',
+      lines: ['l1'],
+      sha256: sha('hello\nl1'),
+      location: { dir, name: 'a.txt' },
+    });
   });
 
   test('a second plan is empty (read returns exactly the state)', () => {
@@ -229,31 +237,67 @@ describe('state stored under an older schema version is upgraded (UpgradeResourc
   const dir = t.dir;
   const PROVIDER = 'provider["registry.terraform.io/cdktf-calico/rtfixture"]';
   // Schema version 0 of rtfixture_file had `text` (now `content`) and top-level dir/name.
-  const v0 = (name: string, text: string) => ({ id: path.join(dir, name), text, sha256: 'stale', tag: null, lines: ['l1'], dir, name });
-  const instance = (name: string, stored: object) => ({ mode: 'managed', type: 'rtfixture_file', name, provider: PROVIDER, instances: [{ schema_version: 0, ...stored, sensitive_attributes: [] }] });
+  const v0 = (name: string, text: string) => ({
+    id: path.join(dir, name),
+    text,
+    sha256: 'stale',
+    tag: null,
+    lines: ['l1'],
+    dir,
+    name,
+  });
+  const instance = (name: string, stored: object) => ({
+    mode: 'managed',
+    type: 'rtfixture_file',
+    name,
+    provider: PROVIDER,
+    instances: [{ schema_version: 0, ...stored, sensitive_attributes: [] }],
+  });
 
   beforeAll(() => {
     t.installFixture();
-    t.write('main.tf', fixtureConfig([
-      fileResource('json', { dir, file: 'json.txt', content: 'from json', lines: ['l1'] }),
-      fileResource('flat', { dir, file: 'flat.txt', content: 'from flatmap', lines: ['l1'] }),
-    ].join('\n')));
+    t.write(
+      'main.tf',
+      fixtureConfig(
+        [
+          fileResource('json', { dir, file: 'json.txt', content: 'from json', lines: ['l1'] }),
+          fileResource('flat', { dir, file: 'flat.txt', content: 'from flatmap', lines: ['l1'] }),
+        ].join('\n'),
+      ),
+    );
     fs.writeFileSync(path.join(dir, 'json.txt'), 'from json\nl1');
     fs.writeFileSync(path.join(dir, 'flat.txt'), 'from flatmap\nl1');
     const flat = v0('flat.txt', 'from flatmap');
-    t.write('terraform.tfstate', JSON.stringify({
-      version: 4,
-      terraform_version: '1.11.4',
-      serial: 1,
-      lineage: '5f0c5b8e-1b7a-4c57-9d0e-3a1f2b4c6d7e',
-      outputs: {},
-      resources: [
-        instance('json', { attributes: v0('json.txt', 'from json') }),
-        // Terraform's legacy flatmap form: every value a string, lists as "#" count + indexes.
-        instance('flat', { attributes_flat: { id: flat.id, text: flat.text, sha256: flat.sha256, dir, name: flat.name, 'lines.#': '1', 'lines.0': 'l1' } }),
-      ],
-      check_results: null,
-    }, null, 2));
+    t.write(
+      'terraform.tfstate',
+      JSON.stringify(
+        {
+          version: 4,
+          terraform_version: '1.11.4',
+          serial: 1,
+          lineage: '5f0c5b8e-1b7a-4c57-9d0e-3a1f2b4c6d7e',
+          outputs: {},
+          resources: [
+            instance('json', { attributes: v0('json.txt', 'from json') }),
+            // Terraform's legacy flatmap form: every value a string, lists as "#" count + indexes.
+            instance('flat', {
+              attributes_flat: {
+                id: flat.id,
+                text: flat.text,
+                sha256: flat.sha256,
+                dir,
+                name: flat.name,
+                'lines.#': '1',
+                'lines.0': 'l1',
+              },
+            }),
+          ],
+          check_results: null,
+        },
+        null,
+        2,
+      ),
+    );
     t.expectTf(0, 'init');
   });
   afterAll(() => {
@@ -273,7 +317,10 @@ describe('state stored under an older schema version is upgraded (UpgradeResourc
     t.expectTf(0, 'apply', '-auto-approve');
     const stored = JSON.parse(fs.readFileSync(t.path('terraform.tfstate'), 'utf8'));
     const byName = Object.fromEntries(stored.resources.map((r: any) => [r.name, r.instances[0]]));
-    for (const [name, content] of [['json', 'from json'], ['flat', 'from flatmap']]) {
+    for (const [name, content] of [
+      ['json', 'from json'],
+      ['flat', 'from flatmap'],
+    ]) {
       expect(byName[name].schema_version).toBe(1);
       expect(byName[name].attributes_flat).toBeUndefined();
       expect(byName[name].attributes).toEqual({

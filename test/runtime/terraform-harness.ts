@@ -17,10 +17,14 @@ export const FIXTURE_SOURCE = { hostname: 'registry.terraform.io', namespace: 'c
 export function compileFixture(): { entry: string; cleanup(): void } {
   const outDir = path.join(REPO, 'dist', 'test-fixtures', String(process.pid));
   const tsc = require.resolve('typescript/bin/tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', path.join(REPO, 'test', 'runtime', 'fixture', 'tsconfig.json'), '--outDir', outDir], {
-    cwd: REPO,
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    [tsc, '-p', path.join(REPO, 'test', 'runtime', 'fixture', 'tsconfig.json'), '--outDir', outDir],
+    {
+      cwd: REPO,
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0) throw new Error(`fixture build failed:\n${r.stdout}${r.stderr}`);
   fixtureEntry = path.join(outDir, 'test', 'runtime', 'fixture', 'main.js');
   const cleanup = (): void => {
@@ -62,7 +66,12 @@ export class TerraformDir {
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TF_') && !k.startsWith('PLUGIN_')) env[k] = v;
     fs.writeFileSync(path.join(this.dir, 'empty.tfrc'), '');
     // CHECKPOINT_DISABLE: no version check against HashiCorp's servers, no ~/.terraform.d.
-    this.env = { ...env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: path.join(this.dir, 'empty.tfrc') };
+    this.env = {
+      ...env,
+      TF_IN_AUTOMATION: '1',
+      CHECKPOINT_DISABLE: '1',
+      TF_CLI_CONFIG_FILE: path.join(this.dir, 'empty.tfrc'),
+    };
   }
 
   path(...parts: string[]): string {
@@ -81,7 +90,10 @@ export class TerraformDir {
   tf(...args: string[]): TfResult {
     const interactive = ['init', 'plan', 'apply', 'destroy', 'import', 'refresh'].includes(args[0]);
     // `state <sub>` / `providers <sub>` take their options after the subcommand.
-    const full = args[0] === 'state' || args[0] === 'providers' ? args : [args[0], ...(interactive ? ['-input=false'] : []), '-no-color', ...args.slice(1)];
+    const full =
+      args[0] === 'state' || args[0] === 'providers'
+        ? args
+        : [args[0], ...(interactive ? ['-input=false'] : []), '-no-color', ...args.slice(1)];
     const r = spawnSync('terraform', full, { cwd: this.cwd, env: this.env, encoding: 'utf8', timeout: 180_000 });
     if (r.error) throw r.error;
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, output: `${r.stdout}\n${r.stderr}` };
@@ -119,7 +131,10 @@ ${provider}
 ${resources}`;
 }
 
-export function fileResource(name: string, o: { dir: string; file: string; content: string; lines?: string[]; tag?: string }): string {
+export function fileResource(
+  name: string,
+  o: { dir: string; file: string; content: string; lines?: string[]; tag?: string },
+): string {
   return `resource "rtfixture_file" "${name}" {
   content = ${JSON.stringify(o.content)}
 ${o.lines ? `  lines   = ${JSON.stringify(o.lines)}\n` : ''}${o.tag ? `  tag     = ${JSON.stringify(o.tag)}\n` : ''}

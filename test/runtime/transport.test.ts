@@ -51,7 +51,9 @@ test('AutoMTLS: the client certificate from PLUGIN_CLIENT_CERT is accepted, any 
   good.close();
 
   const stranger = connect(p, generateSelfSignedCertificate());
-  await expect(call(stranger.provider, 'GetProviderSchema', {}, 3000)).rejects.toMatchObject({ code: 14 /* UNAVAILABLE */ });
+  await expect(call(stranger.provider, 'GetProviderSchema', {}, 3000)).rejects.toMatchObject({
+    code: 14 /* UNAVAILABLE */,
+  });
   stranger.close();
 
   const anonymous = connect(p, null);

@@ -9,7 +9,13 @@ import { decodeMsgpack, encodeMsgpack } from '../../providers/runtime/codec';
 import { ProviderService } from '../../providers/runtime/provider-service';
 import { ObjectValue, ResourceHandler, Unknown } from '../../providers/runtime/resource';
 import type { ResourceSchema } from '../../providers/runtime/schema';
-import { eachElement, mapEntries, numberValue, stringValue, validationProblems } from '../../providers/runtime/validation';
+import {
+  eachElement,
+  mapEntries,
+  numberValue,
+  stringValue,
+  validationProblems,
+} from '../../providers/runtime/validation';
 import { createCalicoProvider } from '../../providers/calico';
 import { resourceSchemas } from '../../providers/calico/schema';
 import { encapsulationProblem } from '../../rules/checks';
@@ -28,10 +34,20 @@ const schema = {
       name: { type: 'string', required: true, description: d, validators: [stringValue(noSpace)] },
       count: { type: 'number', optional: true, description: d, validators: [numberValue(small)] },
       tags: { type: ['set', 'string'], optional: true, description: d, validators: [eachElement(lowerCase)] },
-      labels: { type: ['map', 'string'], optional: true, description: d, validators: [mapEntries({ keys: lowerCase, values: noSpace })] },
+      labels: {
+        type: ['map', 'string'],
+        optional: true,
+        description: d,
+        validators: [mapEntries({ keys: lowerCase, values: noSpace })],
+      },
       mode: { type: 'string', optional: true, description: d },
       mac: { type: 'string', optional: true, description: d },
-      script: { type: 'string', optional: true, description: d, validators: [stringValue(noSpace, { appliedOnly: true })] },
+      script: {
+        type: 'string',
+        optional: true,
+        description: d,
+        validators: [stringValue(noSpace, { appliedOnly: true })],
+      },
     },
     blocks: {
       conn: {
@@ -47,7 +63,9 @@ const schema = {
             {
               reads: ['hops', 'keys'],
               problems: (c) =>
-                Array.isArray(c.keys) && Array.isArray(c.hops) && c.keys.length !== c.hops.length ? [{ attribute: 'keys', problem: 'one key per hop' }] : [],
+                Array.isArray(c.keys) && Array.isArray(c.hops) && c.keys.length !== c.hops.length
+                  ? [{ attribute: 'keys', problem: 'one key per hop' }]
+                  : [],
             },
           ],
         },
@@ -102,7 +120,16 @@ const handler: ResourceHandler = {
   },
 };
 const log = { debug() {}, info() {}, warn() {}, error() {} };
-const service = new ProviderService({ name: 'x', configSchema: { version: 0, description: d, block: { attributes: {} } }, resources: [handler], configure: () => ({}) }, log, new AbortController());
+const service = new ProviderService(
+  {
+    name: 'x',
+    configSchema: { version: 0, description: d, block: { attributes: {} } },
+    resources: [handler],
+    configure: () => ({}),
+  },
+  log,
+  new AbortController(),
+);
 const dyn = (v: ObjectValue | null) => ({ msgpack: encodeMsgpack(schema.block, v) });
 const shape = (diags: { summary?: string; detail?: string; attribute?: { steps?: unknown[] } }[] | undefined) =>
   (diags ?? []).map((x) => ({ summary: x.summary, detail: x.detail, path: x.attribute?.steps ?? [] }));
@@ -113,11 +140,14 @@ beforeEach(() => {
 });
 
 describe('ValidateResourceConfig', () => {
-  const validate = async (config: ObjectValue) => shape((await service.call('ValidateResourceConfig', { type_name: 'x_thing', config: dyn(config) })).diagnostics);
+  const validate = async (config: ObjectValue) =>
+    shape((await service.call('ValidateResourceConfig', { type_name: 'x_thing', config: dyn(config) })).diagnostics);
 
   it('reports each problem on its attribute: nested blocks by their path, map entries by their key', async () => {
     expect(await validate(good())).toEqual([]);
-    expect(await validate(good({ name: 'a b', count: 11, tags: ['x', 'Y'], labels: { K: 'v', k: 'v w' } }, { host: 'h h' }))).toEqual([
+    expect(
+      await validate(good({ name: 'a b', count: 11, tags: ['x', 'Y'], labels: { K: 'v', k: 'v w' } }, { host: 'h h' })),
+    ).toEqual([
       { summary: 'Invalid name', detail: '"a b" contains a space', path: at('name') },
       { summary: 'Invalid count', detail: '11 is more than 10', path: at('count') },
       { summary: 'Invalid tags', detail: '"Y" is not lower case', path: at('tags') },
@@ -128,19 +158,29 @@ describe('ValidateResourceConfig', () => {
   });
 
   it('skips what Terraform does not know yet: unknown values, map values and list elements, nested blocks', async () => {
-    expect(await validate(good({ name: Unknown, count: Unknown, tags: ['x', Unknown], labels: { k: Unknown } }, { host: Unknown }))).toEqual([]);
+    expect(
+      await validate(
+        good({ name: Unknown, count: Unknown, tags: ['x', Unknown], labels: { k: Unknown } }, { host: Unknown }),
+      ),
+    ).toEqual([]);
     expect(await validate(good({ conn: Unknown }))).toEqual([]);
     // A known key is checked even when its value is not known yet.
-    expect(await validate(good({ labels: { K: Unknown } }))).toEqual([{ summary: 'Invalid labels', detail: '["K"]: "K" is not lower case', path: at('labels') }]);
+    expect(await validate(good({ labels: { K: Unknown } }))).toEqual([
+      { summary: 'Invalid labels', detail: '["K"]: "K" is not lower case', path: at('labels') },
+    ]);
   });
 
   it('runs a check of several attributes once all it reads is known, and reports it on the attribute it names', async () => {
-    expect(await validate(good({ mode: 'l2' }))).toEqual([{ summary: 'Invalid mac', detail: 'l2 needs a MAC', path: at('mac') }]);
+    expect(await validate(good({ mode: 'l2' }))).toEqual([
+      { summary: 'Invalid mac', detail: 'l2 needs a MAC', path: at('mac') },
+    ]);
     expect(await validate(good({ mode: 'l2', mac: Unknown }))).toEqual([]);
     expect(await validate(good({ mode: Unknown }))).toEqual([]);
     expect(await validate(good({ mode: 'l2', mac: 'm' }))).toEqual([]);
     // A nested block's own check, on the nested path.
-    expect(await validate(good({}, { hops: ['a', 'b'], keys: ['k'] }))).toEqual([{ summary: 'Invalid conn.keys', detail: 'one key per hop', path: at('conn', 'keys') }]);
+    expect(await validate(good({}, { hops: ['a', 'b'], keys: ['k'] }))).toEqual([
+      { summary: 'Invalid conn.keys', detail: 'one key per hop', path: at('conn', 'keys') },
+    ]);
     expect(await validate(good({}, { hops: ['a', 'b'], keys: ['k', Unknown] }))).toEqual([]);
   });
 });
@@ -148,19 +188,38 @@ describe('ValidateResourceConfig', () => {
 describe('the same checks once values are known', () => {
   it('apply refuses a value that was unknown at validate and breaks a check, before the handler runs', async () => {
     const config = good({ name: Unknown });
-    expect(shape((await service.call('ValidateResourceConfig', { type_name: 'x_thing', config: dyn(config) })).diagnostics)).toEqual([]);
+    expect(
+      shape((await service.call('ValidateResourceConfig', { type_name: 'x_thing', config: dyn(config) })).diagnostics),
+    ).toEqual([]);
     const planned = good({ name: 'a b' });
-    const created = await service.call('ApplyResourceChange', { type_name: 'x_thing', prior_state: dyn(null), planned_state: dyn(planned), config: dyn(planned) });
-    expect(shape(created.diagnostics)).toEqual([{ summary: 'Invalid name', detail: '"a b" contains a space', path: at('name') }]);
+    const created = await service.call('ApplyResourceChange', {
+      type_name: 'x_thing',
+      prior_state: dyn(null),
+      planned_state: dyn(planned),
+      config: dyn(planned),
+    });
+    expect(shape(created.diagnostics)).toEqual([
+      { summary: 'Invalid name', detail: '"a b" contains a space', path: at('name') },
+    ]);
     expect(decodeMsgpack(schema.block, created.new_state!.msgpack)).toBeNull();
     // On update the prior object stays what Terraform tracks.
     const prior = good({ id: 'i' });
-    const updated = await service.call('ApplyResourceChange', { type_name: 'x_thing', prior_state: dyn(prior), planned_state: dyn(good({ id: 'i', mode: 'l2' })), config: dyn(good({ mode: 'l2' })) });
+    const updated = await service.call('ApplyResourceChange', {
+      type_name: 'x_thing',
+      prior_state: dyn(prior),
+      planned_state: dyn(good({ id: 'i', mode: 'l2' })),
+      config: dyn(good({ mode: 'l2' })),
+    });
     expect(shape(updated.diagnostics)).toEqual([{ summary: 'Invalid mac', detail: 'l2 needs a MAC', path: at('mac') }]);
     expect(decodeMsgpack(schema.block, updated.new_state!.msgpack)).toEqual(prior);
     expect(calls).toEqual([]);
     // A good plan reaches the handler.
-    await service.call('ApplyResourceChange', { type_name: 'x_thing', prior_state: dyn(null), planned_state: dyn(good()), config: dyn(good()) });
+    await service.call('ApplyResourceChange', {
+      type_name: 'x_thing',
+      prior_state: dyn(null),
+      planned_state: dyn(good()),
+      config: dyn(good()),
+    });
     expect(calls).toEqual(['create']);
   });
 
@@ -172,7 +231,12 @@ describe('the same checks once values are known', () => {
       { summary: 'Invalid conn.host', detail: '"h;reboot now" contains a space', path: at('conn', 'host') },
     ]);
     expect(decodeMsgpack(schema.block, read.new_state!.msgpack)).toEqual(stored);
-    const deleted = await service.call('ApplyResourceChange', { type_name: 'x_thing', prior_state: dyn(stored), planned_state: dyn(null), config: dyn(null) });
+    const deleted = await service.call('ApplyResourceChange', {
+      type_name: 'x_thing',
+      prior_state: dyn(stored),
+      planned_state: dyn(null),
+      config: dyn(null),
+    });
     expect(shape(deleted.diagnostics)).toHaveLength(2);
     expect(decodeMsgpack(schema.block, deleted.new_state!.msgpack)).toEqual(stored);
     expect(calls).toEqual([]);
@@ -183,7 +247,9 @@ describe('the same checks once values are known', () => {
     expect(ok.diagnostics).toEqual([]);
     expect(ok.imported_resources).toHaveLength(1);
     const bad = await service.call('ImportResourceState', { type_name: 'x_thing', id: 'web 1' });
-    expect(shape(bad.diagnostics)).toEqual([{ summary: 'Invalid name', detail: '"web 1" contains a space', path: at('name') }]);
+    expect(shape(bad.diagnostics)).toEqual([
+      { summary: 'Invalid name', detail: '"web 1" contains a space', path: at('name') },
+    ]);
     expect(bad.imported_resources ?? []).toEqual([]);
   });
 
@@ -193,8 +259,15 @@ describe('the same checks once values are known', () => {
     await service.call('ReadResource', { type_name: 'x_thing', current_state: dyn(good({ id: 'i', script: 'a b' })) });
     expect(calls).toEqual(['read']);
     expect(validationProblems(schema.block, good({ script: 'a b' }), 'config')).toHaveLength(1);
-    const applied = await service.call('ApplyResourceChange', { type_name: 'x_thing', prior_state: dyn(imported), planned_state: dyn(good({ id: 'i', script: 'a b' })), config: dyn(good({ script: 'a b' })) });
-    expect(shape(applied.diagnostics)).toEqual([{ summary: 'Invalid script', detail: '"a b" contains a space', path: at('script') }]);
+    const applied = await service.call('ApplyResourceChange', {
+      type_name: 'x_thing',
+      prior_state: dyn(imported),
+      planned_state: dyn(good({ id: 'i', script: 'a b' })),
+      config: dyn(good({ script: 'a b' })),
+    });
+    expect(shape(applied.diagnostics)).toEqual([
+      { summary: 'Invalid script', detail: '"a b" contains a space', path: at('script') },
+    ]);
     expect(calls).toEqual(['read']);
   });
 
@@ -213,7 +286,18 @@ describe('the calico resources', () => {
     },
   }));
   const calico = new ProviderService(provider, log, new AbortController());
-  const ssh = { host: '198.18.140.1', port: null, user: null, private_key_path: null, passphrase_env: null, known_hosts_path: null, sudo: null, proxy_jump: null, proxy_jump_keys: null, from_ssh_config: null };
+  const ssh = {
+    host: '198.18.140.1',
+    port: null,
+    user: null,
+    private_key_path: null,
+    passphrase_env: null,
+    known_hosts_path: null,
+    sudo: null,
+    proxy_jump: null,
+    proxy_jump_keys: null,
+    from_ssh_config: null,
+  };
   const overlay = resourceSchemas.calico_overlay.block;
   const overlayState: ObjectValue = {
     id: 'n1',
@@ -234,21 +318,49 @@ describe('the calico resources', () => {
   };
 
   beforeAll(async () => {
-    await calico.call('ConfigureProvider', { config: { msgpack: encodeMsgpack(provider.configSchema.block, { connect_timeout: null, connect_retries: null }) } });
+    await calico.call('ConfigureProvider', {
+      config: { msgpack: encodeMsgpack(provider.configSchema.block, { connect_timeout: null, connect_retries: null }) },
+    });
   });
 
   it('a stored overlay state whose route would splice a line into ip -batch is refused on read and destroy, on its attribute', async () => {
     const state = { msgpack: encodeMsgpack(overlay, overlayState) };
     const read = await calico.call('ReadResource', { type_name: 'calico_overlay', current_state: state });
-    const expected = [{ summary: 'Invalid routes', detail: '["198.19.141.0/24"]: "198.19.141.1\nroute del default" is not an IPv4 address', path: at('routes') }];
+    const expected = [
+      {
+        summary: 'Invalid routes',
+        detail: '["198.19.141.0/24"]: "198.19.141.1\nroute del default" is not an IPv4 address',
+        path: at('routes'),
+      },
+    ];
     expect(shape(read.diagnostics)).toEqual(expected);
-    const destroy = await calico.call('ApplyResourceChange', { type_name: 'calico_overlay', prior_state: state, planned_state: { msgpack: encodeMsgpack(overlay, null) }, config: { msgpack: encodeMsgpack(overlay, null) } });
+    const destroy = await calico.call('ApplyResourceChange', {
+      type_name: 'calico_overlay',
+      prior_state: state,
+      planned_state: { msgpack: encodeMsgpack(overlay, null) },
+      config: { msgpack: encodeMsgpack(overlay, null) },
+    });
     expect(shape(destroy.diagnostics)).toEqual(expected);
   });
 
   it('the overlay rules of several attributes hold at apply too: IPIP has no MAC, neighbours or FDB', async () => {
-    const planned: ObjectValue = { ...overlayState, encapsulation: 'ipip', routes: {}, neighbours: { '198.19.141.1': '66:cc:c6:13:02:01' }, device: Unknown, host_neighbours: Unknown, host_fdb: Unknown, host_routes: Unknown, id: Unknown };
-    const res = await calico.call('ApplyResourceChange', { type_name: 'calico_overlay', prior_state: { msgpack: encodeMsgpack(overlay, null) }, planned_state: { msgpack: encodeMsgpack(overlay, planned) }, config: { msgpack: encodeMsgpack(overlay, planned) } });
+    const planned: ObjectValue = {
+      ...overlayState,
+      encapsulation: 'ipip',
+      routes: {},
+      neighbours: { '198.19.141.1': '66:cc:c6:13:02:01' },
+      device: Unknown,
+      host_neighbours: Unknown,
+      host_fdb: Unknown,
+      host_routes: Unknown,
+      id: Unknown,
+    };
+    const res = await calico.call('ApplyResourceChange', {
+      type_name: 'calico_overlay',
+      prior_state: { msgpack: encodeMsgpack(overlay, null) },
+      planned_state: { msgpack: encodeMsgpack(overlay, planned) },
+      config: { msgpack: encodeMsgpack(overlay, planned) },
+    });
     expect(shape(res.diagnostics)).toEqual([
       { summary: 'Invalid tunnel_mac', detail: 'IPIP devices have no MAC', path: at('tunnel_mac') },
       { summary: 'Invalid neighbours', detail: 'IPIP has no neighbour or FDB entries', path: at('neighbours') },
@@ -272,7 +384,10 @@ describe('the calico resources', () => {
       host_route: true,
       ssh: { ...ssh, proxy_jump: 'b1,b2', proxy_jump_keys: ['/k'] },
     };
-    const read = await calico.call('ReadResource', { type_name: 'calico_workload', current_state: { msgpack: encodeMsgpack(block, state) } });
+    const read = await calico.call('ReadResource', {
+      type_name: 'calico_workload',
+      current_state: { msgpack: encodeMsgpack(block, state) },
+    });
     expect(shape(read.diagnostics).map((x) => [x.summary, x.path])).toEqual([
       ['Invalid name', at('name')],
       ['Invalid mtu', at('mtu')],
@@ -282,7 +397,15 @@ describe('the calico resources', () => {
 
   it('a policy ruleset imported as "" (not recoverable from the host) reads; apply still checks the ruleset', () => {
     const block = resourceSchemas.calico_policy_ruleset.block;
-    const imported: ObjectValue = { id: 'n1', node_name: 'n1', ruleset: '', table: '', owner: '', applied_table: null, ssh };
+    const imported: ObjectValue = {
+      id: 'n1',
+      node_name: 'n1',
+      ruleset: '',
+      table: '',
+      owner: '',
+      applied_table: null,
+      ssh,
+    };
     expect(validationProblems(block, imported, 'state')).toEqual([]);
     expect(validationProblems(block, imported, 'apply').map((x) => x.attribute)).toEqual([['ruleset']]);
   });
@@ -291,9 +414,17 @@ describe('the calico resources', () => {
     expect(encapsulationProblem('vxlan')).toBeNull();
     expect(encapsulationProblem('ipip')).toBeNull();
     // Not an object key lookup: inherited names are no encapsulation either.
-    for (const v of ['gre', 'constructor', 'toString', '']) expect(encapsulationProblem(v)).toBe(`"${v}" is not one of vxlan, ipip`);
+    for (const v of ['gre', 'constructor', 'toString', ''])
+      expect(encapsulationProblem(v)).toBe(`"${v}" is not one of vxlan, ipip`);
     const node = resourceSchemas.calico_node.block;
-    const config: ObjectValue = { name: 'n1', address: '198.18.140.1', pod_cidr: '198.19.140.0/24', encapsulation: 'constructor', workloads: ['web', 'a b'], ssh };
+    const config: ObjectValue = {
+      name: 'n1',
+      address: '198.18.140.1',
+      pod_cidr: '198.19.140.0/24',
+      encapsulation: 'constructor',
+      workloads: ['web', 'a b'],
+      ssh,
+    };
     expect(validationProblems(node, config, 'config').map((x) => [x.attribute, x.detail])).toEqual([
       [['encapsulation'], '"constructor" is not one of vxlan, ipip'],
       [['workloads'], expect.stringMatching(/^"a b" is not a valid workload name/)],
@@ -302,8 +433,27 @@ describe('the calico resources', () => {
 
   it('bird: revert_after must exceed session_wait, whose default counts when it is unset', () => {
     const block = resourceSchemas.calico_bird_config.block;
-    const config: ObjectValue = { id: null, node_name: 'n1', config_path: null, socket_path: null, content: 'x', secrets: null, session_wait: null, revert_after: 20, backup_path: null, loaded: null, ssh };
-    expect(validationProblems(block, config, 'config')).toEqual([{ severity: 'error', summary: 'Invalid revert_after', detail: '20 must exceed session_wait (30)', attribute: ['revert_after'] }]);
+    const config: ObjectValue = {
+      id: null,
+      node_name: 'n1',
+      config_path: null,
+      socket_path: null,
+      content: 'x',
+      secrets: null,
+      session_wait: null,
+      revert_after: 20,
+      backup_path: null,
+      loaded: null,
+      ssh,
+    };
+    expect(validationProblems(block, config, 'config')).toEqual([
+      {
+        severity: 'error',
+        summary: 'Invalid revert_after',
+        detail: '20 must exceed session_wait (30)',
+        attribute: ['revert_after'],
+      },
+    ]);
     expect(validationProblems(block, { ...config, session_wait: 10 }, 'config')).toEqual([]);
     expect(validationProblems(block, { ...config, session_wait: Unknown }, 'config')).toEqual([]);
   });

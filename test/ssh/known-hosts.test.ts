@@ -44,7 +44,9 @@ test('a plain entry accepts its key and reports a changed one with both fingerpr
 test('an unknown host is refused naming the offered fingerprint and how to add it', () => {
   const kh = knownHosts([`198.18.9.1 ${a.type} ${a.b64}`]);
   const unknown = verifyHostKey(kh, '198.18.9.2', 22, a.blob);
-  expect(!unknown.ok && unknown.reason).toMatch(/unknown host key for 198\.18\.9\.2: SHA256:\S+ .*ssh-keyscan -p 22 198\.18\.9\.2/);
+  expect(!unknown.ok && unknown.reason).toMatch(
+    /unknown host key for 198\.18\.9\.2: SHA256:\S+ .*ssh-keyscan -p 22 198\.18\.9\.2/,
+  );
 });
 
 test('non-standard ports use [host]:port, hashed entries and wildcards match, negation excludes', () => {
@@ -63,7 +65,11 @@ test('non-standard ports use [host]:port, hashed entries and wildcards match, ne
 });
 
 test('@revoked refuses the key even when another line lists it; @cert-authority trusts nothing', () => {
-  const kh = knownHosts([`@revoked * ${a.type} ${a.b64}`, `198.18.9.1 ${a.type} ${a.b64}`, `@cert-authority * ${b.type} ${b.b64}`]);
+  const kh = knownHosts([
+    `@revoked * ${a.type} ${a.b64}`,
+    `198.18.9.1 ${a.type} ${a.b64}`,
+    `@cert-authority * ${b.type} ${b.b64}`,
+  ]);
   const revoked = verifyHostKey(kh, '198.18.9.1', 22, a.blob);
   expect(!revoked.ok && revoked.reason).toMatch(/@revoked/);
   expect(verifyHostKey(kh, '198.18.9.1', 22, b.blob).ok).toBe(false);

@@ -51,7 +51,11 @@ interface ProbeAnswer {
  * Runs one script on each target, in turn, through one fresh SshPool (one provider process) in
  * the operator namespace; every answer carries everything the pool logged.
  */
-async function probeAll(targets: Record<string, unknown>[], script: string, env: NodeJS.ProcessEnv = {}): Promise<ProbeAnswer[]> {
+async function probeAll(
+  targets: Record<string, unknown>[],
+  script: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<ProbeAnswer[]> {
   const base = { host: node.address, port: 22, knownHostsPath: lab.knownHostsPath, sudo: false };
   const program = `
     const { SshPool } = require(${JSON.stringify(path.join(packageRoot(), 'dist', 'providers', 'ssh', 'pool.js'))});
@@ -72,18 +76,32 @@ async function probeAll(targets: Record<string, unknown>[], script: string, env:
   return JSON.parse(r.stdout) as ProbeAnswer[];
 }
 
-async function probe(target: Record<string, unknown>, script: string, env: NodeJS.ProcessEnv = {}): Promise<ProbeAnswer> {
+async function probe(
+  target: Record<string, unknown>,
+  script: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<ProbeAnswer> {
   return (await probeAll([target], script, env))[0];
 }
 
 /** Runs a plan through one pool (pool-probe.ts) as USER with the lab's key. */
 async function probePlan(steps: ProbePlan['steps'], sudo = false, user = USER): Promise<PlanAnswer> {
   const plan: ProbePlan = {
-    target: { host: node.address, port: 22, user, privateKeyPath: lab.clientKeyPath, knownHostsPath: lab.knownHostsPath, sudo },
+    target: {
+      host: node.address,
+      port: 22,
+      user,
+      privateKeyPath: lab.clientKeyPath,
+      knownHostsPath: lab.knownHostsPath,
+      sudo,
+    },
     steps,
   };
   const program = path.join(packageRoot(), 'dist', 'test', 'support', 'pool-probe.js');
-  const r = await operatorExec(lab, [process.execPath, program], { input: JSON.stringify(plan), env: { SSH_AUTH_SOCK: '' } });
+  const r = await operatorExec(lab, [process.execPath, program], {
+    input: JSON.stringify(plan),
+    env: { SSH_AUTH_SOCK: '' },
+  });
   if (r.code !== 0) throw new Error(`pool probe failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as PlanAnswer;
 }
@@ -101,7 +119,10 @@ async function since<T>(fn: () => Promise<T>): Promise<[T, { connections: number
   const before = serverSide();
   const result = await fn();
   const after = serverSide();
-  return [result, { connections: after.connections - before.connections, execs: after.execs.slice(before.execs.length) }];
+  return [
+    result,
+    { connections: after.connections - before.connections, execs: after.execs.slice(before.execs.length) },
+  ];
 }
 
 const single = (r: ProbeResult | ProbeResult[]) => r as ProbeResult;
@@ -118,7 +139,11 @@ async function addNodeUser(): Promise<void> {
   fs.mkdirSync(d);
   // USER's login shell records each command sshd hands it, then is bash.
   const countingShell = path.join(dir, 'counting-shell');
-  fs.writeFileSync(countingShell, `#!/bin/bash\nprintf '%s' "$*" | tr '\\n' ' ' | head -c 120 >> ${loginLog}; echo >> ${loginLog}\nexec /bin/bash "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(
+    countingShell,
+    `#!/bin/bash\nprintf '%s' "$*" | tr '\\n' ' ' | head -c 120 >> ${loginLog}; echo >> ${loginLog}\nexec /bin/bash "$@"\n`,
+    { mode: 0o755 },
+  );
   fs.writeFileSync(loginLog, '', { mode: 0o666 });
   fs.chmodSync(loginLog, 0o666);
   const files: [string, string][] = [
@@ -146,7 +171,8 @@ beforeAll(async () => {
   await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', PASSPHRASE, '-f', encryptedKey]);
   await must('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', agentKey]);
   // The lab's sshd trusts the keys listed in the lab's client .pub file.
-  for (const key of [encryptedKey, agentKey]) fs.appendFileSync(`${lab.clientKeyPath}.pub`, fs.readFileSync(`${key}.pub`));
+  for (const key of [encryptedKey, agentKey])
+    fs.appendFileSync(`${lab.clientKeyPath}.pub`, fs.readFileSync(`${key}.pub`));
   agent = spawn('ssh-agent', ['-D', '-a', agentSocket], { stdio: 'ignore' });
   if (!(await waitFor(async () => fs.existsSync(agentSocket), 10_000))) throw new Error('ssh-agent did not start');
   await must('ssh-add', ['-q', agentKey], { SSH_AUTH_SOCK: agentSocket });
@@ -160,16 +186,27 @@ afterAll(async () => {
 });
 
 test('a passphrase-protected key opens with the passphrase from the named variable', async () => {
-  const r = await probe({ user: 'root', privateKeyPath: encryptedKey, passphraseEnv: 'CALICO_TEST_PASSPHRASE' }, 'id -u', {
-    CALICO_TEST_PASSPHRASE: PASSPHRASE,
-  });
+  const r = await probe(
+    { user: 'root', privateKeyPath: encryptedKey, passphraseEnv: 'CALICO_TEST_PASSPHRASE' },
+    'id -u',
+    {
+      CALICO_TEST_PASSPHRASE: PASSPHRASE,
+    },
+  );
   expect(r).toMatchObject({ ok: true, code: 0, stdout: '0\n' });
   expect(JSON.stringify(r)).not.toContain(PASSPHRASE);
 });
 
 test('one process decrypts a key once, however many hosts and users it logs in as', async () => {
   const key = { privateKeyPath: encryptedKey, passphraseEnv: 'CALICO_TEST_PASSPHRASE' };
-  const answers = await probeAll([{ ...key, user: 'root' }, { ...key, user: USER }], 'id -un', { CALICO_TEST_PASSPHRASE: PASSPHRASE });
+  const answers = await probeAll(
+    [
+      { ...key, user: 'root' },
+      { ...key, user: USER },
+    ],
+    'id -un',
+    { CALICO_TEST_PASSPHRASE: PASSPHRASE },
+  );
   expect(answers.map((a) => a.stdout)).toEqual(['root\n', `${USER}\n`]);
   const log = answers[0].log;
   expect(log.filter((l) => l.includes(': connected')).length).toBe(2);
@@ -177,15 +214,22 @@ test('one process decrypts a key once, however many hosts and users it logs in a
 });
 
 test('a wrong or missing passphrase is a login problem naming the key and variable, never echoing a secret', async () => {
-  const wrong = await probe({ user: 'root', privateKeyPath: encryptedKey, passphraseEnv: 'CALICO_TEST_PASSPHRASE' }, 'id -u', {
-    CALICO_TEST_PASSPHRASE: 'not the passphrase',
-  });
+  const wrong = await probe(
+    { user: 'root', privateKeyPath: encryptedKey, passphraseEnv: 'CALICO_TEST_PASSPHRASE' },
+    'id -u',
+    {
+      CALICO_TEST_PASSPHRASE: 'not the passphrase',
+    },
+  );
   expect(wrong).toMatchObject({ ok: false, kind: 'auth' });
   expect(wrong.message).toContain(encryptedKey);
   expect(wrong.message).toContain('CALICO_TEST_PASSPHRASE');
   expect(JSON.stringify(wrong)).not.toContain('not the passphrase');
 
-  const unset = await probe({ user: 'root', privateKeyPath: encryptedKey, passphraseEnv: 'CALICO_TEST_PASSPHRASE' }, 'id -u');
+  const unset = await probe(
+    { user: 'root', privateKeyPath: encryptedKey, passphraseEnv: 'CALICO_TEST_PASSPHRASE' },
+    'id -u',
+  );
   expect(unset).toMatchObject({ ok: false, kind: 'auth' });
   expect(unset.message).toMatch(/CALICO_TEST_PASSPHRASE is not set/);
 
@@ -205,7 +249,10 @@ test('without a key path the pool logs in through ssh-agent, and says so when th
 test('a non-root login runs scripts as root through sudo -n, and as itself without sudo', async () => {
   const key = { user: USER, privateKeyPath: lab.clientKeyPath };
   expect(await probe(key, 'id -un')).toMatchObject({ ok: true, code: 0, stdout: `${USER}\n` });
-  const elevated = await probe({ ...key, sudo: true }, 'id -u; ip link add calico-sudo type veth peer name calico-sudo2 && ip link del calico-sudo && echo changed');
+  const elevated = await probe(
+    { ...key, sudo: true },
+    'id -u; ip link add calico-sudo type veth peer name calico-sudo2 && ip link del calico-sudo && echo changed',
+  );
   expect(elevated).toMatchObject({ ok: true, code: 0, stdout: '0\nchanged\n' });
   // The provider's own read goes through sudo the same way.
   const markKey = newMarkKey();
@@ -214,7 +261,11 @@ test('a non-root login runs scripts as root through sudo -n, and as itself witho
   const snapshot = parseSnapshot(read.stdout!, SNAPSHOT_SECTIONS, node.name, markKey);
   expect(snapshot.get(nodeSection).ipForward).toMatch(/^[01]$/);
   expect(snapshot.get(birdConfigSection).content).toContain(`router id ${node.address};`);
-  expect(snapshot.get(hostIpSection).addresses).toContainEqual({ dev: 'eth0', address: node.address, prefixLength: 24 });
+  expect(snapshot.get(hostIpSection).addresses).toContainEqual({
+    dev: 'eth0',
+    address: node.address,
+    prefixLength: 24,
+  });
   // Without sudo the same change is refused by the kernel, and the script's failure comes back.
   const plain = await probe(key, 'ip link add calico-sudo type veth peer name calico-sudo2');
   expect(plain).toMatchObject({ ok: true });
@@ -240,9 +291,18 @@ test('many scripts share one connection and one exec of the remote shell', async
 
 test('sudo mode: one shell as root through sudo -n, many scripts, one exec', async () => {
   const [answer, server] = await since(() =>
-    probePlan([Array.from({ length: 12 }, () => ({ script: 'id -u; ip link add calico-sudo type veth peer name calico-sudo2 && ip link del calico-sudo && echo changed' }))], true),
+    probePlan(
+      [
+        Array.from({ length: 12 }, () => ({
+          script:
+            'id -u; ip link add calico-sudo type veth peer name calico-sudo2 && ip link del calico-sudo && echo changed',
+        })),
+      ],
+      true,
+    ),
   );
-  for (const r of answer.results[0] as ProbeResult[]) expect(r).toMatchObject({ ok: true, code: 0, stdout: '0\nchanged\n' });
+  for (const r of answer.results[0] as ProbeResult[])
+    expect(r).toMatchObject({ ok: true, code: 0, stdout: '0\nchanged\n' });
   expect(server.connections).toBe(1);
   expect(server.execs).toHaveLength(1);
   expect(server.execs[0]).toMatch(/^-c exec sudo -n bash --norc --noprofile -c/);
@@ -263,9 +323,20 @@ test('arbitrary bytes: binary-ish and huge output, forged framing, stdin passed 
     { script: 'echo still in step' },
   ]);
   const [bin, huge, digest, unread, partial, big, after] = answer.results.map(single);
-  expect(bin).toMatchObject({ ok: true, code: 0, stdout: `a\0b\uFFFDc ${fakeToken}\n:calico-start:x:\n`, stderr: `e\uFFFDrr ${fakeToken}` });
+  expect(bin).toMatchObject({
+    ok: true,
+    code: 0,
+    stdout: `a\0b\uFFFDc ${fakeToken}\n:calico-start:x:\n`,
+    stderr: `e\uFFFDrr ${fakeToken}`,
+  });
   const seq = (n: number) => Array.from({ length: n }, (_, i) => `${i + 1}\n`).join('');
-  expect(huge).toMatchObject({ ok: true, code: 0, stdoutLength: Buffer.byteLength(seq(3000000)), stdoutSha256: sha256(seq(3000000)), stderrLength: Buffer.byteLength(seq(200000)) });
+  expect(huge).toMatchObject({
+    ok: true,
+    code: 0,
+    stdoutLength: Buffer.byteLength(seq(3000000)),
+    stdoutSha256: sha256(seq(3000000)),
+    stderrLength: Buffer.byteLength(seq(200000)),
+  });
   expect(digest).toMatchObject({ ok: true, code: 0, stdout: `${sha256(Buffer.from(stdin, 'utf8'))}\n` });
   expect(unread).toMatchObject({ ok: true, code: 0 });
   expect(partial.stdout!.trim()).toBe('a b \\n c d \\0 e f \\t g');
@@ -317,7 +388,10 @@ test('an abort kills the running script and its children, and the same shell run
     const answer = await probePlan(
       [
         { script: `sleep 300 & echo "$$ $!" > ${pids}; touch ${marker}; wait`, abortWhenFileExists: marker },
-        { script: `trap '' TERM; sleep 300 & echo "$$ $!" > ${pids}-2; touch ${marker}-2; wait; echo survived`, abortWhenFileExists: `${marker}-2` },
+        {
+          script: `trap '' TERM; sleep 300 & echo "$$ $!" > ${pids}-2; touch ${marker}-2; wait; echo survived`,
+          abortWhenFileExists: `${marker}-2`,
+        },
         { script: 'id -u; echo after the abort' },
       ],
       sudo,
@@ -342,7 +416,7 @@ test('an abort kills the running script and its children, and the same shell run
   }
 });
 
-test('a shell that sudo refuses to start is the host answering: the script fails with sudo\'s words, nothing counts as a death', async () => {
+test("a shell that sudo refuses to start is the host answering: the script fails with sudo's words, nothing counts as a death", async () => {
   const answer = await probePlan([{ script: 'id -u' }, { script: 'id -u' }, { script: 'id -u' }], true, NO_SUDO_USER);
   for (const r of answer.results.map(single)) {
     expect(r.ok).toBe(true);

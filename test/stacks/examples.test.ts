@@ -10,7 +10,10 @@ const example = (name: string) => path.join(packageRoot(), 'examples', name);
 
 function protocols(conf: string): { name: string; body: string }[] {
   // A body may hold one nested block (a session's own `ipv4 { … };`).
-  return [...conf.matchAll(/protocol bgp (\S+) from bgp_template \{((?:[^{}]|\{[^{}]*\})*)\}/g)].map((m) => ({ name: m[1], body: m[2] }));
+  return [...conf.matchAll(/protocol bgp (\S+) from bgp_template \{((?:[^{}]|\{[^{}]*\})*)\}/g)].map((m) => ({
+    name: m[1],
+    body: m[2],
+  }));
 }
 
 describe.each([
@@ -29,7 +32,9 @@ describe.each([
   });
 
   test('resources carry no construct metadata (the cdktf CLI matched every output line against every resource with it)', () => {
-    const resources = Object.values<Record<string, { '//'?: { metadata?: unknown } }>>(result.stack.resource).flatMap((byName) => Object.values(byName));
+    const resources = Object.values<Record<string, { '//'?: { metadata?: unknown } }>>(result.stack.resource).flatMap(
+      (byName) => Object.values(byName),
+    );
     expect(resources.length).toBeGreaterThan(3);
     for (const r of resources) expect(r['//']?.metadata).toBeUndefined();
   });
@@ -56,7 +61,9 @@ describe.each([
       expect(conf).toMatch(/^router id 198\.18\.0\.\d+;$/m);
       expect(conf).toMatch(/route 198\.19\.\d+\.0\/24 blackhole;/);
       expect(conf).toMatch(/filter calico_kernel_programming/);
-      expect(conf).toMatch(/protocol kernel \{\s+learn;\s+persist;\s+scan time 2;\s+graceful restart;\s+merge paths on;/);
+      expect(conf).toMatch(
+        /protocol kernel \{\s+learn;\s+persist;\s+scan time 2;\s+graceful restart;\s+merge paths on;/,
+      );
       expect(conf).toMatch(/protocol device \{\s+scan time 2;/);
       expect(conf).toMatch(/interface -"cali\*", -"kube-ipvs\*", "\*";/);
       expect(conf).toMatch(/function calico_aggr\(\)/);
@@ -105,7 +112,9 @@ test('external peers: Global_ sessions on every node, with the password (a place
     const globals = protocols(conf).filter((p) => p.name.startsWith('Global_'));
     expect(globals.map((p) => p.name)).toEqual(['Global_198_18_0_100', 'Global_198_18_0_101']);
     expect(globals[0].body).not.toMatch(/password/);
-    expect(globals[1].body).toMatch(/neighbor 198\.18\.0\.101 as 65001;\s+password "<<calico-secret:Global_198_18_0_101>>";/);
+    expect(globals[1].body).toMatch(
+      /neighbor 198\.18\.0\.101 as 65001;\s+password "<<calico-secret:Global_198_18_0_101>>";/,
+    );
     expect(conf).not.toContain('s3cret-Key');
   }
   for (const r of Object.values<any>(stack.resource.calico_bird_config)) {
@@ -138,6 +147,8 @@ test('VXLAN CrossSubnet: one calico_overlay per node for the other rack only; bi
     ['rack2-a', ['198.19.1.0/24', '198.19.2.0/24']],
     ['rack2-b', ['198.19.1.0/24', '198.19.2.0/24']],
   ]);
-  const mtus = Object.fromEntries(Object.values<any>(result.stack.resource.calico_workload).map((w) => [w.name, w.mtu]));
+  const mtus = Object.fromEntries(
+    Object.values<any>(result.stack.resource.calico_workload).map((w) => [w.name, w.mtu]),
+  );
   expect(mtus).toEqual({ web1: 1450, web2: 1450, web3: 1450, web4: 1400 });
 });

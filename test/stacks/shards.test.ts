@@ -26,7 +26,10 @@ function synthWith(build: (app: App) => void): Map<string, StackJson> {
     app.synth();
     const stacksDir = path.join(outdir, 'stacks');
     return new Map(
-      fs.readdirSync(stacksDir).sort().map((name) => [name, JSON.parse(fs.readFileSync(path.join(stacksDir, name, 'cdk.tf.json'), 'utf8'))]),
+      fs
+        .readdirSync(stacksDir)
+        .sort()
+        .map((name) => [name, JSON.parse(fs.readFileSync(path.join(stacksDir, name, 'cdk.tf.json'), 'utf8'))]),
     );
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
@@ -46,11 +49,15 @@ function resourcesOf(stack: StackJson): Map<string, unknown> {
 }
 
 function nodesOf(stack: StackJson): string[] {
-  return Object.values<any>(stack.resource.calico_node).map((r) => r.name).sort();
+  return Object.values<any>(stack.resource.calico_node)
+    .map((r) => r.name)
+    .sort();
 }
 
 /** 3 racks of 2 nodes, 2 reflectors (one without a rack), one workload per node, a peer with a password. */
-function rackInventory(opts: { topology?: 'route-reflector' | 'full-mesh'; extra?: string; state?: string; sharding?: boolean } = {}): string {
+function rackInventory(
+  opts: { topology?: 'route-reflector' | 'full-mesh'; extra?: string; state?: string; sharding?: boolean } = {},
+): string {
   const rr = (opts.topology ?? 'route-reflector') === 'route-reflector';
   const lines = [
     `cluster: { name: fleet, podCidr: 198.19.0.0/16, topology: ${rr ? 'route-reflector' : 'full-mesh'}${opts.sharding === false ? '' : ', sharding: byRack'} }`,
@@ -63,7 +70,9 @@ function rackInventory(opts: { topology?: 'route-reflector' | 'full-mesh'; extra
   let k = 3;
   for (const rack of ['a', 'b', 'c']) {
     for (let i = 0; i < 2; i++, k++) {
-      lines.push(`  - { name: ${rack}${i}, rack: ${rack}, address: 198.18.95.${k}, podCidr: 198.19.${k}.0/24, workloads: [{ name: w${k}, ip: 198.19.${k}.2 }] }`);
+      lines.push(
+        `  - { name: ${rack}${i}, rack: ${rack}, address: 198.18.95.${k}, podCidr: 198.19.${k}.0/24, workloads: [{ name: w${k}, ip: 198.19.${k}.2 }] }`,
+      );
     }
   }
   if (opts.extra) lines.push(opts.extra);
@@ -98,7 +107,10 @@ describe('an inventory without sharding', () => {
   });
 
   test('with pg and local state, and racks as mere labels: still one stack, its backend unchanged', () => {
-    for (const state of ['state: { backend: pg, schemaName: calico_fleet }', 'state: { backend: local, path: st/fleet.tfstate }']) {
+    for (const state of [
+      'state: { backend: pg, schemaName: calico_fleet }',
+      'state: { backend: local, path: st/fleet.tfstate }',
+    ]) {
       const cluster = parse(rackInventory({ sharding: false, state }));
       const stacks = stacksOf(cluster);
       expect([...stacks.keys()]).toEqual(['fleet']);
@@ -147,30 +159,45 @@ describe('sharding: byRack', () => {
     // bird.conf comes from the whole inventory: a rack node's config peers with both reflectors,
     // the reflectors' configs with every client, though no other stack's state is read.
     const birdOf = (stackName: string, node: string) =>
-      Object.values<any>(stacks.get(stackName).resource.calico_bird_config).find((r) => r.node_name === node).content as string;
+      Object.values<any>(stacks.get(stackName).resource.calico_bird_config).find((r) => r.node_name === node)
+        .content as string;
     expect(birdOf('fleet-b', 'b0')).toMatch(/neighbor 198\.18\.95\.1 as/);
     expect(birdOf('fleet-b', 'b0')).toMatch(/neighbor 198\.18\.95\.2 as/);
     expect(birdOf('fleet-b', 'b0')).not.toMatch(/neighbor 198\.18\.95\.3 as/);
-    for (const client of ['3', '4', '5', '6', '7', '8']) expect(birdOf('fleet-route-reflectors', 'rr1')).toMatch(new RegExp(`neighbor 198\\.18\\.95\\.${client} as`));
+    for (const client of ['3', '4', '5', '6', '7', '8'])
+      expect(birdOf('fleet-route-reflectors', 'rr1')).toMatch(new RegExp(`neighbor 198\\.18\\.95\\.${client} as`));
     expect(JSON.stringify([...stacks.values()])).not.toContain('terraform_remote_state"');
   });
 
   test('a change to one rack changes only its stack', () => {
-    const changed = stacksOf(parse(rackInventory().replace('workloads: [{ name: w5, ip: 198.19.5.2 }]', 'workloads: [{ name: w5, ip: 198.19.5.2 }, { name: x5, ip: 198.19.5.3 }]')));
-    const differing = [...stacks.keys()].filter((s) => JSON.stringify(changed.get(s)) !== JSON.stringify(stacks.get(s)));
+    const changed = stacksOf(
+      parse(
+        rackInventory().replace(
+          'workloads: [{ name: w5, ip: 198.19.5.2 }]',
+          'workloads: [{ name: w5, ip: 198.19.5.2 }, { name: x5, ip: 198.19.5.3 }]',
+        ),
+      ),
+    );
+    const differing = [...stacks.keys()].filter(
+      (s) => JSON.stringify(changed.get(s)) !== JSON.stringify(stacks.get(s)),
+    );
     expect(differing).toEqual(['fleet-b']);
     expect(Object.keys(changed.get('fleet-b').resource.calico_workload)).toHaveLength(3);
   });
 
   test('a node added to a reflector cluster changes its rack and the reflectors, never the other racks', () => {
-    const added = stacksOf(parse(rackInventory({ extra: '  - { name: c2, rack: c, address: 198.18.95.40, podCidr: 198.19.40.0/24 }' })));
+    const added = stacksOf(
+      parse(rackInventory({ extra: '  - { name: c2, rack: c, address: 198.18.95.40, podCidr: 198.19.40.0/24 }' })),
+    );
     const differing = [...stacks.keys()].filter((s) => JSON.stringify(added.get(s)) !== JSON.stringify(stacks.get(s)));
     expect(differing).toEqual(['fleet-c', 'fleet-route-reflectors']);
     expect(nodesOf(added.get('fleet-c'))).toEqual(['c0', 'c1', 'c2']);
   });
 
   test('a new rack is a new stack and changes only the reflectors besides', () => {
-    const added = stacksOf(parse(rackInventory({ extra: '  - { name: d0, rack: d, address: 198.18.95.41, podCidr: 198.19.41.0/24 }' })));
+    const added = stacksOf(
+      parse(rackInventory({ extra: '  - { name: d0, rack: d, address: 198.18.95.41, podCidr: 198.19.41.0/24 }' })),
+    );
     expect([...added.keys()]).toEqual(['fleet-a', 'fleet-b', 'fleet-c', 'fleet-d', 'fleet-route-reflectors']);
     const differing = [...stacks.keys()].filter((s) => JSON.stringify(added.get(s)) !== JSON.stringify(stacks.get(s)));
     expect(differing).toEqual(['fleet-route-reflectors']);
@@ -179,7 +206,14 @@ describe('sharding: byRack', () => {
   test('full mesh: a node added to one rack changes every stack (every node peers with it)', () => {
     const mesh = stacksOf(parse(rackInventory({ topology: 'full-mesh' })));
     expect([...mesh.keys()]).toEqual(['fleet-a', 'fleet-b', 'fleet-c']);
-    const added = stacksOf(parse(rackInventory({ topology: 'full-mesh', extra: '  - { name: c2, rack: c, address: 198.18.95.40, podCidr: 198.19.40.0/24 }' })));
+    const added = stacksOf(
+      parse(
+        rackInventory({
+          topology: 'full-mesh',
+          extra: '  - { name: c2, rack: c, address: 198.18.95.40, podCidr: 198.19.40.0/24 }',
+        }),
+      ),
+    );
     const differing = [...mesh.keys()].filter((s) => JSON.stringify(added.get(s)) !== JSON.stringify(mesh.get(s)));
     expect(differing).toEqual(['fleet-a', 'fleet-b', 'fleet-c']);
   });
@@ -202,7 +236,9 @@ describe('sharding: byRack', () => {
       '/inv/st/fleet.route-reflectors.tfstate',
     ]);
     // No state: cdktf's default, terraform.<stack>.tfstate: already one file per shard.
-    expect(stacks.get('fleet-a').terraform.backend).toEqual({ local: { path: expect.stringMatching(/terraform\.fleet-a\.tfstate$/) } });
+    expect(stacks.get('fleet-a').terraform.backend).toEqual({
+      local: { path: expect.stringMatching(/terraform\.fleet-a\.tfstate$/) },
+    });
     expect(shardStatePath('/s/x', 'a')).toBe('/s/x.a.tfstate');
     expect(shardSchemaName(undefined, 'rack-1')).toBe('terraform_remote_state_rack_1');
   });
@@ -213,14 +249,21 @@ describe('sharding: byRack', () => {
   });
 
   test("a shard's cluster sees every node in inventory order, and a node added to it afterwards last", () => {
-    const stack = new TerraformStack(new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'calico-shards-')) }), 'fleet-a');
+    const stack = new TerraformStack(
+      new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'calico-shards-')) }),
+      'fleet-a',
+    );
     const shard = CalicoCluster.fromSpec(stack, 'cluster', cluster, { onlyNodes: ['a0', 'a1'] });
     expect(shard.spec().nodes.map((n) => n.name)).toEqual(cluster.nodes.map((n) => n.name));
     new CalicoNode(shard, 'a9', { name: 'a9', rack: 'a', address: '198.18.95.60', podCidr: '198.19.60.0/24' });
     expect(shard.spec().nodes.map((n) => n.name)).toEqual([...cluster.nodes.map((n) => n.name), 'a9']);
     expect(shard.spec().sharding).toBe('byRack');
     // Only the shard's own nodes have constructs (and so resources) in this stack.
-    expect(shard.node.children.filter((c) => c instanceof CalicoNode).map((c) => c.node.id)).toEqual(['a0', 'a1', 'a9']);
+    expect(shard.node.children.filter((c) => c instanceof CalicoNode).map((c) => c.node.id)).toEqual([
+      'a0',
+      'a1',
+      'a9',
+    ]);
   });
 
   test('the compiled default app writes the shard stacks', () => {
@@ -228,38 +271,70 @@ describe('sharding: byRack', () => {
     fs.writeFileSync(path.join(dir, 'c.yaml'), rackInventory());
     const r = synthInventory(path.join(dir, 'c.yaml'));
     expect(r.code).toBe(0);
-    expect(fs.readdirSync(path.join(r.outdir, 'stacks')).sort()).toEqual(['fleet-a', 'fleet-b', 'fleet-c', 'fleet-route-reflectors']);
+    expect(fs.readdirSync(path.join(r.outdir, 'stacks')).sort()).toEqual([
+      'fleet-a',
+      'fleet-b',
+      'fleet-c',
+      'fleet-route-reflectors',
+    ]);
   });
 });
 
 describe('refused sharding settings, each naming the node or field', () => {
   test('a node without a rack, a bad rack name, the reflectors shard as a rack', () => {
-    expect(problemsOf(rackInventory({ extra: '  - { name: lost, address: 198.18.95.40, podCidr: 198.19.40.0/24 }' }))).toEqual([
+    expect(
+      problemsOf(rackInventory({ extra: '  - { name: lost, address: 198.18.95.40, podCidr: 198.19.40.0/24 }' })),
+    ).toEqual([
       'nodes[8] "lost".rack: required with cluster.sharding byRack (every node that is not a route reflector needs one)',
     ]);
-    expect(problemsOf(rackInventory({ extra: '  - { name: x, rack: "Rack 1", address: 198.18.95.40, podCidr: 198.19.40.0/24 }' }))).toEqual([
+    expect(
+      problemsOf(
+        rackInventory({ extra: '  - { name: x, rack: "Rack 1", address: 198.18.95.40, podCidr: 198.19.40.0/24 }' }),
+      ),
+    ).toEqual([
       'nodes[8] "x".rack: "Rack 1" is not a rack name (a-z, 0-9 and "-", at most 32, starting and ending with a letter or digit)',
     ]);
-    expect(problemsOf(rackInventory({ extra: '  - { name: x, rack: "a-", address: 198.18.95.40, podCidr: 198.19.40.0/24 }' }))).toHaveLength(1);
-    expect(problemsOf(rackInventory({ extra: '  - { name: x, rack: "${x}", address: 198.18.95.40, podCidr: 198.19.40.0/24 }' }))).toHaveLength(1);
-    expect(problemsOf(rackInventory({ extra: `  - { name: x, rack: ${'r'.repeat(33)}, address: 198.18.95.40, podCidr: 198.19.40.0/24 }` }))).toHaveLength(1);
-    expect(problemsOf(rackInventory({ extra: '  - { name: x, rack: route-reflectors, address: 198.18.95.40, podCidr: 198.19.40.0/24 }' }))).toEqual([
-      'nodes[8] "x".rack: "route-reflectors" is the route reflectors\' shard; choose another rack name',
-    ]);
+    expect(
+      problemsOf(
+        rackInventory({ extra: '  - { name: x, rack: "a-", address: 198.18.95.40, podCidr: 198.19.40.0/24 }' }),
+      ),
+    ).toHaveLength(1);
+    expect(
+      problemsOf(
+        rackInventory({ extra: '  - { name: x, rack: "${x}", address: 198.18.95.40, podCidr: 198.19.40.0/24 }' }),
+      ),
+    ).toHaveLength(1);
+    expect(
+      problemsOf(
+        rackInventory({
+          extra: `  - { name: x, rack: ${'r'.repeat(33)}, address: 198.18.95.40, podCidr: 198.19.40.0/24 }`,
+        }),
+      ),
+    ).toHaveLength(1);
+    expect(
+      problemsOf(
+        rackInventory({
+          extra: '  - { name: x, rack: route-reflectors, address: 198.18.95.40, podCidr: 198.19.40.0/24 }',
+        }),
+      ),
+    ).toEqual(['nodes[8] "x".rack: "route-reflectors" is the route reflectors\' shard; choose another rack name']);
   });
 
   test('an unknown sharding, a rack of the wrong type', () => {
-    expect(problemsOf(rackInventory().replace('sharding: byRack', 'sharding: byRow'))).toEqual(['cluster.sharding: must be one of byRack, not "byRow"']);
-    expect(problemsOf(rackInventory({ extra: '  - { name: x, rack: 7, address: 198.18.95.40, podCidr: 198.19.40.0/24 }' }))).toEqual([
-      'nodes[8].rack: expected a string, found number 7',
+    expect(problemsOf(rackInventory().replace('sharding: byRack', 'sharding: byRow'))).toEqual([
+      'cluster.sharding: must be one of byRack, not "byRow"',
     ]);
+    expect(
+      problemsOf(rackInventory({ extra: '  - { name: x, rack: 7, address: 198.18.95.40, podCidr: 198.19.40.0/24 }' })),
+    ).toEqual(['nodes[8].rack: expected a string, found number 7']);
   });
 
   test('a shard schema longer than PostgreSQL allows', () => {
     const long = `s${'x'.repeat(61)}`; // + "_a": 64 characters
     expect(problemsOf(rackInventory({ state: `state: { backend: pg, schemaName: ${long} }` }))).toEqual(
       ['a', 'b', 'c', 'route-reflectors'].map(
-        (shard) => `state.schemaName: the schema of shard ${shard}, "${long}_${shard.replace('-', '_')}", is longer than PostgreSQL's 63 characters`,
+        (shard) =>
+          `state.schemaName: the schema of shard ${shard}, "${long}_${shard.replace('-', '_')}", is longer than PostgreSQL's 63 characters`,
       ),
     );
   });

@@ -9,17 +9,40 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { packageRoot } from '../../providers/package-root';
-import { isFileLocked, localStatePaths, localStateVerdict, lockedInodes, recoverKilledLocalStates, snapshotIdentity, StateRecoveryError } from '../../stacks/state-recovery';
+import {
+  isFileLocked,
+  localStatePaths,
+  localStateVerdict,
+  lockedInodes,
+  recoverKilledLocalStates,
+  snapshotIdentity,
+  StateRecoveryError,
+} from '../../stacks/state-recovery';
 
 const snapshot = (serial: number, lineage = 'aaaa-1111', resources = 2) =>
-  JSON.stringify({ version: 4, terraform_version: '1.11.4', serial, lineage, outputs: {}, resources: Array.from({ length: resources }, (_, i) => ({ type: 'calico_node', name: `n${i}` })) }, null, 2);
+  JSON.stringify(
+    {
+      version: 4,
+      terraform_version: '1.11.4',
+      serial,
+      lineage,
+      outputs: {},
+      resources: Array.from({ length: resources }, (_, i) => ({ type: 'calico_node', name: `n${i}` })),
+    },
+    null,
+    2,
+  );
 
 describe('localStateVerdict', () => {
   const file = '/p/terraform.lab.tfstate';
 
   test('a whole state, or none at all, is left alone', () => {
-    expect(localStateVerdict({ path: file, state: snapshot(3), backup: undefined, locked: undefined })).toEqual({ kind: 'intact' });
-    expect(localStateVerdict({ path: file, state: undefined, backup: snapshot(3), locked: false })).toEqual({ kind: 'intact' });
+    expect(localStateVerdict({ path: file, state: snapshot(3), backup: undefined, locked: undefined })).toEqual({
+      kind: 'intact',
+    });
+    expect(localStateVerdict({ path: file, state: undefined, backup: snapshot(3), locked: false })).toEqual({
+      kind: 'intact',
+    });
   });
 
   test('an empty file beside a valid backup, nobody holding the lock: restore, saying what happened', () => {
@@ -35,12 +58,18 @@ describe('localStateVerdict', () => {
     expect(cut).toContain('"lineage": "aaaa-1111"');
     expect(localStateVerdict({ path: file, state: cut, backup: snapshot(10), locked: false }).kind).toBe('restore');
     const other = localStateVerdict({ path: file, state: cut, backup: snapshot(10, 'bbbb-2222'), locked: false });
-    expect(other).toEqual({ kind: 'refuse', problem: expect.stringMatching(/belongs to another state \(lineage bbbb-2222, not aaaa-1111\)/) });
+    expect(other).toEqual({
+      kind: 'refuse',
+      problem: expect.stringMatching(/belongs to another state \(lineage bbbb-2222, not aaaa-1111\)/),
+    });
   });
 
   test('refused while someone holds the lock (a live run is between truncate and write)', () => {
     const v = localStateVerdict({ path: file, state: '', backup: snapshot(10), locked: true });
-    expect(v).toEqual({ kind: 'refuse', problem: expect.stringMatching(/while a process holds its lock: a terraform run is writing it now/) });
+    expect(v).toEqual({
+      kind: 'refuse',
+      problem: expect.stringMatching(/while a process holds its lock: a terraform run is writing it now/),
+    });
   });
 
   test('refused where the lock cannot be checked, with the command that restores it by hand', () => {
@@ -53,14 +82,26 @@ describe('localStateVerdict', () => {
   test('refused without a usable backup: Terraform would act as if nothing were deployed', () => {
     for (const backup of [undefined, '', '{"version": 4}', '[]', 'null']) {
       const v = localStateVerdict({ path: file, state: '', backup, locked: false });
-      expect(v).toEqual({ kind: 'refuse', problem: expect.stringMatching(/there is no usable \/p\/terraform\.lab\.tfstate\.backup to restore/) });
+      expect(v).toEqual({
+        kind: 'refuse',
+        problem: expect.stringMatching(/there is no usable \/p\/terraform\.lab\.tfstate\.backup to restore/),
+      });
     }
   });
 });
 
 test('snapshotIdentity: only a whole snapshot has one', () => {
   expect(snapshotIdentity(snapshot(7, 'l', 3))).toEqual({ lineage: 'l', serial: 7, resources: 3 });
-  for (const text of ['', '   \n', '{', 'null', '[]', '{"lineage":"l","serial":1}', '{"version":4,"lineage":1,"serial":1}']) expect(snapshotIdentity(text)).toBeNull();
+  for (const text of [
+    '',
+    '   \n',
+    '{',
+    'null',
+    '[]',
+    '{"lineage":"l","serial":1}',
+    '{"version":4,"lineage":1,"serial":1}',
+  ])
+    expect(snapshotIdentity(text)).toBeNull();
 });
 
 test('lockedInodes reads every kind of lock from /proc/locks, waiters included', () => {
@@ -99,7 +140,11 @@ describe('on disk', () => {
     stack('b', { local: { path: '../../../b.tfstate' } });
     stack('c', { pg: { schema_name: 'x' } });
     stack('d', { local: {} });
-    expect(localStatePaths(out)).toEqual([path.join(dir, 'a.tfstate'), path.join(dir, 'b.tfstate'), path.join(out, 'stacks', 'd', 'terraform.tfstate')]);
+    expect(localStatePaths(out)).toEqual([
+      path.join(dir, 'a.tfstate'),
+      path.join(dir, 'b.tfstate'),
+      path.join(out, 'stacks', 'd', 'terraform.tfstate'),
+    ]);
     expect(localStatePaths(path.join(dir, 'nothing'))).toEqual([]);
   });
 
@@ -111,8 +156,17 @@ describe('on disk', () => {
     const said: string[] = [];
     recoverKilledLocalStates(out, (m) => said.push(m), noLocks());
     expect(fs.readFileSync(file, 'utf8')).toBe(snapshot(10));
-    expect(said).toEqual([expect.stringMatching(/is empty: a terraform run was killed while writing it.*Restored the state before that run/)]);
-    expect(fs.readdirSync(dir).sort()).toEqual(['cdktf.out', 'locks', 'terraform.lab.tfstate', 'terraform.lab.tfstate.backup']);
+    expect(said).toEqual([
+      expect.stringMatching(
+        /is empty: a terraform run was killed while writing it.*Restored the state before that run/,
+      ),
+    ]);
+    expect(fs.readdirSync(dir).sort()).toEqual([
+      'cdktf.out',
+      'locks',
+      'terraform.lab.tfstate',
+      'terraform.lab.tfstate.backup',
+    ]);
     // Once whole, nothing more happens.
     recoverKilledLocalStates(out, (m) => said.push(m), noLocks());
     expect(said).toHaveLength(1);
@@ -138,7 +192,9 @@ describe('on disk', () => {
     fs.writeFileSync(locks, `1: POSIX  ADVISORY  WRITE 4242 fe:00:${fs.statSync(file).ino} 0 EOF\n`);
     expect(isFileLocked(file, locks)).toBe(true);
     expect(() => recoverKilledLocalStates(out, () => undefined, locks)).toThrow(StateRecoveryError);
-    expect(() => recoverKilledLocalStates(out, () => undefined, path.join(dir, 'no-proc-locks'))).toThrow(/cp .*s\.tfstate\.backup .*s\.tfstate/);
+    expect(() => recoverKilledLocalStates(out, () => undefined, path.join(dir, 'no-proc-locks'))).toThrow(
+      /cp .*s\.tfstate\.backup .*s\.tfstate/,
+    );
     expect(fs.readFileSync(file, 'utf8')).toBe('');
   });
 
@@ -154,7 +210,7 @@ describe('on disk', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(snapshot(3));
   });
 
-  test('the real default app restores cdktf\'s default state file before terraform runs', () => {
+  test("the real default app restores cdktf's default state file before terraform runs", () => {
     const inventory = path.join(packageRoot(), 'examples', 'two-node.yaml');
     const file = path.join(dir, 'terraform.seed.tfstate');
     fs.writeFileSync(file, '');
@@ -166,7 +222,9 @@ describe('on disk', () => {
     });
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/^calico-net: .*terraform\.seed\.tfstate is empty: a terraform run was killed while writing it.*\(serial 5, 4 resources\)/);
+    expect(r.stdout).toMatch(
+      /^calico-net: .*terraform\.seed\.tfstate is empty: a terraform run was killed while writing it.*\(serial 5, 4 resources\)/,
+    );
     expect(fs.readFileSync(file, 'utf8')).toBe(snapshot(5, 'cccc', 4));
   });
 });

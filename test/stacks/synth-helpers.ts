@@ -21,7 +21,8 @@ export function synthInventory(inventoryPath: string): SynthResult {
   });
   const stacksDir = path.join(outdir, 'stacks');
   const names = fs.existsSync(stacksDir) ? fs.readdirSync(stacksDir) : [];
-  const stack = names.length === 1 ? JSON.parse(fs.readFileSync(path.join(stacksDir, names[0], 'cdk.tf.json'), 'utf8')) : null;
+  const stack =
+    names.length === 1 ? JSON.parse(fs.readFileSync(path.join(stacksDir, names[0], 'cdk.tf.json'), 'utf8')) : null;
   return { code: r.status ?? -1, stderr: r.stderr, outdir, stack };
 }
 

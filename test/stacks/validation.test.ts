@@ -15,7 +15,6 @@ describe.each(cases)('%s', (_name, yaml, message) => {
     expect(r.stack).toBeNull();
     expect(fs.existsSync(path.join(r.outdir, 'stacks'))).toBe(false);
   });
-
 });
 
 test('a missing inventory file says which file and how to point at another', () => {

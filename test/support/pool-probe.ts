@@ -85,7 +85,11 @@ async function main(): Promise<void> {
   const pool = new SshPool({ connectRetries: 0, connectTimeoutMs: 5000, log: (m) => log.push(m) });
   const results: ProbeAnswer['results'] = [];
   for (const step of plan.steps) {
-    results.push(Array.isArray(step) ? await Promise.all(step.map((s) => runStep(pool, plan, s))) : await runStep(pool, plan, step));
+    results.push(
+      Array.isArray(step)
+        ? await Promise.all(step.map((s) => runStep(pool, plan, s)))
+        : await runStep(pool, plan, step),
+    );
   }
   const answer: ProbeAnswer = { results, log, connections: pool.stats(), shells: pool.shellStats() };
   await pool.close();

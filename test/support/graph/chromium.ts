@@ -7,12 +7,26 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--hide-scrollbars'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--hide-scrollbars',
+];
 
-function chromium(args: string[], timeoutMs = 120000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function chromium(
+  args: string[],
+  timeoutMs = 120000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-chromium-'));
   return new Promise((resolve, reject) => {
-    const child = spawn('chromium', [...FLAGS, `--user-data-dir=${profile}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('chromium', [...FLAGS, `--user-data-dir=${profile}`, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -37,13 +51,23 @@ export async function screenshotSvg(svgFile: string, pngFile: string): Promise<v
   const width = Number(/<svg[^>]* width="(\d+)"/.exec(svg)?.[1]);
   const height = Number(/<svg[^>]* height="(\d+)"/.exec(svg)?.[1]);
   fs.rmSync(pngFile, { force: true });
-  const r = await chromium([`--screenshot=${path.resolve(pngFile)}`, `--window-size=${width},${height}`, `file://${path.resolve(svgFile)}`]);
-  if (!fs.existsSync(pngFile)) throw new Error(`chromium wrote no screenshot (exit ${r.code}): ${r.stderr.slice(-2000)}`);
+  const r = await chromium([
+    `--screenshot=${path.resolve(pngFile)}`,
+    `--window-size=${width},${height}`,
+    `file://${path.resolve(svgFile)}`,
+  ]);
+  if (!fs.existsSync(pngFile))
+    throw new Error(`chromium wrote no screenshot (exit ${r.code}): ${r.stderr.slice(-2000)}`);
 }
 
 /** The page's DOM after its scripts ran (virtual time lets async rendering finish). */
 export async function dumpDom(htmlFile: string): Promise<string> {
-  const r = await chromium(['--virtual-time-budget=20000', '--allow-file-access-from-files', '--dump-dom', `file://${path.resolve(htmlFile)}`]);
+  const r = await chromium([
+    '--virtual-time-budget=20000',
+    '--allow-file-access-from-files',
+    '--dump-dom',
+    `file://${path.resolve(htmlFile)}`,
+  ]);
   if (r.code !== 0) throw new Error(`chromium --dump-dom failed (exit ${r.code}): ${r.stderr.slice(-2000)}`);
   return r.stdout;
 }

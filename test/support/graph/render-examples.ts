@@ -15,8 +15,33 @@ async function main(outdir: string): Promise<void> {
   const demo = demoCluster();
   const rr = rrCluster();
   const examples = [
-    ['graph-demo-6', buildPicture(demo, liveState(demo, { down: [['node2', '198.18.1.5'], ['node5', '198.18.0.2']], drifted: { node6: ['calico_workload web6: mtu'] } }))],
-    ['graph-rr-32', buildPicture(rr, liveState(rr, { down: [['r3n4', '198.18.0.1'], ['r1n1', '198.18.2.4']], unreachable: { r4n7: 'cannot connect: ECONNREFUSED' }, drifted: { r2n3: ['calico_node: proxy_arp'] } }))],
+    [
+      'graph-demo-6',
+      buildPicture(
+        demo,
+        liveState(demo, {
+          down: [
+            ['node2', '198.18.1.5'],
+            ['node5', '198.18.0.2'],
+          ],
+          drifted: { node6: ['calico_workload web6: mtu'] },
+        }),
+      ),
+    ],
+    [
+      'graph-rr-32',
+      buildPicture(
+        rr,
+        liveState(rr, {
+          down: [
+            ['r3n4', '198.18.0.1'],
+            ['r1n1', '198.18.2.4'],
+          ],
+          unreachable: { r4n7: 'cannot connect: ECONNREFUSED' },
+          drifted: { r2n3: ['calico_node: proxy_arp'] },
+        }),
+      ),
+    ],
   ] as const;
   for (const [name, picture] of examples) {
     const svgFile = path.join(outdir, `${name}.svg`);
