@@ -14,7 +14,7 @@
 . "$LIB/routes.sh"
 # shellcheck source=lib/leftovers.sh
 . "$LIB/leftovers.sh"
-: "${cidr:?}" "${rec:?}" "${gw_mode:?}" "${want_links?}" "${want_netns:?}"
+: "${cidr:?}" "${rec:?}" "${gw_mode:?}" "${want_links?}" "${want_netns?}"
 
 require_own_address
 has_own=false

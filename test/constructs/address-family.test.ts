@@ -35,6 +35,7 @@ describe('the two families', () => {
       ipFlag: '-4',
       hostPrefix: 32,
       sysctlDir: '/proc/sys/net/ipv4',
+      forwardingSysctl: 'ip_forward',
       birdChannel: 'ipv4',
       defaultRoute: '0.0.0.0/0',
     });
@@ -45,6 +46,7 @@ describe('the two families', () => {
       ipFlag: '-6',
       hostPrefix: 128,
       sysctlDir: '/proc/sys/net/ipv6',
+      forwardingSysctl: 'conf/all/forwarding',
       birdChannel: 'ipv6',
       defaultRoute: '::/0',
     });

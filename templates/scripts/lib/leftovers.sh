@@ -39,7 +39,7 @@ remove_leftovers() {
   while read -r kind name; do
     [ -n "$name" ] || continue
     if [ "$mode" = apply ]; then
-      : "${want_links?}" "${want_netns:?}"
+      : "${want_links?}" "${want_netns?}"
       if [ "$kind" = link ] && wanted "$want_links" "$name"; then continue; fi
       if [ "$kind" = netns ] && { [ "$want_netns" = - ] || wanted "$want_netns" "$name"; }; then continue; fi
       if [ "$kind" = link ] && [ "$want_netns" = - ] && [[ $name == cali* ]]; then continue; fi
