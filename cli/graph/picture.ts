@@ -103,9 +103,9 @@ export function safeId(prefix: string, text: string): string {
   return `${prefix}_${text.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16)}`)}`;
 }
 
-/** The subnet a node is on: its network from the address prefix, or "subnet unknown". */
+/** The subnet a node is on: its network from the address prefix, or "not given" (every renderer writes "subnet " before it). */
 export function subnetOf(node: NodeSpec): string {
-  if (node.prefixLength === undefined || Number.isNaN(node.prefixLength)) return 'subnet not given';
+  if (node.prefixLength === undefined || Number.isNaN(node.prefixLength)) return 'not given';
   return networkCidrOf(node.address, node.prefixLength);
 }
 

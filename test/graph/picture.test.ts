@@ -203,3 +203,9 @@ test('drift reports become marks per node; graph options are checked', () => {
   expect(() => parseGraphArgs(['--out'])).toThrow(/--out needs a value/);
   expect(() => parseGraphArgs(['--bogus'])).toThrow(/unknown option "--bogus"/);
 });
+
+test('a node without a prefix length sits in a group labelled "subnet not given", said once', async () => {
+  const cluster = { ...demo, nodes: demo.nodes.map((n) => ({ ...n, prefixLength: undefined })) };
+  const doc = parseXml(await pictureSvg(buildPicture(cluster, liveState(cluster, faults))));
+  expect(elements(doc, (e) => hasClass(e, 'subnet')).map((e) => e.textContent?.trim())).toEqual(['subnet not given']);
+});
