@@ -268,15 +268,15 @@ test('kill -9 mid VXLAN deploy, then destroy: nothing of ours is left on any nod
   expect(run.killed).toBe(true);
   // A kill while Terraform writes the state (it truncates the file, then writes) leaves it
   // empty; the destroy's synthesis then restores the state from Terraform's .backup and says so.
+  // Whether this kill landed inside that write is a race; when it did not, the file is made what
+  // such a kill leaves (the run's .backup is there either way), so the restore is always tested.
   const stateFile = path.join(cluster.projectDir, `terraform.${cluster.stackName}.tfstate`);
-  const emptied = fs.readFileSync(stateFile, 'utf8').trim() === '';
+  expect(fs.existsSync(`${stateFile}.backup`)).toBe(true);
+  if (fs.readFileSync(stateFile, 'utf8').trim() !== '') fs.writeFileSync(stateFile, '');
   const destroy = await cluster.destroy();
   if (destroy.code !== 0) throw new Error(describeCommand(destroy));
   const said = (destroy.stdout + destroy.stderr).replace(/[ \t]*\r?\n[│╷╵ \t]*/g, ' ');
-  expect({ emptied, restored: /was killed while writing it\. Restored the state before that run/.test(said) }).toEqual({
-    emptied,
-    restored: emptied,
-  });
+  expect(said).toMatch(/is empty: a terraform run was killed while writing it .*Restored the state before that run/);
   expect(destroy.stdout).not.toMatch(/Resources: 0 destroyed/);
   for (const node of NODES) {
     const h = await held(node);
