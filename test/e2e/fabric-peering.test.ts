@@ -24,12 +24,12 @@ import {
   stopDaemon,
   TorInfo,
   torDown,
-  torUp,
   vtysh,
   vtyshJson,
 } from '../../lab';
 import { run } from '../../lab/process';
 import { packageRoot } from '../../providers/package-root';
+import { torLab } from '../support/tor-lab';
 import { CommandResult, describeCommand, E2eCluster } from './cluster';
 
 jest.setTimeout(600_000);
@@ -110,12 +110,7 @@ function calicoNet(args: string[]): Promise<CommandResult> {
 
 beforeAll(async () => {
   cluster = await E2eCluster.up({ id: 70, nodes: 2, asMode: 'ibgp' });
-  tor = await torUp(cluster.lab);
-  const inv = inventory();
-  // The nodes' prefix: the ToR shares their segment, so the sessions are direct (BFD needs that).
-  inv.nodes = inv.nodes.map((n) => ({ ...n, address: `${n.address}/24` }));
-  inv.peers = [{ address: tor.address, asNumber: tor.asNumber }];
-  fs.writeFileSync(cluster.lab.inventoryPath, toYaml(inv));
+  ({ tor } = await torLab(cluster.lab));
 });
 
 afterAll(async () => {

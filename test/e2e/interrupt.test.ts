@@ -3,7 +3,7 @@
  * created, stops the provider (StopProvider) and exits with a partial but valid state. The next
  * deploy creates the rest, the plan is then empty, and no node holds duplicates or leftovers.
  */
-import { spawn } from 'child_process';
+import { applyStoppedAt } from '../support/stopped-apply';
 import { describeCommand, E2eCluster } from './cluster';
 
 let cluster: E2eCluster;
@@ -20,49 +20,10 @@ afterAll(async () => {
   await cluster?.down();
 });
 
-/** terraform apply in the operator netns, interrupted (SIGINT) once `trigger` shows in its output. */
-function interruptedApply(trigger: RegExp): Promise<{ code: number | null; output: string; interrupted: boolean }> {
-  return new Promise((resolve, reject) => {
-    // `ip netns exec` execs terraform in place: the child's pid is terraform's.
-    const child = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        cluster.lab.operator.netns,
-        'terraform',
-        'apply',
-        '-auto-approve',
-        '-input=false',
-        '-no-color',
-        '-parallelism=1',
-      ],
-      {
-        cwd: cluster.stackDir,
-        env: { ...process.env, ...cluster.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    let interrupted = false;
-    const onData = (d: Buffer) => {
-      output += d.toString('utf8');
-      if (!interrupted && trigger.test(output)) {
-        interrupted = true;
-        child.kill('SIGINT');
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output, interrupted }));
-  });
-}
-
 test('SIGINT mid-apply leaves a partial, valid state; the next deploy converges', async () => {
   const total = 2 + 2 + 8; // calico_node, calico_bird_config per node; 4 workloads per node
-  const first = await interruptedApply(/: Creation complete after/);
-  expect(first.interrupted).toBe(true);
+  const first = await applyStoppedAt(cluster, /: Creation complete after/, 'sigint');
+  expect(first.stopped).toBe(true);
   expect(first.code).not.toBe(0);
   expect(first.output).toMatch(/Interrupt received/);
 

@@ -10,12 +10,12 @@
  * - import only reads: a foreign namespace is refused at import and left alone; an `import {}`
  *   block's plan changes nothing on the host, and the apply after it takes ownership.
  */
-import { spawn } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { operatorExec } from '../../lab';
+import { applyStoppedAt } from '../support/stopped-apply';
 import { CommandResult, describeCommand, E2eCluster, operatorAgent } from './cluster';
 
 let cluster: E2eCluster;
@@ -77,62 +77,9 @@ async function deploy(): Promise<void> {
   if (plan.code !== 0) throw new Error(`deploy left a plan behind:\n${describeCommand(plan)}`);
 }
 
-/**
- * terraform apply of the synthesized stack, killed with SIGKILL (terraform and the provider it
- * started: the whole process group, as a cancelled runner or an OOM kill of the group does)
- * once `trigger` matches its output. Resolves once every process of the group is gone.
- */
+/** terraform apply, killed -9 (terraform and its provider: the whole group) once `trigger` matches its output. */
 function killedApply(trigger: RegExp): Promise<{ killed: boolean; output: string }> {
-  return new Promise((resolve, reject) => {
-    // `ip netns exec` execs terraform in place; detached: its own process group.
-    const child = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        cluster.lab.operator.netns,
-        'terraform',
-        'apply',
-        '-auto-approve',
-        '-input=false',
-        '-no-color',
-        '-parallelism=1',
-      ],
-      {
-        cwd: cluster.stackDir,
-        env: { ...process.env, ...cluster.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      },
-    );
-    let output = '';
-    let killed = false;
-    const onData = (d: Buffer) => {
-      output += d.toString('utf8');
-      if (!killed && trigger.test(output)) {
-        killed = true;
-        process.kill(-child.pid!, 'SIGKILL');
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', reject);
-    child.on('close', () => {
-      // The provider may outlive terraform by a moment: wait until the group is empty.
-      const reaped = async () => {
-        for (let i = 0; i < 100; i++) {
-          try {
-            process.kill(-child.pid!, 0);
-            process.kill(-child.pid!, 'SIGKILL');
-          } catch {
-            break;
-          }
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      };
-      reaped().then(() => resolve({ killed, output }), reject);
-    });
-  });
+  return applyStoppedAt(cluster, trigger, 'kill-group').then((r) => ({ killed: r.stopped, output: r.output }));
 }
 
 interface Held {

@@ -15,7 +15,8 @@
  */
 import * as fs from 'fs';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { TorInfo, torDown, torUp, vtyshJson } from '../../lab';
+import { TorInfo, torDown, vtyshJson } from '../../lab';
+import { torLab } from '../support/tor-lab';
 import { describeCommand, E2eCluster } from './cluster';
 
 jest.setTimeout(600_000);
@@ -87,12 +88,10 @@ async function hasGlobal(node: string): Promise<{ present: boolean; established:
 
 beforeAll(async () => {
   cluster = await E2eCluster.up({ id: 71, nodes: 2, asMode: 'ebgp' });
-  tor = await torUp(cluster.lab);
-  const inv = inventory();
-  // The nodes' prefix: the ToR and the nodes share the segment, so every session is direct.
-  inv.nodes = inv.nodes.map((n, i) => ({ ...n, address: `${n.address}/24`, labels: { rack: i === 0 ? 'a' : 'b' } }));
-  inv.peers = [{ address: tor.address, asNumber: tor.asNumber, nodeSelector: "rack == 'a'" }];
-  fs.writeFileSync(cluster.lab.inventoryPath, toYaml(inv));
+  ({ tor } = await torLab(cluster.lab, {
+    node: (i) => ({ labels: { rack: i === 0 ? 'a' : 'b' } }),
+    peer: { nodeSelector: "rack == 'a'" },
+  }));
 });
 
 afterAll(async () => {
