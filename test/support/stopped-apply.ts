@@ -83,7 +83,7 @@ export function applyStoppedAt(cluster: OperatorStack, trigger: RegExp, stopBy: 
 }
 
 /** Waits until process group `group` is empty, killing what is left of it (up to ~30 s). */
-async function reapGroup(group: number | undefined): Promise<void> {
+export async function reapGroup(group: number | undefined): Promise<void> {
   if (group === undefined) return;
   for (let i = 0; i < 300; i++) {
     try {
