@@ -38,6 +38,7 @@ const unitSuites = [
   'test/runtime/value-walk-edges.test.ts',
   'test/runtime/validation.test.ts',
   'test/ssh/known-hosts.test.ts',
+  'test/ssh/batch.test.ts',
   'test/ssh/token-scanner.test.ts',
   'test/ssh/ssh-settings.test.ts',
   'test/graph/picture.test.ts',

@@ -8,7 +8,8 @@
  *   `cdktf deploy`, no-op `terraform plan`, plan after one drifted fact, repair deploy, the
  *   CI-gate flow (plan -out, then apply the saved plan), `calico-net verify`, a deploy with 10
  *   policies (bench/policy-lab.ts), `calico-net verify` of their truth table, a deploy without
- *   them, destroy;
+ *   them, destroy; then the first deploy and destroy again with batching off
+ *   (CALICO_BATCH_WINDOW_MS=0: one round trip per script), the "before" of issue 29 item 2;
  * - BENCH_BIG_NODES (default 128; 0 skips it) nodes × 4 workloads with 2 route reflectors:
  *   deploy, no-op plan, destroy.
  * - BENCH_SHARD_NODES (default 16; 0 skips it) nodes × 4 workloads in BENCH_SHARD_RACKS (default
@@ -20,7 +21,8 @@
  * Per command: wall time; operator-side CPU (everything the command ran: cdktf, terraform,
  * providers) and the providers' share, with the load average at its start (the machine may be
  * shared, and CPU time says more than wall time then); SSH connections opened and remote shells
- * started per host (over all provider processes of the command); provider peak RSS (each
+ * started per host (over all provider processes of the command), scripts sent (round trips) and
+ * scripts asked for (calls) per host; provider peak RSS (each
  * process's own VmHWM); and node-side CPU per host: what the node's sshd and everything under it
  * (the remote shell and the scripts it runs) used, read from a cgroup holding the nodes' sshd
  * listeners (node-cpu.ts) once the command's sessions ended.
@@ -53,6 +55,8 @@ interface Measured {
   shellsPerHost: number;
   /** Same for scripts run: round trips on the hosts' shells. */
   scriptsPerHost: number;
+  /** Same for scripts the handlers asked for (more than round trips when batched, issue 29). */
+  callsPerHost: number;
   /** Node-side CPU (sshd + shell + scripts) per host, ms. */
   nodeCpuMsPerHost: number;
   providerProcesses: number;
@@ -98,6 +102,7 @@ interface StatsLine {
   connections: Record<string, number>;
   shells?: Record<string, number>;
   scripts?: Record<string, number>;
+  calls?: Record<string, number>;
   maxRssKb: number;
   cpuMs?: number;
 }
@@ -258,6 +263,7 @@ async function runLab(
         connPerHost: worstHost(lines, (l) => l.connections),
         shellsPerHost: worstHost(lines, (l) => l.shells),
         scriptsPerHost: worstHost(lines, (l) => l.scripts),
+        callsPerHost: worstHost(lines, (l) => l.calls ?? l.scripts),
         nodeCpuMsPerHost: cpu / n,
         providerProcesses: lines.length,
         peakRssMb: Math.max(0, ...lines.map((l) => l.maxRssKb)) / 1024,
@@ -289,6 +295,8 @@ async function runLab(
 
 const cdktf = (...args: string[]) => [cdktfBinary(), ...args];
 const deploy = cdktf('deploy', '--auto-approve');
+/** The provider with batching off (providers/ssh/batch.ts): one round trip per script. */
+const UNBATCHED: NodeJS.ProcessEnv = { CALICO_BATCH_WINDOW_MS: '0' };
 
 function mainLabSteps(lab: LabInfo, plan: string[], context: StepContext): Step[] {
   const last = lab.nodes[lab.nodes.length - 1].name;
@@ -323,6 +331,10 @@ function mainLabSteps(lab: LabInfo, plan: string[], context: StepContext): Step[
     ['policy verify', verify, 'project', [0, 1]],
     ['policy removal deploy', deploy, 'project', [0], policies.remove],
     ['destroy', cdktf('destroy', '--auto-approve'), 'project', [0]],
+    // Issue 29 item 2, before and after: the same first deploy and destroy with every script its
+    // own round trip (batching off), to set against the two rows above.
+    ['first deploy (unbatched)', deploy, 'project', [0], undefined, UNBATCHED],
+    ['destroy (unbatched)', cdktf('destroy', '--auto-approve'), 'project', [0], undefined, UNBATCHED],
     // The peer on the same lab, now back as it was: its first run, a second (no-op) run, and
     // --check (its plan) against the no-op state.
     ...ansibleSteps(lab, context),
@@ -548,8 +560,8 @@ async function main(): Promise<void> {
       step,
       m.seconds.toFixed(1),
       ...(m.providerProcesses
-        ? [String(m.connPerHost), String(m.shellsPerHost), String(m.scriptsPerHost)]
-        : ['-', '-', '-']),
+        ? [String(m.connPerHost), String(m.shellsPerHost), String(m.scriptsPerHost), String(m.callsPerHost ?? '-')]
+        : ['-', '-', '-', '-']),
       m.nodeCpuMsPerHost.toFixed(0),
       String(m.providerProcesses),
       m.providerProcesses ? m.peakRssMb.toFixed(0) : '-',
@@ -568,6 +580,7 @@ async function main(): Promise<void> {
       'ssh conn/host',
       'shells/host',
       'scripts/host',
+      'calls/host',
       'node CPU ms/host',
       'provider procs',
       'peak RSS MB',

@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import { serveProvider } from './runtime';
 import { createCalicoProvider, sshTargetFromBlock } from './calico';
+import { batchWindowFromEnv } from './ssh/batch';
 import { SshPool } from './ssh/pool';
 
 const provider = createCalicoProvider((settings) => {
@@ -13,12 +14,14 @@ const provider = createCalicoProvider((settings) => {
     connectTimeoutMs: settings.connectTimeoutSeconds * 1000,
     connectRetries: settings.connectRetries,
     log: (message) => settings.log.debug(message),
+    // Scripts Terraform applies at the same time on one host go as one round trip (issue 29).
+    batchWindowMs: batchWindowFromEnv(),
   });
   return {
     // The label is the address alone: messages already name the node ("node n1 (198.18.0.1)").
     hostFor: (ssh) => pool.host(sshTargetFromBlock(ssh), ssh.host),
     close: () => {
-      recordStats(pool.stats(), pool.shellStats(), pool.scriptStats());
+      recordStats(pool.stats(), pool.shellStats(), pool.scriptStats(), pool.callStats());
       return pool.close();
     },
   };
@@ -28,19 +31,28 @@ void serveProvider(provider);
 
 /**
  * For the benchmark: with CALICO_PROVIDER_STATS set, each provider process appends one JSON
- * line (connections opened, remote shells started and scripts run per host, peak memory, CPU time) to that file when
+ * line (connections opened, remote shells started, scripts run (round trips) and scripts asked for per host, peak memory, CPU time) to that file when
  * Terraform closes it.
  */
 function recordStats(
   connections: Record<string, number>,
   shells: Record<string, number>,
   scripts: Record<string, number>,
+  calls: Record<string, number>,
 ): void {
   const file = process.env.CALICO_PROVIDER_STATS;
   if (!file) return;
   const usage = process.resourceUsage();
   const cpuMs = Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000);
-  const line = { pid: process.pid, connections, shells, scripts, maxRssKb: ownPeakRssKb() ?? usage.maxRSS, cpuMs };
+  const line = {
+    pid: process.pid,
+    connections,
+    shells,
+    scripts,
+    calls,
+    maxRssKb: ownPeakRssKb() ?? usage.maxRSS,
+    cpuMs,
+  };
   fs.appendFileSync(file, JSON.stringify(line) + '\n');
 }
 

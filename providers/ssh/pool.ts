@@ -11,6 +11,7 @@ import type { Duplex } from 'stream';
 import type { Client, ClientChannel, ConnectConfig, ParsedKey, PublicKeyAuthMethod } from 'ssh2';
 import { bastionOf, reachKey } from './identity';
 import { verifyHostKey } from './known-hosts';
+import { ScriptBatcher } from './batch';
 import { HostShell } from './remote-shell';
 import { RemoteHost, RemoteResult, RunOptions, SshConnectionError, SshTarget } from './types';
 
@@ -18,6 +19,11 @@ export interface SshPoolOptions {
   connectTimeoutMs?: number;
   connectRetries?: number;
   log?: (message: string) => void;
+  /**
+   * Scripts arriving for one host within this many ms go as one round trip (batch.ts); 0 or
+   * absent: each script is its own round trip.
+   */
+  batchWindowMs?: number;
 }
 
 interface Connection {
@@ -47,6 +53,9 @@ export class SshPool {
   private readonly scripts = new Map<string, number>();
   /** One shell per connection (host and login) and sudo mode. */
   private readonly shells = new Map<string, { shell: HostShell; name: string }>();
+  /** One batcher per shell (same keys as `shells`), when batching is on. */
+  private readonly batchers = new Map<string, { batcher: ScriptBatcher; name: string }>();
+  private readonly batchWindowMs: number;
   /** Opened private keys by file and passphrase variable. */
   private readonly keys = new Map<string, ParsedKey>();
   private readonly connectTimeoutMs: number;
@@ -57,6 +66,7 @@ export class SshPool {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
     this.connectRetries = options.connectRetries ?? 2;
     this.log = options.log ?? (() => undefined);
+    this.batchWindowMs = options.batchWindowMs ?? 0;
   }
 
   host(target: SshTarget, label: string): RemoteHost {
@@ -80,7 +90,17 @@ export class SshPool {
     return Object.fromEntries(this.scripts);
   }
 
+  /** Scripts asked for (calls of run), per user@host:port[+sudo]: scriptStats() counts their round trips. */
+  callStats(): Record<string, number> {
+    const stats: Record<string, number> = {};
+    for (const [name, n] of this.scripts) stats[name] = n;
+    for (const { batcher, name } of this.batchers.values())
+      stats[name] = (stats[name] ?? 0) - batcher.counts.roundTrips + batcher.counts.calls;
+    return stats;
+  }
+
   async close(): Promise<void> {
+    for (const { batcher } of this.batchers.values()) batcher.close();
     for (const { shell } of this.shells.values()) shell.close();
     this.shells.clear();
     const all = [...this.connections.values()];
@@ -340,8 +360,18 @@ export class SshPool {
 
   private run(target: SshTarget, label: string, script: string, options: RunOptions = {}): Promise<RemoteResult> {
     const name = `${this.statsKey(target)}${target.sudo ? '+sudo' : ''}`;
-    this.scripts.set(name, (this.scripts.get(name) ?? 0) + 1);
-    return this.shell(target, label).run(script, options);
+    const roundTrip = (text: string, opts: RunOptions) => {
+      this.scripts.set(name, (this.scripts.get(name) ?? 0) + 1);
+      return this.shell(target, label).run(text, opts);
+    };
+    if (this.batchWindowMs <= 0) return roundTrip(script, options);
+    const key = `${this.key(target)}${target.sudo ? '+sudo' : ''}`;
+    let entry = this.batchers.get(key);
+    if (!entry) {
+      entry = { batcher: new ScriptBatcher(roundTrip, this.batchWindowMs, label), name };
+      this.batchers.set(key, entry);
+    }
+    return entry.batcher.run(script, options);
   }
 
   /** Opens one exec channel on the host's connection (connecting first when needed). */
