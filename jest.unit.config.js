@@ -19,6 +19,7 @@ const unitSuites = [
   'test/cli/lab-cli.test.ts',
   'test/cli/peer-status.test.ts',
   'test/lab/tor-config.test.ts',
+  'test/lab/lab-ipv6.test.ts',
   'test/cli/explain.test.ts',
   'test/cli/policy-verify.test.ts',
   'test/cli/shard-reports.test.ts',
