@@ -15,6 +15,7 @@ const unitSuites = [
   'test/cli/verify-ping.test.ts',
   'test/cli/verify-survivors.test.ts',
   'test/cli/verify-dual-stack.test.ts',
+  'test/cli/dual-stack-reports.test.ts',
   'test/cli/report-edges.test.ts',
   'test/cli/lab-cli.test.ts',
   'test/cli/peer-status.test.ts',

@@ -156,6 +156,7 @@ describe('renderStatusTable', () => {
   const row = (peerAddress: string, established: boolean, info: string): BgpSessionRow => ({
     protocol: `Mesh_${peerAddress.replace(/\./g, '_')}`,
     peerAddress,
+    family: 'IPv4',
     peerType: 'node-to-node mesh',
     state: established ? 'up' : 'start',
     since: '03:37:43',
