@@ -16,6 +16,8 @@ export interface BgpSessionRow {
   /** BIRD protocol name, e.g. Mesh_198_18_0_2. */
   protocol: string;
   peerAddress: string;
+  /** The session's address family (the peer address's): calicoctl's "IPv4/IPv6 BGP status". */
+  family: 'IPv4' | 'IPv6';
   peerType: PeerType;
   /** BIRD's protocol state: up, start, down, … */
   state: string;
@@ -36,13 +38,13 @@ const PROTOCOL_NAME = /^(Mesh|Node|Global)_(\d+)_(\d+)_(\d+)_(\d+)$/;
 const PROTOCOL_NAME_V6 = /^(Mesh|Node|Global)_([0-9a-f_]+)$/;
 
 /** The session kind and peer address a protocol name stands for, or undefined for other protocols. */
-function sessionOfName(protocol: string): { kind: string; address: string } | undefined {
+function sessionOfName(protocol: string): { kind: string; address: string; family: 'IPv4' | 'IPv6' } | undefined {
   const v4 = PROTOCOL_NAME.exec(protocol);
-  if (v4) return { kind: v4[1], address: v4.slice(2, 6).join('.') };
+  if (v4) return { kind: v4[1], address: v4.slice(2, 6).join('.'), family: 'IPv4' };
   const v6 = PROTOCOL_NAME_V6.exec(protocol);
   const address = v6?.[2].replace(/_/g, ':');
   // An IPv4 name has exactly four groups, which no IPv6 address in canonical form has.
-  return v6 && address && ipv6Problem(address) === null ? { kind: v6[1], address } : undefined;
+  return v6 && address && ipv6Problem(address) === null ? { kind: v6[1], address, family: 'IPv6' } : undefined;
 }
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -64,6 +66,7 @@ export function parseBirdProtocols(output: string): BgpSessionRow[] {
     rows.push({
       protocol,
       peerAddress: name.address,
+      family: name.family,
       peerType: PEER_TYPES[name.kind],
       state,
       since,

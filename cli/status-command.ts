@@ -22,8 +22,9 @@ export async function statusCommand(argv: string[]): Promise<number> {
       host: hosts.hostOf(node),
       socketPath: node.birdSocketPath ?? DEFAULT_BIRD_SOCKET_PATH,
       expectedProtocols: sessionsOf(node.name).map((s) => s.protocol),
-      // Route and BFD details stay the IPv4 peers' (their parsers read IPv4 routes).
-      externalPeers: bgpSessionsOf(hosts.cluster, node.name)
+      // Both families' external peers: `show protocols all` prints an IPv6 session's routes as an
+      // IPv4 one's (its channel is ipv6), and BFD is refused on IPv6 peers (dual-stack.ts).
+      externalPeers: sessionsOf(node.name)
         .filter((s) => s.kind === 'global')
         .map((s) => ({
           protocol: s.protocol,

@@ -112,14 +112,26 @@ export function renderStatusTable(statuses: NodeStatus[]): string {
   const out: string[] = [];
   let established = 0;
   let total = 0;
+  // An IPv4-only cluster reads as it always has; IPv6 sessions anywhere give every node both families.
+  const dualStack = statuses.some((s) => s.sessions.some((row) => row.family === 'IPv6'));
   for (const status of statuses) {
     out.push(`Node ${status.node}${status.shard === undefined ? '' : ` (shard ${status.shard})`}:`);
     if (status.error) {
       out.push(`  ERROR: ${status.error}`, '');
       continue;
     }
-    const rows = status.sessions.map((s) => [s.peerAddress, s.peerType, s.state, s.since, s.info]);
-    out.push(...table(['PEER ADDRESS', 'PEER TYPE', 'STATE', 'SINCE', 'INFO'], rows).map((l) => `  ${l}`));
+    const rows = (sessions: BgpSessionRow[]) =>
+      sessions.map((s) => [s.peerAddress, s.peerType, s.state, s.since, s.info]);
+    const sessionTable = (sessions: BgpSessionRow[]) =>
+      table(['PEER ADDRESS', 'PEER TYPE', 'STATE', 'SINCE', 'INFO'], rows(sessions)).map((l) => `  ${l}`);
+    if (!dualStack) out.push(...sessionTable(status.sessions));
+    else {
+      // As calicoctl node status: one table per family, "No IPv6 peers found." when a family has none.
+      for (const family of ['IPv4', 'IPv6'] as const) {
+        const mine = status.sessions.filter((s) => s.family === family);
+        out.push(`  ${family} BGP status`, ...(mine.length ? sessionTable(mine) : [`  No ${family} peers found.`]));
+      }
+    }
     if (status.peers?.length) {
       out.push('  External peers:');
       const peerRows = status.peers.map((p) => [
@@ -140,8 +152,13 @@ export function renderStatusTable(statuses: NodeStatus[]): string {
     total += status.sessions.length;
   }
   const unhealthy = statuses.filter((s) => s.problems.length > 0).map((s) => s.node);
+  const perFamily = (['IPv4', 'IPv6'] as const).map((family) => {
+    const rows = statuses.flatMap((s) => (s.error ? [] : s.sessions.filter((row) => row.family === family)));
+    return `${family} ${rows.filter((r) => r.established).length}/${rows.length}`;
+  });
   out.push(
     `${established}/${total} BGP sessions Established on ${statuses.length} nodes` +
+      (dualStack ? ` (${perFamily.join(', ')})` : '') +
       (unhealthy.length ? `; problems on: ${unhealthy.join(', ')}` : '; all expected sessions up'),
   );
   return out.join('\n');

@@ -1,6 +1,6 @@
 /** `calico-net verify [--inventory FILE] [--format table|json]` */
 import { formatOption, openClusterHosts } from './cluster-hosts';
-import { pingRun, renderPingReport, WorkloadTarget } from './verify';
+import { pingReportJson, pingRun, renderPingReport, WorkloadTarget } from './verify';
 import { compilePolicyModel } from '../constructs/policy-compile';
 import { policyVerify } from './policy-verify';
 import { shardStackOfNode } from '../constructs/shards';
@@ -19,13 +19,18 @@ export async function verifyCommand(argv: string[]): Promise<number> {
         format,
       );
     const targets: WorkloadTarget[] = hosts.cluster.nodes.flatMap((node) =>
-      node.workloads.map((w) => ({ node: node.name, name: w.name, ip: w.ip, host: hosts.hostOf(node) })),
+      node.workloads.map((w) => ({ node: node.name, name: w.name, ip: w.ip, ipv6: w.ipv6, host: hosts.hostOf(node) })),
     );
     if (targets.length < 2) {
       process.stderr.write('calico-net verify: fewer than two workloads in the inventory, nothing to ping\n');
       return 1;
     }
-    const { results, warnings } = await pingRun(targets);
+    const run = await pingRun(targets);
+    const { results, warnings } = run;
+    if (results.length === 0) {
+      process.stderr.write('calico-net verify: no two workloads share an address family, nothing to ping\n');
+      return 1;
+    }
     const ok = results.every((r) => r.ok);
     // A sharded cluster: one run over every shard's workloads, each node named with its stack.
     const shards = Object.fromEntries(
@@ -38,7 +43,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     for (const w of warnings) process.stderr.write(`calico-net verify: warning: ${w}\n`);
     process.stdout.write(
       format === 'json'
-        ? JSON.stringify({ ok, results, warnings, ...(sharded ? { shards } : {}) }, null, 2) + '\n'
+        ? JSON.stringify(pingReportJson(run, shards), null, 2) + '\n'
         : renderPingReport(targets, results) + (sharded ? `\nshards: ${shardLines(shards)}` : '') + '\n',
     );
     return ok ? 0 : 1;

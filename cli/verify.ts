@@ -1,35 +1,46 @@
 /**
- * `calico-net verify`: from inside every workload, ping every other workload.
+ * `calico-net verify`: from inside every workload, ping every other workload, in each address
+ * family the two share (an IPv4 pair, and an IPv6 pair when both have an IPv6 address: a
+ * dual-stack cluster is checked twice, an IPv6-only workload only over IPv6).
  *
- * One script per node, the same for every node; what to ping travels as the script's stdin (a
- * 32×4 cluster has 16,256 pairs: as script text or arguments that hits the kernel's argv limit).
- * On the node, every workload enters its namespace once and pings all its targets at once: one
- * small Perl program per workload sends every ICMP echo request from one raw socket and collects
- * the replies, so a workload costs one process, not one per pair (16,256 ping processes were
- * ~30 s of CPU on a 2-core machine). A pair that does not answer within PING_TIMEOUT_SECONDS is
- * tried once more (the first packets towards a fresh neighbour can be dropped while ARP
- * resolves). Hosts without perl (or without a raw socket) fall back to one `ping` per pair, at
- * most PINGS_IN_FLIGHT_PER_NODE at a time. All nodes work at the same time.
+ * One script per node and family (templates/scripts/verify-ping.sh), the same for every node;
+ * what to ping travels as the script's stdin (a 32×4 cluster has 16,256 pairs: as script text or
+ * arguments that hits the kernel's argv limit). On the node, every workload enters its namespace
+ * once and pings all its targets at once: one small Perl program per workload sends every ICMP
+ * (ICMPv6) echo request from one raw socket and collects the replies, so a workload costs one
+ * process, not one per pair (16,256 ping processes were ~30 s of CPU on a 2-core machine). A pair
+ * that does not answer within PING_TIMEOUT_SECONDS is tried once more (the first packets towards
+ * a fresh neighbour can be dropped while ARP or NDP resolves). Hosts without perl (or without a
+ * raw socket) fall back to one `ping` per pair, at most PINGS_IN_FLIGHT_PER_NODE at a time. All
+ * nodes work at the same time.
  *
- * The script also reads the kernel's ARP table overflow counter before and after: a full
- * neighbour table drops packets, and a verify that fails because of it says so.
+ * The script also reads the kernel's neighbour table overflow counter (ARP's, NDP's) before and
+ * after: a full neighbour table drops packets, and a verify that fails because of it says so.
  */
-import { shQuote } from '../providers/ssh/quote';
+import { remoteScript, scriptFamilyOf } from '../providers/calico/script';
 import { RemoteHost } from '../providers/ssh/types';
-import { ipv4Problem, workloadNameProblem } from '../rules/checks';
+import { AddressFamily, IPV4, IPV6 } from '../rules/address-family';
+import { ipv4Problem, ipv6Problem, workloadNameProblem } from '../rules/checks';
 import { table } from './status';
 
 export interface WorkloadTarget {
   node: string;
   /** Workload name = its network namespace on the node. */
   name: string;
-  ip: string;
+  /** Its IPv4 address; absent (or empty) for an IPv6-only workload. */
+  ip?: string;
+  /** Its IPv6 address, when it has one (dual-stack or IPv6-only). */
+  ipv6?: string;
   host: RemoteHost;
 }
+
+/** The family a pair was pinged in, as the table and the JSON name it. */
+export type FamilyName = AddressFamily['name'];
 
 export interface PingResult {
   from: string;
   to: string;
+  family: FamilyName;
   ok: boolean;
 }
 
@@ -48,103 +59,50 @@ export const PINGS_IN_FLIGHT_PER_NODE = 64;
 export const PING_TIMEOUT_SECONDS = 1;
 /** Up to this many workloads the text output is a matrix; above, a summary and the failures. */
 export const MATRIX_MAX_WORKLOADS = 16;
-/** Nodes named one by one in the ARP-table warning. */
+/** Nodes named one by one in the neighbour-table warning. */
 const MAX_NAMED_NODES = 5;
+/** The families verify pings in, in the order they are run and shown. */
+const PING_FAMILIES: readonly AddressFamily[] = [IPV4, IPV6];
 
 const label = (w: WorkloadTarget) => `${w.node}/${w.name}`;
 
-/**
- * Runs inside one workload's namespace: "<index> <ip>" lines on stdin, "<index> ok|fail" per line
- * on stdout. Echo requests carry the target's position as sequence number and this process's id;
- * a reply counts only from the address that was asked. The receive buffer is raised (as root)
- * so hundreds of replies arriving at once are not dropped. Only core Perl (perl-base) is used.
- */
-const PERL_PINGER = String.raw`
-use strict; use Socket;
-my $wait = shift;
-my (@idx, @to);
-while (my $l = <STDIN>) { my ($i, $ip) = split ' ', $l; next unless defined $ip; push @idx, $i; push @to, inet_aton($ip) // die "bad address $ip\n"; }
-exit 0 unless @idx;
-die "more than 65536 targets\n" if @idx > 65536;
-socket(my $s, PF_INET, SOCK_RAW, 1) or die "raw ICMP socket: $!\n";
-setsockopt($s, SOL_SOCKET, 33, pack("i", 1 << 22)) or setsockopt($s, SOL_SOCKET, SO_RCVBUF, pack("i", 1 << 22));
-my $id = $$ & 0xffff;
-my @ok = (0) x @idx;
-sub csum { my $n = 0; $n += $_ for unpack("n*", $_[0]); $n = ($n >> 16) + ($n & 0xffff) while $n >> 16; ~$n & 0xffff }
-for my $try (1, 2) {
-  my @todo = grep { !$ok[$_] } 0 .. $#idx;
-  last unless @todo;
-  for my $k (@todo) {
-    my $p = pack("CCnnn", 8, 0, 0, $id, $k) . "calico-net verify";
-    $p .= "\0" if length($p) % 2;
-    substr($p, 2, 2) = pack("n", csum($p));
-    send($s, $p, 0, pack_sockaddr_in(0, $to[$k]));
-  }
-  my $left = @todo;
-  my $time = $wait;
-  my $bits = ""; vec($bits, fileno($s), 1) = 1;
-  while ($left > 0 && $time > 0) {
-    my ($n, $rest) = select(my $r = $bits, undef, undef, $time);
-    $time = $rest;
-    next unless $n > 0;
-    while (defined recv($s, my $buf, 1500, MSG_DONTWAIT)) {
-      my $h = (ord($buf) & 15) * 4;
-      next if length($buf) < $h + 8;
-      my ($type, $code, $sum, $rid, $seq) = unpack("CCnnn", substr($buf, $h, 8));
-      next unless $type == 0 && $rid == $id && $seq < @idx && !$ok[$seq] && substr($buf, 12, 4) eq $to[$seq];
-      $ok[$seq] = 1; $left--;
-    }
-  }
+/** The workload's address in the family, or undefined when it has none there. */
+export function addressIn(w: Pick<WorkloadTarget, 'ip' | 'ipv6'>, family: AddressFamily): string | undefined {
+  const address = family === IPV4 ? w.ip : w.ipv6;
+  return address === undefined || address === '' ? undefined : address;
 }
-print "$idx[$_] ", ($ok[$_] ? "ok" : "fail"), "\n" for 0 .. $#idx;
-`;
+
+/** One ordered pair to ping: from inside `from`'s namespace, to `to`'s address in `family`. */
+export interface PingPair {
+  from: WorkloadTarget;
+  to: WorkloadTarget;
+  family: AddressFamily;
+  /** `to`'s address in the family. */
+  address: string;
+}
 
 /**
- * Reads an optional "P ping" line (force the fallback), then "W <netns>" lines, each followed by
- * its "<index> <ip>" targets, on stdin; prints "<index> ok|fail" per target and "F0 n" / "F1 n",
- * the ARP table's table_fulls counter before and after. The fallback: every workload fires its
- * pings as fast as the node's tokens allow: a FIFO holds PINGS_IN_FLIGHT_PER_NODE tokens shared by
- * all workloads of the node, each ping (and its one retry) holds one. The target lines reach each
- * pinger on its stdin: only the (validated) namespace name is an argument.
+ * Every ordered pair of distinct workloads that both have an address in a family, per family:
+ * all IPv4 pairs first, then all IPv6 pairs, each in the workloads' order.
  */
-const PING_SCRIPT = `
-set -u
-fulls() { ip -s ntable show name arp_cache 2>/dev/null | sed -n 's/.*table_fulls \\([0-9][0-9]*\\).*/\\1/p' | head -n 1; }
-echo "F0 $(fulls)"
-perl_pinger=${shQuote(PERL_PINGER)}
-pinger='
-  while read -r i ip; do
-    read -r -N 1 -u 9 _
-    { if ping -c 1 -W ${PING_TIMEOUT_SECONDS} -q "$ip" >/dev/null 2>&1 || ping -c 1 -W ${PING_TIMEOUT_SECONDS} -q "$ip" >/dev/null 2>&1
-      then echo "$i ok"; else echo "$i fail"; fi
-      printf " " >&9; } &
-  done
-  wait'
-declare -A targets=()
-order=()
-ns=
-use=perl
-while read -r a b; do
-  if [[ $a == P ]]; then use=$b
-  elif [[ $a == W ]]; then ns=$b; order+=("$ns"); targets[$ns]=
-  else targets[$ns]+="$a $b"$'\\n'
-  fi
-done
-if [[ $use == perl ]] && ! perl -MSocket -e 'socket(my $s, PF_INET, SOCK_RAW, 1) or exit 1' 2>/dev/null; then use=ping; fi
-if [[ $use == perl ]]; then
-  for ns in "\${order[@]}"; do
-    printf '%s' "\${targets[$ns]}" | ip netns exec "$ns" perl -e "$perl_pinger" ${PING_TIMEOUT_SECONDS} &
-  done
-else
-  dir=$(mktemp -d) && mkfifo "$dir/tokens" && exec 9<>"$dir/tokens" && rm -rf -- "$dir" || exit 1
-  printf '%*s' ${PINGS_IN_FLIGHT_PER_NODE} '' >&9
-  for ns in "\${order[@]}"; do
-    printf '%s' "\${targets[$ns]}" | ip netns exec "$ns" bash --norc --noprofile -c "$pinger" &
-  done
-fi
-wait
-echo "F1 $(fulls)"
-`;
+export function planPingPairs(workloads: readonly WorkloadTarget[]): PingPair[] {
+  return PING_FAMILIES.flatMap((family) => {
+    const members = workloads.filter((w) => addressIn(w, family) !== undefined);
+    return members.flatMap((from) =>
+      members.filter((to) => to !== from).map((to) => ({ from, to, family, address: addressIn(to, family)! })),
+    );
+  });
+}
+
+/** What is wrong with a workload before any of its values reach a shell, or null. */
+export function pingTargetProblem(w: WorkloadTarget): string | null {
+  if (addressIn(w, IPV4) === undefined && addressIn(w, IPV6) === undefined) return 'has no IPv4 or IPv6 address';
+  return (
+    (addressIn(w, IPV4) === undefined ? null : ipv4Problem(w.ip!)) ??
+    (addressIn(w, IPV6) === undefined ? null : ipv6Problem(w.ipv6!)) ??
+    workloadNameProblem(w.name)
+  );
+}
 
 export async function pingMatrix(workloads: WorkloadTarget[], opts: { pinger?: Pinger } = {}): Promise<PingResult[]> {
   return (await pingRun(workloads, opts)).results;
@@ -153,49 +111,86 @@ export async function pingMatrix(workloads: WorkloadTarget[], opts: { pinger?: P
 export async function pingRun(workloads: WorkloadTarget[], opts: { pinger?: Pinger } = {}): Promise<PingRun> {
   for (const w of workloads) {
     // The same checks the provider applies before these values reach a shell.
-    const problem = ipv4Problem(w.ip) ?? workloadNameProblem(w.name);
+    const problem = pingTargetProblem(w);
     if (problem) throw new Error(`workload ${label(w)}: ${problem}`);
   }
-  const byNode = new Map<string, WorkloadTarget[]>();
-  for (const w of workloads) byNode.set(w.node, [...(byNode.get(w.node) ?? []), w]);
-  const perNode = await Promise.all(
-    [...byNode.values()].map((local) => pingFromNode(local, workloads, opts.pinger ?? 'auto')),
-  );
-  const results = perNode.flatMap((n) => n.results);
-  const failed = results.some((r) => !r.ok);
-  // One line however many nodes (nodes sharing a kernel, as in the lab, all see the same count).
-  const full = perNode.filter((n) => n.tableFulls > 0);
+  const pairs = planPingPairs(workloads);
+  // One run per node and family, all at once; IPv4's results first, each family in node order.
+  const runs = PING_FAMILIES.flatMap((family) => {
+    const byNode = new Map<string, { local: WorkloadTarget[]; pairs: PingPair[] }>();
+    for (const w of workloads) {
+      if (addressIn(w, family) === undefined) continue;
+      const entry = byNode.get(w.node) ?? { local: [], pairs: [] };
+      entry.local.push(w);
+      byNode.set(w.node, entry);
+    }
+    for (const p of pairs) if (p.family === family) byNode.get(p.from.node)!.pairs.push(p);
+    return [...byNode.values()].map((n) => ({
+      family,
+      run: pingFromNode(n.local, n.pairs, family, opts.pinger ?? 'auto'),
+    }));
+  });
+  const perRun = await Promise.all(runs.map(async (r) => ({ family: r.family, ...(await r.run) })));
+  const results = perRun.flatMap((n) => n.results);
+  return {
+    results,
+    warnings: PING_FAMILIES.flatMap((f) =>
+      neighbourTableWarning(
+        f,
+        perRun.filter((n) => n.family === f),
+      ),
+    ),
+  };
+}
+
+/** One line however many nodes (nodes sharing a kernel, as in the lab, all see the same count). */
+function neighbourTableWarning(
+  family: AddressFamily,
+  runs: { node: string; results: PingResult[]; tableFulls: number }[],
+): string[] {
+  const failed = runs.some((n) => n.results.some((r) => !r.ok));
+  const full = runs.filter((n) => n.tableFulls > 0);
+  if (full.length === 0) return [];
   const named = full.slice(0, MAX_NAMED_NODES).map((n) => `${n.node} ${n.tableFulls}x`);
   const more = full.length > named.length ? `, and ${full.length - named.length} more nodes` : '';
-  const warnings = full.length
-    ? [
-        `the kernel's ARP (neighbour) table was full during the pings (${named.join(', ')}${more}); packets to ` +
-          `unresolved neighbours were dropped${failed ? ', which can explain failed pairs' : ''} ` +
-          `(raise net.ipv4.neigh.default.gc_thresh3, or find what fills the table)`,
-      ]
-    : [];
-  return { results, warnings };
+  const sysctl = `${family.sysctlDir.slice('/proc/sys/'.length).replace(/\//g, '.')}.neigh.default.gc_thresh3`;
+  return [
+    `the kernel's ${family.neighbourProtocol} (neighbour) table was full during the pings (${named.join(', ')}${more}); packets to ` +
+      `unresolved neighbours were dropped${failed ? ', which can explain failed pairs' : ''} ` +
+      `(raise ${sysctl}, or find what fills the table)`,
+  ];
+}
+
+/** The script one node runs for one family; its values travel as quoted variables. */
+export function pingScript(family: AddressFamily): string {
+  return remoteScript(
+    ['verify-ping'],
+    {
+      timeout: String(PING_TIMEOUT_SECONDS),
+      pings_in_flight: String(PINGS_IN_FLIGHT_PER_NODE),
+      neigh_table: family.neighbourTable,
+    },
+    scriptFamilyOf(family),
+  ).text;
 }
 
 async function pingFromNode(
   local: WorkloadTarget[],
-  all: WorkloadTarget[],
+  pairs: PingPair[],
+  family: AddressFamily,
   pinger: Pinger,
 ): Promise<{ node: string; results: PingResult[]; tableFulls: number }> {
-  const pairs: { from: WorkloadTarget; to: WorkloadTarget }[] = [];
-  const input: string[] = pinger === 'ping' ? ['P ping'] : [];
-  for (const from of local) {
-    input.push(`W ${from.name}`);
-    for (const to of all) {
-      if (to === from) continue;
-      input.push(`${pairs.length} ${to.ip}`);
-      pairs.push({ from, to });
-    }
-  }
   const node = local[0].node;
   if (pairs.length === 0) return { node, results: [], tableFulls: 0 };
+  // "W <netns>" for each local workload, then its targets numbered in `pairs`' order.
+  const input: string[] = pinger === 'ping' ? ['P ping'] : [];
+  const index = new Map(pairs.map((p, i) => [p, i]));
+  for (const from of local) {
+    input.push(`W ${from.name}`);
+    for (const p of pairs) if (p.from === from) input.push(`${index.get(p)} ${p.address}`);
+  }
   const host = local[0].host;
-  const result = await host.run(PING_SCRIPT, { stdin: `${input.join('\n')}\n` });
+  const result = await host.run(pingScript(family), { stdin: `${input.join('\n')}\n` });
   const verdicts = new Map<number, boolean>();
   const fulls: Record<string, number> = {};
   for (const line of result.stdout.split('\n')) {
@@ -204,9 +199,10 @@ async function pingFromNode(
     const f = /^(F[01]) (\d+)$/.exec(line.trim());
     if (f) fulls[f[1]] = Number(f[2]);
   }
-  if (verdicts.size !== pairs.length) {
+  if (![...pairs.keys()].every((i) => verdicts.has(i))) {
+    const answered = [...pairs.keys()].filter((i) => verdicts.has(i)).length;
     throw new Error(
-      `ping run on ${host.label} answered ${verdicts.size} of ${pairs.length} pairs ` +
+      `${family === IPV4 ? '' : `${family.name} `}ping run on ${host.label} answered ${answered} of ${pairs.length} pairs ` +
         `(exit ${result.code}): ${result.stderr.trim().slice(0, 2000)}`,
     );
   }
@@ -214,16 +210,62 @@ async function pingFromNode(
   const tableFulls = fulls.F0 !== undefined && fulls.F1 !== undefined ? Math.max(0, fulls.F1 - fulls.F0) : 0;
   return {
     node,
-    results: pairs.map(({ from, to }, i) => ({ from: label(from), to: label(to), ok: verdicts.get(i)! })),
+    results: pairs.map((p, i) => ({ from: label(p.from), to: label(p.to), family: family.name, ok: verdicts.get(i)! })),
     tableFulls,
   };
 }
 
-/** The text report: a matrix for a few workloads, else a summary and the failing pairs. */
+/**
+ * The text report: per family, a matrix for a few workloads, else a summary and the failing
+ * pairs. An IPv4-only cluster reads as it always has; once a workload has an IPv6 address each
+ * family gets its own part, headed by the family's name and holding only its workloads.
+ */
 export function renderPingReport(workloads: WorkloadTarget[], results: PingResult[]): string {
+  const shown = PING_FAMILIES.filter(
+    (f) => workloads.some((w) => addressIn(w, f) !== undefined) || results.some((r) => r.family === f.name),
+  );
+  if (shown.length === 0 || (shown.length === 1 && shown[0] === IPV4)) return renderOneFamily(workloads, results);
+  return shown
+    .map(
+      (f) =>
+        `${f.name}:\n` +
+        renderOneFamily(
+          workloads.filter((w) => addressIn(w, f) !== undefined),
+          results.filter((r) => r.family === f.name),
+        ),
+    )
+    .join('\n\n');
+}
+
+function renderOneFamily(workloads: WorkloadTarget[], results: PingResult[]): string {
   return workloads.length <= MATRIX_MAX_WORKLOADS
     ? renderPingMatrix(workloads, results)
     : renderPingSummary(workloads, results);
+}
+
+/** Pairs pinged and failed in one family (JSON output). */
+export interface FamilyTally {
+  family: FamilyName;
+  pairs: number;
+  failed: number;
+}
+
+/**
+ * The JSON report: `ok`, a tally per family pinged, every pair with its family, the warnings,
+ * and on a sharded cluster which stack holds each node.
+ */
+export function pingReportJson(run: PingRun, shards?: Record<string, string>): object {
+  const families: FamilyTally[] = PING_FAMILIES.filter((f) => run.results.some((r) => r.family === f.name)).map((f) => {
+    const mine = run.results.filter((r) => r.family === f.name);
+    return { family: f.name, pairs: mine.length, failed: mine.filter((r) => !r.ok).length };
+  });
+  return {
+    ok: run.results.every((r) => r.ok),
+    families,
+    results: run.results,
+    warnings: run.warnings,
+    ...(shards && Object.keys(shards).length > 0 ? { shards } : {}),
+  };
 }
 
 export function renderPingMatrix(workloads: WorkloadTarget[], results: PingResult[]): string {

@@ -1,6 +1,6 @@
 /** `calico-net lab up|down`: a local test cluster out of network namespaces (root only). */
 import * as path from 'path';
-import { labDown, labUp } from './lab';
+import { labDown, labUp, LAB_POD_CIDR_V6 } from './lab';
 import { addTorToInventory, torDown, torUp } from './tor';
 
 function option(argv: string[], name: string): string | undefined {
@@ -22,13 +22,13 @@ function operatorReach(v: string | undefined): 'all' | 'first' {
 }
 
 const USAGE =
-  'usage: calico-net lab up [--nodes N] [--id K] [--dir D] [--ebgp] [--route-reflectors R] [--workloads W] [--subnets 1|2] [--operator-reach all|first] [--tor] | lab down [--dir D]\n';
+  'usage: calico-net lab up [--nodes N] [--id K] [--dir D] [--ebgp] [--route-reflectors R] [--workloads W] [--subnets 1|2] [--operator-reach all|first] [--tor] [--ipv6] | lab down [--dir D]\n';
 
 const VALUE_OPTIONS: Record<string, readonly string[]> = {
   up: ['--nodes', '--id', '--dir', '--route-reflectors', '--workloads', '--subnets', '--operator-reach'],
   down: ['--dir'],
 };
-const FLAG_OPTIONS: Record<string, readonly string[]> = { up: ['--ebgp', '--tor'], down: [] };
+const FLAG_OPTIONS: Record<string, readonly string[]> = { up: ['--ebgp', '--tor', '--ipv6'], down: [] };
 
 /** The first argument that is not an option of `sub` (or an option's value): a typo must not build a lab. */
 function unknownArgument(sub: string, argv: string[]): string | undefined {
@@ -70,6 +70,7 @@ export async function labCli(argv: string[]): Promise<number> {
     workloadsPerNode: intOption(rest, '--workloads', 1),
     subnets: intOption(rest, '--subnets', 1),
     operatorReach: operatorReach(option(rest, '--operator-reach')),
+    ipv6: rest.includes('--ipv6'),
     log: (line) => process.stdout.write(`lab: ${line}\n`),
   });
   // A ToR (FRR) peering with every node, and a host behind it (lab/tor.ts).
@@ -80,6 +81,9 @@ export async function labCli(argv: string[]): Promise<number> {
     [
       '',
       `inventory:      ${lab.inventoryPath}`,
+      ...(lab.ipv6Subnet
+        ? [`IPv6:           nodes on ${lab.ipv6Subnet}, pods in ${LAB_POD_CIDR_V6} (dual-stack inventory)`]
+        : []),
       `ssh to a node:  ${op} ssh -i ${lab.clientKeyPath} -o UserKnownHostsFile=${lab.knownHostsPath} root@${lab.nodes[0].address}`,
       `deploy:         (in a cdktf project) CALICO_INVENTORY=${lab.inventoryPath} ${op} npx cdktf deploy`,
       ...(tor

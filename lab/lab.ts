@@ -11,12 +11,19 @@
  * like a cloud VPC router: it knows no pod routes and runs no BGP. The operator sits on the first
  * segment and reaches the second through the router, unless `operatorReach: 'first'` (nodes of the
  * second segment are then reachable only from other nodes, e.g. through a bastion).
+ *
+ * With `ipv6: true` (`calico-net lab up --ipv6`) the nodes and the operator hold an IPv6 address
+ * as well, lab K's own /64 mirroring its /24 (fd00:198:18:K::/64, node k at ::k, the operator at
+ * ::254), and the inventory is dual-stack: the cluster's podCidrV6 fd00:198:19::/48, each node's
+ * ipv6Address and podCidrV6 fd00:198:19:k::/64 beside its 198.19.k.0/24. Without it the lab is
+ * exactly the IPv4 lab it always was.
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { stringify as toYaml } from 'yaml';
 import { shQuote } from '../providers/ssh/quote';
+import { canonicalIpv6 } from '../rules/address-family';
 import type { RemoteHost } from '../providers/ssh/types';
 import { missingPrerequisites } from './prerequisites';
 import { alive, run, RunResult, waitFor } from './process';
@@ -27,6 +34,10 @@ export interface LabNode {
   asNumber?: number;
   podCidr: string;
   routeReflector: boolean;
+  /** The node's IPv6 address, bare (`--ipv6` labs only); its network is LabInfo.ipv6Subnet. */
+  ipv6Address?: string;
+  /** The node's IPv6 block (`--ipv6` labs only). */
+  podCidrV6?: string;
   /** Index of the node's L2 segment (0 on a one-subnet lab). */
   subnet: number;
   /** Prefix length of the node's segment (24, or 25 on a two-subnet lab). */
@@ -42,7 +53,9 @@ export interface LabInfo {
   id: number;
   dir: string;
   switchNetns: string;
-  operator: { netns: string; address: string };
+  operator: { netns: string; address: string; ipv6Address?: string };
+  /** The lab's IPv6 network (`--ipv6` labs only): fd00:198:18:K::/64. */
+  ipv6Subnet?: string;
   /** The segments' CIDRs, in order (one on a one-subnet lab). */
   subnets: string[];
   /** The router joining the segments (two-subnet labs): its namespace and address on each. */
@@ -64,6 +77,8 @@ export interface LabOptions {
   subnets?: number;
   /** Which segments the operator can reach (two-subnet labs). @default 'all' */
   operatorReach?: 'all' | 'first';
+  /** IPv6 addresses beside the IPv4 ones, and a dual-stack inventory (one-subnet labs). @default false */
+  ipv6?: boolean;
   log?: (line: string) => void;
 }
 
@@ -94,6 +109,37 @@ function addressing(id: number, nodes: number, subnets: number) {
         : { address: `${base}.${129 + k - firstCount}`, subnet: 1 },
   };
 }
+
+/** Prefix length of a lab's IPv6 network: one /64 per lab. */
+export const LAB_IPV6_PREFIX_LENGTH = 64;
+/** The IPv6 pod pool of a dual-stack lab inventory, the twin of 198.19.0.0/16. */
+export const LAB_POD_CIDR_V6 = 'fd00:198:19::/48';
+
+/**
+ * Lab `id`'s IPv6 addressing, inside fd00:198:18::/48: its /64 and the address of its node k
+ * (1-based) and of its operator. The lab id and the host number are written with the decimal
+ * digits of their IPv4 twins (198.18.135.2 ↔ fd00:198:18:135::2): a valid hex group, one per lab
+ * id, and the two read alike.
+ */
+export function labIpv6Addressing(id: number) {
+  const at = (host: number | string) => canonicalIpv6(`fd00:198:18:${id}::${host}`);
+  return {
+    subnet: `${canonicalIpv6(`fd00:198:18:${id}::`)}/${LAB_IPV6_PREFIX_LENGTH}`,
+    operator: at(254),
+    node: (k: number) => at(k),
+    /** Node k's IPv6 block, the twin of 198.19.k.0/24. */
+    podCidrV6: (k: number) => `${canonicalIpv6(`fd00:198:19:${k}::`)}/64`,
+    /** Workload w (0-based) of node k, the twin of 198.19.k.(w+2). */
+    workload: (k: number, w: number) => canonicalIpv6(`fd00:198:19:${k}::${w + 2}`),
+  };
+}
+
+/**
+ * TODO(merge, issue 24 item 2): once workloads' IPv6 addresses are programmed on the host
+ * (calico_workload's IPv6 half; synth refuses workload `ipv6` until then), set this to true: a
+ * `--ipv6` lab's inventory then gives every workload its `ipv6` beside `ip`. Nothing else changes.
+ */
+export const LAB_WORKLOAD_IPV6 = false;
 
 function checkPrerequisites(): void {
   const missing = missingPrerequisites('lab');
@@ -296,6 +342,8 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
   const subnetCount = opts.subnets ?? 1;
   if (subnetCount !== 1 && subnetCount !== 2) throw new Error(`subnets must be 1 or 2, not ${subnetCount}`);
   if (subnetCount === 2 && (opts.nodes < 2 || opts.nodes > 240)) throw new Error('a two-subnet lab needs 2..240 nodes');
+  if (opts.ipv6 && subnetCount !== 1)
+    throw new Error('--ipv6 is built for one-subnet labs only (the router between two segments forwards IPv4 only)');
   const log = opts.log ?? (() => undefined);
   const prefix = `cn${id}-`;
   const dir = path.resolve(opts.dir);
@@ -307,11 +355,13 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
   fs.mkdirSync(dir, { recursive: true });
   const plan = addressing(id, opts.nodes, subnetCount);
   const rrCount = opts.routeReflectors ?? 0;
+  const v6 = opts.ipv6 ? labIpv6Addressing(id) : undefined;
   const lab: LabInfo = {
     id,
     dir,
     switchNetns: `${prefix}sw`,
-    operator: { netns: `${prefix}op`, address: plan.operator },
+    operator: { netns: `${prefix}op`, address: plan.operator, ...(v6 ? { ipv6Address: v6.operator } : {}) },
+    ...(v6 ? { ipv6Subnet: v6.subnet } : {}),
     subnets: plan.subnets,
     router: plan.router && { netns: `${prefix}rt`, addresses: plan.router },
     nodes: Array.from({ length: opts.nodes }, (_, k) => ({
@@ -319,6 +369,7 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
       address: plan.node(k).address,
       asNumber: opts.asMode === 'ebgp' ? 64501 + k : undefined,
       podCidr: `198.19.${k + 1}.0/24`,
+      ...(v6 ? { ipv6Address: v6.node(k + 1), podCidrV6: v6.podCidrV6(k + 1) } : {}),
       routeReflector: k < rrCount,
       subnet: plan.node(k).subnet,
       prefixLength: plan.prefixLength,
@@ -355,7 +406,10 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
       knownHosts.push(`${node.address} ${pub[0]} ${pub[1]}`);
     }
     fs.writeFileSync(lab.knownHostsPath, knownHosts.join('\n') + '\n');
-    fs.writeFileSync(lab.inventoryPath, inventoryYaml(lab, opts.workloadsPerNode ?? 1, opts.asMode ?? 'ibgp'));
+    fs.writeFileSync(
+      lab.inventoryPath,
+      inventoryYaml(lab, opts.workloadsPerNode ?? 1, opts.asMode ?? 'ibgp', LAB_WORKLOAD_IPV6),
+    );
     saveLab(lab);
     log(`lab ${id} up: ${lab.nodes.length} nodes on ${lab.subnets.join(' and ')}, operator ${lab.operator.address}`);
     return lab;
@@ -368,7 +422,15 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
 /** One end of a veth pair from a bridge port into a namespace, addressed and up. */
 async function plugIn(
   sw: string,
-  m: { netns: string; port: string; bridge: string; dev: string; address: string; prefixLength: number },
+  m: {
+    netns: string;
+    port: string;
+    bridge: string;
+    dev: string;
+    address: string;
+    prefixLength: number;
+    ipv6Address?: string;
+  },
   plugged: Plugged[],
 ): Promise<void> {
   // Created inside the switch namespace, the peer placed straight into the member: the root
@@ -383,6 +445,15 @@ async function plugIn(
   await must('ip', ['-n', m.netns, 'link', 'set', m.dev, 'address', mac], `${m.dev} address`);
   plugged.push({ ...m, mac });
   await must('ip', ['-n', m.netns, 'addr', 'add', `${m.address}/${m.prefixLength}`, 'dev', m.dev], 'address');
+  // nodad: the lab's addresses are unique by construction; duplicate detection would hold each
+  // one "tentative" (unusable) for 1-2 s.
+  if (m.ipv6Address) {
+    await must(
+      'ip',
+      ['-n', m.netns, 'addr', 'add', `${m.ipv6Address}/${LAB_IPV6_PREFIX_LENGTH}`, 'dev', m.dev, 'nodad'],
+      'IPv6 address',
+    );
+  }
   await must('ip', ['-n', m.netns, 'link', 'set', m.dev, 'up'], `${m.dev} up`);
 }
 
@@ -442,7 +513,15 @@ async function buildNetwork(lab: LabInfo, operatorReach: 'all' | 'first', log: (
   await addNetns(lab.operator.netns);
   await plugIn(
     sw,
-    { netns: lab.operator.netns, port: 'pop', bridge: 'br0', dev: 'eth0', address: lab.operator.address, prefixLength },
+    {
+      netns: lab.operator.netns,
+      port: 'pop',
+      bridge: 'br0',
+      dev: 'eth0',
+      address: lab.operator.address,
+      prefixLength,
+      ipv6Address: lab.operator.ipv6Address,
+    },
     plugged,
   );
   if (lab.router) {
@@ -476,6 +555,7 @@ async function buildNetwork(lab: LabInfo, operatorReach: 'all' | 'first', log: (
         dev: 'eth0',
         address: n.address,
         prefixLength: n.prefixLength,
+        ipv6Address: n.ipv6Address,
       },
       plugged,
     );
@@ -483,6 +563,12 @@ async function buildNetwork(lab: LabInfo, operatorReach: 'all' | 'first', log: (
     // On a one-subnet lab the operator stands in for the router (it forwards nothing).
     const gateway = lab.router ? lab.router.addresses[n.subnet] : lab.operator.address;
     await must('ip', ['-n', n.netns, 'route', 'add', 'default', 'via', gateway], 'default route');
+    if (n.ipv6Address && lab.operator.ipv6Address)
+      await must(
+        'ip',
+        ['-n', n.netns, '-6', 'route', 'add', 'default', 'via', lab.operator.ipv6Address],
+        'IPv6 default route',
+      );
   }
 }
 
@@ -556,12 +642,23 @@ function ownHome(lab: LabInfo, d: string): string[] {
   ];
 }
 
-function inventoryYaml(lab: LabInfo, workloadsPerNode: number, asMode: 'ibgp' | 'ebgp'): string {
+/**
+ * The inventory `lab up` writes. A `--ipv6` lab's is dual-stack (podCidrV6, each node's
+ * ipv6Address with its prefix and podCidrV6); workloads get `ipv6` only with `workloadIpv6`.
+ */
+export function inventoryYaml(
+  lab: LabInfo,
+  workloadsPerNode: number,
+  asMode: 'ibgp' | 'ebgp',
+  workloadIpv6 = false,
+): string {
   const rr = lab.nodes.some((n) => n.routeReflector);
+  const v6 = lab.ipv6Subnet === undefined ? undefined : labIpv6Addressing(lab.id);
   const inventory = {
     cluster: {
       name: lab.id === 0 ? 'lab' : `lab${lab.id}`,
       podCidr: '198.19.0.0/16',
+      ...(v6 ? { podCidrV6: LAB_POD_CIDR_V6 } : {}),
       asNumber: 64512,
       topology: rr ? 'route-reflector' : 'full-mesh',
     },
@@ -572,10 +669,12 @@ function inventoryYaml(lab: LabInfo, workloadsPerNode: number, asMode: 'ibgp' | 
       address: lab.router ? `${n.address}/${n.prefixLength}` : n.address,
       ...(asMode === 'ebgp' ? { asNumber: n.asNumber } : {}),
       podCidr: n.podCidr,
+      ...(n.ipv6Address ? { ipv6Address: `${n.ipv6Address}/${LAB_IPV6_PREFIX_LENGTH}`, podCidrV6: n.podCidrV6 } : {}),
       ...(n.routeReflector ? { routeReflector: true } : {}),
       workloads: Array.from({ length: workloadsPerNode }, (_, w) => ({
         name: `wl${k + 1}${String.fromCharCode(97 + (w % 26))}${w >= 26 ? Math.floor(w / 26) : ''}`,
         ip: `198.19.${k + 1}.${w + 2}`,
+        ...(v6 && workloadIpv6 ? { ipv6: v6.workload(k + 1, w) } : {}),
       })),
     })),
     peers: [],

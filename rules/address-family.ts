@@ -35,6 +35,9 @@ export interface AddressFamily {
   readonly birdChannel: 'ipv4' | 'ipv6';
   /** The default route as a CIDR. */
   readonly defaultRoute: '0.0.0.0/0' | '::/0';
+  /** The kernel's neighbour table (`ip ntable show name …`) and the protocol that fills it. */
+  readonly neighbourTable: 'arp_cache' | 'ndisc_cache';
+  readonly neighbourProtocol: 'ARP' | 'NDP';
 }
 
 export const IPV4: AddressFamily = {
@@ -47,6 +50,8 @@ export const IPV4: AddressFamily = {
   forwardingSysctl: 'ip_forward',
   birdChannel: 'ipv4',
   defaultRoute: '0.0.0.0/0',
+  neighbourTable: 'arp_cache',
+  neighbourProtocol: 'ARP',
 };
 
 export const IPV6: AddressFamily = {
@@ -59,6 +64,8 @@ export const IPV6: AddressFamily = {
   forwardingSysctl: 'conf/all/forwarding',
   birdChannel: 'ipv6',
   defaultRoute: '::/0',
+  neighbourTable: 'ndisc_cache',
+  neighbourProtocol: 'NDP',
 };
 
 export const ADDRESS_FAMILIES: readonly AddressFamily[] = [IPV4, IPV6];

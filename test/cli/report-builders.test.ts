@@ -156,6 +156,7 @@ describe('renderStatusTable', () => {
   const row = (peerAddress: string, established: boolean, info: string): BgpSessionRow => ({
     protocol: `Mesh_${peerAddress.replace(/\./g, '_')}`,
     peerAddress,
+    family: 'IPv4',
     peerType: 'node-to-node mesh',
     state: established ? 'up' : 'start',
     since: '03:37:43',
@@ -206,7 +207,7 @@ describe('renderPingMatrix', () => {
   ];
 
   it('prints the matrix with ok, FAIL, - on the diagonal and ? for a pair never tried', () => {
-    const text = renderPingMatrix(workloads, [{ from: 'n1/a', to: 'n2/b', ok: false }]);
+    const text = renderPingMatrix(workloads, [{ from: 'n1/a', to: 'n2/b', family: 'IPv4', ok: false }]);
     expect(text).toBe(
       [
         '+-----------+------+------+',
@@ -222,8 +223,8 @@ describe('renderPingMatrix', () => {
 
   it('counts the pairs that answered', () => {
     const text = renderPingMatrix(workloads, [
-      { from: 'n1/a', to: 'n2/b', ok: true },
-      { from: 'n2/b', to: 'n1/a', ok: true },
+      { from: 'n1/a', to: 'n2/b', family: 'IPv4', ok: true },
+      { from: 'n2/b', to: 'n1/a', family: 'IPv4', ok: true },
     ]);
     expect(text.split('\n')).toContain('| n2/b      | ok   | -    |');
     expect(text.split('\n').slice(-1)).toEqual(['2/2 workload pairs answered']);
@@ -231,8 +232,8 @@ describe('renderPingMatrix', () => {
 
   it('lists every failed pair', () => {
     const text = renderPingMatrix(workloads, [
-      { from: 'n1/a', to: 'n2/b', ok: false },
-      { from: 'n2/b', to: 'n1/a', ok: false },
+      { from: 'n1/a', to: 'n2/b', family: 'IPv4', ok: false },
+      { from: 'n2/b', to: 'n1/a', family: 'IPv4', ok: false },
     ]);
     expect(text.split('\n').slice(-1)).toEqual(['2 of 2 pairs failed: n1/a -> n2/b, n2/b -> n1/a']);
   });

@@ -52,12 +52,12 @@ test('one script per node; stdin lists each local workload, then every other wor
   expect(h1.calls[0].stdin).toBe('W a\n0 198.19.1.9\n1 198.19.2.2\nW b\n2 198.19.1.2\n3 198.19.2.2\n');
   expect(h2.calls[0].stdin).toBe('W c\n0 198.19.1.2\n1 198.19.1.9\n');
   expect(results).toEqual<PingResult[]>([
-    { from: 'n1/a', to: 'n1/b', ok: false },
-    { from: 'n1/a', to: 'n2/c', ok: true },
-    { from: 'n1/b', to: 'n1/a', ok: true },
-    { from: 'n1/b', to: 'n2/c', ok: true },
-    { from: 'n2/c', to: 'n1/a', ok: true },
-    { from: 'n2/c', to: 'n1/b', ok: false },
+    { from: 'n1/a', to: 'n1/b', family: 'IPv4', ok: false },
+    { from: 'n1/a', to: 'n2/c', family: 'IPv4', ok: true },
+    { from: 'n1/b', to: 'n1/a', family: 'IPv4', ok: true },
+    { from: 'n1/b', to: 'n2/c', family: 'IPv4', ok: true },
+    { from: 'n2/c', to: 'n1/a', family: 'IPv4', ok: true },
+    { from: 'n2/c', to: 'n1/b', family: 'IPv4', ok: false },
   ]);
 });
 
@@ -73,7 +73,7 @@ test('verdict lines: whole lines only, blanks around them allowed, indexes of an
   }));
   const results = await pingMatrix(ws);
   expect(results).toHaveLength(132);
-  expect(results.filter((r) => !r.ok)).toEqual([{ from: 'n/w1', to: 'n/w0', ok: false }]);
+  expect(results.filter((r) => !r.ok)).toEqual([{ from: 'n/w1', to: 'n/w0', family: 'IPv4', ok: false }]);
 });
 
 test('a node that answers for fewer pairs than asked is an error with its exit code and (cut) stderr', async () => {
@@ -119,9 +119,9 @@ describe('renderPingSummary', () => {
 
   it('lays out head, blank, the table of involved workloads, blank, the failing pairs', () => {
     const results: PingResult[] = [
-      { from: 'n0/w0', to: 'n1/w1', ok: false },
-      { from: 'n1/w1', to: 'n0/w0', ok: true },
-      { from: 'n2/w2', to: 'n1/w1', ok: false },
+      { from: 'n0/w0', to: 'n1/w1', family: 'IPv4', ok: false },
+      { from: 'n1/w1', to: 'n0/w0', family: 'IPv4', ok: true },
+      { from: 'n2/w2', to: 'n1/w1', family: 'IPv4', ok: false },
     ];
     expect(renderPingSummary(ws, results).split('\n')).toEqual([
       '3 workloads on 3 nodes: 1/3 workload pairs answered; 2 failed',
@@ -142,7 +142,7 @@ describe('renderPingSummary', () => {
 
   it('lists up to 200 failing pairs; beyond that says how many more', () => {
     const fail = (n: number) =>
-      Array.from({ length: n }, (): PingResult => ({ from: 'n0/w0', to: 'n1/w1', ok: false }));
+      Array.from({ length: n }, (): PingResult => ({ from: 'n0/w0', to: 'n1/w1', family: 'IPv4', ok: false }));
     const at = renderPingSummary(ws, fail(200)).split('\n');
     expect(at.filter((l) => l.startsWith('  n0/w0 -> '))).toHaveLength(200);
     expect(at[at.length - 1]).toBe('  n0/w0 -> n1/w1');

@@ -17,7 +17,12 @@ function results(ws: WorkloadTarget[], broken?: string): PingResult[] {
   return ws.flatMap((from) =>
     ws
       .filter((to) => to !== from)
-      .map((to) => ({ from: label(from), to: label(to), ok: label(from) !== broken && label(to) !== broken })),
+      .map((to) => ({
+        from: label(from),
+        to: label(to),
+        family: 'IPv4',
+        ok: label(from) !== broken && label(to) !== broken,
+      })),
   );
 }
 
@@ -72,8 +77,8 @@ describe('pingRun against a canned node', () => {
     ];
     const run = await pingRun(ws);
     expect(run.results).toEqual([
-      { from: 'node1/wa', to: 'node2/wb', ok: true },
-      { from: 'node2/wb', to: 'node1/wa', ok: false },
+      { from: 'node1/wa', to: 'node2/wb', family: 'IPv4', ok: true },
+      { from: 'node2/wb', to: 'node1/wa', family: 'IPv4', ok: false },
     ]);
     expect(run.warnings).toHaveLength(1);
     expect(run.warnings[0]).toMatch(

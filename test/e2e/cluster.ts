@@ -50,6 +50,7 @@ export class E2eCluster {
     workloadsPerNode?: number;
     subnets?: number;
     operatorReach?: 'all' | 'first';
+    ipv6?: boolean;
   }): Promise<E2eCluster> {
     await assertE2ePrerequisites();
     const root = fs.mkdtempSync(path.join(os.tmpdir(), `calico-e2e-${opts.id}-`));

@@ -90,6 +90,7 @@ export function liveState(cluster: ClusterSpec, faults: Faults = {}): LiveState 
       return {
         protocol: s.protocol,
         peerAddress: s.neighbor,
+        family: 'IPv4',
         peerType: s.kind === 'mesh' ? 'node-to-node mesh' : s.kind === 'global' ? 'global' : 'route reflector',
         state: down ? 'start' : 'up',
         since: '21:00:00',
