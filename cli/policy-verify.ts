@@ -76,10 +76,15 @@ for (split /,/, $udp) { my $s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", Lo
 alarm(120);
 while (1) { for my $s ($sel->can_read) { if ($udp{$s}) { my $m; my $peer = $s->recv($m, 64); $s->send($m, 0, $peer) if $peer } else { my $c = $s->accept; close $c if $c } } }`;
 
-/** One UDP probe: a datagram, and a reply within a second. */
+/**
+ * One UDP probe: a datagram, and its echo within a second. Readable is not enough: a port
+ * without a listener answers with ICMP port unreachable, which also wakes the select (the socket
+ * is connected, the error is queued on it), so only the echoed payload counts as allowed.
+ */
 const UDP_PROBE = `use IO::Socket::INET; use IO::Select;
 my $s = IO::Socket::INET->new(PeerAddr => $ARGV[0], PeerPort => $ARGV[1], Proto => "udp") or exit 1;
-$s->send("calico-net"); exit(IO::Select->new($s)->can_read(1) ? 0 : 1);`;
+$s->send("calico-net") or exit 1; IO::Select->new($s)->can_read(1) or exit 1;
+my $m = ""; defined $s->recv($m, 64) or exit 1; exit($m eq "calico-net" ? 0 : 1);`;
 
 export function listenerScript(netns: string, tcp: number[], udp: number[]): string {
   return `ip netns exec ${shQuote(netns)} setsid perl -e ${shQuote(LISTENER)} ${shQuote(tcp.join(','))} ${shQuote(udp.join(','))} </dev/null >/dev/null 2>&1 & echo $!`;
