@@ -5,7 +5,16 @@
  * see on a real wire is the e2e suites' part (policy.test.ts, policy-udp-nft.test.ts).
  */
 import { compilePolicyModel } from '../../constructs/policy-compile';
-import { Cell, expectedCells, observeCells, policyVerify, probesOf, VerifyTarget } from '../../cli/policy-verify';
+import {
+  Cell,
+  expectedCells,
+  listenerScript,
+  observeCells,
+  policyVerify,
+  probesOf,
+  renderTruthTable,
+  VerifyTarget,
+} from '../../cli/policy-verify';
 import { RemoteHost, RemoteResult } from '../../providers/ssh/types';
 import { threeTier } from '../constructs/policy-fixture';
 
@@ -256,5 +265,48 @@ describe('policyVerify', () => {
     ).toBe(1);
     const report = JSON.parse(written);
     expect(report.ok).toBe(false);
+  });
+});
+
+describe('the parts the truth table is built from', () => {
+  test('the ICMP cell is an echo request: type 8, code 0', () => {
+    const echoOnly = compilePolicyModel(
+      threeTier({
+        policies: [
+          {
+            name: 'db-echo',
+            selector: "role == 'db'",
+            ingress: [{ action: 'Allow', protocol: 'ICMP', icmp: { type: 8, code: 0 } }],
+          },
+          {
+            name: 'api-unreachable-only',
+            selector: "role == 'api'",
+            ingress: [{ action: 'Allow', protocol: 'ICMP', icmp: { type: 3 } }],
+          },
+        ],
+      }),
+    )!;
+    const cells = expectedCells(echoOnly, [{ protocol: 'ICMP' }, { protocol: 'UDP', port: 53 }]);
+    const get = (dst: string, probe: string) =>
+      cells.find((c) => c.src === 'front' && c.dst === dst && c.probe === probe)!.expected;
+    expect(get('db', 'ICMP')).toBe('allow');
+    expect(get('api', 'ICMP')).toBe('deny');
+    expect(get('db', 'UDP/53')).toBe('deny');
+    expect(get('other', 'UDP/53')).toBe('allow');
+  });
+
+  test('the listener gets every UDP port, comma-separated', () => {
+    expect(listenerScript('w', [], [53, 5353])).toMatch(/' '' '53,5353' <\/dev\/null/);
+  });
+
+  test('each probe has its own matrix', () => {
+    const probes = [{ protocol: 'ICMP' as const }, { protocol: 'TCP' as const, port: 8080 }];
+    const cells = expectedCells(model, probes).map((c) => ({ ...c, observed: c.expected }));
+    const table = renderTruthTable(['front', 'api'], probes, cells);
+    // front -> api: ICMP denied (api only takes TCP 8080 from front), TCP/8080 allowed.
+    expect(table.split('\n').filter((l) => l.startsWith('front '))).toEqual([
+      'front -     X     ',
+      'front -     .     ',
+    ]);
   });
 });
