@@ -10,6 +10,7 @@ import {
   expectedCells,
   listenerScript,
   observeCells,
+  phasesLine,
   policyVerify,
   probesOf,
   renderTruthTable,
@@ -123,7 +124,7 @@ test('a cell that did not answer is probed once more, and only those cells', asy
   const hosts = new Map(['node1', 'node2'].map((n) => [n, standIn(n, calls, answer)]));
   const probes = probesOf(model);
   const cells: Cell[] = expectedCells(model, probes);
-  await observeCells(
+  const phases = await observeCells(
     targetsWith((n) => hosts.get(n)!),
     probes,
     cells,
@@ -136,6 +137,7 @@ test('a cell that did not answer is probed once more, and only those cells', asy
   expect(get('front', 'other', 'TCP/8080')).toBeUndefined();
   expect(get('front', 'db', 'TCP/8080')).toBe('allow');
   // First pass: 4 sources x 9 cells. Second pass: only the cells not allowed.
+  expect(phases.passes.map((p) => p.cells)).toEqual([36, 9]);
   expect(calls.probes.slice(0, 4).flat()).toHaveLength(36);
   const second = calls.probes.slice(4).flat();
   expect(second.map((l) => l.replace(/^\d+ /, '')).sort()).toEqual(
@@ -309,4 +311,39 @@ describe('the parts the truth table is built from', () => {
       'front -     .     ',
     ]);
   });
+});
+
+test('the phases line says where the time went', () => {
+  expect(
+    phasesLine({
+      listeners: 1234,
+      passes: [
+        { cells: 81280, ms: 20_050 },
+        { cells: 12, ms: 2_000 },
+      ],
+      stop: 40,
+    }),
+  ).toBe('verify phases: listeners 1.2 s, pass 1 20.1 s (81280 cells), pass 2 2.0 s (12 cells), stop 0.0 s');
+});
+
+test('CALICO_VERIFY_TIMING=1: policyVerify writes the phases line to stderr, and only then', async () => {
+  const calls = newCalls();
+  let err = '';
+  jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
+    err += String(s);
+    return true;
+  });
+  try {
+    await policyVerify(model, (n) => standIn(n, calls, () => 'deny'), 'json');
+    expect(err).toBe('');
+    process.env.CALICO_VERIFY_TIMING = '1';
+    await policyVerify(model, (n) => standIn(n, calls, () => 'deny'), 'json');
+    expect(err).toMatch(
+      /^verify phases: listeners \d+\.\d s, pass 1 \d+\.\d s \(36 cells\), pass 2 \d+\.\d s \(36 cells\), stop \d+\.\d s\n$/,
+    );
+  } finally {
+    delete process.env.CALICO_VERIFY_TIMING;
+    jest.restoreAllMocks();
+  }
 });
