@@ -23,6 +23,7 @@ const unitSuites = [
   'test/lab/lab-ipv6.test.ts',
   'test/cli/explain.test.ts',
   'test/cli/policy-verify.test.ts',
+  'test/cli/policy-verify-observe.test.ts',
   'test/cli/shard-reports.test.ts',
   'test/calico/units.test.ts',
   'test/calico/bird-missing.test.ts',

@@ -276,6 +276,8 @@ async function runLab(
       process.stdout.write(
         `  ${name}: ${seconds.toFixed(1)} s, operator CPU ${operatorCpuS.toFixed(1)} s, load ${load.toFixed(1)}${note}\n`,
       );
+      for (const line of r.stderr.split('\n'))
+        if (line.startsWith('verify phases: ')) process.stdout.write(`    ${line}\n`);
     }
     return {
       nodes: n,
@@ -328,7 +330,8 @@ function mainLabSteps(lab: LabInfo, plan: string[], context: StepContext): Step[
     // Issue 22: verify with 10 policies (truth table on the wire), then the policies removed
     // again, so destroy tears down what the first deploy made.
     ['policy deploy', deploy, 'project', [0], policies.add],
-    ['policy verify', verify, 'project', [0, 1]],
+    // CALICO_VERIFY_TIMING: verify says where its time went (listeners, each probe pass, stop).
+    ['policy verify', verify, 'project', [0, 1], undefined, { CALICO_VERIFY_TIMING: '1' }],
     ['policy removal deploy', deploy, 'project', [0], policies.remove],
     ['destroy', cdktf('destroy', '--auto-approve'), 'project', [0]],
     // Issue 29 item 2, before and after: the same first deploy and destroy with every script its
