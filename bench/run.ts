@@ -57,6 +57,9 @@ interface Measured {
   scriptsPerHost: number;
   /** Same for scripts the handlers asked for (more than round trips when batched, issue 29). */
   callsPerHost: number;
+  /** Round trips and calls summed over all hosts: how much batching there was in the whole command. */
+  scriptsTotal: number;
+  callsTotal: number;
   /** Node-side CPU (sshd + shell + scripts) per host, ms. */
   nodeCpuMsPerHost: number;
   providerProcesses: number;
@@ -123,6 +126,11 @@ function worstHost(lines: StatsLine[], pick: (l: StatsLine) => Record<string, nu
   const perHost = new Map<string, number>();
   for (const l of lines) for (const [h, n] of Object.entries(pick(l) ?? {})) perHost.set(h, (perHost.get(h) ?? 0) + n);
   return Math.max(0, ...perHost.values());
+}
+
+/** Summed over every host and provider process of one command. */
+function allHosts(lines: StatsLine[], pick: (l: StatsLine) => Record<string, number> | undefined): number {
+  return lines.reduce((sum, l) => sum + Object.values(pick(l) ?? {}).reduce((a, b) => a + b, 0), 0);
 }
 
 /** CPU ms of this process's reaped descendants: every command it ran, with their children. */
@@ -264,6 +272,8 @@ async function runLab(
         shellsPerHost: worstHost(lines, (l) => l.shells),
         scriptsPerHost: worstHost(lines, (l) => l.scripts),
         callsPerHost: worstHost(lines, (l) => l.calls ?? l.scripts),
+        scriptsTotal: allHosts(lines, (l) => l.scripts),
+        callsTotal: allHosts(lines, (l) => l.calls ?? l.scripts),
         nodeCpuMsPerHost: cpu / n,
         providerProcesses: lines.length,
         peakRssMb: Math.max(0, ...lines.map((l) => l.maxRssKb)) / 1024,
@@ -563,8 +573,14 @@ async function main(): Promise<void> {
       step,
       m.seconds.toFixed(1),
       ...(m.providerProcesses
-        ? [String(m.connPerHost), String(m.shellsPerHost), String(m.scriptsPerHost), String(m.callsPerHost ?? '-')]
-        : ['-', '-', '-', '-']),
+        ? [
+            String(m.connPerHost),
+            String(m.shellsPerHost),
+            String(m.scriptsPerHost),
+            String(m.callsPerHost ?? '-'),
+            `${m.scriptsTotal ?? '-'}/${m.callsTotal ?? '-'}`,
+          ]
+        : ['-', '-', '-', '-', '-']),
       m.nodeCpuMsPerHost.toFixed(0),
       String(m.providerProcesses),
       m.providerProcesses ? m.peakRssMb.toFixed(0) : '-',
@@ -584,6 +600,7 @@ async function main(): Promise<void> {
       'shells/host',
       'scripts/host',
       'calls/host',
+      'round trips/calls, all hosts',
       'node CPU ms/host',
       'provider procs',
       'peak RSS MB',
