@@ -32,6 +32,7 @@ const unitSuites = [
   'test/calico/overlay-units.test.ts',
   'test/calico/registry.test.ts',
   'test/calico/scripts.test.ts',
+  'test/calico/policy-status-scripts.test.ts',
   'test/calico/host-identity.test.ts',
   'test/plugin/**/*.test.ts',
   'test/runtime/codec.test.ts',

@@ -9,7 +9,7 @@
  */
 import { packetVerdict, PolicyEndpoint, PolicyModel } from '../constructs/policy-compile';
 import { RemoteHost } from '../providers/ssh/types';
-import { shQuote } from '../providers/ssh/quote';
+import { remoteScript, scriptBody } from '../providers/calico/script';
 
 export interface Probe {
   protocol: 'ICMP' | 'TCP' | 'UDP';
@@ -68,26 +68,12 @@ export function expectedCells(model: PolicyModel, probes: Probe[]): Cell[] {
   return cells;
 }
 
-/** A TCP listener and UDP echo on the given ports (a port already taken is left to its owner). */
-const LISTENER = `use IO::Socket::INET; use IO::Select;
-my ($tcp, $udp) = @ARGV; my $sel = IO::Select->new; my %udp;
-for (split /,/, $tcp) { my $s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $_, Listen => 64, ReuseAddr => 1) or next; $sel->add($s) }
-for (split /,/, $udp) { my $s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $_, Proto => "udp") or next; $sel->add($s); $udp{$s} = 1 }
-alarm(120);
-while (1) { for my $s ($sel->can_read) { if ($udp{$s}) { my $m; my $peer = $s->recv($m, 64); $s->send($m, 0, $peer) if $peer } else { my $c = $s->accept; close $c if $c } } }`;
-
 /**
- * One UDP probe: a datagram, and its echo within a second. Readable is not enough: a port
- * without a listener answers with ICMP port unreachable, which also wakes the select (the socket
- * is connected, the error is queued on it), so only the echoed payload counts as allowed.
+ * A TCP listener and UDP echo on the given ports, started in the workload's namespace
+ * (templates/scripts/policy-verify-listener.sh); the script prints its pid.
  */
-const UDP_PROBE = `use IO::Socket::INET; use IO::Select;
-my $s = IO::Socket::INET->new(PeerAddr => $ARGV[0], PeerPort => $ARGV[1], Proto => "udp") or exit 1;
-$s->send("calico-net") or exit 1; IO::Select->new($s)->can_read(1) or exit 1;
-my $m = ""; defined $s->recv($m, 64) or exit 1; exit($m eq "calico-net" ? 0 : 1);`;
-
 export function listenerScript(netns: string, tcp: number[], udp: number[]): string {
-  return `ip netns exec ${shQuote(netns)} setsid perl -e ${shQuote(LISTENER)} ${shQuote(tcp.join(','))} ${shQuote(udp.join(','))} </dev/null >/dev/null 2>&1 & echo $!`;
+  return remoteScript(['policy-verify-listener'], { netns, tcp: tcp.join(','), udp: udp.join(',') }).text;
 }
 
 /**
@@ -97,24 +83,18 @@ export function listenerScript(netns: string, tcp: number[], udp: number[]): str
  */
 export const PROBES_IN_FLIGHT = 32;
 
-/** The prober's bash: runs each cell's probe in the background, at most $max at a time. */
-export const PROBER_BODY = `n=0
-while read -r i proto ip port; do
-  if (( n >= max )); then wait -n; n=$((n - 1)); fi
-  ( case "$proto" in
-      ICMP) ping -n -c 1 -W 1 "$ip" >/dev/null 2>&1 ;;
-      TCP) timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$ip" "$port" 2>/dev/null ;;
-      UDP) perl -e "$udp_probe" "$ip" "$port" ;;
-    esac && echo "$i allow" || echo "$i deny" ) &
-  n=$((n + 1))
-done <<< "$cells"
-wait`;
+/**
+ * The prober's bash (templates/scripts/lib/probe.sh): runs each cell's probe in the background,
+ * at most $max at a time, reading $cells, $max and $udp_probe from its environment.
+ */
+export const PROBER_BODY = `${scriptBody(['lib/probe']).body}\nprobe_cells`;
 
-/** Probes every "index protocol ip port" line from the namespace; prints "index allow|deny". */
+/**
+ * Probes every "index protocol ip port" line from the namespace; prints "index allow|deny"
+ * (templates/scripts/policy-verify-prober.sh).
+ */
 export function proberScript(netns: string, lines: string[]): string {
-  // ip netns exec keeps the environment: the cells and the UDP prober travel as variables.
-  const vars = `cells=${shQuote(lines.join('\n'))}\nudp_probe=${shQuote(UDP_PROBE)}\nmax=${PROBES_IN_FLIGHT}\nexport cells udp_probe max`;
-  return `${vars}\nip netns exec ${shQuote(netns)} bash -c ${shQuote(PROBER_BODY)}`;
+  return remoteScript(['policy-verify-prober'], { netns, cells: lines.join('\n'), max: String(PROBES_IN_FLIGHT) }).text;
 }
 
 export interface VerifyTarget extends PolicyEndpoint {
@@ -187,7 +167,7 @@ export async function observeCells(targets: VerifyTarget[], probes: Probe[], cel
     await Promise.all(
       listeners
         .filter((l) => /^\d+$/.test(l.pid))
-        .map((l) => l.host.run(`kill ${l.pid} 2>/dev/null || true`).catch(() => undefined)),
+        .map((l) => l.host.run(remoteScript(['policy-verify-stop'], { pid: l.pid }).text).catch(() => undefined)),
     );
     phases.stop = Date.now() - t;
   }

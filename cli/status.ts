@@ -3,7 +3,7 @@
  * BIRD's control socket over SSH (one round trip per node, all nodes in parallel).
  */
 import { RemoteHost } from '../providers/ssh/types';
-import { shQuote } from '../providers/ssh/quote';
+import { remoteScript } from '../providers/calico/script';
 import { BgpSessionRow, parseBirdProtocols } from './bird-protocols';
 import { parseBfdSessions, parseProtocolsAll } from './bird-peer-details';
 
@@ -45,13 +45,21 @@ export interface NodeStatus {
   peers?: PeerStatus[];
 }
 
+/** What status asks BIRD (templates/scripts/bird-status.sh): `show protocols`, `show protocols all`, `show bfd sessions`. */
+export type BirdQuestion = 'protocols' | 'protocols-all' | 'bfd-sessions';
+
+/** The script that asks the BIRD behind `socketPath` one question, with birdc's answer and exit code. */
+export function birdStatusScript(socketPath: string, question: BirdQuestion): string {
+  return remoteScript(['bird-status'], { sock: socketPath, question }).text;
+}
+
 export async function collectStatus(targets: NodeStatusTarget[]): Promise<NodeStatus[]> {
   return Promise.all(targets.map(statusOfNode));
 }
 
 async function statusOfNode(target: NodeStatusTarget): Promise<NodeStatus> {
   try {
-    const result = await target.host.run(`birdc -s ${shQuote(target.socketPath)} show protocols`);
+    const result = await target.host.run(birdStatusScript(target.socketPath, 'protocols'));
     if (result.code !== 0) {
       const why = (result.stderr || result.stdout).trim();
       return failed(target, `birdc failed (exit ${result.code}): ${why}`);
@@ -73,14 +81,13 @@ async function statusOfNode(target: NodeStatusTarget): Promise<NodeStatus> {
 /** Prefix counts per external session, and BFD state where the peer has BFD on (two more birdc calls). */
 async function peerStatuses(target: NodeStatusTarget, problems: string[]): Promise<PeerStatus[]> {
   const peers = target.externalPeers!;
-  const socket = shQuote(target.socketPath);
-  const all = await target.host.run(`birdc -s ${socket} show protocols all`);
+  const all = await target.host.run(birdStatusScript(target.socketPath, 'protocols-all'));
   if (all.code !== 0)
     problems.push(`birdc show protocols all failed (exit ${all.code}): ${(all.stderr || all.stdout).trim()}`);
   const details = all.code === 0 ? parseProtocolsAll(all.stdout) : [];
   let bfd: ReturnType<typeof parseBfdSessions> = [];
   if (peers.some((p) => p.bfd)) {
-    const r = await target.host.run(`birdc -s ${socket} show bfd sessions`);
+    const r = await target.host.run(birdStatusScript(target.socketPath, 'bfd-sessions'));
     if (r.code !== 0)
       problems.push(`birdc show bfd sessions failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
     else bfd = parseBfdSessions(r.stdout);

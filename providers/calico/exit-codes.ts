@@ -4,9 +4,6 @@
  * the same numbers; test/calico/scripts.test.ts keeps the two the same) and says what the
  * operator sees: the summary, whether the script's own words are the summary or the detail,
  * and the attribute the diagnostic points at.
- *
- * Not yet here: policy-ruleset.ts still numbers its own exits (47-49); when it moves onto this
- * table it takes codes of its own (51 and up), as 47 is bird_missing here.
  */
 import { ProviderError } from '../runtime/resource';
 
@@ -57,6 +54,22 @@ export const EXIT_CODES = {
   },
   /** The kernel has no ipip support (calico_overlay with IPIP). */
   no_ipip: { code: 50, summary: null, attribute: ['encapsulation'] },
+  /** No `nft` on the host (calico_policy_ruleset): policy cannot be enforced there. */
+  nft_missing: { code: 51, summary: null },
+  /** A table of our policy table's name that lacks our mark: someone else's, left alone. */
+  policy_table_foreign: { code: 52, summary: null },
+  /** nft refused the ruleset; the transaction was aborted and the table is as it was. */
+  nft_refused: {
+    code: 53,
+    summary: (c) => `nft refused the network policy of node ${c.node}; its table is as it was`,
+    attribute: ['ruleset'],
+  },
+  /** nft refused the ruleset, yet the table differs from before (nft's all-or-nothing broke). */
+  nft_table_changed: {
+    code: 54,
+    summary: (c) =>
+      `nft refused the network policy of node ${c.node}, and its table changed anyway: plan again to see it`,
+  },
 } as const satisfies Record<string, ExitMeaning>;
 
 export type ExitName = keyof typeof EXIT_CODES;

@@ -25,7 +25,8 @@ import { CalicoProviderState, runOn } from './hosts';
 import { parseImportId } from './import-id';
 import { isOurTable, normalizeListing, TABLE_MARK } from './nft-table';
 import { resourceSchemas } from './schema';
-import { scriptWithVars } from './script';
+import { scriptFailure } from './exit-codes';
+import { RemoteScript, remoteScript } from './script';
 
 type Ctx = ResourceContext<CalicoProviderState>;
 const schema = resourceSchemas.calico_policy_ruleset;
@@ -35,67 +36,17 @@ type RulesetInputs = InputValues<typeof schema.block>;
 export const OWNER_OURS = 'calico-net';
 export const OWNER_FOREIGN = 'not calico-net';
 
-const NO_NFT_EXIT = 47;
-const FOREIGN_EXIT = 48;
-const CHECK_EXIT = 49;
-const CHANGED_EXIT = 50;
-
 /** Where the script's answer starts: after it, only the listing. */
 const LISTING_MARK = '==> calico-net listing';
 
 const TABLE = `${POLICY_TABLE_FAMILY} ${POLICY_TABLE_NAME}`;
 
-/**
- * Shell helpers: the current table (empty when none) and whether it carries our mark. The
- * listing is terse (no set elements) and stateless (no counters): enough to see the mark and to
- * compare before with after, at a fraction of a full listing's cost with hundreds of workloads.
- */
-const HELPERS = `
-current_table() { nft -t -s list table ${TABLE} 2>/dev/null || true; }
-# awk reads the whole listing: a pipe into grep -q, which quits at the first match, killed its
-# writer with SIGPIPE on a large table, and pipefail turned our own table into a foreign one.
-is_ours() { awk -v m="$mark" '{ sub(/^[[:space:]]+/, "") } $0 == m { found = 1 } END { exit !found }' <<< "$1"; }`;
-
-const APPLY_BODY = `${HELPERS}
-if ! command -v nft >/dev/null 2>&1; then
-  echo "node $node has no nft command (Debian package nftables); network policy cannot be enforced there: install it, then apply again" >&2
-  exit ${NO_NFT_EXIT}
-fi
-cur=$(current_table)
-if [ -n "$cur" ] && ! is_ours "$cur"; then
-  echo "node $node already has a table ${TABLE} that calico-net did not create (it lacks calico-net's comment); it is left alone: remove or rename it, then apply again" >&2
-  exit ${FOREIGN_EXIT}
-fi
-tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
-# One transaction: create the table if missing, delete it, define it anew. nft checks all of it
-# and the kernel commits all of it or nothing, so no separate nft -c pass.
-printf 'table ${TABLE}\\ndelete table ${TABLE}\\n%s\\n' "$ruleset" > "$tmp"
-if ! err=$(nft -f "$tmp" 2>&1); then
-  if [ "$(current_table)" != "$cur" ]; then
-    echo "node $node: nft refused the ruleset, and the table ${TABLE} now differs from before (this should not happen: nft transactions are all or nothing): $err" >&2
-    exit ${CHANGED_EXIT}
-  fi
-  echo "node $node: nft refused the ruleset (the transaction was aborted; the table is as it was): $err" >&2
-  exit ${CHECK_EXIT}
-fi
-echo '${LISTING_MARK}'
-nft list table ${TABLE}`;
-
-const READ_BODY = `
-if ! command -v nft >/dev/null 2>&1; then echo nft=missing; exit 0; fi
-echo nft=present
-echo '${LISTING_MARK}'
-nft list table ${TABLE} 2>/dev/null || true`;
-
-const DELETE_BODY = `${HELPERS}
-# Without nft there is no table of ours to remove.
-if ! command -v nft >/dev/null 2>&1; then echo end=ok; exit 0; fi
-cur=$(current_table)
-if [ -n "$cur" ]; then
-  if is_ours "$cur"; then nft delete table ${TABLE}; else echo foreign=1; fi
-fi
-echo end=ok`;
+/** The variables every policy script reads: our table and the line that starts its listing. */
+const TABLE_VARS = {
+  table_family: POLICY_TABLE_FAMILY,
+  table_name: POLICY_TABLE_NAME,
+  listing_mark: LISTING_MARK,
+};
 
 /** The listing after our mark line in a script's stdout, normalized. */
 export function listingOf(stdout: string): string | undefined {
@@ -109,32 +60,32 @@ export function tableFacts(listing: string): Pick<RulesetState, 'table' | 'owner
   return { table: listing, owner: isOurTable(listing) ? OWNER_OURS : OWNER_FOREIGN };
 }
 
-/** The script apply runs on the node (bench/policy.ts times this very script). */
-export function rulesetApplyScript(node: string, ruleset: string): string {
-  return scriptWithVars({ node, ruleset, mark: TABLE_MARK }, APPLY_BODY);
+/** The script apply runs on the node (templates/scripts/policy-apply.sh), and the exits it can end with. */
+export function rulesetApply(node: string, ruleset: string): RemoteScript {
+  return remoteScript(['policy-apply'], { ...TABLE_VARS, node, ruleset, mark: TABLE_MARK });
 }
+
+/** The text of the script apply runs on the node (bench/policy.ts times this very script). */
+export function rulesetApplyScript(node: string, ruleset: string): string {
+  return rulesetApply(node, ruleset).text;
+}
+
+/** The read-only script read and import run. */
+const readScript = () => remoteScript(['policy-read'], TABLE_VARS).text;
 
 async function applyRuleset(planned: RulesetInputs, ctx: Ctx): Promise<RulesetState> {
   // The runtime ran the schema's checks on both (rulesetProblem among them) before apply.
   const { node_name: node, ruleset } = planned;
   const host = ctx.provider.hosts.hostFor(planned.ssh, node);
-  const result = await runOn(host, node, rulesetApplyScript(node, ruleset), {
+  const script = rulesetApply(node, ruleset);
+  const result = await runOn(host, node, script.text, {
     signal: ctx.signal,
     doing: 'load its network policy',
   });
+  const failure = scriptFailure(result.code, result.stderr, script.exits, { node, doing: 'load the network policy' });
+  if (failure) throw failure;
   const stderr = result.stderr.trim();
-  if (result.code === NO_NFT_EXIT || result.code === FOREIGN_EXIT) throw new ProviderError(stderr);
-  if (result.code === CHECK_EXIT)
-    throw new ProviderError(`nft refused the network policy of node ${node}; its table is as it was`, {
-      detail: stderr,
-      attribute: ['ruleset'],
-    });
-  if (result.code === CHANGED_EXIT)
-    throw new ProviderError(
-      `nft refused the network policy of node ${node}, and its table changed anyway: plan again to see it`,
-      { detail: stderr },
-    );
-  const listing = result.code === 0 ? listingOf(result.stdout) : undefined;
+  const listing = listingOf(result.stdout);
   if (listing === undefined) {
     throw new ProviderError(`Failed to load the network policy of node ${node}`, {
       detail: stderr || `exit code ${result.code}`,
@@ -176,7 +127,7 @@ export const policyRulesetHandler: ResourceHandler<CalicoProviderState> = {
     const state = knownValues(schema.block, stateValue);
     const node = state.node_name;
     const host = ctx.provider.readOnlyHosts.hostFor(state.ssh, node);
-    const result = await runOn(host, node, scriptWithVars({}, READ_BODY), {
+    const result = await runOn(host, node, readScript(), {
       signal: ctx.signal,
       doing: 'read its network policy',
     });
@@ -194,7 +145,7 @@ export const policyRulesetHandler: ResourceHandler<CalicoProviderState> = {
     const prior = knownValues(schema.block, priorValue);
     const node = prior.node_name;
     const host = ctx.provider.hosts.hostFor(prior.ssh, node);
-    const result = await runOn(host, node, scriptWithVars({ mark: TABLE_MARK }, DELETE_BODY), {
+    const result = await runOn(host, node, remoteScript(['policy-delete'], { ...TABLE_VARS, mark: TABLE_MARK }).text, {
       signal: ctx.signal,
       doing: 'remove its network policy',
     });
@@ -215,7 +166,7 @@ export const policyRulesetHandler: ResourceHandler<CalicoProviderState> = {
     const problem = nodeNameProblem(node);
     if (problem) throw new ProviderError(`Invalid node name in import id "${id}"`, { detail: problem });
     const host = ctx.provider.readOnlyHosts.hostFor(ssh, node);
-    const result = await runOn(host, node, scriptWithVars({}, READ_BODY), {
+    const result = await runOn(host, node, readScript(), {
       signal: ctx.signal,
       doing: 'read its network policy',
     });

@@ -7,7 +7,13 @@ export type { WireDiagnostic } from './protocol';
 
 export function wirePath(path: AttributePath): WireAttributePath {
   return {
-    steps: path.map((step) => (typeof step === 'number' ? { element_key_int: step } : { attribute_name: step })),
+    steps: path.map((step) =>
+      typeof step === 'number'
+        ? { element_key_int: step }
+        : typeof step === 'object'
+          ? { element_key_string: step.mapKey }
+          : { attribute_name: step },
+    ),
   };
 }
 

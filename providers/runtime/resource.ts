@@ -20,8 +20,16 @@ export type UnknownValue = typeof Unknown;
 export type Value = null | string | number | boolean | UnknownValue | Value[] | { [name: string]: Value };
 export type ObjectValue = { [name: string]: Value };
 
-/** Path to an attribute: names for attributes and blocks, numbers for list elements. */
-export type AttributePath = (string | number)[];
+/**
+ * A map element's key as a step of a path (tfplugin6 ElementKeyString): a bare string step names
+ * an attribute or block, so a key needs a step of its own for Terraform to point at the element.
+ */
+export interface MapKeyStep {
+  readonly mapKey: string;
+}
+
+/** Path to an attribute: names for attributes and blocks, numbers for list elements, map keys as MapKeyStep. */
+export type AttributePath = (string | number | MapKeyStep)[];
 
 export interface Diagnostic {
   severity: 'error' | 'warning';

@@ -14,11 +14,12 @@
  * handler can trust every checked input without listing the checks a second time.
  *
  * A problem becomes an error diagnostic `Invalid <path>` with the problem as its detail, on the
- * attribute's path (nested blocks included; a map entry's key leads its detail).
+ * attribute's path (nested blocks included; a map entry's problem on the entry's own path, its key
+ * a step of that path, so Terraform points at the entry in the configuration).
  */
 import type { BlockSchema } from './schema';
 import { AttributePath, Diagnostic, ObjectValue, Unknown, Value } from './resource';
-import { isWhollyKnown } from './value-walk';
+import { formatPath, isWhollyKnown } from './value-walk';
 
 /** What is wrong with a value, or null. */
 export type ValueCheck<T> = (value: T) => string | null;
@@ -31,9 +32,18 @@ export type ValueCheck<T> = (value: T) => string | null;
  */
 export type ValidationStage = 'config' | 'apply' | 'state';
 
+/** What is wrong with one entry of a map attribute: reported on the entry, by its key. */
+export interface MapEntryProblem {
+  readonly key: string;
+  readonly problem: string;
+}
+
 export interface AttributeValidator {
-  /** What is wrong with the attribute's value (never null or unknown here; unknown parts inside it are skipped). */
-  problems(value: Value): string[];
+  /**
+   * What is wrong with the attribute's value (never null or unknown here; unknown parts inside it
+   * are skipped): a problem of the whole value, or of one map entry.
+   */
+  problems(value: Value): (string | MapEntryProblem)[];
   /**
    * Checked in configurations and at apply only, not in states: for an input that only apply
    * uses, where an import leaves a placeholder until the first apply sets it.
@@ -102,7 +112,7 @@ export function eachElement(check: ValueCheck<string>, options: ValidatorOptions
 
 /**
  * Each entry of a map of strings: its key passes `keys`, then (when known) its value passes
- * `values`. One problem per entry, led by its key: `["<key>"]: <problem>`.
+ * `values`. One problem per entry, reported on the entry.
  */
 export function mapEntries(
   checks: { keys?: ValueCheck<string>; values?: ValueCheck<string> },
@@ -112,7 +122,7 @@ export function mapEntries(
     ...options,
     problems: (v) => {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) return ['must be a map'];
-      const out: string[] = [];
+      const out: MapEntryProblem[] = [];
       for (const [key, item] of Object.entries(v)) {
         const valueProblem =
           item === Unknown || item === null
@@ -121,7 +131,7 @@ export function mapEntries(
               ? (checks.values?.(item) ?? null)
               : 'must be a string';
         const p = checks.keys?.(key) ?? valueProblem;
-        if (p) out.push(`["${key}"]: ${p}`);
+        if (p) out.push({ key, problem: p });
       }
       return out;
     },
@@ -129,7 +139,7 @@ export function mapEntries(
 }
 
 function invalid(path: AttributePath, problem: string): Diagnostic {
-  return { severity: 'error', summary: `Invalid ${path.join('.')}`, detail: problem, attribute: path };
+  return { severity: 'error', summary: `Invalid ${formatPath(path)}`, detail: problem, attribute: path };
 }
 
 /**
@@ -150,7 +160,10 @@ export function validationProblems(
     if (value === null || value === undefined || value === Unknown) continue;
     for (const validator of attr.validators ?? []) {
       if (stage === 'state' && validator.appliedOnly) continue;
-      for (const p of validator.problems(value)) out.push(invalid([...path, name], p));
+      for (const p of validator.problems(value))
+        out.push(
+          typeof p === 'string' ? invalid([...path, name], p) : invalid([...path, name, { mapKey: p.key }], p.problem),
+        );
     }
   }
   for (const [name, nested] of Object.entries(block.blocks ?? {})) {

@@ -99,17 +99,20 @@ export function forEachAttribute(
   }
 }
 
+/** A step as the property it names: a map key and an attribute name index a JS object alike. */
+const propertyOf = (step: AttributePath[number]): string | number => (typeof step === 'object' ? step.mapKey : step);
+
 /** Sets a value at path inside obj, creating nested objects as needed (mutates obj). */
 export function setPath(obj: ObjectValue, path: AttributePath, value: Value): void {
   // Steps index objects by name and lists by position; both are plain JS property access.
   let cur = obj as Record<string | number, Value>;
-  for (const step of path.slice(0, -1)) {
+  for (const step of path.slice(0, -1).map(propertyOf)) {
     const next = cur[step];
     // (null and anything not an object, Unknown and undefined included, become a new object.)
     if (next === null || typeof next !== 'object') cur[step] = {};
     cur = cur[step] as Record<string | number, Value>;
   }
-  cur[path[path.length - 1]] = value;
+  cur[propertyOf(path[path.length - 1])] = value;
 }
 
 export function deepClone<T extends Value>(v: T): T {
@@ -122,6 +125,17 @@ export function deepClone<T extends Value>(v: T): T {
   return v;
 }
 
+/** A path as HCL reads it: `conn.host`, `hops[0]`, `routes["198.19.1.0/24"]`. */
 export function formatPath(path: AttributePath): string {
-  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+  return path
+    .map((s, i) =>
+      typeof s === 'number'
+        ? `[${s}]`
+        : typeof s === 'object'
+          ? `[${JSON.stringify(s.mapKey)}]`
+          : i === 0
+            ? s
+            : `.${s}`,
+    )
+    .join('');
 }

@@ -164,16 +164,16 @@ describe('validate', () => {
       [['encapsulation'], '"gre" is not one of vxlan, ipip'],
     ]);
     expect(problems({ ...vxlan, routes: { '198.19.2.0/24': '198.19.2.1\nroute del default' } })).toEqual([
-      [['routes'], '["198.19.2.0/24"]: "198.19.2.1\nroute del default" is not an IPv4 address'],
+      [['routes', { mapKey: '198.19.2.0/24' }], '"198.19.2.1\nroute del default" is not an IPv4 address'],
     ]);
     expect(problems({ ...vxlan, neighbours: { 'x y': '66:cc:c6:13:02:01' } })).toEqual([
-      [['neighbours'], '["x y"]: "x y" is not an IPv4 address'],
+      [['neighbours', { mapKey: 'x y' }], '"x y" is not an IPv4 address'],
     ]);
     expect(problems({ ...vxlan, fdb: { '66:cc:c6:13:02:01': '${x}' } })).toEqual([
-      [['fdb'], '["66:cc:c6:13:02:01"]: "${x}" is not an IPv4 address'],
+      [['fdb', { mapKey: '66:cc:c6:13:02:01' }], '"${x}" is not an IPv4 address'],
     ]);
     expect(problems({ ...vxlan, routes: { '198.19.2.5/24': '198.19.2.1' } })).toEqual([
-      [['routes'], '["198.19.2.5/24"]: "198.19.2.5/24" has host bits set; the network address is required'],
+      [['routes', { mapKey: '198.19.2.5/24' }], '"198.19.2.5/24" has host bits set; the network address is required'],
     ]);
     expect(problems({ ...vxlan, mtu: 40 })).toEqual([[['mtu'], '40 is not an MTU in 576..65535']]);
   });

@@ -45,6 +45,13 @@ const SENT: string[][] = [
   ['overlay-ipip', 'overlay-apply'],
   ['overlay-ipip', 'overlay-delete'],
   ['verify-ping'],
+  ['policy-apply'],
+  ['policy-read'],
+  ['policy-delete'],
+  ['bird-status'],
+  ['policy-verify-listener'],
+  ['policy-verify-prober'],
+  ['policy-verify-stop'],
 ];
 
 test('shellcheck finds nothing in templates/scripts (it follows the libraries each script sources)', () => {
@@ -135,6 +142,12 @@ test('the exits a script can end with are read from its text', () => {
     'address_missing',
     'no_ipip',
     'refused',
+  ]);
+  expect([...scriptBody(['policy-apply']).exits].sort()).toEqual([
+    'nft_missing',
+    'nft_refused',
+    'nft_table_changed',
+    'policy_table_foreign',
   ]);
   expect([...scriptBody(['bird-config-write']).exits].sort()).toEqual([
     'bird_missing',

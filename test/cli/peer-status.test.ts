@@ -33,7 +33,8 @@ function host(answers: Record<string, RemoteResult>): RemoteHost & { scripts: st
     scripts,
     run: async (script: string) => {
       scripts.push(script);
-      const key = Object.keys(answers).find((k) => script.endsWith(k));
+      // The question bird-status.sh is asked: its variable, quoted.
+      const key = Object.keys(answers).find((k) => script.includes(`\nquestion='${k}'\n`));
       if (!key) throw new Error(`unexpected script ${script}`);
       return answers[key];
     },
@@ -107,9 +108,9 @@ test('show bfd sessions: one row per session, Since of one or two tokens', () =>
 
 test('a node with external peers: two more birdc questions (BFD only when a peer has it), and a table of its peers', async () => {
   const h = host({
-    'show protocols': ok(protocols),
-    'show protocols all': ok(protocolsAll),
-    'show bfd sessions': ok(bfdSessions),
+    protocols: ok(protocols),
+    'protocols-all': ok(protocolsAll),
+    'bfd-sessions': ok(bfdSessions),
   });
   const [status] = await collectStatus([
     {
@@ -120,11 +121,12 @@ test('a node with external peers: two more birdc questions (BFD only when a peer
       externalPeers: [{ protocol: 'Global_198_18_70_250', address: '198.18.70.250', bfd: true }],
     },
   ]);
-  expect(h.scripts).toEqual([
-    "birdc -s '/run/bird/bird.ctl' show protocols",
-    "birdc -s '/run/bird/bird.ctl' show protocols all",
-    "birdc -s '/run/bird/bird.ctl' show bfd sessions",
+  expect(h.scripts.map((script) => /\nquestion='([a-z-]+)'\n/.exec(script)?.[1])).toEqual([
+    'protocols',
+    'protocols-all',
+    'bfd-sessions',
   ]);
+  for (const script of h.scripts) expect(script).toContain("\nsock='/run/bird/bird.ctl'\n");
   expect(status.problems).toEqual([]);
   expect(status.peers).toEqual([
     {
@@ -151,8 +153,8 @@ test('a node with external peers: two more birdc questions (BFD only when a peer
 
 test('without BFD no bfd question; a peer BIRD does not know is "unknown"; a failing birdc is a problem named', async () => {
   const h = host({
-    'show protocols': ok(protocols),
-    'show protocols all': { code: 1, stdout: '', stderr: 'Unable to connect' },
+    protocols: ok(protocols),
+    'protocols-all': { code: 1, stdout: '', stderr: 'Unable to connect' },
   });
   const [status] = await collectStatus([
     {
@@ -170,7 +172,7 @@ test('without BFD no bfd question; a peer BIRD does not know is "unknown"; a fai
 });
 
 test('a node without external peers is asked and shown as before', async () => {
-  const h = host({ 'show protocols': ok(protocols) });
+  const h = host({ protocols: ok(protocols) });
   const [status] = await collectStatus([
     { name: 'node1', host: h, socketPath: '/s', expectedProtocols: [], externalPeers: [] },
   ]);

@@ -78,12 +78,16 @@ test('the truth table: agreeing cells as . and X, a mismatch with both and !', (
 });
 
 test('scripts quote every value', () => {
-  expect(listenerScript("w'1", [80, 443], [53])).toMatch(
-    /^ip netns exec 'w'\\''1' setsid perl -e '.*' '80,443' '53' <\/dev\/null >\/dev\/null 2>&1 & echo \$!$/s,
+  const l = listenerScript("w'1", [80, 443], [53]);
+  expect(l).toContain("\nnetns='w'\\''1'\ntcp='80,443'\nudp='53'\n");
+  expect(l).toContain(
+    'ip netns exec "$netns" setsid perl -e "$listener" "$tcp" "$udp" </dev/null >/dev/null 2>&1 &\necho $!',
   );
   const p = proberScript('db', ['0 TCP 198.19.1.3 5432', '1 ICMP 198.19.1.3 0']);
-  expect(p.startsWith("cells='0 TCP 198.19.1.3 5432\n1 ICMP 198.19.1.3 0'\nudp_probe='")).toBe(true);
-  expect(p).toContain("\nmax=32\nexport cells udp_probe max\nip netns exec 'db' bash -c '");
+  expect(p).toContain("\nnetns='db'\ncells='0 TCP 198.19.1.3 5432\n1 ICMP 198.19.1.3 0'\nmax='32'\n");
+  expect(p).toContain(
+    'export cells udp_probe max\nip netns exec "$netns" bash -c "$(declare -f probe_cells); probe_cells"',
+  );
 });
 
 test('the prober keeps at most $max probes in flight and answers every cell', () => {

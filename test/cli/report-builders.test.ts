@@ -84,7 +84,10 @@ describe('collectStatus', () => {
         expectedProtocols: ['Mesh_198_18_0_2', 'Mesh_198_18_0_3', 'Mesh_198_18_0_4'],
       },
     ]);
-    expect(host.scripts).toEqual([`birdc -s '/run/bird/it'\\''s.ctl' show protocols`]);
+    // One script (templates/scripts/bird-status.sh), the socket a quoted variable, never spliced.
+    expect(host.scripts).toHaveLength(1);
+    expect(host.scripts[0]).toContain(`\nsock='/run/bird/it'\\''s.ctl'\nquestion='protocols'\n`);
+    expect(host.scripts[0]).toContain('birdc -s "$sock" show protocols ;;');
     expect(status.node).toBe('n1');
     expect(status.error).toBeUndefined();
     expect(status.sessions.map((s) => s.peerAddress)).toEqual(['198.18.0.2', '198.18.0.3']);

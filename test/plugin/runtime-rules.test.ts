@@ -304,6 +304,14 @@ describe('values', () => {
     expect(formatPath(['a', 0, 'b', 'c'])).toBe('a[0].b.c');
     expect(formatPath([0, 'a'])).toBe('[0].a');
     expect(formatPath([])).toBe('');
+    // A map key is an index, quoted as HCL writes it (and escaped: it may hold anything).
+    expect(formatPath(['routes', { mapKey: '198.19.1.0/24' }])).toBe('routes["198.19.1.0/24"]');
+    expect(formatPath(['m', { mapKey: 'a"b\nc' }, 'x'])).toBe('m["a\\"b\\nc"].x');
+    const m: ObjectValue = { labels: { k: 'v' } };
+    setPath(m, ['labels', { mapKey: 'a.b' }], 'w');
+    expect(m).toEqual({ labels: { k: 'v', 'a.b': 'w' } });
+    setPath(m, [{ mapKey: 'n' }, { mapKey: 'o' }], 1);
+    expect(m.n).toEqual({ o: 1 });
   });
 });
 
@@ -449,6 +457,10 @@ describe('diagnostics', () => {
   it('severity, detail and attribute path as Terraform reads them', () => {
     expect(wirePath(['ssh', 0, 'host'])).toEqual({
       steps: [{ attribute_name: 'ssh' }, { element_key_int: 0 }, { attribute_name: 'host' }],
+    });
+    // A map key travels as ElementKeyString, unchanged: Terraform finds the entry by it.
+    expect(wirePath(['routes', { mapKey: '198.19.1.0/24\n"x"' }])).toEqual({
+      steps: [{ attribute_name: 'routes' }, { element_key_string: '198.19.1.0/24\n"x"' }],
     });
     expect(toWire({ severity: 'warning', summary: 's' })).toEqual({ severity: 2, summary: 's', detail: '' });
     expect(toWire({ severity: 'error', summary: 's', detail: 'd', attribute: [] })).toEqual({

@@ -78,3 +78,33 @@ ${node('terraform_data.addr.output')}`,
   expect(applied.output).toMatch(/Error: Invalid address[\s\S]*"198\.18\.140\.300" is not an IPv4 address/);
   expect(applied.output).not.toMatch(/schema-only test provider/);
 });
+
+test("a bad map entry is reported on the entry: terraform points at the key's own line, not at the map", () => {
+  // routes: one good entry, one whose key has host bits set; each on a line of its own.
+  const config = `${header}
+resource "calico_overlay" "o1" {
+  node_name      = "node1"
+  encapsulation  = "vxlan"
+  address        = "198.18.140.1"
+  tunnel_address = "198.19.140.1"
+  tunnel_mac     = "66:cc:c6:13:02:01"
+  routes = {
+    "198.19.141.0/24" = "198.19.141.1"
+    "198.19.142.5/24" = "198.19.142.1"
+  }
+  ssh {
+    host = "198.18.140.1"
+  }
+}
+`;
+  t.write('main.tf', config);
+  const lines = config.split('\n');
+  const badLine = lines.findIndex((l) => l.includes('"198.19.142.5/24"')) + 1;
+  const bad = t.expectTf(1, 'validate', '-no-color');
+  expect(bad.output).toMatch(/Error: Invalid routes\["198\.19\.142\.5\/24"\]/);
+  expect(bad.output).toContain('"198.19.142.5/24" has host bits set; the network address is required');
+  // Terraform resolved the path's ElementKeyString step to that entry in the configuration.
+  expect(bad.output).toContain(`on main.tf line ${badLine}, in resource "calico_overlay" "o1":`);
+  expect(bad.output).toMatch(new RegExp(`\\n\\s*${badLine}:\\s+"198\\.19\\.142\\.5/24" = "198\\.19\\.142\\.1"`));
+  expect(bad.output).not.toMatch(/198\.19\.141\.0\/24"\]/);
+});

@@ -134,6 +134,8 @@ const dyn = (v: ObjectValue | null) => ({ msgpack: encodeMsgpack(schema.block, v
 const shape = (diags: { summary?: string; detail?: string; attribute?: { steps?: unknown[] } }[] | undefined) =>
   (diags ?? []).map((x) => ({ summary: x.summary, detail: x.detail, path: x.attribute?.steps ?? [] }));
 const at = (...names: string[]) => names.map((n) => ({ attribute_name: n }));
+/** A map entry's path on the wire: the attribute, then the key as an ElementKeyString step. */
+const entry = (name: string, key: string) => [{ attribute_name: name }, { element_key_string: key }];
 
 beforeEach(() => {
   calls.length = 0;
@@ -143,7 +145,7 @@ describe('ValidateResourceConfig', () => {
   const validate = async (config: ObjectValue) =>
     shape((await service.call('ValidateResourceConfig', { type_name: 'x_thing', config: dyn(config) })).diagnostics);
 
-  it('reports each problem on its attribute: nested blocks by their path, map entries by their key', async () => {
+  it('reports each problem on its attribute: nested blocks by their path, map entries on the entry (its key a path step)', async () => {
     expect(await validate(good())).toEqual([]);
     expect(
       await validate(good({ name: 'a b', count: 11, tags: ['x', 'Y'], labels: { K: 'v', k: 'v w' } }, { host: 'h h' })),
@@ -151,8 +153,8 @@ describe('ValidateResourceConfig', () => {
       { summary: 'Invalid name', detail: '"a b" contains a space', path: at('name') },
       { summary: 'Invalid count', detail: '11 is more than 10', path: at('count') },
       { summary: 'Invalid tags', detail: '"Y" is not lower case', path: at('tags') },
-      { summary: 'Invalid labels', detail: '["K"]: "K" is not lower case', path: at('labels') },
-      { summary: 'Invalid labels', detail: '["k"]: "v w" contains a space', path: at('labels') },
+      { summary: 'Invalid labels["K"]', detail: '"K" is not lower case', path: entry('labels', 'K') },
+      { summary: 'Invalid labels["k"]', detail: '"v w" contains a space', path: entry('labels', 'k') },
       { summary: 'Invalid conn.host', detail: '"h h" contains a space', path: at('conn', 'host') },
     ]);
   });
@@ -166,8 +168,27 @@ describe('ValidateResourceConfig', () => {
     expect(await validate(good({ conn: Unknown }))).toEqual([]);
     // A known key is checked even when its value is not known yet.
     expect(await validate(good({ labels: { K: Unknown } }))).toEqual([
-      { summary: 'Invalid labels', detail: '["K"]: "K" is not lower case', path: at('labels') },
+      { summary: 'Invalid labels["K"]', detail: '"K" is not lower case', path: entry('labels', 'K') },
     ]);
+  });
+
+  it('a map entry with any key (quotes, a newline, dots) is reported on that very key; the summary quotes it as HCL does', async () => {
+    const key = 'A.b "c"\nd';
+    expect(await validate(good({ labels: { ok: 'v', [key]: 'v' } }))).toEqual([
+      {
+        summary: 'Invalid labels["A.b \\"c\\"\\nd"]',
+        detail: `"${key}" is not lower case`,
+        path: entry('labels', key),
+      },
+    ]);
+    // In process, the path's last step is the key as a step of its own, not an attribute name.
+    expect(validationProblems(schema.block, good({ labels: { K: 'v' } }), 'config').map((x) => x.attribute)).toEqual([
+      ['labels', { mapKey: 'K' }],
+    ]);
+    // A problem of the whole map (not a map) stays on the attribute.
+    expect(
+      validationProblems(schema.block, good({ labels: ['x'] }), 'config').map((x) => [x.attribute, x.detail]),
+    ).toEqual([[['labels'], 'must be a map']]);
   });
 
   it('runs a check of several attributes once all it reads is known, and reports it on the attribute it names', async () => {
@@ -227,7 +248,7 @@ describe('the same checks once values are known', () => {
     const stored = good({ id: 'i', labels: { k: 'v w' } }, { host: 'h;reboot now' });
     const read = await service.call('ReadResource', { type_name: 'x_thing', current_state: dyn(stored) });
     expect(shape(read.diagnostics)).toEqual([
-      { summary: 'Invalid labels', detail: '["k"]: "v w" contains a space', path: at('labels') },
+      { summary: 'Invalid labels["k"]', detail: '"v w" contains a space', path: entry('labels', 'k') },
       { summary: 'Invalid conn.host', detail: '"h;reboot now" contains a space', path: at('conn', 'host') },
     ]);
     expect(decodeMsgpack(schema.block, read.new_state!.msgpack)).toEqual(stored);
@@ -328,9 +349,9 @@ describe('the calico resources', () => {
     const read = await calico.call('ReadResource', { type_name: 'calico_overlay', current_state: state });
     const expected = [
       {
-        summary: 'Invalid routes',
-        detail: '["198.19.141.0/24"]: "198.19.141.1\nroute del default" is not an IPv4 address',
-        path: at('routes'),
+        summary: 'Invalid routes["198.19.141.0/24"]',
+        detail: '"198.19.141.1\nroute del default" is not an IPv4 address',
+        path: entry('routes', '198.19.141.0/24'),
       },
     ];
     expect(shape(read.diagnostics)).toEqual(expected);

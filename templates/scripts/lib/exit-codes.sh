@@ -15,6 +15,10 @@ fail() {
     bird_not_running) code=46 ;;
     bird_missing) code=47 ;;
     no_ipip) code=50 ;;
+    nft_missing) code=51 ;;
+    policy_table_foreign) code=52 ;;
+    nft_refused) code=53 ;;
+    nft_table_changed) code=54 ;;
     # A name missing here is a bug in our scripts: EX_SOFTWARE, and the message still reaches the operator.
     *) code=70 ;;
   esac
