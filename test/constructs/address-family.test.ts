@@ -38,6 +38,8 @@ describe('the two families', () => {
       forwardingSysctl: 'ip_forward',
       birdChannel: 'ipv4',
       defaultRoute: '0.0.0.0/0',
+      neighbourTable: 'arp_cache',
+      neighbourProtocol: 'ARP',
     });
     expect(IPV6).toEqual({
       version: 6,
@@ -49,6 +51,8 @@ describe('the two families', () => {
       forwardingSysctl: 'conf/all/forwarding',
       birdChannel: 'ipv6',
       defaultRoute: '::/0',
+      neighbourTable: 'ndisc_cache',
+      neighbourProtocol: 'NDP',
     });
     expect(ADDRESS_FAMILIES).toEqual([IPV4, IPV6]);
   });
