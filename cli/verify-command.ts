@@ -19,7 +19,10 @@ export async function verifyCommand(argv: string[]): Promise<number> {
         format,
       );
     const targets: WorkloadTarget[] = hosts.cluster.nodes.flatMap((node) =>
-      node.workloads.map((w) => ({ node: node.name, name: w.name, ip: w.ip, host: hosts.hostOf(node) })),
+      // IPv4 pairs: an IPv6-only workload has no IPv4 address to ping.
+      node.workloads.flatMap((w) =>
+        w.ip === undefined ? [] : [{ node: node.name, name: w.name, ip: w.ip, host: hosts.hostOf(node) }],
+      ),
     );
     if (targets.length < 2) {
       process.stderr.write('calico-net verify: fewer than two workloads in the inventory, nothing to ping\n');
