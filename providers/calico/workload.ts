@@ -200,7 +200,7 @@ export function workloadFacts(
   s: HostSnapshot,
   w: Pick<Workload, 'ns' | 'ip' | 'hif'> & { ipv6?: string | null },
 ): Facts {
-  const { namespaces, namespaces6, proxySysctls, ipv6Sysctls } = s.get(workloadsSection);
+  const { namespaces, namespaces6, proxySysctls } = s.get(workloadsSection);
   const found = namespaces.get(w.ns);
   const ns = found?.links.some((l) => l.name === 'lo' && l.alias === NETNS_MARK) ? found : undefined;
   const host = s.get(hostIpSection);
