@@ -82,11 +82,13 @@ export function parseLinks(text: string): Link[] {
   return links;
 }
 
-export function parseAddresses(text: string): Address[] {
+export function parseAddresses(text: string, family: AddressFamily = IPV4): Address[] {
   const addresses: Address[] = [];
+  // The family's own lines only: "inet" (IPv4) or "inet6" (IPv6).
+  const shape =
+    family === IPV6 ? /^\d+:\s+(\S+)\s+inet6\s+([0-9a-f:]+)\/(\d+)\s/ : /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\/(\d+)\s/;
   for (const line of text.split('\n')) {
-    // "inet" (IPv4) or "inet6" (IPv6): each read asks for one family.
-    const m = /^\d+:\s+(\S+)\s+inet6?\s+([0-9a-f.:]+)\/(\d+)\s/.exec(line);
+    const m = shape.exec(line);
     if (m) addresses.push({ dev: m[1], address: m[2], prefixLength: Number(m[3]) });
   }
   return addresses;
@@ -143,7 +145,7 @@ export function parseIpBatch(text: string, family: AddressFamily = IPV4): IpView
   const routeLines = text.split('\n').filter((line) => line !== '' && !/^\s|^\d+:/.test(line));
   return {
     links: parseLinks(text),
-    addresses: parseAddresses(text),
+    addresses: parseAddresses(text, family),
     routes: parseRoutes(routeLines.join('\n'), family),
     routeLines,
   };
