@@ -38,6 +38,7 @@ describe('the two families', () => {
       forwardingSysctl: 'ip_forward',
       birdChannel: 'ipv4',
       defaultRoute: '0.0.0.0/0',
+      defaultRouteMetric: 0,
     });
     expect(IPV6).toEqual({
       version: 6,
@@ -49,6 +50,7 @@ describe('the two families', () => {
       forwardingSysctl: 'conf/all/forwarding',
       birdChannel: 'ipv6',
       defaultRoute: '::/0',
+      defaultRouteMetric: 1024,
     });
     expect(ADDRESS_FAMILIES).toEqual([IPV4, IPV6]);
   });
