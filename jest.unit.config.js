@@ -34,6 +34,7 @@ const unitSuites = [
   'test/calico/scripts.test.ts',
   'test/calico/policy-status-scripts.test.ts',
   'test/calico/host-identity.test.ts',
+  'test/calico/dual-stack-host.test.ts',
   'test/plugin/**/*.test.ts',
   'test/runtime/codec.test.ts',
   'test/runtime/destroy-refresh.test.ts',

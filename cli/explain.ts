@@ -142,7 +142,9 @@ export async function explainCommand(argv: string[]): Promise<number> {
     const endpoints: PolicyEndpoint[] =
       model?.endpoints ??
       cluster.nodes.flatMap((n) =>
-        n.workloads.map((w) => ({ node: n.name, workload: w.name, ip: w.ip, iface: '', labels: w.labels ?? {} })),
+        n.workloads.flatMap((w) =>
+          w.ip === undefined ? [] : [{ node: n.name, workload: w.name, ip: w.ip, iface: '', labels: w.labels ?? {} }],
+        ),
       );
     const e = explain(model, endpoints, positional[0], positional[1], positional[2]);
     process.stdout.write(format === 'json' ? `${JSON.stringify(e, null, 2)}\n` : renderExplanation(model, e));

@@ -244,6 +244,7 @@ export class CalicoNode extends Construct {
       name: props.name,
       address: this.props.address,
       podCidr: props.podCidr,
+      podCidrV6: props.podCidrV6,
       ssh,
       // What the node's host should hold of ours: any other overlay device or workload
       // namespace calico-net made there (a kill can leave one no state knows) is removed.
@@ -376,6 +377,7 @@ export class Workload extends Construct {
         nodeName: node.props.name,
         name: props.name,
         ip: props.ip,
+        ipv6: props.ipv6,
         mtu: props.mtu ?? node.cluster.defaultWorkloadMtu,
         ssh: node.sshBlock(),
       },

@@ -219,11 +219,5 @@ function workloadProblems(node: NodeSpec, label: string, block: Cidr | null, out
       out.push(`${where}: ${w.ipv6} is outside node "${node.name}"'s IPv6 block ${node.podCidrV6}`);
     else if (addressValue(w.ipv6) === block.network)
       out.push(`${where}: ${w.ipv6} is the Subnet-Router anycast address (the first address) of ${node.podCidrV6}`);
-    else {
-      // Checked, but not yet on the host: saying so beats a workload half set up.
-      out.push(
-        `${where}: valid, but workloads' IPv6 addresses are not programmed on the host yet (calico_workload is IPv4-only); leave ipv6 out for now`,
-      );
-    }
   });
 }

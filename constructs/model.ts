@@ -13,7 +13,8 @@ export type Topology = 'full-mesh' | 'route-reflector';
 
 export interface WorkloadSpec {
   name: string;
-  ip: string;
+  /** The workload's IPv4 address, inside its node's podCidr. @default none: an IPv6-only workload (needs ipv6) */
+  ip?: string;
   /**
    * Dual-stack: the workload's IPv6 address, inside its node's podCidrV6 (canonical spelling,
    * e.g. fd00:198:19:1::5). @default none (IPv4 only)

@@ -153,14 +153,17 @@ export function compilePolicyModel(cluster: ClusterSpec): PolicyModel | undefine
   const specs = cluster.policies ?? [];
   if (specs.length === 0) return undefined;
   const policies = [...specs].sort(comparePolicies).map(compilePolicy);
+  // Policy is enforced on IPv4 (policy-nft.ts): an IPv6-only workload has no address here.
   const endpoints: PolicyEndpoint[] = cluster.nodes.flatMap((n) =>
-    n.workloads.map((w) => ({
-      node: n.name,
-      workload: w.name,
-      ip: w.ip,
-      iface: hostInterfaceName(n.name, w.name),
-      labels: { ...(w.labels ?? {}) },
-    })),
+    n.workloads
+      .flatMap((w) => (w.ip === undefined ? [] : [{ ...w, ip: w.ip }]))
+      .map((w) => ({
+        node: n.name,
+        workload: w.name,
+        ip: w.ip,
+        iface: hostInterfaceName(n.name, w.name),
+        labels: { ...(w.labels ?? {}) },
+      })),
   );
   const selectors: Record<string, string[]> = {};
   for (const sel of ruleSelectors(policies)) {

@@ -270,6 +270,11 @@ export function clusterProblems(cluster: ClusterSpec): string[] {
       else workloadNames.set(w.name, k);
       const badMtu = w.mtu === undefined ? null : mtuProblem(w.mtu);
       if (badMtu) out.push(`${wLabel}.mtu: ${badMtu}`);
+      if (w.ip === undefined) {
+        // An IPv6-only workload: its ipv6 is checked with the dual-stack rules (dual-stack.ts).
+        if (w.ipv6 === undefined) out.push(`${wLabel}.ip: a workload needs ip, or ipv6 on a dual-stack cluster`);
+        return;
+      }
       const ipProblem = podIpProblem(w.ip);
       if (ipProblem) {
         out.push(`${wLabel}.ip: ${ipProblem}`);

@@ -135,11 +135,10 @@ export function labIpv6Addressing(id: number) {
 }
 
 /**
- * TODO(merge, issue 24 item 2): once workloads' IPv6 addresses are programmed on the host
- * (calico_workload's IPv6 half; synth refuses workload `ipv6` until then), set this to true: a
- * `--ipv6` lab's inventory then gives every workload its `ipv6` beside `ip`. Nothing else changes.
+ * A `--ipv6` lab's inventory gives every workload its `ipv6` beside `ip` (calico_workload
+ * programs both families on the host).
  */
-export const LAB_WORKLOAD_IPV6 = false;
+export const LAB_WORKLOAD_IPV6 = true;
 
 function checkPrerequisites(): void {
   const missing = missingPrerequisites('lab');

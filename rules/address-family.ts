@@ -38,6 +38,11 @@ export interface AddressFamily {
   /** The kernel's neighbour table (`ip ntable show name …`) and the protocol that fills it. */
   readonly neighbourTable: 'arp_cache' | 'ndisc_cache';
   readonly neighbourProtocol: 'ARP' | 'NDP';
+  /**
+   * The metric a route gets when none is given: the one `ip route replace` takes over. IPv4
+   * prints none for it; IPv6 prints "metric 1024" on every such route.
+   */
+  readonly defaultRouteMetric: 0 | 1024;
 }
 
 export const IPV4: AddressFamily = {
@@ -52,6 +57,7 @@ export const IPV4: AddressFamily = {
   defaultRoute: '0.0.0.0/0',
   neighbourTable: 'arp_cache',
   neighbourProtocol: 'ARP',
+  defaultRouteMetric: 0,
 };
 
 export const IPV6: AddressFamily = {
@@ -66,6 +72,7 @@ export const IPV6: AddressFamily = {
   defaultRoute: '::/0',
   neighbourTable: 'ndisc_cache',
   neighbourProtocol: 'NDP',
+  defaultRouteMetric: 1024,
 };
 
 export const ADDRESS_FAMILIES: readonly AddressFamily[] = [IPV4, IPV6];
@@ -130,6 +137,19 @@ export function addressText(value: bigint, family: AddressFamily): string {
   for (let shift = family.bits - 8; shift >= 0; shift -= 8) bytes.push(Number((value >> BigInt(shift)) & 0xffn));
   const address = ipaddr.fromByteArray(bytes);
   return address.kind() === 'ipv6' ? (address as ipaddr.IPv6).toRFC5952String() : address.toString();
+}
+
+/**
+ * The IPv6 link-local address the kernel gives an interface with this MAC (modified EUI-64,
+ * RFC 4291 appendix A: ff:fe in the middle, the universal/local bit flipped). Calico's host veth
+ * MAC ee:ee:ee:ee:ee:ee makes fe80::ecee:eeff:feee:eeee, the IPv6 gateway of every pod: the host
+ * veth holds it itself, so no proxy is needed to answer for it.
+ */
+export function eui64LinkLocal(mac: string): string {
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) throw new Error(`"${mac}" is not a MAC address`);
+  const b = mac.split(':').map((x) => parseInt(x, 16));
+  const bytes = [0xfe, 0x80, 0, 0, 0, 0, 0, 0, b[0] ^ 0x02, b[1], b[2], 0xff, 0xfe, b[3], b[4], b[5]];
+  return (ipaddr.fromByteArray(bytes) as ipaddr.IPv6).toRFC5952String();
 }
 
 /** The address as a host route ("a.b.c.d/32", "x::y/128"). */

@@ -168,7 +168,7 @@ const inventoryShape: ShapeOf<InventoryFile> = {
           type: {
             list: {
               name: { type: 'string', required: true },
-              ip: { type: 'string', required: true },
+              ip: { type: 'string' },
               ipv6: { type: 'string' },
               mtu: { type: 'number' },
               labels: { type: 'string-map' },

@@ -183,7 +183,7 @@ export function buildPicture(cluster: ClusterSpec, live: LiveState = {}): Cluste
       address: node.address,
       asNumber: nodeAs(cluster, node),
       block: node.podCidr,
-      workloads: node.workloads.map((w) => ({ name: w.name, ip: w.ip })),
+      workloads: node.workloads.map((w) => ({ name: w.name, ip: w.ip ?? w.ipv6 ?? '' })),
       routeReflector: Boolean(node.routeReflector) && topology === 'route-reflector',
       subnet: groupId,
       downSessions: (sessionsOf.get(node.name) ?? []).map((s) => s.state).filter((s) => s.state === 'down'),

@@ -22,7 +22,7 @@ import { placeKey, reachKey } from '../ssh/identity';
 
 /** One resource's (or several resources') part of the host snapshot. */
 export interface SnapshotSection<T> {
-  /** Unique among the sections: [a-z_]+. */
+  /** Unique among the sections: [a-z][a-z0-9_]*. */
   readonly name: string;
   /**
    * The file under templates/scripts (its name without ".sh", e.g. "snapshot-node") printing
@@ -165,7 +165,7 @@ export class HostSnapshots {
     private readonly sections: readonly SnapshotSection<unknown>[],
   ) {
     const names = sections.map((s) => s.name);
-    const bad = names.find((n, i) => !/^[a-z_]+$/.test(n) || n === 'end' || names.indexOf(n) !== i);
+    const bad = names.find((n, i) => !/^[a-z][a-z0-9_]*$/.test(n) || n === 'end' || names.indexOf(n) !== i);
     if (bad !== undefined) throw new Error(`snapshot section name "${bad}" is invalid or used twice`);
     this.script = snapshotScript(sections, this.key);
   }

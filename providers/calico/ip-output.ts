@@ -5,7 +5,7 @@
  * a namespace's links, addresses and main table is ip_batch_read in templates/scripts/lib/ip-read.sh.
  */
 import type { SnapshotSection } from './host-snapshot';
-import { familyOf, IPV4 } from '../../rules/address-family';
+import { AddressFamily, familyOf, IPV4, IPV6 } from '../../rules/address-family';
 
 export interface Link {
   index: number;
@@ -51,10 +51,13 @@ const ROUTE_TYPES = new Set([
 ]);
 const ROUTE_KEYS = new Set(['dev', 'via', 'proto', 'scope', 'src']);
 
-/** "198.19.1.0/24" → same; "198.19.1.2" → "198.19.1.2/32"; "default" → "0.0.0.0/0". */
-export function canonicalPrefix(text: string): string {
-  if (text === 'default') return IPV4.defaultRoute;
-  return text.includes('/') ? text : `${text}/${(familyOf(text) ?? IPV4).hostPrefix}`;
+/**
+ * "198.19.1.0/24" → same; "198.19.1.2" → "198.19.1.2/32"; "fd00::5" → "fd00::5/128"; "default"
+ * → the default route of the family the table was read in ("0.0.0.0/0" or "::/0").
+ */
+export function canonicalPrefix(text: string, family: AddressFamily = IPV4): string {
+  if (text === 'default') return family.defaultRoute;
+  return text.includes('/') ? text : `${text}/${(familyOf(text) ?? family).hostPrefix}`;
 }
 
 export function parseLinks(text: string): Link[] {
@@ -79,10 +82,13 @@ export function parseLinks(text: string): Link[] {
   return links;
 }
 
-export function parseAddresses(text: string): Address[] {
+export function parseAddresses(text: string, family: AddressFamily = IPV4): Address[] {
   const addresses: Address[] = [];
+  // The family's own lines only: "inet" (IPv4) or "inet6" (IPv6).
+  const shape =
+    family === IPV6 ? /^\d+:\s+(\S+)\s+inet6\s+([0-9a-f:]+)\/(\d+)\s/ : /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\/(\d+)\s/;
   for (const line of text.split('\n')) {
-    const m = /^\d+:\s+(\S+)\s+inet\s+([0-9.]+)\/(\d+)\s/.exec(line);
+    const m = shape.exec(line);
     if (m) addresses.push({ dev: m[1], address: m[2], prefixLength: Number(m[3]) });
   }
   return addresses;
@@ -101,7 +107,7 @@ export function routeHead(line: string): string {
  * One route per line that starts in column 0; multipath nexthops are not routes of their own
  * (indented continuation lines, or `ip -o`'s text after a backslash).
  */
-export function parseRoutes(text: string): Route[] {
+export function parseRoutes(text: string, family: AddressFamily = IPV4): Route[] {
   const routes: Route[] = [];
   for (const line of text.split('\n')) {
     if (!line || /^\s/.test(line)) continue;
@@ -111,7 +117,7 @@ export function parseRoutes(text: string): Route[] {
     if (ROUTE_TYPES.has(words[0])) type = words[i++];
     const prefix = words[i++];
     if (!prefix) continue;
-    const route: Route = { type, prefix: canonicalPrefix(prefix) };
+    const route: Route = { type, prefix: canonicalPrefix(prefix, family) };
     for (; i < words.length - 1; i++) {
       const key = words[i];
       if (ROUTE_KEYS.has(key)) route[key as 'dev' | 'via' | 'proto' | 'scope' | 'src'] = words[++i];
@@ -135,12 +141,12 @@ export interface IpView {
  * line. The link and address parsers take only their own shapes ("N: name: <flags>", "N: name inet …"); a route never starts with "N:"
  * (device names cannot hold a colon). The order of the three is not relied on.
  */
-export function parseIpBatch(text: string): IpView {
+export function parseIpBatch(text: string, family: AddressFamily = IPV4): IpView {
   const routeLines = text.split('\n').filter((line) => line !== '' && !/^\s|^\d+:/.test(line));
   return {
     links: parseLinks(text),
-    addresses: parseAddresses(text),
-    routes: parseRoutes(routeLines.join('\n')),
+    addresses: parseAddresses(text, family),
+    routes: parseRoutes(routeLines.join('\n'), family),
     routeLines,
   };
 }
@@ -155,9 +161,19 @@ export const hostIpSection: SnapshotSection<IpView> = {
   parse: (body) => parseIpBatch(body),
 };
 
+/**
+ * The host's IPv6 addresses and main table (links as in host_ip): read on every host, IPv4-only
+ * ones too (one process), so a dual-stack node's and its workloads' IPv6 facts come from it.
+ */
+export const hostIp6Section: SnapshotSection<IpView> = {
+  name: 'host_ip6',
+  scriptFile: 'snapshot-host-ip6',
+  parse: (body) => parseIpBatch(body, IPV6),
+};
+
 /** Routes in a table for exactly this prefix ("a.b.c.d" and "a.b.c.d/32" are the same prefix). */
-export function routesFor(routes: Route[], prefix: string): Route[] {
-  const want = canonicalPrefix(prefix);
+export function routesFor(routes: Route[], prefix: string, family: AddressFamily = IPV4): Route[] {
+  const want = canonicalPrefix(prefix, family);
   return routes.filter((r) => r.prefix === want);
 }
 

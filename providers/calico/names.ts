@@ -1,5 +1,6 @@
 /** Names and marks of what the Calico resources create on a host. */
 import { createHash } from 'crypto';
+import { eui64LinkLocal } from '../../rules/address-family';
 
 /**
  * Routing protocol number stamped on every route this provider creates (blackholes, host /32s).
@@ -34,6 +35,12 @@ export const OWN_GATEWAY_DEV = 'lo';
 
 /** Calico's host-side veth MAC: pods see the same gateway MAC on every node. */
 export const HOST_VETH_MAC = 'ee:ee:ee:ee:ee:ee';
+
+/**
+ * The pods' IPv6 gateway: the link-local address the host veth takes from HOST_VETH_MAC
+ * (fe80::ecee:eeff:feee:eeee), as in Calico. The IPv4 gateway is POD_GATEWAY (proxy ARP).
+ */
+export const POD_GATEWAY_V6 = eui64LinkLocal(HOST_VETH_MAC);
 
 function identityHash(nodeName: string, workloadName: string): string {
   return createHash('sha1').update(`${nodeName}/${workloadName}`).digest('hex').slice(0, 11);

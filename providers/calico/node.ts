@@ -31,10 +31,10 @@ import { PlanRequest, PlanResult, ProviderError, ResourceContext, ResourceHandle
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
 import { nodeNameProblem, workloadNameProblem } from '../../rules/checks';
 import { ENCAPSULATION, POD_GATEWAY } from '../../rules/constants';
-import { hostRoute } from '../../rules/address-family';
+import { hostRoute, IPV6 } from '../../rules/address-family';
 import { CalicoProviderState, parseFacts, runChecked, runOn } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
-import { hostIpSection, parseRoutes, Route, routesFor } from './ip-output';
+import { hostIp6Section, hostIpSection, parseRoutes, Route, routesFor } from './ip-output';
 import { parseImportId } from './import-id';
 import { NETNS_MARK, NODE_RECORD, OUR_ROUTE_PROTO, OWN_GATEWAY_DEV, REGISTRY } from './names';
 import { leftoversOf, MarkedObjects, parseRegistry, RegistryEntry, wantedOf } from './registry';
@@ -52,6 +52,15 @@ type NodeInputs = InputValues<typeof schema.block>;
 const DESIRED_FACTS = { ip_forward: '1', blackhole_route: true, gateway_route: true, address_assigned: true } as const;
 
 /**
+ * The IPv6 facts apply establishes on a dual-stack node (pod_cidr_v6 set); on an IPv4-only node
+ * they stay null, in plan and read alike, so its plan is what it was before dual-stack existed.
+ */
+export function desiredV6Facts(cidr6: unknown): { ipv6_forwarding: string | null; blackhole_route_v6: boolean | null } {
+  return typeof cidr6 === 'string' ? { ipv6_forwarding: '1', blackhole_route_v6: true } : NO_V6_FACTS;
+}
+const NO_V6_FACTS = { ipv6_forwarding: null, blackhole_route_v6: null } as const;
+
+/**
  * Proxy ARP can use a route to 169.254.1.1 through any device but a workload's veth (the ARP
  * request comes in on one of those). Through lo: our own route, or a host's own `dev lo` route;
  * a `local` 169.254.1.1 (the host holds the address) is answered as the host's own address.
@@ -63,6 +72,8 @@ function isUsableGatewayDev(dev: string | undefined): boolean {
 
 interface NodeView {
   ipForward: string;
+  /** net.ipv6.conf.all.forwarding ("" on a host without IPv6). */
+  ipv6Forwarding: string;
   /** The registry's lines (registry.ts). */
   registry: RegistryEntry[];
   /** `ip route get 169.254.1.1` as a route; undefined when the host has no route to it. */
@@ -77,13 +88,14 @@ export const nodeSection: SnapshotSection<NodeView> = {
     const parts = splitParts(body);
     return {
       ipForward: (parts.get('ip_forward') ?? '').trim(),
+      ipv6Forwarding: (parts.get('ipv6_forwarding') ?? '').trim(),
       gatewayRoute: parseRoutes(parts.get('gateway') ?? '')[0],
       registry: parseRegistry(parts.get('registry') ?? ''),
     };
   },
 };
 
-export const nodeSections = [nodeSection, hostIpSection, workloadsSection] as const;
+export const nodeSections = [nodeSection, hostIpSection, hostIp6Section, workloadsSection] as const;
 
 /** Which devices and namespaces on the host carry our mark. */
 function markedObjects(s: HostSnapshot): MarkedObjects {
@@ -120,6 +132,16 @@ function isOwnGatewayRoute(r: Route): boolean {
 }
 
 type NodeFacts = Pick<NodeState, keyof typeof DESIRED_FACTS | 'own_gateway_route'>;
+type NodeV6Facts = Pick<NodeState, 'ipv6_forwarding' | 'blackhole_route_v6'>;
+
+/** What read reports of IPv6: nothing (null) on an IPv4-only node. */
+export function nodeV6Facts(s: HostSnapshot, cidr6: string | null): NodeV6Facts {
+  if (cidr6 === null) return NO_V6_FACTS;
+  return {
+    ipv6_forwarding: s.get(nodeSection).ipv6Forwarding || null,
+    blackhole_route_v6: routesFor(s.get(hostIp6Section).routes, cidr6, IPV6).some(isOurBlackhole),
+  };
+}
 
 /** What read reports: the same checks apply makes (host_routes_gateway, own_gateway_route, the address test). */
 export function nodeFacts(s: HostSnapshot, cidr: string, address: string): NodeFacts {
@@ -158,11 +180,19 @@ function checkedInputs(obj: NodeInputs): {
   name: string;
   address: string;
   cidr: string;
+  cidr6: string | null;
   encapsulation: string | null;
   workloads: string[] | null;
 } {
   const workloads = obj.workloads === null ? null : [...obj.workloads].sort();
-  return { name: obj.name, address: obj.address, cidr: obj.pod_cidr, encapsulation: obj.encapsulation, workloads };
+  return {
+    name: obj.name,
+    address: obj.address,
+    cidr: obj.pod_cidr,
+    cidr6: obj.pod_cidr_v6,
+    encapsulation: obj.encapsulation,
+    workloads,
+  };
 }
 
 /** The registry variables of the node's scripts: what its configuration wants kept. */
@@ -178,16 +208,19 @@ function wantedVars(node: string, encapsulation: string | null, workloads: strin
 interface Applied {
   /** ip_forward as it was before. */
   before: string | null;
+  /** net.ipv6.conf.all.forwarding as it was before (dual-stack only). */
+  before6: string | null;
   ownGatewayRoute: boolean;
 }
 
 /** Applies the node settings. */
 async function applyNode(planned: NodeInputs, mode: GatewayMode, ctx: Ctx): Promise<Applied> {
-  const { name, address, cidr, encapsulation, workloads } = checkedInputs(planned);
+  const { name, address, cidr, cidr6, encapsulation, workloads } = checkedInputs(planned);
   const host = ctx.provider.hosts.hostFor(planned.ssh, name);
   const doing = 'apply the node settings';
   const vars = {
     cidr,
+    cidr6: cidr6 ?? '',
     address,
     node: name,
     rec: NODE_RECORD,
@@ -207,7 +240,11 @@ async function applyNode(planned: NodeInputs, mode: GatewayMode, ctx: Ctx): Prom
     ctx.log.info(
       `node ${name}: removed what calico-net had made and the configuration no longer wants: ${removed.join(', ')}`,
     );
-  return { before: facts.get('before_ip_forward') ?? null, ownGatewayRoute: facts.get('own_gateway_route') === 'true' };
+  return {
+    before: facts.get('before_ip_forward') ?? null,
+    before6: facts.get('before_ipv6_forwarding') ?? null,
+    ownGatewayRoute: facts.get('own_gateway_route') === 'true',
+  };
 }
 
 export const nodeHandler: ResourceHandler<CalicoProviderState> = {
@@ -222,6 +259,14 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
         id: req.config.name ?? Unknown,
         own_gateway_route: plannedOwnGatewayRoute(req.prior),
         original_ip_forward: req.prior ? req.prior.original_ip_forward : Unknown,
+        ...desiredV6Facts(req.config.pod_cidr_v6),
+        // Known only once a dual-stack node has been applied (pod_cidr_v6 forces a new node).
+        original_ipv6_forwarding:
+          typeof req.config.pod_cidr_v6 !== 'string'
+            ? null
+            : req.prior
+              ? (req.prior.original_ipv6_forwarding ?? null)
+              : Unknown,
         // Apply removes every leftover: a refresh that found some shows as drift.
         leftovers: [],
       },
@@ -237,6 +282,8 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
       id: planned.name,
       own_gateway_route: applied.ownGatewayRoute,
       original_ip_forward: applied.before,
+      ...desiredV6Facts(planned.pod_cidr_v6),
+      original_ipv6_forwarding: planned.pod_cidr_v6 === null ? null : applied.before6,
       leftovers: [],
     };
     return asObjectValue(state);
@@ -253,6 +300,9 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
       id: planned.name,
       own_gateway_route: applied.ownGatewayRoute,
       original_ip_forward: prior.original_ip_forward,
+      ...desiredV6Facts(planned.pod_cidr_v6),
+      original_ipv6_forwarding:
+        planned.pod_cidr_v6 === null ? null : (prior.original_ipv6_forwarding ?? applied.before6),
       leftovers: [],
     };
     return asObjectValue(state);
@@ -260,11 +310,12 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
 
   async read(stateValue, ctx) {
     const state = knownValues(schema.block, stateValue);
-    const { name, address, cidr, encapsulation, workloads } = checkedInputs(state);
+    const { name, address, cidr, cidr6, encapsulation, workloads } = checkedInputs(state);
     const snapshot = await snapshotOf(state.ssh, name, ctx);
     const refreshed: NodeState = {
       ...state,
       ...nodeFacts(snapshot, cidr, address),
+      ...nodeV6Facts(snapshot, cidr6),
       leftovers: nodeLeftovers(snapshot, name, encapsulation, workloads),
     };
     return asObjectValue(refreshed);
@@ -272,14 +323,26 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
 
   async delete(priorValue, ctx) {
     const prior = knownValues(schema.block, priorValue);
-    const { name, cidr } = checkedInputs(prior);
+    const { name, cidr, cidr6 } = checkedInputs(prior);
     const orig =
       prior.original_ip_forward !== null && /^[01]$/.test(prior.original_ip_forward) ? prior.original_ip_forward : '';
+    const orig6 =
+      prior.original_ipv6_forwarding !== null && /^[01]$/.test(prior.original_ipv6_forwarding ?? '')
+        ? prior.original_ipv6_forwarding
+        : '';
     const host = ctx.provider.hosts.hostFor(prior.ssh, name);
     const out = await runChecked(
       host,
       name,
-      remoteScript(['node-delete'], { cidr, orig, node: name, rec: NODE_RECORD, registry: REGISTRY }).text,
+      remoteScript(['node-delete'], {
+        cidr,
+        orig,
+        cidr6: cidr6 ?? '',
+        orig6: orig6 ?? '',
+        node: name,
+        rec: NODE_RECORD,
+        registry: REGISTRY,
+      }).text,
       {
         signal: ctx.signal,
         doing: 'remove the node settings',
@@ -309,6 +372,9 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
       });
     }
     const facts = nodeFacts(snapshot, podCidr, address);
+    // A dual-stack node: our IPv6 blackhole names its IPv6 block.
+    const podCidr6 = snapshot.get(hostIp6Section).routes.find(isOurBlackhole)?.prefix ?? null;
+    const facts6 = nodeV6Facts(snapshot, podCidr6);
     // What the host holds of ours stands for what the configuration wants: nothing is a leftover
     // until the configuration says otherwise (the plan after the import).
     const marked = markedObjects(snapshot);
@@ -325,6 +391,9 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
       ...facts,
       // Unknown after the fact; the current value is the best guess of what to restore.
       original_ip_forward: facts.ip_forward,
+      pod_cidr_v6: podCidr6,
+      ...facts6,
+      original_ipv6_forwarding: facts6.ipv6_forwarding,
       encapsulation,
       workloads,
       leftovers: nodeLeftovers(snapshot, name, encapsulation, workloads),

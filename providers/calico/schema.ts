@@ -30,6 +30,8 @@ import {
   podIpProblem,
   portProblem,
   unicastMacProblem,
+  usableIpv6Problem,
+  ipv6CidrProblem,
   userNameProblem,
   workloadNameProblem,
 } from '../../rules/checks';
@@ -193,6 +195,14 @@ export const resourceSchemas = {
           description: 'Pod block owned by this node; a blackhole route is installed for it.',
           validators: [stringValue(ipv4CidrProblem)],
         },
+        pod_cidr_v6: {
+          type: 'string',
+          optional: true,
+          forceNew: true,
+          description:
+            "Dual-stack: the node's IPv6 block (Calico's IPv6 block affinity); its blackhole route is installed and IPv6 forwarding (net.ipv6.conf.all.forwarding) is turned on. Unset: IPv6 is not touched.",
+          validators: [stringValue(ipv6CidrProblem)],
+        },
         ip_forward: {
           type: 'string',
           computed: true,
@@ -228,6 +238,21 @@ export const resourceSchemas = {
           type: 'string',
           computed: true,
           description: 'ip_forward before the first apply; restored on destroy.',
+        },
+        ipv6_forwarding: {
+          type: 'string',
+          computed: true,
+          description: 'Fact (with pod_cidr_v6): net.ipv6.conf.all.forwarding on the host (desired "1").',
+        },
+        blackhole_route_v6: {
+          type: 'bool',
+          computed: true,
+          description: 'Fact (with pod_cidr_v6): the blackhole route for pod_cidr_v6 is in the main table.',
+        },
+        original_ipv6_forwarding: {
+          type: 'string',
+          computed: true,
+          description: 'net.ipv6.conf.all.forwarding before the first apply that set pod_cidr_v6; restored on destroy.',
         },
         encapsulation: {
           type: 'string',
@@ -364,10 +389,18 @@ export const resourceSchemas = {
         },
         ip: {
           type: 'string',
-          required: true,
+          optional: true,
           forceNew: true,
-          description: 'Pod IPv4 address.',
+          description: 'Pod IPv4 address (unset: an IPv6-only workload, which needs ipv6).',
           validators: [stringValue(podIpProblem)],
+        },
+        ipv6: {
+          type: 'string',
+          optional: true,
+          forceNew: true,
+          description:
+            "Pod IPv6 address, in canonical form (dual-stack or IPv6-only): on eth0 as /128, default route via the host veth's link-local fe80::ecee:eeff:feee:eeee, host /128 route to the veth.",
+          validators: [stringValue(usableIpv6Problem)],
         },
         mtu: {
           type: 'number',
@@ -413,8 +446,49 @@ export const resourceSchemas = {
           computed: true,
           description: 'Fact: the host routes <ip>/32 to the host-side veth.',
         },
+        pod_interface_v6: {
+          type: 'bool',
+          computed: true,
+          description: 'Fact (with ipv6): eth0 in the namespace is up and holds ipv6 as /128.',
+        },
+        pod_routes_v6: {
+          type: 'bool',
+          computed: true,
+          description:
+            'Fact (with ipv6): in the namespace, ::/0 via fe80::ecee:eeff:feee:eeee dev eth0, and the host veth holds that link-local address.',
+        },
+        host_route_v6: {
+          type: 'bool',
+          computed: true,
+          description: 'Fact (with ipv6): the host routes <ipv6>/128 to the host-side veth.',
+        },
+        proxy_ndp: {
+          type: 'string',
+          computed: true,
+          description: 'Fact (with ipv6): net.ipv6.conf.<veth>.proxy_ndp on the host side (desired "1").',
+        },
+        forwarding_v6: {
+          type: 'string',
+          computed: true,
+          description: 'Fact (with ipv6): net.ipv6.conf.<veth>.forwarding on the host side (desired "1").',
+        },
+        accept_ra: {
+          type: 'string',
+          computed: true,
+          description: 'Fact (with ipv6): net.ipv6.conf.<veth>.accept_ra on the host side (desired "0").',
+        },
       },
       blocks: { ssh: sshBlock },
+      checks: [
+        {
+          // An IPv4-only, dual-stack or IPv6-only workload: at least one address.
+          reads: ['ip', 'ipv6'],
+          problems: ({ ip, ipv6 }) =>
+            ip === null && ipv6 === null
+              ? [{ attribute: 'ip', problem: 'a workload needs ip, ipv6 or both (none is set)' }]
+              : [],
+        },
+      ],
     },
   },
 

@@ -12,12 +12,12 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { AddressFamily, IPV4 } from '../../rules/address-family';
+import { AddressFamily, IPV4, IPV6 } from '../../rules/address-family';
 import { POD_GATEWAY, ENCAPSULATION } from '../../rules/constants';
 import { packageRoot } from '../package-root';
 import { shQuote } from '../ssh/quote';
 import { ExitName, isExitName } from './exit-codes';
-import { HOST_VETH_MAC, NETNS_MARK, OUR_ROUTE_PROTO, OWN_GATEWAY_DEV } from './names';
+import { HOST_VETH_MAC, NETNS_MARK, OUR_ROUTE_PROTO, OWN_GATEWAY_DEV, POD_GATEWAY_V6 } from './names';
 import { OVERLAY_DEVICES } from './registry';
 
 /**
@@ -43,6 +43,8 @@ export interface ScriptFamily {
   SYSCTL_DIR: string;
   /** Forwarding's switch, relative to SYSCTL_DIR. */
   IP_FORWARD: string;
+  /** The metric of a route given none (the one `ip route replace` takes over). */
+  DEFAULT_METRIC: string;
 }
 
 /** A family's values as the scripts see them; rules/address-family.ts owns them. */
@@ -52,10 +54,20 @@ export function scriptFamilyOf(family: AddressFamily): Readonly<ScriptFamily> {
     HOST_PREFIX: String(family.hostPrefix),
     SYSCTL_DIR: family.sysctlDir,
     IP_FORWARD: family.forwardingSysctl,
+    DEFAULT_METRIC: String(family.defaultRouteMetric),
   };
 }
 
 export const IPV4_SCRIPT_FAMILY = scriptFamilyOf(IPV4);
+
+/**
+ * IPv6's values under "V6_" names, beside the script's own family: a dual-stack workload or node
+ * programs both families in one script (one SSH exec), its IPv4 half as before.
+ */
+export function ipv6ScriptVars(): Record<string, string> {
+  const family = Object.entries(scriptFamilyOf(IPV6)).map(([name, value]) => [`V6_${name}`, value]);
+  return { ...Object.fromEntries(family), V6_POD_GATEWAY: POD_GATEWAY_V6, V6_DEFAULT_ROUTE: IPV6.defaultRoute };
+}
 
 /** The constants every script may use (names.ts and rules/constants.ts own their values). */
 export function scriptConstants(): Record<string, string> {
@@ -65,6 +77,7 @@ export function scriptConstants(): Record<string, string> {
     POD_GATEWAY,
     OWN_GATEWAY_DEV,
     HOST_VETH_MAC,
+    ...ipv6ScriptVars(),
     OVERLAY_DEVICES: OVERLAY_DEVICES.join(' '),
     ENCAPSULATION_DEVICES: Object.values(ENCAPSULATION)
       .map((e) => e.device)

@@ -3,6 +3,12 @@
  * MAC ee:ee:ee:ee:ee:ee, proxy ARP; container side eth0 with the pod IP /32 and a link-local
  * default gateway 169.254.1.1), plus the host's /32 route to the veth.
  *
+ * IPv6 (dual-stack, or IPv6-only without `ip`), as Calico's CNI plugin and Felix program it: the
+ * pod's /128 on eth0, its default route via fe80::ecee:eeff:feee:eeee (the link-local address the
+ * host veth takes from its MAC, so the host answers for the gateway without any proxy), the
+ * host's /128 route to the veth, and on the host veth proxy_ndp=1, forwarding=1, accept_ra=0
+ * (Felix's configureInterface; its CNI plugin also sets disable_ipv6=0 there).
+ *
  * Apply is one idempotent script that checks each piece and (re)creates only what is missing,
  * so any partial drift (netns deleted, sysctl flipped, route removed) is repaired in place.
  */
@@ -18,12 +24,12 @@ import {
 import { asObjectValue, BlockValues, InputValues, knownInputs, knownValues } from '../runtime/typed';
 import { nodeNameProblem, workloadNameProblem } from '../../rules/checks';
 import { POD_GATEWAY, WORKLOAD_MTU } from '../../rules/constants';
-import { hostRoute as hostRouteOf, IPV4 } from '../../rules/address-family';
+import { hostRoute as hostRouteOf, IPV4, IPV6 } from '../../rules/address-family';
 import { CalicoProviderState, parseFacts, runChecked } from './hosts';
 import { HostSnapshot, SnapshotSection, snapshotOf, splitParts } from './host-snapshot';
 import { parseImportId } from './import-id';
-import { hostIpSection, IpView, parseIpBatch, routesFor } from './ip-output';
-import { hostInterfaceName, NETNS_MARK, OUR_ROUTE_PROTO, REGISTRY } from './names';
+import { hostIp6Section, hostIpSection, IpView, parseIpBatch, routesFor } from './ip-output';
+import { hostInterfaceName, NETNS_MARK, OUR_ROUTE_PROTO, POD_GATEWAY_V6, REGISTRY } from './names';
 import { resourceSchemas } from './schema';
 import { remoteScript } from './script';
 
@@ -35,13 +41,22 @@ type WorkloadInputs = InputValues<typeof schema.block>;
 interface Workload {
   node: string;
   ns: string;
-  ip: string;
+  /** IPv4 address; null for an IPv6-only workload. */
+  ip: string | null;
+  /** IPv6 address; null for an IPv4-only workload. */
+  ipv6: string | null;
   hif: string;
 }
 
 /** The workload's names on the host, from its inputs (the runtime ran the schema's checks on them: states too). */
 function workloadOf(obj: WorkloadInputs): Workload {
-  return { node: obj.node_name, ns: obj.name, ip: obj.ip, hif: hostInterfaceName(obj.node_name, obj.name) };
+  return {
+    node: obj.node_name,
+    ns: obj.name,
+    ip: obj.ip,
+    ipv6: obj.ipv6,
+    hif: hostInterfaceName(obj.node_name, obj.name),
+  };
 }
 
 /** The id: one place, for plan, apply and import. */
@@ -59,11 +74,64 @@ const DESIRED_FACTS = {
   host_route: true,
 } as const;
 
+/** IPv4's facts on an IPv6-only workload: nothing of IPv4 is made, nothing is expected. */
+const NO_V4_FACTS = {
+  pod_interface: null,
+  pod_routes: null,
+  proxy_arp: null,
+  proxy_delay: null,
+  host_route: null,
+} as const;
+
+/** The desired IPv6 facts (with ipv6). */
+const DESIRED_V6_FACTS = {
+  pod_interface_v6: true,
+  pod_routes_v6: true,
+  host_route_v6: true,
+  proxy_ndp: '1',
+  forwarding_v6: '1',
+  accept_ra: '0',
+} as const;
+
+/** IPv6's facts on an IPv4-only workload: null, in plan and read alike, so its plan is as before. */
+const NO_V6_FACTS = {
+  pod_interface_v6: null,
+  pod_routes_v6: null,
+  host_route_v6: null,
+  proxy_ndp: null,
+  forwarding_v6: null,
+  accept_ra: null,
+} as const;
+
+type Facts = Pick<WorkloadState, keyof typeof DESIRED_FACTS | keyof typeof DESIRED_V6_FACTS>;
+
+/** What apply establishes for a workload with these addresses (null: that family is not used). */
+export function desiredWorkloadFacts(ip: string | null, ipv6: string | null): Facts {
+  return {
+    ...DESIRED_FACTS,
+    ...(ip === null ? NO_V4_FACTS : {}),
+    ...(ipv6 === null ? NO_V6_FACTS : DESIRED_V6_FACTS),
+  };
+}
+
+export interface Ipv6Sysctls {
+  proxyNdp: string;
+  forwarding: string;
+  acceptRa: string;
+}
+
 export interface WorkloadsView {
   /** proxy_arp and proxy_delay of every cali* interface ("" when unreadable). */
   proxySysctls: Map<string, { proxyArp: string; proxyDelay: string }>;
+  /** IPv6's proxy_ndp, forwarding and accept_ra of every cali* interface ("" when unreadable). */
+  ipv6Sysctls: Map<string, Ipv6Sysctls>;
   /** Every namespace under /run/netns whose name could be a workload's, by name. */
   namespaces: Map<string, IpView>;
+  /**
+   * The same namespaces' IPv6 addresses and routes: read only on a host where calico-net routes
+   * IPv6 (see snapshot-workloads.sh); a namespace missing here has no IPv6 of ours.
+   */
+  namespaces6: Map<string, IpView>;
 }
 
 /**
@@ -76,7 +144,9 @@ export const workloadsSection: SnapshotSection<WorkloadsView> = {
   scriptFile: 'snapshot-workloads',
   parse(body) {
     const proxySysctls = new Map<string, { proxyArp: string; proxyDelay: string }>();
+    const ipv6Sysctls = new Map<string, Ipv6Sysctls>();
     const namespaces = new Map<string, IpView>();
+    const namespaces6 = new Map<string, IpView>();
     for (const [label, text] of splitParts(body)) {
       if (label === 'sysctls') {
         for (const line of text.split('\n')) {
@@ -85,25 +155,41 @@ export const workloadsSection: SnapshotSection<WorkloadsView> = {
         }
         continue;
       }
+      if (label === 'sysctls_v6') {
+        for (const line of text.split('\n')) {
+          const [dev, proxyNdp = '', forwarding = '', acceptRa = ''] = line.split(' ');
+          if (dev) ipv6Sysctls.set(dev, { proxyNdp, forwarding, acceptRa });
+        }
+        continue;
+      }
       if (label.startsWith('netns ')) namespaces.set(label.slice('netns '.length), parseIpBatch(text));
+      if (label.startsWith('netns6 ')) namespaces6.set(label.slice('netns6 '.length), parseIpBatch(text, IPV6));
     }
-    return { proxySysctls, namespaces };
+    return { proxySysctls, ipv6Sysctls, namespaces, namespaces6 };
   },
 };
 
-export const workloadSections = [workloadsSection, hostIpSection] as const;
+export const workloadSections = [workloadsSection, hostIpSection, hostIp6Section] as const;
 
 async function applyWorkload(planned: WorkloadInputs, ctx: Ctx): Promise<WorkloadState> {
   const w = workloadOf(planned);
   const mtu = planned.mtu ?? WORKLOAD_MTU.default;
   const host = ctx.provider.hosts.hostFor(planned.ssh, w.node);
-  const vars = { node: w.node, ns: w.ns, ip: w.ip, hif: w.hif, mtu: String(mtu), registry: REGISTRY };
+  const vars = {
+    node: w.node,
+    ns: w.ns,
+    ip: w.ip ?? '',
+    ipv6: w.ipv6 ?? '',
+    hif: w.hif,
+    mtu: String(mtu),
+    registry: REGISTRY,
+  };
   const out = await runChecked(host, w.node, remoteScript(['workload-apply'], vars).text, {
     signal: ctx.signal,
     doing: `set up workload ${w.ns}`,
   });
   parseFacts(out, w.node);
-  return { ...planned, id: workloadId(w.node, w.ns), host_interface: w.hif, ...DESIRED_FACTS };
+  return { ...planned, id: workloadId(w.node, w.ns), host_interface: w.hif, ...desiredWorkloadFacts(w.ip, w.ipv6) };
 }
 
 /**
@@ -112,9 +198,9 @@ async function applyWorkload(planned: WorkloadInputs, ctx: Ctx): Promise<Workloa
  */
 export function workloadFacts(
   s: HostSnapshot,
-  w: Pick<Workload, 'ns' | 'ip' | 'hif'>,
-): Pick<WorkloadState, keyof typeof DESIRED_FACTS> {
-  const { namespaces, proxySysctls } = s.get(workloadsSection);
+  w: Pick<Workload, 'ns' | 'ip' | 'hif'> & { ipv6?: string | null },
+): Facts {
+  const { namespaces, namespaces6, proxySysctls } = s.get(workloadsSection);
   const found = namespaces.get(w.ns);
   const ns = found?.links.some((l) => l.name === 'lo' && l.alias === NETNS_MARK) ? found : undefined;
   const host = s.get(hostIpSection);
@@ -129,24 +215,67 @@ export function workloadFacts(
     eth0.peerIndex === hostVeth.index &&
     (hostVeth.peerNetns === undefined || hostVeth.peerNetns === w.ns);
   const eth0Up = eth0?.flags.includes('UP') ?? false;
+  const netnsPresent = ns !== undefined;
+  const v6 = w.ipv6 ? workloadV6Facts(s, { ...w, ipv6: w.ipv6 }, ns && namespaces6.get(w.ns)) : NO_V6_FACTS;
+  if (w.ip === null)
+    return { netns_present: netnsPresent, ...NO_V4_FACTS, ...v6Paired(v6, pairedWithHostVeth && eth0Up) };
+  const ip = w.ip;
   const podAddress =
-    ns?.addresses.some((a) => a.dev === 'eth0' && a.address === w.ip && a.prefixLength === IPV4.hostPrefix) ?? false;
+    ns?.addresses.some((a) => a.dev === 'eth0' && a.address === ip && a.prefixLength === IPV4.hostPrefix) ?? false;
   const nsRoutes = ns?.routes ?? [];
   const gatewayRoute = routesFor(nsRoutes, POD_GATEWAY).some((r) => r.dev === 'eth0' && r.scope === 'link');
   const defaultRoute = routesFor(nsRoutes, 'default').some((r) => r.via === POD_GATEWAY && r.dev === 'eth0');
   const hostRoute =
     hostVeth !== undefined &&
-    routesFor(host.routes, hostRouteOf(w.ip)).some(
+    routesFor(host.routes, hostRouteOf(ip)).some(
       (r) => r.type === 'unicast' && r.dev === w.hif && r.scope === 'link' && r.proto === OUR_ROUTE_PROTO,
     );
   const sysctls = hostVeth ? proxySysctls.get(w.hif) : undefined;
   return {
-    netns_present: ns !== undefined,
+    netns_present: netnsPresent,
     pod_interface: pairedWithHostVeth && eth0Up && podAddress,
     pod_routes: gatewayRoute && defaultRoute,
     host_route: hostRoute,
     proxy_arp: sysctls?.proxyArp || null,
     proxy_delay: sysctls?.proxyDelay || null,
+    ...v6Paired(v6, pairedWithHostVeth && eth0Up),
+  };
+}
+
+type V6Facts = Pick<WorkloadState, keyof typeof DESIRED_V6_FACTS>;
+
+/** pod_interface_v6 also needs the pair wired and eth0 up (pod_interface says so for IPv4). */
+function v6Paired(v6: V6Facts, wiredAndUp: boolean): V6Facts {
+  return v6.pod_interface_v6 === null ? v6 : { ...v6, pod_interface_v6: wiredAndUp && v6.pod_interface_v6 };
+}
+
+/**
+ * The IPv6 facts of a workload with ipv6, from the host's IPv6 read and its namespace's (ns6:
+ * undefined when the namespace is not ours, or was not read: nothing of it then counts).
+ */
+export function workloadV6Facts(s: HostSnapshot, w: { ipv6: string; hif: string }, ns6: IpView | undefined): V6Facts {
+  const host6 = s.get(hostIp6Section);
+  const hostVethThere = s.get(hostIpSection).links.some((l) => l.name === w.hif);
+  const podAddress =
+    ns6?.addresses.some((a) => a.dev === 'eth0' && a.address === w.ipv6 && a.prefixLength === IPV6.hostPrefix) ?? false;
+  const defaultRoute = routesFor(ns6?.routes ?? [], IPV6.defaultRoute, IPV6).some(
+    (r) => r.via === POD_GATEWAY_V6 && r.dev === 'eth0',
+  );
+  // The gateway answers only if the host veth holds it (its MAC made it; disable_ipv6 removes it).
+  const gatewayHeld = host6.addresses.some((a) => a.dev === w.hif && a.address === POD_GATEWAY_V6);
+  const hostRoute =
+    hostVethThere &&
+    routesFor(host6.routes, hostRouteOf(w.ipv6), IPV6).some(
+      (r) => r.type === 'unicast' && r.dev === w.hif && r.proto === OUR_ROUTE_PROTO,
+    );
+  const sysctls = hostVethThere ? s.get(workloadsSection).ipv6Sysctls.get(w.hif) : undefined;
+  return {
+    pod_interface_v6: podAddress,
+    pod_routes_v6: defaultRoute && gatewayHeld,
+    host_route_v6: hostRoute,
+    proxy_ndp: sysctls?.proxyNdp || null,
+    forwarding_v6: sysctls?.forwarding || null,
+    accept_ra: sysctls?.acceptRa || null,
   };
 }
 
@@ -179,12 +308,14 @@ export function importRefusal(s: HostSnapshot, node: string, name: string, hif: 
   );
 }
 
-/** For import: the /32 on the namespace's eth0. */
-function podIpIn(s: HostSnapshot, ns: string): string | undefined {
-  return s
-    .get(workloadsSection)
-    .namespaces.get(ns)
-    ?.addresses.find((a) => a.dev === 'eth0' && a.prefixLength === 32)?.address;
+/** For import: the /32 on the namespace's eth0 (IPv4), or its /128 (IPv6); null when there is none. */
+function podIpIn(s: HostSnapshot, ns: string, family: typeof IPV4): string | null {
+  const view = s.get(workloadsSection)[family === IPV6 ? 'namespaces6' : 'namespaces'].get(ns);
+  return view?.addresses.find((a) => a.dev === 'eth0' && a.prefixLength === family.hostPrefix)?.address ?? null;
+}
+
+function isUnset(v: Value | undefined): boolean {
+  return v === null || v === undefined;
 }
 
 export const workloadHandler: ResourceHandler<CalicoProviderState> = {
@@ -198,7 +329,8 @@ export const workloadHandler: ResourceHandler<CalicoProviderState> = {
     return {
       planned: {
         ...req.proposed,
-        ...DESIRED_FACTS,
+        // An address left unset is null; one not known yet (never from an inventory) counts as set.
+        ...desiredWorkloadFacts(isUnset(req.config.ip) ? null : 'set', isUnset(req.config.ipv6) ? null : 'set'),
         id: known ? workloadId(node, name) : Unknown,
         host_interface: known ? hostInterfaceName(node, name) : Unknown,
       },
@@ -221,7 +353,7 @@ export const workloadHandler: ResourceHandler<CalicoProviderState> = {
     const prior = knownValues(schema.block, priorValue);
     const w = workloadOf(prior);
     const host = ctx.provider.hosts.hostFor(prior.ssh, w.node);
-    const vars = { node: w.node, ns: w.ns, ip: w.ip, hif: w.hif, registry: REGISTRY };
+    const vars = { node: w.node, ns: w.ns, ip: w.ip ?? '', ipv6: w.ipv6 ?? '', hif: w.hif, registry: REGISTRY };
     await runChecked(host, w.node, remoteScript(['workload-delete'], vars).text, {
       signal: ctx.signal,
       doing: `remove workload ${w.ns}`,
@@ -241,10 +373,11 @@ export const workloadHandler: ResourceHandler<CalicoProviderState> = {
     const hif = hostInterfaceName(node, name);
     const refusal = importRefusal(snapshot, node, name, hif);
     if (refusal) throw new ProviderError(`Cannot import workload ${name} on node ${node}`, { detail: refusal });
-    const ip = podIpIn(snapshot, name);
-    if (!ip) {
+    const ip = podIpIn(snapshot, name, IPV4);
+    const ipv6 = podIpIn(snapshot, name, IPV6);
+    if (!ip && !ipv6) {
       throw new ProviderError(`Cannot import workload ${name} on node ${node}`, {
-        detail: `no network namespace ${name} with a /32 pod IP on eth0 was found on ${node}`,
+        detail: `no network namespace ${name} with a /32 pod IP (or a /128 pod IPv6 address) on eth0 was found on ${node}`,
       });
     }
     const state: WorkloadState = {
@@ -252,10 +385,11 @@ export const workloadHandler: ResourceHandler<CalicoProviderState> = {
       node_name: node,
       name,
       ip,
+      ipv6,
       mtu: null,
       host_interface: hif,
       ssh,
-      ...workloadFacts(snapshot, { ns: name, ip, hif }),
+      ...workloadFacts(snapshot, { ns: name, ip, ipv6, hif }),
     };
     return asObjectValue(state);
   },

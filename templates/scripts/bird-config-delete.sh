@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # calico_bird_config destroy: puts back the file that was there before ("$backup"), or removes
 # ours when there was none ("$had_original" = 0), reloads BIRD, and removes BIRD's kernel
-# routes (this resource owns BIRD: no other tool's routes carry its protocol).
+# routes of both families (this resource owns BIRD: no other tool's routes carry its protocol;
+# a dual-stack config's IPv6 kernel protocol leaves IPv6 ones).
 # shellcheck source=lib/bird.sh
 . "$LIB/bird.sh"
 # shellcheck source=lib/routes.sh
@@ -24,4 +25,5 @@ fi
 rm -f "$owner"
 if [ -S "$sock" ] && [ -e "$cfg" ]; then reload_bird; fi
 remove_bird_routes all
+IP_FAMILY_FLAG=$V6_IP_FAMILY_FLAG remove_bird_routes all
 echo end=ok

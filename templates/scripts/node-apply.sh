@@ -2,6 +2,8 @@
 # calico_node apply: the host holds "$address"; forwarding on; the blackhole route for "$cidr";
 # our route to the pods' gateway where the host has none proxy ARP can use; the record "$rec";
 # and what the registry lists that the configuration no longer wants goes (lib/leftovers.sh).
+# Dual-stack ("$cidr6" set): IPv6 forwarding on and the blackhole for "$cidr6" as well; empty:
+# IPv6 is left as it is.
 #
 # "$gw_mode" (from the plan): "own" keeps or adds our gateway route, "host" expects the host's
 # own route (the plan saw one), "auto" (create: the plan could not know) decides here. Every
@@ -14,7 +16,7 @@
 . "$LIB/routes.sh"
 # shellcheck source=lib/leftovers.sh
 . "$LIB/leftovers.sh"
-: "${cidr:?}" "${rec:?}" "${gw_mode:?}" "${want_links?}" "${want_netns?}"
+: "${cidr:?}" "${cidr6?}" "${rec:?}" "${gw_mode:?}" "${want_links?}" "${want_netns?}"
 
 require_own_address
 has_own=false
@@ -37,16 +39,36 @@ other=$(foreign_routes "$cidr")
 if [ -n "$other" ]; then
   fail refused "$node already has a route for $cidr that calico-net did not create ($other); remove it or choose another pod_cidr"
 fi
+if [ -n "$cidr6" ]; then
+  other=$(foreign_routes_v6 "$cidr6")
+  if [ -n "$other" ]; then
+    fail refused "$node already has a route for $cidr6 that calico-net did not create ($other); remove it or choose another pod_cidr_v6"
+  fi
+fi
 # The value before any calico_node touched this host: from the record when there is one.
 orig=""
 if [ -f "$rec" ]; then orig=$(sed -n 's/^original_ip_forward=//p' "$rec"); fi
 [ -n "$orig" ] || orig=$(cat "$SYSCTL_DIR/$IP_FORWARD")
+# IPv6 forwarding likewise, recorded only on a dual-stack node (an IPv4-only record stays as it was).
+orig6=""
+if [ -n "$cidr6" ]; then
+  if [ -f "$rec" ]; then orig6=$(sed -n 's/^original_ipv6_forwarding=//p' "$rec"); fi
+  [ -n "$orig6" ] || read -r orig6 < "$V6_SYSCTL_DIR/$V6_IP_FORWARD"
+fi
 mkdir -p "$(dirname "$rec")"
-printf 'name=%s\npod_cidr=%s\noriginal_ip_forward=%s\n' "$node" "$cidr" "$orig" > "$rec.tmp"
+{
+  printf 'name=%s\npod_cidr=%s\noriginal_ip_forward=%s\n' "$node" "$cidr" "$orig"
+  if [ -n "$cidr6" ]; then printf 'pod_cidr_v6=%s\noriginal_ipv6_forwarding=%s\n' "$cidr6" "$orig6"; fi
+} > "$rec.tmp"
 mv -f "$rec.tmp" "$rec"
 echo "before_ip_forward=$orig"
 echo 1 > "$SYSCTL_DIR/$IP_FORWARD"
 ip route replace blackhole "$cidr" table main proto "$ROUTE_PROTO"
+if [ -n "$cidr6" ]; then
+  echo "before_ipv6_forwarding=$orig6"
+  echo 1 > "$V6_SYSCTL_DIR/$V6_IP_FORWARD"
+  ip route replace blackhole "$cidr6" table main proto "$ROUTE_PROTO"
+fi
 if [ "$want_own" = true ] && [ "$has_own" = false ]; then
   ip route replace "$POD_GATEWAY/$HOST_PREFIX" dev "$OWN_GATEWAY_DEV" scope link table main proto "$ROUTE_PROTO"
   has_own=true

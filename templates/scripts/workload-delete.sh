@@ -5,7 +5,8 @@
 # shellcheck source=lib/workload.sh
 . "$LIB/workload.sh"
 
-ip route del "$ip/$HOST_PREFIX" dev "$hif" table main proto "$ROUTE_PROTO" 2>/dev/null || true
+if [ -n "$ip" ]; then ip route del "$ip/$HOST_PREFIX" dev "$hif" table main proto "$ROUTE_PROTO" 2>/dev/null || true; fi
+if [ -n "$ipv6" ]; then ip route del "$ipv6/$V6_HOST_PREFIX" dev "$hif" table main proto "$ROUTE_PROTO" 2>/dev/null || true; fi
 # When the pair joins our netns, deleting the netns takes the pair with it: the kernel tears
 # namespaces down in batches, while deleting a veth waits for its own RCU grace periods under
 # the global RTNL lock (~30 ms each, measured; 10 workloads went in 67 ms instead of 380). A

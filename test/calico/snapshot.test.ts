@@ -133,6 +133,13 @@ test('a snapshot yields the node and workload facts, and the exact bird.conf byt
     host_route: true,
     proxy_arp: '1',
     proxy_delay: '0',
+    // An IPv4-only workload: no IPv6 fact is expected or read.
+    pod_interface_v6: null,
+    pod_routes_v6: null,
+    host_route_v6: null,
+    proxy_ndp: null,
+    forwarding_v6: null,
+    accept_ra: null,
   });
   expect(s.get(birdConfigSection)).toEqual({ content: birdConf, loaded: true });
   // The multipath route is one route; its nexthop lines are not routes of their own.

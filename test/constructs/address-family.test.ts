@@ -40,6 +40,7 @@ describe('the two families', () => {
       defaultRoute: '0.0.0.0/0',
       neighbourTable: 'arp_cache',
       neighbourProtocol: 'ARP',
+      defaultRouteMetric: 0,
     });
     expect(IPV6).toEqual({
       version: 6,
@@ -53,6 +54,7 @@ describe('the two families', () => {
       defaultRoute: '::/0',
       neighbourTable: 'ndisc_cache',
       neighbourProtocol: 'NDP',
+      defaultRouteMetric: 1024,
     });
     expect(ADDRESS_FAMILIES).toEqual([IPV4, IPV6]);
   });

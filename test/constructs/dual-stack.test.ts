@@ -189,9 +189,9 @@ describe('dual-stack validation names node, workload and field', () => {
     ]);
   });
 
-  it('workload IPv6 addresses: usable, in the node block, not its first address, no duplicates; and not yet on the host', () => {
+  it('workload IPv6 addresses: usable, in the node block, not its first address, no duplicates', () => {
     const w = (ipv6: string, name = 'w') => ({ name, ip: '198.19.1.5', ipv6 });
-    const with1 = (...workloads: { name: string; ip: string; ipv6: string }[]) =>
+    const with1 = (...workloads: { name: string; ip?: string; ipv6?: string }[]) =>
       problems({ nodes: [node(1, { workloads })] });
     expect(with1(w('fd00:198:19:2::5'))).toEqual([
       'nodes[0] "n1".workloads[0] "w".ipv6: fd00:198:19:2::5 is outside node "n1"\'s IPv6 block fd00:198:19:1::/64',
@@ -204,9 +204,13 @@ describe('dual-stack validation names node, workload and field', () => {
     ]);
     expect(with1(w('::1'))).toEqual(['nodes[0] "n1".workloads[0] "w".ipv6: ::1 is the loopback address']);
     expect(with1(w('fd00:198:19:1::5'), { name: 'v', ip: '198.19.1.6', ipv6: 'fd00:198:19:1::5' })).toEqual([
-      'nodes[0] "n1".workloads[0] "w".ipv6: valid, but workloads\' IPv6 addresses are not programmed on the host yet (calico_workload is IPv4-only); leave ipv6 out for now',
       'nodes[0] "n1".workloads[1] "v".ipv6: fd00:198:19:1::5 is already the IPv6 address of workload "w"',
-      'nodes[0] "n1".workloads[1] "v".ipv6: valid, but workloads\' IPv6 addresses are not programmed on the host yet (calico_workload is IPv4-only); leave ipv6 out for now',
+    ]);
+    // Dual-stack and IPv6-only workloads side by side: programmed on the host, nothing refused.
+    expect(with1(w('fd00:198:19:1::5'), { name: 'only6', ipv6: 'fd00:198:19:1::6' })).toEqual([]);
+    // Neither address: refused, naming the field.
+    expect(with1({ name: 'none' })).toEqual([
+      'nodes[0] "n1".workloads[0] "none".ip: a workload needs ip, or ipv6 on a dual-stack cluster',
     ]);
     // A node whose block is wrong: its workloads are checked for themselves only.
     expect(problems({ nodes: [node(1, { podCidrV6: 'bad', workloads: [w('fe80::1')] })] })).toEqual([

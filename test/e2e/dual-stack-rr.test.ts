@@ -5,8 +5,7 @@
  * session, both to the reflector, and the reflector one of each to every client; every node's
  * kernel holds the other nodes' IPv4 and IPv6 blocks as `proto bird` routes (the clients' blocks
  * reach each other only by reflection); `calico-net status` (table and JSON) shows both families
- * Established, and `calico-net verify --format json` names the family it pinged in.
- * Workloads stay IPv4-only until the host side of IPv6 lands (synth refuses workload ipv6).
+ * Established, and `calico-net verify --format json` pings every workload pair in both families.
  */
 import * as path from 'path';
 import { operatorExec } from '../../lab';
@@ -138,11 +137,14 @@ test('calico-net status shows both families Established, in its table and its JS
   }
 });
 
-test('calico-net verify --format json pings every IPv4 pair and names the family (the workloads are IPv4-only for now)', async () => {
+test('calico-net verify --format json pings every workload pair in both families, across the reflector, and names the family', async () => {
   const r = await calicoNet(['verify', '--format', 'json']);
   if (r.code !== 0) throw new Error(describeCommand(r));
   const report = JSON.parse(r.stdout);
   expect(report.ok).toBe(true);
-  expect(report.families).toEqual([{ family: 'IPv4', pairs: 6, failed: 0 }]);
-  expect(report.results.every((p: { family: string; ok: boolean }) => p.family === 'IPv4' && p.ok)).toBe(true);
+  expect(report.families).toEqual([
+    { family: 'IPv4', pairs: 6, failed: 0 },
+    { family: 'IPv6', pairs: 6, failed: 0 },
+  ]);
+  expect(report.results.every((p: { ok: boolean }) => p.ok)).toBe(true);
 });

@@ -3,10 +3,18 @@
 # foreign_routes PREFIX [DEV]: prints routes in the main table for exactly PREFIX that would
 # collide with ours (same default metric) but were not created by us. `ip route replace` would
 # otherwise silently take such a route over, and our teardown would then delete it. Routes
-# through DEV, when given, do not count (the caller replaces them itself).
+# through DEV, when given, do not count (the caller replaces them itself). The family's default
+# metric: IPv4 prints none for it (0), IPv6 prints "metric 1024".
 foreign_routes() {
   ip "$IP_FAMILY_FLAG" route show table main exact "$1" |
-    awk -v dev="${2-}" -v proto="$ROUTE_PROTO" '!($0 ~ (" proto " proto "( |$)")) && !/ metric [1-9]/ && (dev == "" || index($0, " dev " dev " ") == 0)'
+    awk -v dev="${2-}" -v proto="$ROUTE_PROTO" -v want="$DEFAULT_METRIC" '{ m = 0; if (match($0, / metric [0-9]+/)) m = substr($0, RSTART + 8, RLENGTH - 8) + 0 }
+      !($0 ~ (" proto " proto "( |$)")) && m == want + 0 && (dev == "" || index($0, " dev " dev " ") == 0)'
+}
+
+# foreign_routes_v6 PREFIX [DEV]: foreign_routes for an IPv6 prefix, from a script whose own
+# family is IPv4 (a dual-stack node or workload programs both in one script).
+foreign_routes_v6() {
+  IP_FAMILY_FLAG=$V6_IP_FAMILY_FLAG DEFAULT_METRIC=$V6_DEFAULT_METRIC foreign_routes "$@"
 }
 
 # remove_bird_routes all | root CIDR: deletes every `proto bird` route of the main table, or

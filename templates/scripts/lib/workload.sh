@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# The workload "$ns" on the node "$node": its namespace and its host veth "$hif". Written to
+# The workload "$ns" on the node "$node": its namespace and its host veth "$hif"; its addresses
+# "$ip" and "$ipv6" (either may be empty). Written to
 # start as few processes as they can (a destroy runs them for every workload). `peer_ok` holds
 # when the host veth exists and its peer is eth0 inside our netns (the host side's "@ifN" names
 # the peer's ifindex).
@@ -7,7 +8,7 @@
 . "$LIB/links.sh"
 # shellcheck source=lib/registry.sh
 . "$LIB/registry.sh"
-: "${ns:?}" "${hif:?}" "${ip:?}"
+: "${ns:?}" "${hif:?}" "${ip?}" "${ipv6?}"
 
 netns_ok() { [ -e "/run/netns/$ns" ]; }
 netns_ours() { [[ $(ip -n "$ns" -o link show dev lo 2>/dev/null) == *" alias $CALICO_MARK" ]]; }

@@ -1,0 +1,175 @@
+/**
+ * A dual-stack cluster on the host, end to end (lab 131, 2 nodes): `cdktf deploy` from an
+ * inventory with an IPv6 pool, each node's IPv6 address and block, dual-stack workloads and one
+ * IPv6-only workload. Proves what Calico programs for IPv6 on a host: IPv4 and IPv6 pings between
+ * every pair of workloads across the nodes (from inside the namespaces), the IPv6 BGP sessions
+ * Established, a hand-deleted IPv6 /128 host route and IPv6 blackhole shown by
+ * `terraform plan -detailed-exitcode` (2) and repaired by the next deploy, and a destroy that
+ * leaves each node as it was (no IPv6 route of ours, IPv6 forwarding back, namespaces gone).
+ * The nodes' IPv6 addresses are added by hand, as dual-stack-bird.test.ts does (the lab gives
+ * nodes IPv4 only).
+ */
+import * as fs from 'fs';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { describeCommand, E2eCluster } from './cluster';
+
+const LAB = 131;
+const HEX = LAB.toString(16);
+let cluster: E2eCluster;
+
+interface Wl {
+  node: string;
+  name: string;
+  ip?: string;
+  ipv6: string;
+}
+
+/** Two dual-stack workloads on node1 and node2, and an IPv6-only one beside the first. */
+const WORKLOADS: Wl[] = [
+  { node: 'node1', name: 'wl1a', ip: '198.19.1.2', ipv6: 'fd00:198:19:1::2' },
+  { node: 'node1', name: 'wl1six', ipv6: 'fd00:198:19:1::3' },
+  { node: 'node2', name: 'wl2a', ip: '198.19.2.2', ipv6: 'fd00:198:19:2::2' },
+];
+const nodeV6 = (k: number) => `fd00:198:18:${HEX}::${k}`;
+
+interface Before {
+  routes6: string;
+  forwarding6: string;
+  netns: string;
+}
+const before = new Map<string, Before>();
+
+async function out(node: string, argv: string[]): Promise<string> {
+  const r = await cluster.exec(node, argv);
+  if (r.code !== 0) throw new Error(`${argv.join(' ')} on ${node}: ${describeCommand(r)}`);
+  return r.stdout;
+}
+
+async function stateOf(node: string): Promise<Before> {
+  return {
+    routes6: await out(node, ['ip', '-6', 'route', 'show', 'table', 'main']),
+    forwarding6: (await out(node, ['sysctl', '-n', 'net.ipv6.conf.all.forwarding'])).trim(),
+    netns: await out(node, ['ip', 'netns', 'list']),
+  };
+}
+
+beforeAll(async () => {
+  cluster = await E2eCluster.up({ id: LAB, nodes: 2, asMode: 'ibgp' });
+  const inventory = parseYaml(fs.readFileSync(cluster.lab.inventoryPath, 'utf8'));
+  inventory.cluster.podCidrV6 = 'fd00:198:19::/48';
+  inventory.nodes.forEach((n: Record<string, unknown>, i: number) => {
+    n.ipv6Address = `${nodeV6(i + 1)}/64`;
+    n.podCidrV6 = `fd00:198:19:${i + 1}::/64`;
+    n.workloads = WORKLOADS.filter((w) => w.node === n.name).map(({ name, ip, ipv6 }) => ({
+      name,
+      ...(ip ? { ip } : {}),
+      ipv6,
+    }));
+  });
+  fs.writeFileSync(cluster.lab.inventoryPath, toYaml(inventory));
+  for (const [i, node] of cluster.nodeNames.entries()) {
+    await out(node, ['ip', '-6', 'addr', 'add', `${nodeV6(i + 1)}/64`, 'dev', 'eth0', 'nodad']);
+    before.set(node, await stateOf(node));
+  }
+  const deploy = await cluster.deploy();
+  if (deploy.code !== 0) throw new Error(describeCommand(deploy));
+});
+
+afterAll(async () => {
+  await cluster?.down();
+});
+
+/** Polls (never a blind sleep) until `check` holds or the deadline passes; returns the last value. */
+async function until<T>(read: () => Promise<T>, check: (v: T) => boolean, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await read();
+    if (check(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** A ping from inside a workload's namespace on its node: a few tries (the first may wait for NDP). */
+async function ping(from: Wl, to: string): Promise<boolean> {
+  const flag = to.includes(':') ? '-6' : '-4';
+  for (let i = 0; i < 5; i++) {
+    const r = await cluster.exec(from.node, ['ip', 'netns', 'exec', from.name, 'ping', flag, '-c', '1', '-W', '2', to]);
+    if (r.code === 0) return true;
+  }
+  return false;
+}
+
+test('the IPv6 sessions are Established and each node routes the other IPv6 block via its IPv6 address', async () => {
+  for (const [i, node] of cluster.nodeNames.entries()) {
+    const peer = nodeV6(2 - i).replace(/:/g, '_');
+    const protocols = await until(
+      () => out(node, ['birdc', '-s', '/run/bird/bird.ctl', 'show', 'protocols']),
+      (p) => new RegExp(`^Mesh_${peer}\\s+BGP\\s+\\S+\\s+up\\s+.*Established`, 'm').test(p),
+    );
+    expect(protocols).toMatch(new RegExp(`^Mesh_${peer}\\s+BGP\\s+\\S+\\s+up\\s+.*Established`, 'm'));
+    expect(protocols).toMatch(/^Mesh_198_18_131_\d\s+BGP\s+\S+\s+up\s+.*Established/m);
+    const other = `fd00:198:19:${2 - i}::/64`;
+    const routes = await until(
+      () => out(node, ['ip', '-6', 'route', 'show', 'table', 'main']),
+      (r) => r.includes(`${other} via ${nodeV6(2 - i)} `),
+    );
+    expect(routes).toMatch(new RegExp(`^${other} via ${nodeV6(2 - i)} dev eth0 proto bird`, 'm'));
+    // Our own: the IPv6 blackhole for the node's block, IPv6 forwarding on.
+    expect(routes).toMatch(new RegExp(`^blackhole fd00:198:19:${i + 1}::/64 dev lo proto 211 `, 'm'));
+    expect((await out(node, ['sysctl', '-n', 'net.ipv6.conf.all.forwarding'])).trim()).toBe('1');
+  }
+});
+
+test('every workload pings every other across the nodes, over IPv4 and IPv6; the IPv6-only one over IPv6', async () => {
+  const results: string[] = [];
+  for (const from of WORKLOADS) {
+    for (const to of WORKLOADS.filter((w) => w.node !== from.node)) {
+      results.push(`${from.name} -> ${to.name} IPv6: ${(await ping(from, to.ipv6)) ? 'ok' : 'FAILED'}`);
+      if (from.ip && to.ip)
+        results.push(`${from.name} -> ${to.name} IPv4: ${(await ping(from, to.ip)) ? 'ok' : 'FAILED'}`);
+    }
+  }
+  expect(results).toEqual([
+    'wl1a -> wl2a IPv6: ok',
+    'wl1a -> wl2a IPv4: ok',
+    'wl1six -> wl2a IPv6: ok',
+    'wl2a -> wl1a IPv6: ok',
+    'wl2a -> wl1a IPv4: ok',
+    'wl2a -> wl1six IPv6: ok',
+  ]);
+  // Calico's IPv6 wiring, seen on the host and inside the namespace.
+  const six = WORKLOADS[1];
+  expect(await out('node1', ['ip', '-n', six.name, '-6', 'route', 'show', 'default'])).toMatch(
+    /^default via fe80::ecee:eeff:feee:eeee dev eth0 /m,
+  );
+  expect(await out('node1', ['ip', '-n', six.name, '-4', 'addr', 'show', 'dev', 'eth0'])).not.toMatch(/inet /);
+});
+
+test('a hand-deleted IPv6 /128 host route and IPv6 blackhole are drift in the plan, and the next deploy repairs both', async () => {
+  expect((await cluster.plan()).code).toBe(0);
+  const route = `${WORKLOADS[0].ipv6}/128`;
+  await out('node1', ['ip', '-6', 'route', 'del', route, 'proto', '211']);
+  await out('node1', ['ip', '-6', 'route', 'del', 'blackhole', 'fd00:198:19:1::/64', 'proto', '211']);
+  const plan = await cluster.plan();
+  expect(plan.code).toBe(2);
+  expect(plan.stdout).toMatch(/host_route_v6\s+= false -> true/);
+  expect(plan.stdout).toMatch(/blackhole_route_v6\s+= false -> true/);
+
+  const repair = await cluster.deploy();
+  if (repair.code !== 0) throw new Error(describeCommand(repair));
+  const routes = await out('node1', ['ip', '-6', 'route', 'show', 'table', 'main']);
+  expect(routes).toMatch(new RegExp(`^${WORKLOADS[0].ipv6} dev cali[0-9a-f]{11} proto 211 `, 'm'));
+  expect(routes).toMatch(/^blackhole fd00:198:19:1::\/64 dev lo proto 211 /m);
+  expect((await cluster.plan()).code).toBe(0);
+  expect(await ping(WORKLOADS[2], WORKLOADS[0].ipv6)).toBe(true);
+});
+
+test('destroy leaves each node as before: no IPv6 route of ours, IPv6 forwarding back, the namespaces gone', async () => {
+  const destroy = await cluster.destroy();
+  if (destroy.code !== 0) throw new Error(describeCommand(destroy));
+  for (const node of cluster.nodeNames) {
+    const after = await stateOf(node);
+    expect(after.routes6).not.toMatch(/proto 211|fd00:198:19:/);
+    expect(after).toEqual(before.get(node));
+  }
+});
