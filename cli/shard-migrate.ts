@@ -126,6 +126,8 @@ export interface MigrateResult {
   rackMoves: ShardMove[];
   /** Held by a shard whose stack no longer declares them, declared by none: the next deploy destroys them. */
   orphans: { address: string; stack: string }[];
+  /** pg shards whose state did not exist: created empty (see createMissingStates). */
+  created: string[];
 }
 
 export interface MigrateOptions {
@@ -172,7 +174,7 @@ export async function migrateToShards(
   const tmp: string[] = [];
   try {
     const single = backendOnlyDir(providerSource, singleStackBackend(cluster, projectDir), tmp);
-    const result: MigrateResult = { moved: [], skipped: [], notDeployed: [], rackMoves: [], orphans: [] };
+    const result: MigrateResult = { moved: [], skipped: [], notDeployed: [], rackMoves: [], orphans: [], created: [] };
     await migrateSingleStack(cluster, shards, dirs, single, log, result);
     const retired = (options.fromRacks ?? [])
       .filter((rack) => !shards.some((s) => s.name === rack))
@@ -190,6 +192,7 @@ export async function migrateToShards(
       ],
       log,
       result,
+      cluster.state?.backend === 'pg',
     );
     return result;
   } finally {
@@ -255,11 +258,18 @@ async function migrateSingleStack(
 }
 
 /**
+ * No state yet: nothing pulled, or (pg) the empty state terraform shows for a state with no row,
+ * lineage "" and serial 0.
+ */
+const isAbsent = (state: StateFile | null): boolean => !state || !state.lineage;
+
+/**
  * A state with these resources, as the next version of `existing` (its lineage, the next serial:
  * terraform refuses a push over a state that changed since it was pulled, or of another lineage),
  * or a new state when there is none yet.
  */
-function nextState(existing: StateFile | null, like: StateFile, resources: StateResource[]): StateFile {
+function nextState(pulled: StateFile | null, like: StateFile, resources: StateResource[]): StateFile {
+  const existing = isAbsent(pulled) ? null : pulled;
   return {
     version: existing?.version ?? like.version,
     terraform_version: existing?.terraform_version ?? like.terraform_version,
@@ -269,6 +279,34 @@ function nextState(existing: StateFile | null, like: StateFile, resources: State
     resources,
     check_results: null,
   };
+}
+
+/**
+ * Every shard's state made to exist (pg), empty, before its first deploy. Terraform's pg backend
+ * (1.11) creates a state's row at its first write and, until then, locks it with one advisory lock
+ * shared by the whole database (`pg_try_advisory_lock(-1)`, "workspace creation"), held for the
+ * whole first apply. So two new racks' first applies at once refuse each other ("Already locked
+ * for workspace creation: default", seen in 2 of 2 runs of `cdktf deploy '<cluster>-*'` on a fresh
+ * database), and while any new rack's first apply runs, every other rack's apply is refused too.
+ * With its row written here (under that lock for a moment), each shard takes only its own lock.
+ */
+async function createMissingStates(
+  states: { stack: string; dir: string; retired: boolean }[],
+  pulled: (StateFile | null)[],
+  moves: ShardMove[],
+  log: (line: string) => void,
+  result: MigrateResult,
+): Promise<void> {
+  const targets = new Set(moves.filter((m) => !m.alreadyThere).map((m) => m.to));
+  const missing = states.filter((s, i) => !s.retired && isAbsent(pulled[i]) && !targets.has(s.stack));
+  if (missing.length === 0) return;
+  const version = JSON.parse(await terraformOk(['version', '-json'], missing[0].dir, 'terraform version'));
+  const like = { version: 4, terraform_version: String(version.terraform_version) } as StateFile;
+  for (const s of missing) {
+    await pushState(s.dir, nextState(null, like, []), `shard ${s.stack}`);
+    result.created.push(s.stack);
+    log(`${s.stack}: its state created (empty), so its first deploy takes only its own lock`);
+  }
 }
 
 /**
@@ -283,6 +321,7 @@ async function moveBetweenShards(
   states: { stack: string; dir: string; retired: boolean }[],
   log: (line: string) => void,
   result: MigrateResult,
+  createMissing: boolean,
 ): Promise<void> {
   const pulled = await Promise.all(states.map((s) => pullState(s.dir, `shard ${s.stack}`)));
   const holdings: ShardHoldings[] = states.map((s, i) => ({
@@ -297,6 +336,7 @@ async function moveBetweenShards(
   // one deployed in a rack whose state was not read: the CLI says to name it with --from-rack).
   const held = new Set(holdings.flatMap((h) => h.held));
   for (const h of holdings) for (const a of h.declared) if (!held.has(a)) result.notDeployed.push(`${h.stack}: ${a}`);
+  if (createMissing) await createMissingStates(states, pulled, plan.moves, log, result);
   if (plan.moves.length === 0) return;
 
   const index = new Map(states.map((s, i) => [s.stack, i]));

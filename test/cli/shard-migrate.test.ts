@@ -106,7 +106,7 @@ test('each shard file gets exactly its resources; the single stack ends empty; a
   expect(old.serial).toBeGreaterThan(7);
 
   const again = await migrateToShards(dir, inv, () => undefined);
-  expect(again).toEqual({ moved: [], skipped: [], notDeployed: [], rackMoves: [], orphans: [] });
+  expect(again).toEqual({ moved: [], skipped: [], notDeployed: [], rackMoves: [], orphans: [], created: [] });
   expect(addresses(stateOf('fleet.a.tfstate'))).toEqual(addresses(a));
 });
 
