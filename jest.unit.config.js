@@ -25,6 +25,8 @@ const unitSuites = [
   'test/cli/policy-verify.test.ts',
   'test/cli/policy-verify-observe.test.ts',
   'test/cli/shard-reports.test.ts',
+  'test/cli/shard-moves.test.ts',
+  'test/lab/addressing.test.ts',
   'test/calico/units.test.ts',
   'test/calico/bird-missing.test.ts',
   'test/calico/snapshot.test.ts',

@@ -29,6 +29,7 @@ const mutated = [
   // Inventory parsing.
   'stacks/inventory.ts',
   'stacks/shards.ts',
+  'cli/shard-moves.ts',
   // Parsers of iproute2 and BIRD output.
   'providers/calico/ip-output.ts',
   'providers/calico/nft-table.ts',

@@ -14,7 +14,7 @@
  *   deploy, no-op plan, destroy.
  * - BENCH_SHARD_NODES (default 16; 0 skips it) nodes × 4 workloads in BENCH_SHARD_RACKS (default
  *   4) racks with 2 route reflectors on pg state, one stack against shards (bench/sharded.ts),
- *   on lab BENCH_SHARD_LAB_ID (default 110).
+ *   on lab BENCH_SHARD_LAB_ID (default 172).
  * Labs use ids BENCH_LAB_ID (default 100) and the next one; BENCH_NODES=0 skips the main lab.
  * BENCH_STEPS="first deploy,destroy" (names as printed) runs only those steps of the labs, and
  * no start-up, 1000-node synth or floor runs: a quick look at one figure.
@@ -550,7 +550,7 @@ async function main(): Promise<void> {
       ? await runShardedBench(
           shardNodes,
           Number(process.env.BENCH_SHARD_RACKS ?? 4),
-          Number(process.env.BENCH_SHARD_LAB_ID ?? 110),
+          Number(process.env.BENCH_SHARD_LAB_ID ?? 172),
         )
       : undefined;
   const main = nodes > 0 ? labs[0] : undefined;

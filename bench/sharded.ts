@@ -1,7 +1,7 @@
 /**
  * The sharded case of `npm run bench` (issue 27): one cluster of BENCH_SHARD_NODES nodes × 4
  * workloads (2 of them route reflectors) in BENCH_SHARD_RACKS racks, on PostgreSQL state, on
- * lab BENCH_SHARD_LAB_ID (default 110).
+ * lab BENCH_SHARD_LAB_ID (default 172; past 200 nodes the lab spans 198.18.172.0/23, ids 172 and 173).
  *
  * 1. deployed as one stack; its no-op plan;
  * 2. `calico-net shard migrate` into one stack per rack plus the reflectors';
@@ -20,6 +20,7 @@ import * as path from 'path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { labDown, labUp, operatorExec, LabInfo } from '../lab';
 import { startPostgres, Postgres } from '../lab/postgres';
+import { workloadAddress } from '../lab/lab';
 import { automationEnv, cdktfBinary, writeOperatorProject } from '../cli/operator-project';
 import { packageRoot } from '../providers/package-root';
 import { processCpuMs } from './measure';
@@ -163,8 +164,8 @@ export async function runShardedBench(nodes: number, racks: number, id: number):
     // A one-rack change: a workload more on the rack's first node, deployed from the inventory.
     const addWorkload = (rack: string, suffix: string) => {
       const node = inventory.nodes.find((n: { rack?: string }) => n.rack === rack);
-      const block = node.podCidr.split('/')[0].split('.').slice(0, 3).join('.');
-      node.workloads.push({ name: `extra${suffix}`, ip: `${block}.${200 + node.workloads.length}` });
+      // Inside the node's block whatever its size (a wide lab's blocks are /25s).
+      node.workloads.push({ name: `extra${suffix}`, ip: workloadAddress(node.podCidr, 100 + node.workloads.length) });
     };
     addWorkload(rackName(0), 'a');
     write();

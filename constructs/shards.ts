@@ -24,6 +24,8 @@ export const PG_DEFAULT_SCHEMA = 'terraform_remote_state';
 /** Rack names become part of stack names, state file names and pg schema names. */
 const RACK_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
 
+export const isRackName = (name: string): boolean => RACK_NAME.test(name);
+
 export interface Shard {
   /** The rack, or REFLECTORS_SHARD. */
   name: string;

@@ -82,9 +82,34 @@ export interface LabOptions {
   log?: (line: string) => void;
 }
 
-/** Where each node, the operator and the router sit: the addressing of lab `id`. */
-function addressing(id: number, nodes: number, subnets: number) {
+/** The most nodes a one-subnet lab holds on its own /24 (every existing lab's addressing). */
+export const NARROW_LAB_MAX_NODES = 200;
+/** The most nodes a wide lab holds: a /23 (ids K and K+1) less the operator, and /25 pod blocks. */
+export const WIDE_LAB_MAX_NODES = 500;
+
+/**
+ * Where each node, the operator and the router sit: the addressing of lab `id`.
+ *
+ * Up to 200 nodes on one subnet (every lab so far): nodes 198.18.K.1 up on 198.18.K.0/24, the
+ * operator .254, and node k's pod block 198.19.(k+1).0/24, so one /24 bounds a lab twice (253
+ * hosts on the segment, 255 /24 blocks in 198.19.0.0/16). Past 200 nodes the lab is wide: its
+ * segment is the /23 198.18.K.0/23 (K even; the lab uses id K+1's addresses too, so that id must
+ * not be up), nodes from 198.18.K.1 on, the operator 198.18.(K+1).254, and /25 pod blocks
+ * (Calico's default block is smaller still, a /26): node k's is 198.19.⌊k/2⌋.(k mod 2 × 128)/25.
+ */
+export function labAddressing(id: number, nodes: number, subnets: number) {
   const base = `198.18.${id}`;
+  if (subnets === 1 && nodes > NARROW_LAB_MAX_NODES) {
+    return {
+      subnets: [`${base}.0/23`],
+      prefixLength: 23,
+      operator: `198.18.${id + 1}.254`,
+      router: undefined,
+      node: (k: number) => ({ address: `198.18.${id + ((k + 1) >> 8)}.${(k + 1) & 255}`, subnet: 0 }),
+      podCidr: (k: number) => `198.19.${k >> 1}.${(k & 1) * 128}/25`,
+    };
+  }
+  const podCidr = (k: number) => `198.19.${k + 1}.0/24`;
   if (subnets === 1) {
     return {
       subnets: [`${base}.0/24`],
@@ -92,6 +117,7 @@ function addressing(id: number, nodes: number, subnets: number) {
       operator: `${base}.254`,
       router: undefined,
       node: (k: number) => ({ address: `${base}.${k + 1}`, subnet: 0 }),
+      podCidr,
     };
   }
   // First half on 198.18.K.0/25 (.1 up), the rest on 198.18.K.128/25 (.129 up); the router
@@ -107,6 +133,7 @@ function addressing(id: number, nodes: number, subnets: number) {
       k < firstCount
         ? { address: `${base}.${k + 1}`, subnet: 0 }
         : { address: `${base}.${129 + k - firstCount}`, subnet: 1 },
+    podCidr,
   };
 }
 
@@ -139,6 +166,12 @@ export function labIpv6Addressing(id: number) {
  * programs both families on the host).
  */
 export const LAB_WORKLOAD_IPV6 = true;
+
+/** The address of a node's w-th workload: its pod block's first addresses after .0 and .1. */
+export function workloadAddress(podCidr: string, w: number): string {
+  const [a, b, c, d] = podCidr.split('/')[0].split('.').map(Number);
+  return `${a}.${b}.${c}.${d + w + 2}`;
+}
 
 function checkPrerequisites(): void {
   const missing = missingPrerequisites('lab');
@@ -337,8 +370,14 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
   checkPrerequisites();
   const id = opts.id ?? 0;
   if (!Number.isInteger(id) || id < 0 || id > 255) throw new Error(`lab id must be 0..255, not ${id}`);
-  if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 200) throw new Error('nodes must be 1..200');
   const subnetCount = opts.subnets ?? 1;
+  const maxNodes = subnetCount === 1 ? WIDE_LAB_MAX_NODES : NARROW_LAB_MAX_NODES;
+  if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > maxNodes)
+    throw new Error(`nodes must be 1..${maxNodes}`);
+  if (subnetCount === 1 && opts.nodes > NARROW_LAB_MAX_NODES && (id % 2 !== 0 || id > 254))
+    throw new Error(
+      `a lab of more than ${NARROW_LAB_MAX_NODES} nodes spans 198.18.K.0/23: its id must be even (K and K+1 are used), not ${id}`,
+    );
   if (subnetCount !== 1 && subnetCount !== 2) throw new Error(`subnets must be 1 or 2, not ${subnetCount}`);
   if (subnetCount === 2 && (opts.nodes < 2 || opts.nodes > 240)) throw new Error('a two-subnet lab needs 2..240 nodes');
   if (opts.ipv6 && subnetCount !== 1)
@@ -346,13 +385,15 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
   const log = opts.log ?? (() => undefined);
   const prefix = `cn${id}-`;
   const dir = path.resolve(opts.dir);
-  for (const name of [`${prefix}sw`, `${prefix}op`, `${prefix}rt`, `${prefix}node1`]) {
+  // A wide lab also takes the next id's addresses: that lab must not be up.
+  const taken = subnetCount === 1 && opts.nodes > NARROW_LAB_MAX_NODES ? [`cn${id + 1}-sw`, `cn${id + 1}-op`] : [];
+  for (const name of [`${prefix}sw`, `${prefix}op`, `${prefix}rt`, `${prefix}node1`, ...taken]) {
     if (await netnsExists(name)) {
       throw new Error(`namespace ${name} already exists: lab ${id} is up (run: calico-net lab down --dir <its dir>)`);
     }
   }
   fs.mkdirSync(dir, { recursive: true });
-  const plan = addressing(id, opts.nodes, subnetCount);
+  const plan = labAddressing(id, opts.nodes, subnetCount);
   const rrCount = opts.routeReflectors ?? 0;
   const v6 = opts.ipv6 ? labIpv6Addressing(id) : undefined;
   const lab: LabInfo = {
@@ -367,7 +408,7 @@ export async function labUp(opts: LabOptions): Promise<LabInfo> {
       name: `node${k + 1}`,
       address: plan.node(k).address,
       asNumber: opts.asMode === 'ebgp' ? 64501 + k : undefined,
-      podCidr: `198.19.${k + 1}.0/24`,
+      podCidr: plan.podCidr(k),
       ...(v6 ? { ipv6Address: v6.node(k + 1), podCidrV6: v6.podCidrV6(k + 1) } : {}),
       routeReflector: k < rrCount,
       subnet: plan.node(k).subnet,
@@ -672,7 +713,7 @@ export function inventoryYaml(
       ...(n.routeReflector ? { routeReflector: true } : {}),
       workloads: Array.from({ length: workloadsPerNode }, (_, w) => ({
         name: `wl${k + 1}${String.fromCharCode(97 + (w % 26))}${w >= 26 ? Math.floor(w / 26) : ''}`,
-        ip: `198.19.${k + 1}.${w + 2}`,
+        ip: workloadAddress(n.podCidr, w),
         ...(v6 && workloadIpv6 ? { ipv6: v6.workload(k + 1, w) } : {}),
       })),
     })),

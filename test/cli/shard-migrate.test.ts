@@ -106,7 +106,7 @@ test('each shard file gets exactly its resources; the single stack ends empty; a
   expect(old.serial).toBeGreaterThan(7);
 
   const again = await migrateToShards(dir, inv, () => undefined);
-  expect(again).toEqual({ moved: [], skipped: [], notDeployed: [] });
+  expect(again).toEqual({ moved: [], skipped: [], notDeployed: [], rackMoves: [], orphans: [], created: [] });
   expect(addresses(stateOf('fleet.a.tfstate'))).toEqual(addresses(a));
 });
 
@@ -150,4 +150,80 @@ test('a shard state holding something else: refused before any shard is written'
 
 test('an inventory without sharding is refused', async () => {
   await expect(migrateToShards(dir, inv, () => undefined)).rejects.toThrow(/cluster\.sharding is not set/);
+});
+
+test('a node moved to another rack: its entries move between the shard states, named rack by rack', async () => {
+  fs.writeFileSync(inv, inventory(true));
+  await migrateToShards(dir, inv, () => undefined);
+  const a0 = addresses(stateOf('fleet.a.tfstate'));
+  const b0 = addresses(stateOf('fleet.b.tfstate'));
+  const aLineage = stateOf('fleet.a.tfstate').lineage;
+
+  // a0 moves to rack b: rack a has no node left, so no stack; without --from-rack its state is not read.
+  fs.writeFileSync(inv, inventory(true).replace('name: a0, rack: a', 'name: a0, rack: b'));
+  const blind = await migrateToShards(dir, inv, () => undefined);
+  expect(blind.rackMoves).toEqual([]);
+  expect(blind.notDeployed.sort()).toEqual(a0.map((x: string) => `fleet-b: ${x}`).sort());
+  expect(addresses(stateOf('fleet.b.tfstate'))).toEqual(b0);
+
+  const log: string[] = [];
+  const moved = await migrateToShards(dir, inv, (l) => log.push(l), { fromRacks: ['a'] });
+  expect(moved.rackMoves.map((m) => [m.address, m.from, m.to, m.alreadyThere]).sort()).toEqual(
+    a0.map((x: string) => [x, 'fleet-a', 'fleet-b', false]).sort(),
+  );
+  expect(moved.notDeployed).toEqual([]);
+  expect(addresses(stateOf('fleet.b.tfstate'))).toEqual([...a0, ...b0].sort());
+  // The old rack's state keeps its lineage and is left empty, not deleted.
+  expect({ resources: stateOf('fleet.a.tfstate').resources, lineage: stateOf('fleet.a.tfstate').lineage }).toEqual({
+    resources: [],
+    lineage: aLineage,
+  });
+  expect(log).toContain(`${a0[0]}: moved from fleet-a into fleet-b`);
+
+  // Done: a second run moves nothing.
+  const again = await migrateToShards(dir, inv, () => undefined, { fromRacks: ['a'] });
+  expect(again.rackMoves).toEqual([]);
+
+  // b0 becomes a route reflector: its entries follow it into the reflectors' stack.
+  fs.writeFileSync(
+    inv,
+    inventory(true)
+      .replace('name: a0, rack: a', 'name: a0, rack: b')
+      .replace('name: b0, rack: b,', 'name: b0, rack: b, routeReflector: true,'),
+  );
+  const promoted = await migrateToShards(dir, inv, () => undefined);
+  expect(new Set(promoted.rackMoves.map((m) => `${m.from}>${m.to}`))).toEqual(
+    new Set(['fleet-b>fleet-route-reflectors']),
+  );
+  expect(addresses(stateOf('fleet.b.tfstate'))).toEqual(a0);
+});
+
+test('an interrupted move (the entry in both states) is finished by dropping the stale copy', async () => {
+  fs.writeFileSync(inv, inventory(true));
+  await migrateToShards(dir, inv, () => undefined);
+  const a = stateOf('fleet.a.tfstate');
+  const b = stateOf('fleet.b.tfstate');
+  // As if a run died between its two pushes: a0's entries are in b's state and still in a's.
+  b.resources.push(...a.resources);
+  b.serial += 1;
+  fs.writeFileSync(path.join(dir, 'st', 'fleet.b.tfstate'), JSON.stringify(b));
+  fs.writeFileSync(
+    inv,
+    inventory(true, '  - { name: a1, rack: a, address: 198.18.96.5, podCidr: 198.19.5.0/24 }').replace(
+      'name: a0, rack: a',
+      'name: a0, rack: b',
+    ),
+  );
+  const r = await migrateToShards(dir, inv, () => undefined);
+  expect(r.rackMoves.every((m) => m.alreadyThere && m.from === 'fleet-a' && m.to === 'fleet-b')).toBe(true);
+  expect(r.rackMoves).toHaveLength(a.resources.length);
+  expect(stateOf('fleet.a.tfstate').resources).toEqual([]);
+  expect(stateOf('fleet.b.tfstate').resources).toHaveLength(b.resources.length);
+});
+
+test('--from-rack must be a rack name', async () => {
+  fs.writeFileSync(inv, inventory(true));
+  await expect(migrateToShards(dir, inv, () => undefined, { fromRacks: ['../x'] })).rejects.toThrow(
+    /--from-rack: "\.\.\/x" is not a rack name/,
+  );
 });

@@ -1,0 +1,168 @@
+/**
+ * Nodes moving between shards, on shared PostgreSQL state (lab 170: three nodes, full-mesh iBGP,
+ * one workload each, two racks):
+ * - the first-ever deploy of both racks at once on a fresh database, after `calico-net shard
+ *   migrate` created their (empty) states: both apply at once (without those rows Terraform's pg
+ *   backend takes one database-wide lock for each new state's whole first apply);
+ * - a node whose `rack` changes: `calico-net shard migrate` moves its state entries into the new
+ *   rack's state, both racks' plans are then empty, and nothing on the host was recreated (the
+ *   workload's netns inode, its veth's ifindex, bird.conf's inode and mtime all as before);
+ * - the last node of a rack moving to a new rack: the old rack has no stack any more, so its state
+ *   is named with `--from-rack`.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { operatorExec } from '../../lab';
+import { packageRoot } from '../../providers/package-root';
+import { CommandResult, describeCommand, E2eCluster } from './cluster';
+import { startPostgres, Postgres } from './postgres';
+
+let cluster: E2eCluster;
+let pg: Postgres;
+const cli = path.join(packageRoot(), 'bin', 'calico-net.js');
+
+beforeAll(async () => {
+  pg = startPostgres();
+  cluster = await E2eCluster.up({ id: 170, nodes: 3, asMode: 'ibgp' });
+  fs.appendFileSync(cluster.lab.inventoryPath, 'state: { backend: pg, schemaName: calico_lab170 }\n');
+  cluster.extraEnv = { PG_CONN_STR: pg.connStr };
+  editInventory((inv) => {
+    inv.cluster.sharding = 'byRack';
+    const racks: Record<string, string> = { node1: 'r1', node2: 'r2', node3: 'r2' };
+    for (const node of inv.nodes) node.rack = racks[node.name];
+  });
+});
+
+afterAll(async () => {
+  await cluster?.down();
+  pg?.stop();
+});
+
+function editInventory(edit: (inv: any) => void): void {
+  const inv = parseYaml(fs.readFileSync(cluster.lab.inventoryPath, 'utf8'));
+  edit(inv);
+  fs.writeFileSync(cluster.lab.inventoryPath, toYaml(inv));
+}
+
+const setRack = (node: string, rack: string) =>
+  editInventory((inv) => (inv.nodes.find((n: any) => n.name === node).rack = rack));
+
+const shardDir = (stack: string) => path.join(cluster.projectDir, 'cdktf.out', 'stacks', stack);
+
+const planIn = (stack: string) =>
+  operatorExec(
+    cluster.lab,
+    ['terraform', 'plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=60s'],
+    { cwd: shardDir(stack), env: cluster.env },
+  );
+
+function calicoNet(args: string[]): Promise<CommandResult> {
+  return operatorExec(cluster.lab, [process.execPath, cli, ...args], { cwd: cluster.projectDir, env: cluster.env });
+}
+
+async function ok(r: Promise<CommandResult>): Promise<CommandResult> {
+  const done = await r;
+  if (done.code !== 0) throw new Error(describeCommand(done));
+  return done;
+}
+
+async function expectEmptyPlans(stacks: string[]): Promise<void> {
+  const plans = await Promise.all(stacks.map(planIn));
+  expect(
+    plans.map((p, i) => ({ stack: stacks[i], code: p.code, out: p.code === 0 ? '' : p.stdout + p.stderr })),
+  ).toEqual(stacks.map((stack) => ({ stack, code: 0, out: '' })));
+}
+
+/** Resource addresses in a pg schema's state. */
+function stateResources(schema: string): string[] {
+  const data = pg.psql(`select data from ${schema}.states where name = 'default'`);
+  return (JSON.parse(data).resources as { type: string; name: string }[]).map((r) => `${r.type}.${r.name}`).sort();
+}
+
+/**
+ * What would differ had the host been rebuilt rather than left alone: each workload netns's
+ * inode (a new namespace has a new one), each cali veth's ifindex, bird.conf's inode and mtime
+ * (the provider writes it by rename), and the routes.
+ */
+async function identity(node: string): Promise<string> {
+  const r = await cluster.sh(
+    node,
+    [
+      'for f in /run/netns/*; do [ -e "$f" ] && stat -L -c "netns %n %i" "$f"; done',
+      'ip -o link show | awk -F\': \' \'$2 ~ /^cali/ {print "link " $2 " " $1}\'',
+      'stat -c "bird.conf %i %Y" /etc/bird/bird.conf',
+      'ip -4 route show | grep -v "proto bird" | sort',
+    ].join('\n'),
+  );
+  if (r.code !== 0) throw new Error(describeCommand(r));
+  return r.stdout;
+}
+
+test('first-ever deploy of two racks at once on a fresh pg database: shard migrate creates their states, both apply', async () => {
+  expect(pg.psql("select count(*) from pg_namespace where nspname like 'calico_lab170%'")).toBe('0');
+  // Terraform's pg backend locks a state that has no row yet with one lock for the whole
+  // database, for the whole first apply: without their rows the two first applies refuse each
+  // other (cli/shard-migrate.ts createMissingStates). shard migrate writes the rows.
+  const migrate = await ok(calicoNet(['shard', 'migrate']));
+  for (const s of ['lab170-r1', 'lab170-r2'])
+    expect(migrate.stdout).toContain(`${s}: its state created (empty), so its first deploy takes only its own lock`);
+  expect(stateResources('calico_lab170_r1')).toEqual([]);
+  expect(stateResources('calico_lab170_r2')).toEqual([]);
+
+  const deploy = await ok(cluster.cdktf(['deploy', 'lab170-*', '--auto-approve', '--parallelism', '2']));
+  expect(deploy.stdout).toMatch(/Apply complete! Resources: 3 added, 0 changed, 0 destroyed/); // r1: node1
+  expect(deploy.stdout).toMatch(/Apply complete! Resources: 6 added, 0 changed, 0 destroyed/); // r2: node2, node3
+  expect(stateResources('calico_lab170_r1')).toHaveLength(3);
+  expect(stateResources('calico_lab170_r2')).toHaveLength(6);
+  await expectEmptyPlans(['lab170-r1', 'lab170-r2']);
+  await cluster.expectRoutesConverged();
+});
+
+test("a node whose rack changes moves into the new rack's state: both plans empty, nothing on the host recreated", async () => {
+  const before = await Promise.all(cluster.nodeNames.map(identity));
+  const node3 = stateResources('calico_lab170_r2').filter((a) => a.includes('node3'));
+  expect(node3).toHaveLength(3);
+
+  setRack('node3', 'r1');
+  await ok(cluster.cdktf(['synth']));
+  // What the move would be without migrating: a create in r1 and a destroy in r2 (a rebuild).
+  const [r1, r2] = await Promise.all(['lab170-r1', 'lab170-r2'].map(planIn));
+  expect([r1.code, r2.code]).toEqual([2, 2]);
+  expect(r1.stdout).toMatch(/Plan: 3 to add, 0 to change, 0 to destroy/);
+  expect(r2.stdout).toMatch(/Plan: 0 to add, 0 to change, 3 to destroy/);
+
+  const migrate = await ok(calicoNet(['shard', 'migrate']));
+  for (const a of node3) expect(migrate.stdout).toContain(`${a}: moved from lab170-r2 into lab170-r1`);
+  expect(stateResources('calico_lab170_r1')).toEqual(
+    [...stateResources('calico_lab170_r1').filter((a) => a.includes('node1')), ...node3].sort(),
+  );
+  expect(stateResources('calico_lab170_r2').filter((a) => a.includes('node3'))).toEqual([]);
+  await expectEmptyPlans(['lab170-r1', 'lab170-r2']);
+  expect(await Promise.all(cluster.nodeNames.map(identity))).toEqual(before);
+
+  // A second run finds nothing to move.
+  const again = await ok(calicoNet(['shard', 'migrate']));
+  expect(again.stdout).not.toMatch(/moved from/);
+});
+
+test('the last node of a rack moves to a new rack: its old state is read with --from-rack, and nothing is rebuilt', async () => {
+  const before = await Promise.all(cluster.nodeNames.map(identity));
+  setRack('node2', 'r3'); // r2 is left with no node, so no stack
+  const blind = await ok(calicoNet(['shard', 'migrate']));
+  expect(blind.stdout).not.toMatch(/moved from/);
+  expect(blind.stdout).toMatch(/not deployed yet \(the next deploy creates it\): lab170-r3: calico_node\./);
+  expect(blind.stdout).toMatch(/run again with --from-rack/);
+  const manifest = JSON.parse(fs.readFileSync(path.join(cluster.projectDir, 'cdktf.out', 'manifest.json'), 'utf8'));
+  expect(Object.keys(manifest.stacks).sort()).toEqual(['lab170-r1', 'lab170-r3']);
+
+  const migrate = await ok(calicoNet(['shard', 'migrate', '--from-rack', 'r2']));
+  expect(migrate.stdout.match(/moved from lab170-r2 into lab170-r3/g)).toHaveLength(3);
+  expect(migrate.stdout).not.toMatch(/not deployed yet/);
+  expect(stateResources('calico_lab170_r2')).toEqual([]);
+  expect(stateResources('calico_lab170_r3')).toHaveLength(3);
+  await expectEmptyPlans(['lab170-r1', 'lab170-r3']);
+  expect(await Promise.all(cluster.nodeNames.map(identity))).toEqual(before);
+  const pings = await cluster.pingAll();
+  expect(pings.filter((p) => !p.ok)).toEqual([]);
+});
