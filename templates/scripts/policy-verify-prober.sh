@@ -9,8 +9,8 @@
 # without a listener answers with ICMP port unreachable, which also wakes the select (the socket
 # is connected, the error is queued on it), so only the echoed payload counts as allowed.
 udp_probe=$(cat <<'PERL'
-use IO::Socket::INET; use IO::Select;
-my $s = IO::Socket::INET->new(PeerAddr => $ARGV[0], PeerPort => $ARGV[1], Proto => "udp") or exit 1;
+use IO::Socket::INET; use IO::Select; my ($ip, $port) = @ARGV;
+my $s = IO::Socket::INET->new(PeerAddr => $ip, PeerPort => $port, Proto => "udp") or exit 1;
 $s->send("calico-net") or exit 1; IO::Select->new($s)->can_read(1) or exit 1;
 my $m = ""; defined $s->recv($m, 64) or exit 1; exit($m eq "calico-net" ? 0 : 1);
 PERL

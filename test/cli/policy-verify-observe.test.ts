@@ -47,23 +47,32 @@ function standIn(
   return {
     label,
     async run(script: string): Promise<RemoteResult> {
-      if (script.startsWith('kill ')) {
-        calls.kills.push(`${label}:${script}`);
+      // The scripts are templates/scripts/policy-verify-*.sh with their values as quoted variables.
+      const v = scriptVars(script);
+      if (v.pid !== undefined) {
+        calls.kills.push(`${label}:kill ${v.pid} 2>/dev/null || true`);
         return { code: 0, stdout: '', stderr: '' };
       }
-      if (script.startsWith('cells=')) {
-        const lines = /^cells='([^']*)'/.exec(script)![1].split('\n');
-        const source = /\nip netns exec '(\w+)' bash -c /.exec(script)![1];
+      if (v.cells !== undefined) {
+        const lines = v.cells.split('\n');
+        const source = v.netns;
         const pass = passes.get(source) ?? 0;
         passes.set(source, pass + 1);
         calls.probes.push(lines);
-        const out = lines.map((l) => [l.split(' ')[0], answer(l, pass)]).filter(([, v]) => v !== undefined);
-        return { code: 0, stdout: out.map(([i, v]) => `${i} ${v}\n`).join(''), stderr: '' };
+        const out = lines.map((l) => [l.split(' ')[0], answer(l, pass)]).filter(([, val]) => val !== undefined);
+        return { code: 0, stdout: out.map(([i, val]) => `${i} ${val}\n`).join(''), stderr: '' };
       }
-      calls.listeners.push(`${label}:${script}`);
+      calls.listeners.push(`${label}:${v.netns} tcp=${v.tcp} udp=${v.udp}`);
       return listener(script);
     },
   };
+}
+
+/** The `name='value'` lines a loaded script starts with (the values here hold no quote). */
+function scriptVars(script: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of script.matchAll(/^([a-z_]+)='([^']*)'$/gm)) out[m[1]] = m[2];
+  return out;
 }
 
 const newCalls = (): Calls => ({ listeners: [], probes: [], kills: [] });
@@ -84,8 +93,8 @@ test('listeners on every destination for the named ports, every cell probed from
   );
   // One listener per workload, each in its own namespace, on TCP 5432 and 8080, no UDP.
   expect(calls.listeners).toHaveLength(4);
-  expect(calls.listeners[0]).toMatch(/^node1:ip netns exec 'front' setsid perl -e '.*' '5432,8080' '' /s);
-  expect(calls.listeners.map((l) => /exec '(\w+)'/.exec(l)![1])).toEqual(['front', 'db', 'api', 'other']);
+  expect(calls.listeners[0]).toBe('node1:front tcp=5432,8080 udp=');
+  expect(calls.listeners.map((l) => /:(\w+) tcp=/.exec(l)![1])).toEqual(['front', 'db', 'api', 'other']);
   // Everything answered on the first pass: no second one.
   expect(calls.probes).toHaveLength(4);
   // Each source probes its own cells: 3 destinations x 3 probes, by index into the cell list.
@@ -296,7 +305,7 @@ describe('the parts the truth table is built from', () => {
   });
 
   test('the listener gets every UDP port, comma-separated', () => {
-    expect(listenerScript('w', [], [53, 5353])).toMatch(/' '' '53,5353' <\/dev\/null/);
+    expect(listenerScript('w', [], [53, 5353])).toMatch(/^tcp=''\nudp='53,5353'$/m);
   });
 
   test('each probe has its own matrix', () => {
