@@ -25,5 +25,5 @@ fi
 rm -f "$owner"
 if [ -S "$sock" ] && [ -e "$cfg" ]; then reload_bird; fi
 remove_bird_routes all
-IP_FAMILY_FLAG=$V6_IP_FAMILY_FLAG remove_bird_routes all
+remove_bird_routes_v6
 echo end=ok

@@ -4,6 +4,8 @@
 # that was there as "$backup"; "$owner" names the node whose config is in place.
 # shellcheck source=lib/bird.sh
 . "$LIB/bird.sh"
+# shellcheck source=lib/routes.sh
+. "$LIB/routes.sh"
 : "${cfg:?}" "${backup:?}" "${prev:?}" "${owner:?}" "${keep_original:?}"
 
 dir=$(dirname "$cfg")
@@ -27,6 +29,9 @@ mv -f "$tmp" "$cfg"
 trap - EXIT
 load_config
 rm -f "$prev"
+# A config without the IPv6 kernel protocol (a cluster back to IPv4 only) leaves the IPv6 routes
+# the last one installed: it runs with `persist`, and nothing else would ever withdraw them.
+if ! grep -q '^protocol kernel kernel_v6 ' "$cfg"; then remove_bird_routes_v6; fi
 # This node's config is the one in place: a node renamed in place takes the file over.
 printf '%s\n' "$node" > "$owner"
 echo end=ok

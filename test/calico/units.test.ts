@@ -1,5 +1,5 @@
 /** Host-free parts: validation diagnostics, plan hooks, import ids, quoting, provider wiring. */
-import { ObjectValue, ResourceHandler, Unknown } from '../../providers/runtime/resource';
+import { AttributePath, ObjectValue, ResourceHandler, Unknown } from '../../providers/runtime/resource';
 import { validationProblems } from '../../providers/runtime/validation';
 import {
   birdConfigHandler,
@@ -25,8 +25,8 @@ const ctx = contextFor({
 const validate = (h: ResourceHandler<never>, config: ObjectValue) =>
   validationProblems(h.schema.block, config, 'config');
 
-function attributesWithErrors(diags: { attribute?: (string | number)[] }[]): string[] {
-  return diags.map((d) => (d.attribute ?? []).join('.')).sort();
+function attributesWithErrors(diags: { attribute?: AttributePath }[]): string[] {
+  return diags.map((d) => (d.attribute ?? []).map((s) => (typeof s === 'object' ? s.mapKey : s)).join('.')).sort();
 }
 
 test('validate names the offending attributes', () => {

@@ -48,10 +48,11 @@ const ok = (stdout: string): RemoteResult => ({ code: 0, stdout, stderr: '' });
 function host(answers: Record<string, string>): RemoteHost {
   return {
     label: 'node2',
+    // templates/scripts/bird-status.sh: the question travels as a quoted variable.
     run: async (script: string) => {
-      const key = Object.keys(answers).find((k) => script.endsWith(k));
-      if (!key) throw new Error(`unexpected script ${script}`);
-      return ok(answers[key]);
+      const question = /^question='([a-z-]+)'$/m.exec(script)?.[1];
+      if (question === undefined || !(question in answers)) throw new Error(`unexpected script ${script}`);
+      return ok(answers[question]);
     },
   };
 }
@@ -70,7 +71,7 @@ test('status: one table per family as calicoctl prints them, a per-family tally,
   const [status] = await collectStatus([
     {
       name: 'node2',
-      host: host({ 'show protocols': protocols, 'show protocols all': protocolsAll }),
+      host: host({ protocols, 'protocols-all': protocolsAll }),
       socketPath: '/run/bird/bird.ctl',
       expectedProtocols: ['Node_198_18_135_1', 'Node_fd00_198_18_135__1', 'Global_fd00_198_18_135__fe'],
       externalPeers: [{ protocol: 'Global_fd00_198_18_135__fe', address: 'fd00:198:18:135::fe', bfd: false }],

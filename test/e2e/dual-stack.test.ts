@@ -4,7 +4,8 @@
  * IPv6-only workload. Proves what Calico programs for IPv6 on a host: IPv4 and IPv6 pings between
  * every pair of workloads across the nodes (from inside the namespaces), the IPv6 BGP sessions
  * Established, a hand-deleted IPv6 /128 host route and IPv6 blackhole shown by
- * `terraform plan -detailed-exitcode` (2) and repaired by the next deploy, and a destroy that
+ * `terraform plan -detailed-exitcode` (2) and repaired by the next deploy, the cluster taken back
+ * to IPv4 only leaving no IPv6 route behind (BIRD's included), and a destroy that
  * leaves each node as it was (no IPv6 route of ours, IPv6 forwarding back, namespaces gone).
  * The nodes' IPv6 addresses are added by hand, as dual-stack-bird.test.ts does (the lab gives
  * nodes IPv4 only).
@@ -162,6 +163,39 @@ test('a hand-deleted IPv6 /128 host route and IPv6 blackhole are drift in the pl
   expect(routes).toMatch(/^blackhole fd00:198:19:1::\/64 dev lo proto 211 /m);
   expect((await cluster.plan()).code).toBe(0);
   expect(await ping(WORKLOADS[2], WORKLOADS[0].ipv6)).toBe(true);
+});
+
+test('back to IPv4 only: no IPv6 route of ours or of BIRD is left, IPv6 forwarding back, IPv4 still routed', async () => {
+  const inventory = parseYaml(fs.readFileSync(cluster.lab.inventoryPath, 'utf8'));
+  const withV6 = toYaml(inventory);
+  delete inventory.cluster.podCidrV6;
+  for (const n of inventory.nodes) {
+    delete n.ipv6Address;
+    delete n.podCidrV6;
+    n.workloads = n.workloads
+      .filter((w: { ip?: string }) => w.ip !== undefined)
+      .map(({ name, ip }: { name: string; ip: string }) => ({ name, ip }));
+  }
+  fs.writeFileSync(cluster.lab.inventoryPath, toYaml(inventory));
+  try {
+    const deploy = await cluster.deploy();
+    if (deploy.code !== 0) throw new Error(describeCommand(deploy));
+    for (const node of cluster.nodeNames) {
+      const after = await stateOf(node);
+      // BIRD's kernel protocol runs with `persist`: the IPv6 routes it installed outlive its config
+      // unless calico-net removes them.
+      expect({ node, routes6: after.routes6 }).toEqual({ node, routes6: before.get(node)!.routes6 });
+      expect({ node, forwarding6: after.forwarding6 }).toEqual({ node, forwarding6: before.get(node)!.forwarding6 });
+    }
+    expect(await ping(WORKLOADS[0], WORKLOADS[2].ip!)).toBe(true);
+    expect((await cluster.plan()).code).toBe(0);
+  } finally {
+    // The destroy case below starts from the dual-stack cluster again.
+    fs.writeFileSync(cluster.lab.inventoryPath, withV6);
+  }
+  const again = await cluster.deploy();
+  if (again.code !== 0) throw new Error(describeCommand(again));
+  expect(await ping(WORKLOADS[2], WORKLOADS[1].ipv6)).toBe(true);
 });
 
 test('destroy leaves each node as before: no IPv6 route of ours, IPv6 forwarding back, the namespaces gone', async () => {

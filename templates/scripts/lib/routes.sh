@@ -29,3 +29,9 @@ remove_bird_routes() {
       while ip route del "$prefix" table main proto bird 2>/dev/null; do :; done
     done
 }
+
+# remove_bird_routes_v6: remove_bird_routes all for IPv6, on a host that has IPv6 at all (a
+# kernel booted with ipv6.disable=1 has no /proc/sys/net/ipv6, and `ip -6` fails there).
+remove_bird_routes_v6() {
+  if [ -d "$V6_SYSCTL_DIR" ]; then IP_FAMILY_FLAG=$V6_IP_FAMILY_FLAG remove_bird_routes all; fi
+}
