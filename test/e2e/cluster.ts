@@ -12,6 +12,7 @@ import { parseBirdProtocols, BgpSessionRow } from '../../cli/bird-protocols';
 import { automationEnv, cdktfBinary, writeOperatorProject } from '../../cli/operator-project';
 import { pingMatrix, PingResult, WorkloadTarget } from '../../cli/verify';
 import { RemoteHost, RemoteResult } from '../../providers/ssh/types';
+import { packageRoot } from '../../providers/package-root';
 import { assertE2ePrerequisites } from './prerequisites';
 
 export interface CommandResult {
@@ -127,6 +128,12 @@ export class E2eCluster {
 
   destroy(): Promise<CommandResult> {
     return this.cdktf(['destroy', '--auto-approve']);
+  }
+
+  /** `calico-net ARGS` (this checkout's CLI) from the operator netns, in the project, with its environment. */
+  calicoNet(args: string[]): Promise<CommandResult> {
+    const cli = path.join(packageRoot(), 'bin', 'calico-net.js');
+    return operatorExec(this.lab, [process.execPath, cli, ...args], { cwd: this.projectDir, env: this.env });
   }
 
   /** `terraform plan -detailed-exitcode` in the synthesized stack: 0 = no changes, 2 = changes. */

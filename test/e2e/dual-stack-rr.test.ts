@@ -7,15 +7,11 @@
  * reach each other only by reflection); `calico-net status` (table and JSON) shows both families
  * Established, and `calico-net verify --format json` pings every workload pair in both families.
  */
-import * as path from 'path';
-import { operatorExec } from '../../lab';
-import { packageRoot } from '../../providers/package-root';
-import { CommandResult, describeCommand, E2eCluster } from './cluster';
+import { describeCommand, E2eCluster } from './cluster';
 
 const LAB = 135;
 const RR = 'node1';
 let cluster: E2eCluster;
-const cli = path.join(packageRoot(), 'bin', 'calico-net.js');
 
 beforeAll(async () => {
   cluster = await E2eCluster.up({ id: LAB, nodes: 3, asMode: 'ibgp', routeReflectors: 1, ipv6: true });
@@ -26,10 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.down();
 });
-
-function calicoNet(args: string[]): Promise<CommandResult> {
-  return operatorExec(cluster.lab, [process.execPath, cli, ...args], { cwd: cluster.projectDir, env: cluster.env });
-}
 
 const ipv6Of = (node: string) => {
   const address = cluster.lab.nodes.find((n) => n.name === node)!.ipv6Address;
@@ -99,7 +91,7 @@ test("every node's kernel holds the other nodes' IPv4 and IPv6 blocks as proto b
 });
 
 test('calico-net status shows both families Established, in its table and its JSON', async () => {
-  const text = await calicoNet(['status', '--wait', '60']);
+  const text = await cluster.calicoNet(['status', '--wait', '60']);
   if (text.code !== 0) throw new Error(describeCommand(text));
   expect(text.stdout).toMatch(
     /8\/8 BGP sessions Established on 3 nodes \(IPv4 4\/4, IPv6 4\/4\); all expected sessions up/,
@@ -111,7 +103,7 @@ test('calico-net status shows both families Established, in its table and its JS
       expect(part).toMatch(new RegExp(`\\| ${literal(peer)} +\\| route reflector \\| up +\\| [^|]+\\| Established`));
   }
 
-  const json = await calicoNet(['status', '--format', 'json']);
+  const json = await cluster.calicoNet(['status', '--format', 'json']);
   if (json.code !== 0) throw new Error(describeCommand(json));
   const report = JSON.parse(json.stdout) as {
     healthy: boolean;
@@ -138,7 +130,7 @@ test('calico-net status shows both families Established, in its table and its JS
 });
 
 test('calico-net verify --format json pings every workload pair in both families, across the reflector, and names the family', async () => {
-  const r = await calicoNet(['verify', '--format', 'json']);
+  const r = await cluster.calicoNet(['verify', '--format', 'json']);
   if (r.code !== 0) throw new Error(describeCommand(r));
   const report = JSON.parse(r.stdout);
   expect(report.ok).toBe(true);

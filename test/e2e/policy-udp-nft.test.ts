@@ -20,20 +20,16 @@
  *   cell it breaks.
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { operatorExec } from '../../lab';
 import { run } from '../../lab/process';
-import { packageRoot } from '../../providers/package-root';
 import { compilePolicyModel } from '../../constructs/policy-compile';
 import { parseInventory } from '../../stacks/inventory';
 import { expectedCells, probesOf, proberScript } from '../../cli/policy-verify';
-import { CommandResult, describeCommand, E2eCluster } from './cluster';
+import { describeCommand, E2eCluster } from './cluster';
 
 jest.setTimeout(600_000);
 
 let cluster: E2eCluster;
-const cli = path.join(packageRoot(), 'bin', 'calico-net.js');
 const WORKLOADS = [
   { node: 'node1', name: 'client', ip: '198.19.1.2', labels: { role: 'client' } },
   { node: 'node1', name: 'other', ip: '198.19.1.3', labels: undefined },
@@ -71,10 +67,6 @@ async function deploy(): Promise<void> {
   if (r.code !== 0) throw new Error(describeCommand(r));
   const plan = await cluster.plan();
   if (plan.code !== 0) throw new Error(`deploy left a plan behind:\n${describeCommand(plan)}`);
-}
-
-function calicoNet(args: string[]): Promise<CommandResult> {
-  return operatorExec(cluster.lab, [process.execPath, cli, ...args], { cwd: cluster.projectDir, env: cluster.env });
 }
 
 /**
@@ -140,7 +132,7 @@ test('with no policies declared, a node without nft deploys and verifies fine', 
   await deploy();
   const state = await cluster.terraform(['state', 'list']);
   expect(state.stdout).not.toMatch(/calico_policy_ruleset/);
-  const verify = await calicoNet(['verify']);
+  const verify = await cluster.calicoNet(['verify']);
   if (verify.code !== 0) throw new Error(describeCommand(verify));
   expect(await table('node1')).toBe('');
   expect(await table('node2')).toBe('');
@@ -183,7 +175,7 @@ interface JsonCell {
 }
 
 test('calico-net verify observes the allowed and the denied UDP ports as the model decides them', async () => {
-  const verify = await calicoNet(['verify', '--format', 'json']);
+  const verify = await cluster.calicoNet(['verify', '--format', 'json']);
   const report = JSON.parse(verify.stdout) as { ok: boolean; probes: string[]; cells: JsonCell[] };
   expect(report.probes).toEqual(['ICMP', 'UDP/5353', 'UDP/5354']);
   // The expected column is the compiled model's, computed here on our own.
@@ -313,7 +305,7 @@ test('a UDP rule deleted by hand: verify fails on exactly the cell it breaks', a
     handle,
   ]);
   expect(del.code).toBe(0);
-  const verify = await calicoNet(['verify', '--format', 'json']);
+  const verify = await cluster.calicoNet(['verify', '--format', 'json']);
   expect(verify.code).toBe(1);
   const report = JSON.parse(verify.stdout) as { ok: boolean; cells: JsonCell[] };
   expect(report.ok).toBe(false);

@@ -14,13 +14,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { operatorExec } from '../../lab';
-import { packageRoot } from '../../providers/package-root';
 import { CommandResult, describeCommand, E2eCluster } from './cluster';
 import { startPostgres, Postgres } from './postgres';
 
 let cluster: E2eCluster;
 let pg: Postgres;
-const cli = path.join(packageRoot(), 'bin', 'calico-net.js');
 
 beforeAll(async () => {
   pg = startPostgres();
@@ -56,10 +54,6 @@ const planIn = (stack: string) =>
     ['terraform', 'plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=60s'],
     { cwd: shardDir(stack), env: cluster.env },
   );
-
-function calicoNet(args: string[]): Promise<CommandResult> {
-  return operatorExec(cluster.lab, [process.execPath, cli, ...args], { cwd: cluster.projectDir, env: cluster.env });
-}
 
 async function ok(r: Promise<CommandResult>): Promise<CommandResult> {
   const done = await r;
@@ -104,7 +98,7 @@ test('first-ever deploy of two racks at once on a fresh pg database: shard migra
   // Terraform's pg backend locks a state that has no row yet with one lock for the whole
   // database, for the whole first apply: without their rows the two first applies refuse each
   // other (cli/shard-migrate.ts createMissingStates). shard migrate writes the rows.
-  const migrate = await ok(calicoNet(['shard', 'migrate']));
+  const migrate = await ok(cluster.calicoNet(['shard', 'migrate']));
   for (const s of ['lab170-r1', 'lab170-r2'])
     expect(migrate.stdout).toContain(`${s}: its state created (empty), so its first deploy takes only its own lock`);
   expect(stateResources('calico_lab170_r1')).toEqual([]);
@@ -132,7 +126,7 @@ test("a node whose rack changes moves into the new rack's state: both plans empt
   expect(r1.stdout).toMatch(/Plan: 3 to add, 0 to change, 0 to destroy/);
   expect(r2.stdout).toMatch(/Plan: 0 to add, 0 to change, 3 to destroy/);
 
-  const migrate = await ok(calicoNet(['shard', 'migrate']));
+  const migrate = await ok(cluster.calicoNet(['shard', 'migrate']));
   for (const a of node3) expect(migrate.stdout).toContain(`${a}: moved from lab170-r2 into lab170-r1`);
   expect(stateResources('calico_lab170_r1')).toEqual(
     [...stateResources('calico_lab170_r1').filter((a) => a.includes('node1')), ...node3].sort(),
@@ -142,21 +136,21 @@ test("a node whose rack changes moves into the new rack's state: both plans empt
   expect(await Promise.all(cluster.nodeNames.map(identity))).toEqual(before);
 
   // A second run finds nothing to move.
-  const again = await ok(calicoNet(['shard', 'migrate']));
+  const again = await ok(cluster.calicoNet(['shard', 'migrate']));
   expect(again.stdout).not.toMatch(/moved from/);
 });
 
 test('the last node of a rack moves to a new rack: its old state is read with --from-rack, and nothing is rebuilt', async () => {
   const before = await Promise.all(cluster.nodeNames.map(identity));
   setRack('node2', 'r3'); // r2 is left with no node, so no stack
-  const blind = await ok(calicoNet(['shard', 'migrate']));
+  const blind = await ok(cluster.calicoNet(['shard', 'migrate']));
   expect(blind.stdout).not.toMatch(/moved from/);
   expect(blind.stdout).toMatch(/not deployed yet \(the next deploy creates it\): lab170-r3: calico_node\./);
   expect(blind.stdout).toMatch(/run again with --from-rack/);
   const manifest = JSON.parse(fs.readFileSync(path.join(cluster.projectDir, 'cdktf.out', 'manifest.json'), 'utf8'));
   expect(Object.keys(manifest.stacks).sort()).toEqual(['lab170-r1', 'lab170-r3']);
 
-  const migrate = await ok(calicoNet(['shard', 'migrate', '--from-rack', 'r2']));
+  const migrate = await ok(cluster.calicoNet(['shard', 'migrate', '--from-rack', 'r2']));
   expect(migrate.stdout.match(/moved from lab170-r2 into lab170-r3/g)).toHaveLength(3);
   expect(migrate.stdout).not.toMatch(/not deployed yet/);
   expect(stateResources('calico_lab170_r2')).toEqual([]);
