@@ -213,14 +213,30 @@ interface Applied {
   ownGatewayRoute: boolean;
 }
 
-/** Applies the node settings. */
-async function applyNode(planned: NodeInputs, mode: GatewayMode, ctx: Ctx): Promise<Applied> {
+/**
+ * The IPv6 block an update gives up (pod_cidr_v6 changed or unset in place), and the IPv6
+ * forwarding the state kept for it: apply removes that block's blackhole and, with no block
+ * left, puts forwarding back. Create and an unchanged block give up nothing.
+ */
+export function givenUpV6(
+  prior: { pod_cidr_v6: string | null; original_ipv6_forwarding: string | null } | null,
+  cidr6: string | null,
+): { prev_cidr6: string; prev_orig6: string } {
+  if (prior === null || prior.pod_cidr_v6 === null || prior.pod_cidr_v6 === cidr6) {
+    return { prev_cidr6: '', prev_orig6: '' };
+  }
+  return { prev_cidr6: prior.pod_cidr_v6, prev_orig6: prior.original_ipv6_forwarding ?? '' };
+}
+
+/** Applies the node settings (`prior`: the state an update starts from; null on create). */
+async function applyNode(planned: NodeInputs, mode: GatewayMode, ctx: Ctx, prior: NodeState | null): Promise<Applied> {
   const { name, address, cidr, cidr6, encapsulation, workloads } = checkedInputs(planned);
   const host = ctx.provider.hosts.hostFor(planned.ssh, name);
   const doing = 'apply the node settings';
   const vars = {
     cidr,
     cidr6: cidr6 ?? '',
+    ...givenUpV6(prior, cidr6),
     address,
     node: name,
     rec: NODE_RECORD,
@@ -260,13 +276,10 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
         own_gateway_route: plannedOwnGatewayRoute(req.prior),
         original_ip_forward: req.prior ? req.prior.original_ip_forward : Unknown,
         ...desiredV6Facts(req.config.pod_cidr_v6),
-        // Known only once a dual-stack node has been applied (pod_cidr_v6 forces a new node).
+        // Known once a dual-stack apply has read it: a new node, or one that gets its first
+        // IPv6 block in place, learns it from the host.
         original_ipv6_forwarding:
-          typeof req.config.pod_cidr_v6 !== 'string'
-            ? null
-            : req.prior
-              ? (req.prior.original_ipv6_forwarding ?? null)
-              : Unknown,
+          typeof req.config.pod_cidr_v6 !== 'string' ? null : (req.prior?.original_ipv6_forwarding ?? Unknown),
         // Apply removes every leftover: a refresh that found some shows as drift.
         leftovers: [],
       },
@@ -275,7 +288,7 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
 
   async create(plannedValue, ctx) {
     const planned = knownInputs(schema.block, plannedValue);
-    const applied = await applyNode(planned, gatewayMode(plannedValue.own_gateway_route), ctx);
+    const applied = await applyNode(planned, gatewayMode(plannedValue.own_gateway_route), ctx, null);
     const state: NodeState = {
       ...planned,
       ...DESIRED_FACTS,
@@ -292,7 +305,7 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
   async update(priorValue, plannedValue, ctx) {
     const prior = knownValues(schema.block, priorValue);
     const planned = knownInputs(schema.block, plannedValue);
-    const applied = await applyNode(planned, gatewayMode(plannedValue.own_gateway_route), ctx);
+    const applied = await applyNode(planned, gatewayMode(plannedValue.own_gateway_route), ctx, prior);
     // The value before the FIRST apply stays the one destroy restores.
     const state: NodeState = {
       ...planned,

@@ -198,9 +198,8 @@ export const resourceSchemas = {
         pod_cidr_v6: {
           type: 'string',
           optional: true,
-          forceNew: true,
           description:
-            "Dual-stack: the node's IPv6 block (Calico's IPv6 block affinity); its blackhole route is installed and IPv6 forwarding (net.ipv6.conf.all.forwarding) is turned on. Unset: IPv6 is not touched.",
+            "Dual-stack: the node's IPv6 block (Calico's IPv6 block affinity); its blackhole route is installed and IPv6 forwarding (net.ipv6.conf.all.forwarding) is turned on. Unset: IPv6 is not touched. Set, changed or unset on a running node in place (IPv4 is not touched): the block given up loses its blackhole, and unsetting it puts IPv6 forwarding back.",
           validators: [stringValue(ipv6CidrProblem)],
         },
         ip_forward: {

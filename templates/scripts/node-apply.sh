@@ -3,7 +3,10 @@
 # our route to the pods' gateway where the host has none proxy ARP can use; the record "$rec";
 # and what the registry lists that the configuration no longer wants goes (lib/leftovers.sh).
 # Dual-stack ("$cidr6" set): IPv6 forwarding on and the blackhole for "$cidr6" as well; empty:
-# IPv6 is left as it is.
+# IPv6 is left as it is. "$prev_cidr6" (an update that changes or unsets pod_cidr_v6 in place):
+# the block the node held until now, given up as destroy would (lib/routes.sh remove_block_v6),
+# IPv6 forwarding going back to its value before the first dual-stack apply only when no IPv6
+# block is left ("$prev_orig6", the state's copy, when the record has none).
 #
 # "$gw_mode" (from the plan): "own" keeps or adds our gateway route, "host" expects the host's
 # own route (the plan saw one), "auto" (create: the plan could not know) decides here. Every
@@ -16,7 +19,7 @@
 . "$LIB/routes.sh"
 # shellcheck source=lib/leftovers.sh
 . "$LIB/leftovers.sh"
-: "${cidr:?}" "${cidr6?}" "${rec:?}" "${gw_mode:?}" "${want_links?}" "${want_netns?}"
+: "${cidr:?}" "${cidr6?}" "${prev_cidr6?}" "${prev_orig6?}" "${rec:?}" "${gw_mode:?}" "${want_links?}" "${want_netns?}"
 
 require_own_address
 has_own=false
@@ -55,6 +58,13 @@ if [ -n "$cidr6" ]; then
   if [ -f "$rec" ]; then orig6=$(sed -n 's/^original_ipv6_forwarding=//p' "$rec"); fi
   [ -n "$orig6" ] || read -r orig6 < "$V6_SYSCTL_DIR/$V6_IP_FORWARD"
 fi
+# The IPv6 forwarding to restore when this update leaves the node without an IPv6 block: read
+# before the record is rewritten without it.
+restore6=""
+if [ -n "$prev_cidr6" ] && [ -z "$cidr6" ]; then
+  if [ -f "$rec" ]; then restore6=$(sed -n 's/^original_ipv6_forwarding=//p' "$rec"); fi
+  [ -n "$restore6" ] || restore6=$prev_orig6
+fi
 mkdir -p "$(dirname "$rec")"
 {
   printf 'name=%s\npod_cidr=%s\noriginal_ip_forward=%s\n' "$node" "$cidr" "$orig"
@@ -69,6 +79,7 @@ if [ -n "$cidr6" ]; then
   echo 1 > "$V6_SYSCTL_DIR/$V6_IP_FORWARD"
   ip route replace blackhole "$cidr6" table main proto "$ROUTE_PROTO"
 fi
+if [ -n "$prev_cidr6" ] && [ "$prev_cidr6" != "$cidr6" ]; then remove_block_v6 "$prev_cidr6" "$restore6"; fi
 if [ "$want_own" = true ] && [ "$has_own" = false ]; then
   ip route replace "$POD_GATEWAY/$HOST_PREFIX" dev "$OWN_GATEWAY_DEV" scope link table main proto "$ROUTE_PROTO"
   has_own=true

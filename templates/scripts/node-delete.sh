@@ -40,13 +40,7 @@ if [ -n "$(ip "$IP_FAMILY_FLAG" route show table main exact "$cidr" type blackho
 fi
 remove_bird_routes root "$cidr"
 if [ -n "$orig" ]; then echo "$orig" > "$SYSCTL_DIR/$IP_FORWARD"; fi
-if [ -n "$cidr6" ]; then
-  if [ -n "$(ip "$V6_IP_FAMILY_FLAG" route show table main exact "$cidr6" type blackhole proto "$ROUTE_PROTO")" ]; then
-    ip route del blackhole "$cidr6" table main proto "$ROUTE_PROTO"
-  fi
-  IP_FAMILY_FLAG=$V6_IP_FAMILY_FLAG remove_bird_routes root "$cidr6"
-  if [ -n "$orig6" ]; then echo "$orig6" > "$V6_SYSCTL_DIR/$V6_IP_FORWARD"; fi
-fi
+if [ -n "$cidr6" ]; then remove_block_v6 "$cidr6" "$orig6"; fi
 if [ "$owner" = "$node" ]; then rm -f "$rec"; fi
 if [ -f "$registry" ] && [ ! -s "$registry" ]; then rm -f "$registry"; fi
 echo end=ok

@@ -6,11 +6,14 @@
  * on real hosts.
  */
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { hostInterfaceName, SNAPSHOT_SECTIONS } from '../../providers/calico';
 import { newMarkKey, parseSnapshot } from '../../providers/calico/host-snapshot';
 import { parseIpBatch } from '../../providers/calico/ip-output';
 import { HOST_VETH_MAC, POD_GATEWAY_V6 } from '../../providers/calico/names';
-import { desiredV6Facts, nodeV6Facts } from '../../providers/calico/node';
+import { desiredV6Facts, givenUpV6, nodeV6Facts } from '../../providers/calico/node';
 import { ipv6ScriptVars, remoteScript } from '../../providers/calico/script';
 import { desiredWorkloadFacts, workloadFacts } from '../../providers/calico/workload';
 import { eui64LinkLocal, IPV6 } from '../../rules/address-family';
@@ -250,4 +253,55 @@ test('foreign_routes keeps its IPv4 rule: a route printed without a metric (0) i
   expect(run('198.19.1.2 dev eth9 proto static scope link')).toBe('198.19.1.2 dev eth9 proto static scope link');
   expect(run('198.19.1.2 dev eth9 proto static scope link metric 5')).toBe('');
   expect(run('198.19.1.2 dev eth9 proto 211 scope link')).toBe('');
+});
+
+test('pod_cidr_v6 changes in place: an update gives up the block the state held, never on create or with the block unchanged', () => {
+  const dual = { pod_cidr_v6: 'fd00:198:19:1::/64', original_ipv6_forwarding: '0' };
+  expect(givenUpV6(null, 'fd00:198:19:1::/64')).toEqual({ prev_cidr6: '', prev_orig6: '' });
+  expect(givenUpV6(dual, 'fd00:198:19:1::/64')).toEqual({ prev_cidr6: '', prev_orig6: '' });
+  expect(givenUpV6({ pod_cidr_v6: null, original_ipv6_forwarding: null }, 'fd00:198:19:1::/64')).toEqual({
+    prev_cidr6: '',
+    prev_orig6: '',
+  });
+  expect(givenUpV6(dual, null)).toEqual({ prev_cidr6: 'fd00:198:19:1::/64', prev_orig6: '0' });
+  expect(givenUpV6(dual, 'fd00:198:19:7::/64')).toEqual({ prev_cidr6: 'fd00:198:19:1::/64', prev_orig6: '0' });
+  expect(givenUpV6({ ...dual, original_ipv6_forwarding: null }, null)).toEqual({
+    prev_cidr6: 'fd00:198:19:1::/64',
+    prev_orig6: '',
+  });
+});
+
+test('remove_block_v6 deletes only our IPv6 blackhole for the block and sets IPv6 forwarding back only to 0 or 1', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'v6block-'));
+  try {
+    fs.mkdirSync(path.join(dir, 'conf/all'), { recursive: true });
+    const forwarding = path.join(dir, 'conf/all/forwarding');
+    // A fake `ip`: `route show … type blackhole` prints ours when asked; every call is logged. Both
+    // are set after the script's own names, so nothing reaches this machine's /proc or routes.
+    const run = (ours: boolean, orig: string) => {
+      fs.writeFileSync(forwarding, '1\n');
+      const fakeIp =
+        'ip() { echo "ip $*" >&2; case "$*" in *"type blackhole"*) ' +
+        (ours ? "echo 'blackhole fd00:198:19:1::/64 dev lo proto 211 metric 1024 pref medium'" : ':') +
+        ' ;; esac; }';
+      const text = [`V6_SYSCTL_DIR='${dir}'`, fakeIp, `remove_block_v6 fd00:198:19:1::/64 '${orig}'`].join('\n');
+      const script = remoteScript(['lib/routes', { text }], {}).text;
+      expect(script.indexOf(`V6_SYSCTL_DIR='${dir}'`)).toBeGreaterThan(script.indexOf("V6_SYSCTL_DIR='/proc"));
+      return bash(script);
+    };
+    const r = run(true, '0');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('ip route del blackhole fd00:198:19:1::/64 table main proto 211');
+    expect(r.stderr).toContain('ip -6 route show table main root fd00:198:19:1::/64 proto bird');
+    expect(fs.readFileSync(forwarding, 'utf8')).toBe('0\n');
+    // Not ours (someone else's blackhole, or none): nothing deleted; an empty value leaves forwarding.
+    const none = run(false, '');
+    expect(none.status).toBe(0);
+    expect(none.stderr).not.toContain('route del');
+    expect(fs.readFileSync(forwarding, 'utf8')).toBe('1\n');
+    expect(run(false, '1; rm -rf /').status).toBe(0);
+    expect(fs.readFileSync(forwarding, 'utf8')).toBe('1\n');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

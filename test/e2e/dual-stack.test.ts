@@ -100,6 +100,14 @@ async function ping(from: Wl, to: string): Promise<boolean> {
   return false;
 }
 
+/** `cdktf diff` of the edited inventory changes both calico_node resources in place, replacing none. */
+async function nodesUpdatedInPlace(): Promise<boolean> {
+  const diff = await cluster.cdktf(['diff']);
+  if (diff.code !== 0) throw new Error(describeCommand(diff));
+  const inPlace = diff.stdout.match(/calico_node\.\S+ will be updated in-place/g) ?? [];
+  return inPlace.length === 2 && !/calico_node\.\S+ must be replaced/.test(diff.stdout);
+}
+
 /** Polls until node `i` routes the other node's IPv6 block via BIRD; returns its IPv6 routes. */
 async function otherV6BlockRouted(node: string, i: number): Promise<string> {
   const other = `fd00:198:19:${2 - i}::/64`;
@@ -191,6 +199,9 @@ test('back to IPv4 only: no IPv6 route of ours or of BIRD is left, IPv6 forwardi
   }
   fs.writeFileSync(cluster.lab.inventoryPath, toYaml(inventory));
   try {
+    // The nodes give up their IPv6 blocks in place: IPv4 forwarding, blackhole and gateway are
+    // never taken down for it (the workloads, whose addresses change, are replaced).
+    expect(await nodesUpdatedInPlace()).toBe(true);
     const deploy = await cluster.deploy();
     if (deploy.code !== 0) throw new Error(describeCommand(deploy));
     for (const node of cluster.nodeNames) {
@@ -209,6 +220,7 @@ test('back to IPv4 only: no IPv6 route of ours or of BIRD is left, IPv6 forwardi
     // The destroy case below starts from the dual-stack cluster again.
     fs.writeFileSync(cluster.lab.inventoryPath, withV6);
   }
+  expect(await nodesUpdatedInPlace()).toBe(true);
   const again = await cluster.deploy();
   if (again.code !== 0) throw new Error(describeCommand(again));
   // The IPv6 sessions start again with the new config, each node on its own time (BIRD's error

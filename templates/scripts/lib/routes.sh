@@ -35,3 +35,14 @@ remove_bird_routes() {
 remove_bird_routes_v6() {
   if [ -d "$V6_SYSCTL_DIR" ]; then IP_FAMILY_FLAG=$V6_IP_FAMILY_FLAG remove_bird_routes all; fi
 }
+
+# remove_block_v6 CIDR6 ORIG6: a node's IPv6 block given up (destroy, or pod_cidr_v6 changed or
+# unset in place): our IPv6 blackhole for it, BIRD's routes inside it, and IPv6 forwarding back
+# to ORIG6 ("0" or "1"; anything else leaves it, e.g. when another block still needs it).
+remove_block_v6() {
+  if [ -n "$(ip "$V6_IP_FAMILY_FLAG" route show table main exact "$1" type blackhole proto "$ROUTE_PROTO")" ]; then
+    ip route del blackhole "$1" table main proto "$ROUTE_PROTO"
+  fi
+  IP_FAMILY_FLAG=$V6_IP_FAMILY_FLAG remove_bird_routes root "$1"
+  case "$2" in 0 | 1) echo "$2" > "$V6_SYSCTL_DIR/$V6_IP_FORWARD" ;; esac
+}
