@@ -26,6 +26,7 @@ import { enclosing, requireStack } from './scope';
 import type { PolicySpec } from './policy-model';
 import { compiledPolicyModel } from './policy-compile';
 import { renderNodeRuleset } from './policy-nft';
+import { nodeIpv6Of } from './dual-stack';
 import { resolveNodeSsh } from '../rules/ssh';
 import { withSplitAddress } from '../rules/subnets';
 
@@ -245,6 +246,7 @@ export class CalicoNode extends Construct {
       address: this.props.address,
       podCidr: props.podCidr,
       podCidrV6: props.podCidrV6,
+      ipv6Address: nodeIpv6Of(props)?.address,
       ssh,
       // What the node's host should hold of ours: any other overlay device or workload
       // namespace calico-net made there (a kill can leave one no state knows) is removed.

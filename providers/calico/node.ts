@@ -143,6 +143,14 @@ export function nodeV6Facts(s: HostSnapshot, cidr6: string | null): NodeV6Facts 
   };
 }
 
+/**
+ * Whether the host holds the node's IPv6 address (null: the node declares none). Both sides are
+ * in RFC 5952 form (the schema insists on it; ip prints it), so they compare as text.
+ */
+export function addressV6Assigned(s: HostSnapshot, address6: string | null): boolean | null {
+  return address6 === null ? null : s.get(hostIp6Section).addresses.some((a) => a.address === address6);
+}
+
 /** What read reports: the same checks apply makes (host_routes_gateway, own_gateway_route, the address test). */
 export function nodeFacts(s: HostSnapshot, cidr: string, address: string): NodeFacts {
   const node = s.get(nodeSection);
@@ -236,6 +244,7 @@ async function applyNode(planned: NodeInputs, mode: GatewayMode, ctx: Ctx, prior
   const vars = {
     cidr,
     cidr6: cidr6 ?? '',
+    address6: planned.ipv6_address ?? '',
     ...givenUpV6(prior, cidr6),
     address,
     node: name,
@@ -276,6 +285,7 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
         own_gateway_route: plannedOwnGatewayRoute(req.prior),
         original_ip_forward: req.prior ? req.prior.original_ip_forward : Unknown,
         ...desiredV6Facts(req.config.pod_cidr_v6),
+        address_v6_assigned: typeof req.config.ipv6_address === 'string' ? true : null,
         // Known once a dual-stack apply has read it: a new node, or one that gets its first
         // IPv6 block in place, learns it from the host.
         original_ipv6_forwarding:
@@ -296,6 +306,7 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
       own_gateway_route: applied.ownGatewayRoute,
       original_ip_forward: applied.before,
       ...desiredV6Facts(planned.pod_cidr_v6),
+      address_v6_assigned: planned.ipv6_address === null ? null : true,
       original_ipv6_forwarding: planned.pod_cidr_v6 === null ? null : applied.before6,
       leftovers: [],
     };
@@ -314,6 +325,7 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
       own_gateway_route: applied.ownGatewayRoute,
       original_ip_forward: prior.original_ip_forward,
       ...desiredV6Facts(planned.pod_cidr_v6),
+      address_v6_assigned: planned.ipv6_address === null ? null : true,
       original_ipv6_forwarding:
         planned.pod_cidr_v6 === null ? null : (prior.original_ipv6_forwarding ?? applied.before6),
       leftovers: [],
@@ -329,6 +341,7 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
       ...state,
       ...nodeFacts(snapshot, cidr, address),
       ...nodeV6Facts(snapshot, cidr6),
+      address_v6_assigned: addressV6Assigned(snapshot, state.ipv6_address),
       leftovers: nodeLeftovers(snapshot, name, encapsulation, workloads),
     };
     return asObjectValue(refreshed);
@@ -405,6 +418,10 @@ export const nodeHandler: ResourceHandler<CalicoProviderState> = {
       // Unknown after the fact; the current value is the best guess of what to restore.
       original_ip_forward: facts.ip_forward,
       pod_cidr_v6: podCidr6,
+      // Which IPv6 address BGP uses is not on the host to read: the configuration says (the plan
+      // after the import sets it in place).
+      ipv6_address: null,
+      address_v6_assigned: null,
       ...facts6,
       original_ipv6_forwarding: facts6.ipv6_forwarding,
       encapsulation,

@@ -202,6 +202,13 @@ export const resourceSchemas = {
             "Dual-stack: the node's IPv6 block (Calico's IPv6 block affinity); its blackhole route is installed and IPv6 forwarding (net.ipv6.conf.all.forwarding) is turned on. Unset: IPv6 is not touched. Set, changed or unset on a running node in place (IPv4 is not touched): the block given up loses its blackhole, and unsetting it puts IPv6 forwarding back.",
           validators: [stringValue(ipv6CidrProblem)],
         },
+        ipv6_address: {
+          type: 'string',
+          optional: true,
+          description:
+            "Dual-stack: the node's IPv6 address (Calico's ipv6Address, without its prefix length), the source of its IPv6 BGP sessions. Apply refuses a host that does not hold it, as it does for `address`.",
+          validators: [stringValue(usableIpv6Problem)],
+        },
         ip_forward: {
           type: 'string',
           computed: true,
@@ -237,6 +244,11 @@ export const resourceSchemas = {
           type: 'string',
           computed: true,
           description: 'ip_forward before the first apply; restored on destroy.',
+        },
+        address_v6_assigned: {
+          type: 'bool',
+          computed: true,
+          description: 'Fact (with ipv6_address): an interface of the host holds `ipv6_address`.',
         },
         ipv6_forwarding: {
           type: 'string',

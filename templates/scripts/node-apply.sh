@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# calico_node apply: the host holds "$address"; forwarding on; the blackhole route for "$cidr";
-# our route to the pods' gateway where the host has none proxy ARP can use; the record "$rec";
-# and what the registry lists that the configuration no longer wants goes (lib/leftovers.sh).
+# calico_node apply: the host holds "$address" (and "$address6" when set); forwarding on; the
+# blackhole route for "$cidr"; our route to the pods' gateway where the host has none proxy ARP
+# can use; the record "$rec"; and what the registry lists that the configuration no longer wants
+# goes (lib/leftovers.sh).
 # Dual-stack ("$cidr6" set): IPv6 forwarding on and the blackhole for "$cidr6" as well; empty:
 # IPv6 is left as it is. "$prev_cidr6" (an update that changes or unsets pod_cidr_v6 in place):
 # the block the node held until now, given up as destroy would (lib/routes.sh remove_block_v6),
@@ -19,9 +20,10 @@
 . "$LIB/routes.sh"
 # shellcheck source=lib/leftovers.sh
 . "$LIB/leftovers.sh"
-: "${cidr:?}" "${cidr6?}" "${prev_cidr6?}" "${prev_orig6?}" "${rec:?}" "${gw_mode:?}" "${want_links?}" "${want_netns?}"
+: "${cidr:?}" "${cidr6?}" "${address6?}" "${prev_cidr6?}" "${prev_orig6?}" "${rec:?}" "${gw_mode:?}" "${want_links?}" "${want_netns?}"
 
 require_own_address
+require_own_address_v6
 has_own=false
 [ -z "$(own_gateway_route)" ] || has_own=true
 case "$gw_mode" in

@@ -4,9 +4,10 @@
  * IPv6-only workload. Proves what Calico programs for IPv6 on a host: IPv4 and IPv6 pings between
  * every pair of workloads across the nodes (from inside the namespaces), the IPv6 BGP sessions
  * Established, a hand-deleted IPv6 /128 host route and IPv6 blackhole shown by
- * `terraform plan -detailed-exitcode` (2) and repaired by the next deploy, the cluster taken back
- * to IPv4 only leaving no IPv6 route behind (BIRD's included), and a destroy that
- * leaves each node as it was (no IPv6 route of ours, IPv6 forwarding back, namespaces gone).
+ * `terraform plan -detailed-exitcode` (2) and repaired by the next deploy, a node whose host lost
+ * its IPv6 address refused by name, the cluster taken back to IPv4 only in place (no IPv6 route
+ * left behind, BIRD's included) and forward again, and a destroy that leaves each node as it was
+ * (no IPv6 route of ours, IPv6 forwarding back, namespaces gone).
  * The nodes' IPv6 addresses are added by hand, as dual-stack-bird.test.ts does (the lab gives
  * nodes IPv4 only).
  */
@@ -184,6 +185,27 @@ test('a hand-deleted IPv6 /128 host route and IPv6 blackhole are drift in the pl
   expect(routes).toMatch(/^blackhole fd00:198:19:1::\/64 dev lo proto 211 /m);
   expect((await cluster.plan()).code).toBe(0);
   expect(await ping(WORKLOADS[2], WORKLOADS[0].ipv6)).toBe(true);
+});
+
+test('a node whose host lost its IPv6 address: the plan shows it, deploy refuses naming the node, and passes once it is back', async () => {
+  const address = `${nodeV6(2)}/64`;
+  await out('node2', ['ip', '-6', 'addr', 'del', address, 'dev', 'eth0']);
+  try {
+    const plan = await cluster.plan();
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toMatch(/address_v6_assigned\s+= false -> true/);
+    const refused = await cluster.deploy();
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toMatch(
+      new RegExp(`node2 does not hold its IPv6 address ${nodeV6(2)} on any interface`),
+    );
+  } finally {
+    await out('node2', ['ip', '-6', 'addr', 'add', address, 'dev', 'eth0', 'nodad']);
+  }
+  const deploy = await cluster.deploy();
+  if (deploy.code !== 0) throw new Error(describeCommand(deploy));
+  expect((await cluster.plan()).code).toBe(0);
+  for (const i of [0, 1]) await otherV6BlockRouted(cluster.nodeNames[i], i);
 });
 
 test('back to IPv4 only: no IPv6 route of ours or of BIRD is left, IPv6 forwarding back, IPv4 still routed', async () => {
