@@ -29,6 +29,9 @@
  * process group): the provider has one stop signal for all of them, and a batch's parts are
  * then all "interrupted", outcome unknown, never reported as done.
  */
+import * as fs from 'fs';
+import * as path from 'path';
+import { packageRoot } from '../package-root';
 import { shQuote } from './quote';
 import { RemoteResult, RunOptions, SshConnectionError } from './types';
 
@@ -60,36 +63,19 @@ export function batchWindowFromEnv(env: NodeJS.ProcessEnv = process.env): number
   return n;
 }
 
-const BATCH_BODY = `
-set -u
-calico_batch_dir=$(mktemp -d) || exit 1
-trap 'rm -rf -- "$calico_batch_dir"' EXIT
-calico_batch_files=()
-for ((calico_i = 0; calico_i < calico_batch_count; calico_i++)); do
-  calico_var=calico_part_$calico_i calico_in=calico_in_$calico_i
-  printf '%s' "\${!calico_var}" > "$calico_batch_dir/s$calico_i" || exit 1
-  if (( \${!calico_in} > 0 )); then
-    head -c "\${!calico_in}" > "$calico_batch_dir/i$calico_i" || exit 1
-  else
-    : > "$calico_batch_dir/i$calico_i"
-  fi
-done
-calico_status=()
-for ((calico_i = 0; calico_i < calico_batch_count; calico_i++)); do
-  bash --norc --noprofile "$calico_batch_dir/s$calico_i" < "$calico_batch_dir/i$calico_i" \\
-    > "$calico_batch_dir/o$calico_i" 2> "$calico_batch_dir/e$calico_i"
-  calico_status+=("$?")
-  calico_batch_files+=("$calico_batch_dir/o$calico_i" "$calico_batch_dir/e$calico_i")
-done
-mapfile -t calico_sizes < <(stat -c %s -- "\${calico_batch_files[@]}") || exit 1
-(( \${#calico_sizes[@]} == 2 * calico_batch_count )) || exit 1
-printf 'calico-batch %d\\n' "$calico_batch_count"
-for ((calico_i = 0; calico_i < calico_batch_count; calico_i++)); do
-  printf '%d %d %d\\n' "\${calico_status[calico_i]}" "\${calico_sizes[2 * calico_i]}" "\${calico_sizes[2 * calico_i + 1]}"
-done
-cat -- "\${calico_batch_files[@]}" | base64 -w0 || exit 1
-printf '\\n'
-`;
+/**
+ * The runner's bash (templates/scripts/ssh-batch.sh, under shellcheck with the other scripts),
+ * read once, its whole-line comments left home like the resource scripts'.
+ */
+let batchBody: string | undefined;
+function batchRunner(): string {
+  batchBody ??= fs
+    .readFileSync(path.join(packageRoot(), 'templates', 'scripts', 'ssh-batch.sh'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !/^\s*#/.test(l))
+    .join('\n');
+  return batchBody;
+}
 
 /** The one script (and its standard input) that runs `parts` in order. */
 export function batchScript(parts: readonly BatchPart[]): { script: string; stdin: string } {
@@ -98,7 +84,7 @@ export function batchScript(parts: readonly BatchPart[]): { script: string; stdi
     lines.push(`calico_part_${i}=${shQuote(p.script)}`);
     lines.push(`calico_in_${i}=${Buffer.byteLength(p.stdin ?? '', 'utf8')}`);
   });
-  return { script: `${lines.join('\n')}\n${BATCH_BODY}`, stdin: parts.map((p) => p.stdin ?? '').join('') };
+  return { script: `${lines.join('\n')}\n${batchRunner()}\n`, stdin: parts.map((p) => p.stdin ?? '').join('') };
 }
 
 /**
