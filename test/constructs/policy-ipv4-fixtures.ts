@@ -1,5 +1,5 @@
 /**
- * IPv4-only policy models whose rulesets were rendered before policy learned IPv6 (commit
+ * IPv4-only policy models whose rulesets were rendered (and models compiled, `*.model.golden`: JSON kept out of the formatter) before policy learned IPv6 (commit
  * 272f5d8) and stored in test/constructs/golden/: policy-ipv4-unchanged.test.ts proves an
  * IPv4-only cluster renders exactly that text still (no plan change for existing users).
  */

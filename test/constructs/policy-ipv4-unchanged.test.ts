@@ -19,6 +19,6 @@ describe.each(Object.entries(IPV4_FIXTURES))('IPv4-only fixture %s', (name, spec
   });
 
   test('the compiled model is the one compiled before IPv6', () => {
-    expect(`${JSON.stringify(model, null, 2)}\n`).toBe(golden(`${name}.model.json`));
+    expect(`${JSON.stringify(model, null, 2)}\n`).toBe(golden(`${name}.model.golden`));
   });
 });
