@@ -9,6 +9,7 @@ import { PolicyRule, PolicySpec } from '../../constructs/policy-model';
 import { policyProblems } from '../../constructs/policy-validation';
 import { hostInterfaceName } from '../../providers/calico/names';
 import { explain, renderExplanation } from '../../cli/explain';
+import { expectedCells, truthTableEndpoints } from '../../cli/policy-verify';
 import { dualStack, DUAL_STACK_POLICIES } from './policy-ipv6-fixture';
 
 const model = compilePolicyModel(dualStack())!;
@@ -302,5 +303,20 @@ describe('explain on IPv6', () => {
     expect(() => text('front', 'six', 'icmp')).toThrow('icmp is not the ICMP of an IPv6 pair: use icmpv6');
     expect(() => text('front', 'db', 'icmpv6')).toThrow('icmpv6 is not the ICMP of an IPv4 pair: use icmp');
     expect(() => text('198.19.1.2', 'db', 'tcp/1', true)).toThrow('--ipv6 was given');
+  });
+});
+
+describe('calico-net verify on a dual-stack cluster', () => {
+  test('the truth table keeps to the workloads with IPv4 (an IPv6-only one is no row yet), probed over IPv4', () => {
+    expect(truthTableEndpoints(model).map((e) => e.workload)).toEqual(['front', 'bad', 'db']);
+    const cells = expectedCells(model, [{ protocol: 'TCP', port: 5432 }]);
+    expect(cells.map((c) => `${c.src}->${c.dst}:${c.expected}`)).toEqual([
+      'front->bad:allow',
+      'front->db:allow',
+      'bad->front:allow',
+      'bad->db:deny',
+      'db->front:allow',
+      'db->bad:allow',
+    ]);
   });
 });
