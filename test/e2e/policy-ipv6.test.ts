@@ -7,6 +7,7 @@
  *   node2: db (role=db, dual-stack), six (role=six, IPv6-only)
  *   - db:  ingress Deny from role == 'bad'; Allow TCP 5432; Allow ICMP (IPv4's only)
  *   - six: ingress Allow TCP 8080 from role == 'front'; Allow ICMPv6 echo request from role == 'front'
+ *     (and rules loaded for the nft syntax they render: ipVersion, notICMP, nets of both families)
  *
  * An allowed IPv6 port connects and a denied one does not; "Deny from a selector, then Allow"
  * keeps `bad` out over IPv6 as over IPv4; the IPv6-only workload's policy is enforced; ICMPv6
@@ -49,6 +50,8 @@ const POLICIES = [
     selector: "role == 'db'",
     ingress: [
       { action: 'Deny', source: { selector: "role == 'bad'" } },
+      // Loaded for the syntax it renders (ipVersion without addresses: meta nfproto); no cell uses 5433.
+      { action: 'Deny', ipVersion: 6, protocol: 'TCP', destination: { ports: [5433] } },
       { action: 'Allow', protocol: 'TCP', destination: { ports: [5432] } },
       { action: 'Allow', protocol: 'ICMP' },
     ],
@@ -60,6 +63,10 @@ const POLICIES = [
     ingress: [
       { action: 'Allow', protocol: 'TCP', source: { selector: "role == 'front'" }, destination: { ports: [8080] } },
       { action: 'Allow', protocol: 'ICMPv6', icmp: { type: 128 }, source: { selector: "role == 'front'" } },
+      // Loaded for the syntax they render (notICMP of ICMPv6; nets of both families in one rule);
+      // the default drop would decide the same.
+      { action: 'Deny', protocol: 'ICMPv6', notICMP: { type: 128, code: 0 } },
+      { action: 'Deny', source: { nets: ['fd00:198:18::/48', '198.18.0.0/15'] } },
     ],
   },
 ];
@@ -173,6 +180,9 @@ test('the deploy leaves a clean plan, and each node has a table with IPv4 and IP
   expect(node2).toMatch(/type ipv6_addr/);
   expect(node2).toMatch(/ip6 saddr @s6_[0-9a-f]{12} drop/);
   expect(node2).toContain('fd00:198:19:1::3');
+  expect(node2).toMatch(/meta nfproto ipv6 /);
+  expect(node2).toMatch(/ip6 saddr fd00:198:18::\/48 drop/);
+  expect(node2).toMatch(/ip saddr 198.18.0.0\/15 drop/);
 });
 
 /** Each cell: source → "address port", expected on the wire. */
