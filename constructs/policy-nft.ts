@@ -21,8 +21,9 @@
  * without them is one line for both (restricted by `meta nfproto` when it has an ipVersion).
  * IPv6 lines (and the `s6_` sets) appear only when the model has an IPv6 address in it, so an
  * IPv4-only cluster's table is the text it always was. Where any IPv6 is in play, neighbour
- * discovery between a workload and its host is accepted before policy, as Felix does: without
- * it a workload a policy selects could not resolve its gateway or be resolved.
+ * discovery between a workload and its host is accepted before policy (IPv4 needs no rule for
+ * ARP, which nft never sees): without it a workload a policy selects could not resolve its
+ * gateway or be resolved.
  *
  * Egress is enforced where the packet leaves the workload (forward, or input when it is for
  * the node itself); ingress where it enters one (forward, or output when the node sends it).
