@@ -14,7 +14,7 @@ const USAGE = `usage: calico-net <command> [options]
         refresh-only plan: what changed on the hosts since the last apply. Exit 0 = none,
         2 = drift, 1 = error (also when a node could not be read: the report names it).
         With sharding: byRack and no --stack, every shard stack at once, in one report.
-  explain SRC DST [PROTO/PORT] [--inventory FILE] [--format table|json]
+  explain SRC DST [PROTO/PORT] [--ipv6] [--inventory FILE] [--format table|json]
         what the network policies do to a new connection from SRC to DST (workload names or
         addresses; tcp/5432, udp/53, icmp, …; default icmp): the policies of each end, in
         order, and the rule (or default) that decides. Reads the inventory only.

@@ -9,6 +9,7 @@
  */
 import { packetVerdict, PolicyEndpoint, PolicyModel } from '../constructs/policy-compile';
 import { RemoteHost } from '../providers/ssh/types';
+import { isIpv4Text } from '../rules/address-family';
 import { remoteScript, scriptBody } from '../providers/calico/script';
 
 export interface Probe {
@@ -47,11 +48,20 @@ export function probesOf(model: PolicyModel, maxPorts = 16): Probe[] {
 
 const PROTOCOL = { ICMP: 1, TCP: 6, UDP: 17 } as const;
 
+/**
+ * The workloads the truth table covers: those with an IPv4 address, probed over IPv4 (an
+ * IPv6-only workload is a policy endpoint of the model, but not a row of the table yet).
+ */
+export function truthTableEndpoints(model: PolicyModel): PolicyModel['endpoints'] {
+  return model.endpoints.filter((e) => isIpv4Text(e.ip));
+}
+
 /** Every cell with its expected verdict. */
 export function expectedCells(model: PolicyModel, probes: Probe[]): Cell[] {
   const cells: Cell[] = [];
-  for (const s of model.endpoints) {
-    for (const d of model.endpoints) {
+  const endpoints = truthTableEndpoints(model);
+  for (const s of endpoints) {
+    for (const d of endpoints) {
       if (s === d) continue;
       for (const p of probes) {
         const packet = p.protocol === 'ICMP' ? { icmpType: 8, icmpCode: 0 } : { port: p.port };
@@ -216,11 +226,11 @@ export async function policyVerify(
 ): Promise<number> {
   const probes = probesOf(model);
   const cells = expectedCells(model, probes);
-  const targets: VerifyTarget[] = model.endpoints.map((e) => ({ ...e, host: hostOf(e.node) }));
+  const targets: VerifyTarget[] = truthTableEndpoints(model).map((e) => ({ ...e, host: hostOf(e.node) }));
   const phases = await observeCells(targets, probes, cells);
   if (process.env.CALICO_VERIFY_TIMING === '1') process.stderr.write(`${phasesLine(phases)}\n`);
   const ok = cells.every((c) => c.expected === c.observed);
-  const workloads = model.endpoints.map((e) => e.workload);
+  const workloads = truthTableEndpoints(model).map((e) => e.workload);
   process.stdout.write(
     format === 'json'
       ? `${JSON.stringify({ ok, probes: probes.map(probeName), cells }, null, 2)}\n`

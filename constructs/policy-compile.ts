@@ -10,11 +10,13 @@
  * (Allow or Deny; Log logs and goes on); a packet no rule decided is dropped.
  */
 import { hostInterfaceName } from '../providers/calico/names';
-import { cidrContainsIp, parseCidr } from '../rules/address-family';
+import { addressValue, cidrContainsIp, familyOf, IPV4, parseCidr } from '../rules/address-family';
 import type { ClusterSpec } from './model';
 import {
   comparePolicies,
+  ICMP_PROTOCOL_OF_VERSION,
   IcmpMatch,
+  IpVersion,
   PolicyAction,
   PolicyRule,
   PolicySpec,
@@ -29,7 +31,10 @@ import { canonicalSelector, matches, parseSelector } from './selector';
 export interface PolicyEndpoint {
   node: string;
   workload: string;
+  /** Its first address: the IPv4 one, or the IPv6 one of an IPv6-only workload. */
   ip: string;
+  /** Its IPv6 address, when it has one (an IPv6-only workload's is `ip` too). */
+  ipv6?: string;
   /** The host-side veth: what the node's verdict maps are keyed on. */
   iface: string;
   labels: Record<string, string>;
@@ -54,9 +59,12 @@ export interface CompiledRule {
   /** Its index in the policy's ingress or egress list, as written. */
   index: number;
   action: PolicyAction;
+  /** The rule applies to packets of this IP version only. */
+  ipVersion?: IpVersion;
   protocol?: number;
   notProtocol?: number;
   icmp?: IcmpMatch;
+  notICMP?: IcmpMatch;
   source: CompiledEntity;
   destination: CompiledEntity;
 }
@@ -74,13 +82,20 @@ export interface PolicyModel {
   /** In the order they apply (order, then name). */
   policies: CompiledPolicy[];
   endpoints: PolicyEndpoint[];
-  /** Canonical selector → the addresses of the workloads it matches, sorted. */
+  /** Canonical selector → the addresses of the workloads it matches: IPv4 sorted, then IPv6 sorted. */
   selectors: Record<string, string[]>;
   /** "node/workload" → the policies that apply to it, in order, per direction. */
   applied: Record<string, { ingress: string[]; egress: string[] }>;
 }
 
 export const endpointKey = (e: Pick<PolicyEndpoint, 'node' | 'workload'>) => `${e.node}/${e.workload}`;
+
+/** Every address of the endpoint, each a policy endpoint address: IPv4 first. */
+export const endpointAddresses = (e: Pick<PolicyEndpoint, 'ip' | 'ipv6'>): string[] =>
+  e.ipv6 === undefined || e.ipv6 === e.ip ? [e.ip] : [e.ip, e.ipv6];
+
+/** The IP version of an address (as validated: IPv4 or IPv6). */
+export const ipVersionOf = (address: string): IpVersion => (familyOf(address) === IPV4 ? 4 : 6);
 
 function portRange(p: PortSpec): PortRange {
   if (typeof p === 'number') return { from: p, to: p };
@@ -111,9 +126,11 @@ function compileRule(r: PolicyRule, index: number): CompiledRule {
     source: compileEntity(r.source),
     destination: compileEntity(r.destination),
   };
+  if (r.ipVersion !== undefined) out.ipVersion = r.ipVersion;
   if (r.protocol !== undefined) out.protocol = protocolNumber(r.protocol);
   if (r.notProtocol !== undefined) out.notProtocol = protocolNumber(r.notProtocol);
   if (r.icmp !== undefined && (r.icmp.type !== undefined || r.icmp.code !== undefined)) out.icmp = { ...r.icmp };
+  if (r.notICMP !== undefined && r.notICMP.type !== undefined) out.notICMP = { ...r.notICMP };
   return out;
 }
 
@@ -143,9 +160,14 @@ function ruleSelectors(policies: CompiledPolicy[]): string[] {
   return [...out];
 }
 
+/** IPv4 addresses first, each family in numeric order. */
 const byAddress = (a: string, b: string) => {
-  const n = (ip: string) => ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-  return n(a) - n(b);
+  const va = ipVersionOf(a);
+  const vb = ipVersionOf(b);
+  if (va !== vb) return va - vb;
+  const na = addressValue(a);
+  const nb = addressValue(b);
+  return na < nb ? -1 : na > nb ? 1 : 0;
 };
 
 /** The model of a (validated) cluster; undefined when it declares no policies. */
@@ -153,24 +175,30 @@ export function compilePolicyModel(cluster: ClusterSpec): PolicyModel | undefine
   const specs = cluster.policies ?? [];
   if (specs.length === 0) return undefined;
   const policies = [...specs].sort(comparePolicies).map(compilePolicy);
-  // Policy is enforced on IPv4 (policy-nft.ts): an IPv6-only workload has no address here.
+  // Every address of a workload is a policy endpoint address: dual-stack ones in both
+  // families, IPv6-only ones in IPv6 (as Calico's workload endpoints carry ipNetworks of both).
   const endpoints: PolicyEndpoint[] = cluster.nodes.flatMap((n) =>
-    n.workloads
-      .flatMap((w) => (w.ip === undefined ? [] : [{ ...w, ip: w.ip }]))
-      .map((w) => ({
-        node: n.name,
-        workload: w.name,
-        ip: w.ip,
-        iface: hostInterfaceName(n.name, w.name),
-        labels: { ...(w.labels ?? {}) },
-      })),
+    n.workloads.flatMap((w) => {
+      const ip = w.ip ?? w.ipv6;
+      if (ip === undefined) return [];
+      return [
+        {
+          node: n.name,
+          workload: w.name,
+          ip,
+          ...(w.ipv6 === undefined ? {} : { ipv6: w.ipv6 }),
+          iface: hostInterfaceName(n.name, w.name),
+          labels: { ...(w.labels ?? {}) },
+        },
+      ];
+    }),
   );
   const selectors: Record<string, string[]> = {};
   for (const sel of ruleSelectors(policies)) {
     const parsed = parseSelector(sel);
     selectors[sel] = endpoints
       .filter((e) => matches(parsed, e.labels))
-      .map((e) => e.ip)
+      .flatMap(endpointAddresses)
       .sort(byAddress);
   }
   const applied: PolicyModel['applied'] = {};
@@ -236,13 +264,27 @@ function entityMatches(model: PolicyModel, e: CompiledEntity, ip: string, port: 
   return true;
 }
 
+/**
+ * The IP versions a rule can match: its ipVersion; else the family of its ICMP protocol; else
+ * both (nets then narrow it per family, as Felix filters them: see entityMatches).
+ */
+export function ruleIpVersions(r: Pick<CompiledRule, 'ipVersion' | 'protocol'>): IpVersion[] {
+  if (r.ipVersion !== undefined) return [r.ipVersion];
+  if (r.protocol === ICMP_PROTOCOL_OF_VERSION[4]) return [4];
+  if (r.protocol === ICMP_PROTOCOL_OF_VERSION[6]) return [6];
+  return [4, 6];
+}
+
 export function ruleMatches(model: PolicyModel, r: CompiledRule, p: Packet): boolean {
+  if (!ruleIpVersions(r).includes(ipVersionOf(p.src))) return false;
   if (r.protocol !== undefined && r.protocol !== p.protocol) return false;
   if (r.notProtocol !== undefined && r.notProtocol === p.protocol) return false;
   if (r.icmp) {
     if (r.icmp.type !== undefined && r.icmp.type !== p.icmpType) return false;
     if (r.icmp.code !== undefined && r.icmp.code !== p.icmpCode) return false;
   }
+  if (r.notICMP && r.notICMP.type === p.icmpType && (r.notICMP.code === undefined || r.notICMP.code === p.icmpCode))
+    return false;
   return entityMatches(model, r.source, p.src, p.sourcePort) && entityMatches(model, r.destination, p.dst, p.port);
 }
 
@@ -271,8 +313,9 @@ export function decide(
   return { ...base, action: 'Deny', decidedBy: { kind: 'default-deny' }, logged };
 }
 
+/** The endpoint that has this address (either family). */
 export function endpointByIp(model: PolicyModel, ip: string): PolicyEndpoint | undefined {
-  return model.endpoints.find((e) => e.ip === ip);
+  return model.endpoints.find((e) => e.ip === ip || e.ipv6 === ip);
 }
 
 /** The whole path: the source's egress policies, then the destination's ingress policies. */

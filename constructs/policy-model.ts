@@ -11,8 +11,13 @@ export type PolicyType = 'Ingress' | 'Egress';
 export const POLICY_TYPES: readonly PolicyType[] = ['Ingress', 'Egress'];
 
 /** Calico's protocol names; any other protocol is given by its number (1..255). */
-export const PROTOCOL_NUMBERS = { TCP: 6, UDP: 17, ICMP: 1, SCTP: 132, UDPLite: 136 } as const;
+export const PROTOCOL_NUMBERS = { TCP: 6, UDP: 17, ICMP: 1, ICMPv6: 58, SCTP: 132, UDPLite: 136 } as const;
 export type ProtocolName = keyof typeof PROTOCOL_NUMBERS;
+/** The ICMP of each IP version: a rule for one applies to that family only. */
+export const ICMP_PROTOCOL_OF_VERSION = { 4: PROTOCOL_NUMBERS.ICMP, 6: PROTOCOL_NUMBERS.ICMPv6 } as const;
+/** Calico's rule `ipVersion`: the rule applies to packets of that IP version only. */
+export type IpVersion = 4 | 6;
+export const IP_VERSIONS: readonly IpVersion[] = [4, 6];
 /** The protocols whose rules may name ports. */
 export const PORT_PROTOCOLS: readonly number[] = [6, 17, 132];
 
@@ -21,7 +26,7 @@ export type PortSpec = number | string;
 
 /** One end of a rule (Calico's EntityRule). Every field given must match. */
 export interface EntityRule {
-  /** The address is in one of these CIDRs. */
+  /** The address is in one of these CIDRs (IPv4 or IPv6; each family's apply to its packets). */
   readonly nets?: readonly string[];
   /** The address is in none of these CIDRs. */
   readonly notNets?: readonly string[];
@@ -43,11 +48,18 @@ export interface IcmpMatch {
 /** A rule: the first one that matches decides (Log matches, logs, and goes on). */
 export interface PolicyRule {
   readonly action: PolicyAction;
-  /** TCP, UDP, ICMP, SCTP, UDPLite, or a protocol number. @default any */
+  /**
+   * 4 or 6: the rule applies to packets of that IP version only (Calico's `ipVersion`).
+   * @default both (a rule with ICMP, ICMPv6 or nets of one family applies to that family)
+   */
+  readonly ipVersion?: IpVersion;
+  /** TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite, or a protocol number. @default any */
   readonly protocol?: ProtocolName | number;
   readonly notProtocol?: ProtocolName | number;
-  /** Only with protocol ICMP: the ICMP type, and the code (which needs the type). */
+  /** Only with protocol ICMP or ICMPv6: the type, and the code (which needs the type). */
   readonly icmp?: IcmpMatch;
+  /** Only with protocol ICMP or ICMPv6: the packet is not of this type (and code, when given). */
+  readonly notICMP?: IcmpMatch;
   readonly source?: EntityRule;
   readonly destination?: EntityRule;
 }

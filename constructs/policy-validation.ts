@@ -5,8 +5,17 @@
  * Shape (unknown keys, wrong types) and meaning are checked in one pass, so the inventory and
  * the constructs refuse the same things.
  */
-import { ipv4CidrProblem } from '../rules/checks';
-import { PORT_PROTOCOLS, POLICY_ACTIONS, POLICY_TYPES, PROTOCOL_NUMBERS, ProtocolName } from './policy-model';
+import { isIpv4Text } from '../rules/address-family';
+import { ipv4CidrProblem, ipv6CidrProblem } from '../rules/checks';
+import {
+  ICMP_PROTOCOL_OF_VERSION,
+  IP_VERSIONS,
+  PORT_PROTOCOLS,
+  POLICY_ACTIONS,
+  POLICY_TYPES,
+  PROTOCOL_NUMBERS,
+  ProtocolName,
+} from './policy-model';
 import { selectorProblem } from './selector';
 
 type Obj = Record<string, unknown>;
@@ -99,10 +108,26 @@ function portProblem(v: unknown): string | null {
   return `expected a port number or "from:to", found ${describe(v)}`;
 }
 
+/** A CIDR of either family (IPv6 in canonical form, as nft prints it back). */
+export function policyNetProblem(v: string): string | null {
+  if (!v.includes(':')) return ipv4CidrProblem(v);
+  const p = ipv6CidrProblem(v);
+  return p && p.includes('is not an IPv6 CIDR') ? `"${v}" is not an IPv4 or IPv6 CIDR (address/len)` : p;
+}
+
 const ENTITY_KEYS = ['nets', 'notNets', 'selector', 'notSelector', 'ports', 'notPorts'] as const;
 
-/** `protocol`: the rule's protocol number, undefined when it has none, null when it is invalid. */
-function entityProblems(e: unknown, protocol: number | null | undefined, where: string, out: string[]): void {
+/**
+ * `protocol`: the rule's protocol number, undefined when it has none, null when it is invalid;
+ * `ipVersion`: the rule's, when it is a valid one.
+ */
+function entityProblems(
+  e: unknown,
+  protocol: number | null | undefined,
+  ipVersion: number | undefined,
+  where: string,
+  out: string[],
+): void {
   if (e === undefined) return;
   if (!isObject(e)) {
     out.push(`${where}: expected a mapping, found ${describe(e)}`);
@@ -115,8 +140,13 @@ function entityProblems(e: unknown, protocol: number | null | undefined, where: 
     if (!Array.isArray(v)) out.push(`${where}.${key}: expected a list of CIDRs, found ${describe(v)}`);
     else
       v.forEach((n, i) => {
-        const p = typeof n === 'string' ? ipv4CidrProblem(n) : `expected a CIDR, found ${describe(n)}`;
+        const p = typeof n === 'string' ? policyNetProblem(n) : `expected a CIDR, found ${describe(n)}`;
         if (p) out.push(`${where}.${key}[${i}]: ${p}`);
+        // Calico refuses a CIDR of the other family than the rule's ipVersion (it never matches).
+        else if (ipVersion !== undefined && (isIpv4Text(n.split('/')[0]) ? 4 : 6) !== ipVersion)
+          out.push(
+            `${where}.${key}[${i}]: ${n} is an IPv${ipVersion === 4 ? 6 : 4} CIDR, but the rule's ipVersion is ${ipVersion}`,
+          );
       });
   }
   for (const key of ['selector', 'notSelector'] as const) {
@@ -143,7 +173,36 @@ function entityProblems(e: unknown, protocol: number | null | undefined, where: 
   }
 }
 
-const RULE_KEYS = ['action', 'protocol', 'notProtocol', 'icmp', 'source', 'destination'] as const;
+const RULE_KEYS = [
+  'action',
+  'ipVersion',
+  'protocol',
+  'notProtocol',
+  'icmp',
+  'notICMP',
+  'source',
+  'destination',
+] as const;
+
+const ICMP_PROTOCOLS: readonly number[] = [PROTOCOL_NUMBERS.ICMP, PROTOCOL_NUMBERS.ICMPv6];
+
+/** `icmp` or `notICMP`: a type (0..254) and a code that needs it, under protocol ICMP or ICMPv6. */
+function icmpProblems(icmp: unknown, protocol: number | null | undefined, where: string, out: string[]): void {
+  if (!isObject(icmp)) {
+    out.push(`${where}: expected a mapping, found ${describe(icmp)}`);
+    return;
+  }
+  unknownKeys(icmp, ['type', 'code'], where, out);
+  if (protocol !== null && (protocol === undefined || !ICMP_PROTOCOLS.includes(protocol)))
+    out.push(`${where}: needs protocol ICMP or ICMPv6`);
+  const byte = (v: unknown, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+  if (icmp.type !== undefined && !byte(icmp.type, 254))
+    out.push(`${where}.type: ${JSON.stringify(icmp.type)} is not an ICMP type (0..254)`);
+  if (icmp.code !== undefined && !byte(icmp.code, 255))
+    out.push(`${where}.code: ${JSON.stringify(icmp.code)} is not an ICMP code (0..255)`);
+  if (icmp.code !== undefined && icmp.type === undefined)
+    out.push(`${where}.code: needs ${where.split('.').pop()}.type`);
+}
 
 function ruleProblems(rule: unknown, where: string, out: string[]): void {
   if (!isObject(rule)) {
@@ -163,21 +222,22 @@ function ruleProblems(rule: unknown, where: string, out: string[]): void {
     if (p) out.push(`${where}.${key}: ${p}`);
   }
   const protocol = rule.protocol === undefined ? undefined : (protocolOf(rule.protocol) ?? null);
-  if (rule.icmp !== undefined) {
-    const icmp = rule.icmp;
-    if (!isObject(icmp)) out.push(`${where}.icmp: expected a mapping, found ${describe(icmp)}`);
-    else {
-      unknownKeys(icmp, ['type', 'code'], `${where}.icmp`, out);
-      if (protocol !== PROTOCOL_NUMBERS.ICMP) out.push(`${where}.icmp: needs protocol ICMP`);
-      const byte = (v: unknown, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
-      if (icmp.type !== undefined && !byte(icmp.type, 254))
-        out.push(`${where}.icmp.type: ${JSON.stringify(icmp.type)} is not an ICMP type (0..254)`);
-      if (icmp.code !== undefined && !byte(icmp.code, 255))
-        out.push(`${where}.icmp.code: ${JSON.stringify(icmp.code)} is not an ICMP code (0..255)`);
-      if (icmp.code !== undefined && icmp.type === undefined) out.push(`${where}.icmp.code: needs icmp.type`);
-    }
+  let ipVersion: number | undefined;
+  if (rule.ipVersion !== undefined) {
+    if (!(IP_VERSIONS as unknown[]).includes(rule.ipVersion))
+      out.push(`${where}.ipVersion: ${JSON.stringify(rule.ipVersion)} is not an IP version (4 or 6)`);
+    else ipVersion = rule.ipVersion as number;
   }
-  for (const end of ['source', 'destination'] as const) entityProblems(rule[end], protocol, `${where}.${end}`, out);
+  // As Calico: ICMP is IPv4's and ICMPv6 IPv6's, so the other ipVersion could never match.
+  for (const v of IP_VERSIONS) {
+    if (ipVersion !== undefined && ipVersion !== v && protocol === ICMP_PROTOCOL_OF_VERSION[v])
+      out.push(`${where}.ipVersion: protocol ${v === 4 ? 'ICMP' : 'ICMPv6'} needs ipVersion ${v} (or none)`);
+  }
+  for (const key of ['icmp', 'notICMP'] as const) {
+    if (rule[key] !== undefined) icmpProblems(rule[key], protocol, `${where}.${key}`, out);
+  }
+  for (const end of ['source', 'destination'] as const)
+    entityProblems(rule[end], protocol, ipVersion, `${where}.${end}`, out);
 }
 
 const POLICY_KEYS = ['name', 'order', 'selector', 'types', 'ingress', 'egress'] as const;

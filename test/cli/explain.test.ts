@@ -87,7 +87,7 @@ test('the policies of each end, in order, and what decides', () => {
     'front (node1, 198.19.1.2) -> db (node1, 198.19.1.3)  UDP/1: Allow\n  no policies are declared: every workload is open\n',
   );
   expect(() => explain(model, model.endpoints, 'nobody', 'db')).toThrow(
-    '"nobody" is neither a workload of the inventory nor an IPv4 address',
+    '"nobody" is neither a workload of the inventory nor an IPv4 or IPv6 address',
   );
   const twice = [...model.endpoints, { ...model.endpoints[0], node: 'node2', ip: '198.19.2.9' }];
   expect(() => explain(model, twice, 'front', 'db')).toThrow(

@@ -202,7 +202,7 @@ describe('policy checks name the policy, the rule and the field', () => {
       'policy "db": types[2]: Ingress is listed twice',
       'policy "db": egress: rules given, but types does not include Egress, so they would never apply',
       'policy "db": ingress[0].action: unknown action "Permit" (Allow, Deny, Log)',
-      'policy "db": ingress[1].protocol: unknown protocol "TPC" (TCP, UDP, ICMP, SCTP, UDPLite, or a number 1..255)',
+      'policy "db": ingress[1].protocol: unknown protocol "TPC" (TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite, or a number 1..255)',
       'policy "db": ingress[2].destination.ports: ports need protocol TCP, UDP or SCTP',
       'policy "db": ingress[3].destination.ports[0]: "80-90" is not a port or from:to range (named ports are not supported)',
       'policy "db": ingress[3].destination.ports[1]: 70000 is not a port (0..65535)',
@@ -211,7 +211,7 @@ describe('policy checks name the policy, the rule and the field', () => {
       'policy "db": ingress[4].source.nets[0]: "198.19.1.1/24" has host bits set; the network address is required',
       'policy "db": ingress[4].source.nets[1]: "x" is not an IPv4 CIDR (a.b.c.d/len)',
       'policy "db": ingress[4].source.notSelector: selector "&&" does not parse: expected a label name, found "&" at position 0',
-      'policy "db": ingress[5].icmp: needs protocol ICMP',
+      'policy "db": ingress[5].icmp: needs protocol ICMP or ICMPv6',
       'policy "db": ingress[6].icmp.code: needs icmp.type',
       'policy "db": ingress[7].action: required (Allow, Deny, Log)',
       'policy "db": ingress[7].protocol: 300 is not a protocol number (1..255)',
@@ -602,7 +602,7 @@ policies:
       throw new Error('accepted');
     };
     expect(bad(yaml.replace('protocol: TCP', 'protocol: TPC'))).toEqual([
-      'policy "db": ingress[0].protocol: unknown protocol "TPC" (TCP, UDP, ICMP, SCTP, UDPLite, or a number 1..255)',
+      'policy "db": ingress[0].protocol: unknown protocol "TPC" (TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite, or a number 1..255)',
     ]);
     expect(bad(yaml.replace('labels: { role: db }', 'labels: { role: [db] }'))).toEqual([
       'nodes[0].workloads[0].labels.role: expected a string, found a list',
