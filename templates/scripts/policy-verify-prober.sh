@@ -122,7 +122,7 @@ while (@queue || @pending) {
     delete $icmp{"$c->{family} $c->{seq}"} if $c->{proto} eq 'ICMP';
     verdict($c, 'deny');
   }
-  last unless @pending;
+  next unless @pending; # the window emptied: refill it from the queue first
   my ($rin, $win) = ('', '');
   for my $c (values %byfd) { vec($c->{proto} eq 'TCP' ? $win : $rin, $c->{fd}, 1) = 1 }
   vec($rin, fileno($_), 1) = 1 for grep { defined } values %raw;
