@@ -7,8 +7,8 @@
 # unobserved, so the run cannot pass) and a note on stderr.
 : "${netns:?}" "${cells?}" "${window:?}" "${wait:?}"
 
-# The values travel as environment variables (ip netns exec keeps the environment), never as
-# code. Perl: core modules only (Socket, Errno, Time::HiRes), IPv4 and IPv6 alike.
+# The values travel as environment variables (ip netns exec keeps the environment) and the cells
+# on stdin, never as code. Perl: core modules only (Socket, Errno, Time::HiRes), IPv4 and IPv6 alike.
 #  TCP: a non-blocking connect; connected is allow, refused or no answer by the deadline deny.
 #  UDP: a datagram on a connected socket, allowed only when the listener echoes the very payload
 #    back (an ICMP port unreachable is queued on the socket as an error: deny, never allow).
@@ -34,7 +34,9 @@ my (@queue, %icmp, @pending, %byfd, $bad);
 my ($seq, $now) = (0, time);
 sub verdict { my ($c, $v) = @_; return if $c->{done}++; print "$c->{i} $v\n"; close $c->{sock} if $c->{sock}; delete $byfd{$c->{fd}} if defined $c->{fd} }
 sub cksum { my $d = shift; $d .= "\0" if length($d) % 2; my $s = 0; $s += $_ for unpack("n*", $d); $s = ($s >> 16) + ($s & 0xffff) while $s >> 16; return ~$s & 0xffff }
-for my $line (split /\n/, $env{cells}) {
+while (my $line = <STDIN>) {
+  chomp $line;
+  next if $line eq '';
   my ($i, $proto, $ip, $port, $rest) = split / /, $line, 5;
   my $family = defined $ip && index($ip, ':') >= 0 ? AF_INET6 : AF_INET;
   my $addr = defined $ip && length($ip) <= 45 ? inet_pton($family, $ip) : undef;
@@ -111,7 +113,9 @@ sub read_icmp {
     verdict($c, 'allow');
   }
 }
-sub open_count { scalar(keys %byfd) }
+# In flight: sockets open and ICMP echoes unanswered (so a sequence number is never reused while
+# its cell waits, whatever the number of cells).
+sub open_count { scalar(keys %byfd) + scalar(keys %icmp) }
 while (@queue || @pending) {
   while (@queue && open_count() < $window) { start(shift @queue) }
   # Expire from the head: cells start in order and share one wait, so the oldest ends first.
@@ -148,9 +152,10 @@ while (@queue || @pending) {
 }
 PERL
 )
-export cells window wait prober
+export window wait prober
 # As many descriptors as the host lets this process have (the soft limit up to the hard one).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 nofile=$(ulimit -n)
 export nofile
-ip netns exec "$netns" perl -e "$prober"
+# The cells on stdin: an environment variable holds at most 128 KiB (about 5,000 cells).
+ip netns exec "$netns" perl -e "$prober" <<< "$cells"

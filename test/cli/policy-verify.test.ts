@@ -80,8 +80,8 @@ test('scripts quote every value', () => {
   );
   const p = proberScript('db', ['0 TCP 198.19.1.3 5432', '1 ICMP 198.19.1.3 0']);
   expect(p).toContain("\nnetns='db'\ncells='0 TCP 198.19.1.3 5432\n1 ICMP 198.19.1.3 0'\nwindow='1000'\nwait='2'\n");
-  expect(p).toContain('export cells window wait prober\n');
-  expect(p.endsWith('ip netns exec "$netns" perl -e "$prober"')).toBe(true);
+  expect(p).toContain('export window wait prober\n');
+  expect(p.endsWith('ip netns exec "$netns" perl -e "$prober" <<< "$cells"')).toBe(true);
   // A hostile workload name stays one quoted value.
   expect(proberScript("x'; rm -rf / #", [])).toContain("\nnetns='x'\\''; rm -rf / #'\n");
 });
