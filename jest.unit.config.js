@@ -24,6 +24,7 @@ const unitSuites = [
   'test/cli/explain.test.ts',
   'test/cli/policy-verify.test.ts',
   'test/cli/policy-verify-observe.test.ts',
+  'test/cli/policy-prober.test.ts',
   'test/cli/shard-reports.test.ts',
   'test/cli/shard-moves.test.ts',
   'test/lab/addressing.test.ts',

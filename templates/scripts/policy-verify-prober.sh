@@ -1,20 +1,161 @@
 # shellcheck shell=bash
-# calico-net verify (network policy): probes every cell of "$cells" from the workload namespace
-# "$netns", at most "$max" at a time (lib/probe.sh).
-# shellcheck source=lib/probe.sh
-. "$LIB/probe.sh"
-: "${netns:?}" "${cells?}" "${max:?}"
+# calico-net verify (network policy): probes every "index protocol ip port" line of "$cells" from
+# the workload namespace "$netns" with ONE perl process that starts every probe without blocking
+# and collects the answers against one deadline ("$wait" seconds after each probe started), at
+# most "$window" sockets open at once (and never more than the open-file limit allows); prints
+# "index allow" or "index deny" per cell. A line it cannot read gets no verdict (the cell stays
+# unobserved, so the run cannot pass) and a note on stderr.
+: "${netns:?}" "${cells?}" "${window:?}" "${wait:?}"
 
-# One UDP probe: a datagram, and its echo within a second. Readable is not enough: a port
-# without a listener answers with ICMP port unreachable, which also wakes the select (the socket
-# is connected, the error is queued on it), so only the echoed payload counts as allowed.
-udp_probe=$(cat <<'PERL'
-use IO::Socket::INET; use IO::Select; my ($ip, $port) = @ARGV;
-my $s = IO::Socket::INET->new(PeerAddr => $ip, PeerPort => $port, Proto => "udp") or exit 1;
-$s->send("calico-net") or exit 1; IO::Select->new($s)->can_read(1) or exit 1;
-my $m = ""; defined $s->recv($m, 64) or exit 1; exit($m eq "calico-net" ? 0 : 1);
+# The values travel as environment variables (ip netns exec keeps the environment) and the cells
+# on stdin, never as code. Perl: core modules only (Socket, Errno, Time::HiRes), IPv4 and IPv6 alike.
+#  TCP: a non-blocking connect; connected is allow, refused or no answer by the deadline deny.
+#  UDP: a datagram on a connected socket, allowed only when the listener echoes the very payload
+#    back (an ICMP port unreachable is queued on the socket as an error: deny, never allow).
+#  ICMP: echo requests from one raw socket per family (root), matched by our id, the sequence
+#    and a payload naming the cell, and from the address probed: a late or foreign reply counts
+#    for no other cell.
+prober=$(cat <<'PERL'
+use strict; use warnings;
+use Socket qw(AF_INET AF_INET6 SOCK_STREAM SOCK_DGRAM SOCK_RAW SOL_SOCKET SO_ERROR inet_pton inet_ntop
+  pack_sockaddr_in pack_sockaddr_in6 unpack_sockaddr_in unpack_sockaddr_in6 sockaddr_family);
+use Errno qw(EINPROGRESS EAGAIN EINTR);
+use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
+use Time::HiRes qw(time);
+my %env = %ENV;
+my $wait = $env{wait}; my $window = $env{window}; my $nofile = $env{nofile} // 1024;
+# Keep 64 descriptors for perl itself; select() is given bit vectors as long as the highest one.
+$window = $nofile - 64 if $nofile =~ /^\d+$/ && $window > $nofile - 64;
+$window = 1 if $window < 1;
+my $token = sprintf("%x.%x", $$, int(rand(2 ** 31)));
+my $id = $$ & 0xffff;
+local $| = 0;
+my (@queue, %icmp, @pending, %byfd, $bad);
+my ($seq, $now) = (0, time);
+sub verdict { my ($c, $v) = @_; return if $c->{done}++; print "$c->{i} $v\n"; close $c->{sock} if $c->{sock}; delete $byfd{$c->{fd}} if defined $c->{fd} }
+sub cksum { my $d = shift; $d .= "\0" if length($d) % 2; my $s = 0; $s += $_ for unpack("n*", $d); $s = ($s >> 16) + ($s & 0xffff) while $s >> 16; return ~$s & 0xffff }
+while (my $line = <STDIN>) {
+  chomp $line;
+  next if $line eq '';
+  my ($i, $proto, $ip, $port, $rest) = split / /, $line, 5;
+  my $family = defined $ip && index($ip, ':') >= 0 ? AF_INET6 : AF_INET;
+  my $addr = defined $ip && length($ip) <= 45 ? inet_pton($family, $ip) : undef;
+  if (!defined $port || defined $rest || $i !~ /^\d{1,9}$/ || $proto !~ /^(ICMP|TCP|UDP)$/ || $port !~ /^\d{1,5}$/ || $port > 65535 || !defined $addr) {
+    $bad++; next;
+  }
+  my $sa = $family == AF_INET6 ? pack_sockaddr_in6($port, $addr) : pack_sockaddr_in($port, $addr);
+  push @queue, { i => $i, proto => $proto, family => $family, addr => $addr, sa => $sa };
+}
+print STDERR "calico-net prober: $bad cell line(s) it cannot read, left without a verdict\n" if $bad;
+my %raw;
+sub raw_socket {
+  my $family = shift;
+  return $raw{$family} if exists $raw{$family};
+  my $s;
+  if (socket($s, $family, SOCK_RAW, $family == AF_INET6 ? 58 : 1)) {
+    my $flags = fcntl($s, F_GETFL, 0); fcntl($s, F_SETFL, $flags | O_NONBLOCK);
+  } else {
+    print STDERR "calico-net prober: no raw ICMP socket ($!): its ICMP cells get no verdict\n"; $s = undef;
+  }
+  return $raw{$family} = $s;
+}
+sub start {
+  my $c = shift;
+  $c->{deadline} = time + $wait;
+  if ($c->{proto} eq 'ICMP') {
+    my $s = raw_socket($c->{family}) or return;
+    $c->{seq} = $seq++ & 0xffff;
+    $c->{payload} = "calico-net $token $c->{i}";
+    my $type = $c->{family} == AF_INET6 ? 128 : 8;
+    my $head = pack("CCnnn", $type, 0, 0, $id, $c->{seq});
+    # IPv4 wants our checksum; an ICMPv6 raw socket computes its own (with the pseudo-header).
+    substr($head, 2, 2) = pack("n", cksum($head . $c->{payload})) if $type == 8;
+    my $dest = $c->{family} == AF_INET6 ? pack_sockaddr_in6(0, $c->{addr}) : pack_sockaddr_in(0, $c->{addr});
+    my $sent;
+    for (1 .. 50) { $sent = send($s, $head . $c->{payload}, 0, $dest); last if defined $sent || $! != EAGAIN; select(undef, undef, undef, 0.01) }
+    return verdict($c, 'deny') unless defined $sent;
+    $icmp{"$c->{family} $c->{seq}"} = $c;
+    push @pending, $c;
+    return;
+  }
+  my $tcp = $c->{proto} eq 'TCP';
+  my $s;
+  socket($s, $c->{family}, $tcp ? SOCK_STREAM : SOCK_DGRAM, 0) or do { print STDERR "calico-net prober: socket: $!\n"; return };
+  my $flags = fcntl($s, F_GETFL, 0); fcntl($s, F_SETFL, $flags | O_NONBLOCK);
+  $c->{sock} = $s; $c->{fd} = fileno($s);
+  if ($tcp) {
+    if (connect($s, $c->{sa})) { return verdict($c, 'allow') }
+    return verdict($c, 'deny') unless $! == EINPROGRESS;
+  } else {
+    $c->{payload} = "calico-net $token $c->{i}";
+    # A send the host refuses (a drop in its output chain says EPERM) is a deny.
+    return verdict($c, 'deny') unless connect($s, $c->{sa}) && defined send($s, $c->{payload}, 0);
+  }
+  $byfd{$c->{fd}} = $c;
+  push @pending, $c;
+}
+sub read_icmp {
+  my $family = shift;
+  my $s = $raw{$family};
+  while (1) {
+    my $p = '';
+    my $from = recv($s, $p, 2048, 0);
+    last unless defined $from;
+    # IPv4 raw sockets hand over the IP header too; IPv6 ones start at the ICMPv6 header.
+    $p = substr($p, (ord($p) & 15) * 4) if $family == AF_INET && length $p;
+    next if length($p) < 8;
+    my ($type, $code, $sum, $rid, $rseq) = unpack("CCnnn", $p);
+    next unless $rid == $id && $type == ($family == AF_INET6 ? 129 : 0);
+    my $c = $icmp{"$family $rseq"} or next;
+    my $src = $family == AF_INET6 ? (unpack_sockaddr_in6($from))[1] : (unpack_sockaddr_in($from))[1];
+    next unless $src eq $c->{addr} && substr($p, 8) eq $c->{payload};
+    delete $icmp{"$family $rseq"};
+    verdict($c, 'allow');
+  }
+}
+# In flight: sockets open and ICMP echoes unanswered (so a sequence number is never reused while
+# its cell waits, whatever the number of cells).
+sub open_count { scalar(keys %byfd) + scalar(keys %icmp) }
+while (@queue || @pending) {
+  while (@queue && open_count() < $window) { start(shift @queue) }
+  # Expire from the head: cells start in order and share one wait, so the oldest ends first.
+  $now = time;
+  while (@pending && ($pending[0]{done} || $pending[0]{deadline} <= $now)) {
+    my $c = shift @pending;
+    next if $c->{done};
+    delete $icmp{"$c->{family} $c->{seq}"} if $c->{proto} eq 'ICMP';
+    verdict($c, 'deny');
+  }
+  next unless @pending; # the window emptied: refill it from the queue first
+  my ($rin, $win) = ('', '');
+  for my $c (values %byfd) { vec($c->{proto} eq 'TCP' ? $win : $rin, $c->{fd}, 1) = 1 }
+  vec($rin, fileno($_), 1) = 1 for grep { defined } values %raw;
+  my $left = $pending[0]{deadline} - $now;
+  my ($rout, $wout);
+  my $n = select($rout = $rin, $wout = $win, undef, $left > 0 ? $left : 0);
+  ($rout, $wout) = ('', '') if $n <= 0;
+  next if $n <= 0;
+  for my $family (grep { defined $raw{$_} } keys %raw) { read_icmp($family) if vec($rout, fileno($raw{$family}), 1) }
+  for my $c (values %byfd) {
+    if ($c->{proto} eq 'TCP') {
+      next unless vec($wout, $c->{fd}, 1);
+      my $err = unpack("i", getsockopt($c->{sock}, SOL_SOCKET, SO_ERROR) // pack("i", -1));
+      verdict($c, $err == 0 ? 'allow' : 'deny');
+    } elsif (vec($rout, $c->{fd}, 1)) {
+      my $m = '';
+      # An error queued by an ICMP unreachable makes recv fail: deny. Anything but our payload
+      # (a stray datagram) is ignored; the cell waits on.
+      if (!defined recv($c->{sock}, $m, 256, 0)) { verdict($c, 'deny') unless $! == EAGAIN || $! == EINTR }
+      elsif ($m eq $c->{payload}) { verdict($c, 'allow') }
+    }
+  }
+}
 PERL
 )
-# ip netns exec keeps the environment: the cells and the UDP prober travel as variables.
-export cells udp_probe max
-ip netns exec "$netns" bash -c "$(declare -f probe_cells); probe_cells"
+export window wait prober
+# As many descriptors as the host lets this process have (the soft limit up to the hard one).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+nofile=$(ulimit -n)
+export nofile
+# The cells on stdin: an environment variable holds at most 128 KiB (about 5,000 cells).
+ip netns exec "$netns" perl -e "$prober" <<< "$cells"
