@@ -106,9 +106,18 @@ export const PROBE_WAIT_SECONDS = 2;
  * "index allow|deny" (templates/scripts/policy-verify-prober.sh).
  */
 export function proberScript(netns: string, lines: string[]): string {
+  return hostProberScript([{ netns, lines }]);
+}
+
+/**
+ * One script for all of a host's probing sources: one prober process per namespace, all at once
+ * (the host's scripts run one after another on its shell, so a script per source made each pass
+ * cost one probe wait per workload of the host).
+ */
+export function hostProberScript(sources: { netns: string; lines: string[] }[]): string {
   return remoteScript(['policy-verify-prober'], {
-    netns,
-    cells: lines.join('\n'),
+    sources: sources.map((s) => s.netns).join(' '),
+    cells: sources.flatMap((s, k) => s.lines.map((l) => `${k} ${l}`)).join('\n'),
     window: String(SOCKETS_PER_PROBER),
     wait: String(PROBE_WAIT_SECONDS),
   }).text;
@@ -162,6 +171,9 @@ export async function observeCells(targets: VerifyTarget[], probes: Probe[], cel
     }
     phases.listeners = Date.now() - t;
     const byName = new Map(targets.map((t) => [t.workload, t]));
+    // The sources of each host, probed by one script per host and pass.
+    const byHost = new Map<RemoteHost, VerifyTarget[]>();
+    for (const t of targets) byHost.set(t.host, [...(byHost.get(t.host) ?? []), t]);
     // Each source's cells, found once: a scan of all cells per source and pass cost 2 x 128 x
     // 81,280 steps at 32x4 (seconds of a loaded operator, even for an empty second pass).
     const bySource = new Map<string, number[]>();
@@ -178,25 +190,35 @@ export async function observeCells(targets: VerifyTarget[], probes: Probe[], cel
       t = Date.now();
       let probed = 0;
       await Promise.all(
-        targets.map(async (src) => {
-          const mine = (bySource.get(src.workload) ?? [])
-            .map((i) => ({ c: cells[i], i }))
-            .filter(({ c }) => pass === 0 || (c.expected === 'allow' && c.observed !== 'allow'));
-          if (mine.length === 0) return;
-          probed += mine.length;
-          const lines = mine.map(({ c, i }) => {
-            const [protocol, port] = c.probe.split('/');
-            return `${i} ${protocol} ${byName.get(c.dst)!.ip} ${port ?? 0}`;
+        [...byHost].map(async ([host, sources]) => {
+          const parts = sources
+            .map((src) => ({
+              src,
+              mine: (bySource.get(src.workload) ?? [])
+                .map((i) => ({ c: cells[i], i }))
+                .filter(({ c }) => pass === 0 || (c.expected === 'allow' && c.observed !== 'allow')),
+            }))
+            .filter((p) => p.mine.length > 0);
+          if (parts.length === 0) return;
+          const lines = parts.map(({ src, mine }) => {
+            probed += mine.length;
+            return {
+              netns: src.workload,
+              lines: mine.map(({ c, i }) => {
+                const [protocol, port] = c.probe.split('/');
+                return `${i} ${protocol} ${byName.get(c.dst)!.ip} ${port ?? 0}`;
+              }),
+            };
           });
-          const r = await src.host.run(proberScript(src.workload, lines));
-          // Only this source's cells of this pass take a verdict: a line naming any other index
+          const r = await host.run(hostProberScript(lines));
+          // Only this host's cells of this pass take a verdict: a line naming any other index
           // (a garbled or foreign line) changes nothing. A cell left without one stays unobserved,
-          // and the run cannot pass; what the prober said about it goes to the operator.
-          const asked = new Set(mine.map(({ i }) => i));
+          // and the run cannot pass; what the probers said goes to the operator.
+          const asked = new Set(parts.flatMap(({ mine }) => mine.map(({ i }) => i)));
           for (const [i, v] of proberVerdicts(r.stdout)) if (asked.has(i)) cells[i].observed = v;
           if (r.code !== 0 || r.stderr.trim() !== '')
             phases.problems.push(
-              `${src.node}/${src.workload}: prober exited ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}`,
+              `${parts[0].src.node}: probers exited ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}`,
             );
         }),
       );

@@ -1,11 +1,14 @@
 # shellcheck shell=bash
-# calico-net verify (network policy): probes every "index protocol ip port" line of "$cells" from
-# the workload namespace "$netns" with ONE perl process that starts every probe without blocking
-# and collects the answers against one deadline ("$wait" seconds after each probe started), at
-# most "$window" sockets open at once (and never more than the open-file limit allows); prints
-# "index allow" or "index deny" per cell. A line it cannot read gets no verdict (the cell stays
-# unobserved, so the run cannot pass) and a note on stderr.
-: "${netns:?}" "${cells?}" "${window:?}" "${wait:?}"
+# calico-net verify (network policy): probes every "k index protocol ip port" line of "$cells"
+# from the workload namespace named by the k-th word of "$sources" (0 first), with ONE perl
+# process per namespace, all of a host's namespaces at once: each starts every probe without
+# blocking and collects the answers against one deadline ("$wait" seconds after each probe
+# started), at most "$window" sockets open at once (and never more than the open-file limit
+# allows); prints "index allow" or "index deny" per cell. A line it cannot read gets no verdict
+# (the cell stays unobserved, so the run cannot pass) and a note on stderr, as does a prober that
+# fails (its namespace named). Why one script per host: a host's scripts run one after another on
+# its one shell, so a prober per script made each pass cost a wait per workload of the host.
+: "${sources:?}" "${cells?}" "${window:?}" "${wait:?}"
 
 # The values travel as environment variables (ip netns exec keeps the environment) and the cells
 # on stdin, never as code. Perl: core modules only (Socket, Errno, Time::HiRes), IPv4 and IPv6 alike.
@@ -157,5 +160,35 @@ export window wait prober
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 nofile=$(ulimit -n)
 export nofile
-# The cells on stdin: an environment variable holds at most 128 KiB (about 5,000 cells).
-ip netns exec "$netns" perl -e "$prober" <<< "$cells"
+read -r -a namespaces <<< "$sources"
+dir=$(mktemp -d)
+trap 'rm -rf -- "$dir"' EXIT
+for k in "${!namespaces[@]}"; do : > "$dir/c$k"; done
+# Each namespace's cells in a file of its own (stdin: an environment variable holds at most
+# 128 KiB, about 5,000 cells); a line naming no namespace of ours is not probed, and says so.
+strays=0
+while read -r k rest; do
+  if [[ $k =~ ^[0-9]+$ ]] && [ -e "$dir/c$k" ]; then
+    printf '%s\n' "$rest" >> "$dir/c$k"
+  elif [ -n "$k" ]; then
+    strays=$((strays + 1))
+  fi
+done <<< "$cells"
+if ((strays > 0)); then echo "calico-net prober: $strays cell line(s) naming no namespace, left without a verdict" >&2; fi
+pids=()
+for k in "${!namespaces[@]}"; do
+  ip netns exec "${namespaces[k]}" perl -e "$prober" < "$dir/c$k" > "$dir/o$k" 2> "$dir/e$k" &
+  pids+=("$!")
+done
+# Each prober's output whole (files, not one shared pipe: a buffered write can cut a line in two),
+# its notes and a failure under its namespace's name.
+failed=0
+for k in "${!namespaces[@]}"; do
+  if ! wait "${pids[k]}"; then
+    failed=1
+    echo "the prober failed" >> "$dir/e$k"
+  fi
+  cat -- "$dir/o$k"
+  while IFS= read -r note; do printf '%s: %s\n' "${namespaces[k]}" "$note" >&2; done < "$dir/e$k"
+done
+exit "$failed"

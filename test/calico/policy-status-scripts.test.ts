@@ -142,7 +142,7 @@ describe('policy-verify scripts', () => {
     // the TCP connect is refused and the UDP datagram meets a port unreachable.
     standIn('ip', 'shift 3; exec "$@"');
     const r = run(proberScript('db', ['0 TCP 127.0.0.1 1', '1 UDP 127.0.0.1 1', '2 TCP 127.0.0.1 $(id)']));
-    expect(r.stderr).toBe('calico-net prober: 1 cell line(s) it cannot read, left without a verdict\n');
+    expect(r.stderr).toBe('db: calico-net prober: 1 cell line(s) it cannot read, left without a verdict\n');
     expect(r.stdout.trim().split('\n').sort()).toEqual(['0 deny', '1 deny']);
     expect(calls()).toMatch(/^ip\nnetns\nexec\ndb\nperl\n-e\n/);
   });

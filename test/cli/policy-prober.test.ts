@@ -11,7 +11,7 @@ import * as dgram from 'dgram';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { listenerScript, proberScript, proberVerdicts } from '../../cli/policy-verify';
+import { hostProberScript, listenerScript, proberScript, proberVerdicts } from '../../cli/policy-verify';
 
 let bin: string;
 beforeAll(() => {
@@ -112,7 +112,7 @@ test('300 cells in one process, each answered once; a line it cannot read gets n
     '', // not a cell at all: skipped without a note
   ];
   const r = probe([...good.slice(0, 150), ...hostile, ...good.slice(150)]);
-  expect(r.stderr).toBe('calico-net prober: 10 cell line(s) it cannot read, left without a verdict\n');
+  expect(r.stderr).toBe('db: calico-net prober: 10 cell line(s) it cannot read, left without a verdict\n');
   expect(r.stdout.trim().split('\n')).toHaveLength(300);
   expect([...r.verdicts.keys()].sort((a, b) => a - b)).toEqual(good.map((_, i) => i));
   expect([...r.verdicts.values()].every((v) => v === 'allow')).toBe(true);
@@ -149,4 +149,44 @@ describe('proberVerdicts', () => {
   test('a later line for the same index wins (a prober answers each cell once)', () => {
     expect(proberVerdicts('7 deny\n7 allow').get(7)).toBe('allow');
   });
+});
+
+test("one script per host: each source's prober runs at once, every cell answered once, a failing one named", () => {
+  // Two sources (the stand-in `ip` ignores the namespace): their passes overlap, so the script
+  // takes about one probe wait (2 s for the silent cells), not one per source.
+  const started = Date.now();
+  const r = bash(
+    hostProberScript([
+      { netns: 'db', lines: [`0 TCP 127.0.0.1 ${LISTEN}`, `1 UDP 127.0.0.1 ${SILENT}`] },
+      { netns: 'api', lines: [`2 TCP ::1 ${CLOSED}`, `3 UDP ::1 ${SILENT}`] },
+    ]),
+  );
+  const took = Date.now() - started;
+  expect(r.status).toBe(0);
+  expect(r.stderr).toBe('');
+  expect(r.stdout.trim().split('\n')).toHaveLength(4);
+  expect(proberVerdicts(r.stdout)).toEqual(
+    new Map([
+      [0, 'allow'],
+      [1, 'deny'],
+      [2, 'deny'],
+      [3, 'deny'],
+    ]),
+  );
+  expect(took).toBeLessThan(2 * 2000 + 1500);
+  // A line naming no source is not probed and says so; a prober that fails is named and fails the script.
+  const stray = bash(
+    hostProberScript([{ netns: 'db', lines: [`0 TCP 127.0.0.1 ${LISTEN}`] }]).replace(
+      "cells='0 0 TCP",
+      `cells='7 1 TCP 127.0.0.1 ${LISTEN}\n0 0 TCP`,
+    ),
+  );
+  expect(stray.stderr).toBe('calico-net prober: 1 cell line(s) naming no namespace, left without a verdict\n');
+  expect(proberVerdicts(stray.stdout)).toEqual(new Map([[0, 'allow']]));
+  const failing = bash(
+    hostProberScript([{ netns: 'db', lines: [`0 TCP 127.0.0.1 ${LISTEN}`] }]),
+    'ip() { return 3; }\n',
+  );
+  expect(failing.status).toBe(1);
+  expect(failing.stderr).toBe('db: the prober failed\n');
 });

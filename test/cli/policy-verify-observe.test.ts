@@ -25,6 +25,8 @@ const model = compilePolicyModel(threeTier())!;
 interface Calls {
   listeners: string[];
   probes: string[][];
+  /** The host of each prober script (one per host and pass). */
+  proberRuns: string[];
   kills: string[];
 }
 
@@ -54,13 +56,24 @@ function standIn(
         return { code: 0, stdout: '', stderr: '' };
       }
       if (v.cells !== undefined) {
-        const lines = v.cells.split('\n');
-        const source = v.netns;
-        const pass = passes.get(source) ?? 0;
-        passes.set(source, pass + 1);
-        calls.probes.push(lines);
-        const out = lines.map((l) => [l.split(' ')[0], answer(l, pass)]).filter(([, val]) => val !== undefined);
-        return { code: 0, stdout: out.map(([i, val]) => `${i} ${val}\n`).join(''), stderr: '' };
+        // One script per host and pass: "k i proto ip port" lines, k the source's place in $sources.
+        calls.proberRuns.push(label);
+        const sources = v.sources.split(' ');
+        const bySource = new Map<string, string[]>();
+        for (const l of v.cells.split('\n')) {
+          const at = l.indexOf(' ');
+          const source = sources[Number(l.slice(0, at))];
+          bySource.set(source, [...(bySource.get(source) ?? []), l.slice(at + 1)]);
+        }
+        let stdout = '';
+        for (const [source, lines] of bySource) {
+          const pass = passes.get(source) ?? 0;
+          passes.set(source, pass + 1);
+          calls.probes.push(lines);
+          const out = lines.map((l) => [l.split(' ')[0], answer(l, pass)]).filter(([, val]) => val !== undefined);
+          stdout += out.map(([i, val]) => `${i} ${val}\n`).join('');
+        }
+        return { code: 0, stdout, stderr: '' };
       }
       calls.listeners.push(`${label}:${v.netns} tcp=${v.tcp} udp=${v.udp}`);
       return listener(script);
@@ -75,7 +88,7 @@ function scriptVars(script: string): Record<string, string> {
   return out;
 }
 
-const newCalls = (): Calls => ({ listeners: [], probes: [], kills: [] });
+const newCalls = (): Calls => ({ listeners: [], probes: [], proberRuns: [], kills: [] });
 
 function targetsWith(hostOf: (node: string) => RemoteHost): VerifyTarget[] {
   return model.endpoints.map((e) => ({ ...e, host: hostOf(e.node) }));
@@ -95,8 +108,9 @@ test('listeners on every destination for the named ports, every cell probed from
   expect(calls.listeners).toHaveLength(4);
   expect(calls.listeners[0]).toBe('node1:front tcp=5432,8080 udp=');
   expect(calls.listeners.map((l) => /:(\w+) tcp=/.exec(l)![1])).toEqual(['front', 'db', 'api', 'other']);
-  // Everything answered on the first pass: no second one.
+  // Everything answered on the first pass: no second one. Each host's sources went in one script.
   expect(calls.probes).toHaveLength(4);
+  expect(calls.proberRuns.sort()).toEqual(['node1', 'node2']);
   // Each source probes its own cells: 3 destinations x 3 probes, by index into the cell list.
   for (const lines of calls.probes) expect(lines).toHaveLength(9);
   const all = calls.probes.flat();

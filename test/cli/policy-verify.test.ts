@@ -10,6 +10,7 @@ import {
   probeName,
   probesOf,
   proberScript,
+  hostProberScript,
   renderTruthTable,
 } from '../../cli/policy-verify';
 import { threeTier } from '../constructs/policy-fixture';
@@ -79,9 +80,19 @@ test('scripts quote every value', () => {
     'ip netns exec "$netns" setsid perl -e "$listener" "$tcp" "$udp" </dev/null >/dev/null 2>&1 &\necho $!',
   );
   const p = proberScript('db', ['0 TCP 198.19.1.3 5432', '1 ICMP 198.19.1.3 0']);
-  expect(p).toContain("\nnetns='db'\ncells='0 TCP 198.19.1.3 5432\n1 ICMP 198.19.1.3 0'\nwindow='1000'\nwait='2'\n");
+  expect(p).toContain(
+    "\nsources='db'\ncells='0 0 TCP 198.19.1.3 5432\n0 1 ICMP 198.19.1.3 0'\nwindow='1000'\nwait='2'\n",
+  );
   expect(p).toContain('export window wait prober\n');
-  expect(p.endsWith('ip netns exec "$netns" perl -e "$prober" <<< "$cells"')).toBe(true);
+  expect(p).toContain('ip netns exec "${namespaces[k]}" perl -e "$prober" < "$dir/c$k" > "$dir/o$k" 2> "$dir/e$k" &');
+  // A host's sources go in one script, each cell line led by its source's place in the list.
+  const h = hostProberScript([
+    { netns: 'db', lines: ['0 TCP 198.19.1.3 5432'] },
+    { netns: 'api', lines: ['7 UDP 198.19.1.4 53', '8 ICMP 198.19.1.4 0'] },
+  ]);
+  expect(h).toContain(
+    "\nsources='db api'\ncells='0 0 TCP 198.19.1.3 5432\n1 7 UDP 198.19.1.4 53\n1 8 ICMP 198.19.1.4 0'\n",
+  );
   // A hostile workload name stays one quoted value.
-  expect(proberScript("x'; rm -rf / #", [])).toContain("\nnetns='x'\\''; rm -rf / #'\n");
+  expect(proberScript("x'; rm -rf / #", [])).toContain("\nsources='x'\\''; rm -rf / #'\n");
 });
