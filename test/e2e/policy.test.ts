@@ -17,9 +17,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { compilePolicyModel, packetVerdict } from '../../constructs/policy-compile';
 import { parseInventory } from '../../stacks/inventory';
+import { deployToEmptyPlan, writePolicyInventory } from '../support/policy-inventory';
 import { describeCommand, E2eCluster } from './cluster';
 
 jest.setTimeout(600_000);
@@ -58,26 +58,8 @@ const POLICIES = [
 ];
 const listeners: { node: string; pid: number }[] = [];
 
-function writeInventory(policies: unknown[] | undefined): void {
-  const inventory = parseYaml(fs.readFileSync(cluster.lab.inventoryPath, 'utf8'));
-  for (const n of inventory.nodes) {
-    n.workloads = WORKLOADS.filter((w) => w.node === n.name).map((w) => ({
-      name: w.name,
-      ip: w.ip,
-      ...(w.labels ? { labels: w.labels } : {}),
-    }));
-  }
-  if (policies) inventory.policies = policies;
-  else delete inventory.policies;
-  fs.writeFileSync(cluster.lab.inventoryPath, toYaml(inventory));
-}
-
-async function deploy(): Promise<void> {
-  const r = await cluster.deploy();
-  if (r.code !== 0) throw new Error(describeCommand(r));
-  const plan = await cluster.plan();
-  if (plan.code !== 0) throw new Error(`deploy left a plan behind:\n${describeCommand(plan)}`);
-}
+const writeInventory = (policies: unknown[] | undefined) => writePolicyInventory(cluster, WORKLOADS, policies);
+const deploy = () => deployToEmptyPlan(cluster);
 
 async function table(node: string): Promise<string> {
   const r = await cluster.exec(node, ['nft', 'list', 'table', 'inet', 'calico-net']);
