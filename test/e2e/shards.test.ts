@@ -12,7 +12,7 @@ import * as path from 'path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { operatorExec } from '../../lab';
 import { CommandResult, describeCommand, E2eCluster, NodeSnapshot } from './cluster';
-import { startPostgres, Postgres } from './postgres';
+import { clusterOnPostgres, pgStateResources, Postgres } from './postgres';
 
 let cluster: E2eCluster;
 let pg: Postgres;
@@ -20,10 +20,7 @@ const RACKS: Record<string, string> = { node1: 'r1', node2: 'r2', node3: 'r3' };
 const SHARDS = ['lab95-r1', 'lab95-r2', 'lab95-r3'];
 
 beforeAll(async () => {
-  pg = startPostgres();
-  cluster = await E2eCluster.up({ id: 95, nodes: 3, asMode: 'ibgp' });
-  fs.appendFileSync(cluster.lab.inventoryPath, 'state: { backend: pg, schemaName: calico_lab95 }\n');
-  cluster.extraEnv = { PG_CONN_STR: pg.connStr };
+  ({ cluster, pg } = await clusterOnPostgres({ id: 95, nodes: 3, asMode: 'ibgp' }, 'calico_lab95'));
 });
 
 afterAll(async () => {
@@ -52,11 +49,7 @@ async function ok(r: Promise<CommandResult>): Promise<CommandResult> {
   return done;
 }
 
-/** Resource addresses in a pg schema's state. */
-function stateResources(schema: string): string[] {
-  const data = pg.psql(`select data from ${schema}.states where name = 'default'`);
-  return (JSON.parse(data).resources as { type: string; name: string }[]).map((r) => `${r.type}.${r.name}`).sort();
-}
+const stateResources = (schema: string) => pgStateResources(pg, schema);
 
 async function snapshots(): Promise<Record<string, NodeSnapshot>> {
   return Object.fromEntries(
