@@ -11,7 +11,7 @@
  * entries are ordinary ARP ones, so that failure cannot come back unnoticed at a size CI affords.
  */
 import { pingMatrix } from '../../cli/verify';
-import { describeCommand, E2eCluster, hostInterfaceOf } from './cluster';
+import { CommandResult, describeCommand, E2eCluster, hostInterfaceOf } from './cluster';
 
 const NODES = 4;
 const PER_NODE = 40;
