@@ -26,10 +26,19 @@ export function outputDirectory(projectDir: string): string {
  * Runs the app the way `cdktf synth` does (same CDKTF_OUTDIR contract); `inventory` (an absolute
  * path) becomes the app's CALICO_INVENTORY.
  */
-export function synthesizeProject(projectDir: string, inventory?: string): Promise<void> {
+export function synthesizeProject(
+  projectDir: string,
+  inventory?: string,
+  extraEnv: Record<string, string> = {},
+): Promise<void> {
   const { app } = readCdktfJson(projectDir);
   const outdir = outputDirectory(projectDir);
-  const env = { ...process.env, CDKTF_OUTDIR: outdir, ...(inventory ? { CALICO_INVENTORY: inventory } : {}) };
+  const env = {
+    ...process.env,
+    CDKTF_OUTDIR: outdir,
+    ...(inventory ? { CALICO_INVENTORY: inventory } : {}),
+    ...extraEnv,
+  };
   return new Promise((resolve, reject) => {
     const child = spawn(app, { cwd: projectDir, shell: true, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

@@ -27,6 +27,7 @@ import { ClusterSpec, StateSpec } from '../constructs/model';
 import { isRackName, Shard, shardsOf, shardStackName, shardState } from '../constructs/shards';
 import { ClusterValidationError } from '../constructs/validation';
 import { loadInventory } from '../stacks/inventory';
+import { SHARD_MIGRATING_ENV } from '../stacks/shard-guard';
 import { inventoryPathFrom } from './cluster-hosts';
 import { synthesizeProject, stackDirectory } from './project';
 import { runTerraform, terraformErrorText } from './terraform';
@@ -167,7 +168,8 @@ export async function migrateToShards(
   for (const rack of options.fromRacks ?? []) {
     if (!isRackName(rack)) throw new Error(`--from-rack: "${rack}" is not a rack name (a-z, 0-9 and "-")`);
   }
-  await synthesizeProject(projectDir, inventory);
+  // Its own synthesis skips the guard against unmigrated rack changes: this is what clears them.
+  await synthesizeProject(projectDir, inventory, { [SHARD_MIGRATING_ENV]: '1' });
 
   const dirs = new Map(shards.map((s) => [s.stackName, stackDirectory(projectDir, s.stackName).dir]));
   const providerSource = dirs.get(shards[0].stackName)!;

@@ -7,6 +7,7 @@ import { cdk } from '../constructs/cdk';
 import { ClusterValidationError } from '../constructs/validation';
 import { loadInventory } from './inventory';
 import { buildClusterStacks } from './shards';
+import { guardShardMoves, ShardGuardError } from './shard-guard';
 import { recoverKilledLocalStates, StateRecoveryError } from './state-recovery';
 
 function main(): number {
@@ -19,9 +20,11 @@ function main(): number {
     // Before terraform reads them: a state file a killed run left empty is not "nothing deployed".
     // On stdout: cdktf shows an app's stdout, and its stderr only when the app fails.
     recoverKilledLocalStates(app.outdir, (message) => process.stdout.write(`calico-net: ${message}\n`));
+    // A node whose rack changed must have its state entries moved before any stack runs.
+    guardShardMoves(cluster, app.outdir, process.cwd());
     return 0;
   } catch (err) {
-    if (err instanceof StateRecoveryError) {
+    if (err instanceof StateRecoveryError || err instanceof ShardGuardError) {
       process.stderr.write(`calico-net: ${err.message}\n`);
       return 1;
     }

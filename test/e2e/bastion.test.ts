@@ -54,12 +54,6 @@ async function stateValues(): Promise<Record<string, { ssh: Record<string, unkno
   return Object.fromEntries(resources.map((x) => [x.address, x.values]));
 }
 
-/** The calico-net CLI in the operator namespace, with the cluster's terraform environment. */
-function calicoNet(args: string[]): Promise<CommandResult> {
-  const cli = path.join(__dirname, '..', '..', 'bin', 'calico-net.js');
-  return operatorExec(cluster.lab, [process.execPath, cli, ...args], { cwd: cluster.projectDir, env: cluster.env });
-}
-
 beforeAll(async () => {
   cluster = await E2eCluster.up({ id: 50, nodes: 4, asMode: 'ibgp', subnets: 2, operatorReach: 'first' });
   const first = cluster.lab.nodes.filter((n) => n.subnet === 0).map((n) => n.name);
@@ -172,7 +166,7 @@ test('the stack says how each node is reached, and which settings came from ssh_
 });
 
 test('calico-net status reads BIRD on the nodes behind the bastion', async () => {
-  const r = await calicoNet(['status', '--inventory', cluster.lab.inventoryPath, '--format', 'json']);
+  const r = await cluster.calicoNet(['status', '--inventory', cluster.lab.inventoryPath, '--format', 'json']);
   const report = JSON.parse(r.stdout) as { nodes: { node: string; error?: string; sessions: unknown[] }[] };
   expect(report.nodes.map((n) => n.node).sort()).toEqual([direct, viaInventory, viaSshConfig].sort());
   for (const n of report.nodes) {
@@ -184,7 +178,7 @@ test('calico-net status reads BIRD on the nodes behind the bastion', async () =>
 test('drift on a node behind the bastion: calico-net drift sees it, a deploy repairs it', async () => {
   const off = await cluster.exec(viaSshConfig, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=0']);
   expect(off.code).toBe(0);
-  const drift = await calicoNet([
+  const drift = await cluster.calicoNet([
     'drift',
     '--inventory',
     cluster.lab.inventoryPath,

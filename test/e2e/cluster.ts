@@ -130,10 +130,16 @@ export class E2eCluster {
     return this.cdktf(['destroy', '--auto-approve']);
   }
 
-  /** `calico-net ARGS` (this checkout's CLI) from the operator netns, in the project, with its environment. */
-  calicoNet(args: string[]): Promise<CommandResult> {
+  /**
+   * `calico-net ARGS` (this checkout's CLI) from the operator netns, in the project, with its
+   * environment; `extraEnv` is laid over it for this run only.
+   */
+  calicoNet(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CommandResult> {
     const cli = path.join(packageRoot(), 'bin', 'calico-net.js');
-    return operatorExec(this.lab, [process.execPath, cli, ...args], { cwd: this.projectDir, env: this.env });
+    return operatorExec(this.lab, [process.execPath, cli, ...args], {
+      cwd: this.projectDir,
+      env: { ...this.env, ...extraEnv },
+    });
   }
 
   /** `terraform plan -detailed-exitcode` in the synthesized stack: 0 = no changes, 2 = changes. */

@@ -14,29 +14,16 @@
  * - BFD takes the session down within a second of FRR's bfdd dying.
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import {
-  frrInstalled,
-  operatorExec,
-  startBird,
-  startDaemon,
-  stopDaemon,
-  TorInfo,
-  torDown,
-  vtysh,
-  vtyshJson,
-} from '../../lab';
+import { frrInstalled, startBird, startDaemon, stopDaemon, TorInfo, torDown, vtysh, vtyshJson } from '../../lab';
 import { run } from '../../lab/process';
-import { packageRoot } from '../../providers/package-root';
 import { torLab } from '../support/tor-lab';
-import { CommandResult, describeCommand, E2eCluster } from './cluster';
+import { describeCommand, E2eCluster } from './cluster';
 
 jest.setTimeout(600_000);
 
 let cluster: E2eCluster;
 let tor: TorInfo;
-const cli = path.join(packageRoot(), 'bin', 'calico-net.js');
 const GLOBAL = 'Global_198_18_70_250';
 const dots = (s: string) => s.replace(/\./g, '\\.');
 
@@ -104,10 +91,6 @@ async function globalEstablished(node: string): Promise<boolean> {
   return (await cluster.sessions(node)).some((s) => s.protocol === GLOBAL && s.established);
 }
 
-function calicoNet(args: string[]): Promise<CommandResult> {
-  return operatorExec(cluster.lab, [process.execPath, cli, ...args], { cwd: cluster.projectDir, env: cluster.env });
-}
-
 beforeAll(async () => {
   cluster = await E2eCluster.up({ id: 70, nodes: 2, asMode: 'ibgp' });
   ({ tor } = await torLab(cluster.lab));
@@ -167,7 +150,7 @@ test('the host behind FRR reaches a pod on each node, and each pod reaches it', 
 });
 
 test('calico-net drift: the routes BIRD programmed are not drift', async () => {
-  const r = await calicoNet(['drift', '--format', 'json']);
+  const r = await cluster.calicoNet(['drift', '--format', 'json']);
   expect({ code: r.code, stderr: r.stderr.slice(-2000) }).toMatchObject({ code: 0 });
   expect(JSON.parse(r.stdout)).toMatchObject({ unreadable: [] });
 });
@@ -339,7 +322,7 @@ test('BFD: the session goes down within a second of FRR’s bfdd dying', async (
   expect(await globalEstablished('node1')).toBe(true);
 
   // calico-net status: the external peer with its prefix counts and BFD state, per node.
-  const status = await calicoNet(['status', '--format', 'json', '--wait', '30']);
+  const status = await cluster.calicoNet(['status', '--format', 'json', '--wait', '30']);
   expect({ code: status.code, stderr: status.stderr.slice(-1500) }).toMatchObject({ code: 0 });
   const nodes: {
     node: string;
@@ -358,7 +341,7 @@ test('BFD: the session goes down within a second of FRR’s bfdd dying', async (
       exported: true,
     });
   }
-  const table = await calicoNet(['status']);
+  const table = await cluster.calicoNet(['status']);
   expect(table.stdout).toMatch(
     /External peers:[\s\S]*\| 198\.18\.70\.250 \| 65000 \| Established \| \d+ +\| \d+ +\| Up +\|/,
   );

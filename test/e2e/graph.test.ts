@@ -7,12 +7,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DOMParser, Element } from '@xmldom/xmldom';
-import { operatorExec } from '../../lab';
-import { packageRoot } from '../../providers/package-root';
 import { describeCommand, E2eCluster, NodeSnapshot } from './cluster';
 
 let cluster: E2eCluster;
-const cli = path.join(packageRoot(), 'bin', 'calico-net.js');
 
 beforeAll(async () => {
   cluster = await E2eCluster.up({ id: 91, nodes: 3, asMode: 'ibgp' });
@@ -25,10 +22,6 @@ afterAll(async () => {
   await cluster?.down();
 });
 
-function calicoNet(args: string[]) {
-  return operatorExec(cluster.lab, [process.execPath, cli, ...args], { cwd: cluster.projectDir, env: cluster.env });
-}
-
 interface Drawn {
   edges: { from: string; to: string; kind: string; state: string }[];
   classes: Map<string, string[]>;
@@ -37,7 +30,7 @@ interface Drawn {
 
 async function graph(): Promise<Drawn> {
   const out = path.join(cluster.root, 'graph.svg');
-  const r = await calicoNet(['graph', '--out', out]);
+  const r = await cluster.calicoNet(['graph', '--out', out]);
   if (r.code !== 0) throw new Error(describeCommand(r));
   const errors: string[] = [];
   const doc = new DOMParser({
@@ -95,7 +88,7 @@ test('a session taken down and a sysctl changed by hand: that edge is down, that
   expect(drawn.text).toMatch(/DRIFT calico_node: ip_forward/);
 
   // The Markdown drift report embeds the same picture as Mermaid, node2 marked drifted.
-  const md = await calicoNet(['drift', '--format', 'md', '--skip-synth']);
+  const md = await cluster.calicoNet(['drift', '--format', 'md', '--skip-synth']);
   expect(md.code).toBe(2);
   const mermaid = /```mermaid\n([\s\S]*?)```/.exec(md.stdout)?.[1] ?? '';
   expect(mermaid).toMatch(/^flowchart TB/);

@@ -21,10 +21,6 @@ const cli = path.join(packageRoot(), 'bin', 'calico-net.js');
 const SECRET = 'Md5-ab${path.module}cd$${x}%{if}%%{y}${zz';
 const ODD_PATH = '/etc/bird/odd-${path.module}-$${x}-%{endif}-%%{y}.conf';
 
-function calicoNet(args: string[]): Promise<CommandResult> {
-  return operatorExec(cluster.lab, [process.execPath, cli, ...args], { cwd: cluster.projectDir, env: cluster.env });
-}
-
 function editInventory(edit: (inv: any) => void): void {
   const inv = parseYaml(fs.readFileSync(cluster.lab.inventoryPath, 'utf8'));
   edit(inv);
@@ -107,9 +103,9 @@ test('template syntax reaches the host byte-exact; the secret shows in no output
 
   const plan = await cluster.plan();
   expect(plan.code).toBe(0);
-  const mdDrift = await calicoNet(['drift', '--format', 'md']);
+  const mdDrift = await cluster.calicoNet(['drift', '--format', 'md']);
   expect(mdDrift.code).toBe(0);
-  const jsonDrift = await calicoNet(['drift', '--format', 'json', '--skip-synth']);
+  const jsonDrift = await cluster.calicoNet(['drift', '--format', 'json', '--skip-synth']);
   expect(jsonDrift.code).toBe(0);
   const synthesized = fs.readFileSync(path.join(cluster.stackDir, 'cdk.tf.json'), 'utf8');
   const content = JSON.parse(synthesized).resource.calico_bird_config;
@@ -124,7 +120,7 @@ test('template syntax reaches the host byte-exact; the secret shows in no output
   expect(
     (await cluster.sh('node2', `sed -i 's|password ".*";|password "${handMade}";|' /etc/bird/bird.conf`)).code,
   ).toBe(0);
-  const drifted = await calicoNet(['drift', '--format', 'json']);
+  const drifted = await cluster.calicoNet(['drift', '--format', 'json']);
   expect(drifted.code).toBe(2);
   expect(JSON.parse(drifted.stdout).resources.map((r: any) => [r.node, r.type])).toEqual([
     ['node2', 'calico_bird_config'],
@@ -150,28 +146,28 @@ test('template syntax reaches the host byte-exact; the secret shows in no output
 test('a node that cannot be read: drift, status and verify fail naming it', async () => {
   await stopSshd(cluster.lab, 'node2');
   try {
-    const md = await calicoNet(['drift', '--format', 'md']);
+    const md = await cluster.calicoNet(['drift', '--format', 'md']);
     expect(md.code).toBe(1);
     expect(md.stdout).not.toMatch(/No drift: every host/);
     expect(md.stdout).toMatch(/could not be read/);
     expect(md.stdout).toMatch(/- `node2`: Cannot reach node node2/);
-    const js = await calicoNet(['drift', '--format', 'json', '--skip-synth']);
+    const js = await cluster.calicoNet(['drift', '--format', 'json', '--skip-synth']);
     expect(js.code).toBe(1);
     const report = JSON.parse(js.stdout);
     expect(report.unreadable.map((u: any) => u.node)).toEqual(['node2']);
     expect(report.unreadable[0].reason).toMatch(/Cannot reach node node2/);
 
-    const status = await calicoNet(['status', '--format', 'json']);
+    const status = await cluster.calicoNet(['status', '--format', 'json']);
     expect(status.code).toBe(1);
     const node2 = JSON.parse(status.stdout).nodes.find((n: any) => n.node === 'node2');
     expect(node2.error).toBeTruthy();
-    const verify = await calicoNet(['verify']);
+    const verify = await cluster.calicoNet(['verify']);
     expect(verify.code).toBe(1);
     expect(all(verify)).toMatch(/node2/);
   } finally {
     await startSshd(cluster.lab, 'node2');
   }
-  expect((await calicoNet(['drift'])).code).toBe(0);
+  expect((await cluster.calicoNet(['drift'])).code).toBe(0);
 });
 
 test('node and peer addresses that cannot work are refused at synth, each named', async () => {

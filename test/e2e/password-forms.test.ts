@@ -16,21 +16,20 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { operatorExec } from '../../lab';
-import { packageRoot } from '../../providers/package-root';
 import { CommandResult, describeCommand, E2eCluster } from './cluster';
 
 let cluster: E2eCluster;
-const cli = path.join(packageRoot(), 'bin', 'calico-net.js');
 const DECLARED = 'Declared-Md5-Key-1';
 const HAND = ['Hand-Tab-2', 'Hand-Newline-3', 'Hand-Comment-4', 'Hand-Template-5', 'Hand-Define-6', 'Hand-Channel-7'];
 let logFile: string;
 
-function env(): NodeJS.ProcessEnv {
-  return { ...cluster.env, TF_LOG_PROVIDER: 'DEBUG', TF_LOG_PATH: logFile };
+/** Every run of this suite logs the provider at DEBUG into logFile (scanned for the passwords). */
+function providerDebugLog(): NodeJS.ProcessEnv {
+  return { TF_LOG_PROVIDER: 'DEBUG', TF_LOG_PATH: logFile };
 }
 
-function calicoNet(args: string[]): Promise<CommandResult> {
-  return operatorExec(cluster.lab, [process.execPath, cli, ...args], { cwd: cluster.projectDir, env: env() });
+function env(): NodeJS.ProcessEnv {
+  return { ...cluster.env, ...providerDebugLog() };
 }
 
 function plan(): Promise<CommandResult> {
@@ -70,8 +69,8 @@ const peer = (name: string, extra: string) =>
 async function expectDriftWithoutSecrets(secrets: string[]): Promise<void> {
   fs.rmSync(logFile, { force: true });
   const p = await plan();
-  const json = await calicoNet(['drift', '--format', 'json']);
-  const md = await calicoNet(['drift', '--format', 'md', '--skip-synth']);
+  const json = await cluster.calicoNet(['drift', '--format', 'json'], providerDebugLog());
+  const md = await cluster.calicoNet(['drift', '--format', 'md', '--skip-synth'], providerDebugLog());
   expect({ plan: p.code, json: json.code, md: md.code }).toEqual({ plan: 2, json: 2, md: 2 });
   expect(JSON.parse(json.stdout).resources.map((r: { node: string; type: string }) => [r.node, r.type])).toEqual([
     ['node2', 'calico_bird_config'],

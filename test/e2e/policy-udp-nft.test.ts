@@ -20,11 +20,11 @@
  *   cell it breaks.
  */
 import * as fs from 'fs';
-import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { run } from '../../lab/process';
 import { compilePolicyModel } from '../../constructs/policy-compile';
 import { parseInventory } from '../../stacks/inventory';
 import { expectedCells, probesOf, proberScript } from '../../cli/policy-verify';
+import { deployToEmptyPlan, writePolicyInventory } from '../support/policy-inventory';
 import { describeCommand, E2eCluster } from './cluster';
 
 jest.setTimeout(600_000);
@@ -48,26 +48,8 @@ const POLICIES = [
   },
 ];
 
-function writeInventory(policies: unknown[] | undefined): void {
-  const inventory = parseYaml(fs.readFileSync(cluster.lab.inventoryPath, 'utf8'));
-  for (const n of inventory.nodes) {
-    n.workloads = WORKLOADS.filter((w) => w.node === n.name).map((w) => ({
-      name: w.name,
-      ip: w.ip,
-      ...(w.labels ? { labels: w.labels } : {}),
-    }));
-  }
-  if (policies) inventory.policies = policies;
-  else delete inventory.policies;
-  fs.writeFileSync(cluster.lab.inventoryPath, toYaml(inventory));
-}
-
-async function deploy(): Promise<void> {
-  const r = await cluster.deploy();
-  if (r.code !== 0) throw new Error(describeCommand(r));
-  const plan = await cluster.plan();
-  if (plan.code !== 0) throw new Error(`deploy left a plan behind:\n${describeCommand(plan)}`);
-}
+const writeInventory = (policies: unknown[] | undefined) => writePolicyInventory(cluster, WORKLOADS, policies);
+const deploy = () => deployToEmptyPlan(cluster);
 
 /**
  * The node's table as its kernel holds it, listed with this machine's nft inside the node's

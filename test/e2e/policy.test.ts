@@ -17,17 +17,14 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { operatorExec } from '../../lab';
-import { packageRoot } from '../../providers/package-root';
 import { compilePolicyModel, packetVerdict } from '../../constructs/policy-compile';
 import { parseInventory } from '../../stacks/inventory';
-import { CommandResult, describeCommand, E2eCluster } from './cluster';
+import { deployToEmptyPlan, writePolicyInventory } from '../support/policy-inventory';
+import { describeCommand, E2eCluster } from './cluster';
 
 jest.setTimeout(600_000);
 
 let cluster: E2eCluster;
-const cli = path.join(packageRoot(), 'bin', 'calico-net.js');
 const NODES = ['node1', 'node2'];
 const WORKLOADS = [
   { node: 'node1', name: 'front', ip: '198.19.1.2', labels: { role: 'front' } },
@@ -61,30 +58,8 @@ const POLICIES = [
 ];
 const listeners: { node: string; pid: number }[] = [];
 
-function writeInventory(policies: unknown[] | undefined): void {
-  const inventory = parseYaml(fs.readFileSync(cluster.lab.inventoryPath, 'utf8'));
-  for (const n of inventory.nodes) {
-    n.workloads = WORKLOADS.filter((w) => w.node === n.name).map((w) => ({
-      name: w.name,
-      ip: w.ip,
-      ...(w.labels ? { labels: w.labels } : {}),
-    }));
-  }
-  if (policies) inventory.policies = policies;
-  else delete inventory.policies;
-  fs.writeFileSync(cluster.lab.inventoryPath, toYaml(inventory));
-}
-
-async function deploy(): Promise<void> {
-  const r = await cluster.deploy();
-  if (r.code !== 0) throw new Error(describeCommand(r));
-  const plan = await cluster.plan();
-  if (plan.code !== 0) throw new Error(`deploy left a plan behind:\n${describeCommand(plan)}`);
-}
-
-function calicoNet(args: string[]): Promise<CommandResult> {
-  return operatorExec(cluster.lab, [process.execPath, cli, ...args], { cwd: cluster.projectDir, env: cluster.env });
-}
+const writeInventory = (policies: unknown[] | undefined) => writePolicyInventory(cluster, WORKLOADS, policies);
+const deploy = () => deployToEmptyPlan(cluster);
 
 async function table(node: string): Promise<string> {
   const r = await cluster.exec(node, ['nft', 'list', 'table', 'inet', 'calico-net']);
@@ -238,7 +213,7 @@ test('deploy: every node holds our marked table; the truth table holds on the wi
   // The node's own traffic is untouched: the operator reaches every node's sshd (deploy did too).
 
   // calico-net verify: the same truth table, probed by the CLI over SSH (ICMP and the policies' ports).
-  const verify = await calicoNet(['verify', '--format', 'json']);
+  const verify = await cluster.calicoNet(['verify', '--format', 'json']);
   const report = JSON.parse(verify.stdout);
   expect(report.probes).toEqual(['ICMP', 'TCP/5432', 'TCP/8080']);
   expect(report.cells.filter((c: { expected: string; observed: string }) => c.expected !== c.observed)).toEqual([]);
@@ -251,7 +226,7 @@ test('deploy: every node holds our marked table; the truth table holds on the wi
     observed: 'allow',
   });
   expect(verify.code).toBe(0);
-  const verifyTable = await calicoNet(['verify']);
+  const verifyTable = await cluster.calicoNet(['verify']);
   expect(verifyTable.stdout).toContain('all 36 cells agree');
   expect(verifyTable.code).toBe(0);
 });
@@ -290,7 +265,7 @@ test('a rule deleted by hand: plan and calico-net drift show it, the next deploy
   expect(plan.stdout).toMatch(/Plan: 0 to add, 1 to change, 0 to destroy/);
 
   const json = path.join(cluster.root, 'drift.json');
-  const drift = await calicoNet(['drift', '--format', 'json', '--skip-synth', '--out', json]);
+  const drift = await cluster.calicoNet(['drift', '--format', 'json', '--skip-synth', '--out', json]);
   if (drift.code !== 2) throw new Error(`calico-net drift: ${describeCommand(drift)}`);
   const report = JSON.parse(fs.readFileSync(json, 'utf8'));
   expect(report.resources).toEqual([expect.objectContaining({ node: 'node1', type: 'calico_policy_ruleset' })]);

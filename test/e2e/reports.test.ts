@@ -2,13 +2,10 @@
  * The operator's reports on a deployed lab: `calico-net drift` (Markdown and JSON), `status`
  * and `verify`, run from the operator namespace exactly as a CI job would run them.
  */
-import * as path from 'path';
-import { operatorExec, stopBird } from '../../lab';
-import { packageRoot } from '../../providers/package-root';
+import { stopBird } from '../../lab';
 import { describeCommand, E2eCluster, hostInterfaceOf } from './cluster';
 
 let cluster: E2eCluster;
-const cli = path.join(packageRoot(), 'bin', 'calico-net.js');
 
 beforeAll(async () => {
   cluster = await E2eCluster.up({ id: 12, nodes: 3, asMode: 'ibgp' });
@@ -20,15 +17,8 @@ afterAll(async () => {
   await cluster?.down();
 });
 
-function calicoNet(args: string[]) {
-  return operatorExec(cluster.lab, [process.execPath, cli, ...args], {
-    cwd: cluster.projectDir,
-    env: cluster.env,
-  });
-}
-
 test('drift: none after deploy (exit 0, says so)', async () => {
-  const r = await calicoNet(['drift']);
+  const r = await cluster.calicoNet(['drift']);
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/No drift/);
 });
@@ -37,13 +27,13 @@ test('drift: one sysctl and one bird.conf edit are named exactly, in Markdown an
   expect((await cluster.exec('node1', ['sysctl', '-w', 'net.ipv4.ip_forward=0'])).code).toBe(0);
   expect((await cluster.sh('node2', "printf '# tuned by hand\\n' >> /etc/bird/bird.conf")).code).toBe(0);
 
-  const md = await calicoNet(['drift', '--format', 'md']);
+  const md = await cluster.calicoNet(['drift', '--format', 'md']);
   expect(md.code).toBe(2);
   expect(md.stdout).toMatch(/2 resource\(s\) drifted on 2 node\(s\):\*\* node1, node2/);
   expect(md.stdout).toMatch(/### Node `node1`[\s\S]*calico_node\.[\s\S]*\| `ip_forward` \| `1` \| `0` \|/);
   expect(md.stdout).toMatch(/### Node `node2`[\s\S]*calico_bird_config\.[\s\S]*```diff[\s\S]*\+# tuned by hand/);
 
-  const js = await calicoNet(['drift', '--format', 'json', '--skip-synth']);
+  const js = await cluster.calicoNet(['drift', '--format', 'json', '--skip-synth']);
   expect(js.code).toBe(2);
   const report = JSON.parse(js.stdout);
   expect(report.version).toBe(1);
@@ -56,17 +46,17 @@ test('drift: one sysctl and one bird.conf edit are named exactly, in Markdown an
 
   const repair = await cluster.deploy();
   if (repair.code !== 0) throw new Error(describeCommand(repair));
-  expect((await calicoNet(['drift'])).code).toBe(0);
+  expect((await cluster.calicoNet(['drift'])).code).toBe(0);
 });
 
 test('status: every session Established after deploy; a stopped bird is named by its peers', async () => {
-  const ok = await calicoNet(['status', '--wait', '60']);
+  const ok = await cluster.calicoNet(['status', '--wait', '60']);
   if (ok.code !== 0) throw new Error(describeCommand(ok));
   expect(ok.stdout).toMatch(/6\/6 BGP sessions Established on 3 nodes; all expected sessions up/);
-  const json = JSON.parse((await calicoNet(['status', '--format', 'json'])).stdout);
+  const json = JSON.parse((await cluster.calicoNet(['status', '--format', 'json'])).stdout);
   expect(json.healthy).toBe(true);
 
-  const verify = await calicoNet(['verify']);
+  const verify = await cluster.calicoNet(['verify']);
   expect(verify.code).toBe(0);
   expect(verify.stdout).toMatch(/6\/6 workload pairs answered/);
 
@@ -75,7 +65,7 @@ test('status: every session Established after deploy; a stopped bird is named by
   const [w3] = cluster.workloads().filter((w) => w.node === 'node3');
   const veth = await hostInterfaceOf(cluster, w3.name);
   expect((await cluster.exec('node3', ['ip', 'route', 'del', `${w3.ip}/32`, 'dev', veth])).code).toBe(0);
-  const broken = await calicoNet(['verify', '--format', 'json']);
+  const broken = await cluster.calicoNet(['verify', '--format', 'json']);
   expect(broken.code).toBe(1);
   const failed = JSON.parse(broken.stdout)
     .results.filter((r: any) => !r.ok)
@@ -87,7 +77,7 @@ test('status: every session Established after deploy; a stopped bird is named by
   expect(JSON.parse(broken.stdout).results.filter((r: any) => r.ok)).toHaveLength(2);
 
   await stopBird(cluster.lab, 'node3');
-  const down = await calicoNet(['status']);
+  const down = await cluster.calicoNet(['status']);
   expect(down.code).toBe(1);
   expect(down.stdout).toMatch(/Node node3:\s+ERROR: birdc failed/);
   expect(down.stdout).toMatch(/PROBLEM: 198\.18\.12\.3 \(Mesh_198_18_12_3\): (start|down)/);

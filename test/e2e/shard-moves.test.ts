@@ -15,16 +15,13 @@ import * as path from 'path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { operatorExec } from '../../lab';
 import { CommandResult, describeCommand, E2eCluster } from './cluster';
-import { startPostgres, Postgres } from './postgres';
+import { clusterOnPostgres, pgStateResources, Postgres } from './postgres';
 
 let cluster: E2eCluster;
 let pg: Postgres;
 
 beforeAll(async () => {
-  pg = startPostgres();
-  cluster = await E2eCluster.up({ id: 170, nodes: 3, asMode: 'ibgp' });
-  fs.appendFileSync(cluster.lab.inventoryPath, 'state: { backend: pg, schemaName: calico_lab170 }\n');
-  cluster.extraEnv = { PG_CONN_STR: pg.connStr };
+  ({ cluster, pg } = await clusterOnPostgres({ id: 170, nodes: 3, asMode: 'ibgp' }, 'calico_lab170'));
   editInventory((inv) => {
     inv.cluster.sharding = 'byRack';
     const racks: Record<string, string> = { node1: 'r1', node2: 'r2', node3: 'r2' };
@@ -68,11 +65,7 @@ async function expectEmptyPlans(stacks: string[]): Promise<void> {
   ).toEqual(stacks.map((stack) => ({ stack, code: 0, out: '' })));
 }
 
-/** Resource addresses in a pg schema's state. */
-function stateResources(schema: string): string[] {
-  const data = pg.psql(`select data from ${schema}.states where name = 'default'`);
-  return (JSON.parse(data).resources as { type: string; name: string }[]).map((r) => `${r.type}.${r.name}`).sort();
-}
+const stateResources = (schema: string) => pgStateResources(pg, schema);
 
 /**
  * What would differ had the host been rebuilt rather than left alone: each workload netns's

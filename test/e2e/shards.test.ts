@@ -11,21 +11,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { operatorExec } from '../../lab';
-import { packageRoot } from '../../providers/package-root';
 import { CommandResult, describeCommand, E2eCluster, NodeSnapshot } from './cluster';
-import { startPostgres, Postgres } from './postgres';
+import { clusterOnPostgres, pgStateResources, Postgres } from './postgres';
 
 let cluster: E2eCluster;
 let pg: Postgres;
-const cli = path.join(packageRoot(), 'bin', 'calico-net.js');
 const RACKS: Record<string, string> = { node1: 'r1', node2: 'r2', node3: 'r3' };
 const SHARDS = ['lab95-r1', 'lab95-r2', 'lab95-r3'];
 
 beforeAll(async () => {
-  pg = startPostgres();
-  cluster = await E2eCluster.up({ id: 95, nodes: 3, asMode: 'ibgp' });
-  fs.appendFileSync(cluster.lab.inventoryPath, 'state: { backend: pg, schemaName: calico_lab95 }\n');
-  cluster.extraEnv = { PG_CONN_STR: pg.connStr };
+  ({ cluster, pg } = await clusterOnPostgres({ id: 95, nodes: 3, asMode: 'ibgp' }, 'calico_lab95'));
 });
 
 afterAll(async () => {
@@ -48,21 +43,13 @@ function terraformIn(stack: string, args: string[]): Promise<CommandResult> {
 const planIn = (stack: string) =>
   terraformIn(stack, ['plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=60s']);
 
-function calicoNet(args: string[]): Promise<CommandResult> {
-  return operatorExec(cluster.lab, [process.execPath, cli, ...args], { cwd: cluster.projectDir, env: cluster.env });
-}
-
 async function ok(r: Promise<CommandResult>): Promise<CommandResult> {
   const done = await r;
   if (done.code !== 0) throw new Error(describeCommand(done));
   return done;
 }
 
-/** Resource addresses in a pg schema's state. */
-function stateResources(schema: string): string[] {
-  const data = pg.psql(`select data from ${schema}.states where name = 'default'`);
-  return (JSON.parse(data).resources as { type: string; name: string }[]).map((r) => `${r.type}.${r.name}`).sort();
-}
+const stateResources = (schema: string) => pgStateResources(pg, schema);
 
 async function snapshots(): Promise<Record<string, NodeSnapshot>> {
   return Object.fromEntries(
@@ -82,7 +69,7 @@ test('a cluster deployed as one stack moves into its shards: nothing rebuilt, ev
     inv.cluster.sharding = 'byRack';
     for (const node of inv.nodes) node.rack = RACKS[node.name];
   });
-  const migrate = await ok(calicoNet(['shard', 'migrate']));
+  const migrate = await ok(cluster.calicoNet(['shard', 'migrate']));
   for (const s of SHARDS) expect(migrate.stdout).toContain(`${s}: 3 resource(s) moved into its state`);
 
   // Each shard its own schema on the one database; together exactly the single stack's entries.
@@ -102,7 +89,7 @@ test('a cluster deployed as one stack moves into its shards: nothing rebuilt, ev
   expect(await snapshots()).toEqual(before);
 
   // A second run finds nothing left to move, and changes nothing.
-  const again = await ok(calicoNet(['shard', 'migrate']));
+  const again = await ok(cluster.calicoNet(['shard', 'migrate']));
   expect(again.stdout).toMatch(/holds no resources: nothing to migrate/);
   expect(SHARDS.map((s) => stateResources(`calico_${s.replace('-', '_')}`).length)).toEqual([3, 3, 3]);
 });
@@ -130,10 +117,10 @@ test("cdktf deploy 'lab95-*' --parallelism 3 applies every shard at once", async
   expect(pings.filter((p) => !p.ok)).toEqual([]);
   expect(pings).toHaveLength(30);
   // status and verify cover every shard's nodes in one run with one exit code.
-  const status = await calicoNet(['status', '--wait', '30']);
+  const status = await cluster.calicoNet(['status', '--wait', '30']);
   expect(status.code).toBe(0);
   for (const n of cluster.nodeNames) expect(status.stdout).toContain(`Node ${n} (shard lab95-${RACKS[n]}):`);
-  const verify = await calicoNet(['verify']);
+  const verify = await cluster.calicoNet(['verify']);
   expect(verify.code).toBe(0);
   expect(verify.stdout).toMatch(
     /30\/30 workload pairs answered\nshards: lab95-r1: node1; lab95-r2: node2; lab95-r3: node3\n$/,
@@ -194,9 +181,9 @@ test('the pg lock: a second apply of one rack is refused while another rack appl
 });
 
 test('calico-net drift plans every shard and merges one report that names the drifted rack', async () => {
-  expect((await calicoNet(['drift'])).code).toBe(0);
+  expect((await cluster.calicoNet(['drift'])).code).toBe(0);
   expect((await cluster.exec('node3', ['sysctl', '-w', 'net.ipv4.ip_forward=0'])).code).toBe(0);
-  const json = await calicoNet(['drift', '--format', 'json', '--skip-synth']);
+  const json = await cluster.calicoNet(['drift', '--format', 'json', '--skip-synth']);
   expect(json.code).toBe(2);
   const report = JSON.parse(json.stdout);
   expect(report.shards.map((s: any) => [s.stack, s.drifted, s.error ?? null])).toEqual([
@@ -205,7 +192,7 @@ test('calico-net drift plans every shard and merges one report that names the dr
     ['lab95-r3', true, null],
   ]);
   expect(report.resources.map((r: any) => [r.stack, r.node, r.type])).toEqual([['lab95-r3', 'node3', 'calico_node']]);
-  const md = await calicoNet(['drift', '--skip-synth']);
+  const md = await cluster.calicoNet(['drift', '--skip-synth']);
   expect(md.code).toBe(2);
   expect(md.stdout).toMatch(/\| `lab95-r3` \| \*\*drift\*\* on `node3` \|/);
   expect(md.stdout).toMatch(/\| `lab95-r1` \| no drift \|/);

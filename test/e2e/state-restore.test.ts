@@ -19,12 +19,11 @@
  *   live terraform (an apply waiting at its prompt), a `.backup` of another lineage than the
  *   cut-off snapshot shows, no usable `.backup`.
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { isFileLocked } from '../../stacks/state-recovery';
-import { reapGroup } from '../support/stopped-apply';
+import { reapGroup, spawnOperatorTerraform } from '../support/stopped-apply';
 import { CommandResult, describeCommand, E2eCluster } from './cluster';
 
 let cluster: E2eCluster;
@@ -105,20 +104,9 @@ async function deploy(): Promise<CommandResult> {
  * applied. `stop()` kills its whole process group.
  */
 async function applyWaitingAtPrompt(replace: string): Promise<{ stop(): Promise<void> }> {
-  const child = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      cluster.lab.operator.netns,
-      'terraform',
-      'apply',
-      '-no-color',
-      '-refresh=false',
-      `-replace=${replace}`,
-    ],
-    { cwd: cluster.stackDir, env: { ...process.env, ...cluster.env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true },
-  );
+  const child = spawnOperatorTerraform(cluster, ['apply', '-no-color', '-refresh=false', `-replace=${replace}`], {
+    stdin: 'pipe',
+  });
   const group = child.pid;
   const stop = async () => {
     if (group !== undefined) {

@@ -10,16 +10,12 @@
  * each other by ARP as hosts do; these tests check that verify reports no overflow and the node
  * entries are ordinary ARP ones, so that failure cannot come back unnoticed at a size CI affords.
  */
-import * as path from 'path';
-import { operatorExec } from '../../lab';
 import { pingMatrix } from '../../cli/verify';
-import { packageRoot } from '../../providers/package-root';
-import { describeCommand, E2eCluster, hostInterfaceOf } from './cluster';
+import { CommandResult, describeCommand, E2eCluster, hostInterfaceOf } from './cluster';
 
 const NODES = 4;
 const PER_NODE = 40;
 let cluster: E2eCluster;
-const cli = path.join(packageRoot(), 'bin', 'calico-net.js');
 
 beforeAll(async () => {
   cluster = await E2eCluster.up({ id: 23, nodes: NODES, asMode: 'ibgp', workloadsPerNode: PER_NODE });
@@ -31,11 +27,10 @@ afterAll(async () => {
   await cluster?.down();
 });
 
-/** calico-net with the inventory named only on the command line (CALICO_INVENTORY points nowhere). */
-function calicoNet(args: string[]) {
-  return operatorExec(cluster.lab, [process.execPath, cli, ...args, '--inventory', cluster.lab.inventoryPath], {
-    cwd: cluster.projectDir,
-    env: { ...cluster.env, CALICO_INVENTORY: '/nonexistent/cluster.yaml' },
+/** With `--inventory` on every command, and a CALICO_INVENTORY that points nowhere (what this suite proves). */
+function calicoNet(args: string[]): Promise<CommandResult> {
+  return cluster.calicoNet([...args, '--inventory', cluster.lab.inventoryPath], {
+    CALICO_INVENTORY: '/nonexistent/cluster.yaml',
   });
 }
 

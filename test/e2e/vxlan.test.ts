@@ -20,13 +20,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { operatorExec } from '../../lab';
-import { packageRoot } from '../../providers/package-root';
-import { CommandResult, describeCommand, E2eCluster, NodeSnapshot } from './cluster';
+import { describeCommand, E2eCluster, NodeSnapshot } from './cluster';
 
 let cluster: E2eCluster;
 const before = new Map<string, NodeSnapshot & { links: string[]; neighbours: string }>();
-const cli = path.join(packageRoot(), 'bin', 'calico-net.js');
 
 // The lab's addressing (lab/lab.ts, id 41, two subnets): blocks 198.19.K.0/24, workloads .2.
 const ADDRESS: Record<string, string> = { node1: '198.18.41.1', node2: '198.18.41.2', node3: '198.18.41.129' };
@@ -249,10 +246,6 @@ test('vxlanMode CrossSubnet: native routing within the subnet, vxlan.calico only
   ]);
 });
 
-function calicoNet(args: string[]): Promise<CommandResult> {
-  return operatorExec(cluster.lab, [process.execPath, cli, ...args], { cwd: cluster.projectDir, env: cluster.env });
-}
-
 interface DriftCase {
   name: string;
   node: string;
@@ -303,7 +296,7 @@ describe.each(driftCases)('drift: $name', ({ node, inject, planned, reported, br
     expect(plan.stdout).toMatch(planned);
 
     const json = path.join(cluster.root, 'drift.json');
-    const drift = await calicoNet(['drift', '--format', 'json', '--skip-synth', '--out', json]);
+    const drift = await cluster.calicoNet(['drift', '--format', 'json', '--skip-synth', '--out', json]);
     if (drift.code !== 2) throw new Error(`calico-net drift: ${describeCommand(drift)}`);
     const report = JSON.parse(fs.readFileSync(json, 'utf8'));
     expect(report.resources).toEqual([

@@ -7,7 +7,7 @@
  * clean stop, a kill), and each run must end with no process of it left behind, or the next
  * command of the test races a provider that is still writing to the hosts.
  */
-import { spawn } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import type { LabInfo } from '../../lab';
 
 /** What a run needs of an e2e cluster (E2eCluster has it): the operator's netns, the stack, the env. */
@@ -41,28 +41,13 @@ export interface StoppedApply {
  */
 export function applyStoppedAt(cluster: OperatorStack, trigger: RegExp, stopBy: StopBy): Promise<StoppedApply> {
   return new Promise((resolve, reject) => {
-    // `ip netns exec` execs terraform in place: the child's pid is terraform's. Detached: the
-    // run is a process group of its own (terraform and its provider), so it can be reaped whole.
-    const child = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        cluster.lab.operator.netns,
-        'terraform',
-        'apply',
-        '-auto-approve',
-        '-input=false',
-        '-no-color',
-        '-parallelism=1',
-      ],
-      {
-        cwd: cluster.stackDir,
-        env: { ...process.env, ...cluster.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      },
-    );
+    const child = spawnOperatorTerraform(cluster, [
+      'apply',
+      '-auto-approve',
+      '-input=false',
+      '-no-color',
+      '-parallelism=1',
+    ]);
     const group = child.pid;
     let output = '';
     let stopped = false;
@@ -73,12 +58,31 @@ export function applyStoppedAt(cluster: OperatorStack, trigger: RegExp, stopBy: 
       if (stopBy === 'sigint') child.kill('SIGINT');
       else process.kill(-group, 'SIGKILL');
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
     child.on('error', reject);
     child.on('close', (code) => {
       reapGroup(group).then(() => resolve({ stopped, code, output }), reject);
     });
+  });
+}
+
+/**
+ * `terraform ARGS` in `cluster`'s stack from the operator's netns, as a process group of its own
+ * (terraform and the provider it starts), so that it can be stopped and reaped whole. `ip netns
+ * exec` execs terraform in place: the child's pid is terraform's. stdin is closed unless `stdin:
+ * 'pipe'` (a run that must sit at its confirmation prompt needs a stdin that stays open).
+ */
+export function spawnOperatorTerraform(
+  cluster: OperatorStack,
+  args: string[],
+  options: { stdin?: 'ignore' | 'pipe' } = {},
+): ChildProcess {
+  return spawn('ip', ['netns', 'exec', cluster.lab.operator.netns, 'terraform', ...args], {
+    cwd: cluster.stackDir,
+    env: { ...process.env, ...cluster.env },
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+    detached: true,
   });
 }
 

@@ -1,0 +1,144 @@
+/**
+ * A rack change deployed without `calico-net shard migrate` is refused (lab 174: three nodes,
+ * full-mesh iBGP, one workload each, two racks, cdktf's default local state: one file per shard
+ * in the project, what a user gets without `state:`):
+ * - `cdktf deploy 'lab174-*'` (and one rack's deploy) after a node's rack changed: refused at
+ *   synthesis, naming the node, its old and new rack and the command; nothing on any host changed
+ *   (netns inodes, veth ifindexes, bird.conf's inode and mtime, routes) and no state file changed;
+ * - after `shard migrate`, the same deploy changes nothing and every plan is empty;
+ * - the last node of a rack moving to a new rack: refused, naming `--from-rack`; after
+ *   `shard migrate --from-rack` the deploy changes nothing.
+ * pg state is not guarded (stacks/shard-guard.ts says why); test/e2e/shard-moves.test.ts covers
+ * migrate on pg.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { operatorExec } from '../../lab';
+import { CommandResult, describeCommand, E2eCluster } from './cluster';
+
+let cluster: E2eCluster;
+
+beforeAll(async () => {
+  cluster = await E2eCluster.up({ id: 174, nodes: 3, asMode: 'ibgp' });
+  editInventory((inv) => {
+    inv.cluster.sharding = 'byRack';
+    const racks: Record<string, string> = { node1: 'r1', node2: 'r2', node3: 'r2' };
+    for (const node of inv.nodes) node.rack = racks[node.name];
+  });
+});
+
+afterAll(async () => {
+  await cluster?.down();
+});
+
+function editInventory(edit: (inv: any) => void): void {
+  const inv = parseYaml(fs.readFileSync(cluster.lab.inventoryPath, 'utf8'));
+  edit(inv);
+  fs.writeFileSync(cluster.lab.inventoryPath, toYaml(inv));
+}
+
+const setRack = (node: string, rack: string) =>
+  editInventory((inv) => (inv.nodes.find((n: any) => n.name === node).rack = rack));
+
+const planIn = (stack: string) =>
+  operatorExec(cluster.lab, ['terraform', 'plan', '-detailed-exitcode', '-input=false', '-no-color'], {
+    cwd: path.join(cluster.projectDir, 'cdktf.out', 'stacks', stack),
+    env: cluster.env,
+  });
+
+async function ok(r: Promise<CommandResult>): Promise<CommandResult> {
+  const done = await r;
+  if (done.code !== 0) throw new Error(describeCommand(done));
+  return done;
+}
+
+async function expectEmptyPlans(stacks: string[]): Promise<void> {
+  const plans = await Promise.all(stacks.map(planIn));
+  expect(
+    plans.map((p, i) => ({ stack: stacks[i], code: p.code, out: p.code === 0 ? '' : p.stdout + p.stderr })),
+  ).toEqual(stacks.map((stack) => ({ stack, code: 0, out: '' })));
+}
+
+/** Every shard's state file in the project (cdktf's default), by name, with its content. */
+function stateFiles(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of fs.readdirSync(cluster.projectDir).sort())
+    if (/^terraform\.lab174.*\.tfstate$/.test(f)) out[f] = fs.readFileSync(path.join(cluster.projectDir, f), 'utf8');
+  return out;
+}
+
+/** What would differ had a host been touched (see shard-moves.test.ts's identity). */
+async function identity(node: string): Promise<string> {
+  const r = await cluster.sh(
+    node,
+    [
+      'for f in /run/netns/*; do [ -e "$f" ] && stat -L -c "netns %n %i" "$f"; done',
+      'ip -o link show | awk -F\': \' \'$2 ~ /^cali/ {print "link " $2 " " $1}\'',
+      'stat -c "bird.conf %i %Y" /etc/bird/bird.conf',
+      'ip -4 route show | grep -v "proto bird" | sort',
+    ].join('\n'),
+  );
+  if (r.code !== 0) throw new Error(describeCommand(r));
+  return r.stdout;
+}
+
+const deployAll = () => cluster.cdktf(['deploy', 'lab174-*', '--auto-approve', '--parallelism', '2']);
+
+test('two racks deploy on local state: every plan empty, routes converged', async () => {
+  const deploy = await ok(deployAll());
+  expect(deploy.stdout).toMatch(/Apply complete! Resources: 3 added, 0 changed, 0 destroyed/); // r1: node1
+  expect(deploy.stdout).toMatch(/Apply complete! Resources: 6 added, 0 changed, 0 destroyed/); // r2: node2, node3
+  expect(Object.keys(stateFiles())).toEqual(['terraform.lab174-r1.tfstate', 'terraform.lab174-r2.tfstate']);
+  await expectEmptyPlans(['lab174-r1', 'lab174-r2']);
+  await cluster.expectRoutesConverged();
+});
+
+test('a rack change deployed without shard migrate: refused, hosts and states untouched; after migrate the deploy is a no-op', async () => {
+  const hosts = await Promise.all(cluster.nodeNames.map(identity));
+  const states = stateFiles();
+  expect(hosts.every((h) => /netns \/run\/netns\/\S+ \d+/.test(h) && /link cali/.test(h))).toBe(true);
+
+  setRack('node3', 'r1');
+  const refusal =
+    'nothing was deployed: node node3 moved from rack r2 (lab174-r2) to rack r1 (lab174-r1) and is still held by lab174-r2';
+  for (const args of [
+    ['deploy', 'lab174-*', '--auto-approve', '--parallelism', '2'],
+    ['deploy', 'lab174-r1', '--auto-approve'],
+  ]) {
+    const r = await cluster.cdktf(args);
+    expect({ args, refused: r.code !== 0 }).toEqual({ args, refused: true });
+    expect(r.stdout + r.stderr).toContain(refusal);
+    expect(r.stdout + r.stderr).toContain('Run first: npx calico-net shard migrate');
+    expect(r.stdout + r.stderr).not.toMatch(/Apply complete|Destroying|Creating/);
+  }
+  expect(stateFiles()).toEqual(states);
+  expect(await Promise.all(cluster.nodeNames.map(identity))).toEqual(hosts);
+
+  const migrate = await ok(cluster.calicoNet(['shard', 'migrate']));
+  expect(migrate.stdout.match(/moved from lab174-r2 into lab174-r1/g)).toHaveLength(3);
+  const deploy = await ok(deployAll());
+  expect(deploy.stdout).not.toMatch(/Apply complete! Resources: [1-9]|[1-9]\d* (added|destroyed)/);
+  await expectEmptyPlans(['lab174-r1', 'lab174-r2']);
+  expect(await Promise.all(cluster.nodeNames.map(identity))).toEqual(hosts);
+});
+
+test('the last node of a rack moves to a new rack: refused naming --from-rack; after that migrate the deploy is a no-op', async () => {
+  const hosts = await Promise.all(cluster.nodeNames.map(identity));
+  const states = stateFiles();
+  setRack('node2', 'r3'); // r2 is left with no node, so no stack: only its state file is left
+  const r = await deployAll();
+  expect(r.code).not.toBe(0);
+  expect(r.stdout + r.stderr).toContain('node node2 moved from rack r2 (lab174-r2) to rack r3 (lab174-r3)');
+  expect(r.stdout + r.stderr).toContain('Run first: npx calico-net shard migrate --from-rack r2');
+  expect(stateFiles()).toEqual(states);
+  expect(await Promise.all(cluster.nodeNames.map(identity))).toEqual(hosts);
+
+  await ok(cluster.calicoNet(['shard', 'migrate', '--from-rack', 'r2']));
+  const deploy = await ok(deployAll());
+  expect(deploy.stdout).not.toMatch(/Apply complete! Resources: [1-9]|[1-9]\d* (added|destroyed)/);
+  await expectEmptyPlans(['lab174-r1', 'lab174-r3']);
+  expect(await Promise.all(cluster.nodeNames.map(identity))).toEqual(hosts);
+  const pings = await cluster.pingAll();
+  expect(pings.filter((p) => !p.ok)).toEqual([]);
+});

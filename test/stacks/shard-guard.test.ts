@@ -1,0 +1,186 @@
+/**
+ * The guard against a rack change deployed without `calico-net shard migrate` (stacks/shard-guard.ts):
+ * synthesis reads what each shard's local state holds and refuses while a node is held by one
+ * shard and declared by another, naming the node, both racks and the command; it lets a normal
+ * deploy, a new node and a node removed on purpose through. The real app (dist/stacks/main.js)
+ * exits 1 with the message, on cdktf's default state files in the project directory.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App } from 'cdktf';
+import { parseInventory } from '../../stacks/inventory';
+import { buildClusterStacks } from '../../stacks/shards';
+import { guardShardMoves, SHARD_MIGRATING_ENV, ShardGuardError } from '../../stacks/shard-guard';
+import { packageRoot } from '../../providers/package-root';
+
+let dir: string;
+beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'calico-guard-'))));
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+type Racks = Record<string, string>;
+
+function inventoryText(racks: Racks, state = `state: { backend: local, path: ${dir}/st/lab.tfstate }`): string {
+  const lines = ['cluster: { name: lab, podCidr: 198.19.0.0/16, sharding: byRack }', 'nodes:'];
+  Object.entries(racks).forEach(([name, rack], i) =>
+    lines.push(
+      `  - { name: ${name}, rack: ${rack}, address: 198.18.174.${i + 1}, podCidr: 198.19.${i + 1}.0/24, workloads: [{ name: w${i}, ip: 198.19.${i + 1}.2 }] }`,
+    ),
+  );
+  if (state) lines.push(state);
+  return lines.join('\n') + '\n';
+}
+
+/** Synthesizes the inventory into dir/out; returns each stack's declared addresses. */
+function synth(racks: Racks, state?: string): Map<string, string[]> {
+  const outdir = path.join(dir, 'out');
+  fs.rmSync(outdir, { recursive: true, force: true });
+  const app = new App({ outdir });
+  buildClusterStacks(app, parseInventory(inventoryText(racks, state), '/inv/lab.yaml'));
+  app.synth();
+  const out = new Map<string, string[]>();
+  for (const stack of fs.readdirSync(path.join(outdir, 'stacks'))) {
+    const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8'));
+    out.set(
+      stack,
+      Object.entries<Record<string, unknown>>(json.resource).flatMap(([type, byName]) =>
+        Object.keys(byName).map((name) => `${type}.${name}`),
+      ),
+    );
+  }
+  return out;
+}
+
+function writeState(file: string, addresses: string[]): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const resources = addresses.map((a) => {
+    const [type, name] = a.split('.');
+    return { mode: 'managed', type, name, provider: 'provider["x"]', instances: [] };
+  });
+  fs.writeFileSync(file, JSON.stringify({ version: 4, serial: 3, lineage: 'l', resources }));
+}
+
+/** Deployed as synthesized: each shard's state holds exactly what its stack declares. */
+function deployed(racks: Racks): void {
+  for (const [stack, addresses] of synth(racks))
+    writeState(path.join(dir, 'st', `lab.${stack.slice('lab-'.length)}.tfstate`), addresses);
+}
+
+const guard = (racks: Racks, state?: string) =>
+  guardShardMoves(parseInventory(inventoryText(racks, state), '/inv/lab.yaml'), path.join(dir, 'out'), dir);
+
+function refusal(racks: Racks, state?: string): string {
+  synth(racks, state);
+  try {
+    guard(racks, state);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ShardGuardError);
+    return (err as Error).message;
+  }
+  throw new Error('the guard let it through');
+}
+
+const RACKS: Racks = { n1: 'r1', n2: 'r2', n3: 'r2' };
+
+test('a normal deploy, a new node and a node removed on purpose pass', () => {
+  deployed(RACKS);
+  synth(RACKS);
+  expect(() => guard(RACKS)).not.toThrow();
+  const grown = { ...RACKS, n4: 'r1', n5: 'r9' };
+  synth(grown);
+  expect(() => guard(grown)).not.toThrow();
+  const shrunk = { n1: 'r1', n2: 'r2' };
+  synth(shrunk);
+  expect(() => guard(shrunk)).not.toThrow();
+  // Nothing deployed yet at all.
+  fs.rmSync(path.join(dir, 'st'), { recursive: true });
+  synth(RACKS);
+  expect(() => guard(RACKS)).not.toThrow();
+});
+
+test('a rack change: refused, naming the node, its old and new rack, and the command', () => {
+  deployed(RACKS);
+  const message = refusal({ ...RACKS, n3: 'r1' });
+  expect(message).toMatch(/^nothing was deployed: node n3 moved from rack r2 \(lab-r2\) to rack r1 \(lab-r1\)/);
+  expect(message).toContain("is still held by lab-r2's state");
+  expect(message).toContain('Run first: npx calico-net shard migrate  (');
+  expect(message).not.toContain('n1');
+  expect(message).not.toContain('n2');
+  // One line per node, not per resource.
+  expect(message.match(/node n3 moved/g)).toHaveLength(1);
+});
+
+test("the last node of a rack leaves: the retired rack's state file is found, and --from-rack named", () => {
+  deployed(RACKS);
+  const message = refusal({ n1: 'r3', n2: 'r2', n3: 'r2' });
+  expect(message).toMatch(/node n1 moved from rack r1 \(lab-r1\) to rack r3 \(lab-r3\)/);
+  expect(message).toContain('npx calico-net shard migrate --from-rack r1');
+  // After a destroy of that rack its state is empty: nothing pending.
+  writeState(path.join(dir, 'st', 'lab.r1.tfstate'), []);
+  expect(() => guard({ n1: 'r3', n2: 'r2', n3: 'r2' })).not.toThrow();
+});
+
+test('sharding turned on over a deployed single stack: refused until migrated', () => {
+  synth(RACKS);
+  writeState(path.join(dir, 'st', 'lab.tfstate'), [...synth(RACKS).values()].flat());
+  const message = refusal(RACKS);
+  expect(message).toContain('node n1 moved from the single stack lab (before sharding) to rack r1 (lab-r1)');
+  expect(message).toContain('node n3 moved from the single stack lab (before sharding) to rack r2 (lab-r2)');
+  // Migrated: the single stack's state is empty.
+  deployed(RACKS);
+  writeState(path.join(dir, 'st', 'lab.tfstate'), []);
+  expect(() => guard(RACKS)).not.toThrow();
+});
+
+test('an interrupted migrate (the entry in both states): refused, the old copy would destroy the host', () => {
+  deployed(RACKS);
+  const moved = { ...RACKS, n3: 'r1' };
+  const stacks = synth(moved);
+  writeState(path.join(dir, 'st', 'lab.r1.tfstate'), stacks.get('lab-r1')!);
+  expect(refusal(moved)).toMatch(
+    /node n3 moved from rack r2 \(lab-r2\) to rack r1 \(lab-r1\) and is held by the states of both/,
+  );
+});
+
+test("shard migrate's own synthesis, and a pg cluster are not guarded (pg: see the module)", () => {
+  deployed(RACKS);
+  synth({ ...RACKS, n3: 'r1' });
+  process.env[SHARD_MIGRATING_ENV] = '1';
+  try {
+    expect(() => guard({ ...RACKS, n3: 'r1' })).not.toThrow();
+  } finally {
+    delete process.env[SHARD_MIGRATING_ENV];
+  }
+  const pg = 'state: { backend: pg, schemaName: calico_lab }';
+  synth({ ...RACKS, n3: 'r1' }, pg);
+  expect(() => guard({ ...RACKS, n3: 'r1' }, pg)).not.toThrow();
+});
+
+test('an unreadable state file stops synthesis rather than reading as "nothing held"', () => {
+  deployed(RACKS);
+  fs.writeFileSync(path.join(dir, 'st', 'lab.r2.tfstate'), '{"version": 4, "resou');
+  synth(RACKS);
+  expect(() => guard(RACKS)).toThrow(/lab\.r2\.tfstate is not a readable state/);
+});
+
+test("the app: cdktf's default state files in the project directory, a rack change exits 1 with the message", () => {
+  const inv = path.join(dir, 'cluster.yaml');
+  const run = (racks: Racks) => {
+    fs.writeFileSync(inv, inventoryText(racks, ''));
+    return spawnSync(process.execPath, [path.join(packageRoot(), 'dist', 'stacks', 'main.js')], {
+      cwd: dir,
+      env: { ...process.env, CALICO_INVENTORY: inv, CDKTF_OUTDIR: path.join(dir, 'out') },
+      encoding: 'utf8',
+    });
+  };
+  expect(run(RACKS).status).toBe(0);
+  for (const [stack, addresses] of synth(RACKS, ''))
+    writeState(path.join(dir, `terraform.${stack}.tfstate`), addresses);
+  expect(run(RACKS).status).toBe(0);
+  const moved = run({ ...RACKS, n2: 'r1' });
+  expect(moved.status).toBe(1);
+  expect(moved.stderr).toContain(
+    'calico-net: nothing was deployed: node n2 moved from rack r2 (lab-r2) to rack r1 (lab-r1)',
+  );
+});
