@@ -45,6 +45,7 @@ const unitSuites = [
   'test/runtime/codec-edges.test.ts',
   'test/runtime/value-walk-edges.test.ts',
   'test/runtime/validation.test.ts',
+  'test/runtime/validation-mutants.test.ts',
   'test/ssh/known-hosts.test.ts',
   'test/ssh/batch.test.ts',
   'test/ssh/token-scanner.test.ts',
