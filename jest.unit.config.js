@@ -22,6 +22,7 @@ const unitSuites = [
   'test/lab/tor-config.test.ts',
   'test/lab/lab-ipv6.test.ts',
   'test/cli/explain.test.ts',
+  'test/cli/explain-mutants.test.ts',
   'test/cli/policy-verify.test.ts',
   'test/cli/policy-verify-observe.test.ts',
   'test/cli/shard-reports.test.ts',
