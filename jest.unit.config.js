@@ -36,6 +36,7 @@ const unitSuites = [
   'test/calico/registry.test.ts',
   'test/calico/scripts.test.ts',
   'test/calico/exit-codes-mutants.test.ts',
+  'test/calico/script-mutants.test.ts',
   'test/calico/policy-status-scripts.test.ts',
   'test/calico/host-identity.test.ts',
   'test/calico/dual-stack-host.test.ts',
