@@ -31,7 +31,7 @@ describe('PROTO/PORT', () => {
     expect(parseProtoPort('icmp/0/0')).toEqual({ protocol: 1, icmpType: 0, icmpCode: 0 });
     for (const bad of ['tcp/65536', 'udp/', 'udp', 'sctp', 'tcp/-1', 'tcp/1e3', 'icmp/256', 'icmp/1/256', 'icmp/8/'])
       expect(() => parseProtoPort(bad)).toThrow(`"${bad}" is not PROTO/PORT`);
-    for (const bad of ['icmp//0', '1234', '-6', '6.0', 'x6', '', '/80'])
+    for (const bad of ['icmp//0', '1234', '-6', '6.0', '47.0', '1e2', '+47', ' 47', '47 ', 'x6', '', '/80'])
       expect(() => parseProtoPort(bad)).toThrow(`"${bad}" is not PROTO/PORT`);
   });
 });
@@ -63,6 +63,15 @@ describe('the text', () => {
     expect(text('198.19.9.1', '198.19.9.2', 'udp/53')).toMatch(/ {2}UDP\/53: Allow$/);
     expect(text('198.19.9.1', '198.19.9.2', 'sctp/9')).toMatch(/ {2}SCTP\/9: Allow$/);
     expect(text('198.19.9.1', '198.19.9.2', '200')).toMatch(/ {2}protocol 200: Allow$/);
+  });
+
+  test('several policies on one end: listed in order, each with its order', () => {
+    const spec = threeTier();
+    const extra = { name: 'db-first', order: 5, selector: "role == 'db'", ingress: [{ action: 'Log' as const }] };
+    const two = compilePolicyModel({ ...spec, policies: [...spec.policies!, extra] })!;
+    expect(renderExplanation(two, explain(two, two.endpoints, 'api', 'db', 'tcp/5432')).split('\n')[3]).toBe(
+      '  ingress of node1/db: policies db-first (order 5), db (order 10)',
+    );
   });
 
   test('the JSON form holds parties, packet and verdict', () => {
@@ -138,8 +147,8 @@ describe('the command', () => {
     );
     const json = await run(['front', 'api', '--inventory', without, '--format', 'json']);
     expect(JSON.parse(json.out)).toMatchObject({
-      src: { ip: '198.19.1.2', endpoint: { node: 'node1', workload: 'front', labels: { role: 'front' } } },
-      dst: { ip: '198.19.2.2', endpoint: { node: 'node2', workload: 'api', labels: { role: 'api' } } },
+      src: { ip: '198.19.1.2', endpoint: { node: 'node1', workload: 'front', iface: '', labels: { role: 'front' } } },
+      dst: { ip: '198.19.2.2', endpoint: { node: 'node2', workload: 'api', iface: '', labels: { role: 'api' } } },
       verdict: { action: 'Allow', steps: [] },
     });
   });
