@@ -185,6 +185,10 @@ describe('rules', () => {
     expect(ruleProblems({ action: 'Allow', protocol: 'TPC', destination: { ports: [80] } })).toEqual([
       'policy "p": ingress[0].protocol: unknown protocol "TPC" (TCP, UDP, ICMP, SCTP, UDPLite, or a number 1..255)',
     ]);
+    expect(ruleProblems({ action: 'Allow', protocol: 300, destination: { ports: ['1:2x'] } })).toEqual([
+      'policy "p": ingress[0].protocol: 300 is not a protocol number (1..255)',
+      'policy "p": ingress[0].destination.ports[0]: "1:2x" is not a port or from:to range (named ports are not supported)',
+    ]);
     // notProtocol is no protocol: ports still need one.
     expect(ruleProblems({ action: 'Allow', notProtocol: 'TCP', destination: { ports: [80] } })).toEqual([
       'policy "p": ingress[0].destination.ports: ports need protocol TCP, UDP or SCTP',
