@@ -17,6 +17,7 @@ const mutated = [
   'providers/runtime/flatmap.ts',
   'providers/runtime/diagnostics.ts',
   'providers/runtime/terraform-command.ts',
+  'providers/runtime/validation.ts',
   // Rules every layer shares: input checks, IPv4 arithmetic, SSH targets.
   // Rules every layer shares: input checks, address families and CIDR maths, SSH targets.
   'rules/checks.ts',
@@ -33,6 +34,9 @@ const mutated = [
   // Parsers of iproute2 and BIRD output.
   'providers/calico/ip-output.ts',
   'providers/calico/nft-table.ts',
+  // The one loader of the remote scripts and the one table of their exit codes.
+  'providers/calico/script.ts',
+  'providers/calico/exit-codes.ts',
   'cli/bird-protocols.ts',
   'cli/bird-peer-details.ts',
   // Report builders.

@@ -25,7 +25,9 @@ const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null &
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
-  return typeof v === 'object' ? 'a mapping' : `${typeof v} ${JSON.stringify(v)}`;
+  if (typeof v === 'object') return 'a mapping';
+  // JSON.stringify prints YAML's .inf and .nan as "null"; String does not.
+  return typeof v === 'number' ? `number ${String(v)}` : `${typeof v} ${JSON.stringify(v)}`;
 }
 
 /** Reports keys of `obj` not in `known`. */
