@@ -84,7 +84,16 @@ export function expectedCells(model: PolicyModel, probes: Probe[]): Cell[] {
  * (templates/scripts/policy-verify-listener.sh); the script prints its pid.
  */
 export function listenerScript(netns: string, tcp: number[], udp: number[]): string {
-  return remoteScript(['policy-verify-listener'], { netns, tcp: tcp.join(','), udp: udp.join(',') }).text;
+  return hostListenerScript([netns], tcp, udp);
+}
+
+/** The listeners of all of a host's namespaces in one script; it prints one pid per namespace, in order. */
+export function hostListenerScript(namespaces: string[], tcp: number[], udp: number[]): string {
+  return remoteScript(['policy-verify-listener'], {
+    sources: namespaces.join(' '),
+    tcp: tcp.join(','),
+    udp: udp.join(','),
+  }).text;
 }
 
 /**
@@ -146,6 +155,13 @@ export interface ObservePhases {
   problems: string[];
 }
 
+/** The targets of each host (one RemoteHost per node), in their order. */
+function targetsByHost(targets: VerifyTarget[]): Map<RemoteHost, VerifyTarget[]> {
+  const byHost = new Map<RemoteHost, VerifyTarget[]>();
+  for (const t of targets) byHost.set(t.host, [...(byHost.get(t.host) ?? []), t]);
+  return byHost;
+}
+
 /** Runs the probes on the wire and fills each cell's observed verdict. */
 export async function observeCells(targets: VerifyTarget[], probes: Probe[], cells: Cell[]): Promise<ObservePhases> {
   const tcp = probes.filter((p) => p.protocol === 'TCP').map((p) => p.port!);
@@ -155,14 +171,23 @@ export async function observeCells(targets: VerifyTarget[], probes: Probe[], cel
   let t = Date.now();
   try {
     if (tcp.length + udp.length > 0) {
-      // All destinations at once: one after the other cost a round trip per workload (128 at
-      // 32x4) before the first probe. Every listener that did start is recorded for the stop.
+      // All hosts at once, one script each: one after the other cost a round trip per workload
+      // (128 at 32x4) before the first probe. Every listener that did start is recorded for the stop.
       const started = await Promise.allSettled(
-        targets.map(async (dst) => {
-          const r = await dst.host.run(listenerScript(dst.workload, tcp, udp));
+        [...targetsByHost(targets)].map(async ([host, dsts]) => {
+          const r = await host.run(
+            hostListenerScript(
+              dsts.map((d) => d.workload),
+              tcp,
+              udp,
+            ),
+          );
+          for (const pid of r.stdout.split('\n').filter((l) => l.trim() !== ''))
+            listeners.push({ host, pid: pid.trim() });
           if (r.code !== 0)
-            throw new Error(`cannot start a listener in ${dst.node}/${dst.workload}: ${r.stderr.trim()}`);
-          listeners.push({ host: dst.host, pid: r.stdout.trim() });
+            throw new Error(
+              `cannot start the listeners on ${dsts[0].node} (${dsts.map((d) => d.workload).join(', ')}): ${r.stderr.trim()}`,
+            );
         }),
       );
       const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -172,8 +197,7 @@ export async function observeCells(targets: VerifyTarget[], probes: Probe[], cel
     phases.listeners = Date.now() - t;
     const byName = new Map(targets.map((t) => [t.workload, t]));
     // The sources of each host, probed by one script per host and pass.
-    const byHost = new Map<RemoteHost, VerifyTarget[]>();
-    for (const t of targets) byHost.set(t.host, [...(byHost.get(t.host) ?? []), t]);
+    const byHost = targetsByHost(targets);
     // Each source's cells, found once: a scan of all cells per source and pass cost 2 x 128 x
     // 81,280 steps at 32x4 (seconds of a loaded operator, even for an empty second pass).
     const bySource = new Map<string, number[]>();
@@ -226,10 +250,13 @@ export async function observeCells(targets: VerifyTarget[], probes: Probe[], cel
     }
   } finally {
     t = Date.now();
+    const pidsByHost = new Map<RemoteHost, string[]>();
+    for (const l of listeners.filter((x) => /^\d+$/.test(x.pid)))
+      pidsByHost.set(l.host, [...(pidsByHost.get(l.host) ?? []), l.pid]);
     await Promise.all(
-      listeners
-        .filter((l) => /^\d+$/.test(l.pid))
-        .map((l) => l.host.run(remoteScript(['policy-verify-stop'], { pid: l.pid }).text).catch(() => undefined)),
+      [...pidsByHost].map(([host, pids]) =>
+        host.run(remoteScript(['policy-verify-stop'], { pids: pids.join(' ') }).text).catch(() => undefined),
+      ),
     );
     phases.stop = Date.now() - t;
   }

@@ -1,9 +1,10 @@
 # shellcheck shell=bash
-# calico-net verify (network policy): starts, in the workload namespace "$netns", a TCP listener
-# on each port of "$tcp" and a UDP echo on each port of "$udp" (comma-separated; a port already
-# taken is left to its owner), on IPv4 and, where the namespace has it, IPv6, for two minutes at
-# most. Prints the listener's pid.
-: "${netns:?}" "${tcp?}" "${udp?}"
+# calico-net verify (network policy): starts, in each workload namespace of "$sources" (a
+# host's, space-separated: one script per host, as its scripts run one after another), a TCP
+# listener on each port of "$tcp" and a UDP echo on each port of "$udp" (comma-separated; a port
+# already taken is left to its owner), on IPv4 and, where the namespace has it, IPv6, for two
+# minutes at most. Prints each listener's pid, one line per namespace, in order.
+: "${sources:?}" "${tcp?}" "${udp?}"
 
 # One socket per family and port (IPv6 ones V6Only, so neither family hides behind the other);
 # a family the namespace lacks is skipped. The backlog is large: at 32x4 every other workload
@@ -30,5 +31,8 @@ alarm(120);
 while (1) { for my $s ($sel->can_read) { if ($udp{$s}) { my $m; my $peer = $s->recv($m, 256); $s->send($m, 0, $peer) if $peer } else { my $c = $s->accept; close $c if $c } } }
 PERL
 )
-ip netns exec "$netns" setsid perl -e "$listener" "$tcp" "$udp" </dev/null >/dev/null 2>&1 &
-echo $!
+read -r -a namespaces <<< "$sources"
+for netns in "${namespaces[@]}"; do
+  ip netns exec "$netns" setsid perl -e "$listener" "$tcp" "$udp" </dev/null >/dev/null 2>&1 &
+  echo $!
+done

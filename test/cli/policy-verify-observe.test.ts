@@ -8,6 +8,7 @@ import { compilePolicyModel } from '../../constructs/policy-compile';
 import {
   Cell,
   expectedCells,
+  hostListenerScript,
   listenerScript,
   observeCells,
   phasesLine,
@@ -38,11 +39,7 @@ function standIn(
   label: string,
   calls: Calls,
   answer: (line: string, pass: number) => 'allow' | 'deny' | undefined,
-  listener: (script: string) => RemoteResult = () => ({
-    code: 0,
-    stdout: `${4000 + calls.listeners.length}\n`,
-    stderr: '',
-  }),
+  listener?: (script: string) => RemoteResult,
 ): RemoteHost {
   // Passes are counted per source namespace (one host serves several sources).
   const passes = new Map<string, number>();
@@ -51,8 +48,8 @@ function standIn(
     async run(script: string): Promise<RemoteResult> {
       // The scripts are templates/scripts/policy-verify-*.sh with their values as quoted variables.
       const v = scriptVars(script);
-      if (v.pid !== undefined) {
-        calls.kills.push(`${label}:kill ${v.pid} 2>/dev/null || true`);
+      if (v.pids !== undefined) {
+        calls.kills.push(`${label}:kill ${v.pids}`);
         return { code: 0, stdout: '', stderr: '' };
       }
       if (v.cells !== undefined) {
@@ -75,8 +72,12 @@ function standIn(
         }
         return { code: 0, stdout, stderr: '' };
       }
-      calls.listeners.push(`${label}:${v.netns} tcp=${v.tcp} udp=${v.udp}`);
-      return listener(script);
+      // One listener script per host: a pid per namespace of $sources, in order.
+      const pids = v.sources.split(' ').map((source) => {
+        calls.listeners.push(`${label}:${source} tcp=${v.tcp} udp=${v.udp}`);
+        return `${4000 + calls.listeners.length}\n`;
+      });
+      return listener ? listener(script) : { code: 0, stdout: pids.join(''), stderr: '' };
     },
   };
 }
@@ -122,15 +123,8 @@ test('listeners on every destination for the named ports, every cell probed from
   );
   expect(new Set(all.map((l) => Number(l.split(' ')[0])))).toEqual(new Set(cells.map((_, i) => i)));
   expect(cells.every((c) => c.observed === 'allow')).toBe(true);
-  // Every listener stopped by the pid it printed, on its own host.
-  expect(calls.kills.sort()).toEqual(
-    [
-      'node1:kill 4001 2>/dev/null || true',
-      'node1:kill 4002 2>/dev/null || true',
-      'node2:kill 4003 2>/dev/null || true',
-      'node2:kill 4004 2>/dev/null || true',
-    ].sort(),
-  );
+  // Every listener stopped by the pid it printed, on its own host: one script per host.
+  expect(calls.kills.sort()).toEqual(['node1:kill 4001 4002', 'node2:kill 4003 4004']);
 });
 
 test('a cell expected allowed that did not answer is probed once more, and only those cells', async () => {
@@ -193,13 +187,12 @@ test('without TCP or UDP probes no listener starts; ICMP alone is probed', async
   expect(cells.every((c) => c.observed === 'deny')).toBe(true);
 });
 
-test('a listener that cannot start stops the run, naming node and workload; the ones started are stopped', async () => {
+test('listeners that cannot start stop the run, naming node and workloads; the ones started are stopped', async () => {
   const calls = newCalls();
   let started = 0;
+  // node1's script starts both of its listeners; node2's starts one and then fails.
   const listener = (): RemoteResult =>
-    ++started < 3
-      ? { code: 0, stdout: `${700 + started}\n`, stderr: '' }
-      : { code: 1, stdout: '', stderr: ' no perl \n' };
+    ++started < 2 ? { code: 0, stdout: '701\n702\n', stderr: '' } : { code: 1, stdout: '703\n', stderr: ' no perl \n' };
   const hosts = new Map(['node1', 'node2'].map((n) => [n, standIn(n, calls, () => 'allow', listener)]));
   const probes = probesOf(model);
   await expect(
@@ -208,9 +201,9 @@ test('a listener that cannot start stops the run, naming node and workload; the 
       probes,
       expectedCells(model, probes),
     ),
-  ).rejects.toThrow(/^cannot start a listener in node2\/api: no perl$/);
+  ).rejects.toThrow(/^cannot start the listeners on node2 \(api, other\): no perl$/);
   expect(calls.probes).toEqual([]);
-  expect(calls.kills).toEqual(['node1:kill 701 2>/dev/null || true', 'node1:kill 702 2>/dev/null || true']);
+  expect(calls.kills.sort()).toEqual(['node1:kill 701 702', 'node2:kill 703']);
 });
 
 test('a listener pid that is not a number is never passed to kill', async () => {
@@ -320,6 +313,7 @@ describe('the parts the truth table is built from', () => {
 
   test('the listener gets every UDP port, comma-separated', () => {
     expect(listenerScript('w', [], [53, 5353])).toMatch(/^tcp=''\nudp='53,5353'$/m);
+    expect(hostListenerScript(['w', 'x'], [80], [])).toMatch(/^sources='w x'\ntcp='80'\nudp=''$/m);
   });
 
   test('each probe has its own matrix', () => {

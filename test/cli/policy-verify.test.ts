@@ -75,9 +75,9 @@ test('the truth table: agreeing cells as . and X, a mismatch with both and !', (
 
 test('scripts quote every value', () => {
   const l = listenerScript("w'1", [80, 443], [53]);
-  expect(l).toContain("\nnetns='w'\\''1'\ntcp='80,443'\nudp='53'\n");
+  expect(l).toContain("\nsources='w'\\''1'\ntcp='80,443'\nudp='53'\n");
   expect(l).toContain(
-    'ip netns exec "$netns" setsid perl -e "$listener" "$tcp" "$udp" </dev/null >/dev/null 2>&1 &\necho $!',
+    '  ip netns exec "$netns" setsid perl -e "$listener" "$tcp" "$udp" </dev/null >/dev/null 2>&1 &\n  echo $!',
   );
   const p = proberScript('db', ['0 TCP 198.19.1.3 5432', '1 ICMP 198.19.1.3 0']);
   expect(p).toContain(
