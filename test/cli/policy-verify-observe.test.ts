@@ -127,7 +127,7 @@ test('listeners on every destination for the named ports, every cell probed from
   expect(calls.kills.sort()).toEqual(['node1:kill 4001 4002', 'node2:kill 4003 4004']);
 });
 
-test('a cell expected allowed that did not answer is probed once more, and only those cells', async () => {
+test('a cell expected allowed that did not answer is probed up to twice more, and only those cells', async () => {
   const calls = newCalls();
   // to other, ICMP: silent on the first pass, answered on the second (a missed window);
   // to db, TCP/5432: silent both times; to other, TCP/8080: a line the prober never answered.
@@ -153,10 +153,15 @@ test('a cell expected allowed that did not answer is probed once more, and only 
   expect(get('front', 'db', 'TCP/5432')).toBe('deny');
   expect(get('front', 'other', 'TCP/8080')).toBeUndefined();
   expect(get('front', 'db', 'TCP/8080')).toBe('allow');
-  // First pass: 4 sources x 9 cells. Second pass: only the cells expected allowed and not seen so.
-  expect(phases.passes.map((p) => p.cells)).toEqual([36, 7]);
+  // First pass: 4 sources x 9 cells. Second pass: only the cells expected allowed and not seen
+  // so; third: those still not seen (the ICMP ones answered on the second).
+  expect(phases.passes.map((p) => p.cells)).toEqual([36, 7, 4]);
   expect(calls.probes.slice(0, 4).flat()).toHaveLength(36);
-  const second = calls.probes.slice(4).flat();
+  const third = calls.probes.slice(-3).flat();
+  expect(third.map((l) => l.replace(/^\d+ /, '')).sort()).toEqual(
+    ['TCP 198.19.1.3 5432', 'TCP 198.19.2.3 8080', 'TCP 198.19.2.3 8080', 'TCP 198.19.2.3 8080'].sort(),
+  );
+  const second = calls.probes.slice(4, -3).flat();
   expect(second.map((l) => l.replace(/^\d+ /, '')).sort()).toEqual(
     [
       'ICMP 198.19.2.3 0', // front, db and api to other
@@ -355,7 +360,7 @@ test('CALICO_VERIFY_TIMING=1: policyVerify writes the phases line to stderr, and
     process.env.CALICO_VERIFY_TIMING = '1';
     await policyVerify(model, (n) => standIn(n, calls, () => 'deny'), 'json');
     expect(err).toMatch(
-      /^verify phases: listeners \d+\.\d s, pass 1 \d+\.\d s \(36 cells\), pass 2 \d+\.\d s \(20 cells\), stop \d+\.\d s\n$/,
+      /^verify phases: listeners \d+\.\d s, pass 1 \d+\.\d s \(36 cells\), pass 2 \d+\.\d s \(20 cells\), pass 3 \d+\.\d s \(20 cells\), stop \d+\.\d s\n$/,
     );
   } finally {
     delete process.env.CALICO_VERIFY_TIMING;
