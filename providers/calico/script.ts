@@ -161,7 +161,8 @@ export function scriptBody(pieces: readonly ScriptPiece[]): { body: string; exit
     return expand(p, seen);
   });
   const body = lines.join('\n');
-  if (body.includes('$LIB'))
+  // `$LIB` in any spelling (`${LIB}`, `${LIB:-…}`) would reach the host unset.
+  if (/\$\{?LIB\b/.test(body))
     throw new Error(`script ${JSON.stringify(pieces)} sources a library in a form the loader does not inline`);
   const exits = new Set<ExitName>();
   for (const m of body.matchAll(/(?:^|[\s;|&({])fail ([a-z_]+)\b/g)) {

@@ -69,8 +69,10 @@ test('each library once per script, however many pieces ask for it', () => {
 });
 
 test('text that would source a library the loader cannot inline is refused', () => {
-  for (const text of ['. "$LIB/exit-codes.sh"', 'source "$LIB/x.sh"'])
+  for (const text of ['. "$LIB/exit-codes.sh"', 'source "$LIB/x.sh"', '. "${LIB}/routes.sh"', 'cat "${LIB:-/x}/a"'])
     expect(() => scriptBody([{ text }])).toThrow(/sources a library in a form the loader does not inline/);
+  // A name that only starts with LIB is no reference to it.
+  expect(() => scriptBody([{ text: 'echo "$LIBRARY ${LIBS}"' }])).not.toThrow();
 });
 
 test('the values every script shares: constants, IPv6 beside the family, and no resource value may take their names', () => {
