@@ -45,7 +45,7 @@ describe('parties', () => {
     expect(resolveParty(model, model.endpoints, '198.19.9.9')).toEqual({ ip: '198.19.9.9', endpoint: undefined });
     expect(resolveParty(model, model.endpoints, 'node2/api')).toEqual(resolveParty(model, model.endpoints, 'api'));
     expect(() => resolveParty(model, model.endpoints, 'node1/api')).toThrow(
-      '"node1/api" is neither a workload of the inventory nor an IPv4 address',
+      '"node1/api" is neither a workload of the inventory nor an IPv4 or IPv6 address',
     );
     expect(() => resolveParty(model, model.endpoints, '198.19.2.256')).toThrow(/is neither a workload/);
   });
@@ -134,7 +134,7 @@ describe('the command', () => {
       expect([r.code, r.out, r.err]).toEqual([
         1,
         '',
-        'usage: calico-net explain SRC DST [PROTO/PORT] [--inventory FILE] [--format table|json]\n',
+        'usage: calico-net explain SRC DST [PROTO/PORT] [--ipv6] [--inventory FILE] [--format table|json]\n',
       ]);
     }
   });

@@ -150,7 +150,7 @@ describe('rules', () => {
       'policy "p": ingress[0].action: unknown action "allow" (Allow, Deny, Log)',
     ]);
     expect(ruleProblems({ action: 'Allow', then: 1 })).toEqual([
-      'policy "p": ingress[0]: unknown key "then" (known: action, protocol, notProtocol, icmp, source, destination)',
+      'policy "p": ingress[0]: unknown key "then" (known: action, ipVersion, protocol, notProtocol, icmp, notICMP, source, destination)',
     ]);
     expect(ruleProblems(null)).toEqual(['policy "p": ingress[0]: expected a mapping, found null']);
   });
@@ -159,7 +159,7 @@ describe('rules', () => {
     for (const protocol of ['TCP', 'UDP', 'ICMP', 'SCTP', 'UDPLite', 1, 255])
       expect([protocol, ruleProblems({ action: 'Allow', protocol })]).toEqual([protocol, []]);
     expect(ruleProblems({ action: 'Allow', protocol: 'tcp', notProtocol: 0 })).toEqual([
-      'policy "p": ingress[0].protocol: unknown protocol "tcp" (TCP, UDP, ICMP, SCTP, UDPLite, or a number 1..255)',
+      'policy "p": ingress[0].protocol: unknown protocol "tcp" (TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite, or a number 1..255)',
       'policy "p": ingress[0].notProtocol: 0 is not a protocol number (1..255)',
     ]);
     expect(ruleProblems({ action: 'Allow', protocol: 256, notProtocol: 6.5 })).toEqual([
@@ -183,7 +183,7 @@ describe('rules', () => {
         ['policy "p": ingress[0].source.notPorts: ports need protocol TCP, UDP or SCTP'],
       ]);
     expect(ruleProblems({ action: 'Allow', protocol: 'TPC', destination: { ports: [80] } })).toEqual([
-      'policy "p": ingress[0].protocol: unknown protocol "TPC" (TCP, UDP, ICMP, SCTP, UDPLite, or a number 1..255)',
+      'policy "p": ingress[0].protocol: unknown protocol "TPC" (TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite, or a number 1..255)',
     ]);
     expect(ruleProblems({ action: 'Allow', protocol: 300, destination: { ports: ['1:2x'] } })).toEqual([
       'policy "p": ingress[0].protocol: 300 is not a protocol number (1..255)',
@@ -230,7 +230,7 @@ describe('rules', () => {
     expect(icmp(8)).toEqual(['policy "p": ingress[0].icmp: expected a mapping, found number 8']);
     expect(ruleProblems({ action: 'Allow', protocol: 1, icmp: { type: 8 } })).toEqual([]);
     expect(ruleProblems({ action: 'Allow', icmp: { type: 8 } })).toEqual([
-      'policy "p": ingress[0].icmp: needs protocol ICMP',
+      'policy "p": ingress[0].icmp: needs protocol ICMP or ICMPv6',
     ]);
   });
 
