@@ -13,52 +13,24 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { operatorExec } from '../../lab';
-import { CommandResult, describeCommand, E2eCluster } from './cluster';
+import { E2eCluster } from './cluster';
+import * as rackLab from '../support/rack-lab';
+import { ok } from '../support/rack-lab';
 
 let cluster: E2eCluster;
 
 beforeAll(async () => {
   cluster = await E2eCluster.up({ id: 174, nodes: 3, asMode: 'ibgp' });
-  editInventory((inv) => {
-    inv.cluster.sharding = 'byRack';
-    const racks: Record<string, string> = { node1: 'r1', node2: 'r2', node3: 'r2' };
-    for (const node of inv.nodes) node.rack = racks[node.name];
-  });
+  rackLab.shardByRack(cluster, { node1: 'r1', node2: 'r2', node3: 'r2' });
 });
 
 afterAll(async () => {
   await cluster?.down();
 });
 
-function editInventory(edit: (inv: any) => void): void {
-  const inv = parseYaml(fs.readFileSync(cluster.lab.inventoryPath, 'utf8'));
-  edit(inv);
-  fs.writeFileSync(cluster.lab.inventoryPath, toYaml(inv));
-}
-
-const setRack = (node: string, rack: string) =>
-  editInventory((inv) => (inv.nodes.find((n: any) => n.name === node).rack = rack));
-
-const planIn = (stack: string) =>
-  operatorExec(cluster.lab, ['terraform', 'plan', '-detailed-exitcode', '-input=false', '-no-color'], {
-    cwd: path.join(cluster.projectDir, 'cdktf.out', 'stacks', stack),
-    env: cluster.env,
-  });
-
-async function ok(r: Promise<CommandResult>): Promise<CommandResult> {
-  const done = await r;
-  if (done.code !== 0) throw new Error(describeCommand(done));
-  return done;
-}
-
-async function expectEmptyPlans(stacks: string[]): Promise<void> {
-  const plans = await Promise.all(stacks.map(planIn));
-  expect(
-    plans.map((p, i) => ({ stack: stacks[i], code: p.code, out: p.code === 0 ? '' : p.stdout + p.stderr })),
-  ).toEqual(stacks.map((stack) => ({ stack, code: 0, out: '' })));
-}
+const setRack = (node: string, rack: string) => rackLab.setRack(cluster, node, rack);
+const expectEmptyPlans = (stacks: string[]) => rackLab.expectEmptyPlans(cluster, stacks);
+const identity = (node: string) => rackLab.hostIdentity(cluster, node);
 
 /** Every shard's state file in the project (cdktf's default), by name, with its content. */
 function stateFiles(): Record<string, string> {
@@ -66,21 +38,6 @@ function stateFiles(): Record<string, string> {
   for (const f of fs.readdirSync(cluster.projectDir).sort())
     if (/^terraform\.lab174.*\.tfstate$/.test(f)) out[f] = fs.readFileSync(path.join(cluster.projectDir, f), 'utf8');
   return out;
-}
-
-/** What would differ had a host been touched (see shard-moves.test.ts's identity). */
-async function identity(node: string): Promise<string> {
-  const r = await cluster.sh(
-    node,
-    [
-      'for f in /run/netns/*; do [ -e "$f" ] && stat -L -c "netns %n %i" "$f"; done',
-      'ip -o link show | awk -F\': \' \'$2 ~ /^cali/ {print "link " $2 " " $1}\'',
-      'stat -c "bird.conf %i %Y" /etc/bird/bird.conf',
-      'ip -4 route show | grep -v "proto bird" | sort',
-    ].join('\n'),
-  );
-  if (r.code !== 0) throw new Error(describeCommand(r));
-  return r.stdout;
 }
 
 const deployAll = () => cluster.cdktf(['deploy', 'lab174-*', '--auto-approve', '--parallelism', '2']);

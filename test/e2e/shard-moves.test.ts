@@ -12,9 +12,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { operatorExec } from '../../lab';
-import { CommandResult, describeCommand, E2eCluster } from './cluster';
+import { E2eCluster } from './cluster';
+import * as rackLab from '../support/rack-lab';
+import { ok } from '../support/rack-lab';
 import { clusterOnPostgres, pgStateResources, Postgres } from './postgres';
 
 let cluster: E2eCluster;
@@ -22,11 +22,7 @@ let pg: Postgres;
 
 beforeAll(async () => {
   ({ cluster, pg } = await clusterOnPostgres({ id: 170, nodes: 3, asMode: 'ibgp' }, 'calico_lab170'));
-  editInventory((inv) => {
-    inv.cluster.sharding = 'byRack';
-    const racks: Record<string, string> = { node1: 'r1', node2: 'r2', node3: 'r2' };
-    for (const node of inv.nodes) node.rack = racks[node.name];
-  });
+  rackLab.shardByRack(cluster, { node1: 'r1', node2: 'r2', node3: 'r2' });
 });
 
 afterAll(async () => {
@@ -34,57 +30,13 @@ afterAll(async () => {
   pg?.stop();
 });
 
-function editInventory(edit: (inv: any) => void): void {
-  const inv = parseYaml(fs.readFileSync(cluster.lab.inventoryPath, 'utf8'));
-  edit(inv);
-  fs.writeFileSync(cluster.lab.inventoryPath, toYaml(inv));
-}
-
-const setRack = (node: string, rack: string) =>
-  editInventory((inv) => (inv.nodes.find((n: any) => n.name === node).rack = rack));
-
-const shardDir = (stack: string) => path.join(cluster.projectDir, 'cdktf.out', 'stacks', stack);
-
-const planIn = (stack: string) =>
-  operatorExec(
-    cluster.lab,
-    ['terraform', 'plan', '-detailed-exitcode', '-input=false', '-no-color', '-lock-timeout=60s'],
-    { cwd: shardDir(stack), env: cluster.env },
-  );
-
-async function ok(r: Promise<CommandResult>): Promise<CommandResult> {
-  const done = await r;
-  if (done.code !== 0) throw new Error(describeCommand(done));
-  return done;
-}
-
-async function expectEmptyPlans(stacks: string[]): Promise<void> {
-  const plans = await Promise.all(stacks.map(planIn));
-  expect(
-    plans.map((p, i) => ({ stack: stacks[i], code: p.code, out: p.code === 0 ? '' : p.stdout + p.stderr })),
-  ).toEqual(stacks.map((stack) => ({ stack, code: 0, out: '' })));
-}
-
+// pg state: a plan waits for a lock the other rack's run may hold for a moment.
+const LOCK_WAIT = ['-lock-timeout=60s'];
+const setRack = (node: string, rack: string) => rackLab.setRack(cluster, node, rack);
+const planIn = (stack: string) => rackLab.planRack(cluster, stack, LOCK_WAIT);
+const expectEmptyPlans = (stacks: string[]) => rackLab.expectEmptyPlans(cluster, stacks, LOCK_WAIT);
+const identity = (node: string) => rackLab.hostIdentity(cluster, node);
 const stateResources = (schema: string) => pgStateResources(pg, schema);
-
-/**
- * What would differ had the host been rebuilt rather than left alone: each workload netns's
- * inode (a new namespace has a new one), each cali veth's ifindex, bird.conf's inode and mtime
- * (the provider writes it by rename), and the routes.
- */
-async function identity(node: string): Promise<string> {
-  const r = await cluster.sh(
-    node,
-    [
-      'for f in /run/netns/*; do [ -e "$f" ] && stat -L -c "netns %n %i" "$f"; done',
-      'ip -o link show | awk -F\': \' \'$2 ~ /^cali/ {print "link " $2 " " $1}\'',
-      'stat -c "bird.conf %i %Y" /etc/bird/bird.conf',
-      'ip -4 route show | grep -v "proto bird" | sort',
-    ].join('\n'),
-  );
-  if (r.code !== 0) throw new Error(describeCommand(r));
-  return r.stdout;
-}
 
 test('first-ever deploy of two racks at once on a fresh pg database: shard migrate creates their states, both apply', async () => {
   expect(pg.psql("select count(*) from pg_namespace where nspname like 'calico_lab170%'")).toBe('0');
