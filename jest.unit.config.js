@@ -26,6 +26,7 @@ const unitSuites = [
   'test/cli/policy-verify.test.ts',
   'test/cli/policy-verify-observe.test.ts',
   'test/cli/policy-prober.test.ts',
+  'test/cli/policy-verify-ipv6.test.ts',
   'test/cli/shard-reports.test.ts',
   'test/cli/shard-moves.test.ts',
   'test/lab/addressing.test.ts',

@@ -287,7 +287,7 @@ async function runLab(
         `  ${name}: ${seconds.toFixed(1)} s, operator CPU ${operatorCpuS.toFixed(1)} s, load ${load.toFixed(1)}${note}\n`,
       );
       for (const line of r.stderr.split('\n'))
-        if (line.startsWith('verify phases: ')) process.stdout.write(`    ${line}\n`);
+        if (/^verify (phases|pass \d+): /.test(line)) process.stdout.write(`    ${line}\n`);
     }
     return {
       nodes: n,

@@ -11,7 +11,7 @@ import * as dgram from 'dgram';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { hostProberScript, listenerScript, proberScript, proberVerdicts } from '../../cli/policy-verify';
+import { hostProberScript, listenerScript, proberScript, proberStats, proberVerdicts } from '../../cli/policy-verify';
 
 let bin: string;
 beforeAll(() => {
@@ -126,6 +126,30 @@ test('6,000 cells (150 KB of lines, more than one environment variable may hold)
   expect(r.stderr).toBe('');
   expect(r.verdicts.size).toBe(6000);
   expect([...r.verdicts.values()].every((v) => v === 'allow')).toBe(true);
+});
+
+test('answers that came while the prober was busy count: 500 connects that outlast a 1 ms wait are all allow', () => {
+  // Starting 500 cells takes far longer than 1 ms, so every deadline but the first few has passed
+  // before the prober first looks (as on a host whose cores a whole pass saturates). Answers
+  // already there are read before any deadline is called a deny; with stats=1 the prober says
+  // how many it read after their deadline ("late") in its "# stats" line.
+  const lines = Array.from({ length: 500 }, (_, i) => `${i} TCP 127.0.0.1 ${LISTEN}`);
+  const r = bash(hostProberScript([{ netns: 'db', lines }], 0.001, true));
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  const v = proberVerdicts(r.stdout);
+  expect(v.size).toBe(500);
+  expect([...v.values()].filter((x) => x !== 'allow')).toEqual([]);
+  const stats = proberStats(r.stdout);
+  expect(stats.tcp_allow).toBe(500);
+  expect(stats.late).toBeGreaterThan(250);
+  expect(stats.tcp_timeout).toBeUndefined();
+  // The namespace's kernel counters ride along (read from /proc/net; deltas over the prober's life).
+  expect(Object.keys(stats)).toEqual(
+    expect.arrayContaining(['k.Udp.RcvbufErrors', 'k.TcpExt.ListenOverflows', 'rawdrops', 'cpu_ms']),
+  );
+  // Without stats=1, no such line.
+  expect(bash(hostProberScript([{ netns: 'db', lines: lines.slice(0, 3) }])).stdout).not.toContain('#');
 });
 
 test('the open-file limit bounds the sockets: 20 silent cells under a limit of 70 (window 6) take 4 waits', () => {

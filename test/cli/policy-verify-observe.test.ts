@@ -360,8 +360,15 @@ test('CALICO_VERIFY_TIMING=1: policyVerify writes the phases line to stderr, and
     process.env.CALICO_VERIFY_TIMING = '1';
     await policyVerify(model, (n) => standIn(n, calls, () => 'deny'), 'json');
     expect(err).toMatch(
-      /^verify phases: listeners \d+\.\d s, pass 1 \d+\.\d s \(36 cells\), pass 2 \d+\.\d s \(20 cells\), pass 3 \d+\.\d s \(20 cells\), stop \d+\.\d s\n$/,
+      /^verify phases: listeners \d+\.\d s, pass 1 \d+\.\d s \(36 cells\), pass 2 \d+\.\d s \(20 cells\), pass 3 \d+\.\d s \(20 cells\), stop \d+\.\d s\n/,
     );
+    // Then a line per pass: the expected-allow cells it missed (every one: this host denies all).
+    expect(err.split('\n').slice(1)).toEqual([
+      'verify pass 1: 20 expected-allow cells missed (TCP 14, ICMP 6; most from node1 10, node2 10); probers: ',
+      expect.stringMatching(/^verify pass 2: 20 expected-allow cells missed /),
+      expect.stringMatching(/^verify pass 3: 20 expected-allow cells missed /),
+      '',
+    ]);
   } finally {
     delete process.env.CALICO_VERIFY_TIMING;
     jest.restoreAllMocks();

@@ -307,16 +307,28 @@ describe('explain on IPv6', () => {
 });
 
 describe('calico-net verify on a dual-stack cluster', () => {
-  test('the truth table keeps to the workloads with IPv4 (an IPv6-only one is no row yet), probed over IPv4', () => {
+  test('IPv4 part: the workloads with IPv4; IPv6 part: those with IPv6 (the IPv6-only one too), each pair over its family', () => {
     expect(truthTableEndpoints(model).map((e) => e.workload)).toEqual(['front', 'bad', 'db']);
     const cells = expectedCells(model, [{ protocol: 'TCP', port: 5432 }]);
-    expect(cells.map((c) => `${c.src}->${c.dst}:${c.expected}`)).toEqual([
-      'front->bad:allow',
-      'front->db:allow',
-      'bad->front:allow',
-      'bad->db:deny',
-      'db->front:allow',
-      'db->bad:allow',
+    expect(cells.map((c) => `${c.family} ${c.src}->${c.dst}:${c.expected}`)).toEqual([
+      'IPv4 front->bad:allow',
+      'IPv4 front->db:allow',
+      'IPv4 bad->front:allow',
+      'IPv4 bad->db:deny',
+      'IPv4 db->front:allow',
+      'IPv4 db->bad:allow',
+      'IPv6 front->bad:allow',
+      'IPv6 front->db:allow',
+      'IPv6 front->six:deny',
+      'IPv6 bad->front:allow',
+      'IPv6 bad->db:deny',
+      'IPv6 bad->six:deny',
+      'IPv6 db->front:allow',
+      'IPv6 db->bad:allow',
+      'IPv6 db->six:deny',
+      'IPv6 six->front:allow',
+      'IPv6 six->bad:allow',
+      'IPv6 six->db:allow',
     ]);
   });
 });

@@ -12,7 +12,9 @@
  * An allowed IPv6 port connects and a denied one does not; "Deny from a selector, then Allow"
  * keeps `bad` out over IPv6 as over IPv4; the IPv6-only workload's policy is enforced; ICMPv6
  * is allowed or denied per rule; IPv4 is decided as before; every cell agrees with the compiled
- * model (packetVerdict); a deploy leaves a clean plan; destroy leaves no table. The nodes' IPv6
+ * model (packetVerdict); `calico-net verify` probes the IPv6 cells too and fails, naming the
+ * cell, once an IPv6 rule is deleted by hand; a deploy leaves a clean plan; destroy leaves no
+ * table. The nodes' IPv6
  * addresses are added by hand, as dual-stack.test.ts does.
  */
 import * as fs from 'fs';
@@ -243,6 +245,46 @@ test('ICMP and ICMPv6 per rule: db answers IPv4 pings only; six answers front IC
   // Unselected in both directions: open over both families.
   expect(await ping(wl('db'), wl('front').ipv6, 5)).toBe(true);
   expect(await ping(wl('db'), wl('front').ip!, 5)).toBe(true);
+});
+
+test('calico-net verify probes the IPv6 cells on the wire; an IPv6 rule deleted by hand fails it, naming the cell', async () => {
+  const json = await cluster.calicoNet(['verify', '--format', 'json']);
+  if (json.code !== 0) throw new Error(`calico-net verify: ${describeCommand(json)}`);
+  const report = JSON.parse(json.stdout);
+  expect(report.families.map((f: { family: string }) => f.family)).toEqual(['IPv4', 'IPv6']);
+  expect(report.cells.filter((c: { expected: string; observed: string }) => c.expected !== c.observed)).toEqual([]);
+  // IPv6 cells of every kind, allowed and denied, each seen so on the wire.
+  const v6 = (src: string, dst: string, probe: string, verdict: string) => ({
+    src,
+    dst,
+    probe,
+    expected: verdict,
+    observed: verdict,
+    family: 'IPv6',
+  });
+  expect(report.cells).toContainEqual(v6('front', 'six', 'TCP/8080', 'allow'));
+  expect(report.cells).toContainEqual(v6('bad', 'six', 'TCP/8080', 'deny'));
+  expect(report.cells).toContainEqual(v6('front', 'six', 'ICMPv6', 'allow'));
+  expect(report.cells).toContainEqual(v6('front', 'db', 'ICMPv6', 'deny'));
+  expect(report.cells).toContainEqual(v6('bad', 'db', 'TCP/5432', 'deny'));
+  expect(report.cells).toContainEqual(v6('six', 'front', 'TCP/5432', 'allow'));
+
+  // six's "Allow TCP 8080 from role == 'front'" deleted on node2 by hand: its IPv6 rule.
+  const listing = await cluster.exec('node2', ['nft', '-a', 'list', 'chain', 'inet', 'calico-net', 'pi_six']);
+  const handle = /ip6 saddr @s6_[0-9a-f]+ tcp dport 8080 accept # handle (\d+)/.exec(listing.stdout)?.[1];
+  if (!handle) throw new Error(`no IPv6 rule for TCP 8080 in pi_six:\n${listing.stdout}`);
+  expect(
+    (await cluster.exec('node2', ['nft', 'delete', 'rule', 'inet', 'calico-net', 'pi_six', 'handle', handle])).code,
+  ).toBe(0);
+  const text = await cluster.calicoNet(['verify']);
+  expect(text.code).toBe(1);
+  const [v4part, v6part] = text.stdout.split('\n\nIPv6:\n');
+  expect(v4part).toMatch(/^IPv4:\n[^]*\nall \d+ cells agree$/);
+  // In IPv6's TCP/8080 matrix: front -> six expected allowed, observed denied; nothing else.
+  const tcp8080 = v6part.slice(v6part.indexOf('TCP/8080  (rows'));
+  expect(tcp8080.split('\n')[2]).toBe('front -     .     X     ./X!  ');
+  expect(v6part.match(/!/g)).toHaveLength(1);
+  expect(v6part.trimEnd().endsWith('1 of 48 cells disagree')).toBe(true);
 });
 
 test('destroy leaves no table on any node', async () => {
