@@ -98,6 +98,12 @@ describe('errors and their positions', () => {
       position: 4,
     });
     expect(errorOf('has(a) & has(b)')).toEqual({ reason: 'unexpected "&"', position: 7 });
+    // Only has( and all( are calls: any other label before "(" wants an operator.
+    expect(errorOf('foo(a)')).toEqual({
+      reason:
+        'expected ==, !=, in, not in, contains, starts with or ends with after label "foo" (which starts at position 0)',
+      position: 3,
+    });
   });
 
   test('selectorProblem quotes the selector and the position', () => {
@@ -108,6 +114,8 @@ describe('errors and their positions', () => {
       'expected an operator after label "x" at position 1',
     );
     expect(new SelectorError('r', 3).name).toBe('SelectorError');
+    // Only a selector that does not parse is a problem to report; a caller's bug is not disguised as one.
+    expect(() => selectorProblem(5 as unknown as string)).toThrow(TypeError);
   });
 });
 
@@ -118,6 +126,7 @@ describe('one canonical text', () => {
       ['has(c) || has(a) && has(b)', 'has(c) || has(a) && has(b)'],
       ['(has(a) && has(b)) || has(c)', 'has(a) && has(b) || has(c)'],
       ['has(a) || (has(b) || has(c))', 'has(a) || has(b) || has(c)'],
+      ['(has(a) || has(b)) || has(c)', 'has(a) || has(b) || has(c)'],
       ['has(a) && (has(b) && has(c))', 'has(a) && has(b) && has(c)'],
       ['!(has(a) || has(b))', '!(has(a) || has(b))'],
       ['!(has(a) && has(b))', '!(has(a) && has(b))'],
@@ -152,6 +161,17 @@ describe('evaluation', () => {
       true,
     ]);
     expect([m('has(a) || has(b)', l), m('has(b) || has(a)', l), m('has(b) || has(c)', l)]).toEqual([true, true, false]);
+  });
+
+  test('all(), !=, in and not in against a label that is absent, equal, or different', () => {
+    const cases: [string, [boolean, boolean, boolean]][] = [
+      ['all()', [true, true, true]],
+      ["a != 'x'", [true, false, true]],
+      ["a in {'x', 'z'}", [false, true, false]],
+      ["a not in {'x', 'z'}", [true, false, true]],
+    ];
+    for (const [text, expected] of cases)
+      expect([text, [m(text, {}), m(text, { a: 'x' }), m(text, { a: 'y' })]]).toEqual([text, expected]);
   });
 
   test('labels inherited from Object.prototype are not labels', () => {
