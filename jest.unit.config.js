@@ -39,6 +39,8 @@ const unitSuites = [
   'test/calico/scripts.test.ts',
   'test/calico/exit-codes-mutants.test.ts',
   'test/calico/script-mutants.test.ts',
+  'test/calico/script-files.test.ts',
+  'test/rules/address-family-mutants.test.ts',
   'test/calico/policy-status-scripts.test.ts',
   'test/calico/host-identity.test.ts',
   'test/calico/dual-stack-host.test.ts',

@@ -11,6 +11,10 @@
  * reports/mutation/mutation.json (it reuses what the groups measured and reruns only what
  * changed since), then test/mutation-summary.js prints the score.
  *
+ * A module with focused suites (stryker.config.js's focusedSuites: one nearly every suite loads)
+ * is first run alone against those suites, before its group: the group run then reuses every
+ * mutant they killed and runs only the rest against all the fast suites.
+ *
  * Stryker runs under `nice -n 10` so it yields the CPU to other people's lab tests.
  *
  *   MUTATION_GROUPS=cli,rules   run only these groups (names as printed), then the whole-list run
@@ -18,13 +22,14 @@
  *   MUTATION_FRESH=1            forget earlier results (delete the incremental file) first
  *   MUTATION_WHOLE=0            stop after the groups (no whole-list run, no new mutation.json)
  *   MUTATION_CHECKER / MUTATION_STATIC   see stryker.config.js
+ *   MUTATION_SUITES             set here for the focused runs (see stryker.config.js)
  */
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
-const { mutate } = require(path.join(root, 'stryker.config.js'));
+const { mutate, focusedSuites } = require(path.join(root, 'stryker.config.js'));
 const incrementalFile = path.join('reports', 'mutation', 'incremental.json');
 const strykerBin = path.join(root, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js');
 
@@ -54,7 +59,7 @@ if (unknown.length) {
 }
 if (process.env.MUTATION_FRESH === '1') fs.rmSync(path.join(root, incrementalFile), { force: true });
 
-function stryker(label, extraArgs) {
+function stryker(label, extraArgs, env = process.env) {
   const started = Date.now();
   console.log(`\n=== mutation: ${label} (${new Date(started).toISOString()}) ===`);
   const args = [
@@ -69,7 +74,7 @@ function stryker(label, extraArgs) {
     incrementalFile,
     ...extraArgs,
   ];
-  const run = spawnSync('nice', args, { cwd: root, stdio: 'inherit' });
+  const run = spawnSync('nice', args, { cwd: root, stdio: 'inherit', env });
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
   if (run.status !== 0) {
     console.error(`=== mutation: ${label} failed (exit ${run.status ?? run.signal}) after ${minutes} min ===`);
@@ -80,6 +85,11 @@ function stryker(label, extraArgs) {
 }
 
 for (const name of wanted) {
+  for (const [module, suites] of Object.entries(focusedSuites)) {
+    if (groupOf(module) !== name) continue;
+    const env = { ...process.env, MUTATION_SUITES: suites.join(',') };
+    if (!stryker(`${module} against ${suites.join(', ')}`, ['--mutate', module], env)) process.exit(1);
+  }
   // A group that fails stops here: the final run would otherwise redo it all in one long piece.
   if (!stryker(`group ${name}`, ['--mutate', [...groups.get(name), ...exclusions].join(',')])) process.exit(1);
 }

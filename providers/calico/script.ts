@@ -113,6 +113,17 @@ function readScriptFile(name: string): string {
   return text;
 }
 
+/** The here-document a line opens: the word that ends it, and whether `<<-` lets tabs lead that word. */
+interface HereDocument {
+  readonly end: string;
+  readonly tabs: boolean;
+}
+
+/** Whether the line ends the here-document: its word alone on the line (after tabs, for `<<-`). */
+function endsHereDocument(line: string, doc: HereDocument): boolean {
+  return line === doc.end || (doc.tabs && line.replace(/^\t+/, '') === doc.end);
+}
+
 /**
  * The file's lines with its libraries in place (each library once per script: `seen`). Comment
  * lines and blank lines stay home (the snapshot runs on every plan): only outside here-documents,
@@ -120,16 +131,19 @@ function readScriptFile(name: string): string {
  */
 function expand(name: string, seen: Set<string>): string[] {
   const out: string[] = [];
-  let heredocEnd: string | undefined;
+  let heredoc: HereDocument | undefined;
   for (const line of readScriptFile(name).split('\n')) {
-    if (heredocEnd !== undefined) {
+    if (heredoc !== undefined) {
       out.push(line);
-      if (line === heredocEnd) heredocEnd = undefined;
+      if (endsHereDocument(line, heredoc)) heredoc = undefined;
       continue;
     }
     if (/^\s*(#|$)/.test(line)) continue;
-    // A here-document's opener (not a here-string, <<<): its lines run up to the word alone on a line.
-    heredocEnd = /(?:^|[^<])<<(?!<)-?\s*'?([A-Za-z_]+)'?/.exec(line)?.[1];
+    // A here-document's opener, its word bare or quoted ('EOF', "EOF", \EOF): its lines run up to
+    // that word alone on a line. A here-string (<<<) opens none: no `<` may precede the `<<`, and
+    // a word must follow it at once.
+    const opener = /(?:^|[^<])<<(-?)\s*["'\\]?([A-Za-z_]+)/.exec(line);
+    heredoc = opener ? { end: opener[2], tabs: opener[1] === '-' } : undefined;
     const include = INCLUDE.exec(line);
     if (include) {
       const lib = `lib/${include[1]}`;
@@ -165,7 +179,7 @@ export function scriptBody(pieces: readonly ScriptPiece[]): { body: string; exit
   if (/\$\{?LIB\b/.test(body))
     throw new Error(`script ${JSON.stringify(pieces)} sources a library in a form the loader does not inline`);
   const exits = new Set<ExitName>();
-  for (const m of body.matchAll(/(?:^|[\s;|&({])fail ([a-z_]+)\b/g)) {
+  for (const m of body.matchAll(/(?:^|[\s;|&({])fail ([A-Za-z0-9_]+)/g)) {
     if (!isExitName(m[1]))
       throw new Error(`script ${JSON.stringify(pieces)} fails with ${m[1]}, which exit-codes.ts does not know`);
     exits.add(m[1]);

@@ -2,7 +2,13 @@
  * The script loader (providers/calico/script.ts) at the edges scripts.test.ts does not reach:
  * which variable and file names it takes, how it finds the `fail NAME` exits in a body, each
  * library once however it is asked for, the shared values every script gets, and text that
- * would source a library the loader cannot inline.
+ * would source a library the loader cannot inline. test/calico/script-files.test.ts gives the
+ * loader script files of its own (comments, here-documents, libraries).
+ *
+ * Equivalent mutants (Stryker, script.ts): the two caches are only speed, so a run that skips
+ * them reads the same files and builds the same body: `if (text === undefined)` made `true` in
+ * readScriptFile (every call reads the file again), and `if (cached)` made `false` in scriptBody
+ * (every call builds the body again).
  */
 import { spawnSync } from 'child_process';
 import {
@@ -54,6 +60,14 @@ test('the exits of a body: `fail NAME` as a command, wherever a command can star
   expect(() => scriptBody([{ text: 'true && fail not_a_name x' }])).toThrow(
     'script [{"text":"true && fail not_a_name x"}] fails with not_a_name, which exit-codes.ts does not know',
   );
+  // A bare word after `fail` is an exit name: one the table lacks is refused in any spelling,
+  // never read as a known name it begins with.
+  for (const [text, name] of [
+    ['fail Refused x', 'Refused'],
+    ['x || fail refused2', 'refused2'],
+    ['fail NFT_MISSING', 'NFT_MISSING'],
+  ])
+    expect(() => scriptBody([{ text }])).toThrow(`fails with ${name}, which exit-codes.ts does not know`);
 });
 
 test('each library once per script, however many pieces ask for it', () => {
