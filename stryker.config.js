@@ -30,6 +30,7 @@ const mutated = [
   // Inventory parsing.
   'stacks/inventory.ts',
   'stacks/shards.ts',
+  'stacks/pg-connection.ts',
   'cli/shard-moves.ts',
   // Parsers of iproute2 and BIRD output.
   'providers/calico/ip-output.ts',

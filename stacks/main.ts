@@ -10,7 +10,7 @@ import { buildClusterStacks } from './shards';
 import { guardShardMoves, ShardGuardError } from './shard-guard';
 import { recoverKilledLocalStates, StateRecoveryError } from './state-recovery';
 
-function main(): number {
+async function main(): Promise<number> {
   const file = path.resolve(process.env.CALICO_INVENTORY ?? 'cluster.yaml');
   try {
     const cluster = loadInventory(file);
@@ -21,7 +21,7 @@ function main(): number {
     // On stdout: cdktf shows an app's stdout, and its stderr only when the app fails.
     recoverKilledLocalStates(app.outdir, (message) => process.stdout.write(`calico-net: ${message}\n`));
     // A node whose rack changed must have its state entries moved before any stack runs.
-    guardShardMoves(cluster, app.outdir, process.cwd());
+    await guardShardMoves(cluster, app.outdir, process.cwd());
     return 0;
   } catch (err) {
     if (err instanceof StateRecoveryError || err instanceof ShardGuardError) {
@@ -36,4 +36,4 @@ function main(): number {
   }
 }
 
-process.exitCode = main();
+void main().then((code) => (process.exitCode = code));

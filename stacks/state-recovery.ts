@@ -39,6 +39,10 @@ export interface LocalStateFiles {
   backup?: string;
   /** Whether a process holds a lock on the state file; undefined when this system cannot tell. */
   locked?: boolean;
+  /** When the state file was created (ms since the epoch); undefined when the file system does not say. */
+  stateBornMs?: number;
+  /** When `<path>.backup` was last written (ms since the epoch). */
+  backupWrittenMs?: number;
 }
 
 /** A state snapshot's identity, or null when the text is not a whole snapshot. */
@@ -78,6 +82,24 @@ export function localStateVerdict(files: LocalStateFiles): StateFileVerdict {
     };
   }
   const lineage = partialLineage(state);
+  // An empty file shows no lineage to compare with the backup's. What it does show is when it
+  // was created: Terraform creates the state file when a run takes its lock, and writes the
+  // backup, in that run, only from a state the file already held. So the backup of the state an
+  // emptied file held was written after that file was created; a backup older than the file is
+  // one an earlier file at this path left (another state, or one deleted on purpose), and the
+  // file was new when a run was killed before (or during) its first write.
+  const { stateBornMs: born, backupWrittenMs: written } = files;
+  if (lineage === undefined && born !== undefined && written !== undefined && written < born) {
+    return {
+      kind: 'refuse',
+      problem:
+        `${file} ${damage}, and ${file}.backup is older than the file itself (written ${new Date(written).toISOString()}, ` +
+        `the file created ${new Date(born).toISOString()}): it was not made from this file's state but left by an earlier state at this path, ` +
+        `so it is not restored (a run killed before its first write into a new state leaves an empty file too). ` +
+        `If that backup is what the hosts hold, once no terraform runs: cp ${shellWord(`${file}.backup`)} ${shellWord(file)}; ` +
+        `if not, move the backup away (mv ${shellWord(`${file}.backup`)} ${shellWord(`${file}.backup.old`)}) and deploy again`,
+    };
+  }
   if (lineage !== undefined && lineage !== before.lineage) {
     return {
       kind: 'refuse',
@@ -159,6 +181,19 @@ export function localStatePaths(outdir: string): string[] {
 /** Thrown when a state file is damaged and cannot be restored safely: synthesis stops. */
 export class StateRecoveryError extends Error {}
 
+/** When the state file was created (when the file system records it) and its backup last written. */
+function fileTimes(file: string): Pick<LocalStateFiles, 'stateBornMs' | 'backupWrittenMs'> {
+  const born = fs.statSync(file).birthtimeMs;
+  let written: number | undefined;
+  try {
+    written = fs.statSync(`${file}.backup`).mtimeMs;
+  } catch {
+    written = undefined;
+  }
+  // 0: this file system does not record creation times.
+  return { ...(born > 0 ? { stateBornMs: born } : {}), ...(written === undefined ? {} : { backupWrittenMs: written }) };
+}
+
 function readIfPresent(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8');
@@ -187,6 +222,7 @@ export function recoverKilledLocalStates(
       state,
       backup: readIfPresent(`${file}.backup`),
       locked: isFileLocked(file, procLocks),
+      ...fileTimes(file),
     });
     if (verdict.kind === 'refuse') problems.push(verdict.problem);
     if (verdict.kind !== 'restore') continue;
@@ -196,6 +232,11 @@ export function recoverKilledLocalStates(
     const tmp = `${file}.restoring`;
     fs.copyFileSync(`${file}.backup`, tmp);
     fs.renameSync(tmp, file);
+    // The renamed file is newly created: the backup, now the state it holds, is dated after it,
+    // as Terraform's own backup of a file's state always is (see localStateVerdict).
+    // (A millisecond past its creation: utimes takes milliseconds, the creation time has nanoseconds.)
+    const at = new Date(Math.max(Date.now(), Math.ceil(fs.statSync(file).birthtimeMs) + 1));
+    fs.utimesSync(`${file}.backup`, at, at);
     report(verdict.reason);
   }
   if (problems.length > 0) throw new StateRecoveryError(problems.join('\n'));

@@ -67,13 +67,13 @@ function deployed(racks: Racks): void {
     writeState(path.join(dir, 'st', `lab.${stack.slice('lab-'.length)}.tfstate`), addresses);
 }
 
-const guard = (racks: Racks, state?: string) =>
-  guardShardMoves(parseInventory(inventoryText(racks, state), '/inv/lab.yaml'), path.join(dir, 'out'), dir);
+const guard = (racks: Racks, state?: string, env?: Record<string, string>) =>
+  guardShardMoves(parseInventory(inventoryText(racks, state), '/inv/lab.yaml'), path.join(dir, 'out'), dir, env);
 
-function refusal(racks: Racks, state?: string): string {
+async function refusal(racks: Racks, state?: string): Promise<string> {
   synth(racks, state);
   try {
-    guard(racks, state);
+    await guard(racks, state);
   } catch (err) {
     expect(err).toBeInstanceOf(ShardGuardError);
     return (err as Error).message;
@@ -83,25 +83,25 @@ function refusal(racks: Racks, state?: string): string {
 
 const RACKS: Racks = { n1: 'r1', n2: 'r2', n3: 'r2' };
 
-test('a normal deploy, a new node and a node removed on purpose pass', () => {
+test('a normal deploy, a new node and a node removed on purpose pass', async () => {
   deployed(RACKS);
   synth(RACKS);
-  expect(() => guard(RACKS)).not.toThrow();
+  await expect(guard(RACKS)).resolves.toBeUndefined();
   const grown = { ...RACKS, n4: 'r1', n5: 'r9' };
   synth(grown);
-  expect(() => guard(grown)).not.toThrow();
+  await expect(guard(grown)).resolves.toBeUndefined();
   const shrunk = { n1: 'r1', n2: 'r2' };
   synth(shrunk);
-  expect(() => guard(shrunk)).not.toThrow();
+  await expect(guard(shrunk)).resolves.toBeUndefined();
   // Nothing deployed yet at all.
   fs.rmSync(path.join(dir, 'st'), { recursive: true });
   synth(RACKS);
-  expect(() => guard(RACKS)).not.toThrow();
+  await expect(guard(RACKS)).resolves.toBeUndefined();
 });
 
-test('a rack change: refused, naming the node, its old and new rack, and the command', () => {
+test('a rack change: refused, naming the node, its old and new rack, and the command', async () => {
   deployed(RACKS);
-  const message = refusal({ ...RACKS, n3: 'r1' });
+  const message = await refusal({ ...RACKS, n3: 'r1' });
   expect(message).toMatch(/^nothing was deployed: node n3 moved from rack r2 \(lab-r2\) to rack r1 \(lab-r1\)/);
   expect(message).toContain("is still held by lab-r2's state");
   expect(message).toContain('Run first: npx calico-net shard migrate  (');
@@ -111,60 +111,81 @@ test('a rack change: refused, naming the node, its old and new rack, and the com
   expect(message.match(/node n3 moved/g)).toHaveLength(1);
 });
 
-test("the last node of a rack leaves: the retired rack's state file is found, and --from-rack named", () => {
+test("the last node of a rack leaves: the retired rack's state file is found, and --from-rack named", async () => {
   deployed(RACKS);
-  const message = refusal({ n1: 'r3', n2: 'r2', n3: 'r2' });
+  const message = await refusal({ n1: 'r3', n2: 'r2', n3: 'r2' });
   expect(message).toMatch(/node n1 moved from rack r1 \(lab-r1\) to rack r3 \(lab-r3\)/);
   expect(message).toContain('npx calico-net shard migrate --from-rack r1');
   // After a destroy of that rack its state is empty: nothing pending.
   writeState(path.join(dir, 'st', 'lab.r1.tfstate'), []);
-  expect(() => guard({ n1: 'r3', n2: 'r2', n3: 'r2' })).not.toThrow();
+  await expect(guard({ n1: 'r3', n2: 'r2', n3: 'r2' })).resolves.toBeUndefined();
 });
 
-test('sharding turned on over a deployed single stack: refused until migrated', () => {
+test('sharding turned on over a deployed single stack: refused until migrated', async () => {
   synth(RACKS);
   writeState(path.join(dir, 'st', 'lab.tfstate'), [...synth(RACKS).values()].flat());
-  const message = refusal(RACKS);
+  const message = await refusal(RACKS);
   expect(message).toContain('node n1 moved from the single stack lab (before sharding) to rack r1 (lab-r1)');
   expect(message).toContain('node n3 moved from the single stack lab (before sharding) to rack r2 (lab-r2)');
   // Migrated: the single stack's state is empty.
   deployed(RACKS);
   writeState(path.join(dir, 'st', 'lab.tfstate'), []);
-  expect(() => guard(RACKS)).not.toThrow();
+  await expect(guard(RACKS)).resolves.toBeUndefined();
 });
 
-test('an interrupted migrate (the entry in both states): refused, the old copy would destroy the host', () => {
+test('an interrupted migrate (the entry in both states): refused, the old copy would destroy the host', async () => {
   deployed(RACKS);
   const moved = { ...RACKS, n3: 'r1' };
   const stacks = synth(moved);
   writeState(path.join(dir, 'st', 'lab.r1.tfstate'), stacks.get('lab-r1')!);
-  expect(refusal(moved)).toMatch(
+  expect(await refusal(moved)).toMatch(
     /node n3 moved from rack r2 \(lab-r2\) to rack r1 \(lab-r1\) and is held by the states of both/,
   );
 });
 
-test("shard migrate's own synthesis, and a pg cluster are not guarded (pg: see the module)", () => {
+test("shard migrate's own synthesis is not guarded (it is the way out), on local or pg state", async () => {
   deployed(RACKS);
   synth({ ...RACKS, n3: 'r1' });
   process.env[SHARD_MIGRATING_ENV] = '1';
   try {
-    expect(() => guard({ ...RACKS, n3: 'r1' })).not.toThrow();
+    await expect(guard({ ...RACKS, n3: 'r1' })).resolves.toBeUndefined();
   } finally {
     delete process.env[SHARD_MIGRATING_ENV];
   }
+  // pg: nothing is read at all (the database named here does not exist).
   const pg = 'state: { backend: pg, schemaName: calico_lab }';
   synth({ ...RACKS, n3: 'r1' }, pg);
-  expect(() => guard({ ...RACKS, n3: 'r1' }, pg)).not.toThrow();
+  const env = { PG_CONN_STR: `host=${dir}/no-such-db`, [SHARD_MIGRATING_ENV]: '1' };
+  await expect(guard({ ...RACKS, n3: 'r1' }, pg, env)).resolves.toBeUndefined();
 });
 
-test('an unreadable state file stops synthesis rather than reading as "nothing held"', () => {
+test('pg state whose database cannot be read: refused, naming the database, never the password', async () => {
+  const pg = 'state: { backend: pg, schemaName: calico_lab }';
+  synth(RACKS, pg);
+  const connStr = `host=${dir}/no-such-db user=tf password='s3cret word' dbname=states sslmode=disable`;
+  const problem = await guard(RACKS, pg, { PG_CONN_STR: connStr }).then(
+    () => 'passed',
+    (err: Error) => (err instanceof ShardGuardError ? err.message : `not a ShardGuardError: ${err}`),
+  );
+  expect(problem).toContain(
+    `nothing was deployed: the shards' states could not be read from PostgreSQL database "states" on the unix socket in ${dir}/no-such-db (port 5432) as user "tf" (`,
+  );
+  expect(problem).toContain('make it reachable from here, then run again');
+  expect(problem).not.toContain('s3cret');
+  // A connection string that cannot be parsed: refused the same way, the value never quoted.
+  const broken = await guard(RACKS, pg, { PG_CONN_STR: "host=/x password='s3cret" }).catch((e: Error) => e.message);
+  expect(broken).toContain('the quoted value of "password" is not closed');
+  expect(broken).not.toContain('s3cret');
+});
+
+test('an unreadable state file stops synthesis rather than reading as "nothing held"', async () => {
   deployed(RACKS);
   fs.writeFileSync(path.join(dir, 'st', 'lab.r2.tfstate'), '{"version": 4, "resou');
   synth(RACKS);
-  expect(() => guard(RACKS)).toThrow(/lab\.r2\.tfstate is not a readable state/);
+  await expect(guard(RACKS)).rejects.toThrow(/lab\.r2\.tfstate is not a readable state/);
 });
 
-test("the app: cdktf's default state files in the project directory, a rack change exits 1 with the message", () => {
+test("the app: cdktf's default state files in the project directory, a rack change exits 1 with the message", async () => {
   const inv = path.join(dir, 'cluster.yaml');
   const run = (racks: Racks) => {
     fs.writeFileSync(inv, inventoryText(racks, ''));

@@ -64,6 +64,40 @@ describe('localStateVerdict', () => {
     });
   });
 
+  test('an empty file younger than its backup: the backup is an earlier state at this path, refused', () => {
+    const times = {
+      stateBornMs: Date.parse('2026-12-06T10:00:00Z'),
+      backupWrittenMs: Date.parse('2026-12-01T08:00:00Z'),
+    };
+    const v = localStateVerdict({ path: file, state: '', backup: snapshot(10, 'bbbb-2222'), locked: false, ...times });
+    expect(v.kind).toBe('refuse');
+    if (v.kind !== 'refuse') return;
+    expect(v.problem).toContain(
+      '/p/terraform.lab.tfstate is empty, and /p/terraform.lab.tfstate.backup is older than the file itself (written 2026-12-01T08:00:00.000Z, the file created 2026-12-06T10:00:00.000Z)',
+    );
+    expect(v.problem).toContain('cp /p/terraform.lab.tfstate.backup /p/terraform.lab.tfstate');
+    expect(v.problem).toContain('mv /p/terraform.lab.tfstate.backup /p/terraform.lab.tfstate.backup.old');
+    // Written after the file was created (by the run that emptied it): restored, as before.
+    const later = { ...times, backupWrittenMs: times.stateBornMs + 1 };
+    expect(localStateVerdict({ path: file, state: '', backup: snapshot(10), locked: false, ...later }).kind).toBe(
+      'restore',
+    );
+    const same = { ...times, backupWrittenMs: times.stateBornMs };
+    expect(localStateVerdict({ path: file, state: '', backup: snapshot(10), locked: false, ...same }).kind).toBe(
+      'restore',
+    );
+    // No creation time known (the file system does not record it): as before.
+    const { stateBornMs: _, ...unknown } = times;
+    expect(localStateVerdict({ path: file, state: '', backup: snapshot(10), locked: false, ...unknown }).kind).toBe(
+      'restore',
+    );
+    // A cut-off snapshot shows its lineage: that is compared instead.
+    const cut = snapshot(11).slice(0, 110);
+    expect(localStateVerdict({ path: file, state: cut, backup: snapshot(10), locked: false, ...times }).kind).toBe(
+      'restore',
+    );
+  });
+
   test('refused while someone holds the lock (a live run is between truncate and write)', () => {
     const v = localStateVerdict({ path: file, state: '', backup: snapshot(10), locked: true });
     expect(v).toEqual({
@@ -170,6 +204,35 @@ describe('on disk', () => {
     // Once whole, nothing more happens.
     recoverKilledLocalStates(out, (m) => said.push(m), noLocks());
     expect(said).toHaveLength(1);
+  });
+
+  test('an empty state file created after its backup was written: refused, nothing changed; a restore dates the backup after the file', () => {
+    const file = path.join(dir, 'terraform.lab.tfstate');
+    const out = stack('lab', { local: { path: file } });
+    // An earlier state's backup, then a new state file a run created and was killed in.
+    fs.writeFileSync(`${file}.backup`, snapshot(10, 'bbbb-2222'));
+    const past = new Date(Date.now() - 3600_000);
+    fs.utimesSync(`${file}.backup`, past, past);
+    fs.writeFileSync(file, '');
+    expect(() => recoverKilledLocalStates(out, () => undefined, noLocks())).toThrow(
+      /is empty, and \S+\.backup is older than the file itself/,
+    );
+    expect(fs.readFileSync(file, 'utf8')).toBe('');
+    expect(Math.round(fs.statSync(`${file}.backup`).mtimeMs)).toBe(past.getTime());
+
+    // A restore (by rename: a new file) leaves the backup dated after the file, so a later kill
+    // of a run that wrote the same state again (Terraform then writes no new backup) still restores.
+    fs.rmSync(file);
+    fs.writeFileSync(file, '');
+    const soon = new Date(Date.now() + 1000);
+    fs.utimesSync(`${file}.backup`, soon, soon);
+    recoverKilledLocalStates(out, () => undefined, noLocks());
+    expect(fs.readFileSync(file, 'utf8')).toBe(snapshot(10, 'bbbb-2222'));
+    expect(fs.statSync(`${file}.backup`).mtimeMs).toBeGreaterThanOrEqual(fs.statSync(file).birthtimeMs);
+    fs.writeFileSync(file, '');
+    const said: string[] = [];
+    recoverKilledLocalStates(out, (m) => said.push(m), noLocks());
+    expect(said).toEqual([expect.stringMatching(/Restored the state before that run/)]);
   });
 
   test('a cut-off state is kept aside for a post-mortem', () => {
