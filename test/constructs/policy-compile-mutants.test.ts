@@ -484,5 +484,6 @@ describe('compiled once per spec', () => {
     expect(other).not.toBe(first);
     expect(other).toEqual(first);
     expect(compiledPolicyModel(threeTier({ policies: [] }))).toBeUndefined();
+    expect(compiledPolicyModel(threeTier({ policies: undefined }))).toBeUndefined();
   });
 });
