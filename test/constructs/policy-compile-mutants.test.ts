@@ -271,6 +271,7 @@ describe('what a rule matches', () => {
       [{ action: 'Allow', source: { selector: "role == 'api'" } }, [API]],
       [{ action: 'Allow', source: { notSelector: "role == 'api'" } }, [FRONT, OTHER]],
       [{ action: 'Allow', source: { nets: ['fd00:198:19::/48'] } }, []],
+      [{ action: 'Allow', source: { nets: ['198.19.1.0/24', '198.19.2.0/24'] } }, [FRONT, API, OTHER]],
       [{ action: 'Allow', destination: { nets: ['198.19.1.3/32'] } }, [FRONT, API, OTHER]],
       [{ action: 'Allow', destination: { notNets: ['198.19.1.0/24'] } }, []],
       [{ action: 'Allow', destination: { selector: "role == 'db'" } }, [FRONT, API, OTHER]],
@@ -484,5 +485,6 @@ describe('compiled once per spec', () => {
     expect(other).not.toBe(first);
     expect(other).toEqual(first);
     expect(compiledPolicyModel(threeTier({ policies: [] }))).toBeUndefined();
+    expect(compiledPolicyModel(threeTier({ policies: undefined }))).toBeUndefined();
   });
 });

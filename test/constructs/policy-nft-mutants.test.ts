@@ -104,12 +104,20 @@ describe('rules on a dual-stack node: a line per family when they match addresse
         ['ip saddr { 198.19.2.0/24, 198.19.3.0/24 } drop', 'ip6 saddr fd00:198:19:2::/64 drop'],
       ],
     ];
+    // An end whose nets are all of the other family: the rule has no line in this family.
+    cases.push(
+      [{ action: 'Deny', source: { nets: ['fd00:198:19:2::/64'] } }, ['ip6 saddr fd00:198:19:2::/64 drop']],
+      [{ action: 'Deny', destination: { nets: ['198.19.2.0/24'] } }, ['ip daddr 198.19.2.0/24 drop']],
+    );
     for (const [rule, lines] of cases) expect([rule, dualStackLines([rule])]).toEqual([rule, lines]);
   });
 
   test('ICMP fields alone are per family (the family of the ICMP); ports alone are one line for both', () => {
     expect(dualStackLines([{ action: 'Allow', protocol: 'ICMP', icmp: { type: 8 } }])).toEqual([
       'meta l4proto 1 icmp type 8 accept',
+    ]);
+    expect(dualStackLines([{ action: 'Allow', protocol: 'ICMP', notICMP: { type: 8, code: 0 } }])).toEqual([
+      'meta l4proto 1 icmp type . icmp code != { 8 . 0 } accept',
     ]);
     expect(dualStackLines([{ action: 'Allow', protocol: 'ICMPv6', notICMP: { type: 135 } }])).toEqual([
       'meta l4proto 58 icmpv6 type != 135 accept',
