@@ -1,11 +1,13 @@
 /**
  * The address-family seam (rules/address-family.ts) at the edges test/constructs/address-family.test.ts
  * does not reach: the IPv6 link-local address a MAC gives (and what is no MAC), every octet range
- * of a dotted quad, and blocks that overlap by exactly one address from either side.
+ * of a dotted quad, blocks that overlap by exactly one address from either side, blocks that
+ * share one end only, and splits past the family's width.
  *
  * Equivalent mutants (Stryker, address-family.ts):
- * - isIpv6Text: `text.includes(':')` made `true`: ipaddr.js's IPv6.isValid refuses any text
- *   without a colon itself (its first check), so no text changes its answer.
+ * - isIpv6Text: `text.includes(':')` made `text.includes('')` (always true): ipaddr.js's
+ *   IPv6.isValid refuses any text without a colon itself (its first check), so no text changes
+ *   its answer.
  * - addressText: `value < 0n` made `false`: a negative value shifted right by the family's width
  *   stays negative, so `value >> bits !== 0n` refuses it all the same.
  * - addressText: `address.kind() === 'ipv6'` made `false`, or its 'ipv6' made "": ipaddr.js's
@@ -13,6 +15,7 @@
  */
 import {
   addressText,
+  cidrContainsCidr,
   cidrsOverlap,
   eui64LinkLocal,
   familyOf,
@@ -20,6 +23,7 @@ import {
   IPV6,
   isIpv6Text,
   parseCidr,
+  splitCidr,
 } from '../../rules/address-family';
 
 test('a MAC gives its modified EUI-64 link-local address: ff:fe in the middle, the universal/local bit flipped', () => {
@@ -111,4 +115,17 @@ test('the first and last value of each family print; one past either end is refu
   expect(addressText(2n ** 128n - 1n, IPV6)).toBe('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff');
   expect(() => addressText(-1n, IPV6)).toThrow('-1 is outside the IPv6 address space');
   expect(() => addressText(2n ** 32n, IPV4)).toThrow('4294967296 is outside the IPv4 address space');
+});
+
+test('a block holds another only from its first to its last address: a larger block from the same start, or one ending at the same place, is not held', () => {
+  const block = parseCidr('198.19.1.0/24');
+  expect(cidrContainsCidr(block, parseCidr('198.19.0.0/23'))).toBe(false);
+  expect(cidrContainsCidr(parseCidr('198.19.0.0/24'), parseCidr('198.19.0.0/23'))).toBe(false);
+  expect(cidrContainsCidr(parseCidr('198.19.0.0/23'), block)).toBe(true);
+  expect(cidrContainsCidr(parseCidr('fd00:198:19:1::/64'), parseCidr('fd00:198:19::/63'))).toBe(false);
+});
+
+test('a split into blocks longer than the family allows is refused by name, in both families', () => {
+  expect(() => splitCidr(parseCidr('198.19.0.0/24'), 33, 1)).toThrow('198.19.0.0/24 cannot split into /33 blocks');
+  expect(() => splitCidr(parseCidr('fd00::/64'), 129, 1)).toThrow('fd00::/64 cannot split into /129 blocks');
 });
