@@ -8,8 +8,8 @@
  * - after `shard migrate`, the same deploy changes nothing and every plan is empty;
  * - the last node of a rack moving to a new rack: refused, naming `--from-rack`; after
  *   `shard migrate --from-rack` the deploy changes nothing.
- * pg state is not guarded (stacks/shard-guard.ts says why); test/e2e/shard-moves.test.ts covers
- * migrate on pg.
+ * pg state: test/e2e/shard-guard-pg.test.ts (the guard) and test/e2e/shard-moves.test.ts
+ * (migrate).
  */
 import * as fs from 'fs';
 import * as path from 'path';
