@@ -12,10 +12,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App } from 'cdktf';
 import { startPostgres, Postgres } from '../../lab/postgres';
 import { parseInventory } from '../../stacks/inventory';
-import { buildClusterStacks } from '../../stacks/shards';
+import { synthesizeShards } from '../support/synth-shards';
 import { guardShardMoves, ShardGuardError } from '../../stacks/shard-guard';
 
 let pg: Postgres;
@@ -47,22 +46,7 @@ function inventory(racks: Racks) {
 
 /** Synthesizes into dir/out; returns each stack's declared addresses. */
 function synth(racks: Racks): Map<string, string[]> {
-  const outdir = path.join(dir, 'out');
-  fs.rmSync(outdir, { recursive: true, force: true });
-  const app = new App({ outdir });
-  buildClusterStacks(app, inventory(racks));
-  app.synth();
-  const out = new Map<string, string[]>();
-  for (const stack of fs.readdirSync(path.join(outdir, 'stacks'))) {
-    const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8'));
-    out.set(
-      stack,
-      Object.entries<Record<string, unknown>>(json.resource).flatMap(([type, byName]) =>
-        Object.keys(byName).map((name) => `${type}.${name}`),
-      ),
-    );
-  }
-  return out;
+  return synthesizeShards(inventory(racks), path.join(dir, 'out'));
 }
 
 /** A schema's `states` table with the default workspace's row, as Terraform's pg backend makes it. */

@@ -9,9 +9,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App } from 'cdktf';
 import { parseInventory } from '../../stacks/inventory';
-import { buildClusterStacks } from '../../stacks/shards';
+import { synthesizeShards } from '../support/synth-shards';
 import { guardShardMoves, SHARD_MIGRATING_ENV, ShardGuardError } from '../../stacks/shard-guard';
 import { packageRoot } from '../../providers/package-root';
 
@@ -34,22 +33,7 @@ function inventoryText(racks: Racks, state = `state: { backend: local, path: ${d
 
 /** Synthesizes the inventory into dir/out; returns each stack's declared addresses. */
 function synth(racks: Racks, state?: string): Map<string, string[]> {
-  const outdir = path.join(dir, 'out');
-  fs.rmSync(outdir, { recursive: true, force: true });
-  const app = new App({ outdir });
-  buildClusterStacks(app, parseInventory(inventoryText(racks, state), '/inv/lab.yaml'));
-  app.synth();
-  const out = new Map<string, string[]>();
-  for (const stack of fs.readdirSync(path.join(outdir, 'stacks'))) {
-    const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8'));
-    out.set(
-      stack,
-      Object.entries<Record<string, unknown>>(json.resource).flatMap(([type, byName]) =>
-        Object.keys(byName).map((name) => `${type}.${name}`),
-      ),
-    );
-  }
-  return out;
+  return synthesizeShards(parseInventory(inventoryText(racks, state), '/inv/lab.yaml'), path.join(dir, 'out'));
 }
 
 function writeState(file: string, addresses: string[]): void {
